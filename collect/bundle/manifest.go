@@ -1,0 +1,267 @@
+package bundle
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// FormatVersion names this version of the bundle format. A reader refuses
+// any other value, so a later format change must bump it.
+const FormatVersion = "iorca.bundle/v1"
+
+// Manifest describes a bundle: who wrote it, on which host, when, with which
+// options, what it holds (every member with its size and SHA-256) and what it
+// could not capture. It is the first member of every bundle.
+type Manifest struct {
+	Format    string    `json:"format"`
+	Collector Collector `json:"collector"`
+	Host      Host      `json:"host"`
+	Start     Clock     `json:"start"`
+	End       Clock     `json:"end"`
+	// Partial is true when the collection stopped before its planned end
+	// (a signal, or a bound on memory); PartialReason says why.
+	Partial       bool      `json:"partial"`
+	PartialReason string    `json:"partial_reason,omitempty"`
+	Options       Options   `json:"options"`
+	Ticks         int       `json:"ticks"`
+	Targets       []Target  `json:"targets"`
+	Members       []Member  `json:"members"`
+	Sources       []Source  `json:"sources"`
+	Errors        []Problem `json:"errors"`
+	Bounds        []Bound   `json:"bounds"`
+	Redaction     Redaction `json:"redaction"`
+	Cost          Cost      `json:"cost"`
+}
+
+// Collector identifies the program that wrote the bundle.
+type Collector struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Go      string `json:"go"`
+	// Nice and IOPriority are what the collector set for itself so as not
+	// to compete with the workload it observes; empty when setting failed.
+	Nice       int    `json:"nice"`
+	IOPriority string `json:"io_priority"`
+	// UID is the effective user the collector ran as; a non-root run sees
+	// less (other users' /proc/PID/io is denied) and the analyzer says so.
+	UID int `json:"uid"`
+}
+
+// Host describes the machine the bundle was captured on.
+type Host struct {
+	Hostname      string  `json:"hostname"`
+	KernelRelease string  `json:"kernel_release"`
+	KernelVersion string  `json:"kernel_version"`
+	Arch          string  `json:"arch"`
+	BootID        string  `json:"boot_id"`
+	UptimeSeconds float64 `json:"uptime_seconds"`
+	CPUs          int     `json:"cpus"`
+	PageSize      int     `json:"page_size"`
+	// UserHZ is the unit of the clock-tick fields of /proc/PID/stat
+	// (utime, delayacct_blkio_ticks), read from the AT_CLKTCK auxv entry.
+	UserHZ int `json:"user_hz"`
+}
+
+// Clock is one reading of the clocks, taken at the same moment: wall time
+// for people, CLOCK_MONOTONIC for intervals, CLOCK_BOOTTIME to line up with
+// /proc/uptime and kernel log timestamps.
+type Clock struct {
+	Wall   time.Time `json:"wall"`
+	MonoNS int64     `json:"mono_ns"`
+	BootNS int64     `json:"boot_ns"`
+}
+
+// Duration is a time.Duration written as text ("30s") in JSON.
+type Duration time.Duration
+
+// MarshalJSON writes d as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Options are the collector settings in force, after defaults.
+type Options struct {
+	Duration       Duration `json:"duration"`
+	Interval       Duration `json:"interval"`
+	PIDs           []int    `json:"pids"`
+	Top            int      `json:"top"`
+	SelectAfter    Duration `json:"select_after"`
+	Strace         bool     `json:"strace"`
+	StraceDuration Duration `json:"strace_duration"`
+	StraceMaxBytes int64    `json:"strace_max_bytes"`
+	MaxBundleBytes int64    `json:"max_bundle_bytes"`
+	Redact         bool     `json:"redact"`
+}
+
+// Target is a process the collector looked at closely: fds, fdinfo, kernel
+// stack and a bounded strace.
+type Target struct {
+	PID  int    `json:"pid"`
+	Comm string `json:"comm"`
+	// StartTicks is field 22 of /proc/PID/stat; with PID it identifies the
+	// process even if the PID is later reused.
+	StartTicks uint64 `json:"start_ticks"`
+	// Reasons says why it was chosen: "--pid", "top disk bytes (#1)",
+	// "top write syscalls (#2)".
+	Reasons []string `json:"reasons"`
+	// SelectedTick is the tick after which the target was chosen.
+	SelectedTick int `json:"selected_tick"`
+	// Member is the frames member with its cmdline, fds, fdinfo, mountinfo.
+	Member string      `json:"member"`
+	Strace *StraceInfo `json:"strace,omitempty"`
+}
+
+// StraceInfo records one bounded strace run.
+type StraceInfo struct {
+	Status  Status   `json:"status"`
+	Member  string   `json:"member,omitempty"`
+	Command []string `json:"command,omitempty"`
+	Start   Clock    `json:"start"`
+	End     Clock    `json:"end"`
+	// TracedSeconds is how long the process was under strace: the report
+	// must know that its syscall rates in this span were slowed down.
+	TracedSeconds float64 `json:"traced_seconds"`
+	Bytes         int64   `json:"bytes"`
+	Lines         int     `json:"lines"`
+	Truncated     bool    `json:"truncated"`
+	// StopReason is one of "duration", "max-bytes", "interrupted",
+	// "collection-end", "target-exited", "failed".
+	StopReason string `json:"stop_reason"`
+	// ExitCode is strace's exit status; 128+N when it ended on signal N.
+	ExitCode int `json:"exit_code"`
+	// Resumed is true when the collector sent SIGCONT after strace
+	// detached, so the target was never left stopped.
+	Resumed bool `json:"resumed"`
+	// Stderr is strace's own messages, bounded.
+	Stderr string `json:"stderr,omitempty"`
+}
+
+// Member is one archive member other than the manifest.
+type Member struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Source is the outcome of capturing one kind of data over the whole run.
+type Source struct {
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	// Items is how many reads were attempted, Failed how many did not
+	// give data (a process that exited between listing and reading is
+	// normal and counted here).
+	Items      int     `json:"items"`
+	Failed     int     `json:"failed"`
+	DurationMS float64 `json:"duration_ms"`
+	Detail     string  `json:"detail,omitempty"`
+}
+
+// Problem is an error met during collection, written into the bundle beside
+// the data so that the analyzer can lower its confidence and say why.
+type Problem struct {
+	Source string `json:"source"`
+	Path   string `json:"path,omitempty"`
+	PID    int    `json:"pid,omitempty"`
+	Status Status `json:"status"`
+	What   string `json:"what"`
+	Why    string `json:"why"`
+	Tick   int    `json:"tick,omitempty"`
+}
+
+// Bound records a limit that was hit and what it cost.
+type Bound struct {
+	Name    string   `json:"name"`
+	Limit   int64    `json:"limit"`
+	What    string   `json:"what"`
+	Dropped []string `json:"dropped,omitempty"`
+}
+
+// Redaction says what was removed to make the bundle safe to attach to a
+// ticket.
+type Redaction struct {
+	Enabled bool `json:"enabled"`
+	// StracePayloads says what happened to syscall buffers.
+	StracePayloads string `json:"strace_payloads"`
+	// Environment is always "never collected".
+	Environment  string          `json:"environment"`
+	MaskedArgs   int             `json:"masked_args"`
+	Log          []RedactedField `json:"log,omitempty"`
+	LogTruncated bool            `json:"log_truncated,omitempty"`
+}
+
+// RedactedField is one masked value.
+type RedactedField struct {
+	Member string `json:"member"`
+	PID    int    `json:"pid"`
+	// Arg is the index of the masked argument in the command line.
+	Arg int `json:"arg"`
+	// Key is the option or variable name that made the value look secret.
+	Key   string `json:"key"`
+	Chars int    `json:"chars"`
+}
+
+// Cost is what the collection cost the node, measured by the collector on
+// itself (getrusage), so every bundle carries its own overhead.
+type Cost struct {
+	UserSeconds   float64 `json:"user_seconds"`
+	SystemSeconds float64 `json:"system_seconds"`
+	MaxRSSKiB     int64   `json:"max_rss_kib"`
+	// TickCPUMS is the mean CPU time (user+system) of one tick's sampling.
+	TickCPUMS float64 `json:"tick_cpu_ms"`
+	// ProcessesPerTick is the mean number of processes sampled per tick.
+	ProcessesPerTick float64 `json:"processes_per_tick"`
+	// MemoryBytes is the peak of the collector's in-memory store.
+	MemoryBytes int64 `json:"memory_bytes"`
+}
+
+// Validate checks the fields a reader relies on.
+func (m *Manifest) Validate() error {
+	if m.Format != FormatVersion {
+		return fmt.Errorf("format %q, want %q", m.Format, FormatVersion)
+	}
+	seen := make(map[string]bool, len(m.Members))
+	for i, mem := range m.Members {
+		if err := CheckName(mem.Name); err != nil {
+			return fmt.Errorf("members[%d]: %w", i, err)
+		}
+		if mem.Name == ManifestName {
+			return fmt.Errorf("members[%d]: the manifest cannot list itself", i)
+		}
+		if seen[mem.Name] {
+			return fmt.Errorf("members[%d]: duplicate member %q", i, mem.Name)
+		}
+		seen[mem.Name] = true
+		if mem.Size < 0 {
+			return fmt.Errorf("members[%d] %q: negative size", i, mem.Name)
+		}
+		if len(mem.SHA256) != 64 {
+			return fmt.Errorf("members[%d] %q: sha256 is not 64 hex digits", i, mem.Name)
+		}
+	}
+	return nil
+}
+
+// Member returns the manifest entry for name.
+func (m *Manifest) Member(name string) (Member, bool) {
+	for _, mem := range m.Members {
+		if mem.Name == name {
+			return mem, true
+		}
+	}
+	return Member{}, false
+}

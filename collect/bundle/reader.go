@@ -1,0 +1,328 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Kinds of reader error, for errors.Is.
+var (
+	// ErrNotBundle: the input is not a zstd-compressed tar whose first
+	// member is manifest.json.
+	ErrNotBundle = errors.New("not an iorca bundle")
+	// ErrVersion: a bundle of a format this reader does not know.
+	ErrVersion = errors.New("unsupported bundle format")
+	// ErrTruncated: the archive ends before every member was read.
+	ErrTruncated = errors.New("bundle truncated")
+	// ErrCorrupt: the compressed stream or the tar structure is damaged.
+	ErrCorrupt = errors.New("bundle corrupt")
+	// ErrChecksum: a member's content does not match the manifest.
+	ErrChecksum = errors.New("checksum mismatch")
+	// ErrTooLarge: a member or the whole bundle is over a reader limit.
+	ErrTooLarge = errors.New("over the size limit")
+	// ErrBadEntry: an absolute or ".." name, a link, a device, a
+	// directory, a duplicate, or a member the manifest does not list.
+	ErrBadEntry = errors.New("forbidden archive entry")
+)
+
+// Error is a reader failure. It names the member being read, the last
+// member that was read and verified, and how many were, so that a user
+// knows what could still be trusted.
+type Error struct {
+	Kind     error
+	Member   string
+	LastGood string
+	Read     int
+	Listed   int
+	Err      error
+}
+
+func (e *Error) Error() string {
+	var b bytes.Buffer
+	b.WriteString(e.Kind.Error())
+	if e.Member != "" {
+		fmt.Fprintf(&b, ": member %q", e.Member)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if e.Listed > 0 || e.Read > 0 {
+		fmt.Fprintf(&b, " (%d of %d members read and verified", e.Read, e.Listed)
+		if e.LastGood != "" {
+			fmt.Fprintf(&b, "; last good %q", e.LastGood)
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Unwrap gives both the kind and the cause to errors.Is and errors.As.
+func (e *Error) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+// Limits bound what a Reader accepts, so that a hostile bundle cannot make
+// the analyzer allocate without bound.
+type Limits struct {
+	MaxManifest int64
+	MaxMember   int64
+	MaxTotal    int64
+	MaxMembers  int
+}
+
+// DefaultLimits suit any bundle the collector writes with its own bounds.
+var DefaultLimits = Limits{
+	MaxManifest: 16 << 20,
+	MaxMember:   1 << 30,
+	MaxTotal:    4 << 30,
+	MaxMembers:  1 << 20,
+}
+
+// zstdMagic starts every zstd frame (RFC 8878, 3.1.1).
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// Reader streams the members of a bundle one at a time.
+type Reader struct {
+	// Manifest is the bundle's manifest, read and validated by NewReader.
+	Manifest *Manifest
+
+	lim      Limits
+	zr       *zstd.Decoder
+	tr       *tar.Reader
+	listed   map[string]Member
+	seen     map[string]bool
+	read     int
+	lastGood string
+	total    int64
+	err      error
+}
+
+// NewReader reads and validates the manifest at the start of r.
+func NewReader(r io.Reader, lim Limits) (*Reader, error) {
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(512)
+	if !bytes.HasPrefix(head, zstdMagic) {
+		return nil, &Error{Kind: ErrNotBundle, Err: errors.New(sniff(head))}
+	}
+	zr, err := zstd.NewReader(br,
+		zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxWindow(64<<20),
+		zstd.WithDecoderMaxMemory(256<<20))
+	if err != nil {
+		return nil, &Error{Kind: ErrNotBundle, Err: err}
+	}
+	rd := &Reader{lim: lim, zr: zr, tr: tar.NewReader(zr), seen: map[string]bool{}}
+	hdr, err := rd.tr.Next()
+	if err != nil {
+		zr.Close()
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Kind: ErrNotBundle, Err: errors.New("empty archive")}
+		}
+		return nil, &Error{Kind: ErrNotBundle, Err: fmt.Errorf("no tar archive inside the zstd stream: %w", err)}
+	}
+	if hdr.Name != ManifestName {
+		zr.Close()
+		return nil, &Error{Kind: ErrNotBundle, Err: fmt.Errorf("first member is %q, want %q", hdr.Name, ManifestName)}
+	}
+	if !isRegular(hdr) {
+		zr.Close()
+		return nil, &Error{Kind: ErrBadEntry, Member: ManifestName, Err: errors.New("not a regular file")}
+	}
+	if hdr.Size > lim.MaxManifest {
+		zr.Close()
+		return nil, &Error{Kind: ErrTooLarge, Member: ManifestName, Err: fmt.Errorf("%d bytes, limit %d", hdr.Size, lim.MaxManifest)}
+	}
+	mj := make([]byte, hdr.Size)
+	if _, err := io.ReadFull(rd.tr, mj); err != nil {
+		zr.Close()
+		return nil, rd.streamError(ManifestName, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(mj, &m); err != nil {
+		zr.Close()
+		return nil, &Error{Kind: ErrNotBundle, Member: ManifestName, Err: err}
+	}
+	if m.Format != FormatVersion {
+		zr.Close()
+		return nil, &Error{Kind: ErrVersion, Member: ManifestName, Err: fmt.Errorf("format %q, this reader knows %q", m.Format, FormatVersion)}
+	}
+	if err := m.Validate(); err != nil {
+		zr.Close()
+		return nil, &Error{Kind: ErrBadEntry, Member: ManifestName, Err: err}
+	}
+	if len(m.Members) > lim.MaxMembers {
+		zr.Close()
+		return nil, &Error{Kind: ErrTooLarge, Member: ManifestName, Err: fmt.Errorf("%d members, limit %d", len(m.Members), lim.MaxMembers)}
+	}
+	rd.listed = make(map[string]Member, len(m.Members))
+	for _, mem := range m.Members {
+		rd.listed[mem.Name] = mem
+	}
+	rd.Manifest = &m
+	rd.total = hdr.Size
+	return rd, nil
+}
+
+// sniff names what the input looks like when it is not a bundle.
+func sniff(head []byte) string {
+	switch {
+	case len(head) == 0:
+		return "empty input"
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return "gzip data, want zstd"
+	case bytes.HasPrefix(head, []byte("\xfd7zXZ")):
+		return "xz data, want zstd"
+	case len(head) > 262 && bytes.Equal(head[257:262], []byte("ustar")):
+		return "an uncompressed tar, want zstd"
+	}
+	return "no zstd magic at the start"
+}
+
+func isRegular(hdr *tar.Header) bool {
+	return hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA
+}
+
+// Next returns the next member and its verified content. It returns io.EOF
+// after the last member, once every member the manifest lists was seen.
+func (r *Reader) Next() (string, []byte, error) {
+	if r.err != nil {
+		return "", nil, r.err
+	}
+	name, data, err := r.next()
+	if err != nil {
+		r.err = err
+		r.zr.Close()
+	}
+	return name, data, err
+}
+
+func (r *Reader) next() (string, []byte, error) {
+	hdr, err := r.tr.Next()
+	if errors.Is(err, io.EOF) {
+		if missing := r.missing(); len(missing) > 0 {
+			return "", nil, r.fail(ErrTruncated, missing[0], fmt.Errorf("archive ends; %d listed members missing", len(missing)))
+		}
+		return "", nil, io.EOF
+	}
+	if err != nil {
+		return "", nil, r.streamError("", err)
+	}
+	name := hdr.Name
+	if err := CheckName(name); err != nil {
+		return "", nil, r.fail(ErrBadEntry, name, err)
+	}
+	if !isRegular(hdr) {
+		return "", nil, r.fail(ErrBadEntry, name, fmt.Errorf("not a regular file (tar type %q)", hdr.Typeflag))
+	}
+	mem, ok := r.listed[name]
+	if !ok {
+		return "", nil, r.fail(ErrBadEntry, name, errors.New("not listed in the manifest"))
+	}
+	if r.seen[name] {
+		return "", nil, r.fail(ErrBadEntry, name, errors.New("appears twice"))
+	}
+	if hdr.Size != mem.Size {
+		return "", nil, r.fail(ErrCorrupt, name, fmt.Errorf("archive says %d bytes, manifest %d", hdr.Size, mem.Size))
+	}
+	if hdr.Size > r.lim.MaxMember {
+		return "", nil, r.fail(ErrTooLarge, name, fmt.Errorf("%d bytes, limit %d", hdr.Size, r.lim.MaxMember))
+	}
+	if r.total+hdr.Size > r.lim.MaxTotal {
+		return "", nil, r.fail(ErrTooLarge, name, fmt.Errorf("bundle over %d bytes in all", r.lim.MaxTotal))
+	}
+	data := make([]byte, hdr.Size)
+	if _, err := io.ReadFull(r.tr, data); err != nil {
+		return "", nil, r.streamError(name, err)
+	}
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != mem.SHA256 {
+		return "", nil, r.fail(ErrChecksum, name, errors.New("content does not match the manifest's sha256"))
+	}
+	r.seen[name] = true
+	r.read++
+	r.total += hdr.Size
+	r.lastGood = name
+	return name, data, nil
+}
+
+// streamError classifies an error of the zstd or tar layer.
+func (r *Reader) streamError(name string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return r.fail(ErrTruncated, name, err)
+	}
+	return r.fail(ErrCorrupt, name, err)
+}
+
+func (r *Reader) fail(kind error, name string, err error) error {
+	return &Error{Kind: kind, Member: name, LastGood: r.lastGood, Read: r.read, Listed: len(r.listed), Err: err}
+}
+
+func (r *Reader) missing() []string {
+	var out []string
+	for name := range r.listed {
+		if !r.seen[name] {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Close releases the decoder. It is safe to call more than once.
+func (r *Reader) Close() {
+	r.zr.Close()
+}
+
+// Bundle is a whole bundle read into memory.
+type Bundle struct {
+	Manifest *Manifest
+	members  map[string][]byte
+}
+
+// ReadAll reads and verifies a whole bundle.
+func ReadAll(r io.Reader, lim Limits) (*Bundle, error) {
+	rd, err := NewReader(r, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	b := &Bundle{Manifest: rd.Manifest, members: make(map[string][]byte, len(rd.Manifest.Members))}
+	for {
+		name, data, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		b.members[name] = data
+	}
+}
+
+// Member returns the content of the named member.
+func (b *Bundle) Member(name string) ([]byte, bool) {
+	d, ok := b.members[name]
+	return d, ok
+}
+
+// Names returns the member names in manifest order.
+func (b *Bundle) Names() []string {
+	out := make([]string, 0, len(b.Manifest.Members))
+	for _, m := range b.Manifest.Members {
+		out = append(out, m.Name)
+	}
+	return out
+}

@@ -1,0 +1,105 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config is one collection's settings.
+type Config struct {
+	// Output is the bundle path; "-" writes to standard output.
+	Output string
+	// Force allows overwriting an existing Output.
+	Force bool
+	// Duration is how long to sample, Interval the time between ticks.
+	Duration, Interval time.Duration
+	// PIDs are always targets.
+	PIDs []int
+	// Top is how many processes to pick by disk bytes and by write syscalls.
+	Top int
+	// SelectAfter is the first sampling window, after which targets are
+	// picked; it is clipped to the run.
+	SelectAfter time.Duration
+	// Strace enables the bounded traces.
+	Strace         bool
+	StraceDuration time.Duration
+	StraceMaxBytes int64
+	// StracePath overrides the strace found on PATH (tests).
+	StracePath string
+	// MaxBundleBytes bounds the written bundle.
+	MaxBundleBytes int64
+	// Redact masks secrets (on by default).
+	Redact bool
+	// FallbackDir receives the bundle when Output's filesystem refuses it
+	// at the end (full, read-only); "" disables the fallback.
+	FallbackDir string
+	// Version is the collector's version, written into the manifest.
+	Version string
+	// Progress, when set, is called after every tick.
+	Progress func(Progress)
+}
+
+// Progress is the state of a running collection.
+type Progress struct {
+	Elapsed, Duration time.Duration
+	Tick, Ticks       int
+	Targets, Tracing  int
+}
+
+// Defaults for the flags.
+const (
+	DefaultDuration       = 30 * time.Second
+	DefaultInterval       = time.Second
+	DefaultTop            = 3
+	DefaultSelectAfter    = 3 * time.Second
+	DefaultStraceDuration = 5 * time.Second
+	DefaultStraceMaxBytes = 16 << 20
+	DefaultMaxBundleBytes = 64 << 20
+	// minBundleBytes leaves room for the manifest and a few ticks.
+	minBundleBytes = 64 << 10
+)
+
+// Validate checks the settings and explains what is wrong.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Interval < 10*time.Millisecond {
+		errs = append(errs, fmt.Errorf("--interval %v: want at least 10ms", c.Interval))
+	}
+	if c.Duration < c.Interval {
+		errs = append(errs, fmt.Errorf("--duration %v is shorter than --interval %v", c.Duration, c.Interval))
+	}
+	if c.Top < 0 {
+		errs = append(errs, fmt.Errorf("--top %d: want 0 or more", c.Top))
+	}
+	if c.Strace && c.StraceDuration <= 0 {
+		errs = append(errs, fmt.Errorf("--strace-duration %v: want more than 0 (or --no-strace)", c.StraceDuration))
+	}
+	if c.Strace && c.StraceMaxBytes < 4096 {
+		errs = append(errs, fmt.Errorf("--strace-max-bytes %d: want at least 4KiB", c.StraceMaxBytes))
+	}
+	if c.MaxBundleBytes < minBundleBytes {
+		errs = append(errs, fmt.Errorf("--max-bundle-bytes %d: want at least 64KiB", c.MaxBundleBytes))
+	}
+	for _, p := range c.PIDs {
+		if p <= 0 {
+			errs = append(errs, fmt.Errorf("--pid %d: not a process id", p))
+		}
+	}
+	if c.Output == "" {
+		errs = append(errs, errors.New("--output is empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// ticks returns how many ticks the run takes: one at the start, then one
+// per interval.
+func (c *Config) ticks() int {
+	return int(c.Duration/c.Interval) + 1
+}
+
+// selectTick is the tick after which targets are picked.
+func (c *Config) selectTick() int {
+	n := int((c.SelectAfter + c.Interval/2) / c.Interval)
+	return max(1, min(n, c.ticks()-1))
+}

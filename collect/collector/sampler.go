@@ -1,0 +1,198 @@
+package collector
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/collect/capture"
+)
+
+// systemTickFiles are read every tick (DESIGN.md, "What the collector
+// captures"). /proc/uptime comes first: iostat takes its intervals from it.
+var systemTickFiles = []string{
+	"/proc/uptime", "/proc/diskstats", "/proc/vmstat", "/proc/meminfo",
+	"/proc/pressure/io", "/proc/stat", "/proc/loadavg",
+}
+
+// sampler captures one tick at a time.
+type sampler struct {
+	rd      capture.Reader
+	rec     *recorder
+	table   *procTable
+	cgroups *cgroupSet
+	self    int
+	targets []*target
+
+	procsSampled int
+	cgroupBound  bool
+}
+
+// tick reads everything sampled each tick and returns it as frames.
+func (s *sampler) tick(n int) []byte {
+	var b []byte
+	c := capture.Now()
+	b = bundle.AppendFrame(b, bundle.Frame{Path: "clock", Status: bundle.StatusOK, MonoNS: c.MonoNS,
+		Data: fmt.Appendf(nil, "wall %s\nmono_ns %d\nboot_ns %d\ntick %d\n", c.Wall.Format(time.RFC3339Nano), c.MonoNS, c.BootNS, n)})
+
+	for _, p := range systemTickFiles {
+		t0 := time.Now()
+		data, st, err := s.rd.Read(p)
+		s.rec.read(p, p, 0, n, st, err)
+		s.rec.time(p, time.Since(t0))
+		b = appendFrame(b, p, data, st, err)
+	}
+	t0 := time.Now()
+	b = s.blockStats(b, n)
+	s.rec.time("sys-block-stat", time.Since(t0))
+
+	t0 = time.Now()
+	b = s.processes(b, n)
+	s.rec.time("proc-pid-stat", time.Since(t0)) // stat and io are read together
+
+	t0 = time.Now()
+	for _, p := range s.cgroups.files(false) {
+		data, st, err := s.rd.Read(p)
+		if st == bundle.StatusAbsent {
+			// The v1/v2 split decides which files exist; do not ask
+			// again every tick.
+			s.cgroups.absent[p] = true
+			continue
+		}
+		s.rec.sweepRead("cgroup-io", p, n, st, err)
+		b = appendFrame(b, p, data, st, err)
+	}
+	s.rec.time("cgroup-io", time.Since(t0))
+
+	t0 = time.Now()
+	for _, t := range s.targets {
+		b = s.targetTick(b, t, n)
+	}
+	s.rec.time("target-threads", time.Since(t0))
+	return b
+}
+
+// blockStats reads /sys/block/*/stat, which iostat reads by default.
+func (s *sampler) blockStats(b []byte, n int) []byte {
+	devs, err := readDirNames("/sys/block")
+	if err != nil {
+		s.rec.read("/sys/block", "/sys/block", 0, n, capture.Classify(err), err)
+		return b
+	}
+	for _, d := range devs {
+		p := "/sys/block/" + d + "/stat"
+		data, st, err := s.rd.Read(p)
+		s.rec.sweepRead("sys-block-stat", p, n, st, err)
+		b = appendFrame(b, p, data, st, err)
+	}
+	return b
+}
+
+// processes reads /proc/PID/stat and /proc/PID/io of every process, and
+// describes each process the first time it is seen.
+func (s *sampler) processes(b []byte, n int) []byte {
+	pids, err := listPIDs()
+	if err != nil {
+		s.rec.read("/proc", "/proc", 0, n, capture.Classify(err), err)
+		return b
+	}
+	s.procsSampled += len(pids)
+	for _, pid := range pids {
+		base := "/proc/" + strconv.Itoa(pid) + "/"
+		data, st, err := s.rd.Read(base + "stat")
+		s.rec.sweepRead("proc-pid-stat", base+"stat", n, st, err)
+		b = appendFrame(b, base+"stat", data, st, err)
+		if st != bundle.StatusOK {
+			continue
+		}
+		if ps, err := procfs.ParsePIDStat(data); err == nil && !s.table.known(pid, ps.StartTime) {
+			if cg := s.table.add(pid, ps.StartTime, &s.rd, s.rec, n); cg != nil {
+				if !s.cgroups.addProcess(cg) {
+					s.cgroupBound = true
+				}
+			}
+		}
+		data, st, err = s.rd.Read(base + "io")
+		s.rec.sweepRead("proc-pid-io", base+"io", n, st, err)
+		b = appendFrame(b, base+"io", data, st, err)
+	}
+	return b
+}
+
+// targetTick reads the threads of a target: each task's stat (its own
+// delayacct_blkio_ticks, which /proc/PID/stat does not sum), and where a
+// task sleeps in D, its wchan, kernel stack and syscall.
+func (s *sampler) targetTick(b []byte, t *target, n int) []byte {
+	if t.gone {
+		return b
+	}
+	base := fmt.Sprintf("/proc/%d/", t.pid)
+	tids, err := readDirNames(base + "task")
+	if err != nil {
+		t.gone = true
+		s.rec.problem(bundle.Problem{Source: "targets", Path: base + "task", PID: t.pid, Status: capture.Classify(err), Tick: n,
+			What: fmt.Sprintf("target %d (%s) is gone at tick %d", t.pid, t.comm, n), Why: err.Error()})
+		return b
+	}
+	data, st, err := s.rd.Read(base + "wchan")
+	s.rec.read("target-wchan", base+"wchan", t.pid, n, st, err)
+	b = appendFrame(b, base+"wchan", data, st, err)
+	for _, tid := range tids {
+		tb := base + "task/" + tid + "/"
+		data, st, err := s.rd.Read(tb + "stat")
+		s.rec.sweepRead("target-threads", tb+"stat", n, st, err)
+		b = appendFrame(b, tb+"stat", data, st, err)
+		if st != bundle.StatusOK {
+			continue
+		}
+		if ps, err := procfs.ParsePIDStat(data); err == nil && ps.State == 'D' {
+			for _, f := range []string{"wchan", "stack", "syscall"} {
+				data, st, err := s.rd.Read(tb + f)
+				s.rec.read("target-"+f, tb+f, t.pid, n, st, err)
+				b = appendFrame(b, tb+f, data, st, err)
+			}
+		}
+	}
+	return b
+}
+
+// listPIDs returns the numeric entries of /proc, sorted.
+func listPIDs() ([]int, error) {
+	names, err := readDirNames("/proc")
+	if err != nil {
+		return nil, err
+	}
+	pids := make([]int, 0, len(names))
+	for _, n := range names {
+		if pid, err := strconv.Atoi(n); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	sort.Ints(pids)
+	return pids, nil
+}
+
+// readDirNames lists a directory without stat-ing its entries.
+func readDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	sort.Strings(names)
+	return names, err
+}
+
+// readLink reads a symlink as a frame's data.
+func readLink(path string) ([]byte, bundle.Status, error) {
+	s, err := os.Readlink(path)
+	if err != nil {
+		return nil, capture.Classify(err), err
+	}
+	return []byte(s), bundle.StatusOK, nil
+}

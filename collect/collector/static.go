@@ -1,0 +1,171 @@
+package collector
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/collect/capture"
+)
+
+// Members written once.
+const (
+	hostMember         = "static/host.frames"
+	statfsMember       = "static/statfs.json"
+	kmsgMember         = "static/kmsg"
+	cgroupLimitsMember = "static/cgroup-limits.frames"
+)
+
+// hostFiles are read once at the start.
+var hostFiles = []string{
+	"/proc/self/mountinfo", "/proc/1/mountinfo",
+	"/proc/sys/vm/dirty_ratio", "/proc/sys/vm/dirty_background_ratio",
+	"/proc/sys/vm/dirty_bytes", "/proc/sys/vm/dirty_background_bytes",
+	"/proc/sys/vm/dirty_expire_centisecs", "/proc/sys/vm/dirty_writeback_centisecs",
+	"/proc/sys/vm/swappiness", "/proc/sys/kernel/task_delayacct",
+	"/proc/sys/kernel/hung_task_timeout_secs", "/proc/sys/kernel/dmesg_restrict",
+	"/proc/cgroups", "/proc/swaps", "/proc/version", "/proc/cmdline", "/etc/os-release",
+}
+
+// blockFiles are read once for every /sys/block device (queue settings
+// decide what "saturated" means: a rotational disk with mq-deadline is not
+// an NVMe with none).
+var blockFiles = []string{
+	"dev", "size", "ro", "removable", "loop/backing_file",
+	"queue/scheduler", "queue/rotational", "queue/nr_requests", "queue/max_sectors_kb",
+	"queue/max_hw_sectors_kb", "queue/read_ahead_kb", "queue/logical_block_size",
+	"queue/physical_block_size", "queue/write_cache", "queue/wbt_lat_usec", "queue/nomerges",
+	"queue/discard_max_bytes",
+}
+
+// captureHost reads the once-only files and returns the host's mounts (for
+// the cgroup hierarchy and statfs).
+func (c *collection) captureHost() []procfs.Mount {
+	var b []byte
+	rd := &c.sampler.rd
+	var selfMounts []byte
+	for _, p := range hostFiles {
+		data, st, err := rd.Read(p)
+		c.rec.read("host", p, 0, 0, st, err)
+		if p == "/proc/self/mountinfo" && st == bundle.StatusOK {
+			selfMounts = append([]byte(nil), data...)
+		}
+		b = appendFrame(b, p, data, st, err)
+	}
+	devs, err := readDirNames("/sys/block")
+	if err != nil {
+		c.rec.read("block-queue", "/sys/block", 0, 0, capture.Classify(err), err)
+	}
+	for _, d := range devs {
+		for _, f := range blockFiles {
+			p := "/sys/block/" + d + "/" + f
+			data, st, err := rd.Read(p)
+			if st == bundle.StatusAbsent {
+				continue // loop/ only exists for loop devices, and so on
+			}
+			c.rec.sweepRead("block-queue", p, 0, st, err)
+			b = appendFrame(b, p, data, st, err)
+		}
+		for _, sub := range []string{"slaves", "holders"} {
+			names, err := readDirNames("/sys/block/" + d + "/" + sub)
+			if err == nil && len(names) > 0 {
+				b = appendFrame(b, "/sys/block/"+d+"/"+sub+"/", []byte(strings.Join(names, "\n")+"\n"), bundle.StatusOK, nil)
+			}
+		}
+	}
+	c.store.put(hostMember, b)
+	mounts, _ := procfs.ParseMountinfo(selfMounts)
+	return mounts
+}
+
+// pseudoFS are filesystems with no blocks to run out of.
+var pseudoFS = map[string]bool{
+	"proc": true, "sysfs": true, "cgroup": true, "cgroup2": true, "devpts": true, "mqueue": true,
+	"debugfs": true, "tracefs": true, "securityfs": true, "pstore": true, "bpf": true,
+	"configfs": true, "fusectl": true, "hugetlbfs": true, "binfmt_misc": true, "autofs": true,
+	"nsfs": true, "rpc_pipefs": true, "selinuxfs": true, "efivarfs": true, "devtmpfs": true,
+}
+
+// Statfs is the space and inode usage of one mount, as statfs(2) gives it.
+type Statfs struct {
+	MountID     int           `json:"mount_id"`
+	MountPoint  string        `json:"mount_point"`
+	FSType      string        `json:"fstype"`
+	Source      string        `json:"source"`
+	Status      bundle.Status `json:"status"`
+	Error       string        `json:"error,omitempty"`
+	BlockSize   int64         `json:"bsize"`
+	Blocks      uint64        `json:"blocks"`
+	BlocksFree  uint64        `json:"bfree"`
+	BlocksAvail uint64        `json:"bavail"`
+	Files       uint64        `json:"files"`
+	FilesFree   uint64        `json:"ffree"`
+}
+
+// statfsTimeout bounds one statfs: a hung NFS server must not hang the
+// collector. A goroutine stuck in such a call is abandoned.
+const statfsTimeout = 2 * time.Second
+
+// captureStatfs records space and inodes of every real mount.
+func (c *collection) captureStatfs(mounts []procfs.Mount) {
+	var out []Statfs
+	seen := map[string]bool{}
+	t0 := time.Now()
+	for _, m := range mounts {
+		if pseudoFS[m.FSType] || seen[m.MountPoint] {
+			continue
+		}
+		seen[m.MountPoint] = true
+		s := Statfs{MountID: m.ID, MountPoint: m.MountPoint, FSType: m.FSType, Source: m.Source}
+		type result struct {
+			st  syscall.Statfs_t
+			err error
+		}
+		ch := make(chan result, 1)
+		go func(p string) {
+			var st syscall.Statfs_t
+			err := syscall.Statfs(p, &st)
+			ch <- result{st, err}
+		}(m.MountPoint)
+		select {
+		case r := <-ch:
+			s.Status = capture.Classify(r.err)
+			if r.err != nil {
+				s.Error = r.err.Error()
+			} else {
+				s.BlockSize, s.Blocks, s.BlocksFree, s.BlocksAvail = int64(r.st.Bsize), r.st.Blocks, r.st.Bfree, r.st.Bavail
+				s.Files, s.FilesFree = r.st.Files, r.st.Ffree
+			}
+			c.rec.sweepRead("statfs", m.MountPoint, 0, s.Status, r.err)
+		case <-time.After(statfsTimeout):
+			s.Status, s.Error = bundle.StatusTimeout, fmt.Sprintf("no answer in %v", statfsTimeout)
+			c.rec.read("statfs", m.MountPoint, 0, 0, s.Status, nil)
+		}
+		out = append(out, s)
+	}
+	c.rec.time("statfs", time.Since(t0))
+	data, _ := json.MarshalIndent(out, "", "  ")
+	c.store.put(statfsMember, append(data, '\n'))
+}
+
+// captureCgroupLimits reads the IO limits of every cgroup seen.
+func (c *collection) captureCgroupLimits() {
+	var b []byte
+	for _, p := range c.sampler.cgroups.files(true) {
+		data, st, err := c.sampler.rd.Read(p)
+		if st == bundle.StatusAbsent {
+			continue
+		}
+		c.rec.sweepRead("cgroup-limits", p, 0, st, err)
+		b = appendFrame(b, p, data, st, err)
+	}
+	if c.sampler.cgroups.v2Root != "" || c.sampler.cgroups.v1Blkio != "" {
+		roots := fmt.Sprintf("v2 %s\nv1-blkio %s\n", c.sampler.cgroups.v2Root, c.sampler.cgroups.v1Blkio)
+		b = bundle.AppendFrame(b, bundle.Frame{Path: "cgroup-roots", Status: bundle.StatusOK, MonoNS: capture.Mono(), Data: []byte(roots)})
+	}
+	c.store.put(cgroupLimitsMember, b)
+}

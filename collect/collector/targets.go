@@ -1,0 +1,174 @@
+package collector
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/collect/capture"
+)
+
+// target is a process chosen for a closer look.
+type target struct {
+	pid   int
+	start uint64
+	comm  string
+	gone  bool
+	info  bundle.Target
+}
+
+// procSnap is what selection needs of one process in one tick.
+type procSnap struct {
+	stat  procfs.PIDStat
+	io    procfs.PIDIO
+	hasIO bool
+}
+
+// snapshot parses the per-process frames of one tick.
+func snapshot(frames []byte) map[int]*procSnap {
+	out := map[int]*procSnap{}
+	for f, err := range bundle.Frames(frames) {
+		if err != nil {
+			break
+		}
+		if f.Status != bundle.StatusOK || !strings.HasPrefix(f.Path, "/proc/") {
+			continue
+		}
+		rest := strings.TrimPrefix(f.Path, "/proc/")
+		pidStr, file, ok := strings.Cut(rest, "/")
+		pid, err := strconv.Atoi(pidStr)
+		if !ok || err != nil || (file != "stat" && file != "io") {
+			continue
+		}
+		ps := out[pid]
+		if ps == nil {
+			ps = &procSnap{}
+			out[pid] = ps
+		}
+		if file == "stat" {
+			if st, err := procfs.ParsePIDStat(f.Data); err == nil {
+				ps.stat = st
+			}
+		} else if v, err := procfs.ParsePIDIO(f.Data); err == nil {
+			ps.io, ps.hasIO = v, true
+		}
+	}
+	return out
+}
+
+// candidate is a process's activity over the first window.
+type candidate struct {
+	pid        int
+	start      uint64
+	comm       string
+	diskBytes  int64
+	writeCalls int64
+}
+
+// selectTargets picks the top processes by disk bytes (read_bytes +
+// write_bytes) and by write syscalls (syscw) between two ticks, plus the
+// PIDs asked for. Kernel threads and the collector's own processes are
+// left out. The write-syscall ranking is what finds a containerd shim
+// copying a container's stdout: it moves bytes through pipes, which shows
+// in syscw and wchar but never in write_bytes (REFERENCE-IO.md 8.1).
+func selectTargets(first, last map[int]*procSnap, top int, pids []int, exclude map[int]bool) []*target {
+	var cands []candidate
+	for pid, b := range last {
+		a := first[pid]
+		if a == nil || !a.hasIO || !b.hasIO || exclude[pid] || b.stat.IsKernelThread() || a.stat.StartTime != b.stat.StartTime {
+			continue
+		}
+		c := candidate{pid: pid, start: b.stat.StartTime, comm: b.stat.Comm,
+			diskBytes:  (b.io.ReadBytes - a.io.ReadBytes) + (b.io.WriteBytes - a.io.WriteBytes),
+			writeCalls: b.io.SyscW - a.io.SyscW}
+		cands = append(cands, c)
+	}
+	byPID := map[int]*target{}
+	var order []*target
+	add := func(pid int, start uint64, comm, reason string) {
+		t := byPID[pid]
+		if t == nil {
+			t = &target{pid: pid, start: start, comm: comm}
+			byPID[pid] = t
+			order = append(order, t)
+		}
+		t.info.Reasons = append(t.info.Reasons, reason)
+	}
+	for _, pid := range pids {
+		var start uint64
+		comm := ""
+		if s := last[pid]; s != nil {
+			start, comm = s.stat.StartTime, s.stat.Comm
+		}
+		add(pid, start, comm, "--pid")
+	}
+	rank := func(key func(candidate) int64, label string) {
+		sort.Slice(cands, func(i, j int) bool {
+			if ki, kj := key(cands[i]), key(cands[j]); ki != kj {
+				return ki > kj
+			}
+			return cands[i].pid < cands[j].pid
+		})
+		for i, c := range cands {
+			if i >= top || key(c) <= 0 {
+				break
+			}
+			add(c.pid, c.start, c.comm, fmt.Sprintf("top %s (#%d, %d in the first window)", label, i+1, key(c)))
+		}
+	}
+	rank(func(c candidate) int64 { return c.diskBytes }, "disk bytes")
+	rank(func(c candidate) int64 { return c.writeCalls }, "write syscalls")
+	return order
+}
+
+// maxFDs bounds the descriptors described per target.
+const maxFDs = 4096
+
+// captureTarget reads a target's description into procs/PID.frames: what
+// it is (cmdline, status, cgroup), what it sees (mountinfo), what it has
+// open (fd links and fdinfo flags, which show O_SYNC, O_DSYNC, O_DIRECT,
+// O_APPEND), and where it is in the kernel.
+func (c *collection) captureTarget(t *target, tick int) {
+	base := fmt.Sprintf("/proc/%d/", t.pid)
+	member := fmt.Sprintf("procs/%d.frames", t.pid)
+	var b []byte
+	rd := &c.sampler.rd
+	read := func(name, source string) {
+		data, st, err := rd.Read(base + name)
+		c.rec.read(source, base+name, t.pid, tick, st, err)
+		if name == "cmdline" {
+			data = c.table.maskCmdline(t.pid, data, member)
+		}
+		b = appendFrame(b, base+name, data, st, err)
+	}
+	link := func(name, source string) {
+		data, st, err := readLink(base + name)
+		c.rec.read(source, base+name, t.pid, tick, st, err)
+		b = appendFrame(b, base+name, data, st, err)
+	}
+	for _, name := range []string{"cmdline", "comm", "status", "stat", "io", "cgroup", "mountinfo", "wchan", "stack", "syscall"} {
+		read(name, "target-"+name)
+	}
+	for _, name := range []string{"exe", "cwd", "root", "ns/mnt"} {
+		link(name, "target-links")
+	}
+	fds, err := readDirNames(base + "fd")
+	if err != nil {
+		c.rec.read("target-fd", base+"fd", t.pid, tick, capture.Classify(err), err)
+	}
+	sort.Slice(fds, func(i, j int) bool { a, _ := strconv.Atoi(fds[i]); b, _ := strconv.Atoi(fds[j]); return a < b })
+	if len(fds) > maxFDs {
+		c.bound(bundle.Bound{Name: "fds-per-target", Limit: maxFDs,
+			What: fmt.Sprintf("target %d has %d open fds; the first %d were described", t.pid, len(fds), maxFDs)})
+		fds = fds[:maxFDs]
+	}
+	for _, fd := range fds {
+		link("fd/"+fd, "target-fd")
+		read("fdinfo/"+fd, "target-fdinfo")
+	}
+	c.store.put(member, b)
+	t.info.Member = member
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/iorca/iorca/collect/collector"
+	"github.com/iorca/iorca/collect/units"
+)
+
+// progressLine rewrites one line on a terminal; elsewhere (a file, a pipe,
+// a CI log) it prints nothing, so logs stay clean.
+type progressLine struct {
+	w       io.Writer
+	enabled bool
+	width   int
+}
+
+func newProgressLine(w io.Writer, quiet bool) *progressLine {
+	return &progressLine{w: w, enabled: !quiet && isTerminal(w)}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func (p *progressLine) update(s collector.Progress) {
+	if !p.enabled {
+		return
+	}
+	line := formatProgress(s)
+	pad := max(0, p.width-len(line))
+	p.width = len(line)
+	fmt.Fprintf(p.w, "\r%s%s", line, strings.Repeat(" ", pad))
+}
+
+func (p *progressLine) clear() {
+	if p.enabled && p.width > 0 {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
+	}
+}
+
+// formatProgress is one line: elapsed/total, remaining, ticks, targets.
+func formatProgress(s collector.Progress) string {
+	remaining := max(0, s.Duration-s.Elapsed)
+	line := fmt.Sprintf("iorca-collect: %s/%s (%s left)  tick %d/%d  targets %d",
+		s.Elapsed.Round(time.Second), s.Duration, remaining.Round(time.Second), s.Tick, s.Ticks, s.Targets)
+	if s.Tracing > 0 {
+		line += fmt.Sprintf(" (%d under strace)", s.Tracing)
+	}
+	return line
+}
+
+// printSummary tells where the bundle is and what it lacks.
+func printSummary(w io.Writer, r *collector.Result) {
+	m := r.Manifest
+	fmt.Fprintf(w, "iorca-collect: wrote %s (%s, %d members, %d ticks over %s, %d targets)\n",
+		r.Path, units.FormatBytes(r.Size), len(m.Members)+1, m.Ticks,
+		m.End.Wall.Sub(m.Start.Wall).Round(100*time.Millisecond), len(m.Targets))
+	if r.FellBack {
+		fmt.Fprintf(w, "  NOTE: the requested output could not be written; the bundle is at %s instead\n", r.Path)
+	}
+	if m.Partial {
+		fmt.Fprintf(w, "  partial: %s\n", m.PartialReason)
+	}
+	for _, t := range m.Targets {
+		line := fmt.Sprintf("  target %d (%s): %s", t.PID, t.Comm, strings.Join(t.Reasons, "; "))
+		if s := t.Strace; s != nil {
+			line += fmt.Sprintf("; strace %.1fs, %s, stopped by %s", s.TracedSeconds, units.FormatBytes(s.Bytes), s.StopReason)
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, b := range m.Bounds {
+		fmt.Fprintf(w, "  bound hit: %s: %s\n", b.Name, b.What)
+	}
+	if n := len(m.Errors); n > 0 {
+		fmt.Fprintf(w, "  %d errors recorded in the manifest:\n", n)
+		for i, e := range m.Errors {
+			if i == 5 {
+				fmt.Fprintf(w, "    ... and %d more\n", n-5)
+				break
+			}
+			fmt.Fprintf(w, "    %s: %s\n", e.Status, e.What)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# cost.sh measures what iorca-collect costs the node, side by side with
+# pidstat -d and iotop-c sampling the same processes, on this machine, in
+# the same run. It starts N idle processes so that every tool has the same
+# process table to walk, runs each tool for S seconds at 1 s intervals under
+# GNU time, and prints a Markdown table (CPU per tick, peak RSS).
+#
+# Usage: sudo collect/scripts/cost.sh [N_PROCS=1000] [SECONDS=20]
+# Needs: go, GNU time (/usr/bin/time), sysstat (pidstat), iotop-c, zstd.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+n=${1:-1000}
+secs=${2:-20}
+tmp=$(mktemp -d)
+sleepers=()
+cleanup() {
+  [ ${#sleepers[@]} -gt 0 ] && kill "${sleepers[@]}" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+for tool in /usr/bin/time pidstat iotop-c zstd; do
+  command -v "$tool" >/dev/null || { echo "cost.sh: $tool is missing" >&2; exit 1; }
+done
+CGO_ENABLED=0 go build -o "$tmp/iorca-collect" ./collect
+
+for _ in $(seq "$n"); do sleep 3600 & sleepers+=($!); done
+procs=$(ls /proc | grep -c '^[0-9]')
+ticks=$((secs + 1))
+
+# measure NAME CMD...: user+system seconds and peak RSS (KiB) of CMD.
+measure() {
+  local name=$1; shift
+  /usr/bin/time -f '%U %S %M %e' -o "$tmp/time" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" || true
+  read -r u s m e < <(tail -n 1 "$tmp/time")
+  awk -v n="$name" -v u="$u" -v s="$s" -v m="$m" -v e="$e" -v t="$ticks" \
+    'BEGIN { printf "| %s | %.1f | %.2f | %.2f | %d |\n", n, e, u+s, (u+s)*1000/t, m/1024 }'
+}
+
+echo "Processes present: $procs (including $n idle ones started by this script); $ticks samples at 1 s."
+echo "Machine: $(nproc) CPUs, kernel $(uname -r), $(date -u +%Y-%m-%d)."
+echo
+echo "| tool | wall s | CPU s (user+sys) | CPU ms per tick | peak RSS MiB |"
+echo "|---|---|---|---|---|"
+measure "iorca-collect --no-strace" "$tmp/iorca-collect" -d "${secs}s" --no-strace -q -o "$tmp/b.tar.zst"
+measure "pidstat -d 1" pidstat -d 1 "$secs"
+measure "iotop-c -b -o -P -d 1" iotop-c -b -o -P -d 1 -n "$ticks"
+echo
+size=$(stat -c %s "$tmp/b.tar.zst")
+zstd -dc "$tmp/b.tar.zst" | tar xOf - manifest.json >"$tmp/manifest.json"
+tick_ms=$(grep -o '"tick_cpu_ms": [0-9.]*' "$tmp/manifest.json" | awk '{print $2}')
+per=$(grep -o '"processes_per_tick": [0-9.]*' "$tmp/manifest.json" | awk '{print $2}')
+echo "iorca-collect's own figures (manifest.cost): ${tick_ms} ms CPU per tick for ${per} processes;"
+echo "bundle $((size / 1024)) KiB for $secs s ($(awk -v s="$size" -v t="$secs" -v p="$per" 'BEGIN { printf "%.0f", s/1024*60/t*1000/p }') KiB per minute per 1,000 processes)."

@@ -1,0 +1,274 @@
+// Package strace runs a bounded `strace -f -tt -T -y` on one process: it
+// stops at a time or byte limit, whichever comes first, detaches, and makes
+// sure the traced process is left running. It is the only package of the
+// collector that starts another program.
+package strace
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/collect/capture"
+)
+
+// Syscalls is the -e trace= set: the write, read, sync and open families
+// (REFERENCE-IO.md 4.5 lists their numbers). Tracing only these keeps the
+// output focused; it does not make the trace cheaper for a process attached
+// with -p, which stops on every syscall (--seccomp-bpf does not apply).
+var Syscalls = []string{
+	"write", "pwrite64", "writev", "pwritev", "pwritev2",
+	"read", "pread64", "readv", "preadv", "preadv2",
+	"fsync", "fdatasync", "sync", "syncfs", "sync_file_range", "msync",
+	"open", "openat", "openat2", "creat",
+	"io_submit", "io_uring_enter", "copy_file_range", "sendfile", "splice",
+	"fallocate", "ftruncate",
+}
+
+// Why a trace stopped; the cause given to the context's cancel function
+// when the caller stops it.
+var (
+	ErrCollectionEnd = errors.New("collection-end")
+	ErrInterrupted   = errors.New("interrupted")
+)
+
+// Config bounds one trace.
+type Config struct {
+	// Path is the strace binary (found with exec.LookPath by the caller).
+	Path     string
+	Duration time.Duration
+	MaxBytes int64
+	// Redact drops syscall buffers (-s 0); otherwise the first 32 bytes of
+	// each are kept.
+	Redact bool
+	// DetachTimeout is how long strace gets to detach after SIGINT before
+	// it is killed.
+	DetachTimeout time.Duration
+}
+
+// Result is a finished trace: its output (cut at a line boundary within
+// MaxBytes) and what happened.
+type Result struct {
+	Output []byte
+	Info   bundle.StraceInfo
+}
+
+// Args returns the strace command line for pid, writing its trace to fd 3.
+func Args(cfg Config, pid int) []string {
+	strsize := "0"
+	if !cfg.Redact {
+		strsize = "32"
+	}
+	return []string{cfg.Path, "-f", "-tt", "-T", "-y", "-s", strsize,
+		"-e", "trace=" + strings.Join(Syscalls, ","),
+		"-o", "/dev/fd/3", "-p", strconv.Itoa(pid)}
+}
+
+// maxStderr bounds strace's own messages kept in the manifest.
+const maxStderr = 4 << 10
+
+// Run traces pid until cfg.Duration passes, cfg.MaxBytes of output have been
+// read, the process exits, or ctx is cancelled (context.Cause says why). It
+// always waits for strace to exit and then sends SIGCONT to pid, so the
+// process is never left stopped.
+func Run(ctx context.Context, pid int, cfg Config) Result {
+	if cfg.DetachTimeout <= 0 {
+		cfg.DetachTimeout = 5 * time.Second
+	}
+	args := Args(cfg, pid)
+	res := Result{Info: bundle.StraceInfo{Command: args, Status: bundle.StatusOK}}
+
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return failed(res, err)
+	}
+	var stderr limitedBuffer
+	stderr.max = maxStderr
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.ExtraFiles = []*os.File{pw}
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Its own process group: a Ctrl-C on the terminal reaches the
+		// collector, which then detaches strace in order.
+		Setpgid: true,
+		// If the collector dies, strace detaches rather than tracing on.
+		Pdeathsig: syscall.SIGTERM,
+	}
+	res.Info.Start = capture.Now()
+	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return failed(res, err)
+	}
+	pw.Close()
+
+	// Read the trace into memory (the sick disk is not touched), keeping
+	// at most MaxBytes; past that, drain and count.
+	var out bytes.Buffer
+	var dropped int64
+	full := make(chan struct{})
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		buf := make([]byte, 64<<10)
+		signalled := false
+		for {
+			n, err := pr.Read(buf)
+			if n > 0 {
+				room := cfg.MaxBytes - int64(out.Len())
+				if room > 0 {
+					out.Write(buf[:min(int64(n), room)])
+				}
+				if int64(n) > room {
+					dropped += int64(n) - max(room, 0)
+					if !signalled {
+						close(full)
+						signalled = true
+					}
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	timer := time.NewTimer(cfg.Duration)
+	defer timer.Stop()
+	var waitErr error
+	stopped := false
+	select {
+	case <-timer.C:
+		res.Info.StopReason = "duration"
+	case <-full:
+		res.Info.StopReason = "max-bytes"
+	case <-ctx.Done():
+		res.Info.StopReason = "interrupted"
+		if errors.Is(context.Cause(ctx), ErrCollectionEnd) {
+			res.Info.StopReason = "collection-end"
+		}
+	case waitErr = <-exited:
+		stopped = true
+		res.Info.StopReason = "target-exited"
+	}
+	if !stopped {
+		// SIGINT makes strace detach from every traced thread and exit.
+		cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case waitErr = <-exited:
+		case <-time.After(cfg.DetachTimeout):
+			cmd.Process.Kill()
+			waitErr = <-exited
+			res.Info.Status = bundle.StatusTimeout
+		}
+	}
+	res.Info.End = capture.Now()
+	<-readDone
+	pr.Close()
+
+	// A tracee can be left in group-stop after a detach (pt-stalk does the
+	// same); SIGCONT to a running process is harmless.
+	if err := syscall.Kill(pid, syscall.SIGCONT); err == nil {
+		res.Info.Resumed = true
+	}
+
+	res.Info.ExitCode = cmd.ProcessState.ExitCode()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		// Written as a shell does: strace ends by re-raising SIGINT.
+		res.Info.ExitCode = 128 + int(ws.Signal())
+	}
+	res.Info.Stderr = stderr.String()
+	res.Info.TracedSeconds = float64(res.Info.End.MonoNS-res.Info.Start.MonoNS) / 1e9
+	res.Output = cutAtLine(out.Bytes())
+	res.Info.Truncated = dropped > 0 || len(res.Output) < out.Len()
+	res.Info.Bytes = int64(len(res.Output))
+	res.Info.Lines = bytes.Count(res.Output, []byte{'\n'})
+	if res.Info.StopReason == "target-exited" && waitErr != nil {
+		// strace exited on its own with an error: it never attached.
+		res.Info.StopReason = "failed"
+		res.Info.Status = attachStatus(res.Info.Stderr)
+	}
+	return res
+}
+
+// attachStatus classifies strace's own failure. strace reports it only as
+// text on stderr ("attach: ptrace(PTRACE_SEIZE, 123): Operation not
+// permitted"), so here, unlike for Go errors, the text is all there is.
+func attachStatus(stderr string) bundle.Status {
+	switch {
+	case strings.Contains(stderr, "Operation not permitted"), strings.Contains(stderr, "Permission denied"):
+		return bundle.StatusDenied
+	case strings.Contains(stderr, "No such process"):
+		return bundle.StatusAbsent
+	}
+	return bundle.StatusFailed
+}
+
+func failed(res Result, err error) Result {
+	res.Info.Status = capture.Classify(err)
+	if res.Info.Status == bundle.StatusOK {
+		res.Info.Status = bundle.StatusFailed
+	}
+	res.Info.StopReason = "failed"
+	res.Info.Stderr = err.Error()
+	return res
+}
+
+// cutAtLine drops a trailing partial line, so a parser never sees half a
+// syscall.
+func cutAtLine(b []byte) []byte {
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		return b[:i+1]
+	}
+	return b[:0]
+}
+
+// limitedBuffer keeps the first max bytes written to it.
+type limitedBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   bytes.Buffer
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if room := l.max - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (l *limitedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.TrimSpace(l.b.String())
+}
+
+var _ io.Writer = (*limitedBuffer)(nil)
+
+// ProcessState returns the state letter of /proc/PID/stat (R, S, D, T, t,
+// Z ...), for checking that a traced process was not left stopped.
+func ProcessState(pid int) (byte, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0, fmt.Errorf("pid %d: malformed stat", pid)
+	}
+	return b[i+2], nil
+}

@@ -1,0 +1,124 @@
+package strace
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iorca/iorca/samples/workload"
+)
+
+// startWriter starts a real writer appending 60-byte O_SYNC lines and stops
+// it when the test ends.
+func startWriter(t *testing.T, extra ...string) *exec.Cmd {
+	t.Helper()
+	workload.Live(t)
+	bin := workload.Build(t)
+	file := filepath.Join(t.TempDir(), "access.log")
+	args := append([]string{"--file", file, "--size", "60", "--sync", "osync", "--rate", "2000"}, extra...)
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	time.Sleep(100 * time.Millisecond)
+	return cmd
+}
+
+func straceOrSkip(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace not installed (.ci/run installs it)")
+	}
+	return p
+}
+
+func checkRunning(t *testing.T, pid int) {
+	t.Helper()
+	st, err := ProcessState(pid)
+	if err != nil {
+		t.Fatalf("traced process: %v", err)
+	}
+	if st == 'T' || st == 't' {
+		t.Errorf("traced process left in state %c after the trace", st)
+	}
+}
+
+func TestRunStopsAtDuration(t *testing.T) {
+	path := straceOrSkip(t)
+	w := startWriter(t, "--password=hunter2")
+	res := Run(context.Background(), w.Process.Pid, Config{Path: path, Duration: 700 * time.Millisecond, MaxBytes: 16 << 20, Redact: true})
+	if res.Info.StopReason != "duration" || res.Info.Status != "ok" {
+		t.Fatalf("info = %+v", res.Info)
+	}
+	if res.Info.TracedSeconds < 0.6 || res.Info.TracedSeconds > 3 {
+		t.Errorf("traced %.2fs, want about 0.7s", res.Info.TracedSeconds)
+	}
+	if !bytes.Contains(res.Output, []byte("access.log>, ")) || !bytes.Contains(res.Output, []byte(`""..., 60) = 60`)) {
+		t.Errorf("no redacted 60-byte write lines in:\n%.500s", res.Output)
+	}
+	if bytes.Contains(res.Output, []byte("hunter2")) {
+		t.Error("payload reached the trace despite -s 0")
+	}
+	if !res.Info.Resumed {
+		t.Error("no SIGCONT sent")
+	}
+	checkRunning(t, w.Process.Pid)
+}
+
+func TestRunStopsAtMaxBytes(t *testing.T) {
+	path := straceOrSkip(t)
+	w := startWriter(t)
+	const limit = 4000
+	res := Run(context.Background(), w.Process.Pid, Config{Path: path, Duration: 20 * time.Second, MaxBytes: limit, Redact: true})
+	if res.Info.StopReason != "max-bytes" || !res.Info.Truncated {
+		t.Fatalf("info = %+v", res.Info)
+	}
+	if len(res.Output) > limit || len(res.Output) == 0 || res.Output[len(res.Output)-1] != '\n' {
+		t.Errorf("output %d bytes (limit %d), ends %q", len(res.Output), limit, res.Output[max(0, len(res.Output)-10):])
+	}
+	if res.Info.TracedSeconds > 10 {
+		t.Errorf("traced %.1fs: the byte bound did not stop it early", res.Info.TracedSeconds)
+	}
+	checkRunning(t, w.Process.Pid)
+}
+
+func TestRunKeepsPrefixWithoutRedaction(t *testing.T) {
+	path := straceOrSkip(t)
+	w := startWriter(t, "--password=hunter2")
+	res := Run(context.Background(), w.Process.Pid, Config{Path: path, Duration: 500 * time.Millisecond, MaxBytes: 1 << 20, Redact: false})
+	if !bytes.Contains(res.Output, []byte("hunter2")) {
+		t.Errorf("with redaction off the 32-byte prefix should show the payload:\n%.300s", res.Output)
+	}
+}
+
+func TestRunStopsOnCancelAndTargetExit(t *testing.T) {
+	path := straceOrSkip(t)
+	w := startWriter(t)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(300*time.Millisecond, func() { cancel(ErrCollectionEnd) })
+	res := Run(ctx, w.Process.Pid, Config{Path: path, Duration: time.Minute, MaxBytes: 1 << 20, Redact: true})
+	if res.Info.StopReason != "collection-end" {
+		t.Errorf("stop reason %q, want collection-end", res.Info.StopReason)
+	}
+	checkRunning(t, w.Process.Pid)
+
+	short := startWriter(t, "--for", "400ms")
+	res = Run(context.Background(), short.Process.Pid, Config{Path: path, Duration: time.Minute, MaxBytes: 1 << 20, Redact: true})
+	if res.Info.StopReason != "target-exited" || !strings.Contains(string(res.Output), "+++ exited with 0 +++") {
+		t.Errorf("info = %+v, tail %q", res.Info, res.Output[max(0, len(res.Output)-100):])
+	}
+}
+
+func TestRunNoSuchProcess(t *testing.T) {
+	path := straceOrSkip(t)
+	res := Run(context.Background(), 999999999, Config{Path: path, Duration: time.Second, MaxBytes: 1 << 20, Redact: true})
+	if res.Info.StopReason != "failed" || res.Info.Status == "ok" {
+		t.Errorf("info = %+v", res.Info)
+	}
+}

@@ -1,0 +1,19 @@
+package units
+
+import "testing"
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "1048576": 1 << 20, "16MiB": 16 << 20, "512KiB": 512 << 10, "2G": 2 << 30, "3 MiB": 3 << 20, "10B": 10} {
+		if got, err := ParseBytes(in); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "x", "-1", "1.5MiB", "99999999999GiB"} {
+		if _, err := ParseBytes(bad); err == nil {
+			t.Errorf("ParseBytes(%q) accepted it", bad)
+		}
+	}
+	if s := FormatBytes(16 << 20); s != "16.0 MiB" {
+		t.Errorf("FormatBytes = %q", s)
+	}
+}

@@ -1,0 +1,8 @@
+module github.com/iorca/iorca
+
+go 1.26.8
+
+require (
+	github.com/klauspost/compress v1.20.4
+	github.com/spf13/pflag v1.1.0
+)

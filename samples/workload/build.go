@@ -1,0 +1,37 @@
+package workload
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+	buildOut  []byte
+)
+
+// Build compiles cmd/iorca-workload as a static binary, once per test
+// process, and returns its path. It fails t if the build fails.
+func Build(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "iorca-workload-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = filepath.Join(dir, "iorca-workload")
+		cmd := exec.Command("go", "build", "-o", buildPath, "github.com/iorca/iorca/samples/workload/cmd/iorca-workload")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	if buildErr != nil {
+		t.Fatalf("building iorca-workload: %v\n%s", buildErr, buildOut)
+	}
+	return buildPath
+}

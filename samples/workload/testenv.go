@@ -1,0 +1,165 @@
+package workload
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Live marks a test that runs real workloads on this machine: it skips
+// unless root (loop devices, mounts, ptrace need it; CI runs as root), and
+// it holds a machine-wide lock for the rest of the test. A collector picks
+// the node's busiest processes, so two live tests at once (go test runs
+// packages in parallel) would trace each other's writers.
+func Live(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (loop devices, mounts, ptrace); CI runs as root")
+	}
+	liveMu.Lock()
+	defer liveMu.Unlock()
+	if liveHeld > 0 {
+		liveHeld++
+		t.Cleanup(func() { liveMu.Lock(); liveHeld--; liveMu.Unlock() })
+		return
+	}
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "iorca-live-tests.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	liveHeld = 1
+	t.Cleanup(func() {
+		liveMu.Lock()
+		defer liveMu.Unlock()
+		if liveHeld--; liveHeld == 0 {
+			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			f.Close()
+		}
+	})
+}
+
+var (
+	liveMu   sync.Mutex
+	liveHeld int
+)
+
+// RequireTool skips t when a program is missing; .ci/run installs them.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s is not installed (.ci/run installs it)", name)
+	}
+	return p
+}
+
+// MustRun runs a command and fails t with its output if it fails.
+func MustRun(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// LoopExt4 makes a real ext4 filesystem of sizeMiB on a loop device and
+// mounts it. It returns the mount point and the device (/dev/loopN); both
+// are torn down when the test ends, even if it fails.
+func LoopExt4(t testing.TB, sizeMiB int) (mnt, dev string) {
+	t.Helper()
+	Live(t)
+	dir := t.TempDir()
+	img := filepath.Join(dir, "disk.img")
+	f, err := os.Create(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(int64(sizeMiB) << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	dev = MustRun(t, "losetup", "--find", "--show", img)
+	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+	MustRun(t, "mkfs.ext4", "-q", "-F", dev)
+	mnt = filepath.Join(dir, "mnt")
+	os.Mkdir(mnt, 0o755)
+	MustRun(t, "mount", dev, mnt)
+	t.Cleanup(func() { unmount(mnt) })
+	return mnt, dev
+}
+
+// Overlay mounts an overlayfs whose layers live under base (a directory
+// on the filesystem that should take the writes). It returns the merged
+// mount point and the upper directory.
+func Overlay(t testing.TB, base string) (merged, upper string) {
+	t.Helper()
+	Live(t)
+	lower := filepath.Join(base, "lower")
+	upper = filepath.Join(base, "upper")
+	work := filepath.Join(base, "work")
+	merged = filepath.Join(base, "merged")
+	for _, d := range []string{lower, upper, work, merged, filepath.Join(lower, "var/log/nginx")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	MustRun(t, "mount", "-t", "overlay", "overlay", "-o",
+		fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work), merged)
+	t.Cleanup(func() { unmount(merged) })
+	return merged, upper
+}
+
+// Tmpfs mounts a tmpfs of the given size with extra options ("ro").
+func Tmpfs(t testing.TB, size string, opts ...string) string {
+	t.Helper()
+	Live(t)
+	dir := filepath.Join(t.TempDir(), "tmpfs")
+	os.Mkdir(dir, 0o755)
+	o := append([]string{"size=" + size}, opts...)
+	MustRun(t, "mount", "-t", "tmpfs", "-o", strings.Join(o, ","), "tmpfs", dir)
+	t.Cleanup(func() { unmount(dir) })
+	return dir
+}
+
+// unmount retries briefly: a process killed a moment ago may still hold
+// the mount busy.
+func unmount(dir string) {
+	for i := 0; i < 50; i++ {
+		if exec.Command("umount", dir).Run() == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	exec.Command("umount", "-l", dir).Run()
+}
+
+// Start starts a command and kills it when the test ends.
+func Start(t testing.TB, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return cmd
+}
+
+// StartWriter starts the workload binary with args, and kills it when the
+// test ends.
+func StartWriter(t testing.TB, args ...string) *exec.Cmd {
+	t.Helper()
+	return Start(t, Build(t), args...)
+}
