@@ -1,7 +1,6 @@
 package procfs
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -33,21 +32,15 @@ type Mount struct {
 func ParseMountinfo(b []byte) ([]Mount, error) {
 	var mounts []Mount
 	var errs []error
-	line := 0
-	for len(b) > 0 {
-		line++
-		var l []byte
-		l, b, _ = bytes.Cut(b, []byte{'\n'})
-		if len(bytes.TrimSpace(l)) == 0 {
-			continue
-		}
+	eachLine(b, func(l []byte, n int) error {
 		m, err := parseMountLine(string(l))
 		if err != nil {
-			errs = append(errs, lineError("mountinfo", line, "%v", err))
-			continue
+			errs = append(errs, lineError("mountinfo", n, "%v", err))
+			return nil
 		}
 		mounts = append(mounts, m)
-	}
+		return nil
+	})
 	return mounts, errors.Join(errs...)
 }
 

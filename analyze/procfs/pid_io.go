@@ -63,23 +63,13 @@ func ParsePIDIO(b []byte) (PIDIO, error) {
 // eachKeyValue calls fn for every "key: value" line of b, with the value's
 // surrounding blanks removed.
 func eachKeyValue(file string, b []byte, fn func(key, val []byte, line int) error) error {
-	line := 0
-	for len(b) > 0 {
-		line++
-		var l []byte
-		l, b, _ = bytes.Cut(b, []byte{'\n'})
-		if len(bytes.TrimSpace(l)) == 0 {
-			continue
-		}
+	return eachLine(b, func(l []byte, n int) error {
 		key, val, ok := bytes.Cut(l, []byte{':'})
 		if !ok {
-			return lineError(file, line, "no ':' in %q", truncate(l))
+			return lineError(file, n, "no ':' in %q", truncate(l))
 		}
-		if err := fn(bytes.TrimSpace(key), bytes.TrimSpace(val), line); err != nil {
-			return err
-		}
-	}
-	return nil
+		return fn(bytes.TrimSpace(key), bytes.TrimSpace(val), n)
+	})
 }
 
 // truncate shortens b for an error message.

@@ -36,15 +36,17 @@ func (t *procTable) known(pid int, start uint64) bool {
 	return ok && s == start
 }
 
-// add reads the process's description into the table. It returns the
-// /proc/PID/cgroup content so that its cgroups can be tracked.
-func (t *procTable) add(pid int, start uint64, rd *capture.Reader, rec *recorder, tick int) []byte {
+// add reads the process's description into the table, after the stat
+// line just read (which identifies the process by PID and start time). It
+// returns the /proc/PID/cgroup content so that its cgroups can be tracked.
+func (t *procTable) add(pid int, start uint64, stat []byte, rd *capture.Reader, rec *recorder, tick int) []byte {
 	if len(t.seen) >= maxTableEntries {
 		t.full = true
 		return nil
 	}
 	t.seen[pid] = start
 	base := fmt.Sprintf("/proc/%d/", pid)
+	t.frames = appendFrame(t.frames, base+"stat", stat, bundle.StatusOK, nil)
 	for _, name := range []string{"status", "cmdline"} {
 		data, st, err := rd.Read(base + name)
 		rec.sweepRead("proc-table", base+name, tick, st, err)

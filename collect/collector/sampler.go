@@ -110,7 +110,8 @@ func (s *sampler) processes(b []byte, n int) []byte {
 			continue
 		}
 		if ps, err := procfs.ParsePIDStat(data); err == nil && !s.table.known(pid, ps.StartTime) {
-			if cg := s.table.add(pid, ps.StartTime, &s.rd, s.rec, n); cg != nil {
+			stat := append([]byte(nil), data...) // data is the reader's buffer
+			if cg := s.table.add(pid, ps.StartTime, stat, &s.rd, s.rec, n); cg != nil {
 				if !s.cgroups.addProcess(cg) {
 					s.cgroupBound = true
 				}

@@ -72,14 +72,12 @@ func MustRun(t testing.TB, name string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// LoopExt4 makes a real ext4 filesystem of sizeMiB on a loop device and
-// mounts it. It returns the mount point and the device (/dev/loopN); both
-// are torn down when the test ends, even if it fails.
-func LoopExt4(t testing.TB, sizeMiB int) (mnt, dev string) {
+// LoopDevice attaches a sparse image of sizeMiB to a free loop device and
+// returns /dev/loopN; it is detached when the test ends, even if it fails.
+func LoopDevice(t testing.TB, sizeMiB int) string {
 	t.Helper()
 	Live(t)
-	dir := t.TempDir()
-	img := filepath.Join(dir, "disk.img")
+	img := filepath.Join(t.TempDir(), "disk.img")
 	f, err := os.Create(img)
 	if err != nil {
 		t.Fatal(err)
@@ -88,10 +86,19 @@ func LoopExt4(t testing.TB, sizeMiB int) (mnt, dev string) {
 		t.Fatal(err)
 	}
 	f.Close()
-	dev = MustRun(t, "losetup", "--find", "--show", img)
+	dev := MustRun(t, "losetup", "--find", "--show", img)
 	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+	return dev
+}
+
+// LoopExt4 makes a real ext4 filesystem of sizeMiB on a loop device and
+// mounts it. It returns the mount point and the device (/dev/loopN); both
+// are torn down when the test ends, even if it fails.
+func LoopExt4(t testing.TB, sizeMiB int) (mnt, dev string) {
+	t.Helper()
+	dev = LoopDevice(t, sizeMiB)
 	MustRun(t, "mkfs.ext4", "-q", "-F", dev)
-	mnt = filepath.Join(dir, "mnt")
+	mnt = filepath.Join(t.TempDir(), "mnt")
 	os.Mkdir(mnt, 0o755)
 	MustRun(t, "mount", dev, mnt)
 	t.Cleanup(func() { unmount(mnt) })

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/collect/bundle"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // a check failed (regress drift) or writing failed
+	exitBadInput = 2 // bad usage, or a bundle that cannot be read
+)
+
+var version = ""
+
+const usage = `iorca analyzes bundles written by iorca-collect, offline.
+
+Usage:
+  iorca report BUNDLE [--format md|json|html] [-o FILE]   root cause, evidence, mitigations
+  iorca replay BUNDLE [VIEW] [flags]                       what iotop, iostat, pidstat... showed
+  iorca regress [DIR]                                      re-check sample bundles (default samples/)
+  iorca version
+
+Run "iorca COMMAND --help" for a command's flags.
+
+Exit status: 0 success; 1 a check failed or the output could not be written;
+2 bad usage or a bundle that cannot be read (not a bundle, truncated,
+corrupt, or hostile) - one line on stderr names the problem.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitBadInput
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "version", "--version":
+		fmt.Fprintln(stdout, "iorca", buildVersion())
+		return exitOK
+	case "replay":
+		return cmdReplay(args[1:], stdout, stderr)
+	case "report":
+		return cmdReport(args[1:], stdout, stderr)
+	case "regress":
+		return cmdRegress(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "iorca: unknown command %q\n%s", args[0], usage)
+	return exitBadInput
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// loadBundle reads and models a bundle. Its error is one line that names
+// the file and the problem.
+func loadBundle(path string) (*model.Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, not a bundle", path)
+	}
+	b, err := bundle.ReadAll(f, bundle.DefaultLimits)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
+	}
+	m, err := model.Load(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
+	}
+	return m, nil
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

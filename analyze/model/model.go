@@ -1,0 +1,190 @@
+package model
+
+import (
+	"time"
+
+	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/analyze/strace"
+	"github.com/iorca/iorca/collect/bundle"
+)
+
+// Model is a bundle's content, parsed and indexed.
+type Model struct {
+	Manifest *bundle.Manifest
+	Ticks    []*Tick
+	// Procs lists every process seen, by PID then start time.
+	Procs []*Process
+	// Targets are the processes the collector looked at closely.
+	Targets []*Target
+	// Mounts is the mount table the collector saw (its own namespace,
+	// the host's when run on the host).
+	Mounts  []procfs.Mount
+	Statfs  []Statfs
+	Kmsg    []procfs.KmsgRecord
+	Sysctl  map[string]string
+	Blocks  map[string]*Block
+	Cgroups map[string]*Cgroup
+	// Notes are what could not be parsed, by member and path; a report
+	// says them in its "what the collector could not see" section.
+	Notes []Note
+}
+
+// Note is one thing the analyzer could not use.
+type Note struct {
+	Member, Path, What string
+}
+
+// Tick is one sampling moment.
+type Tick struct {
+	N    int
+	Wall time.Time
+	// Mono is CLOCK_MONOTONIC (ns) when the tick began.
+	Mono      int64
+	Uptime    procfs.Uptime
+	HasUptime bool
+	// Disks is /proc/diskstats by device name; SysBlock is
+	// /sys/block/DEV/stat.
+	Disks     map[string]procfs.DiskStat
+	DisksMono int64
+	SysBlock  map[string]procfs.DiskStat
+	Vmstat    procfs.Vmstat
+	Meminfo   procfs.Meminfo
+	PSI       *procfs.PSI
+	Stat      *procfs.ProcStat
+	Loadavg   *procfs.Loadavg
+	// Threads are the per-thread samples of targets, by PID.
+	Threads map[int][]Thread
+}
+
+// Thread is one thread of a target in one tick.
+type Thread struct {
+	TID   int
+	Stat  procfs.PIDStat
+	Wchan string
+	Stack string
+}
+
+// Process is one process over the whole capture.
+type Process struct {
+	PID   int
+	Start uint64 // /proc/PID/stat field 22, clock ticks after boot
+	Comm  string
+	PPID  int
+	UID   int
+	// Cmdline is the command line as captured (masked when redacted).
+	Cmdline []string
+	Cgroups []procfs.CgroupLine
+	Kernel  bool
+	// Container is set when the cgroup path or a runtime's arguments
+	// tell which container the process belongs to.
+	Container *Container
+	Points    []Point
+}
+
+// Point is a process's counters in one tick.
+type Point struct {
+	Tick     int
+	Mono     int64
+	UptimeCS uint64
+	State    byte
+	Counters
+	CPUTicks uint64
+	Threads  int64
+}
+
+// Container names the container (and pod) a process belongs to.
+type Container struct {
+	// Name is the most readable name known: the runtime's -id, the
+	// Kubernetes container name from a log path, or a short id.
+	Name      string
+	ID        string
+	Runtime   string
+	Namespace string
+	PodUID    string
+	Pod       string
+	// Source says how it was found ("cgroup path", "shim -id").
+	Source string
+}
+
+// Target is a process the collector described and traced.
+type Target struct {
+	Info    bundle.Target
+	Process *Process
+	Cmdline []string
+	Status  *procfs.PIDStatus
+	Mounts  []procfs.Mount
+	// FDs are the open descriptors with their fdinfo, by number.
+	FDs   []FD
+	Wchan string
+	Stack string
+	// Trace is the parsed strace, nil when none was captured.
+	Trace      *strace.Trace
+	TraceText  []byte
+	TraceStart time.Time
+}
+
+// FD is one open descriptor of a target.
+type FD struct {
+	Num  int
+	Path string
+	Info *procfs.FDInfo
+}
+
+// Statfs is one mount's space, as the collector recorded it.
+type Statfs struct {
+	MountID     int           `json:"mount_id"`
+	MountPoint  string        `json:"mount_point"`
+	FSType      string        `json:"fstype"`
+	Source      string        `json:"source"`
+	Status      bundle.Status `json:"status"`
+	Error       string        `json:"error"`
+	BlockSize   int64         `json:"bsize"`
+	Blocks      uint64        `json:"blocks"`
+	BlocksFree  uint64        `json:"bfree"`
+	BlocksAvail uint64        `json:"bavail"`
+	Files       uint64        `json:"files"`
+	FilesFree   uint64        `json:"ffree"`
+}
+
+// Block is a block device's static description.
+type Block struct {
+	Name        string
+	Dev         procfs.Dev
+	SizeSectors uint64
+	Scheduler   string
+	Rotational  bool
+	BackingFile string
+	Slaves      []string
+	Settings    map[string]string
+}
+
+// Cgroup is one cgroup the collector sampled.
+type Cgroup struct {
+	Path string // absolute path under the cgroup mount
+	V2   bool
+	// Samples hold the IO counters per tick, by device.
+	Samples []CgroupSample
+	// Limits: v2 io.max by device, or v1 throttle limits by device.
+	IOMax    map[procfs.Dev]procfs.IOMax
+	V1Limits map[string]map[procfs.Dev]uint64
+	// Pressure is the last io.pressure read (v2).
+	Pressure []CgroupPSI
+}
+
+// CgroupSample is a cgroup's IO counters in one tick.
+type CgroupSample struct {
+	Tick  int
+	Mono  int64
+	Bytes map[procfs.Dev]CgroupIO
+}
+
+// CgroupIO is bytes and IOs read and written by a cgroup on one device.
+type CgroupIO struct {
+	RBytes, WBytes, RIOs, WIOs uint64
+}
+
+// CgroupPSI is one io.pressure reading.
+type CgroupPSI struct {
+	Tick int
+	PSI  procfs.PSI
+}

@@ -1,0 +1,98 @@
+package procfs
+
+import (
+	"bytes"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// CgroupLine is one line of /proc/PID/cgroup (cgroups(7)):
+// "hierarchy-ID:controller-list:cgroup-path". In v2 the ID is 0 and the
+// controller list empty.
+type CgroupLine struct {
+	HierarchyID int
+	Controllers []string
+	Path        string
+}
+
+// ParsePIDCgroup parses /proc/PID/cgroup. It splits on the first two
+// colons only: a path may hold colons (a systemd-style path handed to a
+// non-systemd runc).
+func ParsePIDCgroup(b []byte) ([]CgroupLine, error) {
+	var out []CgroupLine
+	err := eachLine(b, func(l []byte, n int) error {
+		parts := bytes.SplitN(l, []byte{':'}, 3)
+		if len(parts) != 3 {
+			return lineError("cgroup", n, "want id:controllers:path, got %q", truncate(l))
+		}
+		id, err := strconv.Atoi(string(parts[0]))
+		if err != nil {
+			return lineError("cgroup", n, "hierarchy id %q", parts[0])
+		}
+		c := CgroupLine{HierarchyID: id, Path: string(parts[2])}
+		if len(parts[1]) > 0 {
+			c.Controllers = strings.Split(string(parts[1]), ",")
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// ContainerIdentity is what a cgroup path tells about the container and
+// pod a process belongs to.
+type ContainerIdentity struct {
+	// Runtime is "cri-containerd", "crio", "docker", "libpod" or "" when
+	// the path is a bare id.
+	Runtime     string
+	ContainerID string
+	PodUID      string
+	// QoS is the Kubernetes QoS class: "guaranteed", "burstable" or
+	// "besteffort" ("" when not a pod).
+	QoS string
+}
+
+var (
+	scopeID    = regexp.MustCompile(`^(cri-containerd|crio|docker|libpod)-([0-9a-f]{64})\.scope$`)
+	colonID    = regexp.MustCompile(`:(cri-containerd|crio|docker):([0-9a-f]{64})$`)
+	bareID     = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	podSystemd = regexp.MustCompile(`pod([0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{12}|[0-9a-f]{32})\.slice`)
+	podFS      = regexp.MustCompile(`/pod([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})(/|$)`)
+)
+
+// IdentifyContainer reads container and pod identity from a cgroup path,
+// following the naming of kubelet (systemd and cgroupfs drivers),
+// containerd's CRI plugin, CRI-O, Docker and podman (REFERENCE-IO.md 5.4).
+// ok is false when the path names no container.
+func IdentifyContainer(path string) (ContainerIdentity, bool) {
+	var id ContainerIdentity
+	elems := strings.Split(strings.TrimSuffix(path, "/"), "/")
+	last := elems[len(elems)-1]
+	switch {
+	case scopeID.MatchString(last):
+		m := scopeID.FindStringSubmatch(last)
+		id.Runtime, id.ContainerID = m[1], m[2]
+	case colonID.MatchString(path):
+		m := colonID.FindStringSubmatch(path)
+		id.Runtime, id.ContainerID = m[1], m[2]
+	case bareID.MatchString(last):
+		id.ContainerID = last
+	}
+	if m := podSystemd.FindStringSubmatch(path); m != nil {
+		id.PodUID = strings.ReplaceAll(m[1], "_", "-")
+	} else if m := podFS.FindStringSubmatch(path); m != nil {
+		id.PodUID = m[1]
+	}
+	if strings.Contains(path, "kubepods") {
+		switch {
+		case strings.Contains(path, "burstable"):
+			id.QoS = "burstable"
+		case strings.Contains(path, "besteffort"):
+			id.QoS = "besteffort"
+		case id.PodUID != "":
+			id.QoS = "guaranteed"
+		}
+	}
+	return id, id.ContainerID != "" || id.PodUID != ""
+}
