@@ -33,7 +33,7 @@ func Load(b *bundle.Bundle) (*Model, error) {
 		switch {
 		case name == "static/host.frames":
 			err = l.host(name, data)
-		case name == "static/statfs.json":
+		case name == bundle.StatfsMember:
 			if e := json.Unmarshal(data, &l.m.Statfs); e != nil {
 				l.note(name, "", "not valid JSON: "+e.Error())
 			}

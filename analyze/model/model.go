@@ -19,7 +19,7 @@ type Model struct {
 	// Mounts is the mount table the collector saw (its own namespace,
 	// the host's when run on the host).
 	Mounts  []procfs.Mount
-	Statfs  []Statfs
+	Statfs  []bundle.Statfs
 	Kmsg    []procfs.KmsgRecord
 	Sysctl  map[string]string
 	Blocks  map[string]*Block
@@ -128,22 +128,6 @@ type FD struct {
 	Num  int
 	Path string
 	Info *procfs.FDInfo
-}
-
-// Statfs is one mount's space, as the collector recorded it.
-type Statfs struct {
-	MountID     int           `json:"mount_id"`
-	MountPoint  string        `json:"mount_point"`
-	FSType      string        `json:"fstype"`
-	Source      string        `json:"source"`
-	Status      bundle.Status `json:"status"`
-	Error       string        `json:"error"`
-	BlockSize   int64         `json:"bsize"`
-	Blocks      uint64        `json:"blocks"`
-	BlocksFree  uint64        `json:"bfree"`
-	BlocksAvail uint64        `json:"bavail"`
-	Files       uint64        `json:"files"`
-	FilesFree   uint64        `json:"ffree"`
 }
 
 // Block is a block device's static description.

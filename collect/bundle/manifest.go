@@ -265,3 +265,23 @@ func (m *Manifest) Member(name string) (Member, bool) {
 	}
 	return Member{}, false
 }
+
+// StatfsMember is the name of the member holding the statfs of every
+// mount, a JSON array of Statfs.
+const StatfsMember = "static/statfs.json"
+
+// Statfs is the space and inode usage of one mount, as statfs(2) gave it.
+type Statfs struct {
+	MountID     int    `json:"mount_id"`
+	MountPoint  string `json:"mount_point"`
+	FSType      string `json:"fstype"`
+	Source      string `json:"source"`
+	Status      Status `json:"status"`
+	Error       string `json:"error,omitempty"`
+	BlockSize   int64  `json:"bsize"`
+	Blocks      uint64 `json:"blocks"`
+	BlocksFree  uint64 `json:"bfree"`
+	BlocksAvail uint64 `json:"bavail"`
+	Files       uint64 `json:"files"`
+	FilesFree   uint64 `json:"ffree"`
+}

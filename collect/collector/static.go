@@ -15,7 +15,6 @@ import (
 // Members written once.
 const (
 	hostMember         = "static/host.frames"
-	statfsMember       = "static/statfs.json"
 	kmsgMember         = "static/kmsg"
 	cgroupLimitsMember = "static/cgroup-limits.frames"
 )
@@ -90,29 +89,13 @@ var pseudoFS = map[string]bool{
 	"nsfs": true, "rpc_pipefs": true, "selinuxfs": true, "efivarfs": true, "devtmpfs": true,
 }
 
-// Statfs is the space and inode usage of one mount, as statfs(2) gives it.
-type Statfs struct {
-	MountID     int           `json:"mount_id"`
-	MountPoint  string        `json:"mount_point"`
-	FSType      string        `json:"fstype"`
-	Source      string        `json:"source"`
-	Status      bundle.Status `json:"status"`
-	Error       string        `json:"error,omitempty"`
-	BlockSize   int64         `json:"bsize"`
-	Blocks      uint64        `json:"blocks"`
-	BlocksFree  uint64        `json:"bfree"`
-	BlocksAvail uint64        `json:"bavail"`
-	Files       uint64        `json:"files"`
-	FilesFree   uint64        `json:"ffree"`
-}
-
 // statfsTimeout bounds one statfs: a hung NFS server must not hang the
 // collector. A goroutine stuck in such a call is abandoned.
 const statfsTimeout = 2 * time.Second
 
 // captureStatfs records space and inodes of every real mount.
 func (c *collection) captureStatfs(mounts []procfs.Mount) {
-	var out []Statfs
+	var out []bundle.Statfs
 	seen := map[string]bool{}
 	t0 := time.Now()
 	for _, m := range mounts {
@@ -120,7 +103,7 @@ func (c *collection) captureStatfs(mounts []procfs.Mount) {
 			continue
 		}
 		seen[m.MountPoint] = true
-		s := Statfs{MountID: m.ID, MountPoint: m.MountPoint, FSType: m.FSType, Source: m.Source}
+		s := bundle.Statfs{MountID: m.ID, MountPoint: m.MountPoint, FSType: m.FSType, Source: m.Source}
 		type result struct {
 			st  syscall.Statfs_t
 			err error
@@ -149,7 +132,7 @@ func (c *collection) captureStatfs(mounts []procfs.Mount) {
 	}
 	c.rec.time("statfs", time.Since(t0))
 	data, _ := json.MarshalIndent(out, "", "  ")
-	c.store.put(statfsMember, append(data, '\n'))
+	c.store.put(bundle.StatfsMember, append(data, '\n'))
 }
 
 // captureCgroupLimits reads the IO limits of every cgroup seen.
