@@ -6,3 +6,5 @@ require (
 	github.com/klauspost/compress v1.20.4
 	github.com/spf13/pflag v1.1.0
 )
+
+require github.com/yuin/goldmark v1.8.7

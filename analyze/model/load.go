@@ -67,6 +67,7 @@ func Load(b *bundle.Bundle) (*Model, error) {
 		}
 	}
 	l.traces(b)
+	l.m.CgroupV1Root, l.m.CgroupV2Root = l.v1Root, l.v2Root
 	l.describeProcesses()
 	attribute(l.m)
 	return l.m, nil
@@ -551,6 +552,15 @@ func (l *loader) describeProcesses() {
 				p.UID = e.status.UID[0]
 			}
 		}
+	}
+	ours := map[int]bool{l.m.Manifest.Collector.PID: true}
+	for _, t := range l.m.Manifest.Targets {
+		if t.Strace != nil && t.Strace.TracerPID > 0 {
+			ours[t.Strace.TracerPID] = true
+		}
+	}
+	for _, p := range l.m.Procs {
+		p.Collector = p.PID > 0 && ours[p.PID]
 	}
 	for _, tg := range l.m.Targets {
 		for _, p := range l.m.Procs {

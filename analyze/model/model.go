@@ -24,6 +24,9 @@ type Model struct {
 	Sysctl  map[string]string
 	Blocks  map[string]*Block
 	Cgroups map[string]*Cgroup
+	// CgroupV1Root and CgroupV2Root are where the collector found the
+	// v1 blkio hierarchy and the v2 hierarchy mounted.
+	CgroupV1Root, CgroupV2Root string
 	// Notes are what could not be parsed, by member and path; a report
 	// says them in its "what the collector could not see" section.
 	Notes []Note
@@ -75,6 +78,8 @@ type Process struct {
 	Cmdline []string
 	Cgroups []procfs.CgroupLine
 	Kernel  bool
+	// Collector marks iorca-collect itself and its strace processes.
+	Collector bool
 	// Container is set when the cgroup path or a runtime's arguments
 	// tell which container the process belongs to.
 	Container *Container

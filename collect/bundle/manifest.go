@@ -46,6 +46,9 @@ type Collector struct {
 	// UID is the effective user the collector ran as; a non-root run sees
 	// less (other users' /proc/PID/io is denied) and the analyzer says so.
 	UID int `json:"uid"`
+	// PID is the collector's own process, which the analyzer leaves out
+	// of "who does the IO" (as it does the strace processes).
+	PID int `json:"pid"`
 }
 
 // Host describes the machine the bundle was captured on.
@@ -131,6 +134,8 @@ type StraceInfo struct {
 	Status  Status   `json:"status"`
 	Member  string   `json:"member,omitempty"`
 	Command []string `json:"command,omitempty"`
+	// TracerPID is the strace process itself.
+	TracerPID int `json:"tracer_pid,omitempty"`
 	Start   Clock    `json:"start"`
 	End     Clock    `json:"end"`
 	// TracedSeconds is how long the process was under strace: the report

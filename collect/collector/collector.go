@@ -70,7 +70,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	c := &collection{cfg: cfg, rec: newRecorder(), store: newStore(), table: newProcTable(cfg.Redact), traces: make(chan traceDone, 64)}
 	c.sampler = &sampler{rec: c.rec, table: c.table, self: os.Getpid()}
 	m := &bundle.Manifest{
-		Collector: bundle.Collector{Name: "iorca-collect", Version: cfg.Version, Go: runtime.Version(), Nice: nice, IOPriority: ioprio, UID: os.Geteuid()},
+		Collector: bundle.Collector{Name: "iorca-collect", Version: cfg.Version, Go: runtime.Version(), Nice: nice, IOPriority: ioprio, UID: os.Geteuid(), PID: os.Getpid()},
 		Host:      hostInfo(),
 		Start:     capture.Now(),
 		Options: bundle.Options{

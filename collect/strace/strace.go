@@ -111,6 +111,7 @@ func Run(ctx context.Context, pid int, cfg Config) Result {
 		return failed(res, err)
 	}
 	pw.Close()
+	res.Info.TracerPID = cmd.Process.Pid
 
 	// Read the trace into memory (the sick disk is not touched), keeping
 	// at most MaxBytes; past that, drain and count.

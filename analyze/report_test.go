@@ -1,0 +1,256 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/samples/workload"
+	"github.com/klauspost/compress/zstd"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+)
+
+// reportJSON is the part of the JSON report the tests read.
+type reportJSON struct {
+	Schema  string `json:"schema"`
+	Verdict struct {
+		Problem    bool   `json:"problem"`
+		Summary    string `json:"summary"`
+		Confidence string `json:"confidence"`
+		Culprit    *struct {
+			PID       int    `json:"pid"`
+			Comm      string `json:"comm"`
+			Container string `json:"container"`
+		} `json:"culprit"`
+	} `json:"verdict"`
+	Findings []struct {
+		ID       string `json:"id"`
+		Severity string `json:"severity"`
+		Subjects struct {
+			PIDs []int  `json:"pids"`
+			Path string `json:"path"`
+		} `json:"subjects"`
+	} `json:"findings"`
+}
+
+func runReport(t *testing.T, path string, extra ...string) (reportJSON, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(append([]string{"report", path, "--format", "json"}, extra...), &out, &errb); code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, errb.String())
+	}
+	var r reportJSON
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report JSON: %v", err)
+	}
+	var md, errm bytes.Buffer
+	if code := run(append([]string{"report", path}, extra...), &md, &errm); code != exitOK {
+		t.Fatalf("report md: exit %d: %s", code, errm.String())
+	}
+	return r, md.String()
+}
+
+func ids(r reportJSON) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range r.Findings {
+		out[f.ID] = true
+	}
+	return out
+}
+
+func checkFindings(t *testing.T, r reportJSON, present, absent []string) {
+	t.Helper()
+	got := ids(r)
+	for _, id := range present {
+		if !got[id] {
+			t.Errorf("finding %s missing; got %v", id, got)
+		}
+	}
+	for _, id := range absent {
+		if got[id] {
+			t.Errorf("finding %s present, must not be; got %v", id, got)
+		}
+	}
+}
+
+// Acceptance 1 of issue 4, scenario 1: tiny O_SYNC appends to a file in an
+// overlayfs mount.
+func TestReportOverlaySyncAppender(t *testing.T) {
+	workload.Live(t)
+	workload.RequireTool(t, "strace")
+	mnt, _ := workload.LoopExt4(t, 128)
+	merged, upper := workload.Overlay(t, mnt)
+	logFile := filepath.Join(merged, "var/log/nginx/access.log")
+	w := workload.StartWriter(t, "--file", logFile, "--size", "58", "--sync", "osync", "--rate", "400")
+	path := livetest.Capture(t, livetest.Config(t, 6*time.Second), 0)
+	r, md := runReport(t, path)
+	if _, again := runReport(t, path); again != md {
+		t.Error("two reports of the same bundle differ")
+	}
+	checkRendersCleanly(t, md)
+
+	checkFindings(t, r, []string{"dominant-io-process", "small-writes", "sync-writes", "write-amplification", "overlay-hot-path"}, nil)
+	if c := r.Verdict.Culprit; c == nil || c.PID != w.Process.Pid {
+		t.Errorf("culprit %+v, want PID %d", c, w.Process.Pid)
+	}
+	for _, f := range r.Findings {
+		if (f.ID == "small-writes" || f.ID == "sync-writes" || f.ID == "overlay-hot-path") && f.Subjects.Path != logFile {
+			t.Errorf("%s names %q, want %s", f.ID, f.Subjects.Path, logFile)
+		}
+	}
+	for _, want := range []string{"## Verdict", "## Evidence chain", "## Findings", "## Mitigations", "## Monitoring and alerts", "## Appendix", upper, "O\\_SYNC"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// checkRendersCleanly renders the Markdown with goldmark (GitHub
+// flavoured) and checks that every table became a table and that no row
+// leaked out as text.
+func checkRendersCleanly(t *testing.T, md string) {
+	t.Helper()
+	var html bytes.Buffer
+	if err := goldmark.New(goldmark.WithExtensions(extension.GFM)).Convert([]byte(md), &html); err != nil {
+		t.Fatal(err)
+	}
+	tables := strings.Count(md, "\n|---") + strings.Count(md, "\n| ---")
+	if got := strings.Count(html.String(), "<table>"); got != tables || tables == 0 {
+		t.Errorf("%d Markdown tables rendered as %d HTML tables", tables, got)
+	}
+	for _, l := range strings.Split(html.String(), "\n") {
+		if strings.HasPrefix(l, "<p>|") {
+			t.Errorf("a table row rendered as a paragraph: %s", l)
+		}
+	}
+	if strings.Contains(html.String(), "<script") {
+		t.Error("raw HTML passed through")
+	}
+}
+
+// Scenario 2: one process writing 1 MiB buffered blocks: dominant, but no
+// small or sync writes.
+func TestReportBufferedBulkWriter(t *testing.T) {
+	workload.Live(t)
+	workload.RequireTool(t, "strace")
+	mnt, _ := workload.LoopExt4(t, 512)
+	w := workload.StartWriter(t, "--file", filepath.Join(mnt, "backup.img"), "--size", "1048576", "--sync", "none", "--rate", "16", "--max-bytes", "256MiB")
+	r, _ := runReport(t, livetest.Capture(t, livetest.Config(t, 6*time.Second), 0))
+	checkFindings(t, r, []string{"dominant-io-process"}, []string{"small-writes", "sync-writes"})
+	if c := r.Verdict.Culprit; c == nil || c.PID != w.Process.Pid {
+		t.Errorf("culprit %+v, want PID %d", c, w.Process.Pid)
+	}
+}
+
+// Scenario 3: an idle machine.
+func TestReportIdle(t *testing.T) {
+	workload.Live(t)
+	r, md := runReport(t, livetest.Capture(t, livetest.Config(t, 4*time.Second), 0))
+	if r.Verdict.Problem || r.Verdict.Culprit != nil || !strings.HasPrefix(r.Verdict.Summary, "No IO problem found") {
+		t.Errorf("verdict %+v", r.Verdict)
+	}
+	for _, f := range r.Findings {
+		if f.Severity != "info" {
+			t.Errorf("idle machine has a %s finding %s", f.Severity, f.ID)
+		}
+	}
+	if !strings.Contains(md, "No IO problem found") || !strings.Contains(md, "None needed") {
+		t.Errorf("idle report:\n%s", md)
+	}
+}
+
+// writeTarZst builds an adversarial bundle by hand: the collector never
+// writes such a thing.
+func writeTarZst(t *testing.T, path string, entries map[string]string, order []string) {
+	var buf bytes.Buffer
+	zw, _ := zstd.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, name := range order {
+		data := entries[name]
+		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: int64(len(data)), Mode: 0o644})
+		tw.Write([]byte(data))
+	}
+	tw.Close()
+	zw.Close()
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Acceptance 4 of issue 4: not a bundle, a truncated bundle, a bundle with
+// a ".." or absolute member: one line naming the problem, exit 2, nothing
+// written anywhere.
+func TestReportBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notBundle := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notBundle, []byte("just text\n"), 0o644)
+
+	// A real bundle, then cut.
+	var good bytes.Buffer
+	m := &bundle.Manifest{}
+	bundle.Write(&good, m, []bundle.File{bundle.BytesFile("ticks/000000.frames", bytes.Repeat([]byte("F ok 1 0 /proc/uptime\n\n"), 2000)), bundle.BytesFile("ticks/000001.frames", bytes.Repeat([]byte("F ok 2 0 /proc/uptime\n\n"), 2000))})
+	truncated := filepath.Join(dir, "truncated.tar.zst")
+	os.WriteFile(truncated, good.Bytes()[:good.Len()*2/3], 0o644)
+
+	mj := func(name string) string {
+		man := bundle.Manifest{Format: bundle.FormatVersion, Members: []bundle.Member{{Name: name, Size: 1, SHA256: bundle.Sum([]byte("x"))}}}
+		j, _ := json.Marshal(man)
+		return string(j)
+	}
+	dotdot := filepath.Join(dir, "dotdot.tar.zst")
+	writeTarZst(t, dotdot, map[string]string{"manifest.json": mj("a"), "../../etc/cron.d/x": "x"}, []string{"manifest.json", "../../etc/cron.d/x"})
+	abs := filepath.Join(dir, "abs.tar.zst")
+	writeTarZst(t, abs, map[string]string{"manifest.json": mj("a"), "/tmp/evil": "x"}, []string{"manifest.json", "/tmp/evil"})
+	listsAbs := filepath.Join(dir, "listsabs.tar.zst")
+	writeTarZst(t, listsAbs, map[string]string{"manifest.json": mj("/etc/passwd"), "/etc/passwd": "x"}, []string{"manifest.json", "/etc/passwd"})
+
+	cases := map[string]struct{ path, want string }{
+		"not a bundle":   {notBundle, "not an iorca bundle"},
+		"truncated":      {truncated, "truncated"},
+		"dotdot":         {dotdot, `".." element`},
+		"absolute":       {abs, "absolute"},
+		"lists absolute": {listsAbs, "absolute"},
+		"missing":        {filepath.Join(dir, "nope.tar.zst"), "no such file"},
+		"directory":      {dir, "is a directory"},
+	}
+	for name, tc := range cases {
+		for _, format := range []string{"md", "json", "html"} {
+			out := filepath.Join(dir, "out-"+strings.ReplaceAll(name, " ", "_")+"."+format)
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"report", tc.path, "--format", format, "-o", out}, &stdout, &stderr)
+			if code != exitBadInput {
+				t.Errorf("%s: exit %d, want 2", name, code)
+			}
+			msg := stderr.String()
+			if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) || !strings.Contains(msg, filepath.Base(tc.path)) {
+				t.Errorf("%s: stderr %q, want one line naming the file and %q", name, msg, tc.want)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("%s: wrote %d bytes to stdout", name, stdout.Len())
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s: wrote %s", name, out)
+			}
+		}
+	}
+	// Nothing was written outside the temporary directory either.
+	if _, err := os.Stat("/tmp/evil"); err == nil {
+		t.Error("/tmp/evil exists")
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 5 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("directory holds %v, want only the 5 inputs", names)
+	}
+}

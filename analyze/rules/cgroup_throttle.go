@@ -1,0 +1,217 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/procfs"
+)
+
+// cgroupThrottle reports a cgroup held at an IO limit it has configured
+// (v2 io.max; v1 blkio.throttle.*_device): the rate it moved on that
+// device over the window is at least ThrottleUsePct of the limit. Its
+// processes' stalls then come from the throttle, not the device, and the
+// report says the device's own utilisation to show it.
+var cgroupThrottle = Rule{ID: "cgroup-throttle", Check: checkCgroupThrottle}
+
+type limitUse struct {
+	dir         string // "write bytes", "read IOs"...
+	limit, used float64
+	unit        string
+}
+
+func checkCgroupThrottle(c *Context) []Finding {
+	var dirs []string
+	for d := range c.M.Cgroups {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	var out []Finding
+	for _, d := range dirs {
+		cg := c.M.Cgroups[d]
+		if len(cg.Samples) < 2 || (cg.IOMax == nil && cg.V1Limits == nil) {
+			continue
+		}
+		a, b := cg.Samples[0], cg.Samples[len(cg.Samples)-1]
+		secs := float64(b.Mono-a.Mono) / 1e9
+		if secs <= 0 {
+			continue
+		}
+		for _, dev := range limitedDevices(cg) {
+			ua, ub := a.Bytes[dev], b.Bytes[dev]
+			rates := map[string]float64{
+				"read bytes": float64(ub.RBytes-ua.RBytes) / secs, "write bytes": float64(ub.WBytes-ua.WBytes) / secs,
+				"read IOs": float64(ub.RIOs-ua.RIOs) / secs, "write IOs": float64(ub.WIOs-ua.WIOs) / secs,
+			}
+			var hits []limitUse
+			for _, l := range limitsOf(cg, dev) {
+				l.used = rates[l.dir]
+				if l.limit > 0 && l.used >= c.T.ThrottleUsePct/100*l.limit {
+					hits = append(hits, l)
+				}
+			}
+			if len(hits) == 0 {
+				continue
+			}
+			out = append(out, throttleFinding(c, cg, dev, hits, secs))
+		}
+	}
+	return out
+}
+
+func limitedDevices(cg *model.Cgroup) []procfs.Dev {
+	set := map[procfs.Dev]bool{}
+	for dev, m := range cg.IOMax {
+		if m.Limited() {
+			set[dev] = true
+		}
+	}
+	for _, lim := range cg.V1Limits {
+		for dev, v := range lim {
+			if v > 0 {
+				set[dev] = true
+			}
+		}
+	}
+	var out []procfs.Dev
+	for d := range set {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+func limitsOf(cg *model.Cgroup, dev procfs.Dev) []limitUse {
+	var out []limitUse
+	if m, ok := cg.IOMax[dev]; ok {
+		for _, x := range []struct {
+			v    int64
+			dir  string
+			unit string
+		}{{m.RBPS, "read bytes", "B/s"}, {m.WBPS, "write bytes", "B/s"}, {m.RIOPS, "read IOs", "IO/s"}, {m.WIOPS, "write IOs", "IO/s"}} {
+			if x.v != procfs.Unlimited {
+				out = append(out, limitUse{dir: x.dir, limit: float64(x.v), unit: x.unit})
+			}
+		}
+	}
+	names := map[string][2]string{"read_bps_device": {"read bytes", "B/s"}, "write_bps_device": {"write bytes", "B/s"},
+		"read_iops_device": {"read IOs", "IO/s"}, "write_iops_device": {"write IOs", "IO/s"}}
+	var keys []string
+	for k := range cg.V1Limits {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if v, ok := cg.V1Limits[k][dev]; ok && v > 0 {
+			n := names[k]
+			out = append(out, limitUse{dir: n[0], limit: float64(v), unit: n[1]})
+		}
+	}
+	return out
+}
+
+func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitUse, secs float64) Finding {
+	devName := c.M.DeviceName(dev)
+	rel := cg.Path
+	for _, root := range []string{c.M.CgroupV1Root, c.M.CgroupV2Root} {
+		if root != "" && strings.HasPrefix(cg.Path, root) {
+			rel = strings.TrimPrefix(cg.Path, root)
+		}
+	}
+	if rel == "" {
+		rel = "/"
+	}
+	file := "io.max"
+	if !cg.V2 {
+		file = "blkio.throttle.*_device"
+	}
+	var parts []string
+	for _, h := range hits {
+		parts = append(parts, fmt.Sprintf("%s at %s of a %s limit (%.0f %%)", h.dir, rateText(h.used, h.unit), rateText(h.limit, h.unit), pct(h.used, h.limit)))
+	}
+	f := Finding{
+		ID: "cgroup-throttle", Severity: Warning, Confidence: High, Score: pct(hits[0].used, hits[0].limit),
+		Title:    fmt.Sprintf("Cgroup %s is held at its IO limit on %s", rel, devName),
+		Subjects: Subjects{Cgroup: rel, Device: devName},
+		Evidence: []Evidence{
+			{Member: cgroupLimitsMember + " (" + file + ")", What: fmt.Sprintf("%s/%s limits %s: %s", cg.Path, file, devName, limitsText(c, cg, dev))},
+			{Member: c.TicksMembers() + " (cgroup IO counters)", Ticks: c.tickSpan(), What: fmt.Sprintf("over %.1f s the cgroup moved %s", secs, strings.Join(parts, "; "))},
+		},
+	}
+	// Its processes, and whether they wait.
+	var names []string
+	for i := range c.Procs {
+		p := &c.Procs[i]
+		if inCgroup(p.Proc, rel, cg.V2) {
+			f.Subjects.PIDs = append(f.Subjects.PIDs, p.Proc.PID)
+			s := fmt.Sprintf("%s (D state in %d of %d ticks", Name(p.Proc), p.DStates, p.Samples)
+			if io := p.IOPercent(c.M.Manifest.Host.UserHZ); io > 0 {
+				s += fmt.Sprintf(", IO delay %.0f %%", io)
+			}
+			names = append(names, s+")")
+		}
+	}
+	if len(names) > 0 {
+		f.Evidence = append(f.Evidence, Evidence{Member: "static/proctable.frames (cgroup) and ticks (/proc/PID/stat)", Ticks: c.tickSpan(), What: "processes in the cgroup: " + strings.Join(names, "; ")})
+	}
+	util := "not sampled"
+	if x, ok := c.Devices[devName]; ok {
+		util = fmt.Sprintf("%%util %.1f, await %.2f ms", x.Util, x.Await)
+		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.tickSpan(),
+			What: fmt.Sprintf("%s itself: %s — the waits come from the throttle, not from the device", devName, util), Figures: map[string]float64{"util_pct": x.Util, "await_ms": x.Await}})
+	}
+	f.Summary = fmt.Sprintf("The cgroup %s has an IO limit on %s and runs at it: %s. Its processes wait because of the limit; the device itself shows %s.", rel, devName, strings.Join(parts, "; "), util)
+	f.Mitigations = []Mitigation{
+		{Immediate, "Check whether the limit is intended", fmt.Sprintf("cat %s/%s; if not intended: echo \"%s wbps=max rbps=max wiops=max riops=max\" > %s/io.max (v2), or write \"%s 0\" to the blkio.throttle files (v1)", cg.Path, strings.TrimSuffix(file, "*_device")+"", dev, cg.Path, dev), "The workload runs at the device's speed again"},
+		{ShortTerm, "If it is intended, size it for the workload or make the workload fit", "Raise the limit to the workload's need, or have the workload write less (see its other findings)", "No more stalls at the limit"},
+		{LongTerm, "Alert on throttling, not only on device saturation", "Track the cgroup's io.stat rate against its io.max", "A throttled service is told apart from a slow disk at once"},
+	}
+	return f
+}
+
+func rateText(v float64, unit string) string {
+	if unit == "B/s" {
+		return human(v) + "/s"
+	}
+	return fmt.Sprintf("%.0f %s", v, unit)
+}
+
+func limitsText(c *Context, cg *model.Cgroup, dev procfs.Dev) string {
+	var parts []string
+	for _, l := range limitsOf(cg, dev) {
+		parts = append(parts, l.dir+" "+rateText(l.limit, l.unit))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// inCgroup reports whether a process's cgroup (v2, or v1 blkio) is rel or
+// below it.
+func inCgroup(p *model.Process, rel string, v2 bool) bool {
+	for _, cg := range p.Cgroups {
+		isV2 := cg.HierarchyID == 0 && cg.Controllers == nil
+		if isV2 != v2 {
+			continue
+		}
+		if !v2 && !hasString(cg.Controllers, "blkio") {
+			continue
+		}
+		if cg.Path == rel || strings.HasPrefix(cg.Path, strings.TrimSuffix(rel, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func hasString(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// cgroupLimitsMember is where the collector stores cgroup limits.
+const cgroupLimitsMember = "static/cgroup-limits.frames"

@@ -1,0 +1,185 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
+)
+
+// containerLogFlood reports a container runtime component — a containerd
+// shim, containerd itself, conmon or dockerd — as the node's top writer,
+// and names the container behind it: the shim's -id, conmon's -n, or the
+// container's name in the log file's path (REFERENCE-IO.md 8). A shim
+// copying a container's stdout through a pipe shows wchar and syscw but no
+// write_bytes; the file write is then containerd's.
+var containerLogFlood = Rule{ID: "container-log-flood", Check: checkContainerLogFlood}
+
+func checkContainerLogFlood(c *Context) []Finding {
+	if c.Seconds <= 0 {
+		return nil
+	}
+	// The top runtime component by disk writes, and by write syscalls.
+	var byBytes, bySysc *model.ProcIO
+	for i := range c.Procs {
+		p := &c.Procs[i]
+		if p.Proc.RuntimeKind() == "" {
+			continue
+		}
+		if byBytes == nil || p.Delta.IO.WriteBytes > byBytes.Delta.IO.WriteBytes {
+			byBytes = p
+		}
+		if bySysc == nil || p.Delta.IO.SyscW > bySysc.Delta.IO.SyscW {
+			bySysc = p
+		}
+	}
+	if byBytes == nil {
+		return nil
+	}
+	total := float64(c.UserWriteBytes)
+	share := pct(float64(byBytes.Delta.IO.WriteBytes), total)
+	writer := byBytes
+	if share < c.T.DominantShare*100/2 || float64(writer.Delta.IO.WriteBytes)/c.Seconds < c.T.DominantMinBytesPerSec {
+		return nil // runtime components write, but are not what loads the disk
+	}
+	cont, logPath, how := identifyLogged(c, writer, bySysc)
+	if cont == nil {
+		return nil
+	}
+	p := writer.Proc
+	sev := Warning
+	if share >= c.T.DominantShare*100 {
+		sev = Critical
+	}
+	conf, why := High, ""
+	if logPath == "" {
+		conf, why = Medium, "the log file itself was not seen open or written (no fd or trace of it)"
+	}
+	f := Finding{
+		ID: "container-log-flood", Severity: sev, Confidence: conf, ConfidenceWhy: why, Score: share,
+		Title:    fmt.Sprintf("Container %s floods the disk with its log, written by %s", cont.Name, p.Comm),
+		Summary:  fmt.Sprintf("%s, the %s of container %s, wrote %s (%.0f %% of all processes' disk writes, %s/s); the bytes are %s's stdout/stderr going to its log file%s.", Name(p), p.RuntimeKind(), cont.Name, human(float64(writer.Delta.IO.WriteBytes)), share, human(float64(writer.Delta.IO.WriteBytes)/writer.Seconds), cont.Name, pathSuffix(logPath)),
+		Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Container: cont.Name, Pod: cont.Pod, Path: logPath},
+		Evidence: []Evidence{
+			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
+				What:    fmt.Sprintf("/proc/%d/io: write_bytes +%d, wchar +%d in %d write syscalls, rchar +%d in %d reads", p.PID, writer.Delta.IO.WriteBytes, writer.Delta.IO.WChar, writer.Delta.IO.SyscW, writer.Delta.IO.RChar, writer.Delta.IO.SyscR),
+				Figures: map[string]float64{"share_pct": share, "write_bytes": float64(writer.Delta.IO.WriteBytes), "syscw": float64(writer.Delta.IO.SyscW)}},
+			{Member: "static/proctable.frames", What: fmt.Sprintf("PID %d: %s", p.PID, Cmdline(p))},
+			{Member: how.member, What: how.what},
+		},
+		Mitigations: logMitigations(cont, p.RuntimeKind(), logPath),
+	}
+	if apps := containerProcs(c, cont.Name, p.PID); len(apps) > 0 {
+		var names []string
+		for _, a := range apps {
+			names = append(names, fmt.Sprintf("PID %d (%s): wchar +%d in %d writes", a.Proc.PID, a.Proc.Comm, a.Delta.IO.WChar, a.Delta.IO.SyscW))
+			f.Subjects.PIDs = append(f.Subjects.PIDs, a.Proc.PID)
+		}
+		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
+			What: "the container's own processes write to stdout/stderr (a pipe: wchar, no write_bytes): " + strings.Join(names, "; ")})
+	}
+	if bySysc != nil && bySysc != writer && bySysc.Proc.RuntimeKind() == "containerd-shim" {
+		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
+			What: fmt.Sprintf("%s copies the container's output pipe to containerd: %d write syscalls, wchar +%d, but write_bytes +%d (pipes are not disk)", Name(bySysc.Proc), bySysc.Delta.IO.SyscW, bySysc.Delta.IO.WChar, bySysc.Delta.IO.WriteBytes)})
+	}
+	return []Finding{f}
+}
+
+type citation struct{ member, what string }
+
+// identifyLogged names the container whose log the runtime component
+// writes, and the log file when it can be seen.
+func identifyLogged(c *Context, writer, bySysc *model.ProcIO) (*model.Container, string, citation) {
+	p := writer.Proc
+	tv := c.Target(p.PID)
+	// The log file: a writable regular file the component has open, or
+	// writes in its trace.
+	var logPath string
+	var fromLog *model.Container
+	if tv != nil {
+		if tv.Summary != nil {
+			for _, f := range tv.Summary.Files {
+				if f.Kind == "file" && f.Writes > 0 {
+					logPath = f.Path
+					break
+				}
+			}
+		}
+		if logPath == "" {
+			for _, fd := range tv.T.FDs {
+				if fd.Info != nil && fd.Info.Flags.Writable() && strings.HasPrefix(fd.Path, "/") && !strings.HasPrefix(fd.Path, "/dev/") {
+					logPath = fd.Path
+					if _, ok := model.ContainerFromLogPath(fd.Path); ok {
+						break
+					}
+				}
+			}
+		}
+		if logPath != "" {
+			fromLog, _ = model.ContainerFromLogPath(logPath)
+		}
+	}
+	member := fmt.Sprintf("procs/%d.frames", p.PID)
+	switch {
+	case p.Serves() != nil:
+		cont := p.Serves()
+		what := fmt.Sprintf("%s serves container %s (from its arguments: %s)", Name(p), cont.Name, cont.Source)
+		if logPath != "" {
+			what += "; it has " + logPath + " open for writing"
+		}
+		return cont, logPath, citation{member, what}
+	case fromLog != nil:
+		return fromLog, logPath, citation{member, fmt.Sprintf("%s writes %s, the log of container %s (%s)", Name(p), logPath, fromLog.Name, fromLog.Source)}
+	case bySysc != nil && bySysc.Proc.Serves() != nil:
+		cont := bySysc.Proc.Serves()
+		return cont, logPath, citation{"static/proctable.frames", fmt.Sprintf("the shim with the most write syscalls, %s, serves container %s: its output is what %s writes", Name(bySysc.Proc), cont.Name, p.Comm)}
+	}
+	return nil, "", citation{}
+}
+
+func pathSuffix(p string) string {
+	if p == "" {
+		return ""
+	}
+	return " " + p
+}
+
+// containerProcs are the processes of a container other than the runtime.
+func containerProcs(c *Context, name string, exclude int) []*model.ProcIO {
+	var out []*model.ProcIO
+	for i := range c.Procs {
+		p := &c.Procs[i]
+		if p.Proc.PID != exclude && p.Proc.Container != nil && p.Proc.Container.Name == name && p.Delta.IO.SyscW > 0 {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Delta.IO.WChar > out[j].Delta.IO.WChar })
+	if len(out) > 5 {
+		out = out[:5]
+	}
+	return out
+}
+
+// logMitigations are about the container's logging, for the runtime that
+// writes it.
+func logMitigations(cont *model.Container, runtime, logPath string) []Mitigation {
+	n := cont.Name
+	ms := []Mitigation{
+		{Immediate, "Cut " + n + "'s log volume at the source", "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", "The log stops dominating the disk as soon as the container is reconfigured"},
+		{ShortTerm, "Buffer and batch its log writes", "Log through a buffered writer (one write per several KiB, not per line) and never with O_SYNC/fsync per line", "Tens of times fewer write syscalls and block writes for the same lines"},
+	}
+	switch runtime {
+	case "containerd", "containerd-shim", "conmon":
+		ms = append(ms,
+			Mitigation{ShortTerm, "Rotate and cap the container log", "kubelet: containerLogMaxSize (default 10Mi) and containerLogMaxFiles (5); for ctr/containerd without kubelet, logrotate the --log-uri file", "The log cannot fill the filesystem; rotation cost stays bounded"},
+			Mitigation{LongTerm, "Put container logs on their own volume", "Mount a dedicated disk at /var/log/pods (or the log directory of --log-uri), or ship logs with a sidecar or node agent (fluent-bit tailing the file) rather than growing it on the root disk", "Log bursts no longer compete with the node's and other containers' IO"})
+	case "dockerd":
+		ms = append(ms,
+			Mitigation{ShortTerm, "Cap the json-file log", "docker run --log-opt max-size=10m --log-opt max-file=3 (or in daemon.json)", "Bounded log size and rotation"},
+			Mitigation{LongTerm, "Use a non-blocking log driver or a dedicated volume", "--log-driver local or fluentd with --log-opt mode=non-blocking; or /var/lib/docker/containers on its own disk", "The daemon's log writes stop competing with workloads"})
+	}
+	ms = append(ms, Mitigation{LongTerm, "Limit the container's IO as a safety net", "io.max (cgroup v2) or blkio throttle (v1) on the container's cgroup; note that the log file write happens in the runtime's cgroup, so rate-limit the output at the source", "A future flood is contained"})
+	_ = logPath
+	return ms
+}

@@ -1,0 +1,200 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/procfs"
+)
+
+// Context is what every rule reads: the model and the figures over the
+// analysis window, computed once.
+type Context struct {
+	M *model.Model
+	T Thresholds
+	// From and To are the window's ticks; Seconds its length.
+	From, To int
+	Seconds  float64
+	// Procs is every process's IO over the window, busiest writers
+	// first; ByPID indexes it.
+	Procs []model.ProcIO
+	ByPID map[int]*model.ProcIO
+	// Devices is iostat -x over the window for every whole disk.
+	Devices map[string]model.Iostat
+	// UserDiskBytes is read_bytes+write_bytes summed over user
+	// processes (kernel threads such as a loop device's worker write on
+	// behalf of others and would count twice).
+	UserDiskBytes, UserWriteBytes int64
+	Targets                       []*TargetView
+}
+
+// TargetView is a target with its window IO and trace summary.
+type TargetView struct {
+	T       *model.Target
+	IO      *model.ProcIO
+	Summary *model.TraceSummary
+}
+
+// NewContext computes the window figures over the whole capture.
+func NewContext(m *model.Model, t Thresholds) *Context {
+	c := &Context{M: m, T: t, ByPID: map[int]*model.ProcIO{}, Devices: map[string]model.Iostat{}}
+	if len(m.Ticks) < 2 {
+		return c
+	}
+	c.From, c.To = 0, len(m.Ticks)-1
+	c.Seconds = m.Seconds(c.From, c.To)
+	for _, p := range m.ProcessIO(c.From, c.To) {
+		// The collector's own reads (and strace's) are not the node's IO.
+		if !p.Proc.Collector {
+			c.Procs = append(c.Procs, p)
+		}
+	}
+	sort.SliceStable(c.Procs, func(i, j int) bool {
+		if a, b := c.Procs[i].Delta.IO.WriteBytes, c.Procs[j].Delta.IO.WriteBytes; a != b {
+			return a > b
+		}
+		return c.Procs[i].Proc.PID < c.Procs[j].Proc.PID
+	})
+	for i := range c.Procs {
+		p := &c.Procs[i]
+		c.ByPID[p.Proc.PID] = p
+		if !p.Proc.Kernel {
+			c.UserDiskBytes += p.DiskBytes()
+			c.UserWriteBytes += p.Delta.IO.WriteBytes
+		}
+	}
+	all := m.DeviceIostat(c.From, c.To)
+	for _, d := range m.WholeDisks() {
+		if x, ok := all[d]; ok {
+			c.Devices[d] = x
+		}
+	}
+	for _, tg := range m.Targets {
+		tv := &TargetView{T: tg, Summary: tg.Summary()}
+		if tg.Process != nil {
+			tv.IO = c.ByPID[tg.Process.PID]
+		}
+		c.Targets = append(c.Targets, tv)
+	}
+	return c
+}
+
+// Target returns the target view of a PID.
+func (c *Context) Target(pid int) *TargetView {
+	for _, t := range c.Targets {
+		if t.T.Info.PID == pid {
+			return t
+		}
+	}
+	return nil
+}
+
+// tickSpan names the window's ticks for evidence.
+func (c *Context) tickSpan() string { return ticksRange(c.From, c.To) }
+
+// TicksMembers names the tick members of the window, for citations.
+func (c *Context) TicksMembers() string {
+	return fmt.Sprintf("ticks/%06d.frames..ticks/%06d.frames", c.From, c.To)
+}
+
+// Name is how a report names a process: PID, comm and container.
+func Name(p *model.Process) string {
+	s := fmt.Sprintf("PID %d (%s)", p.PID, p.Comm)
+	if p.Container != nil {
+		s += " in container " + p.Container.Name
+	}
+	return s
+}
+
+// Cmdline is a process's command line for a report (already redacted).
+func Cmdline(p *model.Process) string {
+	if len(p.Cmdline) == 0 {
+		return p.Comm
+	}
+	s := strings.Join(p.Cmdline, " ")
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}
+
+// Placement is where a file's writes land: its mount as the process sees
+// it, the overlay layer, and the device.
+type Placement struct {
+	Path    string
+	Mount   procfs.Mount
+	Overlay *procfs.Overlay
+	// UpperPath is the file's path on the upper layer (overlay only).
+	UpperPath string
+	// HostMount is the host mount holding the data (the upper layer's
+	// filesystem for an overlay).
+	HostMount procfs.Mount
+	Device    string
+	// Backing is the file behind a loop device, and the device that
+	// holds it.
+	Backing, BackingDevice string
+}
+
+// Place resolves where writes to path by a target land.
+func (c *Context) Place(tv *TargetView, path string) (*Placement, bool) {
+	mounts := tv.T.Mounts
+	if len(mounts) == 0 {
+		mounts = c.M.Mounts
+	}
+	mt, ok := procfs.MountFor(mounts, path)
+	if !ok {
+		return nil, false
+	}
+	pl := &Placement{Path: path, Mount: mt, HostMount: mt}
+	if ov, ok := mt.Overlay(); ok {
+		pl.Overlay = &ov
+		pl.UpperPath, _ = mt.UpperPath(path)
+		if hm, ok := procfs.MountFor(c.M.Mounts, ov.Upper); ok {
+			pl.HostMount = hm
+		}
+	}
+	pl.Device = c.M.DeviceName(procfs.Dev{Major: pl.HostMount.Major, Minor: pl.HostMount.Minor})
+	if b := c.M.Blocks[pl.Device]; b != nil && b.BackingFile != "" {
+		pl.Backing = b.BackingFile
+		if bm, ok := procfs.MountFor(c.M.Mounts, b.BackingFile); ok {
+			pl.BackingDevice = c.M.DeviceName(procfs.Dev{Major: bm.Major, Minor: bm.Minor})
+		}
+	}
+	return pl, true
+}
+
+// DescribeDevice says a device and, for a loop device, what backs it.
+func (pl *Placement) DescribeDevice() string {
+	s := pl.Device
+	if pl.Backing != "" {
+		s += fmt.Sprintf(" (a loop device backed by %s", pl.Backing)
+		if pl.BackingDevice != "" {
+			s += " on " + pl.BackingDevice
+		}
+		s += ")"
+	}
+	return s
+}
+
+// pct formats a share as a percentage.
+func pct(part, whole float64) float64 {
+	if whole <= 0 {
+		return 0
+	}
+	return part / whole * 100
+}
+
+// human formats bytes.
+func human(b float64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", b/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", b/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", b)
+}

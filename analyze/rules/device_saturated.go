@@ -1,0 +1,71 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+)
+
+// deviceSaturated reports a whole device whose %util and await over the
+// window are both above their thresholds: it is busy and requests wait.
+// Evidence: iostat -x over the window and the worst tick.
+var deviceSaturated = Rule{ID: "device-saturated", Check: checkDeviceSaturated}
+
+func checkDeviceSaturated(c *Context) []Finding {
+	var out []Finding
+	names := make([]string, 0, len(c.Devices))
+	for d := range c.Devices {
+		names = append(names, d)
+	}
+	sort.Strings(names)
+	for _, d := range names {
+		x := c.Devices[d]
+		if x.Util <= c.T.UtilPct || x.Await <= c.T.AwaitMS {
+			continue
+		}
+		busy, worst, worstK := 0, 0.0, 0
+		for k := c.From + 1; k <= c.To; k++ {
+			t := c.M.DeviceIostat(k-1, k)[d]
+			if t.Util > c.T.UtilPct && t.Await > c.T.AwaitMS {
+				busy++
+			}
+			if t.Util > worst {
+				worst, worstK = t.Util, k
+			}
+		}
+		what := fmt.Sprintf("iostat -x over %.0f s: %%util %.1f, await %.2f ms (r_await %.2f, w_await %.2f), aqu-sz %.2f, %.1f r/s %.1f w/s, %.1f rkB/s %.1f wkB/s",
+			c.Seconds, x.Util, x.Await, x.RAwait, x.WAwait, x.AquSz, x.RPS, x.WPS, x.RkBPS, x.WkBPS)
+		f := Finding{
+			ID: "device-saturated", Severity: Critical, Confidence: High,
+			Title:    fmt.Sprintf("%s is saturated: %.0f %% busy, %.1f ms per request", d, x.Util, x.Await),
+			Summary:  fmt.Sprintf("%s was busy %.0f %% of the time and requests waited %.1f ms on average (thresholds %.0f %% and %.0f ms).", d, x.Util, x.Await, c.T.UtilPct, c.T.AwaitMS),
+			Subjects: Subjects{Device: d},
+			Score:    x.Util * x.Await,
+			Evidence: []Evidence{
+				{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.tickSpan(), What: what,
+					Figures: map[string]float64{"util_pct": x.Util, "await_ms": x.Await, "w_per_s": x.WPS, "wkb_per_s": x.WkBPS, "aqu_sz": x.AquSz}},
+				{Member: "ticks (/proc/diskstats)", Ticks: c.tickSpan(),
+					What: fmt.Sprintf("%d of %d one-second intervals above both thresholds; worst %%util %.1f at tick %s", busy, c.To-c.From, worst, c.M.FormatTick(worstK))},
+			},
+			Mitigations: []Mitigation{
+				{Immediate, "Find and slow the process that loads " + d, "iorca replay BUNDLE iotop --summary, then the dominant-io-process finding; ionice -c3 -p PID or an io.max limit on its cgroup", "Other processes get the device back at once"},
+				{ShortTerm, "Move the hot data off " + d, "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names", d + " keeps its latency for the workloads that need it"},
+				{LongTerm, "Size the device for the load, and alert before it saturates", "A faster device class, or spread the writes; the alert rules below", "Saturation is seen minutes before users see it"},
+			},
+		}
+		if b := c.M.Blocks[d]; b != nil {
+			f.Evidence = append(f.Evidence, Evidence{Member: "static/host.frames", What: fmt.Sprintf("%s: scheduler %s, rotational %v, nr_requests %s", d, orDash(b.Scheduler), b.Rotational, orDash(b.Settings["queue/nr_requests"]))})
+			if !b.Rotational {
+				f.Evidence = append(f.Evidence, Evidence{Member: "static/host.frames", What: "a non-rotational device serves requests in parallel; %util can reach 100 while it still has capacity (iostat(1)), which is why await is required too"})
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

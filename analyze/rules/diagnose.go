@@ -1,0 +1,235 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
+)
+
+// Culprit is the process (and container) the verdict blames.
+type Culprit struct {
+	PID       int    `json:"pid"`
+	Comm      string `json:"comm"`
+	Cmdline   string `json:"cmdline"`
+	Container string `json:"container,omitempty"`
+	Pod       string `json:"pod,omitempty"`
+}
+
+// Verdict is the root cause in one paragraph.
+type Verdict struct {
+	// Problem is false when no warning or critical finding was made.
+	Problem    bool       `json:"problem"`
+	Summary    string     `json:"summary"`
+	Confidence Confidence `json:"confidence"`
+	Culprit    *Culprit   `json:"culprit"`
+	// Primary is the id of the finding the verdict rests on.
+	Primary string `json:"primary_finding,omitempty"`
+}
+
+// Diagnosis is the outcome of the rules over a bundle.
+type Diagnosis struct {
+	Context  *Context
+	Findings []Finding
+	Verdict  Verdict
+	// CulpritProc is the culprit's process (nil without a culprit).
+	CulpritProc *model.Process
+}
+
+// primaryOrder ranks the findings that can be the root cause: a cause
+// (who and how) comes before an effect (a saturated device, stalls).
+var primaryOrder = []string{
+	"container-log-flood", "cgroup-throttle", "dominant-io-process", "sync-writes", "small-writes",
+	"write-amplification", "overlay-hot-path", "device-saturated", "dirty-throttling", "io-stalls",
+	"fs-full", "kernel-io-errors", "swap-io",
+}
+
+// Diagnose runs the rules and writes the verdict.
+func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
+	c := NewContext(m, t)
+	d := &Diagnosis{Context: c, Findings: Run(c)}
+	var serious []*Finding
+	for i := range d.Findings {
+		if d.Findings[i].Severity >= Warning {
+			serious = append(serious, &d.Findings[i])
+		}
+	}
+	if len(serious) == 0 {
+		d.Verdict = noProblem(c)
+		return d
+	}
+	rank := map[string]int{}
+	for i, id := range primaryOrder {
+		rank[id] = i
+	}
+	primary := serious[0]
+	for _, f := range serious {
+		if rank[f.ID] < rank[primary.ID] || (rank[f.ID] == rank[primary.ID] && f.Severity > primary.Severity) {
+			primary = f
+		}
+	}
+	d.Verdict = Verdict{Problem: true, Confidence: primary.Confidence, Primary: primary.ID}
+	if len(primary.Subjects.PIDs) > 0 {
+		if pio := c.ByPID[primary.Subjects.PIDs[0]]; pio != nil {
+			p := pio.Proc
+			d.CulpritProc = p
+			d.Verdict.Culprit = &Culprit{PID: p.PID, Comm: p.Comm, Cmdline: Cmdline(p), Container: primary.Subjects.Container, Pod: primary.Subjects.Pod}
+			if d.Verdict.Culprit.Container == "" && p.Container != nil {
+				d.Verdict.Culprit.Container = p.Container.Name
+			}
+		}
+	}
+	d.Verdict.Summary = d.verdictText(primary, serious)
+	return d
+}
+
+// related returns the serious findings about the culprit, in a fixed order.
+func (d *Diagnosis) related(primary *Finding, serious []*Finding) map[string]*Finding {
+	out := map[string]*Finding{}
+	if d.CulpritProc == nil {
+		return out
+	}
+	pids := map[int]bool{}
+	for _, p := range primary.Subjects.PIDs {
+		pids[p] = true
+	}
+	for _, f := range serious {
+		if f == primary {
+			continue
+		}
+		for _, p := range f.Subjects.PIDs {
+			if pids[p] && out[f.ID] == nil {
+				out[f.ID] = f
+			}
+		}
+	}
+	return out
+}
+
+func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
+	var b strings.Builder
+	rel := d.related(primary, serious)
+	b.WriteString(primary.Summary)
+	// How the culprit writes.
+	if f := rel["small-writes"]; f != nil {
+		fmt.Fprintf(&b, " It writes %s in %s-byte pieces, %s times a second.", f.Subjects.Path, figure(f, "avg_bytes", "%.0f"), figure(f, "writes_per_s", "%.0f"))
+	}
+	if f := rel["sync-writes"]; f != nil {
+		fmt.Fprintf(&b, " %s.", f.Title)
+	}
+	if f := rel["write-amplification"]; f != nil {
+		fmt.Fprintf(&b, " Each small write costs a whole page: the disk writes %s times the bytes it is handed (write_bytes/wchar).", figure(f, "ratio", "%.0f"))
+	}
+	if f := rel["overlay-hot-path"]; f != nil {
+		fmt.Fprintf(&b, " %s.", f.Title)
+	}
+	// The device.
+	var devFinding *Finding
+	for _, f := range serious {
+		if f.ID == "device-saturated" {
+			devFinding = f
+			break
+		}
+	}
+	switch {
+	case devFinding != nil && primary.ID != "device-saturated":
+		fmt.Fprintf(&b, " %s is saturated (%%util %s, await %s ms).", devFinding.Subjects.Device, figure(devFinding, "util_pct", "%.0f"), figure(devFinding, "await_ms", "%.1f"))
+	case devFinding == nil:
+		if name, x, ok := d.culpritDevice(); ok {
+			fmt.Fprintf(&b, " The device %s is not saturated (%%util %.0f, await %.1f ms over the capture): the cost is operations and latency for everything that shares it, not bandwidth.", name, x.Util, x.Await)
+		}
+	}
+	// The rest.
+	var others []string
+	seen := map[*Finding]bool{primary: true, devFinding: true}
+	for _, f := range rel {
+		seen[f] = true
+	}
+	for _, f := range serious {
+		if !seen[f] {
+			others = append(others, f.ID)
+			seen[f] = true
+		}
+	}
+	sort.Strings(others)
+	if len(others) > 0 {
+		fmt.Fprintf(&b, " Also found: %s.", strings.Join(others, ", "))
+	}
+	return b.String()
+}
+
+// culpritDevice is the whole device the culprit's hottest file lands on,
+// or the busiest device.
+func (d *Diagnosis) culpritDevice() (string, model.Iostat, bool) {
+	c := d.Context
+	if d.CulpritProc != nil {
+		if tv := c.Target(d.CulpritProc.PID); tv != nil && tv.Summary != nil {
+			for _, f := range tv.Summary.Files {
+				if f.Kind != "file" {
+					continue
+				}
+				if pl, ok := c.Place(tv, f.Path); ok {
+					if x, ok := c.Devices[pl.Device]; ok {
+						return pl.Device, x, true
+					}
+				}
+				break
+			}
+		}
+	}
+	return busiestDevice(c)
+}
+
+// busiestDevice is the whole device with the highest %util.
+func busiestDevice(c *Context) (string, model.Iostat, bool) {
+	var names []string
+	for n := range c.Devices {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	best, found := "", false
+	var bx model.Iostat
+	for _, n := range names {
+		if x := c.Devices[n]; !found || x.Util > bx.Util {
+			best, bx, found = n, x, true
+		}
+	}
+	return best, bx, found
+}
+
+func figure(f *Finding, key, format string) string {
+	for _, e := range f.Evidence {
+		if v, ok := e.Figures[key]; ok {
+			return fmt.Sprintf(format, v)
+		}
+	}
+	return "?"
+}
+
+// noProblem writes the verdict of a node without an IO problem, with the
+// figures that show it.
+func noProblem(c *Context) Verdict {
+	v := Verdict{Summary: "No IO problem found.", Confidence: High}
+	if len(c.M.Ticks) < 2 {
+		v.Summary = "No IO problem found, but the bundle has fewer than two ticks: no rate could be computed."
+		v.Confidence = Low
+		return v
+	}
+	var parts []string
+	if name, x, ok := busiestDevice(c); ok {
+		parts = append(parts, fmt.Sprintf("the busiest device, %s, was %.1f %% busy with %.2f ms await", name, x.Util, x.Await))
+	}
+	parts = append(parts, fmt.Sprintf("processes wrote %s/s and read %s/s to and from disk in all", human(float64(c.UserWriteBytes)/c.Seconds), human(float64(c.UserDiskBytes-c.UserWriteBytes)/c.Seconds)))
+	first, last := c.M.Ticks[c.From], c.M.Ticks[c.To]
+	if first.PSI != nil && last.PSI != nil && first.PSI.Some != nil && last.PSI.Some != nil {
+		parts = append(parts, fmt.Sprintf("some task waited for IO %.1f %% of the time", float64(last.PSI.Some.TotalUS-first.PSI.Some.TotalUS)/(c.Seconds*1e6)*100))
+	} else {
+		v.Confidence = Medium
+	}
+	v.Summary = fmt.Sprintf("No IO problem found. Over %.0f s %s.", c.Seconds, strings.Join(parts, "; "))
+	if c.M.Manifest.Partial {
+		v.Confidence = Medium
+	}
+	return v
+}

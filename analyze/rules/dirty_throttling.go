@@ -1,0 +1,71 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// dirtyThrottling reports writers held back by the kernel's dirty-page
+// limit: Dirty + Writeback close to nr_dirty_threshold (vmstat), or a
+// target's thread seen waiting in balance_dirty_pages (REFERENCE-IO.md
+// 9.3). Such a wait is killable, so it never shows as a hung task.
+var dirtyThrottling = Rule{ID: "dirty-throttling", Check: checkDirtyThrottling}
+
+func checkDirtyThrottling(c *Context) []Finding {
+	maxShare, maxK := 0.0, -1
+	for k := c.From; k <= c.To; k++ {
+		v := c.M.Ticks[k].Vmstat
+		if v == nil || v["nr_dirty_threshold"] == 0 {
+			continue
+		}
+		share := pct(float64(v["nr_dirty"]+v["nr_writeback"]), float64(v["nr_dirty_threshold"]))
+		if share > maxShare {
+			maxShare, maxK = share, k
+		}
+	}
+	throttled := map[int]int{}
+	for k := c.From; k <= c.To; k++ {
+		for pid, ths := range c.M.Ticks[k].Threads {
+			for _, th := range ths {
+				if th.Wchan == "balance_dirty_pages" || strings.Contains(th.Stack, "balance_dirty_pages") {
+					throttled[pid]++
+				}
+			}
+		}
+	}
+	if maxShare < c.T.DirtyLimitPct && len(throttled) == 0 {
+		return nil
+	}
+	var pids []int
+	for pid := range throttled {
+		pids = append(pids, pid)
+	}
+	sort.Ints(pids)
+	f := Finding{
+		ID: "dirty-throttling", Severity: Warning, Confidence: High, Score: maxShare,
+		Title:    fmt.Sprintf("Writers are throttled by the dirty-page limit (dirty memory reached %.0f %% of it)", maxShare),
+		Subjects: Subjects{PIDs: pids},
+	}
+	if maxK >= 0 {
+		v := c.M.Ticks[maxK].Vmstat
+		page := float64(c.M.Manifest.Host.PageSize)
+		f.Evidence = append(f.Evidence, Evidence{Member: fmt.Sprintf("ticks/%06d.frames (/proc/vmstat)", maxK), Ticks: fmt.Sprint(maxK),
+			What: fmt.Sprintf("nr_dirty %d + nr_writeback %d pages (%s) against nr_dirty_threshold %d (%s), background threshold %d",
+				v["nr_dirty"], v["nr_writeback"], human(float64(v["nr_dirty"]+v["nr_writeback"])*page), v["nr_dirty_threshold"], human(float64(v["nr_dirty_threshold"])*page), v["nr_dirty_background_threshold"]),
+			Figures: map[string]float64{"dirty_share_pct": maxShare}})
+	}
+	for _, pid := range pids {
+		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/wchan, stack)", Ticks: c.tickSpan(),
+			What: fmt.Sprintf("PID %d seen in balance_dirty_pages in %d thread samples", pid, throttled[pid])})
+	}
+	s := c.M.Sysctl
+	f.Evidence = append(f.Evidence, Evidence{Member: "static/host.frames (/proc/sys/vm)",
+		What: fmt.Sprintf("vm.dirty_ratio %s, dirty_background_ratio %s, dirty_bytes %s, dirty_background_bytes %s", orDash(s["vm/dirty_ratio"]), orDash(s["vm/dirty_background_ratio"]), orDash(s["vm/dirty_bytes"]), orDash(s["vm/dirty_background_bytes"]))})
+	f.Summary = fmt.Sprintf("Dirty page cache reached %.0f %% of the limit at which the kernel makes writers wait in balance_dirty_pages(); those waits count as IO delay and pressure.", maxShare)
+	f.Mitigations = []Mitigation{
+		{Immediate, "Slow the bulk buffered writer", "ionice -c3 or io.max on the writer's cgroup; for copies and backups, O_DIRECT or posix_fadvise(DONTNEED) in batches", "Dirty memory stays below the limit; other writers stop being throttled"},
+		{ShortTerm, "Start writeback earlier and smaller", "sysctl vm.dirty_background_bytes=67108864 vm.dirty_bytes=268435456 (tune to the device's speed)", "Smoother writeback instead of bursts that stall every writer"},
+	}
+	return []Finding{f}
+}

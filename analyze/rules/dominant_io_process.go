@@ -1,0 +1,117 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/iorca/iorca/analyze/model"
+)
+
+// dominantIOProcess reports one process (or one container's processes
+// together) doing at least DominantShare of the user processes' disk
+// bytes (read_bytes + write_bytes of /proc/PID/io), when the node moves
+// enough bytes for a share to matter. Kernel threads are left out: a loop
+// device's worker or jbd2 writes on behalf of others.
+var dominantIOProcess = Rule{ID: "dominant-io-process", Check: checkDominantIOProcess}
+
+func checkDominantIOProcess(c *Context) []Finding {
+	total := float64(c.UserDiskBytes)
+	if c.Seconds <= 0 || total/c.Seconds < c.T.DominantMinBytesPerSec {
+		return nil
+	}
+	var top *model.ProcIO
+	for i := range c.Procs {
+		p := &c.Procs[i]
+		if p.Proc.Kernel {
+			continue
+		}
+		if top == nil || p.DiskBytes() > top.DiskBytes() {
+			top = p
+		}
+	}
+	if top != nil && float64(top.DiskBytes()) >= c.T.DominantShare*total {
+		return []Finding{dominantProcessFinding(c, top, total)}
+	}
+	// No single process: perhaps one container's processes together.
+	byCont := map[string][]*model.ProcIO{}
+	for i := range c.Procs {
+		p := &c.Procs[i]
+		if !p.Proc.Kernel && p.Proc.Container != nil {
+			byCont[p.Proc.Container.Name] = append(byCont[p.Proc.Container.Name], p)
+		}
+	}
+	names := make([]string, 0, len(byCont))
+	for n := range byCont {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		var sum int64
+		var pids []int
+		for _, p := range byCont[n] {
+			sum += p.DiskBytes()
+			if p.DiskBytes() > 0 {
+				pids = append(pids, p.Proc.PID)
+			}
+		}
+		if float64(sum) < c.T.DominantShare*total {
+			continue
+		}
+		share := pct(float64(sum), total)
+		return []Finding{{
+			ID: "dominant-io-process", Severity: Warning, Confidence: High, Score: share,
+			Title:    fmt.Sprintf("Container %s does %.0f %% of the node's disk IO", n, share),
+			Summary:  fmt.Sprintf("The processes of container %s read and wrote %s (%.0f %% of all processes' disk bytes) over %.0f s.", n, human(float64(sum)), share, c.Seconds),
+			Subjects: Subjects{PIDs: pids, Container: n},
+			Evidence: []Evidence{{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
+				What:    fmt.Sprintf("%d processes of %s: %s of %s disk bytes (read_bytes+write_bytes)", len(pids), n, human(float64(sum)), human(total)),
+				Figures: map[string]float64{"share_pct": share, "bytes": float64(sum)}}},
+			Mitigations: containerMitigations(n),
+		}}
+	}
+	return nil
+}
+
+func dominantProcessFinding(c *Context, top *model.ProcIO, total float64) Finding {
+	p := top.Proc
+	share := pct(float64(top.DiskBytes()), total)
+	io := top.Delta.IO
+	f := Finding{
+		ID: "dominant-io-process", Severity: Warning, Confidence: High, Score: share,
+		Title:    fmt.Sprintf("%s does %.0f %% of the node's disk IO", Name(p), share),
+		Summary:  fmt.Sprintf("%s wrote %s and read %s to and from disk (%.0f %% of all processes' disk bytes, %s/s) over %.0f s.", Name(p), human(float64(io.WriteBytes)), human(float64(io.ReadBytes)), share, human(float64(top.DiskBytes())/top.Seconds), c.Seconds),
+		Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p)},
+		Evidence: []Evidence{
+			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
+				What: fmt.Sprintf("/proc/%d/io over %.1f s: write_bytes +%d, read_bytes +%d, wchar +%d, rchar +%d, syscw +%d, syscr +%d, cancelled_write_bytes +%d",
+					p.PID, top.Seconds, io.WriteBytes, io.ReadBytes, io.WChar, io.RChar, io.SyscW, io.SyscR, io.CancelledWriteBytes),
+				Figures: map[string]float64{"share_pct": share, "write_bytes": float64(io.WriteBytes), "read_bytes": float64(io.ReadBytes), "wchar": float64(io.WChar), "syscw": float64(io.SyscW)}},
+			{Member: "static/proctable.frames", What: fmt.Sprintf("PID %d: %s (parent %d, uid %d)", p.PID, Cmdline(p), p.PPID, p.UID)},
+		},
+	}
+	if p.Container != nil {
+		f.Subjects.Container = p.Container.Name
+		f.Subjects.Pod = p.Container.Pod
+		f.Evidence = append(f.Evidence, Evidence{Member: "static/proctable.frames (cgroup)", What: fmt.Sprintf("it belongs to container %s (found by %s)", p.Container.Name, p.Container.Source)})
+	}
+	if top.Started {
+		f.Evidence = append(f.Evidence, Evidence{Member: "static/proctable.frames (stat)", What: "it started during the capture; its counters are counted from zero"})
+	}
+	if k := p.RuntimeKind(); k != "" {
+		f.Evidence = append(f.Evidence, Evidence{Member: "static/proctable.frames", What: "it is a container runtime component (" + k + "): the bytes are a container's output, see container-log-flood"})
+	}
+	f.Mitigations = []Mitigation{
+		{Immediate, "Lower the priority of " + Name(p), fmt.Sprintf("ionice -c3 -p %d (idle class; effective with the bfq scheduler), or an io.max limit on its cgroup", p.PID), "Other IO is served first"},
+		{ShortTerm, "Reduce or batch what it writes", "See the findings on its write pattern (small-writes, sync-writes) below", "Fewer, larger writes: the same data at a fraction of the device time"},
+	}
+	return f
+}
+
+// containerMitigations are the generic steps for a container that
+// dominates the node's IO.
+func containerMitigations(name string) []Mitigation {
+	return []Mitigation{
+		{Immediate, "Throttle container " + name, "Set io.max (cgroup v2) or blkio.throttle.write_bps_device (v1) on its cgroup for the device", "Caps its share; the rest of the node recovers"},
+		{ShortTerm, "Give " + name + " its own volume", "Mount a dedicated volume for its write-heavy paths", "Its IO no longer queues behind or in front of others'"},
+	}
+}

@@ -1,0 +1,79 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/collect/bundle"
+)
+
+// fsFull reports a filesystem whose space or inodes are nearly used up, as
+// df computes it: used / (used + available to unprivileged users).
+// Read-only image filesystems (squashfs, iso9660, erofs) are always full
+// and are skipped; bind mounts of one filesystem are reported once.
+var fsFull = Rule{ID: "fs-full", Check: checkFSFull}
+
+var alwaysFull = map[string]bool{"squashfs": true, "iso9660": true, "erofs": true, "cramfs": true, "udf": true}
+
+func checkFSFull(c *Context) []Finding {
+	seen := map[string]bool{}
+	var out []Finding
+	sts := append([]bundle.Statfs(nil), c.M.Statfs...)
+	sort.SliceStable(sts, func(i, j int) bool { return len(sts[i].MountPoint) < len(sts[j].MountPoint) })
+	for _, s := range sts {
+		if s.Status != bundle.StatusOK || alwaysFull[s.FSType] || s.Blocks == 0 {
+			continue
+		}
+		key := fmt.Sprintf("%s|%s|%d|%d", s.Source, s.FSType, s.Blocks, s.Files)
+		if m, ok := mountByID(c, s.MountID); ok && m.Major != 0 {
+			key = fmt.Sprintf("%d:%d", m.Major, m.Minor)
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		used := float64(s.Blocks - s.BlocksFree)
+		space := pct(used, used+float64(s.BlocksAvail))
+		inodes := 0.0
+		if s.Files > 0 {
+			inodes = pct(float64(s.Files-s.FilesFree), float64(s.Files))
+		}
+		worst, what := space, "space"
+		if inodes > worst {
+			worst, what = inodes, "inodes"
+		}
+		if worst < c.T.FSFullPct {
+			continue
+		}
+		sev := Warning
+		if worst >= c.T.FSCriticalPct {
+			sev = Critical
+		}
+		avail := float64(s.BlocksAvail) * float64(s.BlockSize)
+		out = append(out, Finding{
+			ID: "fs-full", Severity: sev, Confidence: High, Score: worst,
+			Title:    fmt.Sprintf("%s is %.0f %% full (%s)", s.MountPoint, worst, what),
+			Summary:  fmt.Sprintf("The %s filesystem at %s (%s) has %.1f %% of its space and %.1f %% of its inodes in use; %s is left for ordinary users.", s.FSType, s.MountPoint, s.Source, space, inodes, human(avail)),
+			Subjects: Subjects{Mount: s.MountPoint, Device: s.Source},
+			Evidence: []Evidence{{Member: bundle.StatfsMember,
+				What:    fmt.Sprintf("statfs(%s): %d blocks of %d B, %d free, %d available; %d inodes, %d free", s.MountPoint, s.Blocks, s.BlockSize, s.BlocksFree, s.BlocksAvail, s.Files, s.FilesFree),
+				Figures: map[string]float64{"space_used_pct": space, "inodes_used_pct": inodes, "avail_bytes": avail}}},
+			Mitigations: []Mitigation{
+				{Immediate, "Free space on " + s.MountPoint, "du -xh --max-depth=2 " + s.MountPoint + " | sort -h; find deleted files still held open: lsof +L1; rotate or truncate runaway logs", "Writes stop failing with ENOSPC; ext4 stops reserving its last blocks"},
+				{ShortTerm, "Cap what grows there", "Log rotation with size limits; image garbage collection (crictl rmi --prune)", "It does not fill again"},
+				{LongTerm, "Alert on free space and inodes", "node_filesystem_avail_bytes and node_filesystem_files_free (rules below)", "Hours of warning instead of an outage"},
+			},
+		})
+	}
+	return out
+}
+
+func mountByID(c *Context, id int) (procfs.Mount, bool) {
+	for _, m := range c.M.Mounts {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return procfs.Mount{}, false
+}

@@ -1,0 +1,146 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
+)
+
+// ioStalls reports tasks waiting for IO: the share of the window with IO
+// pressure (PSI totals, exact, rather than the avg10 trend), processes in
+// D state in most ticks, and block-IO delay (iotop's IO%) where delay
+// accounting is on. For targets it quotes where in the kernel they wait.
+var ioStalls = Rule{ID: "io-stalls", Check: checkIOStalls}
+
+func checkIOStalls(c *Context) []Finding {
+	m := c.M
+	first, last := m.Ticks[c.From], m.Ticks[c.To]
+	var some, full float64
+	havePSI := first.PSI != nil && last.PSI != nil && first.PSI.Some != nil && last.PSI.Some != nil
+	if havePSI && c.Seconds > 0 {
+		some = float64(last.PSI.Some.TotalUS-first.PSI.Some.TotalUS) / (c.Seconds * 1e6) * 100
+		if first.PSI.Full != nil && last.PSI.Full != nil {
+			full = float64(last.PSI.Full.TotalUS-first.PSI.Full.TotalUS) / (c.Seconds * 1e6) * 100
+		}
+	}
+	type stalled struct {
+		p      *model.ProcIO
+		dshare float64
+		iopct  float64
+	}
+	var procs []stalled
+	for i := range c.Procs {
+		p := &c.Procs[i]
+		if p.Samples < 3 {
+			continue
+		}
+		ds := pct(float64(p.DStates), float64(p.Samples))
+		io := p.IOPercent(m.Manifest.Host.UserHZ)
+		if ds >= c.T.DStatePct || io >= c.T.IODelayPct {
+			procs = append(procs, stalled{p, ds, io})
+		}
+	}
+	sort.Slice(procs, func(i, j int) bool {
+		if procs[i].dshare != procs[j].dshare {
+			return procs[i].dshare > procs[j].dshare
+		}
+		return procs[i].p.Proc.PID < procs[j].p.Proc.PID
+	})
+	if some < c.T.PSISomePct && full < c.T.PSIFullPct && len(procs) == 0 {
+		return nil
+	}
+	sev := Warning
+	if full >= 4*c.T.PSIFullPct {
+		sev = Critical
+	}
+	conf, why := High, ""
+	if !havePSI {
+		conf, why = Medium, "no PSI on this kernel: stalls are seen only in sampled task states"
+	}
+	f := Finding{
+		ID: "io-stalls", Severity: sev, Confidence: conf, ConfidenceWhy: why, Score: some + full,
+		Title: fmt.Sprintf("Tasks stall on IO: %.0f %% of the time some wait, %.0f %% all do", some, full),
+	}
+	var parts []string
+	if havePSI {
+		parts = append(parts, fmt.Sprintf("IO pressure: some task waited %.1f %% and all non-idle tasks %.1f %% of the %.0f s", some, full, c.Seconds))
+		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/pressure/io)", Ticks: c.tickSpan(),
+			What:    fmt.Sprintf("PSI io totals: some +%d µs, full +%d µs over %.1f s (%.1f %% and %.1f %%); avg10 at the end %.2f / %.2f", last.PSI.Some.TotalUS-first.PSI.Some.TotalUS, fullTotal(first, last), c.Seconds, some, full, last.PSI.Some.Avg10, fullAvg10(last)),
+			Figures: map[string]float64{"some_pct": some, "full_pct": full}})
+	}
+	for i, s := range procs {
+		if i == 5 {
+			break
+		}
+		f.Subjects.PIDs = append(f.Subjects.PIDs, s.p.Proc.PID)
+		what := fmt.Sprintf("%s was in D state in %d of %d ticks (%.0f %%)", Name(s.p.Proc), s.p.DStates, s.p.Samples, s.dshare)
+		if s.iopct > 0 {
+			what += fmt.Sprintf(", IO delay %.0f %% of the time", s.iopct)
+		}
+		if w := waitSites(c, s.p.Proc.PID); w != "" {
+			what += "; waiting in " + w
+		}
+		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.tickSpan(), What: what,
+			Figures: map[string]float64{"dstate_pct": s.dshare, "iodelay_pct": s.iopct}})
+	}
+	if len(procs) > 0 {
+		parts = append(parts, fmt.Sprintf("%d process(es) mostly in uninterruptible IO wait, first %s", len(procs), Name(procs[0].p.Proc)))
+	}
+	f.Summary = strings.Join(parts, "; ") + "."
+	f.Mitigations = []Mitigation{
+		{Immediate, "Relieve the device or limit the writer the other findings name", "ionice/io.max on the dominant writer", "Waiting tasks resume"},
+		{LongTerm, "Protect latency-sensitive workloads and alert on pressure", "cgroup v2 io.latency or io.weight for the critical services; alert on node_pressure_io_stalled_seconds_total", "Stalls are contained and seen early"},
+	}
+	return []Finding{f}
+}
+
+func fullTotal(a, b *model.Tick) uint64 {
+	if a.PSI.Full == nil || b.PSI.Full == nil {
+		return 0
+	}
+	return b.PSI.Full.TotalUS - a.PSI.Full.TotalUS
+}
+
+func fullAvg10(t *model.Tick) float64 {
+	if t.PSI.Full == nil {
+		return 0
+	}
+	return t.PSI.Full.Avg10
+}
+
+// waitSites names the kernel functions a target's threads were seen
+// waiting in (wchan), most frequent first.
+func waitSites(c *Context, pid int) string {
+	count := map[string]int{}
+	for k := c.From; k <= c.To; k++ {
+		for _, th := range c.M.Ticks[k].Threads[pid] {
+			if th.Stat.State == 'D' && th.Wchan != "" && th.Wchan != "0" {
+				count[th.Wchan]++
+			}
+		}
+	}
+	type wc struct {
+		w string
+		n int
+	}
+	var l []wc
+	for w, n := range count {
+		l = append(l, wc{w, n})
+	}
+	sort.Slice(l, func(i, j int) bool {
+		if l[i].n != l[j].n {
+			return l[i].n > l[j].n
+		}
+		return l[i].w < l[j].w
+	})
+	var out []string
+	for i, x := range l {
+		if i == 3 {
+			break
+		}
+		out = append(out, fmt.Sprintf("%s (%d)", x.w, x.n))
+	}
+	return strings.Join(out, ", ")
+}

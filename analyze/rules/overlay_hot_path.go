@@ -1,0 +1,87 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
+)
+
+// overlayHotPath reports a heavily written file that resolves, in the
+// writer's own mount namespace, onto an overlayfs mount (a container's
+// root): it names the upper layer and the device under it. Overlay adds
+// copy-up on first write and puts the file on the filesystem that holds
+// every container's layers.
+var overlayHotPath = Rule{ID: "overlay-hot-path", Check: checkOverlayHotPath}
+
+// A file is hot at the small-writes rate or the amplification byte rate.
+func checkOverlayHotPath(c *Context) []Finding {
+	var out []Finding
+	for _, tv := range c.Targets {
+		p := tv.T.Process
+		if p == nil {
+			continue
+		}
+		type hot struct {
+			path   string
+			rate   float64
+			source string
+		}
+		var files []hot
+		if tv.Summary != nil && tv.T.Info.Strace != nil && tv.T.Info.Strace.TracedSeconds > 0 {
+			for _, f := range tv.Summary.Files {
+				r := float64(f.Writes) / tv.T.Info.Strace.TracedSeconds
+				if f.Kind == "file" && (r >= c.T.SmallWriteMinPerSec || float64(f.WriteBytes)/tv.T.Info.Strace.TracedSeconds >= c.T.AmplificationMinBytesPerSec) {
+					files = append(files, hot{f.Path, r, tv.T.Info.Strace.Member})
+				}
+			}
+		} else if tv.IO != nil && tv.IO.Seconds > 0 && float64(tv.IO.Delta.IO.WriteBytes)/tv.IO.Seconds >= c.T.AmplificationMinBytesPerSec {
+			if ws := writableFiles(tv.T); len(ws) == 1 {
+				files = append(files, hot{ws[0], float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds, fmt.Sprintf("procs/%d.frames", p.PID)})
+			}
+		}
+		for _, h := range files {
+			pl, ok := c.Place(tv, h.path)
+			if !ok || pl.Overlay == nil {
+				continue
+			}
+			f := Finding{
+				ID: "overlay-hot-path", Severity: Warning, Confidence: High, Score: h.rate,
+				Title:    fmt.Sprintf("%s is on the overlay root of %s; its data lands in the upper layer on %s", h.path, containerOrProc(p), pl.Device),
+				Summary:  fmt.Sprintf("%s writes %s (%.0f writes/s), which lies on an overlayfs mounted at %s: its data is written to %s in the upper layer %s, on %s, the filesystem that also holds the container layers.", Name(p), h.path, h.rate, pl.Mount.MountPoint, pl.UpperPath, pl.Overlay.Upper, pl.DescribeDevice()),
+				Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Path: h.path, Mount: pl.Mount.MountPoint, Device: pl.Device},
+				Evidence: []Evidence{
+					{Member: fmt.Sprintf("procs/%d.frames (/proc/%d/mountinfo)", p.PID, p.PID),
+						What: fmt.Sprintf("findmnt -T %s in the process's namespace: %s on %s, type overlay, upperdir=%s, workdir=%s, %d lower layer(s)", h.path, pl.Mount.Source, pl.Mount.MountPoint, pl.Overlay.Upper, pl.Overlay.Work, len(pl.Overlay.Lower))},
+					{Member: "static/host.frames (/proc/self/mountinfo)",
+						What: fmt.Sprintf("the upper layer is on %s (%s, %d:%d), device %s", pl.HostMount.MountPoint, pl.HostMount.FSType, pl.HostMount.Major, pl.HostMount.Minor, pl.DescribeDevice())},
+					{Member: h.source, What: fmt.Sprintf("%.0f writes per second to %s", h.rate, h.path)},
+				},
+				Mitigations: []Mitigation{
+					{ShortTerm, "Mount a volume at " + dirOf(h.path), "Kubernetes: an emptyDir (or a hostPath/PVC on a separate disk) mounted at " + dirOf(h.path) + "; docker/ctr: -v/--mount; for disposable logs an emptyDir with medium: Memory (tmpfs)", "The writes bypass overlayfs and leave the disk shared with the container layers"},
+					{LongTerm, "Keep container root filesystems read-mostly", "readOnlyRootFilesystem: true with explicit volumes for the paths that are written", "No hot data ends up in an upper layer by accident"},
+				},
+			}
+			if p.Container != nil {
+				f.Subjects.Container = p.Container.Name
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// containerOrProc names the container of p, or p itself.
+func containerOrProc(p *model.Process) string {
+	if p.Container != nil {
+		return "container " + p.Container.Name
+	}
+	return fmt.Sprintf("PID %d (%s)", p.PID, p.Comm)
+}
+
+func dirOf(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		return p[:i]
+	}
+	return "/"
+}

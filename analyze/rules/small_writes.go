@@ -1,0 +1,112 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
+)
+
+// smallWrites reports a process that issues many small write() calls to
+// one file. Evidence: strace write sizes per fd path, and /proc/PID/io
+// wchar/syscw over the whole window (not slowed by strace). Pipes,
+// sockets and ttys are never counted. Without a trace it fires only when
+// the process has a single writable regular file open, with medium
+// confidence.
+var smallWrites = Rule{ID: "small-writes", Check: checkSmallWrites}
+
+func checkSmallWrites(c *Context) []Finding {
+	var out []Finding
+	for _, tv := range c.Targets {
+		p := tv.T.Process
+		if p == nil {
+			continue
+		}
+		if tv.Summary != nil && tv.T.Info.Strace != nil && tv.T.Info.Strace.TracedSeconds > 0 {
+			secs := tv.T.Info.Strace.TracedSeconds
+			for _, f := range tv.Summary.Files {
+				rate := float64(f.Writes) / secs
+				if f.Kind != "file" || f.Writes == 0 || rate < c.T.SmallWriteMinPerSec || f.AvgWrite() >= c.T.SmallWriteMaxAvg {
+					continue
+				}
+				out = append(out, smallWritesFinding(c, tv, f, rate, High, ""))
+			}
+			continue
+		}
+		// No trace: the averages of /proc/PID/io and the only file open
+		// for writing.
+		io := tv.IO
+		if io == nil || io.Delta.IO.SyscW == 0 || io.Seconds <= 0 {
+			continue
+		}
+		files := writableFiles(tv.T)
+		if len(files) != 1 {
+			continue
+		}
+		rate := float64(io.Delta.IO.SyscW) / io.Seconds
+		avg := float64(io.Delta.IO.WChar) / float64(io.Delta.IO.SyscW)
+		if rate < c.T.SmallWriteMinPerSec || avg >= c.T.SmallWriteMaxAvg {
+			continue
+		}
+		f := &model.FileIO{Path: files[0], Kind: "file", Writes: int(io.Delta.IO.SyscW), WriteBytes: io.Delta.IO.WChar}
+		out = append(out, smallWritesFinding(c, tv, f, rate, Medium, "no strace of this process: the size is /proc/PID/io's average and the file is its only writable file descriptor"))
+	}
+	return out
+}
+
+func smallWritesFinding(c *Context, tv *TargetView, f *model.FileIO, rate float64, conf Confidence, why string) Finding {
+	p := tv.T.Process
+	fd := Finding{
+		ID: "small-writes", Severity: Warning, Confidence: conf, ConfidenceWhy: why, Score: rate,
+		Title:    fmt.Sprintf("%s writes %s in %.0f-byte pieces, %.0f times a second", Name(p), f.Path, f.AvgWrite(), rate),
+		Summary:  fmt.Sprintf("%s issued %d write() calls of %.0f bytes on average to %s (%.0f per second): every call is a syscall, and each small write dirties or rewrites a whole page.", Name(p), f.Writes, f.AvgWrite(), f.Path, rate),
+		Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Path: f.Path},
+	}
+	if p.Container != nil {
+		fd.Subjects.Container = p.Container.Name
+	}
+	if tr := tv.T.Info.Strace; tr != nil && tr.Member != "" && f.FirstWriteLine > 0 {
+		hist := []string{}
+		for i, n := range f.WriteHist {
+			if n > 0 {
+				hist = append(hist, fmt.Sprintf("%s: %d", model.SizeBucketNames[i], n))
+			}
+		}
+		fd.Evidence = append(fd.Evidence, Evidence{Member: tr.Member, What: fmt.Sprintf("strace over %.1f s: %d writes to %s, %d bytes, %.1f bytes each on average (%s); mean %.0f µs per write",
+			tr.TracedSeconds, f.Writes, f.Path, f.WriteBytes, f.AvgWrite(), strings.Join(hist, ", "), float64(f.WriteUS)/float64(max(f.Writes, 1))),
+			Figures: map[string]float64{"writes": float64(f.Writes), "avg_bytes": f.AvgWrite(), "writes_per_s": rate},
+			Lines:   exampleLines(tv.T, f.FirstWriteLine, 3)})
+	}
+	if io := tv.IO; io != nil && io.Delta.IO.SyscW > 0 {
+		fd.Evidence = append(fd.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
+			What:    fmt.Sprintf("/proc/%d/io over %.1f s (untraced too): %d write syscalls (%.0f/s) carrying wchar %d bytes, %.0f bytes per call", p.PID, io.Seconds, io.Delta.IO.SyscW, float64(io.Delta.IO.SyscW)/io.Seconds, io.Delta.IO.WChar, float64(io.Delta.IO.WChar)/float64(io.Delta.IO.SyscW)),
+			Figures: map[string]float64{"syscw": float64(io.Delta.IO.SyscW), "wchar": float64(io.Delta.IO.WChar)}})
+	}
+	fd.Mitigations = []Mitigation{
+		{ShortTerm, "Buffer the writes to " + f.Path, "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler; nginx access_log ... buffer=64k flush=5s)", fmt.Sprintf("About %.0f times fewer write() calls for the same bytes", 65536/max(f.AvgWrite(), 1))},
+		{LongTerm, "Send high-rate records to a collector instead of a file", "A local agent or socket (syslog, fluent-bit) that batches", "The application no longer pays a syscall and a page per record"},
+	}
+	return fd
+}
+
+// writableFiles lists a target's regular files open for writing.
+func writableFiles(t *model.Target) []string {
+	var out []string
+	for _, fd := range t.FDs {
+		if fd.Info != nil && fd.Info.Flags.Writable() && strings.HasPrefix(fd.Path, "/") && !strings.HasPrefix(fd.Path, "/dev/") && !strings.HasPrefix(fd.Path, "/proc/") && !strings.HasPrefix(fd.Path, "/sys/") {
+			out = append(out, strings.TrimSuffix(fd.Path, " (deleted)"))
+		}
+	}
+	return out
+}
+
+// exampleLines quotes n lines of a target's trace from line first on.
+func exampleLines(t *model.Target, first, n int) []string {
+	var out []string
+	for i := 0; i < n; i++ {
+		if l := t.TraceLine(first + i); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,0 +1,33 @@
+package rules
+
+import "fmt"
+
+// swapIO reports paging to and from swap (vmstat pswpin, pswpout): memory
+// pressure turned into disk IO.
+var swapIO = Rule{ID: "swap-io", Check: checkSwapIO}
+
+func checkSwapIO(c *Context) []Finding {
+	a, b := c.M.Ticks[c.From].Vmstat, c.M.Ticks[c.To].Vmstat
+	if a == nil || b == nil || c.Seconds <= 0 {
+		return nil
+	}
+	in := float64(b["pswpin"]-a["pswpin"]) / c.Seconds
+	out := float64(b["pswpout"]-a["pswpout"]) / c.Seconds
+	if in+out < c.T.SwapPagesPerSec {
+		return nil
+	}
+	page := float64(c.M.Manifest.Host.PageSize)
+	mem := c.M.Ticks[c.To].Meminfo
+	return []Finding{{
+		ID: "swap-io", Severity: Warning, Confidence: High, Score: in + out,
+		Title:   fmt.Sprintf("The node swaps: %.0f pages/s in, %.0f out", in, out),
+		Summary: fmt.Sprintf("Memory pressure makes the kernel page to swap: %s/s in and %s/s out, on top of the workload's own IO.", human(in*page), human(out*page)),
+		Evidence: []Evidence{{Member: c.TicksMembers() + " (/proc/vmstat, /proc/meminfo)", Ticks: c.tickSpan(),
+			What:    fmt.Sprintf("pswpin +%d, pswpout +%d pages over %.1f s; MemAvailable %d kB, SwapFree %d of %d kB", b["pswpin"]-a["pswpin"], b["pswpout"]-a["pswpout"], c.Seconds, mem["MemAvailable"], mem["SwapFree"], mem["SwapTotal"]),
+			Figures: map[string]float64{"pswpin_per_s": in, "pswpout_per_s": out}}},
+		Mitigations: []Mitigation{
+			{Immediate, "Find the memory consumer", "ps -eo pid,rss,comm --sort=-rss | head; memory.current of the cgroups", "The cause of the paging is known"},
+			{ShortTerm, "Bound memory per workload", "Memory limits (memory.max / resources.limits.memory) sized to the working set", "Paging stops; the OOM killer acts on the offender instead of the whole node slowing down"},
+		},
+	}}
+}

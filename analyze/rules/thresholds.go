@@ -1,0 +1,150 @@
+package rules
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Thresholds are every number a rule compares with. Each default says
+// where it comes from; each can be overridden by name (--threshold
+// NAME=VALUE, or a rules file of NAME = VALUE lines).
+type Thresholds struct {
+	// UtilPct: a device is saturated above this %util (DESIGN.md; the
+	// usual SRE alert, "util > 80 %"). iostat(1) warns that devices
+	// serving requests in parallel can exceed it without being at their
+	// limit, hence the await condition as well.
+	UtilPct float64
+	// AwaitMS: and requests wait longer than this on average (DESIGN.md;
+	// 10 ms is slow for SSDs and a busy queue for disks).
+	AwaitMS float64
+	// DominantShare: one process or container doing at least this share
+	// of the node's disk bytes is dominant (DESIGN.md, 50 %).
+	DominantShare float64
+	// DominantMinBytesPerSec: below this total disk throughput no process
+	// is called dominant: an idle node's top process is not a culprit.
+	DominantMinBytesPerSec float64
+	// SmallWriteMaxAvg: writes averaging fewer bytes than this are small
+	// (below a 4 KiB page, every write can dirty or rewrite a whole page;
+	// log lines are 50-500 bytes).
+	SmallWriteMaxAvg float64
+	// SmallWriteMinPerSec: and this many per second to one file is many.
+	SmallWriteMinPerSec float64
+	// SyncMinPerSec: synchronous writes (O_SYNC writes or fsyncs) at this
+	// rate or more are reported.
+	SyncMinPerSec float64
+	// AmplificationRatio: block bytes written (write_bytes) at least this
+	// many times the bytes handed to write() (wchar) is amplification.
+	AmplificationRatio float64
+	// AmplificationMinBytesPerSec: ignored below this write_bytes rate.
+	AmplificationMinBytesPerSec float64
+	// PSISomePct, PSIFullPct: IO pressure (avg10, %) above these is a stall
+	// (Documentation/accounting/psi.rst; 10 % of time with a task waiting).
+	PSISomePct, PSIFullPct float64
+	// DStatePct: a process in D state in at least this share of ticks is
+	// stalled.
+	DStatePct float64
+	// IODelayPct: iotop's IO% (block-IO delay share) above this is a stall.
+	IODelayPct float64
+	// DirtyLimitPct: Dirty+Writeback above this share of the dirty limit
+	// (nr_dirty_threshold) means writers are being throttled.
+	DirtyLimitPct float64
+	// ThrottleUsePct: a cgroup moving at least this share of its io.max
+	// or blkio throttle limit is being held at the limit.
+	ThrottleUsePct float64
+	// FSFullPct, FSCriticalPct: space or inodes used.
+	FSFullPct, FSCriticalPct float64
+	// SwapPagesPerSec: pswpin+pswpout above this is swap IO.
+	SwapPagesPerSec float64
+}
+
+// Defaults returns the default thresholds.
+func Defaults() Thresholds {
+	return Thresholds{
+		UtilPct: 80, AwaitMS: 10,
+		DominantShare: 0.5, DominantMinBytesPerSec: 256 << 10,
+		SmallWriteMaxAvg: 1024, SmallWriteMinPerSec: 50,
+		SyncMinPerSec:      5,
+		AmplificationRatio: 4, AmplificationMinBytesPerSec: 256 << 10,
+		PSISomePct: 10, PSIFullPct: 5, DStatePct: 50, IODelayPct: 20,
+		DirtyLimitPct:  80,
+		ThrottleUsePct: 90,
+		FSFullPct:      90, FSCriticalPct: 97,
+		SwapPagesPerSec: 10,
+	}
+}
+
+// fields maps threshold names (as written in flags and files) to fields.
+func (t *Thresholds) fields() map[string]*float64 {
+	return map[string]*float64{
+		"util_pct": &t.UtilPct, "await_ms": &t.AwaitMS,
+		"dominant_share": &t.DominantShare, "dominant_min_bytes_per_sec": &t.DominantMinBytesPerSec,
+		"small_write_max_avg": &t.SmallWriteMaxAvg, "small_write_min_per_sec": &t.SmallWriteMinPerSec,
+		"sync_min_per_sec":    &t.SyncMinPerSec,
+		"amplification_ratio": &t.AmplificationRatio, "amplification_min_bytes_per_sec": &t.AmplificationMinBytesPerSec,
+		"psi_some_pct": &t.PSISomePct, "psi_full_pct": &t.PSIFullPct, "dstate_pct": &t.DStatePct, "iodelay_pct": &t.IODelayPct,
+		"dirty_limit_pct": &t.DirtyLimitPct, "throttle_use_pct": &t.ThrottleUsePct,
+		"fs_full_pct": &t.FSFullPct, "fs_critical_pct": &t.FSCriticalPct, "swap_pages_per_sec": &t.SwapPagesPerSec,
+	}
+}
+
+// Names lists the threshold names, sorted.
+func (t *Thresholds) Names() []string {
+	var out []string
+	for n := range t.fields() {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Set overrides one threshold: "util_pct=90".
+func (t *Thresholds) Set(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok {
+		return fmt.Errorf("threshold %q: want NAME=VALUE", kv)
+	}
+	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+	f, ok := t.fields()[k]
+	if !ok {
+		return fmt.Errorf("no threshold %q (known: %s)", k, strings.Join(t.Names(), ", "))
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil || x < 0 {
+		return fmt.Errorf("threshold %s: %q is not a non-negative number", k, v)
+	}
+	*f = x
+	return nil
+}
+
+// Load reads NAME = VALUE lines (# starts a comment) and applies them.
+func (t *Thresholds) Load(r io.Reader, name string) error {
+	sc := bufio.NewScanner(r)
+	n := 0
+	for sc.Scan() {
+		n++
+		l := strings.TrimSpace(sc.Text())
+		if i := strings.IndexByte(l, '#'); i >= 0 {
+			l = strings.TrimSpace(l[:i])
+		}
+		if l == "" {
+			continue
+		}
+		if err := t.Set(l); err != nil {
+			return fmt.Errorf("%s:%d: %w", name, n, err)
+		}
+	}
+	return sc.Err()
+}
+
+// Values returns every threshold by name, for the report's appendix.
+func (t *Thresholds) Values() map[string]float64 {
+	out := map[string]float64{}
+	for n, f := range t.fields() {
+		out[n] = *f
+	}
+	return out
+}
