@@ -135,9 +135,9 @@ type StraceInfo struct {
 	Member  string   `json:"member,omitempty"`
 	Command []string `json:"command,omitempty"`
 	// TracerPID is the strace process itself.
-	TracerPID int `json:"tracer_pid,omitempty"`
-	Start   Clock    `json:"start"`
-	End     Clock    `json:"end"`
+	TracerPID int   `json:"tracer_pid,omitempty"`
+	Start     Clock `json:"start"`
+	End       Clock `json:"end"`
 	// TracedSeconds is how long the process was under strace: the report
 	// must know that its syscall rates in this span were slowed down.
 	TracedSeconds float64 `json:"traced_seconds"`
