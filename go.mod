@@ -8,3 +8,5 @@ require (
 )
 
 require github.com/yuin/goldmark v1.8.7
+
+require github.com/sergi/go-diff v1.4.0

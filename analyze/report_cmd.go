@@ -158,7 +158,3 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
-func cmdRegress(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "iorca regress: not built yet")
-	return exitFailure
-}

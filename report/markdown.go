@@ -76,9 +76,20 @@ func (r *Report) evidenceChain(b *bytes.Buffer) {
 	}
 	// 1. Who does the IO.
 	next("Who does the IO", fmt.Sprintf("iotop -aoP over %.0f s, from %s", c.Seconds, code(c.TicksMembers())))
+	if len(r.topProcesses(1)) == 0 {
+		b.WriteString("   - no process read, wrote or issued a write syscall\n")
+	}
 	for _, p := range r.topProcesses(5) {
+		if p.Proc.Kernel && p.DiskBytes() < 1<<20 {
+			continue // a kernel thread's small share is background
+		}
+		if p.Proc.Kernel {
+			fmt.Fprintf(b, "   - PID %d %s (kernel thread, writing on others' behalf: writeback, a loop device, the journal): wrote %s, read %s\n",
+				p.Proc.PID, code(p.Proc.Comm), human(float64(p.Delta.IO.WriteBytes)), human(float64(p.Delta.IO.ReadBytes)))
+			continue
+		}
 		share := 0.0
-		if c.UserDiskBytes > 0 && !p.Proc.Kernel {
+		if c.UserDiskBytes > 0 {
 			share = float64(p.DiskBytes()) / float64(c.UserDiskBytes) * 100
 		}
 		fmt.Fprintf(b, "   - PID %d %s: wrote %s, read %s (%.0f %% of process disk bytes); wchar %s in %d writes\n",
@@ -117,8 +128,11 @@ func (r *Report) evidenceChain(b *bytes.Buffer) {
 		}
 		if io.WChar > 0 && io.WriteBytes > 0 {
 			ratio := float64(io.WriteBytes) / float64(io.WChar)
-			dir := "block bytes exceed syscall bytes: amplification"
-			if ratio < 1 {
+			dir := "block bytes match syscall bytes: each byte is written once"
+			switch {
+			case ratio > 1.25:
+				dir = "block bytes exceed syscall bytes: amplification"
+			case ratio < 0.8:
 				dir = "syscall bytes exceed block bytes: page-cache absorption, overwrite, or non-disk targets"
 			}
 			fmt.Fprintf(b, "   - write_bytes/wchar = %.2f (%s)\n", ratio, dir)
@@ -159,8 +173,8 @@ func (r *Report) evidenceChain(b *bytes.Buffer) {
 				hot = f.Path
 			}
 			fmt.Fprintf(b, "   - %s (%s): %d writes of %.0f bytes on average, %d syncs (%d right after a write)\n", code(f.Path), f.Kind, f.Writes, f.AvgWrite(), f.Syncs, f.SyncAfterWrite)
-			if f.FirstWriteLine > 0 {
-				fmt.Fprintf(b, "     %s\n", code(tv.T.TraceLine(f.FirstWriteLine)))
+			if ex := f.TypicalWriteLines(); len(ex) > 0 {
+				fmt.Fprintf(b, "     %s\n", code(tv.T.TraceLine(ex[0])))
 			}
 		}
 		b.WriteString("   - strace slows the traced process: its rates under trace are lower than the /proc figures above\n")
@@ -339,6 +353,10 @@ func (r *Report) appendix(b *bytes.Buffer) {
 		fmt.Fprintf(b, "### iotop -aoP over the capture (%.0f s)\n\n", c.Seconds)
 		t := &table.Table{Columns: []table.Column{{Name: "PID", Prec: -1}, {Name: "Command", Left: true}, {Name: "Container", Left: true},
 			{Name: "Disk read", Left: true}, {Name: "Disk write", Left: true}, {Name: "wchar", Left: true}, {Name: "Write calls", Prec: -1}, {Name: "IO %", Prec: 1}}}
+		if len(r.topProcesses(1)) == 0 {
+			t = nil
+			b.WriteString("No process did IO.\n")
+		}
 		for _, p := range r.topProcesses(10) {
 			cont := ""
 			if p.Proc.Container != nil {
@@ -347,7 +365,9 @@ func (r *Report) appendix(b *bytes.Buffer) {
 			t.Add(table.Int(int64(p.Proc.PID)), table.Text(p.Proc.Comm), table.Text(cont), table.Text(human(float64(p.Delta.IO.ReadBytes))),
 				table.Text(human(float64(p.Delta.IO.WriteBytes))), table.Text(human(float64(p.Delta.IO.WChar))), table.Int(p.Delta.IO.SyscW), table.Num(p.IOPercent(m.Manifest.Host.UserHZ)))
 		}
-		t.Markdown(b)
+		if t != nil {
+			t.Markdown(b)
+		}
 		fmt.Fprintf(b, "\n### iostat -x over the capture\n\n")
 		t = &table.Table{Columns: []table.Column{{Name: "Device", Left: true}, {Name: "r/s", Prec: 2}, {Name: "rkB/s", Prec: 2}, {Name: "r_await", Prec: 2},
 			{Name: "w/s", Prec: 2}, {Name: "wkB/s", Prec: 2}, {Name: "wareq-sz", Prec: 2}, {Name: "w_await", Prec: 2}, {Name: "f/s", Prec: 2}, {Name: "aqu-sz", Prec: 2}, {Name: "%util", Prec: 2}}}
@@ -358,11 +378,60 @@ func (r *Report) appendix(b *bytes.Buffer) {
 			}
 			t.Add(table.Text(n), table.Num(x.RPS), table.Num(x.RkBPS), table.Num(x.RAwait), table.Num(x.WPS), table.Num(x.WkBPS), table.Num(x.WareqSz), table.Num(x.WAwait), table.Num(x.FPS), table.Num(x.AquSz), table.Num(x.Util))
 		}
-		t.Markdown(b)
+		if len(t.Rows) == 0 {
+			b.WriteString("No device did IO.\n")
+		} else {
+			t.Markdown(b)
+		}
 		b.WriteString("\n")
 	}
+	r.memory(b)
 	r.mountsInvolved(b)
 	r.limits(b)
+}
+
+// memory shows the dirty page cache against the kernel's limits, tick by
+// tick: where buffered writes wait before writeback.
+func (r *Report) memory(b *bytes.Buffer) {
+	m := r.M
+	if len(m.Ticks) == 0 || m.Ticks[0].Vmstat == nil {
+		return
+	}
+	page := float64(m.Manifest.Host.PageSize) / 1024
+	b.WriteString("### Dirty page cache and writeback\n\n")
+	t := &table.Table{Columns: []table.Column{{Name: "Tick", Prec: -1}, {Name: "Dirty kB", Prec: -1}, {Name: "Writeback kB", Prec: -1},
+		{Name: "Dirty limit kB", Prec: -1}, {Name: "Background kB", Prec: -1}, {Name: "% of limit", Prec: 1}, {Name: "pgpgout kB/s", Prec: 0}}}
+	for k, tk := range m.Ticks {
+		v := tk.Vmstat
+		if v == nil {
+			continue
+		}
+		lim := float64(v["nr_dirty_threshold"]) * page
+		used := float64(v["nr_dirty"]+v["nr_writeback"]) * page
+		share := 0.0
+		if lim > 0 {
+			share = used / lim * 100
+		}
+		out := 0.0
+		if k > 0 && m.Ticks[k-1].Vmstat != nil {
+			if s := m.Seconds(k-1, k); s > 0 {
+				out = float64(v["pgpgout"]-m.Ticks[k-1].Vmstat["pgpgout"]) / s
+			}
+		}
+		t.Add(table.Int(int64(k)), table.Num(float64(v["nr_dirty"])*page), table.Num(float64(v["nr_writeback"])*page), table.Num(lim),
+			table.Num(float64(v["nr_dirty_background_threshold"])*page), table.Num(share), table.Num(out))
+	}
+	t.Markdown(b)
+	s := m.Sysctl
+	fmt.Fprintf(b, "\nvm.dirty_ratio %s, vm.dirty_background_ratio %s, vm.dirty_bytes %s, vm.dirty_background_bytes %s, vm.dirty_expire_centisecs %s (%s).\n\n",
+		orDash(s["vm/dirty_ratio"]), orDash(s["vm/dirty_background_ratio"]), orDash(s["vm/dirty_bytes"]), orDash(s["vm/dirty_background_bytes"]), orDash(s["vm/dirty_expire_centisecs"]), code("static/host.frames"))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func (r *Report) mountsInvolved(b *bytes.Buffer) {
@@ -428,7 +497,7 @@ func (r *Report) limits(b *bytes.Buffer) {
 		}
 	}
 	for _, e := range man.Errors {
-		items = append(items, fmt.Sprintf("%s: %s %s", code(e.Source), esc(string(e.Status)), esc(e.What)))
+		items = append(items, fmt.Sprintf("%s %s: %s", code(e.Source), esc(string(e.Status)), esc(e.What)))
 	}
 	for _, bd := range man.Bounds {
 		items = append(items, fmt.Sprintf("Bound %s hit: %s", code(bd.Name), esc(bd.What)))

@@ -26,7 +26,7 @@ func (r *Report) monitoring(b *bytes.Buffer) {
 	t.Add(table.Text("device"), table.Text("node_pressure_io_stalled_seconds_total, node_pressure_io_waiting_seconds_total"), table.Text("how long tasks wait for IO (PSI)"))
 	t.Add(table.Text("container"), table.Text("container_fs_writes_bytes_total, container_fs_writes_total (cAdvisor)"), table.Text("which container writes, and in how many operations"))
 	t.Add(table.Text("container log"), table.Text("kubelet_container_log_filesystem_used_bytes"), table.Text("a container whose log grows fast floods the disk through its runtime"))
-	t.Add(table.Text("process"), table.Text("namedprocess_namegroup_write_bytes_total, namedprocess_namegroup_write_calls? (process-exporter; or node_exporter textfile from /proc/PID/io)"), table.Text("write_bytes vs wchar per process shows amplification and pipe traffic"))
+	t.Add(table.Text("process"), table.Text("namedprocess_namegroup_write_bytes_total (process-exporter, from /proc/PID/io write_bytes)"), table.Text("write_bytes vs wchar per process shows amplification and pipe traffic"))
 	t.Add(table.Text("runtime shim"), table.Text("process-exporter group for containerd-shim, conmon, containerd"), table.Text("the runtime's write rate is the containers' stdout rate"))
 	t.Add(table.Text("overlay"), table.Text("node_filesystem_avail_bytes and the write rate of the device holding /var/lib/containerd"), table.Text("upper layers live there, next to every container's image"))
 	t.Add(table.Text("memory"), table.Text("node_memory_Dirty_bytes, node_memory_Writeback_bytes, node_vmstat_pswpout"), table.Text("dirty-page throttling and swap turn memory into IO"))

@@ -55,6 +55,27 @@ type FileIO struct {
 	SyncAfterWrite int
 	// FirstWriteLine and FirstSyncLine cite the trace.
 	FirstWriteLine, FirstSyncLine int
+	// ExampleLines holds, per size bucket, the first few write lines, so
+	// that a citation shows writes of the typical size.
+	ExampleLines [][]int
+}
+
+// maxExamples is how many lines are kept per size bucket.
+const maxExamples = 3
+
+// TypicalWriteLines returns example write lines from the bucket with the
+// most writes.
+func (f *FileIO) TypicalWriteLines() []int {
+	best := -1
+	for i, n := range f.WriteHist {
+		if best < 0 || n > f.WriteHist[best] {
+			best = i
+		}
+	}
+	if best < 0 || best >= len(f.ExampleLines) {
+		return nil
+	}
+	return f.ExampleLines[best]
 }
 
 // AvgWrite is the mean bytes per write.
@@ -122,7 +143,7 @@ func Summarize(t *strace.Trace, seconds float64) *TraceSummary {
 		}
 		f := files[fd.Path]
 		if f == nil {
-			f = &FileIO{Path: fd.Path, Kind: fd.Kind(), WriteHist: make([]int, len(SizeBuckets)+1)}
+			f = &FileIO{Path: fd.Path, Kind: fd.Kind(), WriteHist: make([]int, len(SizeBuckets)+1), ExampleLines: make([][]int, len(SizeBuckets)+1)}
 			files[fd.Path] = f
 		}
 		key := taskFD{c.PID, fd.Num}
@@ -134,7 +155,11 @@ func Summarize(t *strace.Trace, seconds float64) *TraceSummary {
 				n, _ = c.IntArg(2)
 			}
 			f.WriteBytes += max(n, 0)
-			f.WriteHist[sizeBucket(max(n, 0))]++
+			bk := sizeBucket(max(n, 0))
+			f.WriteHist[bk]++
+			if len(f.ExampleLines[bk]) < maxExamples {
+				f.ExampleLines[bk] = append(f.ExampleLines[bk], c.Line)
+			}
 			f.WriteUS += c.Dur.Micros
 			if f.FirstWriteLine == 0 {
 				f.FirstWriteLine = c.Line

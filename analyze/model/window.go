@@ -102,11 +102,15 @@ func (m *Model) DeviceIostat(from, to int) map[string]Iostat {
 }
 
 // WholeDisks lists the devices of /sys/block (disks, loop, dm, md: not
-// partitions), sorted; they are what "the device" means in a finding.
+// partitions) that have a size, sorted; they are what "the device" means
+// in a finding.
 func (m *Model) WholeDisks() []string {
 	var out []string
-	for name := range m.Blocks {
-		out = append(out, name)
+	for name, b := range m.Blocks {
+		// An unattached loop device has no sectors and no IO.
+		if b.SizeSectors > 0 || b.Settings["size"] == "" {
+			out = append(out, name)
+		}
 	}
 	if len(out) == 0 && len(m.Ticks) > 0 {
 		for name := range m.Ticks[0].SysBlock {

@@ -124,6 +124,9 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 	if f := rel["overlay-hot-path"]; f != nil {
 		fmt.Fprintf(&b, " %s.", f.Title)
 	}
+	if rel["small-writes"] == nil && rel["sync-writes"] == nil {
+		b.WriteString(d.largeWritesClause())
+	}
 	// The device.
 	var devFinding *Finding
 	for _, f := range serious {
@@ -135,9 +138,13 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 	switch {
 	case devFinding != nil && primary.ID != "device-saturated":
 		fmt.Fprintf(&b, " %s is saturated (%%util %s, await %s ms).", devFinding.Subjects.Device, figure(devFinding, "util_pct", "%.0f"), figure(devFinding, "await_ms", "%.1f"))
-	case devFinding == nil:
+	case devFinding == nil && primary.ID != "cgroup-throttle":
 		if name, x, ok := d.culpritDevice(); ok {
-			fmt.Fprintf(&b, " The device %s is not saturated (%%util %.0f, await %.1f ms over the capture): the cost is operations and latency for everything that shares it, not bandwidth.", name, x.Util, x.Await)
+			fmt.Fprintf(&b, " The device %s is not saturated (%%util %.0f, await %.1f ms over the capture)", name, x.Util, x.Await)
+			if rel["sync-writes"] != nil || (rel["small-writes"] != nil && rel["write-amplification"] != nil) {
+				b.WriteString(": the cost is in operations and latency for everything that shares it, not in bandwidth")
+			}
+			b.WriteString(".")
 		}
 	}
 	// The rest.
@@ -157,6 +164,39 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 		fmt.Fprintf(&b, " Also found: %s.", strings.Join(others, ", "))
 	}
 	return b.String()
+}
+
+// largeWritesClause describes a culprit that writes in large, buffered
+// pieces (a backup, a copy): the page cache absorbs them.
+func (d *Diagnosis) largeWritesClause() string {
+	if d.CulpritProc == nil {
+		return ""
+	}
+	tv := d.Context.Target(d.CulpritProc.PID)
+	if tv == nil || tv.Summary == nil {
+		return ""
+	}
+	for _, f := range tv.Summary.Files {
+		if f.Kind != "file" || f.Writes == 0 {
+			continue
+		}
+		if f.Syncs > 0 || f.AvgWrite() < d.Context.T.SmallWriteMaxAvg {
+			return ""
+		}
+		for _, fd := range tv.T.FDs {
+			if fd.Path != f.Path || fd.Info == nil {
+				continue
+			}
+			if fd.Info.Flags.Sync() || fd.Info.Flags.DSync() {
+				return ""
+			}
+			if fd.Info.Flags.Direct(d.Context.M.Manifest.Host.Arch) {
+				return fmt.Sprintf(" It writes %s with O_DIRECT in %s pieces: they bypass the page cache and go to the device at once.", f.Path, human(f.AvgWrite()))
+			}
+		}
+		return fmt.Sprintf(" It writes %s in large buffered pieces (%s on average, no O_SYNC, no fsync): the page cache absorbs them and writeback sends them to the device later.", f.Path, human(f.AvgWrite()))
+	}
+	return ""
 }
 
 // culpritDevice is the whole device the culprit's hottest file lands on,
@@ -191,7 +231,8 @@ func busiestDevice(c *Context) (string, model.Iostat, bool) {
 	best, found := "", false
 	var bx model.Iostat
 	for _, n := range names {
-		if x := c.Devices[n]; !found || x.Util > bx.Util {
+		x := c.Devices[n]
+		if !found || x.Util > bx.Util || (x.Util == bx.Util && x.RkBPS+x.WkBPS > bx.RkBPS+bx.WkBPS) {
 			best, bx, found = n, x, true
 		}
 	}

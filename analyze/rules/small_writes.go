@@ -75,7 +75,7 @@ func smallWritesFinding(c *Context, tv *TargetView, f *model.FileIO, rate float6
 		fd.Evidence = append(fd.Evidence, Evidence{Member: tr.Member, What: fmt.Sprintf("strace over %.1f s: %d writes to %s, %d bytes, %.1f bytes each on average (%s); mean %.0f µs per write",
 			tr.TracedSeconds, f.Writes, f.Path, f.WriteBytes, f.AvgWrite(), strings.Join(hist, ", "), float64(f.WriteUS)/float64(max(f.Writes, 1))),
 			Figures: map[string]float64{"writes": float64(f.Writes), "avg_bytes": f.AvgWrite(), "writes_per_s": rate},
-			Lines:   exampleLines(tv.T, f.FirstWriteLine, 3)})
+			Lines:   traceLines(tv.T, f.TypicalWriteLines())})
 	}
 	if io := tv.IO; io != nil && io.Delta.IO.SyscW > 0 {
 		fd.Evidence = append(fd.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
@@ -95,6 +95,17 @@ func writableFiles(t *model.Target) []string {
 	for _, fd := range t.FDs {
 		if fd.Info != nil && fd.Info.Flags.Writable() && strings.HasPrefix(fd.Path, "/") && !strings.HasPrefix(fd.Path, "/dev/") && !strings.HasPrefix(fd.Path, "/proc/") && !strings.HasPrefix(fd.Path, "/sys/") {
 			out = append(out, strings.TrimSuffix(fd.Path, " (deleted)"))
+		}
+	}
+	return out
+}
+
+// traceLines quotes the given lines of a target's trace.
+func traceLines(t *model.Target, lines []int) []string {
+	var out []string
+	for _, n := range lines {
+		if l := t.TraceLine(n); l != "" {
+			out = append(out, l)
 		}
 	}
 	return out

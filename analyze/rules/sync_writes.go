@@ -68,7 +68,7 @@ func checkSyncWrites(c *Context) []Finding {
 			if f != nil && f.FirstWriteLine > 0 {
 				fnd.Evidence = append(fnd.Evidence, Evidence{Member: tv.T.Info.Strace.Member,
 					What:  fmt.Sprintf("strace: %d writes to it in %.1f s, %.0f µs each on average (a synchronous write's latency is the device's)", f.Writes, tv.T.Info.Strace.TracedSeconds, float64(f.WriteUS)/float64(max(f.Writes, 1))),
-					Lines: exampleLines(tv.T, f.FirstWriteLine, 2)})
+					Lines: traceLines(tv.T, f.TypicalWriteLines()[:min(2, len(f.TypicalWriteLines()))])})
 			}
 			if p.Container != nil {
 				fnd.Subjects.Container = p.Container.Name

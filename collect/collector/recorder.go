@@ -127,7 +127,7 @@ func (r *recorder) finish() ([]bundle.Source, []bundle.Problem) {
 		sp := r.sweeps[k]
 		probs = append(probs, bundle.Problem{
 			Source: k.source, Path: sp.firstPath, Status: k.status, Tick: sp.firstTick,
-			What: fmt.Sprintf("%s for %d of %d reads, first %s", k.status, sp.count, r.sources[k.source].Items, sp.firstPath),
+			What: fmt.Sprintf("%d of %d reads, first %s", sp.count, r.sources[k.source].Items, sp.firstPath),
 			Why:  sp.firstError,
 		})
 	}

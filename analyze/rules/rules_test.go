@@ -1,0 +1,242 @@
+package rules
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/collect/bundle"
+)
+
+// The rule tests run each rule on the models of real bundles: the
+// samples, which the collector captured from incidents reproduced on a
+// real machine (samples/*.sh). They check that a rule fires on the
+// incident it is for, stays silent on the others, and moves with its
+// thresholds.
+
+func sampleModel(t *testing.T, name string) *model.Model {
+	t.Helper()
+	f, err := os.Open("../../samples/" + name + ".tar.zst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := bundle.ReadAll(f, bundle.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+var samples = []string{"nginx-logger-stdout", "overlay-sync-logger", "fsync-storm", "bulk-writer", "throttled-cgroup", "idle"}
+
+// fires runs one rule on every sample with thresholds t and returns the
+// samples it fired on.
+func fires(t *testing.T, r Rule, th Thresholds) map[string][]Finding {
+	out := map[string][]Finding{}
+	for _, s := range samples {
+		c := NewContext(sampleModel(t, s), th)
+		if fs := r.Check(c); len(fs) > 0 {
+			out[s] = fs
+		}
+	}
+	return out
+}
+
+func keys(m map[string][]Finding) string {
+	var out []string
+	for _, s := range samples {
+		if _, ok := m[s]; ok {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func TestSmallWrites(t *testing.T) {
+	got := fires(t, smallWrites, Defaults())
+	if k := keys(got); k != "nginx-logger-stdout,overlay-sync-logger,fsync-storm" {
+		t.Errorf("small-writes fired on %s", k)
+	}
+	f := got["overlay-sync-logger"][0]
+	if f.Subjects.Path != "/var/log/nginx/access.log" || f.Confidence != High || len(f.Evidence[0].Lines) == 0 {
+		t.Errorf("finding %+v", f)
+	}
+	// Pipes never count: the container's own process writes its lines to
+	// a pipe (stdout) and is not reported, only the shim's file writes.
+	for _, f := range got["nginx-logger-stdout"] {
+		if !strings.HasSuffix(f.Subjects.Path, ".log") {
+			t.Errorf("small-writes on a non-file: %s", f.Subjects.Path)
+		}
+	}
+	// Raising the size bound over the lines' 58 bytes is what makes them
+	// small: below it they are not.
+	th := Defaults()
+	th.SmallWriteMaxAvg = 50
+	if _, ok := fires(t, smallWrites, th)["overlay-sync-logger"]; ok {
+		t.Error("58-byte writes reported small with a 50-byte bound")
+	}
+}
+
+func TestSyncWritesNeedsProof(t *testing.T) {
+	got := fires(t, syncWrites, Defaults())
+	if k := keys(got); k != "overlay-sync-logger,fsync-storm" {
+		t.Errorf("sync-writes fired on %s", k)
+	}
+	if f := got["overlay-sync-logger"][0]; !strings.Contains(f.Evidence[0].What, "O_SYNC") || !strings.Contains(f.Evidence[0].Member, "fdinfo") {
+		t.Errorf("O_SYNC proof missing: %+v", f.Evidence[0])
+	}
+	if f := got["fsync-storm"][0]; !strings.Contains(f.Title, "syncs") {
+		t.Errorf("fsync proof missing: %s", f.Title)
+	}
+	// The bulk writer waits on the device too (its writes are slow), but
+	// neither opens O_SYNC nor calls fsync: no claim.
+	if _, ok := got["bulk-writer"]; ok {
+		t.Error("sync-writes claimed for the buffered bulk writer")
+	}
+}
+
+func TestWriteAmplificationDirection(t *testing.T) {
+	got := fires(t, writeAmplification, Defaults())
+	if k := keys(got); k != "overlay-sync-logger,fsync-storm" {
+		t.Errorf("write-amplification fired on %s", k)
+	}
+	// The shim's write_bytes equal its wchar (ratio 1): not amplification.
+	if f := got["overlay-sync-logger"][0]; f.Evidence[0].Figures["ratio"] < 4 {
+		t.Errorf("ratio %v", f.Evidence[0].Figures["ratio"])
+	}
+}
+
+func TestOverlayHotPath(t *testing.T) {
+	got := fires(t, overlayHotPath, Defaults())
+	if k := keys(got); k != "overlay-sync-logger" {
+		t.Errorf("overlay-hot-path fired on %s", k)
+	}
+	f := got["overlay-sync-logger"][0]
+	if !strings.HasSuffix(f.Summary, "container layers.") || !strings.Contains(f.Summary, "/layers/upper") || f.Subjects.Device == "" {
+		t.Errorf("finding %+v", f)
+	}
+}
+
+func TestContainerLogFlood(t *testing.T) {
+	got := fires(t, containerLogFlood, Defaults())
+	if k := keys(got); k != "nginx-logger-stdout" {
+		t.Errorf("container-log-flood fired on %s", k)
+	}
+	f := got["nginx-logger-stdout"][0]
+	if f.Subjects.Container != "nginx-logger-12" || f.Severity != Critical || len(f.Subjects.PIDs) < 2 || !strings.HasSuffix(f.Subjects.Path, "nginx-logger-12.log") {
+		t.Errorf("finding %+v", f)
+	}
+	var logMit bool
+	for _, m := range f.Mitigations {
+		logMit = logMit || strings.Contains(m.How, "containerLogMaxSize")
+	}
+	if !logMit {
+		t.Error("no log rotation mitigation")
+	}
+}
+
+func TestDominantIOProcess(t *testing.T) {
+	got := fires(t, dominantIOProcess, Defaults())
+	if k := keys(got); k != "nginx-logger-stdout,overlay-sync-logger,fsync-storm,bulk-writer,throttled-cgroup" {
+		t.Errorf("dominant-io-process fired on %s", k)
+	}
+	th := Defaults()
+	th.DominantMinBytesPerSec = 1 << 40
+	if k := keys(fires(t, dominantIOProcess, th)); k != "" {
+		t.Errorf("with an unreachable floor it still fired on %s", k)
+	}
+}
+
+func TestCgroupThrottle(t *testing.T) {
+	got := fires(t, cgroupThrottle, Defaults())
+	if k := keys(got); k != "throttled-cgroup" {
+		t.Errorf("cgroup-throttle fired on %s", k)
+	}
+	f := got["throttled-cgroup"][0]
+	if f.Subjects.Cgroup != "/iorca-throttled" || len(f.Subjects.PIDs) != 1 || !strings.Contains(f.Summary, "2.0 MiB/s limit") {
+		t.Errorf("finding %+v", f)
+	}
+	th := Defaults()
+	th.ThrottleUsePct = 99.9
+	if _, ok := fires(t, cgroupThrottle, th)["throttled-cgroup"]; ok {
+		t.Error("fired at 99.9 % use")
+	}
+}
+
+func TestDeviceSaturated(t *testing.T) {
+	if k := keys(fires(t, deviceSaturated, Defaults())); k != "" {
+		t.Errorf("device-saturated fired on %s", k)
+	}
+	// The fsync storm kept its loop device about 70 % busy with
+	// sub-millisecond waits: lowering both thresholds makes it fire.
+	th := Defaults()
+	th.UtilPct, th.AwaitMS = 50, 0.05
+	got := fires(t, deviceSaturated, th)
+	if _, ok := got["fsync-storm"]; !ok {
+		t.Errorf("not saturated at 50 %% / 0.05 ms: %v", keys(got))
+	}
+}
+
+func TestFSFullAndQuietRules(t *testing.T) {
+	if k := keys(fires(t, fsFull, Defaults())); k != "" {
+		t.Errorf("fs-full fired on %s", k)
+	}
+	th := Defaults()
+	th.FSFullPct = 0
+	if got := fires(t, fsFull, th); len(got["idle"]) == 0 {
+		t.Error("fs-full did not fire at 0 %")
+	}
+	for _, r := range []Rule{swapIO, dirtyThrottling} {
+		if k := keys(fires(t, r, Defaults())); k != "" {
+			t.Errorf("%s fired on %s", r.ID, k)
+		}
+	}
+	if k := keys(fires(t, kernelIOErrors, Defaults())); strings.Contains(k, "idle") {
+		for _, f := range fires(t, kernelIOErrors, Defaults())["idle"] {
+			if f.Severity != Info {
+				t.Errorf("kernel-io-errors on the idle sample: %+v", f)
+			}
+		}
+	}
+}
+
+func TestThresholdsOverride(t *testing.T) {
+	th := Defaults()
+	if err := th.Set("util_pct=90"); err != nil || th.UtilPct != 90 {
+		t.Errorf("Set: %v %v", err, th.UtilPct)
+	}
+	for _, bad := range []string{"nope=1", "util_pct", "util_pct=x", "util_pct=-1"} {
+		if err := th.Set(bad); err == nil {
+			t.Errorf("Set(%q) accepted", bad)
+		}
+	}
+	err := th.Load(strings.NewReader("# comment\nawait_ms = 20  # slow disks\n\nsmall_write_max_avg=512\n"), "rules.conf")
+	if err != nil || th.AwaitMS != 20 || th.SmallWriteMaxAvg != 512 {
+		t.Errorf("Load: %v %+v", err, th)
+	}
+	if err := th.Load(strings.NewReader("bogus = 1\n"), "rules.conf"); err == nil || !strings.Contains(err.Error(), "rules.conf:1") {
+		t.Errorf("Load error %v", err)
+	}
+}
+
+func TestDiagnoseIsDeterministic(t *testing.T) {
+	m := sampleModel(t, "overlay-sync-logger")
+	a := Diagnose(m, Defaults())
+	for i := 0; i < 5; i++ {
+		b := Diagnose(m, Defaults())
+		if a.Verdict.Summary != b.Verdict.Summary || len(a.Findings) != len(b.Findings) {
+			t.Fatal("two diagnoses of one bundle differ")
+		}
+		for j := range a.Findings {
+			if a.Findings[j].ID != b.Findings[j].ID || a.Findings[j].Title != b.Findings[j].Title {
+				t.Fatalf("finding %d differs", j)
+			}
+		}
+	}
+}

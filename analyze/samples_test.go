@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const samplesDir = "../samples"
+
+// TestSamplesRegress re-analyses every sample bundle and compares it with
+// its expected reports: iorca regress as go test runs it.
+func TestSamplesRegress(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"regress", samplesDir, "--color", "never"}, &out, &errb); code != exitOK {
+		t.Fatalf("iorca regress: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "6 passed, 0 failed") {
+		t.Errorf("summary: %s", out.String())
+	}
+}
+
+// sampleVerdicts is what each sample's expected report must say (issue 5):
+// checked on the JSON, not only through the golden files.
+var sampleVerdicts = map[string]struct {
+	present, absent []string
+	container       string
+	problem         bool
+	check           func(t *testing.T, r map[string]any)
+}{
+	"nginx-logger-stdout": {present: []string{"container-log-flood", "dominant-io-process"}, container: "nginx-logger-12", problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			if c := culprit(r); c["comm"] != "containerd-shim" || !strings.Contains(c["cmdline"].(string), "-id nginx-logger-12") {
+				t.Errorf("culprit %v is not the shim of nginx-logger-12", c)
+			}
+		}},
+	"overlay-sync-logger": {present: []string{"small-writes", "sync-writes", "write-amplification", "overlay-hot-path"}, container: "web-7", problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			f := finding(r, "overlay-hot-path")
+			if !strings.Contains(f["summary"].(string), "/layers/upper") || f["subjects"].(map[string]any)["path"] != "/var/log/nginx/access.log" {
+				t.Errorf("overlay-hot-path does not name the upperdir and the file: %v", f["summary"])
+			}
+		}},
+	"fsync-storm": {present: []string{"sync-writes", "small-writes", "write-amplification"}, problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			if f := finding(r, "sync-writes"); !strings.Contains(f["title"].(string), "syncs") {
+				t.Errorf("sync-writes should be proven by fsync-after-write: %v", f["title"])
+			}
+		}},
+	"bulk-writer": {present: []string{"dominant-io-process"}, absent: []string{"small-writes", "sync-writes"}, problem: true},
+	"throttled-cgroup": {present: []string{"cgroup-throttle"}, absent: []string{"device-saturated"}, problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			v := r["verdict"].(map[string]any)
+			if v["primary_finding"] != "cgroup-throttle" || !strings.Contains(v["summary"].(string), "/iorca-throttled") {
+				t.Errorf("verdict does not blame the throttle: %v", v)
+			}
+		}},
+	"idle": {absent: []string{"device-saturated", "dominant-io-process", "small-writes", "sync-writes"}},
+}
+
+func culprit(r map[string]any) map[string]any {
+	c, _ := r["verdict"].(map[string]any)["culprit"].(map[string]any)
+	return c
+}
+
+func finding(r map[string]any, id string) map[string]any {
+	for _, f := range r["findings"].([]any) {
+		if f.(map[string]any)["id"] == id {
+			return f.(map[string]any)
+		}
+	}
+	return map[string]any{"summary": "", "title": "", "subjects": map[string]any{}}
+}
+
+func TestSampleVerdicts(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(samplesDir, "*.json"))
+	if len(files) != len(sampleVerdicts) {
+		t.Errorf("%d expected JSON reports, want %d", len(files), len(sampleVerdicts))
+	}
+	for name, want := range sampleVerdicts {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(samplesDir, name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r map[string]any
+			if err := json.Unmarshal(data, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r["schema"] != "iorca.report/v1" {
+				t.Errorf("schema %v", r["schema"])
+			}
+			v := r["verdict"].(map[string]any)
+			if v["problem"] != want.problem {
+				t.Errorf("problem = %v", v["problem"])
+			}
+			if !want.problem {
+				if !strings.HasPrefix(v["summary"].(string), "No IO problem found") || v["culprit"] != nil {
+					t.Errorf("verdict %v", v)
+				}
+				for _, f := range r["findings"].([]any) {
+					if s := f.(map[string]any)["severity"]; s != "info" {
+						t.Errorf("idle sample has a %v finding", s)
+					}
+				}
+			}
+			got := map[string]bool{}
+			for _, f := range r["findings"].([]any) {
+				got[f.(map[string]any)["id"].(string)] = true
+			}
+			for _, id := range want.present {
+				if !got[id] {
+					t.Errorf("missing finding %s (have %v)", id, got)
+				}
+			}
+			for _, id := range want.absent {
+				if got[id] {
+					t.Errorf("finding %s must be absent", id)
+				}
+			}
+			if want.container != "" {
+				if c := culprit(r); c == nil || c["container"] != want.container {
+					t.Errorf("culprit %v, want container %s", c, want.container)
+				}
+			}
+			if want.check != nil {
+				want.check(t, r)
+			}
+			if b, err := os.Stat(filepath.Join(samplesDir, name+".tar.zst")); err != nil || b.Size() > 2<<20 {
+				t.Errorf("bundle %v: must exist and be under 2 MiB", err)
+			}
+		})
+	}
+}
+
+// Acceptance 3 of issue 5: a deliberate change to a rule threshold makes
+// regress fail with a readable diff.
+func TestRegressFailsOnThresholdChange(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"regress", samplesDir, "--color", "never", "--threshold", "small_write_min_per_sec=1000000"}, &out, &errb)
+	s := out.String()
+	if code != exitFailure {
+		t.Fatalf("exit %d, want 1\n%s", code, s)
+	}
+	for _, want := range []string{"FAIL overlay-sync-logger: overlay-sync-logger.md drifted", "--- overlay-sync-logger.md (expected)", "+++ overlay-sync-logger.md (now)", "@@ -", "\n-### ", "small-writes", "passed, "} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	// The finding itself disappears from the expected report, in a
+	// readable line of the diff.
+	if !strings.Contains(s, "-### 1. [warning] `small-writes`") && !strings.Contains(s, "`small-writes` — PID") {
+		t.Errorf("the diff does not show the small-writes finding going:\n%.3000s", s)
+	}
+	// A copy of the samples with the expected reports updated under the
+	// changed threshold passes: --update rewrites exactly what drifted.
+	dir := t.TempDir()
+	for _, ext := range []string{"*.tar.zst", "*.md", "*.json"} {
+		fs, _ := filepath.Glob(filepath.Join(samplesDir, ext))
+		for _, f := range fs {
+			if filepath.Base(f) == "README.md" {
+				continue
+			}
+			b, _ := os.ReadFile(f)
+			os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644)
+		}
+	}
+	out.Reset()
+	if code := run([]string{"regress", dir, "--update", "--threshold", "small_write_min_per_sec=1000000"}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "updated overlay-sync-logger.md") {
+		t.Errorf("--update: exit %d\n%s", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"regress", dir, "--threshold", "small_write_min_per_sec=1000000"}, &out, &errb); code != exitOK {
+		t.Errorf("after --update: exit %d\n%s", code, out.String())
+	}
+}

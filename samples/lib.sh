@@ -1,0 +1,165 @@
+# lib.sh: helpers shared by the sample scripts. Each sample script sources
+# it, reproduces one incident with real components on this machine,
+# collects a bundle with iorca-collect, writes the expected reports, and
+# removes everything it made, even when interrupted.
+#
+# Conventions: everything lives under /srv/iorca-sample/NAME (mounts, logs,
+# rootfs) or a temporary directory; binaries are built static from this
+# repository; the bundle is written in the temporary directory first and
+# copied into samples/ at the end.
+
+set -euo pipefail
+
+SAMPLES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$SAMPLES_DIR/.." && pwd)
+export PATH=/usr/local/go/bin:$PATH
+
+# Collection settings shared by every sample: a few seconds, short traces,
+# small bundles.
+COLLECT_ARGS=(-d 6s -i 1s --select-after 2s --strace-duration 2s --strace-max-bytes 768KiB --max-bundle-bytes 1536KiB -q)
+
+_cleanups=()
+
+# defer CMD...: run CMD at exit, last registered first.
+defer() { _cleanups+=("$*"); }
+
+_cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+    eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
+  done
+  exit "$rc"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '%s: %s\n' "$SAMPLE" "$*" >&2; }
+
+need_root() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "$SAMPLE: needs root (loop devices, mounts, cgroups, containers)" >&2
+    exit 1
+  fi
+}
+
+need_tools() {
+  local t
+  for t in "$@"; do
+    command -v "$t" >/dev/null 2>&1 || { echo "$SAMPLE: $t is missing" >&2; exit 1; }
+  done
+}
+
+# setup NAME: the work directories and the static binaries.
+setup() {
+  SAMPLE=$1
+  need_root
+  need_tools go losetup mkfs.ext4 mount umount
+  WORK=$(mktemp -d /tmp/iorca-sample.XXXXXX)
+  defer "rm -rf '$WORK'"
+  SRV=/srv/iorca-sample/$SAMPLE
+  mkdir -p "$SRV"
+  defer "rmdir '$SRV' /srv/iorca-sample 2>/dev/null"
+  mkdir -p "$WORK/bin"
+  say "building the collector, the analyzer and the workload"
+  (cd "$REPO_DIR" &&
+    CGO_ENABLED=0 go build -o "$WORK/bin/iorca-collect" ./collect &&
+    CGO_ENABLED=0 go build -o "$WORK/bin/iorca" ./analyze &&
+    CGO_ENABLED=0 go build -o "$WORK/bin/iorca-workload" ./samples/workload/cmd/iorca-workload)
+}
+
+# loop_ext4 SIZE_MIB MOUNTPOINT: a real ext4 on a loop device, mounted.
+# Sets LOOPDEV.
+loop_ext4() {
+  local size=$1 mnt=$2
+  truncate -s "${size}M" "$WORK/disk-$(basename "$mnt").img"
+  LOOPDEV=$(losetup --find --show "$WORK/disk-$(basename "$mnt").img")
+  defer "losetup -d '$LOOPDEV'"
+  mkfs.ext4 -q -F "$LOOPDEV"
+  mkdir -p "$mnt"
+  mount "$LOOPDEV" "$mnt"
+  defer "umount '$mnt' || umount -l '$mnt'; rmdir '$mnt'"
+}
+
+# start_bg NAME CMD...: run CMD in the background, killed at exit. Sets
+# BG_PID.
+start_bg() {
+  local name=$1
+  shift
+  "$@" &
+  BG_PID=$!
+  defer "kill $BG_PID; wait $BG_PID"
+  say "started $name (PID $BG_PID)"
+}
+
+# start_containerd: a private containerd (its own socket, root and state
+# directories), stopped at exit. Sets CTR to a ctr command line for the
+# k8s.io namespace.
+start_containerd() {
+  need_tools containerd ctr runc
+  local d=$WORK/containerd
+  mkdir -p "$d/root" "$d/state"
+  cat >"$d/config.toml" <<EOT
+version = 2
+root = "$d/root"
+state = "$d/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$d/containerd.sock"
+[ttrpc]
+  address = "$d/containerd.sock.ttrpc"
+EOT
+  containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+  local pid=$!
+  defer "kill $pid; wait $pid"
+  CTR=(ctr --address "$d/containerd.sock" -n k8s.io)
+  for _ in $(seq 50); do
+    "${CTR[@]}" version >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "$SAMPLE: containerd did not start; its log:" >&2
+  cat "$d/containerd.log" >&2
+  exit 1
+}
+
+# run_container ID ROOTFS ARGS... -- CMD...: ctr run -d, removed at exit.
+run_container() {
+  local id=$1 rootfs=$2
+  shift 2
+  local opts=()
+  while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
+  shift
+  "${CTR[@]}" run --rootfs "${opts[@]}" -d "$rootfs" "$id" "$@"
+  defer "${CTR[*]} container rm $id"
+  defer "${CTR[*]} task rm -f $id"
+  defer "${CTR[*]} task kill -s KILL $id; sleep 0.5"
+  say "started container $id"
+}
+
+# rootfs DIR: a minimal root filesystem holding the static workload.
+rootfs() {
+  local dir=$1
+  mkdir -p "$dir/usr/local/bin" "$dir/proc" "$dir/dev" "$dir/sys" "$dir/tmp" "$dir/var/log/nginx" "$dir/etc"
+  cp "$WORK/bin/iorca-workload" "$dir/usr/local/bin/access-logger"
+  echo "root:x:0:0:root:/:/usr/local/bin/access-logger" >"$dir/etc/passwd"
+}
+
+# collect: run the collector from / (so no path of this checkout appears in
+# the bundle) and copy the bundle into samples/.
+collect() {
+  say "collecting for ${COLLECT_ARGS[1]} with iorca-collect $*"
+  (cd / && "$WORK/bin/iorca-collect" "${COLLECT_ARGS[@]}" -o "$WORK/$SAMPLE.tar.zst" "$@") || {
+    rc=$?
+    [ "$rc" = 3 ] || { echo "$SAMPLE: the collector failed ($rc)" >&2; exit 1; }
+  }
+  cp "$WORK/$SAMPLE.tar.zst" "$SAMPLES_DIR/$SAMPLE.tar.zst"
+}
+
+# expected: write the expected reports next to the bundle.
+expected() {
+  (cd "$SAMPLES_DIR" &&
+    "$WORK/bin/iorca" report "$SAMPLE.tar.zst" >"$SAMPLE.md" &&
+    "$WORK/bin/iorca" report "$SAMPLE.tar.zst" --format json >"$SAMPLE.json")
+  say "wrote samples/$SAMPLE.tar.zst ($(stat -c %s "$SAMPLES_DIR/$SAMPLE.tar.zst") bytes), $SAMPLE.md and $SAMPLE.json"
+  say "verdict: $(sed -n '/^## Verdict/{n;n;p}' "$SAMPLES_DIR/$SAMPLE.md")"
+}
