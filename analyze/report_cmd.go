@@ -157,4 +157,3 @@ func writeAtomic(path string, data []byte) error {
 	}
 	return nil
 }
-
