@@ -189,15 +189,18 @@ func unmount(dir string) {
 	exec.Command("umount", "-l", dir).Run()
 }
 
-// Start starts a command and kills it when the test ends.
+// Start starts a command in its own process group and kills the whole
+// group when the test ends: fio, for one, forks its jobs, and killing only
+// the parent would leave them running.
 func Start(t testing.TB, name string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		cmd.Wait()
 	})
 	return cmd
