@@ -93,7 +93,7 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 	// writeback adds bursts that would fall on either side of a second.
 	dev := workload.LoopDevice(t, 256)
 	devName := filepath.Base(dev)
-	workload.Start(t, "fio", "--name=xcheck", "--filename="+dev, "--rw=write", "--bs=4k", "--direct=1",
+	workload.Start(t, "fio", "--name=xcheck", "--thread", "--filename="+dev, "--rw=write", "--bs=4k", "--direct=1",
 		"--ioengine=psync", "--rate_iops=1000", "--time_based", "--runtime=40")
 	time.Sleep(2 * time.Second) // let fio settle
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -189,9 +190,9 @@ func unmount(dir string) {
 	exec.Command("umount", "-l", dir).Run()
 }
 
-// Start starts a command in its own process group and kills the whole
-// group when the test ends: fio, for one, forks its jobs, and killing only
-// the parent would leave them running.
+// Start starts a command and, when the test ends, kills it with every
+// descendant: fio, for one, forks its jobs into their own sessions, so
+// neither killing the parent nor its process group would reach them.
 func Start(t testing.TB, name string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(name, args...)
@@ -200,10 +201,50 @@ func Start(t testing.TB, name string, args ...string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		for _, pid := range descendants(cmd.Process.Pid) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		cmd.Wait()
 	})
 	return cmd
+}
+
+// descendants lists pid's children, grandchildren and so on.
+func descendants(pid int) []int {
+	parent := map[int]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 {
+			f := strings.Fields(string(b[i+1:]))
+			if len(f) > 1 {
+				parent[p], _ = strconv.Atoi(f[1])
+			}
+		}
+	}
+	var out []int
+	frontier := []int{pid}
+	for len(frontier) > 0 {
+		next := []int{}
+		for p, pp := range parent {
+			for _, f := range frontier {
+				if pp == f {
+					out = append(out, p)
+					next = append(next, p)
+				}
+			}
+		}
+		frontier = next
+	}
+	return out
 }
 
 // StartWriter starts the workload binary with args, and kills it when the
