@@ -93,7 +93,9 @@ func TestReportOverlaySyncAppender(t *testing.T) {
 	mnt, _ := workload.LoopExt4(t, 128)
 	merged, upper := workload.Overlay(t, mnt)
 	logFile := filepath.Join(merged, "var/log/nginx/access.log")
-	w := workload.StartWriter(t, "--file", logFile, "--size", "58", "--sync", "osync", "--rate", "400")
+	// As fast as O_SYNC allows, as the real incident: the writer must
+	// dominate the node even with go test's own IO around it.
+	w := workload.StartWriter(t, "--file", logFile, "--size", "58", "--sync", "osync")
 	path := livetest.Capture(t, livetest.Config(t, 6*time.Second), 0)
 	r, md := runReport(t, path)
 	if _, again := runReport(t, path); again != md {
@@ -148,7 +150,7 @@ func TestReportBufferedBulkWriter(t *testing.T) {
 	workload.Live(t)
 	workload.RequireTool(t, "strace")
 	mnt, _ := workload.LoopExt4(t, 512)
-	w := workload.StartWriter(t, "--file", filepath.Join(mnt, "backup.img"), "--size", "1048576", "--sync", "none", "--rate", "16", "--max-bytes", "256MiB")
+	w := workload.StartWriter(t, "--file", filepath.Join(mnt, "backup.img"), "--size", "1048576", "--sync", "none", "--rate", "32", "--max-bytes", "256MiB")
 	r, md := runReport(t, livetest.Capture(t, livetest.Config(t, 6*time.Second), 0))
 	if !checkFindings(t, r, []string{"dominant-io-process"}, []string{"small-writes", "sync-writes"}) {
 		t.Logf("report:\n%s", md)

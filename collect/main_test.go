@@ -57,6 +57,7 @@ func readManifest(t *testing.T, path string) *bundle.Manifest {
 
 // TestStaticBinary is acceptance 7 of issue 2.
 func TestStaticBinary(t *testing.T) {
+	workload.Exclusive(t) // a go build writes megabytes: not during a live scenario
 	bin := buildCollector(t)
 	out, _ := exec.Command("ldd", bin).CombinedOutput()
 	if !strings.Contains(string(out), "not a dynamic executable") {

@@ -23,6 +23,14 @@ func Live(t testing.TB) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (loop devices, mounts, ptrace); CI runs as root")
 	}
+	Exclusive(t)
+}
+
+// Exclusive holds the machine-wide lock of live tests for the rest of the
+// test, without needing root: a test that itself does heavy disk IO (a go
+// build) takes it so as not to run in the middle of a live scenario.
+func Exclusive(t testing.TB) {
+	t.Helper()
 	liveMu.Lock()
 	defer liveMu.Unlock()
 	if liveHeld > 0 {
