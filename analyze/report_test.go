@@ -102,6 +102,11 @@ func TestReportOverlaySyncAppender(t *testing.T) {
 		t.Error("two reports of the same bundle differ")
 	}
 	checkRendersCleanly(t, md)
+	var page, errb bytes.Buffer
+	if code := run([]string{"report", path, "--format", "html"}, &page, &errb); code != exitOK ||
+		!strings.HasPrefix(page.String(), "<!DOCTYPE html>") || !strings.Contains(page.String(), "<table>") || !strings.Contains(page.String(), "<h2>Verdict</h2>") {
+		t.Errorf("--format html: exit %d, %.200s", code, page.String())
+	}
 
 	if !checkFindings(t, r, []string{"dominant-io-process", "small-writes", "sync-writes", "write-amplification", "overlay-hot-path"}, nil) {
 		t.Logf("report:\n%s", md)
