@@ -1,6 +1,10 @@
 package model
 
-import "github.com/iorca/iorca/analyze/procfs"
+import (
+	"math"
+
+	"github.com/iorca/iorca/analyze/procfs"
+)
 
 // Iostat holds the columns of iostat -x (and of iostat -x -s, the short
 // form) for one device over one interval, computed as sysstat 12.x does
@@ -72,14 +76,12 @@ func IostatBetween(prev, cur procfs.DiskStat, itvCS uint64) Iostat {
 	if cur.FlushIOs > prev.FlushIOs {
 		x.FAwait = ms(prev.FlushTicks, cur.FlushTicks) / float64(cur.FlushIOs-prev.FlushIOs)
 	}
-	if cur.TimeInQueue >= prev.TimeInQueue {
-		x.AquSz = rate(prev.TimeInQueue, cur.TimeInQueue) / 1000
-	}
-	if cur.IOTicks >= prev.IOTicks {
-		// S_VALUE of io_ticks (ms) over itv (cs), /10: the share of wall
-		// time the device had IO in flight.
-		x.Util = rate(prev.IOTicks, cur.IOTicks) / 10
-	}
+	// aqu-sz and %util are S_VALUE of time_in_queue and io_ticks (ms) over
+	// itv (cs). sysstat prints 0 when such a counter went down; a 32-bit
+	// counter that was in its upper half has wrapped, and its modular
+	// difference is the true one.
+	x.AquSz = msRate(prev.TimeInQueue, cur.TimeInQueue, itv) / 1000
+	x.Util = msRate(prev.IOTicks, cur.IOTicks, itv) / 10
 
 	nrPrev := prev.ReadIOs + prev.WriteIOs + prev.DiscardIOs
 	nrCur := cur.ReadIOs + cur.WriteIOs + cur.DiscardIOs
@@ -92,6 +94,17 @@ func IostatBetween(prev, cur procfs.DiskStat, itvCS uint64) Iostat {
 		x.AreqSz = float64((cur.ReadSectors-prev.ReadSectors)+(cur.WriteSectors-prev.WriteSectors)+(cur.DiscardSectors-prev.DiscardSectors)) / n / 2
 	}
 	return x
+}
+
+// msRate is the per-second rate of a 32-bit millisecond counter.
+func msRate(p, c uint64, itv float64) float64 {
+	switch {
+	case c >= p:
+		return float64(c-p) / itv * 100
+	case p >= 1<<31 && p <= math.MaxUint32:
+		return float64(uint32(c-p)) / itv * 100
+	}
+	return 0
 }
 
 func mergePct(pm, cm, pi, ci uint64) float64 {
