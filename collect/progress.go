@@ -82,7 +82,11 @@ func printSummary(w io.Writer, r *collector.Result) {
 		fmt.Fprintf(w, "  bound hit: %s: %s\n", b.Name, b.What)
 	}
 	if n := len(m.Errors); n > 0 {
-		fmt.Fprintf(w, "  %d errors recorded in the manifest:\n", n)
+		noun := "errors"
+		if n == 1 {
+			noun = "error"
+		}
+		fmt.Fprintf(w, "  %d %s recorded in the manifest:\n", n, noun)
 		for i, e := range m.Errors {
 			if i == 5 {
 				fmt.Fprintf(w, "    ... and %d more\n", n-5)
