@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/iorca/iorca/collect/units"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -77,14 +78,5 @@ func (r *Report) topProcesses(n int) []model.ProcIO {
 	return out
 }
 
-func human(b float64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", b/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", b/(1<<20))
-	case b >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", b/(1<<10))
-	}
-	return fmt.Sprintf("%.0f B", b)
-}
+// human formats a byte count for people ("1.5 MiB").
+func human(b float64) string { return units.FormatBytes(int64(b)) }

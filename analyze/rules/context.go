@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/iorca/iorca/collect/units"
 	"sort"
 	"strings"
 
@@ -186,15 +187,5 @@ func pct(part, whole float64) float64 {
 	return part / whole * 100
 }
 
-// human formats bytes.
-func human(b float64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", b/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", b/(1<<20))
-	case b >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", b/(1<<10))
-	}
-	return fmt.Sprintf("%.0f B", b)
-}
+// human formats a byte count for people ("1.5 MiB").
+func human(b float64) string { return units.FormatBytes(int64(b)) }

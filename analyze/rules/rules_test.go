@@ -1,12 +1,11 @@
 package rules
 
 import (
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/iorca/iorca/analyze/internal/livetest"
 	"github.com/iorca/iorca/analyze/model"
-	"github.com/iorca/iorca/collect/bundle"
 )
 
 // The rule tests run each rule on the models of real bundles: the
@@ -17,20 +16,7 @@ import (
 
 func sampleModel(t *testing.T, name string) *model.Model {
 	t.Helper()
-	f, err := os.Open("../../samples/" + name + ".tar.zst")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b, err := bundle.ReadAll(f, bundle.DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Load(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return livetest.Load(t, "../../samples/"+name+".tar.zst")
 }
 
 var samples = []string{"nginx-logger-stdout", "overlay-sync-logger", "fsync-storm", "bulk-writer", "throttled-cgroup", "idle"}
