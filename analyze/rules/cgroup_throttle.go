@@ -164,11 +164,29 @@ func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitU
 	}
 	f.Summary = fmt.Sprintf("The cgroup %s has an IO limit on %s and runs at it: %s. Its processes wait because of the limit; the device itself shows %s.", rel, devName, strings.Join(parts, "; "), util)
 	f.Mitigations = []Mitigation{
-		{Immediate, "Check whether the limit is intended", fmt.Sprintf("cat %s/%s; if not intended: echo \"%s wbps=max rbps=max wiops=max riops=max\" > %s/io.max (v2), or write \"%s 0\" to the blkio.throttle files (v1)", cg.Path, strings.TrimSuffix(file, "*_device")+"", dev, cg.Path, dev), "The workload runs at the device's speed again"},
+		{Immediate, "Check whether the limit is intended", undoLimit(cg, dev), "The workload runs at the device's speed again"},
 		{ShortTerm, "If it is intended, size it for the workload or make the workload fit", "Raise the limit to the workload's need, or have the workload write less (see its other findings)", "No more stalls at the limit"},
 		{LongTerm, "Alert on throttling, not only on device saturation", "Track the cgroup's io.stat rate against its io.max", "A throttled service is told apart from a slow disk at once"},
 	}
 	return f
+}
+
+// undoLimit says how to read the limit and lift it, for the cgroup's
+// version.
+func undoLimit(cg *model.Cgroup, dev procfs.Dev) string {
+	if cg.V2 {
+		return fmt.Sprintf("cat %s/io.max; to lift it: echo \"%s rbps=max wbps=max riops=max wiops=max\" > %s/io.max", cg.Path, dev, cg.Path)
+	}
+	var files []string
+	for k := range cg.V1Limits {
+		files = append(files, k)
+	}
+	sort.Strings(files)
+	var parts []string
+	for _, f := range files {
+		parts = append(parts, fmt.Sprintf("echo \"%s 0\" > %s/blkio.throttle.%s", dev, cg.Path, f))
+	}
+	return fmt.Sprintf("grep . %s/blkio.throttle.*_device; to lift it: %s", cg.Path, strings.Join(parts, "; "))
 }
 
 func rateText(v float64, unit string) string {

@@ -68,7 +68,7 @@ func checkContainerLogFlood(c *Context) []Finding {
 			{Member: "static/proctable.frames", What: fmt.Sprintf("PID %d: %s", p.PID, Cmdline(p))},
 			{Member: how.member, What: how.what},
 		},
-		Mitigations: logMitigations(cont, p.RuntimeKind(), logPath),
+		Mitigations: logMitigations(cont, p.RuntimeKind()),
 	}
 	if apps := containerProcs(c, cont.Name, p.PID); len(apps) > 0 {
 		var names []string
@@ -163,7 +163,7 @@ func containerProcs(c *Context, name string, exclude int) []*model.ProcIO {
 
 // logMitigations are about the container's logging, for the runtime that
 // writes it.
-func logMitigations(cont *model.Container, runtime, logPath string) []Mitigation {
+func logMitigations(cont *model.Container, runtime string) []Mitigation {
 	n := cont.Name
 	ms := []Mitigation{
 		{Immediate, "Cut " + n + "'s log volume at the source", "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", "The log stops dominating the disk as soon as the container is reconfigured"},
@@ -180,6 +180,5 @@ func logMitigations(cont *model.Container, runtime, logPath string) []Mitigation
 			Mitigation{LongTerm, "Use a non-blocking log driver or a dedicated volume", "--log-driver local or fluentd with --log-opt mode=non-blocking; or /var/lib/docker/containers on its own disk", "The daemon's log writes stop competing with workloads"})
 	}
 	ms = append(ms, Mitigation{LongTerm, "Limit the container's IO as a safety net", "io.max (cgroup v2) or blkio throttle (v1) on the container's cgroup; note that the log file write happens in the runtime's cgroup, so rate-limit the output at the source", "A future flood is contained"})
-	_ = logPath
 	return ms
 }
