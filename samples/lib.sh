@@ -93,10 +93,11 @@ start_bg() {
 }
 
 # start_containerd: a private containerd (its own socket, root and state
-# directories), stopped at exit. Sets CTR to a ctr command line for the
-# k8s.io namespace.
+# directories), stopped at exit. It runs in its own session, so that a
+# Ctrl-C on this script does not stop it before the containers are
+# removed. Sets CTR to a ctr command line for the k8s.io namespace.
 start_containerd() {
-  need_tools containerd ctr runc
+  need_tools containerd ctr runc setsid timeout
   local d=$WORK/containerd
   mkdir -p "$d/root" "$d/state"
   cat >"$d/config.toml" <<EOT
@@ -109,10 +110,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [ttrpc]
   address = "$d/containerd.sock.ttrpc"
 EOT
-  containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+  setsid containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
   local pid=$!
   defer "kill $pid; wait $pid"
-  CTR=(ctr --address "$d/containerd.sock" -n k8s.io)
+  # runc leaves the namespace's cgroup directory behind; remove it if empty.
+  defer "rmdir /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io"
+  CTR=(timeout 20 ctr --address "$d/containerd.sock" -n k8s.io)
   for _ in $(seq 50); do
     "${CTR[@]}" version >/dev/null 2>&1 && return 0
     sleep 0.1
@@ -122,7 +125,9 @@ EOT
   exit 1
 }
 
-# run_container ID ROOTFS ARGS... -- CMD...: ctr run -d, removed at exit.
+# run_container ID ROOTFS ARGS... -- CMD...: ctr run -d, removed at exit;
+# if containerd no longer answers, the shim and the container's processes
+# are killed directly.
 run_container() {
   local id=$1 rootfs=$2
   shift 2
@@ -130,6 +135,8 @@ run_container() {
   while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
   shift
   "${CTR[@]}" run --rootfs "${opts[@]}" -d "$rootfs" "$id" "$@"
+  defer "rmdir /sys/fs/cgroup/*/k8s.io/$id /sys/fs/cgroup/k8s.io/$id"
+  defer "pkill -KILL -f -- '-id $id -address $WORK/'; cat /sys/fs/cgroup/*/k8s.io/$id/cgroup.procs /sys/fs/cgroup/k8s.io/$id/cgroup.procs | xargs -r kill -9; runc --root /run/containerd/runc/k8s.io delete --force $id"
   defer "${CTR[*]} container rm $id"
   defer "${CTR[*]} task rm -f $id"
   defer "${CTR[*]} task kill -s KILL $id; sleep 0.5"
@@ -145,13 +152,19 @@ rootfs() {
 }
 
 # collect: run the collector from / (so no path of this checkout appears in
-# the bundle) and copy the bundle into samples/.
+# the bundle) and copy the bundle into samples/. The collector runs as a
+# background job that the script waits for: a Ctrl-C then interrupts the
+# wait at once, and the bundle (partial) is not copied.
 collect() {
   say "collecting for ${COLLECT_ARGS[1]} with iorca-collect $*"
-  (cd / && "$WORK/bin/iorca-collect" "${COLLECT_ARGS[@]}" -o "$WORK/$SAMPLE.tar.zst" "$@") || {
-    rc=$?
-    [ "$rc" = 3 ] || { echo "$SAMPLE: the collector failed ($rc)" >&2; exit 1; }
-  }
+  (cd / && exec "$WORK/bin/iorca-collect" "${COLLECT_ARGS[@]}" -o "$WORK/$SAMPLE.tar.zst" "$@") &
+  local pid=$! rc=0
+  defer "kill $pid; wait $pid"
+  wait "$pid" || rc=$?
+  case $rc in
+  0 | 3) ;;
+  *) echo "$SAMPLE: the collector failed ($rc)" >&2; exit 1 ;;
+  esac
   cp "$WORK/$SAMPLE.tar.zst" "$SAMPLES_DIR/$SAMPLE.tar.zst"
 }
 
