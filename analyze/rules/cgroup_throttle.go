@@ -137,7 +137,8 @@ func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitU
 		Subjects: Subjects{Cgroup: rel, Device: devName},
 		Evidence: []Evidence{
 			{Member: cgroupLimitsMember + " (" + file + ")", What: fmt.Sprintf("%s/%s limits %s: %s", cg.Path, file, devName, limitsText(c, cg, dev))},
-			{Member: c.TicksMembers() + " (cgroup IO counters)", Ticks: c.tickSpan(), What: fmt.Sprintf("over %.1f s the cgroup moved %s", secs, strings.Join(parts, "; "))},
+			{Member: c.TicksMembers() + " (cgroup IO counters)", Ticks: c.tickSpan(), What: fmt.Sprintf("over %.1f s the cgroup moved %s", secs, strings.Join(parts, "; ")),
+				Figures: map[string]float64{"use_pct": pct(hits[0].used, hits[0].limit), "limit": hits[0].limit, "rate": hits[0].used}},
 		},
 	}
 	// Its processes, and whether they wait.
