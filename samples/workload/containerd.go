@@ -93,9 +93,19 @@ func (c *Containerd) Run(t testing.TB, id, rootfs string, opts []string, args ..
 		t.Fatalf("ctr run: %v\n%s", err, out)
 	}
 	t.Cleanup(func() {
-		exec.Command("ctr", append(append([]string{}, c.ctr...), "task", "kill", "-s", "KILL", id)...).Run()
+		ctr := func(args ...string) {
+			exec.Command("timeout", append([]string{"20", "ctr"}, append(append([]string{}, c.ctr...), args...)...)...).Run()
+		}
+		ctr("task", "kill", "-s", "KILL", id)
 		time.Sleep(300 * time.Millisecond)
-		exec.Command("ctr", append(append([]string{}, c.ctr...), "task", "rm", "-f", id)...).Run()
-		exec.Command("ctr", append(append([]string{}, c.ctr...), "container", "rm", id)...).Run()
+		ctr("task", "rm", "-f", id)
+		ctr("container", "rm", id)
+		// runc leaves the namespace's cgroup directory (and, if the task
+		// could not be removed, the container's): remove what is empty.
+		dirs, _ := filepath.Glob("/sys/fs/cgroup/*/k8s.io/" + id)
+		more, _ := filepath.Glob("/sys/fs/cgroup/*/k8s.io")
+		for _, d := range append(dirs, more...) {
+			os.Remove(d)
+		}
 	})
 }
