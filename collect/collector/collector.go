@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"sort"
 	"strings"
@@ -233,7 +232,7 @@ func (c *collection) selectAndTrace(first, last []byte, tick int) {
 	}
 	path := c.cfg.StracePath
 	if path == "" {
-		p, err := exec.LookPath("strace")
+		p, err := strace.LookPath()
 		if err != nil {
 			c.rec.problem(bundle.Problem{Source: "strace", Status: bundle.StatusAbsent, Tick: tick,
 				What: "strace is not installed or not on PATH: no syscall traces", Why: err.Error()})

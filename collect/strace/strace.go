@@ -63,6 +63,9 @@ type Result struct {
 	Info   bundle.StraceInfo
 }
 
+// LookPath finds the strace binary on PATH.
+func LookPath() (string, error) { return exec.LookPath("strace") }
+
 // Args returns the strace command line for pid, writing its trace to fd 3.
 func Args(cfg Config, pid int) []string {
 	strsize := "0"
