@@ -145,8 +145,8 @@ func NewReader(r io.Reader, lim Limits) (*Reader, error) {
 		zr.Close()
 		return nil, &Error{Kind: ErrTooLarge, Member: ManifestName, Err: fmt.Errorf("%d bytes, limit %d", hdr.Size, lim.MaxManifest)}
 	}
-	mj := make([]byte, hdr.Size)
-	if _, err := io.ReadFull(rd.tr, mj); err != nil {
+	mj, err := readSized(rd.tr, hdr.Size)
+	if err != nil {
 		zr.Close()
 		return nil, rd.streamError(ManifestName, err)
 	}
@@ -243,8 +243,8 @@ func (r *Reader) next() (string, []byte, error) {
 	if r.total+hdr.Size > r.lim.MaxTotal {
 		return "", nil, r.fail(ErrTooLarge, name, fmt.Errorf("bundle over %d bytes in all", r.lim.MaxTotal))
 	}
-	data := make([]byte, hdr.Size)
-	if _, err := io.ReadFull(r.tr, data); err != nil {
+	data, err := readSized(r.tr, hdr.Size)
+	if err != nil {
 		return "", nil, r.streamError(name, err)
 	}
 	sum := sha256.Sum256(data)
@@ -256,6 +256,23 @@ func (r *Reader) next() (string, []byte, error) {
 	r.total += hdr.Size
 	r.lastGood = name
 	return name, data, nil
+}
+
+// readSized reads exactly size bytes. It grows its buffer as data
+// arrives rather than trusting the header's size up front, so that a
+// hostile header cannot make the reader allocate what the stream does not
+// hold.
+func readSized(r io.Reader, size int64) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(int(min(size, 1<<20)))
+	n, err := io.CopyN(&b, r, size)
+	if err == nil && n != size {
+		err = io.ErrUnexpectedEOF
+	}
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return b.Bytes(), err
 }
 
 // streamError classifies an error of the zstd or tar layer.
