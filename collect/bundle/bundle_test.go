@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -267,4 +268,33 @@ func FuzzReadAll(f *testing.F) {
 			t.Fatal("nil manifest without error")
 		}
 	})
+}
+
+// A hostile header claims a huge member and the stream holds a few bytes:
+// the reader reports it truncated without allocating the claimed size.
+func TestReaderDoesNotTrustHeaderSize(t *testing.T) {
+	const claimed = 900 << 20
+	m := manifestListing()
+	m.Members = []Member{{Name: "big", Size: claimed, SHA256: Sum(nil)}}
+	var buf bytes.Buffer
+	zw, _ := zstd.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	mj, _ := json.Marshal(m)
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: ManifestName, Size: int64(len(mj)), Mode: 0o644})
+	tw.Write(mj)
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "big", Size: claimed, Mode: 0o644})
+	tw.Write([]byte("only this"))
+	tw.Flush()
+	zw.Close()
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := ReadAll(bytes.NewReader(buf.Bytes()), DefaultLimits)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrTruncated) {
+		t.Errorf("err = %v, want truncated", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("allocated %d MiB for a member that holds 9 bytes", grew>>20)
+	}
 }
