@@ -236,6 +236,11 @@ func timeline(m *model.Model, o Options) ([]Block, error) {
 		}
 		top, topRate := "-", 0.0
 		for _, pio := range m.ProcessIO(k-1, k) {
+			// Kernel threads (writeback, a loop device's worker) write on
+			// behalf of others: the top writer is a user process.
+			if pio.Proc.Kernel || pio.Proc.Collector {
+				continue
+			}
 			if r := pio.WriteRate() / 1024; r > topRate {
 				top, topRate = fmt.Sprintf("%d %s", pio.Proc.PID, pio.Proc.Comm), r
 			}
