@@ -194,9 +194,21 @@ func (d *Diagnosis) largeWritesClause() string {
 				return fmt.Sprintf(" It writes %s with O_DIRECT in %s pieces: they bypass the page cache and go to the device at once.", f.Path, human(f.AvgWrite()))
 			}
 		}
-		return fmt.Sprintf(" It writes %s in large buffered pieces (%s on average, no O_SYNC, no fsync): the page cache absorbs them and writeback sends them to the device later.", f.Path, human(f.AvgWrite()))
+		return fmt.Sprintf(" It writes %s in large buffered pieces (%s on average, no O_SYNC, no fsync): the page cache absorbs them and writeback sends them to the device later%s.", f.Path, human(f.AvgWrite()), d.dirtyGrowth())
 	}
 	return ""
+}
+
+// dirtyGrowth says how the dirty page cache moved over the window.
+func (d *Diagnosis) dirtyGrowth() string {
+	c := d.Context
+	a, b := c.M.Ticks[c.From].Vmstat, c.M.Ticks[c.To].Vmstat
+	if a == nil || b == nil || b["nr_dirty_threshold"] == 0 {
+		return ""
+	}
+	page := float64(c.M.Manifest.Host.PageSize)
+	return fmt.Sprintf(" (dirty page cache went from %s to %s, %.0f %% of the dirty limit)",
+		human(float64(a["nr_dirty"])*page), human(float64(b["nr_dirty"])*page), pct(float64(b["nr_dirty"]+b["nr_writeback"]), float64(b["nr_dirty_threshold"])))
 }
 
 // culpritDevice is the whole device the culprit's hottest file lands on,
