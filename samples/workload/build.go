@@ -10,13 +10,23 @@ import (
 
 var (
 	buildOnce sync.Once
+	buildDir  string
 	buildPath string
 	buildErr  error
 	buildOut  []byte
 )
 
+// RemoveBuild deletes what Build made; a package's TestMain calls it after
+// its tests, as the binary outlives any one test.
+func RemoveBuild() {
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+}
+
 // Build compiles cmd/iorca-workload as a static binary, once per test
-// process, and returns its path. It fails t if the build fails.
+// process, and returns its path. It fails t if the build fails. The
+// package's TestMain removes it with RemoveBuild.
 func Build(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -25,6 +35,7 @@ func Build(t testing.TB) string {
 			buildErr = err
 			return
 		}
+		buildDir = dir
 		buildPath = filepath.Join(dir, "iorca-workload")
 		cmd := exec.Command("go", "build", "-o", buildPath, "github.com/iorca/iorca/samples/workload/cmd/iorca-workload")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -1,0 +1,15 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/iorca/iorca/samples/workload"
+)
+
+// TestMain removes the workload binary the live tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	workload.RemoveBuild()
+	os.Exit(code)
+}
