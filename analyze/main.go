@@ -76,20 +76,15 @@ func buildVersion() string {
 // loadBundle reads and models a bundle. Its error is one line that names
 // the file and the problem.
 func loadBundle(path string) (*model.Model, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, errors.Unwrap(err))
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if st.IsDir() {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("%s: is a directory, not a bundle", path)
 	}
-	b, err := bundle.ReadAll(f, bundle.DefaultLimits)
+	b, err := bundle.ReadFile(path, bundle.DefaultLimits)
 	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %w", path, pe.Err)
+		}
 		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
 	}
 	m, err := model.Load(b)

@@ -43,12 +43,7 @@ func exitCode(err error) int {
 
 func readManifest(t *testing.T, path string) *bundle.Manifest {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b, err := bundle.ReadAll(f, bundle.DefaultLimits)
+	b, err := bundle.ReadFile(path, bundle.DefaultLimits)
 	if err != nil {
 		t.Fatalf("bundle %s: %v", path, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 
 	"github.com/klauspost/compress/zstd"
@@ -342,4 +343,14 @@ func (b *Bundle) Names() []string {
 		out = append(out, m.Name)
 	}
 	return out
+}
+
+// ReadFile reads and verifies the bundle at path.
+func ReadFile(path string, lim Limits) (*Bundle, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadAll(f, lim)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,12 +34,7 @@ func testConfig(t *testing.T) Config {
 
 func readBundle(t *testing.T, path string) *bundle.Bundle {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b, err := bundle.ReadAll(f, bundle.DefaultLimits)
+	b, err := bundle.ReadFile(path, bundle.DefaultLimits)
 	if err != nil {
 		t.Fatalf("reading the bundle: %v", err)
 	}

@@ -4,7 +4,6 @@ package livetest
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -51,12 +50,7 @@ func Capture(t testing.TB, cfg collector.Config, cancelAfter time.Duration) stri
 // Load reads and models a bundle.
 func Load(t testing.TB, path string) *model.Model {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b, err := bundle.ReadAll(f, bundle.DefaultLimits)
+	b, err := bundle.ReadFile(path, bundle.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
