@@ -23,12 +23,6 @@ type DiskStat struct {
 	FlushIOs, FlushTicks                                    uint64
 }
 
-// HasDiscard reports whether the line carried the discard fields.
-func (d DiskStat) HasDiscard() bool { return d.Stats >= 15 }
-
-// HasFlush reports whether the line carried the flush fields.
-func (d DiskStat) HasFlush() bool { return d.Stats >= 17 }
-
 // ParseDiskstats parses /proc/diskstats: "major minor name" then 4, 11, 15
 // or 17 statistics (14, 18 or 20 fields in all; 7 for an old partition
 // line). A line with another count is an error naming the line, as is a

@@ -10,12 +10,6 @@ type CPUTimes struct {
 	User, Nice, System, Idle, IOWait, IRQ, SoftIRQ, Steal, Guest, GuestNice uint64
 }
 
-// Total is the sum iostat uses for avg-cpu: guest time is already inside
-// user and nice, so it is not added again.
-func (c CPUTimes) Total() uint64 {
-	return c.User + c.Nice + c.System + c.Idle + c.IOWait + c.IRQ + c.SoftIRQ + c.Steal
-}
-
 // ProcStat is the part of /proc/stat used here.
 type ProcStat struct {
 	CPU           CPUTimes
