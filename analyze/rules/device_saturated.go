@@ -17,21 +17,37 @@ func checkDeviceSaturated(c *Context) []Finding {
 		names = append(names, d)
 	}
 	sort.Strings(names)
+	var saturated []string
 	for _, d := range names {
-		x := c.Devices[d]
-		if x.Util <= c.T.UtilPct || x.Await <= c.T.AwaitMS {
-			continue
+		if x := c.Devices[d]; x.Util > c.T.UtilPct && x.Await > c.T.AwaitMS {
+			saturated = append(saturated, d)
 		}
-		busy, worst, worstK := 0, 0.0, 0
-		for k := c.From + 1; k <= c.To; k++ {
-			t := c.M.DeviceIostat(k-1, k)[d]
+	}
+	// One iostat per one-second interval serves every saturated device.
+	type perTick struct {
+		busy   int
+		worst  float64
+		worstK int
+	}
+	ticks := make(map[string]*perTick, len(saturated))
+	for _, d := range saturated {
+		ticks[d] = &perTick{}
+	}
+	for k := c.From + 1; k <= c.To && len(saturated) > 0; k++ {
+		stats := c.M.DeviceIostat(k-1, k)
+		for _, d := range saturated {
+			t, p := stats[d], ticks[d]
 			if t.Util > c.T.UtilPct && t.Await > c.T.AwaitMS {
-				busy++
+				p.busy++
 			}
-			if t.Util > worst {
-				worst, worstK = t.Util, k
+			if t.Util > p.worst {
+				p.worst, p.worstK = t.Util, k
 			}
 		}
+	}
+	for _, d := range saturated {
+		x := c.Devices[d]
+		busy, worst, worstK := ticks[d].busy, ticks[d].worst, ticks[d].worstK
 		what := fmt.Sprintf("iostat -x over %.0f s: %%util %.1f, await %.2f ms (r_await %.2f, w_await %.2f), aqu-sz %.2f, %.1f r/s %.1f w/s, %.1f rkB/s %.1f wkB/s",
 			c.Seconds, x.Util, x.Await, x.RAwait, x.WAwait, x.AquSz, x.RPS, x.WPS, x.RkBPS, x.WkBPS)
 		f := Finding{
