@@ -126,6 +126,8 @@ type Target struct {
 	Trace      *strace.Trace
 	TraceText  []byte
 	TraceStart time.Time
+	// lineStarts indexes TraceText by line, built on the first TraceLine.
+	lineStarts []int
 }
 
 // FD is one open descriptor of a target.

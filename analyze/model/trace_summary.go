@@ -2,7 +2,6 @@ package model
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/iorca/iorca/analyze/strace"
 )
@@ -221,13 +220,26 @@ func (t *Target) Summary() *TraceSummary {
 }
 
 // TraceLine returns line n (1-based) of the target's trace, for citing.
+// Rules and the report cite several lines each, so the line starts are
+// indexed once rather than the trace split on every call.
 func (t *Target) TraceLine(n int) string {
 	if n <= 0 || t.TraceText == nil {
 		return ""
 	}
-	lines := strings.SplitN(string(t.TraceText), "\n", n+1)
-	if n > len(lines) {
+	if t.lineStarts == nil {
+		t.lineStarts = []int{0}
+		for i, c := range t.TraceText {
+			if c == '\n' {
+				t.lineStarts = append(t.lineStarts, i+1)
+			}
+		}
+	}
+	if n > len(t.lineStarts) {
 		return ""
 	}
-	return lines[n-1]
+	start, end := t.lineStarts[n-1], len(t.TraceText)
+	if n < len(t.lineStarts) {
+		end = t.lineStarts[n] - 1
+	}
+	return string(t.TraceText[start:end])
 }
