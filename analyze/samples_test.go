@@ -177,3 +177,50 @@ func TestRegressFailsOnThresholdChange(t *testing.T) {
 		t.Errorf("after --update: exit %d\n%s", code, out.String())
 	}
 }
+
+// The JSON "limits" carry every item of the Markdown "What the collector
+// could not see": a bound hit or a skipped target reaches a consumer of
+// either format. Markdown puts member names in backticks; the JSON is plain.
+func TestSampleLimitsAgree(t *testing.T) {
+	for name := range sampleVerdicts {
+		md, err := os.ReadFile(filepath.Join(samplesDir, name+".md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, section, ok := strings.Cut(string(md), "### What the collector could not see\n\n")
+		if !ok {
+			t.Errorf("%s.md has no limits section", name)
+			continue
+		}
+		section, _, _ = strings.Cut(section, "\n\n")
+		var mdItems []string
+		for _, l := range strings.Split(section, "\n") {
+			mdItems = append(mdItems, strings.ReplaceAll(strings.TrimPrefix(l, "- "), "`", ""))
+		}
+		data, err := os.ReadFile(filepath.Join(samplesDir, name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Limits []string `json:"limits"`
+		}
+		if err := json.Unmarshal(data, &r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Limits) == 0 {
+			t.Errorf("%s: no limits in the JSON, the Markdown lists %q", name, mdItems)
+			continue
+		}
+		if strings.Join(r.Limits, "\n") != strings.Join(mdItems, "\n") {
+			t.Errorf("%s: JSON limits\n%q\ndiffer from the Markdown's\n%q", name, r.Limits, mdItems)
+		}
+	}
+	var r struct {
+		Limits []string `json:"limits"`
+	}
+	data, _ := os.ReadFile(filepath.Join(samplesDir, "nginx-logger-stdout.json"))
+	json.Unmarshal(data, &r)
+	if !strings.Contains(strings.Join(r.Limits, "\n"), "Bound strace-max-bytes hit") {
+		t.Errorf("the strace byte bound of nginx-logger-stdout is not in its JSON limits: %q", r.Limits)
+	}
+}

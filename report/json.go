@@ -42,12 +42,8 @@ func (r *Report) JSON(w io.Writer) error {
 	if jr.Findings == nil {
 		jr.Findings = []rules.Finding{}
 	}
-	for _, e := range r.M.Manifest.Errors {
-		jr.Limits = append(jr.Limits, e.Source+": "+string(e.Status)+" "+e.What)
-	}
-	for _, n := range r.M.Notes {
-		jr.Limits = append(jr.Limits, "unparsed "+n.Member+" "+n.Path+": "+n.What)
-	}
+	plain := func(s string) string { return s }
+	jr.Limits = append(jr.Limits, r.limitItems(plain, plain)...)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

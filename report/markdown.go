@@ -471,9 +471,32 @@ func (r *Report) mountsInvolved(b *bytes.Buffer) {
 // limits says what the collector could not see and how that limits the
 // verdict.
 func (r *Report) limits(b *bytes.Buffer) {
+	b.WriteString("### What the collector could not see\n\n")
+	items := r.limitItems(code, esc)
+	if len(items) == 0 {
+		items = append(items, "Nothing: every source was read.")
+	}
+	for _, it := range items {
+		fmt.Fprintf(b, "- %s\n", it)
+	}
+	b.WriteString("\n### Thresholds used\n\n")
+	th := r.D.Context.T
+	vals := th.Values()
+	names := th.Names()
+	sort.Strings(names)
+	var kv []string
+	for _, n := range names {
+		kv = append(kv, fmt.Sprintf("%s=%g", n, vals[n]))
+	}
+	fmt.Fprintf(b, "%s\n", code(strings.Join(kv, " ")))
+}
+
+// limitItems lists what the collector could not see, for the Markdown
+// appendix and the JSON "limits" alike; code and esc format member names
+// and free text for the output at hand.
+func (r *Report) limitItems(code, esc func(string) string) []string {
 	m := r.M
 	man := m.Manifest
-	b.WriteString("### What the collector could not see\n\n")
 	var items []string
 	if man.Partial {
 		items = append(items, "The bundle is partial: "+esc(man.PartialReason)+"; figures cover the ticks captured.")
@@ -517,20 +540,5 @@ func (r *Report) limits(b *bytes.Buffer) {
 	if man.Redaction.Enabled {
 		items = append(items, fmt.Sprintf("Redaction was on: syscall payloads were not captured and %d command-line value(s) were masked.", man.Redaction.MaskedArgs))
 	}
-	if len(items) == 0 {
-		items = append(items, "Nothing: every source was read.")
-	}
-	for _, it := range items {
-		fmt.Fprintf(b, "- %s\n", it)
-	}
-	b.WriteString("\n### Thresholds used\n\n")
-	th := r.D.Context.T
-	vals := th.Values()
-	names := th.Names()
-	sort.Strings(names)
-	var kv []string
-	for _, n := range names {
-		kv = append(kv, fmt.Sprintf("%s=%g", n, vals[n]))
-	}
-	fmt.Fprintf(b, "%s\n", code(strings.Join(kv, " ")))
+	return items
 }
