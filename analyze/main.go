@@ -10,6 +10,7 @@ import (
 
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes.
@@ -96,4 +97,32 @@ func loadBundle(path string) (*model.Model, error) {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// newFlagSet is the flag set of one subcommand: --help goes to stdout, as
+// "iorca --help" does, so that it can be paged; errors go to stderr. Flags
+// are listed in the order they are registered.
+func newFlagSet(name string, stdout, stderr io.Writer, usage func(io.Writer, *pflag.FlagSet)) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.Usage = func() { usage(stdout, fs) }
+	return fs
+}
+
+// parseFlags parses a subcommand's arguments. done says the command ends
+// here with code: after --help (0), or after a bad flag (2), which is
+// reported on the flag set's output; pflag itself stays silent under
+// ContinueOnError.
+func parseFlags(fs *pflag.FlagSet, args []string) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, pflag.ErrHelp):
+		return exitOK, true
+	default:
+		fmt.Fprintf(fs.Output(), "iorca %s: %v (see iorca %s --help)\n", fs.Name(), err, fs.Name())
+		return exitBadInput, true
+	}
 }

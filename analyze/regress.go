@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,19 +30,13 @@ Flags:
 }
 
 func cmdRegress(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("regress", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.SortFlags = false
+	fs := newFlagSet("regress", stdout, stderr, regressUsage)
 	update := fs.Bool("update", false, "rewrite the expected reports from the current analysis")
 	color := fs.String("color", "auto", "colour the diffs: auto (on a terminal), always, never")
 	var tf thresholdFlags
 	tf.register(fs)
-	fs.Usage = func() { regressUsage(stderr, fs) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitBadInput
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	dir := "samples"
 	if fs.NArg() > 1 {

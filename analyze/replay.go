@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -36,9 +35,7 @@ Views:
 }
 
 func cmdReplay(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("replay", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.SortFlags = false
+	fs := newFlagSet("replay", stdout, stderr, replayUsage)
 	at := fs.String("at", "", "show the interval ending at this time (HH:MM:SS UTC, RFC 3339, or +DURATION from the start)")
 	tick := fs.Int("tick", -1, "show the interval ending at this tick")
 	window := fs.Duration("window", 0, "length of the interval ending at --at/--tick (default one tick)")
@@ -48,12 +45,8 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	pid := fs.Int("pid", 0, "pidio, strace: this process; findmnt: this target's mount namespace")
 	target := fs.String("target", "", "findmnt: the mount holding this path, with its overlay layers")
 	format := fs.String("format", "text", "text or json")
-	fs.Usage = func() { replayUsage(stderr, fs) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitBadInput
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() < 1 {
 		fmt.Fprintln(stderr, "iorca replay: want a bundle (see iorca replay --help)")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -71,19 +70,13 @@ func (tf *thresholdFlags) thresholds() (rules.Thresholds, error) {
 }
 
 func cmdReport(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.SortFlags = false
+	fs := newFlagSet("report", stdout, stderr, reportUsage)
 	format := fs.String("format", "md", "md, json or html")
 	out := fs.StringP("output", "o", "", "write to this file instead of stdout")
 	var tf thresholdFlags
 	tf.register(fs)
-	fs.Usage = func() { reportUsage(stderr, fs) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitBadInput
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "iorca report: want exactly one bundle (see iorca report --help)")
