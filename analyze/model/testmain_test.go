@@ -8,8 +8,4 @@ import (
 )
 
 // TestMain removes the workload binary the live tests built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	workload.RemoveBuild()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(workload.RunTests(m)) }

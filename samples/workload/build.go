@@ -16,9 +16,15 @@ var (
 	buildOut  []byte
 )
 
-// RemoveBuild deletes what Build made; a package's TestMain calls it after
-// its tests, as the binary outlives any one test.
-func RemoveBuild() {
+// RunTests runs a package's tests and then deletes what Build made, as
+// the binary outlives any one test: a package whose tests call Build has
+// func TestMain(m *testing.M) { os.Exit(workload.RunTests(m)) }.
+func RunTests(m *testing.M) int {
+	defer removeBuild()
+	return m.Run()
+}
+
+func removeBuild() {
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
@@ -26,7 +32,7 @@ func RemoveBuild() {
 
 // Build compiles cmd/iorca-workload as a static binary, once per test
 // process, and returns its path. It fails t if the build fails. The
-// package's TestMain removes it with RemoveBuild.
+// package's TestMain removes it through RunTests.
 func Build(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
