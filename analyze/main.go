@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/cli"
 	"github.com/spf13/pflag"
 )
 
@@ -51,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case "version", "--version":
-		fmt.Fprintln(stdout, "iorca", buildVersion())
+		fmt.Fprintln(stdout, "iorca", cli.Version(version))
 		return exitOK
 	case "replay":
 		return cmdReplay(args[1:], stdout, stderr)
@@ -62,16 +62,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "iorca: unknown command %q\n%s", args[0], usage)
 	return exitBadInput
-}
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }
 
 // loadBundle reads and models a bundle. Its error is one line that names

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/internal/cli"
 	"github.com/iorca/iorca/report"
 	"github.com/iorca/iorca/report/diff"
 	"github.com/spf13/pflag"
@@ -51,7 +52,7 @@ func cmdRegress(args []string, stdout, stderr io.Writer) int {
 	case "always":
 		colour = true
 	case "auto":
-		colour = isTerminal(stdout)
+		colour = cli.IsTerminal(stdout)
 	case "never":
 	default:
 		fmt.Fprintf(stderr, "iorca regress: --color %q: want auto, always or never\n", *color)
@@ -134,13 +135,4 @@ func regressOne(bundlePath, name, dir string, th rules.Thresholds, update, colou
 		fmt.Fprintf(w, "ok   %s\n", name)
 	}
 	return ok
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -7,13 +7,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/iorca/iorca/collect/collector"
 	"github.com/iorca/iorca/collect/units"
+	"github.com/iorca/iorca/internal/cli"
 	"github.com/spf13/pflag"
 )
 
@@ -90,7 +90,7 @@ func run(args []string, stderr io.Writer) int {
 		return exitNoBundle
 	}
 	if f.version {
-		fmt.Fprintln(os.Stdout, "iorca-collect", buildVersion())
+		fmt.Fprintln(os.Stdout, "iorca-collect", cli.Version(version))
 		return exitComplete
 	}
 	ctx, stop := interruptContext(stderr, f.quiet)
@@ -150,7 +150,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	c.Redact = !f.noRedact
 	c.StraceMaxBytes = int64(f.strMax)
 	c.MaxBundleBytes = int64(f.bundMax)
-	c.Version = buildVersion()
+	c.Version = cli.Version(version)
 	if c.Output == "" {
 		c.Output = defaultOutput(time.Now())
 	}
@@ -173,16 +173,6 @@ func defaultOutput(now time.Time) string {
 		return r
 	}, host)
 	return fmt.Sprintf("iorca-%s-%s.tar.zst", host, now.UTC().Format("20060102T150405Z"))
-}
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }
 
 // interruptContext is cancelled by the first SIGINT or SIGTERM, with the

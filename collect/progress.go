@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/iorca/iorca/collect/collector"
 	"github.com/iorca/iorca/collect/units"
+	"github.com/iorca/iorca/internal/cli"
 )
 
 // progressLine rewrites one line on a terminal; elsewhere (a file, a pipe,
@@ -20,16 +20,7 @@ type progressLine struct {
 }
 
 func newProgressLine(w io.Writer, quiet bool) *progressLine {
-	return &progressLine{w: w, enabled: !quiet && isTerminal(w)}
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return &progressLine{w: w, enabled: !quiet && cli.IsTerminal(w)}
 }
 
 func (p *progressLine) update(s collector.Progress) {
