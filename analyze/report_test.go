@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -267,5 +268,46 @@ func TestReportBadInput(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("directory holds %v, want only the 5 inputs", names)
+	}
+}
+
+// Adversarial case, built from a real sample: its trace gains a line
+// strace never writes and a resumed call without its start. The report's
+// limits (Markdown and JSON) and the strace view say what was left out.
+func TestReportNamesSkippedTraceLines(t *testing.T) {
+	b, err := bundle.ReadFile(filepath.Join(samplesDir, "fsync-storm.tar.zst"), bundle.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := b.Manifest.Targets[0]
+	if tg.Strace == nil || tg.Strace.Member == "" {
+		t.Fatalf("fsync-storm's first target has no trace: %+v", tg)
+	}
+	var files []bundle.File
+	for _, name := range b.Names() {
+		data, _ := b.Member(name)
+		if name == tg.Strace.Member {
+			data = append([]byte(fmt.Sprintf("%d 00:00:00.000001 <... write resumed>) = 4 <0.000010>\nnot a line of strace\n", tg.PID)), data...)
+		}
+		files = append(files, bundle.BytesFile(name, data))
+	}
+	path := filepath.Join(t.TempDir(), "adversarial-skipped-lines.tar.zst")
+	var buf bytes.Buffer
+	if err := bundle.Write(&buf, b.Manifest, files); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "lines are in no strace form (first: line 2), 1 resumed calls have no start in the trace"
+	var md, js, view, errb bytes.Buffer
+	if code := run([]string{"report", path}, &md, &errb); code != exitOK || !strings.Contains(md.String(), want) {
+		t.Errorf("Markdown (exit %d) does not say %q\n%s", code, want, errb.String())
+	}
+	if code := run([]string{"report", path, "--format", "json"}, &js, &errb); code != exitOK || !strings.Contains(js.String(), want) {
+		t.Errorf("JSON limits (exit %d) do not say %q", code, want)
+	}
+	if code := run([]string{"replay", path, "strace"}, &view, &errb); code != exitOK || !strings.Contains(view.String(), want) {
+		t.Errorf("strace view (exit %d) does not say %q\n%.2000s", code, want, view.String())
 	}
 }

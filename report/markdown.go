@@ -517,6 +517,8 @@ func (r *Report) limitItems(code, esc func(string) string) []string {
 				why = fmt.Sprintf("trace %s (%s)", s.Status, s.StopReason)
 			}
 			items = append(items, fmt.Sprintf("Target %d (%s): %s, so its write sizes and syncs come from /proc counters and fd flags only.", t.Info.PID, esc(t.Info.Comm), esc(why)))
+		} else if skipped := t.Trace.Skipped(); skipped != "" {
+			items = append(items, fmt.Sprintf("Target %d (%s), %s: %s; the figures leave them out.", t.Info.PID, esc(t.Info.Comm), code(s.Member), skipped))
 		}
 	}
 	for _, e := range man.Errors {

@@ -110,6 +110,9 @@ func straceView(m *model.Model, o Options) ([]Block, error) {
 		info := tg.Info.Strace
 		head := []string{fmt.Sprintf("traced %.2f s (%s), %d lines, stopped by %s; strace slows the traced process, so rates here are lower bounds",
 			info.TracedSeconds, info.Start.Wall.UTC().Format("15:04:05"), s.Lines, info.StopReason)}
+		if skipped := tg.Trace.Skipped(); skipped != "" {
+			head = append(head, skipped+"; the tables leave them out")
+		}
 		sc := &table.Table{Columns: []table.Column{{Name: "syscall", Left: true}, {Name: "calls", Prec: -1}, {Name: "errors", Prec: -1},
 			{Name: "bytes", Prec: -1}, {Name: "calls/s", Prec: 1, Key: "calls_per_s"}, {Name: "avg us", Prec: 1, Key: "avg_us"}, {Name: "max us", Prec: -1, Key: "max_us"}}}
 		for _, st := range s.Syscalls {

@@ -112,6 +112,18 @@ func TestParseJoinsInterleavedTasks(t *testing.T) {
 	if len(tr.Calls) != 5 || tr.Orphans != 1 || len(tr.Events) != 1 {
 		t.Fatalf("calls %d orphans %d events %d: %+v", len(tr.Calls), tr.Orphans, len(tr.Events), tr.Calls)
 	}
+	if got, want := tr.Skipped(), "1 resumed calls have no start in the trace"; got != want {
+		t.Errorf("Skipped() = %q, want %q", got, want)
+	}
+	// A line strace never writes (here a tool's message mixed into the
+	// file) and a cut last line are counted with the first one's number.
+	cut := Parse([]byte(in + "strace: Process 23139 detached\n23139 01:53:59.1 write(11</srv/exp/x.log>, \"par"))
+	if got, want := cut.Skipped(), "2 of 10 lines are in no strace form (first: line 9), 1 resumed calls have no start in the trace"; got != want {
+		t.Errorf("Skipped() = %q, want %q", got, want)
+	}
+	if (*Trace)(nil).Skipped() != "" || Parse([]byte("1 00:00:00.1 sync() = 0 <0.1>\n")).Skipped() != "" {
+		t.Error("Skipped() of no trace or a clean one is not empty")
+	}
 	pr := tr.Calls[0]
 	if pr.Name != "pread64" || len(pr.Args) != 4 || pr.Ret != 64 || pr.Incomplete || pr.Dur.Micros != 36 || pr.End.Micros <= pr.Start.Micros {
 		t.Errorf("pread64 = %+v", pr)

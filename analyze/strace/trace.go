@@ -2,6 +2,7 @@ package strace
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -370,4 +371,22 @@ func Unescape(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// Skipped says which lines of the trace the parser left out: lines in no
+// strace form, and resumed calls whose start was not captured. It is ""
+// when none were (or t is nil), so that a report can say what its figures
+// do not include.
+func (t *Trace) Skipped() string {
+	if t == nil {
+		return ""
+	}
+	var parts []string
+	if n := len(t.Malformed); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d lines are in no strace form (first: line %d)", n, t.Lines, t.Malformed[0]))
+	}
+	if t.Orphans > 0 {
+		parts = append(parts, fmt.Sprintf("%d resumed calls have no start in the trace", t.Orphans))
+	}
+	return strings.Join(parts, ", ")
 }
