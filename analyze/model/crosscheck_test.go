@@ -139,6 +139,15 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 
 	// ours returns iorca's figures for the tick interval that overlaps a
 	// tool interval the most (at least half of it).
+	//
+	// The first tick interval is not compared: the tools start in it, and
+	// their startup (two execs, and iotop-c's first pass over every
+	// thread's taskstats) takes CPU from fio on a two-core machine. fio's
+	// rate limiter then catches up in a burst, and where the rate is not
+	// steady the few milliseconds between the samplers' reads change the
+	// figures by more than the arithmetic under test (seen in CI: fio at
+	// 2,080 K/s by iorca and 2,573 K/s by iotop-c in that second, 4,000
+	// K/s in every later one).
 	ours := func(iv toolInterval) (int, bool) {
 		bestK, bestOv := -1, int64(0)
 		for k := 1; k < len(m.Ticks); k++ {
@@ -148,7 +157,7 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 				bestK, bestOv = k, ov
 			}
 		}
-		return bestK, bestOv*2 >= iv.end-iv.start
+		return bestK, bestK >= 2 && bestOv*2 >= iv.end-iv.start
 	}
 	// close reports agreement within 5 % or the print precision (0.01),
 	// plus one event of counting granularity for per-second event rates.
@@ -202,6 +211,9 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 			}
 		}
 		theirs := iv.vals[strconv.Itoa(writer.PID)] // iotop-c -o omits a process with no IO
+		a, b := m.Ticks[k-1].DisksMono, m.Ticks[k].DisksMono
+		t.Logf("tick %d: fio writes %.2f K/s by iorca, %.2f K/s by iotop-c (iotop-c's interval starts %+.1f ms, ends %+.1f ms from the tick's)",
+			k, mine, theirs, float64(iv.start-a)/1e6, float64(iv.end-b)/1e6)
 		if !close(mine, theirs, 0) {
 			t.Errorf("tick %d: fio %d writes %.2f K/s by iorca, %.2f K/s by iotop-c", k, writer.PID, mine, theirs)
 		}
