@@ -159,6 +159,13 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 		}
 		return bestK, bestK >= 2 && bestOv*2 >= iv.end-iv.start
 	}
+	// apart returns how far tick interval k and a tool interval are from
+	// each other at both ends: as a share of the tick interval, and in ms.
+	apart := func(k int, iv toolInterval) (share, ms float64) {
+		a, b := m.Ticks[k-1].DisksMono, m.Ticks[k].DisksMono
+		d := float64(absInt(a-iv.start) + absInt(b-iv.end))
+		return d / float64(b-a), d / 1e6
+	}
 	// close reports agreement within 5 % or the print precision (0.01),
 	// plus one event of counting granularity for per-second event rates.
 	close := func(a, b, grain float64) bool {
@@ -180,8 +187,7 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 		// it at the rate measured, plus one step of the counter: one
 		// request for r/s and w/s, one jiffy of io_ticks for %util (4 ms,
 		// 0.4 % of a second, with CONFIG_HZ=250 here).
-		a, b := m.Ticks[k-1].DisksMono, m.Ticks[k].DisksMono
-		skew := float64(absInt(a-iv.start)+absInt(b-iv.end)) / float64(b-a)
+		skew, skewMS := apart(k, iv)
 		for _, c := range iostatCols {
 			grain := skew * max(mine[c], iv.vals[c])
 			switch c {
@@ -192,7 +198,7 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 			}
 			grains[c] = max(grains[c], grain)
 			if !close(mine[c], iv.vals[c], grain+1e-9) {
-				t.Errorf("tick %d %s: iorca %.2f, iostat %.2f (samplers %.1f ms apart)", k, c, mine[c], iv.vals[c], skew*float64(b-a)/1e6)
+				t.Errorf("tick %d %s: iorca %.2f, iostat %.2f (samplers %.1f ms apart)", k, c, mine[c], iv.vals[c], skewMS)
 			}
 			s := sum[c]
 			sum[c] = [2]float64{s[0] + mine[c], s[1] + iv.vals[c]}
@@ -211,11 +217,9 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 			}
 		}
 		theirs := iv.vals[strconv.Itoa(writer.PID)] // iotop-c -o omits a process with no IO
-		a, b := m.Ticks[k-1].DisksMono, m.Ticks[k].DisksMono
-		t.Logf("tick %d: fio writes %.2f K/s by iorca, %.2f K/s by iotop-c (iotop-c's interval starts %+.1f ms, ends %+.1f ms from the tick's)",
-			k, mine, theirs, float64(iv.start-a)/1e6, float64(iv.end-b)/1e6)
 		if !close(mine, theirs, 0) {
-			t.Errorf("tick %d: fio %d writes %.2f K/s by iorca, %.2f K/s by iotop-c", k, writer.PID, mine, theirs)
+			_, skewMS := apart(k, iv)
+			t.Errorf("tick %d: fio %d writes %.2f K/s by iorca, %.2f K/s by iotop-c (samplers %.1f ms apart)", k, writer.PID, mine, theirs, skewMS)
 		}
 		s := sum["iotop"]
 		sum["iotop"] = [2]float64{s[0] + mine, s[1] + theirs}
