@@ -26,8 +26,7 @@ func Load(b *bundle.Bundle) (*Model, error) {
 		live:  map[int]*Process{},
 		table: map[procKey]*tableEntry{},
 	}
-	names := b.Names()
-	for _, name := range names {
+	for _, name := range b.Names() {
 		data, _ := b.Member(name)
 		var err error
 		switch {
@@ -43,26 +42,12 @@ func Load(b *bundle.Bundle) (*Model, error) {
 			err = l.procTable(name, data)
 		case name == "static/cgroup-limits.frames":
 			err = l.cgroupLimits(name, data)
+		case strings.HasPrefix(name, "ticks/"): // in manifest order, which is time order
+			err = l.tick(name, data)
+		case strings.HasPrefix(name, "procs/"):
+			err = l.target(name, data)
 		}
 		if err != nil {
-			return nil, err
-		}
-	}
-	for _, name := range names {
-		if !strings.HasPrefix(name, "ticks/") {
-			continue
-		}
-		data, _ := b.Member(name)
-		if err := l.tick(name, data); err != nil {
-			return nil, err
-		}
-	}
-	for _, name := range names {
-		if !strings.HasPrefix(name, "procs/") {
-			continue
-		}
-		data, _ := b.Member(name)
-		if err := l.target(name, data); err != nil {
 			return nil, err
 		}
 	}
