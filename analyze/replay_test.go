@@ -20,9 +20,7 @@ import (
 func TestReplayEveryViewLive(t *testing.T) {
 	workload.Live(t)
 	workload.RequireTool(t, "strace")
-	mnt, _ := workload.LoopExt4(t, 64)
-	merged, _ := workload.Overlay(t, mnt)
-	logFile := filepath.Join(merged, "var/log/nginx/access.log")
+	logFile, _ := workload.OverlayAccessLog(t, 64)
 	w := workload.StartWriter(t, "--file", logFile, "--size", "60", "--sync", "osync", "--rate", "300")
 	pid := strconv.Itoa(w.Process.Pid)
 

@@ -91,9 +91,7 @@ func checkFindings(t *testing.T, r reportJSON, present, absent []string) bool {
 func TestReportOverlaySyncAppender(t *testing.T) {
 	workload.Live(t)
 	workload.RequireTool(t, "strace")
-	mnt, _ := workload.LoopExt4(t, 128)
-	merged, upper := workload.Overlay(t, mnt)
-	logFile := filepath.Join(merged, "var/log/nginx/access.log")
+	logFile, upper := workload.OverlayAccessLog(t, 128)
 	// As fast as O_SYNC allows, as the real incident: the writer must
 	// dominate the node even with go test's own IO around it.
 	w := workload.StartWriter(t, "--file", logFile, "--size", "58", "--sync", "osync")

@@ -75,9 +75,7 @@ func findTarget(m *bundle.Manifest, pid int) *bundle.Target {
 func TestLiveOverlaySyncWriter(t *testing.T) {
 	workload.Live(t)
 	workload.RequireTool(t, "strace")
-	mnt, _ := workload.LoopExt4(t, 64)
-	merged, upper := workload.Overlay(t, mnt)
-	logFile := filepath.Join(merged, "var/log/nginx/access.log")
+	logFile, upper := workload.OverlayAccessLog(t, 64)
 	w := workload.StartWriter(t, "--file", logFile, "--size", "60", "--sync", "osync", "--rate", "400")
 	pid := w.Process.Pid
 

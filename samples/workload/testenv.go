@@ -188,16 +188,19 @@ func LoopExt4(t testing.TB, sizeMiB int) (mnt, dev string) {
 	return mnt, dev
 }
 
-// Overlay mounts an overlayfs whose layers live under base (a directory
-// on the filesystem that should take the writes). It returns the merged
-// mount point and the upper directory.
-func Overlay(t testing.TB, base string) (merged, upper string) {
+// OverlayAccessLog mounts an overlayfs whose layers live on a fresh
+// loop-device ext4 of sizeMiB, the filesystem that takes the writes, as
+// a container's root does. It returns var/log/nginx/access.log in the
+// merged tree (its directory comes from the lower layer, as from an
+// nginx image; the file does not exist yet) and the upper directory.
+// Everything is torn down when the test ends, even if it fails.
+func OverlayAccessLog(t testing.TB, sizeMiB int) (logFile, upper string) {
 	t.Helper()
-	Live(t)
+	base, _ := LoopExt4(t, sizeMiB)
 	lower := filepath.Join(base, "lower")
 	upper = filepath.Join(base, "upper")
 	work := filepath.Join(base, "work")
-	merged = filepath.Join(base, "merged")
+	merged := filepath.Join(base, "merged")
 	for _, d := range []string{lower, upper, work, merged, filepath.Join(lower, "var/log/nginx")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -206,7 +209,7 @@ func Overlay(t testing.TB, base string) (merged, upper string) {
 	MustRun(t, "mount", "-t", "overlay", "overlay", "-o",
 		fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work), merged)
 	t.Cleanup(func() { unmount(merged) })
-	return merged, upper
+	return filepath.Join(merged, "var/log/nginx/access.log"), upper
 }
 
 // Tmpfs mounts a tmpfs of the given size with extra options ("ro").
