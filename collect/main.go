@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/collect/collector"
-	"github.com/iorca/iorca/collect/units"
 	"github.com/iorca/iorca/internal/cli"
+	"github.com/iorca/iorca/internal/units"
 	"github.com/spf13/pflag"
 )
 

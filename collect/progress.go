@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/collect/collector"
-	"github.com/iorca/iorca/collect/units"
 	"github.com/iorca/iorca/internal/cli"
+	"github.com/iorca/iorca/internal/units"
 )
 
 // progressLine rewrites one line on a terminal; elsewhere (a file, a pipe,

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/rules"
-	"github.com/iorca/iorca/report/table"
+	"github.com/iorca/iorca/internal/table"
 )
 
 // Markdown writes the report.

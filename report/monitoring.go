@@ -6,7 +6,7 @@ import (
 	"sort"
 
 	"github.com/iorca/iorca/analyze/rules"
-	"github.com/iorca/iorca/report/table"
+	"github.com/iorca/iorca/internal/table"
 )
 
 // monitoring lists what to watch per layer, and Prometheus alert rules

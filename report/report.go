@@ -2,15 +2,16 @@ package report
 
 import (
 	"fmt"
-	"github.com/iorca/iorca/collect/units"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/iorca/iorca/internal/units"
+
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/rules"
-	"github.com/iorca/iorca/report/table"
+	"github.com/iorca/iorca/internal/table"
 )
 
 // Schema names the JSON report format.

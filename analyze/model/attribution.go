@@ -3,8 +3,6 @@ package model
 import (
 	"regexp"
 	"strings"
-
-	"github.com/iorca/iorca/analyze/procfs"
 )
 
 // Runtime components: the processes that carry a container's stdout and
@@ -127,7 +125,7 @@ func attribute(m *Model) {
 			continue
 		}
 		for _, cg := range p.Cgroups {
-			if id, ok := procfs.IdentifyContainer(cg.Path); ok {
+			if id, ok := IdentifyContainer(cg.Path); ok {
 				c := &Container{ID: id.ContainerID, Runtime: id.Runtime, PodUID: id.PodUID, Name: shortID(id.ContainerID), Source: "cgroup path"}
 				if c.Name == "" {
 					c.Name = "pod " + id.PodUID

@@ -3,7 +3,7 @@ package model
 import (
 	"math"
 
-	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // Iostat holds the columns of iostat -x (and of iostat -x -s, the short

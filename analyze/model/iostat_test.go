@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // The millisecond fields of diskstats are 32-bit in the kernel (%u) and

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iorca/iorca/analyze/procfs"
 	"github.com/iorca/iorca/analyze/strace"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // Load builds the model of a bundle. A member whose frames are not

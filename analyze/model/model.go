@@ -3,9 +3,9 @@ package model
 import (
 	"time"
 
-	"github.com/iorca/iorca/analyze/procfs"
 	"github.com/iorca/iorca/analyze/strace"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // Model is a bundle's content, parsed and indexed.

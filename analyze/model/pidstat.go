@@ -1,6 +1,6 @@
 package model
 
-import "github.com/iorca/iorca/analyze/procfs"
+import "github.com/iorca/iorca/internal/procfs"
 
 // Counters are one process's cumulative IO counters at one moment.
 type Counters struct {

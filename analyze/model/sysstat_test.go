@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iorca/iorca/analyze/internal/fixture"
-	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/internal/fixture"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // These tests check the model's arithmetic against sysstat's own test

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // Span returns the wall time of the first and the last tick.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/model"
-	"github.com/iorca/iorca/report/table"
+	"github.com/iorca/iorca/internal/table"
 )
 
 // Options select what a view shows.

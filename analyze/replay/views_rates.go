@@ -6,8 +6,8 @@ import (
 	"strconv"
 
 	"github.com/iorca/iorca/analyze/model"
-	"github.com/iorca/iorca/analyze/procfs"
-	"github.com/iorca/iorca/report/table"
+	"github.com/iorca/iorca/internal/procfs"
+	"github.com/iorca/iorca/internal/table"
 )
 
 // iostatColumns are iostat -dxk's, in its order (sysstat 12.6).

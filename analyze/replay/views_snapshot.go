@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
-	"github.com/iorca/iorca/analyze/procfs"
-	"github.com/iorca/iorca/report/table"
+	"github.com/iorca/iorca/internal/procfs"
+	"github.com/iorca/iorca/internal/table"
 )
 
 // ps is the process table at one tick, with CPU% over the interval
@@ -167,7 +167,7 @@ func findmnt(m *model.Model, o Options) ([]Block, error) {
 	}
 	cols := []table.Column{{Name: "TARGET", Left: true}, {Name: "SOURCE", Left: true}, {Name: "FSTYPE", Left: true}, {Name: "MAJ:MIN", Left: true}, {Name: "OPTIONS", Left: true}}
 	if o.Target != "" {
-		mt, ok := procfs.MountFor(mounts, o.Target)
+		mt, ok := model.MountFor(mounts, o.Target)
 		if !ok {
 			return nil, fmt.Errorf("no mount holds %s in %s", o.Target, whose)
 		}
@@ -180,9 +180,9 @@ func findmnt(m *model.Model, o Options) ([]Block, error) {
 				head = append(head, fmt.Sprintf("  lower[%d]  %s", i, l))
 			}
 			head = append(head, "  upper     "+ov.Upper, "  work      "+ov.Work)
-			if up, ok := mt.UpperPath(o.Target); ok {
+			if up, ok := model.UpperPath(mt, o.Target); ok {
 				head = append(head, "writes to "+o.Target+" land in "+up+" (after copy-up) on the upper layer's filesystem")
-				if um, ok := procfs.MountFor(m.Mounts, up); ok {
+				if um, ok := model.MountFor(m.Mounts, up); ok {
 					head = append(head, fmt.Sprintf("which is %s (%s, device %d:%d %s)", um.MountPoint, um.FSType, um.Major, um.Minor, m.DeviceName(procfs.Dev{Major: um.Major, Minor: um.Minor})))
 				}
 			}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
-	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // cgroupThrottle reports a cgroup held at an IO limit it has configured

@@ -2,12 +2,13 @@ package rules
 
 import (
 	"fmt"
-	"github.com/iorca/iorca/collect/units"
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/internal/units"
+
 	"github.com/iorca/iorca/analyze/model"
-	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // Context is what every rule reads: the model and the figures over the
@@ -144,22 +145,22 @@ func (c *Context) Place(tv *TargetView, path string) (*Placement, bool) {
 	if len(mounts) == 0 {
 		mounts = c.M.Mounts
 	}
-	mt, ok := procfs.MountFor(mounts, path)
+	mt, ok := model.MountFor(mounts, path)
 	if !ok {
 		return nil, false
 	}
 	pl := &Placement{Path: path, Mount: mt, HostMount: mt}
 	if ov, ok := mt.Overlay(); ok {
 		pl.Overlay = &ov
-		pl.UpperPath, _ = mt.UpperPath(path)
-		if hm, ok := procfs.MountFor(c.M.Mounts, ov.Upper); ok {
+		pl.UpperPath, _ = model.UpperPath(mt, path)
+		if hm, ok := model.MountFor(c.M.Mounts, ov.Upper); ok {
 			pl.HostMount = hm
 		}
 	}
 	pl.Device = c.M.DeviceName(procfs.Dev{Major: pl.HostMount.Major, Minor: pl.HostMount.Minor})
 	if b := c.M.Blocks[pl.Device]; b != nil && b.BackingFile != "" {
 		pl.Backing = b.BackingFile
-		if bm, ok := procfs.MountFor(c.M.Mounts, b.BackingFile); ok {
+		if bm, ok := model.MountFor(c.M.Mounts, b.BackingFile); ok {
 			pl.BackingDevice = c.M.DeviceName(procfs.Dev{Major: bm.Major, Minor: bm.Minor})
 		}
 	}

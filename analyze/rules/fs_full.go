@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/iorca/iorca/analyze/procfs"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // fsFull reports a filesystem whose space or inodes are nearly used up, as

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iorca/iorca/analyze/internal/fixture"
+	"github.com/iorca/iorca/internal/fixture"
 )
 
 // Lines captured on this machine with strace 6.1 -f -tt -T -y

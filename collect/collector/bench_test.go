@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // BenchmarkTick samples one tick of this machine's real /proc and /sys:

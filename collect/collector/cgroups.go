@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/iorca/iorca/analyze/procfs"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // maxCgroups bounds how many cgroups are sampled each tick.

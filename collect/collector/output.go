@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/iorca/iorca/collect/units"
+	"github.com/iorca/iorca/internal/units"
 )
 
 // OutputError is a problem with the output path, found before sampling or

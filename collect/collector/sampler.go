@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/iorca/iorca/analyze/procfs"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // systemTickFiles are read every tick (DESIGN.md, "What the collector

@@ -7,9 +7,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/iorca/iorca/analyze/procfs"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // Members written once.

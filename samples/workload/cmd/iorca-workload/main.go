@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/iorca/iorca/collect/units"
+	"github.com/iorca/iorca/internal/units"
 	"github.com/iorca/iorca/samples/workload"
 	"github.com/spf13/pflag"
 )

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iorca/iorca/analyze/internal/fixture"
+	"github.com/iorca/iorca/internal/fixture"
 )
 
 // Source: prometheus/procfs testdata/fixtures/proc/diskstats and
@@ -263,22 +263,8 @@ func TestParsePIDCgroupAndIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, ok := IdentifyContainer(docker[0].Path); !ok || id.Runtime != "docker" || !strings.HasPrefix(id.ContainerID, "55b2b88f") {
-		t.Errorf("docker = %+v", id)
-	}
-	host, _ := ParsePIDCgroup(fixture.Read(t, "insights-core/test_init_process_cgroup/CGROUP_HOST.txt"))
-	if _, ok := IdentifyContainer(host[0].Path); ok {
-		t.Error("host cgroup taken for a container")
-	}
-	for path, want := range map[string]ContainerIdentity{
-		"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-poda5c1f8d5_1919_434d_add7_4afaafdaef89.slice/crio-5eed917563583925ffdbd40a64efb2aaffe58638e57add8becaf460fe74f5b1c.scope": {Runtime: "crio", ContainerID: "5eed917563583925ffdbd40a64efb2aaffe58638e57add8becaf460fe74f5b1c", PodUID: "a5c1f8d5-1919-434d-add7-4afaafdaef89", QoS: "burstable"},
-		"/kubepods/besteffort/pod74c13223-5a00-11e9-b385-42010a80018d/34dc0b5e626f2c5c4c5170e34b10e7654ce36f0fcd532739f4445baabea03376":                                                         {ContainerID: "34dc0b5e626f2c5c4c5170e34b10e7654ce36f0fcd532739f4445baabea03376", PodUID: "74c13223-5a00-11e9-b385-42010a80018d", QoS: "besteffort"},
-		"/system.slice/containerd.service/kubepods-besteffort-pod0125ec2f_b64a_4868_8f5b_94b56cbab864.slice:cri-containerd:ee4b20e90ac7f42a10bd004d05646b13d8ab5e2c5e7cbc01abf8006bac016459":    {Runtime: "cri-containerd", ContainerID: "ee4b20e90ac7f42a10bd004d05646b13d8ab5e2c5e7cbc01abf8006bac016459", PodUID: "0125ec2f-b64a-4868-8f5b-94b56cbab864", QoS: "besteffort"},
-		"/kubepods-burstable-pod8daa50c3a64c9ff60bb9eab7b44b56fd.slice": {PodUID: "8daa50c3a64c9ff60bb9eab7b44b56fd", QoS: "burstable"},
-	} {
-		if got, ok := IdentifyContainer(path); !ok || got != want {
-			t.Errorf("IdentifyContainer(%s) = %+v, want %+v", path, got, want)
-		}
+	if len(docker) == 0 || !strings.Contains(docker[0].Path, "docker") {
+		t.Errorf("docker = %+v", docker)
 	}
 }
 
@@ -405,9 +391,6 @@ func FuzzParsePIDCgroup(f *testing.F) {
 		cg, _ := ParsePIDCgroup(b)
 		if len(cg) > lines(b) {
 			t.Fatal("more lines out than in")
-		}
-		for _, c := range cg {
-			IdentifyContainer(c.Path)
 		}
 	})
 }

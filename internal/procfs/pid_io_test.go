@@ -3,7 +3,7 @@ package procfs
 import (
 	"testing"
 
-	"github.com/iorca/iorca/analyze/internal/fixture"
+	"github.com/iorca/iorca/internal/fixture"
 )
 
 // Source: prometheus/procfs testdata/fixtures/proc/26231/io, values from
