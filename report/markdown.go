@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/table"
 )
 
@@ -103,7 +104,7 @@ func (r *Report) evidenceChain(b *bytes.Buffer) {
 	}
 	pio := c.ByPID[cp.PID]
 	// 2. What it is.
-	next("What it is", "ps and the process table, "+code("static/proctable.frames"))
+	next("What it is", "ps and the process table, "+code(bundle.ProcTableMember))
 	fmt.Fprintf(b, "   - PID %d, parent %d, uid %d: %s\n", cp.PID, cp.PPID, cp.UID, code(rules.Cmdline(cp)))
 	if cp.Container != nil {
 		fmt.Fprintf(b, "   - container %s (%s)\n", code(cp.Container.Name), esc(cp.Container.Source))
@@ -190,7 +191,7 @@ func (r *Report) evidenceChain(b *bytes.Buffer) {
 	if tv != nil && hot != "" {
 		for _, fd := range tv.T.FDs {
 			if fd.Path == hot && fd.Info != nil {
-				fmt.Fprintf(b, "   - fd %d on it is open %s (fdinfo flags 0%o, %s)\n", fd.Num, esc(fd.Info.Flags.Names(r.M.Manifest.Host.Arch)), uint64(fd.Info.Flags), code(fmt.Sprintf("procs/%d.frames", cp.PID)))
+				fmt.Fprintf(b, "   - fd %d on it is open %s (fdinfo flags 0%o, %s)\n", fd.Num, esc(fd.Info.Flags.Names(r.M.Manifest.Host.Arch)), uint64(fd.Info.Flags), code(bundle.TargetMember(cp.PID)))
 			}
 		}
 	}
@@ -198,7 +199,7 @@ func (r *Report) evidenceChain(b *bytes.Buffer) {
 	dev := ""
 	if tv != nil && hot != "" {
 		if pl, ok := c.Place(tv, hot); ok {
-			next("The filesystem it lands on", fmt.Sprintf("findmnt -T in the process's mount namespace, %s", code(fmt.Sprintf("procs/%d.frames", cp.PID))))
+			next("The filesystem it lands on", fmt.Sprintf("findmnt -T in the process's mount namespace, %s", code(bundle.TargetMember(cp.PID))))
 			fmt.Fprintf(b, "   - %s is on %s, type %s, source %s\n", code(hot), code(pl.Mount.MountPoint), esc(pl.Mount.FSType), code(pl.Mount.Source))
 			if pl.Overlay != nil {
 				fmt.Fprintf(b, "   - overlayfs: upperdir %s, %d lower layer(s); the file's data goes to %s\n", code(pl.Overlay.Upper), len(pl.Overlay.Lower), code(pl.UpperPath))
@@ -424,7 +425,7 @@ func (r *Report) memory(b *bytes.Buffer) {
 	t.Markdown(b)
 	s := m.Sysctl
 	fmt.Fprintf(b, "\nvm.dirty_ratio %s, vm.dirty_background_ratio %s, vm.dirty_bytes %s, vm.dirty_background_bytes %s, vm.dirty_expire_centisecs %s (%s).\n\n",
-		orDash(s["vm/dirty_ratio"]), orDash(s["vm/dirty_background_ratio"]), orDash(s["vm/dirty_bytes"]), orDash(s["vm/dirty_background_bytes"]), orDash(s["vm/dirty_expire_centisecs"]), code("static/host.frames"))
+		orDash(s["vm/dirty_ratio"]), orDash(s["vm/dirty_background_ratio"]), orDash(s["vm/dirty_bytes"]), orDash(s["vm/dirty_background_bytes"]), orDash(s["vm/dirty_expire_centisecs"]), code(bundle.HostMember))
 }
 
 func orDash(s string) string {

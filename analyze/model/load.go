@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/iorca/iorca/analyze/strace"
 	"github.com/iorca/iorca/collect/bundle"
@@ -30,21 +29,21 @@ func Load(b *bundle.Bundle) (*Model, error) {
 		data, _ := b.Member(name)
 		var err error
 		switch {
-		case name == "static/host.frames":
+		case name == bundle.HostMember:
 			err = l.host(name, data)
 		case name == bundle.StatfsMember:
 			if e := json.Unmarshal(data, &l.m.Statfs); e != nil {
 				l.note(name, "", "not valid JSON: "+e.Error())
 			}
-		case name == "static/kmsg":
+		case name == bundle.KmsgMember:
 			l.m.Kmsg = procfs.ParseKmsg(data)
-		case name == "static/proctable.frames":
+		case name == bundle.ProcTableMember:
 			err = l.procTable(name, data)
-		case name == "static/cgroup-limits.frames":
+		case name == bundle.CgroupLimitsMember:
 			err = l.cgroupLimits(name, data)
-		case strings.HasPrefix(name, "ticks/"): // in manifest order, which is time order
+		case bundle.KindOf(name) == bundle.KindTick: // in manifest order, which is time order (bundle.TickMember)
 			err = l.tick(name, data)
-		case strings.HasPrefix(name, "procs/"):
+		case bundle.KindOf(name) == bundle.KindTarget:
 			err = l.target(name, data)
 		}
 		if err != nil {
@@ -148,7 +147,8 @@ func (l *loader) host(member string, data []byte) error {
 				blk.Rotational = v == "1"
 			case "loop/backing_file":
 				blk.BackingFile = v
-			case "slaves/":
+			}
+			if f.Path == bundle.BlockLinksFrame(dev, "slaves") {
 				blk.Slaves = strings.Fields(v)
 			}
 			blk.Settings[file] = v
@@ -204,16 +204,9 @@ func splitCmdline(b []byte) []string {
 
 func (l *loader) cgroupLimits(member string, data []byte) error {
 	return l.frames(member, data, func(f bundle.Frame) {
-		if f.Path == "cgroup-roots" {
-			for _, line := range strings.Split(string(f.Data), "\n") {
-				k, v, _ := strings.Cut(line, " ")
-				switch k {
-				case "v2":
-					l.v2Root = v
-				case "v1-blkio":
-					l.v1Root = v
-				}
-			}
+		if f.Path == bundle.CgroupRootsFrame {
+			r := bundle.ParseCgroupRoots(f.Data)
+			l.v2Root, l.v1Root = r.V2, r.V1Blkio
 			return
 		}
 		if f.Status != bundle.StatusOK {
@@ -258,18 +251,10 @@ func (l *loader) tick(member string, data []byte) error {
 		}
 	}
 	err := l.frames(member, data, func(f bundle.Frame) {
-		if f.Path == "clock" {
-			for _, line := range strings.Split(string(f.Data), "\n") {
-				k, v, _ := strings.Cut(line, " ")
-				switch k {
-				case "wall":
-					t.Wall, _ = time.Parse(time.RFC3339Nano, v)
-				case "mono_ns":
-					t.Mono, _ = strconv.ParseInt(v, 10, 64)
-				case "tick":
-					t.N, _ = strconv.Atoi(v)
-				}
-			}
+		if f.Path == bundle.ClockFrame {
+			var c bundle.Clock
+			c, t.N = bundle.ParseClock(f.Data)
+			t.Wall, t.Mono = c.Wall, c.MonoNS
 			return
 		}
 		if f.Status != bundle.StatusOK {
@@ -439,10 +424,9 @@ func (l *loader) tickFile(member string, t *Tick, f bundle.Frame, lastPoint **Po
 }
 
 func (l *loader) target(member string, data []byte) error {
-	pidStr := strings.TrimSuffix(strings.TrimPrefix(member, "procs/"), ".frames")
-	pid, err := strconv.Atoi(pidStr)
-	if err != nil {
-		l.note(member, "", "member name is not procs/PID.frames")
+	pid, ok := bundle.ParseTargetMember(member)
+	if !ok {
+		l.note(member, "", "a target member whose name holds no PID")
 		return nil
 	}
 	tg := &Target{}
@@ -452,7 +436,7 @@ func (l *loader) target(member string, data []byte) error {
 		}
 	}
 	fds := map[int]*FD{}
-	err = l.frames(member, data, func(f bundle.Frame) {
+	err := l.frames(member, data, func(f bundle.Frame) {
 		if f.Status != bundle.StatusOK {
 			return
 		}

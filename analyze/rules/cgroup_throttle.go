@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/procfs"
 )
 
@@ -136,7 +137,7 @@ func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitU
 		Title:    fmt.Sprintf("Cgroup %s is held at its IO limit on %s", rel, devName),
 		Subjects: Subjects{Cgroup: rel, Device: devName},
 		Evidence: []Evidence{
-			{Member: cgroupLimitsMember + " (" + file + ")", What: fmt.Sprintf("%s/%s limits %s: %s", cg.Path, file, devName, limitsText(c, cg, dev))},
+			{Member: bundle.CgroupLimitsMember + " (" + file + ")", What: fmt.Sprintf("%s/%s limits %s: %s", cg.Path, file, devName, limitsText(c, cg, dev))},
 			{Member: c.TicksMembers() + " (cgroup IO counters)", Ticks: c.tickSpan(), What: fmt.Sprintf("over %.1f s the cgroup moved %s", secs, strings.Join(parts, "; ")),
 				Figures: map[string]float64{"use_pct": pct(hits[0].used, hits[0].limit), "limit": hits[0].limit, "rate": hits[0].used}},
 		},
@@ -155,7 +156,7 @@ func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitU
 		}
 	}
 	if len(names) > 0 {
-		f.Evidence = append(f.Evidence, Evidence{Member: "static/proctable.frames (cgroup) and ticks (/proc/PID/stat)", Ticks: c.tickSpan(), What: "processes in the cgroup: " + strings.Join(names, "; ")})
+		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember + " (cgroup) and ticks (/proc/PID/stat)", Ticks: c.tickSpan(), What: "processes in the cgroup: " + strings.Join(names, "; ")})
 	}
 	util := "not sampled"
 	if x, ok := c.Devices[devName]; ok {
@@ -231,6 +232,3 @@ func hasString(l []string, s string) bool {
 	}
 	return false
 }
-
-// cgroupLimitsMember is where the collector stores cgroup limits.
-const cgroupLimitsMember = "static/cgroup-limits.frames"

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/collect/bundle"
 )
 
 // containerLogFlood reports a container runtime component — a containerd
@@ -65,7 +66,7 @@ func checkContainerLogFlood(c *Context) []Finding {
 			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
 				What:    fmt.Sprintf("/proc/%d/io: write_bytes +%d, wchar +%d in %d write syscalls, rchar +%d in %d reads", p.PID, writer.Delta.IO.WriteBytes, writer.Delta.IO.WChar, writer.Delta.IO.SyscW, writer.Delta.IO.RChar, writer.Delta.IO.SyscR),
 				Figures: map[string]float64{"share_pct": share, "write_bytes": float64(writer.Delta.IO.WriteBytes), "syscw": float64(writer.Delta.IO.SyscW)}},
-			{Member: "static/proctable.frames", What: fmt.Sprintf("PID %d: %s", p.PID, Cmdline(p))},
+			{Member: bundle.ProcTableMember, What: fmt.Sprintf("PID %d: %s", p.PID, Cmdline(p))},
 			{Member: how.member, What: how.what},
 		},
 		Mitigations: logMitigations(cont, p.RuntimeKind()),
@@ -120,7 +121,7 @@ func identifyLogged(c *Context, writer, bySysc *model.ProcIO) (*model.Container,
 			fromLog, _ = model.ContainerFromLogPath(logPath)
 		}
 	}
-	member := fmt.Sprintf("procs/%d.frames", p.PID)
+	member := bundle.TargetMember(p.PID)
 	switch {
 	case p.Serves() != nil:
 		cont := p.Serves()
@@ -133,7 +134,7 @@ func identifyLogged(c *Context, writer, bySysc *model.ProcIO) (*model.Container,
 		return fromLog, logPath, citation{member, fmt.Sprintf("%s writes %s, the log of container %s (%s)", Name(p), logPath, fromLog.Name, fromLog.Source)}
 	case bySysc != nil && bySysc.Proc.Serves() != nil:
 		cont := bySysc.Proc.Serves()
-		return cont, logPath, citation{"static/proctable.frames", fmt.Sprintf("the shim with the most write syscalls, %s, serves container %s: its output is what %s writes", Name(bySysc.Proc), cont.Name, p.Comm)}
+		return cont, logPath, citation{bundle.ProcTableMember, fmt.Sprintf("the shim with the most write syscalls, %s, serves container %s: its output is what %s writes", Name(bySysc.Proc), cont.Name, p.Comm)}
 	}
 	return nil, "", citation{}
 }

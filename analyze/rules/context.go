@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/units"
 
 	"github.com/iorca/iorca/analyze/model"
@@ -98,7 +99,7 @@ func (c *Context) tickSpan() string { return ticksRange(c.From, c.To) }
 
 // TicksMembers names the tick members of the window, for citations.
 func (c *Context) TicksMembers() string {
-	return fmt.Sprintf("ticks/%06d.frames..ticks/%06d.frames", c.From, c.To)
+	return bundle.TickMember(c.From) + ".." + bundle.TickMember(c.To)
 }
 
 // Name is how a report names a process: PID, comm and container.

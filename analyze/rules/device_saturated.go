@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 	"sort"
+
+	"github.com/iorca/iorca/collect/bundle"
 )
 
 // deviceSaturated reports a whole device whose %util and await over the
@@ -69,9 +71,9 @@ func checkDeviceSaturated(c *Context) []Finding {
 			},
 		}
 		if b := c.M.Blocks[d]; b != nil {
-			f.Evidence = append(f.Evidence, Evidence{Member: "static/host.frames", What: fmt.Sprintf("%s: scheduler %s, rotational %v, nr_requests %s", d, orDash(b.Scheduler), b.Rotational, orDash(b.Settings["queue/nr_requests"]))})
+			f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember, What: fmt.Sprintf("%s: scheduler %s, rotational %v, nr_requests %s", d, orDash(b.Scheduler), b.Rotational, orDash(b.Settings["queue/nr_requests"]))})
 			if !b.Rotational {
-				f.Evidence = append(f.Evidence, Evidence{Member: "static/host.frames", What: "a non-rotational device serves requests in parallel; %util can reach 100 while it still has capacity (iostat(1)), which is why await is required too"})
+				f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember, What: "a non-rotational device serves requests in parallel; %util can reach 100 while it still has capacity (iostat(1)), which is why await is required too"})
 			}
 		}
 		out = append(out, f)

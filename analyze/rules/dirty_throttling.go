@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/iorca/iorca/collect/bundle"
 )
 
 // dirtyThrottling reports writers held back by the kernel's dirty-page
@@ -50,7 +52,7 @@ func checkDirtyThrottling(c *Context) []Finding {
 	if maxK >= 0 {
 		v := c.M.Ticks[maxK].Vmstat
 		page := float64(c.M.Manifest.Host.PageSize)
-		f.Evidence = append(f.Evidence, Evidence{Member: fmt.Sprintf("ticks/%06d.frames (/proc/vmstat)", maxK), Ticks: fmt.Sprint(maxK),
+		f.Evidence = append(f.Evidence, Evidence{Member: bundle.TickMember(maxK) + " (/proc/vmstat)", Ticks: fmt.Sprint(maxK),
 			What: fmt.Sprintf("nr_dirty %d + nr_writeback %d pages (%s) against nr_dirty_threshold %d (%s), background threshold %d",
 				v["nr_dirty"], v["nr_writeback"], human(float64(v["nr_dirty"]+v["nr_writeback"])*page), v["nr_dirty_threshold"], human(float64(v["nr_dirty_threshold"])*page), v["nr_dirty_background_threshold"]),
 			Figures: map[string]float64{"dirty_share_pct": maxShare}})
@@ -60,7 +62,7 @@ func checkDirtyThrottling(c *Context) []Finding {
 			What: fmt.Sprintf("PID %d seen in balance_dirty_pages in %d thread samples", pid, throttled[pid])})
 	}
 	s := c.M.Sysctl
-	f.Evidence = append(f.Evidence, Evidence{Member: "static/host.frames (/proc/sys/vm)",
+	f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember + " (/proc/sys/vm)",
 		What: fmt.Sprintf("vm.dirty_ratio %s, dirty_background_ratio %s, dirty_bytes %s, dirty_background_bytes %s", orDash(s["vm/dirty_ratio"]), orDash(s["vm/dirty_background_ratio"]), orDash(s["vm/dirty_bytes"]), orDash(s["vm/dirty_background_bytes"]))})
 	f.Summary = fmt.Sprintf("Dirty page cache reached %.0f %% of the limit at which the kernel makes writers wait in balance_dirty_pages(); those waits count as IO delay and pressure.", maxShare)
 	f.Mitigations = []Mitigation{

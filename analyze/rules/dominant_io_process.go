@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/collect/bundle"
 )
 
 // dominantIOProcess reports one process (or one container's processes
@@ -86,19 +87,19 @@ func dominantProcessFinding(c *Context, top *model.ProcIO, total float64) Findin
 				What: fmt.Sprintf("/proc/%d/io over %.1f s: write_bytes +%d, read_bytes +%d, wchar +%d, rchar +%d, syscw +%d, syscr +%d, cancelled_write_bytes +%d",
 					p.PID, top.Seconds, io.WriteBytes, io.ReadBytes, io.WChar, io.RChar, io.SyscW, io.SyscR, io.CancelledWriteBytes),
 				Figures: map[string]float64{"share_pct": share, "write_bytes": float64(io.WriteBytes), "read_bytes": float64(io.ReadBytes), "wchar": float64(io.WChar), "syscw": float64(io.SyscW)}},
-			{Member: "static/proctable.frames", What: fmt.Sprintf("PID %d: %s (parent %d, uid %d)", p.PID, Cmdline(p), p.PPID, p.UID)},
+			{Member: bundle.ProcTableMember, What: fmt.Sprintf("PID %d: %s (parent %d, uid %d)", p.PID, Cmdline(p), p.PPID, p.UID)},
 		},
 	}
 	if p.Container != nil {
 		f.Subjects.Container = p.Container.Name
 		f.Subjects.Pod = p.Container.Pod
-		f.Evidence = append(f.Evidence, Evidence{Member: "static/proctable.frames (cgroup)", What: fmt.Sprintf("it belongs to container %s (found by %s)", p.Container.Name, p.Container.Source)})
+		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember + " (cgroup)", What: fmt.Sprintf("it belongs to container %s (found by %s)", p.Container.Name, p.Container.Source)})
 	}
 	if top.Started {
-		f.Evidence = append(f.Evidence, Evidence{Member: "static/proctable.frames (stat)", What: "it started during the capture; its counters are counted from zero"})
+		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember + " (stat)", What: "it started during the capture; its counters are counted from zero"})
 	}
 	if k := p.RuntimeKind(); k != "" {
-		f.Evidence = append(f.Evidence, Evidence{Member: "static/proctable.frames", What: "it is a container runtime component (" + k + "): the bytes are a container's output, see container-log-flood"})
+		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember, What: "it is a container runtime component (" + k + "): the bytes are a container's output, see container-log-flood"})
 	}
 	f.Mitigations = []Mitigation{
 		{Immediate, "Lower the priority of " + Name(p), fmt.Sprintf("ionice -c3 -p %d (idle class; effective with the bfq scheduler), or an io.max limit on its cgroup", p.PID), "Other IO is served first"},

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/iorca/iorca/collect/bundle"
 )
 
 // kernelIOErrors reports kernel log lines that signal IO trouble
@@ -75,7 +77,7 @@ func checkKernelIOErrors(c *Context) []Finding {
 			ID: "kernel-io-errors", Severity: sev, Confidence: High, Score: float64(recent),
 			Title:    title,
 			Summary:  fmt.Sprintf("%d matching kernel log line(s), %d of them within %s before the capture or during it.", len(hits), recent, recentWindow),
-			Evidence: []Evidence{{Member: "static/kmsg", What: fmt.Sprintf("%d lines; the last ones (seconds since boot):", len(hits)), Lines: lines, Figures: map[string]float64{"lines": float64(len(hits)), "recent": float64(recent)}}},
+			Evidence: []Evidence{{Member: bundle.KmsgMember, What: fmt.Sprintf("%d lines; the last ones (seconds since boot):", len(hits)), Lines: lines, Figures: map[string]float64{"lines": float64(len(hits)), "recent": float64(recent)}}},
 			Mitigations: []Mitigation{
 				{Immediate, "Check the device's health", "smartctl -a /dev/DEV or nvme smart-log /dev/nvmeN; for a virtual disk, the hypervisor's storage status", "Failing hardware is found before it loses data"},
 				{ShortTerm, "Repair or replace", "Unmount and fsck the filesystem; replace the device if errors continue", "IO errors stop; data is protected"},

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/collect/bundle"
 )
 
 // overlayHotPath reports a heavily written file that resolves, in the
@@ -37,7 +38,7 @@ func checkOverlayHotPath(c *Context) []Finding {
 			}
 		} else if tv.IO != nil && tv.IO.Seconds > 0 && float64(tv.IO.Delta.IO.WriteBytes)/tv.IO.Seconds >= c.T.AmplificationMinBytesPerSec {
 			if ws := writableFiles(tv.T); len(ws) == 1 {
-				files = append(files, hot{ws[0], float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds, fmt.Sprintf("procs/%d.frames", p.PID)})
+				files = append(files, hot{ws[0], float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds, bundle.TargetMember(p.PID)})
 			}
 		}
 		for _, h := range files {
@@ -51,9 +52,9 @@ func checkOverlayHotPath(c *Context) []Finding {
 				Summary:  fmt.Sprintf("%s writes %s (%.0f writes/s), which lies on an overlayfs mounted at %s: its data is written to %s in the upper layer %s, on %s, the filesystem that also holds the container layers.", Name(p), h.path, h.rate, pl.Mount.MountPoint, pl.UpperPath, pl.Overlay.Upper, pl.DescribeDevice()),
 				Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Path: h.path, Mount: pl.Mount.MountPoint, Device: pl.Device},
 				Evidence: []Evidence{
-					{Member: fmt.Sprintf("procs/%d.frames (/proc/%d/mountinfo)", p.PID, p.PID),
+					{Member: bundle.TargetMember(p.PID) + fmt.Sprintf(" (/proc/%d/mountinfo)", p.PID),
 						What: fmt.Sprintf("findmnt -T %s in the process's namespace: %s on %s, type overlay, upperdir=%s, workdir=%s, %d lower layer(s)", h.path, pl.Mount.Source, pl.Mount.MountPoint, pl.Overlay.Upper, pl.Overlay.Work, len(pl.Overlay.Lower))},
-					{Member: "static/host.frames (/proc/self/mountinfo)",
+					{Member: bundle.HostMember + " (/proc/self/mountinfo)",
 						What: fmt.Sprintf("the upper layer is on %s (%s, %d:%d), device %s", pl.HostMount.MountPoint, pl.HostMount.FSType, pl.HostMount.Major, pl.HostMount.Minor, pl.DescribeDevice())},
 					{Member: h.source, What: fmt.Sprintf("%.0f writes per second to %s", h.rate, h.path)},
 				},

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/collect/bundle"
 )
 
 // syncWrites reports synchronous writes, and only with proof: a file open
@@ -60,7 +61,7 @@ func checkSyncWrites(c *Context) []Finding {
 				Title:    fmt.Sprintf("%s writes %s with %s: every write waits for the disk", Name(p), fd.Path, flag),
 				Summary:  fmt.Sprintf("%s has %s open with %s (fd %d) and writes it %.0f times a second; each write returns only once its data is on stable storage.", Name(p), fd.Path, flag, fd.Num, rate),
 				Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Path: fd.Path},
-				Evidence: []Evidence{{Member: fmt.Sprintf("procs/%d.frames (/proc/%d/fdinfo/%d)", p.PID, p.PID, fd.Num),
+				Evidence: []Evidence{{Member: bundle.TargetMember(p.PID) + fmt.Sprintf(" (/proc/%d/fdinfo/%d)", p.PID, fd.Num),
 					What:    fmt.Sprintf("fd %d -> %s, flags 0%o = %s", fd.Num, fd.Path, uint64(fd.Info.Flags), fd.Info.Flags.Names(c.M.Manifest.Host.Arch)),
 					Figures: map[string]float64{"writes_per_s": rate}}},
 				Mitigations: syncMitigations(fd.Path, flag),

@@ -271,10 +271,6 @@ func (m *Manifest) Member(name string) (Member, bool) {
 	return Member{}, false
 }
 
-// StatfsMember is the name of the member holding the statfs of every
-// mount, a JSON array of Statfs.
-const StatfsMember = "static/statfs.json"
-
 // Statfs is the space and inode usage of one mount, as statfs(2) gave it.
 type Statfs struct {
 	MountID     int    `json:"mount_id"`

@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"sort"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -51,8 +50,6 @@ type traceDone struct {
 }
 
 func (c *collection) bound(b bundle.Bound) { c.bounds = append(c.bounds, b) }
-
-func tickMember(n int) string { return fmt.Sprintf("ticks/%06d.frames", n) }
 
 // Run performs one collection and writes its bundle. Cancelling ctx stops
 // sampling early; the bundle is still written, marked partial, with the
@@ -103,7 +100,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	kmsg, st, err := readKmsg()
 	c.rec.read("kmsg", "/dev/kmsg", 0, 0, st, err)
-	c.store.put(kmsgMember, kmsg)
+	c.store.put(bundle.KmsgMember, kmsg)
 	c.captureCgroupLimits()
 	if c.sampler.cgroupBound {
 		c.bound(bundle.Bound{Name: "cgroups", Limit: maxCgroups, What: "more cgroups hold processes than are sampled; the rest were left out"})
@@ -111,7 +108,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if c.table.full {
 		c.bound(bundle.Bound{Name: "process-table", Limit: maxTableEntries, What: "the process table is full; later processes are sampled but not described"})
 	}
-	c.store.put(procTableMember, c.table.frames)
+	c.store.put(bundle.ProcTableMember, c.table.frames)
 
 	m.End = capture.Now()
 	m.Ticks = ticks
@@ -164,7 +161,7 @@ func (c *collection) sampleTicks(ctx context.Context, m *bundle.Manifest) (int, 
 		frames := c.sampler.tick(k)
 		u1, s1, _ := rusage(syscall.RUSAGE_SELF)
 		cpu += (u1 - u0) + (s1 - s0)
-		c.store.put(tickMember(k), frames)
+		c.store.put(bundle.TickMember(k), frames)
 		done++
 		if k == 0 {
 			first = frames
@@ -267,10 +264,10 @@ func (c *collection) finishTrace(d traceDone) {
 	t, res := d.t, d.res
 	info := res.Info
 	if len(res.Output) > 0 || info.Status == bundle.StatusOK {
-		info.Member = fmt.Sprintf("strace/%d.txt", t.pid)
+		info.Member = bundle.TraceMember(t.pid)
 		c.store.put(info.Member, res.Output)
 		meta, _ := json.MarshalIndent(info, "", "  ")
-		c.store.put(fmt.Sprintf("strace/%d.meta.json", t.pid), append(meta, '\n'))
+		c.store.put(bundle.TraceMetaMember(t.pid), append(meta, '\n'))
 	}
 	if info.Status != bundle.StatusOK {
 		c.rec.problem(bundle.Problem{Source: "strace", PID: t.pid, Status: info.Status,
@@ -328,7 +325,7 @@ func (c *collection) assemble(m *bundle.Manifest) ([]byte, error) {
 				What: fmt.Sprintf("%d members dropped to fit the bound", len(dropped)), Dropped: dropped})
 			if !m.Partial {
 				for _, d := range dropped {
-					if strings.HasPrefix(d, "ticks/") {
+					if bundle.KindOf(d) == bundle.KindTick {
 						m.Partial = true
 						m.PartialReason = "ticks dropped to fit --max-bundle-bytes"
 						break
@@ -355,7 +352,7 @@ func (c *collection) assemble(m *bundle.Manifest) ([]byte, error) {
 				drops = drops[1:]
 				continue
 			}
-			if isTrace(name) {
+			if bundle.IsTraceText(name) {
 				// A trace is cut, keeping its beginning, rather than
 				// lost whole: its first seconds are the evidence.
 				if note, saved, ok := c.cutTrace(m, s, over); ok {
@@ -368,15 +365,11 @@ func (c *collection) assemble(m *bundle.Manifest) ([]byte, error) {
 			over -= int64(len(s.z))
 			c.store.remove(name)
 			dropped = append(dropped, name)
-			if isTrace(name) {
+			if bundle.IsTraceText(name) {
 				c.markTraceDropped(m, name, 0, 0)
 			}
 		}
 	}
-}
-
-func isTrace(name string) bool {
-	return strings.HasPrefix(name, "strace/") && strings.HasSuffix(name, ".txt")
 }
 
 // minTraceKeep is the least of a trace worth keeping rather than dropping.
@@ -410,12 +403,14 @@ func (c *collection) cutTrace(m *bundle.Manifest, s *stored, over int64) (string
 func (c *collection) dropOrder() []string {
 	var traces, procs, ticks []string
 	for _, s := range c.store.members {
-		switch {
-		case isTrace(s.name):
-			traces = append(traces, s.name)
-		case strings.HasPrefix(s.name, "procs/"):
+		switch bundle.KindOf(s.name) {
+		case bundle.KindTrace:
+			if bundle.IsTraceText(s.name) {
+				traces = append(traces, s.name)
+			}
+		case bundle.KindTarget:
 			procs = append(procs, s.name)
-		case strings.HasPrefix(s.name, "ticks/"):
+		case bundle.KindTick:
 			ticks = append(ticks, s.name)
 		}
 	}
@@ -427,7 +422,7 @@ func (c *collection) dropOrder() []string {
 	})
 	sort.Strings(procs)
 	sort.Sort(sort.Reverse(sort.StringSlice(ticks)))
-	out := append(traces, kmsgMember)
+	out := append(traces, bundle.KmsgMember)
 	out = append(out, procs...)
 	// Keep at least two ticks: one interval is the least an analysis needs.
 	if len(ticks) > 2 {

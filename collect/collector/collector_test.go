@@ -150,7 +150,7 @@ func TestLiveOverlaySyncWriter(t *testing.T) {
 	}
 	var lastMono int64
 	for k := 0; k < m.Ticks; k++ {
-		tf := frames(t, b, tickMember(k))
+		tf := frames(t, b, bundle.TickMember(k))
 		if f := tf["/proc/diskstats"]; f.Status != bundle.StatusOK || !bytes.Contains(f.Data, []byte(" loop")) {
 			t.Errorf("tick %d: diskstats %s", k, f.Status)
 		}

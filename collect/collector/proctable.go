@@ -12,10 +12,6 @@ import (
 // without end should not make the collector grow without end.
 const maxTableEntries = 20000
 
-// procTableMember holds, for every process seen during the run, its status,
-// redacted command line and cgroups, read when it was first seen.
-const procTableMember = "static/proctable.frames"
-
 // procTable remembers which processes were already described.
 type procTable struct {
 	seen     map[int]uint64 // pid -> start time (field 22), to notice reuse
@@ -51,7 +47,7 @@ func (t *procTable) add(pid int, start uint64, stat []byte, rd *capture.Reader, 
 		data, st, err := rd.Read(base + name)
 		rec.sweepRead("proc-table", base+name, tick, st, err)
 		if name == "cmdline" {
-			data = t.maskCmdline(pid, data, procTableMember)
+			data = t.maskCmdline(pid, data, bundle.ProcTableMember)
 		}
 		t.frames = appendFrame(t.frames, base+name, data, st, err)
 	}

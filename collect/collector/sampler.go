@@ -36,8 +36,7 @@ type sampler struct {
 func (s *sampler) tick(n int) []byte {
 	var b []byte
 	c := capture.Now()
-	b = bundle.AppendFrame(b, bundle.Frame{Path: "clock", Status: bundle.StatusOK, MonoNS: c.MonoNS,
-		Data: fmt.Appendf(nil, "wall %s\nmono_ns %d\nboot_ns %d\ntick %d\n", c.Wall.Format(time.RFC3339Nano), c.MonoNS, c.BootNS, n)})
+	b = bundle.AppendFrame(b, bundle.Frame{Path: bundle.ClockFrame, Status: bundle.StatusOK, MonoNS: c.MonoNS, Data: bundle.ClockData(c, n)})
 
 	for _, p := range systemTickFiles {
 		t0 := time.Now()

@@ -12,13 +12,6 @@ import (
 	"github.com/iorca/iorca/internal/procfs"
 )
 
-// Members written once.
-const (
-	hostMember         = "static/host.frames"
-	kmsgMember         = "static/kmsg"
-	cgroupLimitsMember = "static/cgroup-limits.frames"
-)
-
 // hostFiles are read once at the start.
 var hostFiles = []string{
 	"/proc/self/mountinfo", "/proc/1/mountinfo",
@@ -72,11 +65,11 @@ func (c *collection) captureHost() []procfs.Mount {
 		for _, sub := range []string{"slaves", "holders"} {
 			names, err := readDirNames("/sys/block/" + d + "/" + sub)
 			if err == nil && len(names) > 0 {
-				b = appendFrame(b, "/sys/block/"+d+"/"+sub+"/", []byte(strings.Join(names, "\n")+"\n"), bundle.StatusOK, nil)
+				b = appendFrame(b, bundle.BlockLinksFrame(d, sub), []byte(strings.Join(names, "\n")+"\n"), bundle.StatusOK, nil)
 			}
 		}
 	}
-	c.store.put(hostMember, b)
+	c.store.put(bundle.HostMember, b)
 	mounts, _ := procfs.ParseMountinfo(selfMounts)
 	return mounts
 }
@@ -147,8 +140,8 @@ func (c *collection) captureCgroupLimits() {
 		b = appendFrame(b, p, data, st, err)
 	}
 	if c.sampler.cgroups.v2Root != "" || c.sampler.cgroups.v1Blkio != "" {
-		roots := fmt.Sprintf("v2 %s\nv1-blkio %s\n", c.sampler.cgroups.v2Root, c.sampler.cgroups.v1Blkio)
-		b = bundle.AppendFrame(b, bundle.Frame{Path: "cgroup-roots", Status: bundle.StatusOK, MonoNS: capture.Mono(), Data: []byte(roots)})
+		roots := bundle.CgroupRootsData(bundle.CgroupRoots{V2: c.sampler.cgroups.v2Root, V1Blkio: c.sampler.cgroups.v1Blkio})
+		b = bundle.AppendFrame(b, bundle.Frame{Path: bundle.CgroupRootsFrame, Status: bundle.StatusOK, MonoNS: capture.Mono(), Data: roots})
 	}
-	c.store.put(cgroupLimitsMember, b)
+	c.store.put(bundle.CgroupLimitsMember, b)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"sort"
-	"strings"
 
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/klauspost/compress/zstd"
@@ -71,28 +70,10 @@ func (s *store) get(name string) ([]byte, bool) {
 	return b, err == nil
 }
 
-// memberOrder sorts members the way the bundle lists them: static facts
-// first, then targets, traces and ticks, so that a truncated bundle still
-// holds the description of the host.
-func memberOrder(name string) int {
-	for i, p := range []string{"static/", "procs/", "strace/", "ticks/"} {
-		if strings.HasPrefix(name, p) {
-			return i
-		}
-	}
-	return 4
-}
-
 // files returns the members as bundle.Files that decompress on Open.
 func (s *store) files() []bundle.File {
 	ms := append([]*stored(nil), s.members...)
-	sort.SliceStable(ms, func(i, j int) bool {
-		oi, oj := memberOrder(ms[i].name), memberOrder(ms[j].name)
-		if oi != oj {
-			return oi < oj
-		}
-		return ms[i].name < ms[j].name
-	})
+	sort.Slice(ms, func(i, j int) bool { return bundle.MemberLess(ms[i].name, ms[j].name) })
 	out := make([]bundle.File, 0, len(ms))
 	for _, m := range ms {
 		m := m

@@ -133,7 +133,7 @@ const maxFDs = 4096
 // O_APPEND), and where it is in the kernel.
 func (c *collection) captureTarget(t *target, tick int) {
 	base := fmt.Sprintf("/proc/%d/", t.pid)
-	member := fmt.Sprintf("procs/%d.frames", t.pid)
+	member := bundle.TargetMember(t.pid)
 	var b []byte
 	rd := &c.sampler.rd
 	read := func(name, source string) {
