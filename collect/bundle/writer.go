@@ -38,79 +38,154 @@ func Sum(data []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Write writes a bundle to w: m, with its Members set from files, then each
-// file in order. Every name is checked with CheckName, and each file must
-// yield exactly its declared size and hash.
-func Write(w io.Writer, m *Manifest, files []File) error {
+// EncodedMember is one member in the form it is written into a bundle:
+// its tar header, data and padding, compressed as one zstd frame. A zstd
+// stream may be a sequence of frames, so a bundle is the manifest's frame,
+// the members' frames and the end-of-archive frame, concatenated: a
+// collector compresses each sample once, when it is taken, and writes the
+// frames as they are.
+type EncodedMember struct {
+	Name   string
+	Size   int64
+	SHA256 string
+	// Frame is the compressed tar bytes of the member.
+	Frame []byte
+}
+
+// Encoder compresses members into EncodedMembers and writes bundles of
+// them. It is not safe for concurrent use.
+type Encoder struct {
+	zenc  *zstd.Encoder
+	mtime time.Time
+	tar   bytes.Buffer
+}
+
+// NewEncoder returns an Encoder that gives every member the modification
+// time mtime (truncated to the second): one time for every member keeps a
+// bundle a pure function of its content.
+func NewEncoder(mtime time.Time) *Encoder {
+	// A 1 MiB window bounds the encoder's memory; members are compressed
+	// one at a time, so a larger window would buy little.
+	zenc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true),
+		zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
+	if err != nil {
+		panic(fmt.Sprintf("bundle: zstd encoder options: %v", err)) // constant options
+	}
+	return &Encoder{zenc: zenc, mtime: mtime.UTC().Truncate(time.Second)}
+}
+
+// Encode returns the member name holding data, compressed.
+func (e *Encoder) Encode(name string, data []byte) (EncodedMember, error) {
+	if err := CheckName(name); err != nil {
+		return EncodedMember{}, fmt.Errorf("bundle: %w", err)
+	}
+	tb, err := e.tarBytes(name, data)
+	if err != nil {
+		return EncodedMember{}, err
+	}
+	return EncodedMember{Name: name, Size: int64(len(data)), SHA256: Sum(data), Frame: e.zenc.EncodeAll(tb, nil)}, nil
+}
+
+// tarBytes is a member as tar writes it: header blocks, data, padding to
+// the 512-byte block.
+func (e *Encoder) tarBytes(name string, data []byte) ([]byte, error) {
+	e.tar.Reset()
+	tw := tar.NewWriter(&e.tar)
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Size: int64(len(data)), Mode: 0o644, ModTime: e.mtime, Format: tar.FormatPAX}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return nil, fmt.Errorf("bundle: member %q: %w", name, err)
+	}
+	if _, err := tw.Write(data); err != nil {
+		return nil, fmt.Errorf("bundle: member %q: %w", name, err)
+	}
+	// Flush pads the data to the block; Close would add the end of the
+	// archive, which only the whole bundle has.
+	if err := tw.Flush(); err != nil {
+		return nil, fmt.Errorf("bundle: member %q: %w", name, err)
+	}
+	return e.tar.Bytes(), nil
+}
+
+// endOfArchive is the two zero blocks that close a tar archive.
+var endOfArchive = make([]byte, 2*512)
+
+// WriteBundle writes a bundle of members to w: m, with its Members set from
+// them, then each member in the order given. It returns the bytes written;
+// writing to a counting writer gives a bundle's exact size cheaply, since
+// only the manifest is compressed here.
+func (e *Encoder) WriteBundle(w io.Writer, m *Manifest, members []EncodedMember) (int64, error) {
 	m.Format = FormatVersion
-	m.Members = make([]Member, 0, len(files))
-	for _, f := range files {
+	m.Members = make([]Member, 0, len(members))
+	for _, f := range members {
 		m.Members = append(m.Members, Member{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
 	}
 	if err := m.Validate(); err != nil {
-		return fmt.Errorf("bundle: manifest: %w", err)
+		return 0, fmt.Errorf("bundle: manifest: %w", err)
 	}
 	mj, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return fmt.Errorf("bundle: manifest: %w", err)
+		return 0, fmt.Errorf("bundle: manifest: %w", err)
 	}
-	mj = append(mj, '\n')
-
-	zw, err := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true), zstd.WithLowerEncoderMem(true))
+	manifest, err := e.Encode(ManifestName, append(mj, '\n'))
 	if err != nil {
-		return fmt.Errorf("bundle: zstd: %w", err)
+		return 0, err
 	}
-	tw := tar.NewWriter(zw)
-	// One modification time for every member keeps the archive a pure
-	// function of its content.
-	mtime := m.End.Wall.UTC().Truncate(time.Second)
-	if err := writeMember(tw, ManifestName, int64(len(mj)), mtime, bytes.NewReader(mj), ""); err != nil {
-		zw.Close()
+	var n int64
+	write := func(b []byte) error {
+		k, err := w.Write(b)
+		n += int64(k)
 		return err
 	}
-	for _, f := range files {
-		r, err := f.Open()
-		if err != nil {
-			zw.Close()
-			return fmt.Errorf("bundle: member %q: %w", f.Name, err)
-		}
-		if err := writeMember(tw, f.Name, f.Size, mtime, r, f.SHA256); err != nil {
-			zw.Close()
-			return err
+	if err := write(manifest.Frame); err != nil {
+		return n, fmt.Errorf("bundle: %w", err)
+	}
+	for _, f := range members {
+		if err := write(f.Frame); err != nil {
+			return n, fmt.Errorf("bundle: member %q: %w", f.Name, err)
 		}
 	}
-	if err := tw.Close(); err != nil {
-		zw.Close()
-		return fmt.Errorf("bundle: tar: %w", err)
+	if err := write(e.zenc.EncodeAll(endOfArchive, nil)); err != nil {
+		return n, fmt.Errorf("bundle: %w", err)
 	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("bundle: zstd: %w", err)
-	}
-	return nil
+	return n, nil
 }
 
-func writeMember(tw *tar.Writer, name string, size int64, mtime time.Time, r io.Reader, want string) error {
-	hdr := &tar.Header{
-		Typeflag: tar.TypeReg,
-		Name:     name,
-		Size:     size,
-		Mode:     0o644,
-		ModTime:  mtime,
-		Format:   tar.FormatPAX,
+// Write writes a bundle to w: m, with its Members set from files, then each
+// file in order, every member dated m.End. Every name is checked with
+// CheckName, and each file must yield exactly its declared size and hash.
+func Write(w io.Writer, m *Manifest, files []File) error {
+	e := NewEncoder(m.End.Wall)
+	members := make([]EncodedMember, 0, len(files))
+	for _, f := range files {
+		data, err := readFile(f)
+		if err != nil {
+			return err
+		}
+		em, err := e.Encode(f.Name, data)
+		if err != nil {
+			return err
+		}
+		members = append(members, em)
 	}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("bundle: member %q: %w", name, err)
-	}
-	h := sha256.New()
-	n, err := io.Copy(tw, io.TeeReader(io.LimitReader(r, size+1), h))
+	_, err := e.WriteBundle(w, m, members)
+	return err
+}
+
+// readFile reads a File and checks it against its declared size and hash.
+func readFile(f File) ([]byte, error) {
+	r, err := f.Open()
 	if err != nil {
-		return fmt.Errorf("bundle: member %q: %w", name, err)
+		return nil, fmt.Errorf("bundle: member %q: %w", f.Name, err)
 	}
-	if n != size {
-		return fmt.Errorf("bundle: member %q: declared %d bytes, source gave %d", name, size, n)
+	data, err := io.ReadAll(io.LimitReader(r, f.Size+1))
+	if err != nil {
+		return nil, fmt.Errorf("bundle: member %q: %w", f.Name, err)
 	}
-	if want != "" && hex.EncodeToString(h.Sum(nil)) != want {
-		return fmt.Errorf("bundle: member %q: content does not match its declared sha256", name)
+	if int64(len(data)) != f.Size {
+		return nil, fmt.Errorf("bundle: member %q: declared %d bytes, source gave %d", f.Name, f.Size, len(data))
 	}
-	return nil
+	if f.SHA256 != "" && Sum(data) != f.SHA256 {
+		return nil, fmt.Errorf("bundle: member %q: content does not match its declared sha256", f.Name)
+	}
+	return data, nil
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"syscall"
@@ -62,13 +64,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	nice, ioprio := lowerPriority()
+	start := capture.Now()
 
-	c := &collection{cfg: cfg, rec: newRecorder(), store: newStore(), table: newProcTable(cfg.Redact), traces: make(chan traceDone, 64)}
+	c := &collection{cfg: cfg, rec: newRecorder(), store: newStore(start.Wall), table: newProcTable(cfg.Redact), traces: make(chan traceDone, 64)}
 	c.sampler = &sampler{rec: c.rec, table: c.table, self: os.Getpid()}
 	m := &bundle.Manifest{
 		Collector: bundle.Collector{Name: "iorca-collect", Version: cfg.Version, Go: runtime.Version(), Nice: nice, IOPriority: ioprio, UID: os.Geteuid(), PID: os.Getpid()},
 		Host:      hostInfo(),
-		Start:     capture.Now(),
+		Start:     start,
 		Options: bundle.Options{
 			Duration: bundle.Duration(cfg.Duration), Interval: bundle.Duration(cfg.Interval), PIDs: cfg.PIDs, Top: cfg.Top,
 			SelectAfter: bundle.Duration(cfg.SelectAfter), Strace: cfg.Strace, StraceDuration: bundle.Duration(cfg.StraceDuration),
@@ -129,15 +132,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		m.Redaction.StracePayloads = "kept: the first 32 bytes of each buffer (strace -s 32)"
 	}
 
-	data, err := c.assemble(m)
+	if err := c.fit(m); err != nil {
+		return nil, err
+	}
+	var size int64
+	path, fellBack, err := writeOutput(&cfg, func(w io.Writer) error {
+		n, err := c.store.write(w, m)
+		size = n
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	path, fellBack, err := writeOutput(&cfg, data)
-	if err != nil {
-		return nil, err
-	}
-	return &Result{Path: path, FellBack: fellBack, Size: int64(len(data)), Manifest: m, Incomplete: Incomplete(m) || fellBack}, nil
+	return &Result{Path: path, FellBack: fellBack, Size: size, Manifest: m, Incomplete: Incomplete(m) || fellBack}, nil
 }
 
 // sampleTicks runs the tick loop and returns how many ticks were taken and
@@ -149,7 +156,7 @@ func (c *collection) sampleTicks(ctx context.Context, m *bundle.Manifest) (int, 
 	// bundle bound, keeping the rest for traces and the once-only files.
 	budget := cfg.MaxBundleBytes * 7 / 10
 	start := time.Now()
-	var first []byte
+	var first, last map[int]*procSnap
 	var cpu float64
 	done := 0
 	for k := 0; k < n; k++ {
@@ -157,18 +164,24 @@ func (c *collection) sampleTicks(ctx context.Context, m *bundle.Manifest) (int, 
 		if !sleepUntil(ctx, due) {
 			break
 		}
+		switch k {
+		case 0:
+			first = map[int]*procSnap{}
+			c.sampler.snap = first
+		case sel:
+			last = map[int]*procSnap{}
+			c.sampler.snap = last
+		}
 		u0, s0, _ := rusage(syscall.RUSAGE_SELF)
 		frames := c.sampler.tick(k)
 		u1, s1, _ := rusage(syscall.RUSAGE_SELF)
+		c.sampler.snap = nil
 		cpu += (u1 - u0) + (s1 - s0)
 		c.store.put(bundle.TickMember(k), frames)
 		done++
-		if k == 0 {
-			first = frames
-		}
 		if k == sel {
-			c.selectAndTrace(first, frames, k)
-			first = nil
+			c.selectAndTrace(first, last, k)
+			first, last = nil, nil
 		}
 		if cfg.Progress != nil {
 			cfg.Progress(Progress{Elapsed: time.Since(start), Duration: cfg.Duration, Tick: k + 1, Ticks: n, Targets: len(c.targets), Tracing: c.runningTraces()})
@@ -209,9 +222,9 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 
 // selectAndTrace picks the targets after the first window, describes each,
 // and starts their traces.
-func (c *collection) selectAndTrace(first, last []byte, tick int) {
+func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 	exclude := map[int]bool{c.sampler.self: true}
-	targets := selectTargets(snapshot(first), snapshot(last), c.cfg.Top, c.cfg.PIDs, exclude)
+	targets := selectTargets(first, last, c.cfg.Top, c.cfg.PIDs, exclude)
 	for _, t := range targets {
 		t.info.PID, t.info.Comm, t.info.StartTicks, t.info.SelectedTick = t.pid, t.comm, t.start, tick
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d", t.pid)); err != nil {
@@ -310,11 +323,13 @@ func Incomplete(m *bundle.Manifest) bool {
 	return false
 }
 
-// assemble writes the bundle into memory within MaxBundleBytes. When it
-// does not fit, it drops members in order of least use to a diagnosis —
-// trace texts (largest first), the kernel log, target descriptions, then
-// the last ticks — and records each drop in the manifest.
-func (c *collection) assemble(m *bundle.Manifest) ([]byte, error) {
+// fit makes the bundle fit MaxBundleBytes. When it does not, it drops
+// members in order of least use to a diagnosis — trace texts (largest
+// first, each cut to its beginning when enough of it can stay), the
+// kernel log, target descriptions, then the last ticks — and records each
+// drop in the manifest. The members are already compressed as they will be
+// written, so each size is exact and nothing is written until it fits.
+func (c *collection) fit(m *bundle.Manifest) error {
 	var dropped []string
 	drops := c.dropOrder()
 	for {
@@ -333,36 +348,35 @@ func (c *collection) assemble(m *bundle.Manifest) ([]byte, error) {
 				}
 			}
 		}
-		var buf bytes.Buffer
-		if err := bundle.Write(&buf, m, c.store.files()); err != nil {
-			return nil, err
+		size, err := c.store.bundleSize(m)
+		if err != nil {
+			return err
 		}
-		if int64(buf.Len()) <= c.cfg.MaxBundleBytes {
-			return buf.Bytes(), nil
+		if size <= c.cfg.MaxBundleBytes {
+			return nil
 		}
-		// Shed enough for the estimate to fit, then measure again.
-		over := int64(buf.Len()) - c.cfg.MaxBundleBytes
+		over := size - c.cfg.MaxBundleBytes
 		for over > 0 {
 			if len(drops) == 0 {
-				return nil, fmt.Errorf("the bundle does not fit in --max-bundle-bytes %d even with every optional member dropped", c.cfg.MaxBundleBytes)
+				return fmt.Errorf("the bundle does not fit in --max-bundle-bytes %d even with every optional member dropped", c.cfg.MaxBundleBytes)
 			}
 			name := drops[0]
-			s := c.store.byName[name]
-			if s == nil {
+			z := c.store.size(name)
+			if z == 0 {
 				drops = drops[1:]
 				continue
 			}
 			if bundle.IsTraceText(name) {
 				// A trace is cut, keeping its beginning, rather than
 				// lost whole: its first seconds are the evidence.
-				if note, saved, ok := c.cutTrace(m, s, over); ok {
+				if note, saved, ok := c.cutTrace(m, name, over); ok {
 					over -= saved
 					dropped = append(dropped, note)
 					continue
 				}
 			}
 			drops = drops[1:]
-			over -= int64(len(s.z))
+			over -= z
 			c.store.remove(name)
 			dropped = append(dropped, name)
 			if bundle.IsTraceText(name) {
@@ -379,12 +393,13 @@ const minTraceKeep = 16 << 10
 // compressed bytes, at a line boundary. It returns a note for the
 // manifest, the compressed bytes saved, and false when what would remain
 // is too short to keep.
-func (c *collection) cutTrace(m *bundle.Manifest, s *stored, over int64) (string, int64, bool) {
-	raw, ok := c.store.get(s.name)
-	if !ok || len(s.z) == 0 {
+func (c *collection) cutTrace(m *bundle.Manifest, name string, over int64) (string, int64, bool) {
+	raw, ok := c.store.get(name)
+	before := c.store.size(name)
+	if !ok || before == 0 {
 		return "", 0, false
 	}
-	ratio := float64(len(raw)) / float64(len(s.z))
+	ratio := float64(len(raw)) / float64(before)
 	keep := len(raw) - int(float64(over)*ratio*1.2) - 1
 	if keep < minTraceKeep {
 		return "", 0, false
@@ -393,35 +408,33 @@ func (c *collection) cutTrace(m *bundle.Manifest, s *stored, over int64) (string
 	if i := bytes.LastIndexByte(cut, '\n'); i >= 0 {
 		cut = cut[:i+1]
 	}
-	before := int64(len(s.z))
-	c.store.put(s.name, cut)
-	c.markTraceDropped(m, s.name, int64(len(cut)), bytes.Count(cut, []byte{'\n'}))
-	return fmt.Sprintf("%s (cut to %d of %d bytes)", s.name, len(cut), len(raw)), before - int64(len(c.store.byName[s.name].z)), true
+	c.store.put(name, cut)
+	c.markTraceDropped(m, name, int64(len(cut)), bytes.Count(cut, []byte{'\n'}))
+	return fmt.Sprintf("%s (cut to %d of %d bytes)", name, len(cut), len(raw)), before - c.store.size(name), true
 }
 
 // dropOrder lists the members that may be dropped, first to go first.
 func (c *collection) dropOrder() []string {
 	var traces, procs, ticks []string
-	for _, s := range c.store.members {
-		switch bundle.KindOf(s.name) {
+	for _, name := range c.store.names() {
+		switch bundle.KindOf(name) {
 		case bundle.KindTrace:
-			if bundle.IsTraceText(s.name) {
-				traces = append(traces, s.name)
+			if bundle.IsTraceText(name) {
+				traces = append(traces, name)
 			}
 		case bundle.KindTarget:
-			procs = append(procs, s.name)
+			procs = append(procs, name)
 		case bundle.KindTick:
-			ticks = append(ticks, s.name)
+			ticks = append(ticks, name)
 		}
 	}
 	sort.Slice(traces, func(i, j int) bool {
-		if a, b := c.store.byName[traces[i]].size, c.store.byName[traces[j]].size; a != b {
+		if a, b := c.store.rawSize(traces[i]), c.store.rawSize(traces[j]); a != b {
 			return a > b
 		}
 		return traces[i] < traces[j]
 	})
-	sort.Strings(procs)
-	sort.Sort(sort.Reverse(sort.StringSlice(ticks)))
+	slices.Reverse(ticks) // the last ticks go first
 	out := append(traces, bundle.KmsgMember)
 	out = append(out, procs...)
 	// Keep at least two ticks: one interval is the least an analysis needs.

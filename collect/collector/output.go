@@ -3,6 +3,7 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -102,7 +103,7 @@ func unwrapPath(err error) error {
 // directory, synced and renamed into place, so that a reader never sees a
 // half-written bundle and a failure (a full or read-only disk) leaves
 // nothing behind.
-func writeFile(path string, data []byte, force bool) (err error) {
+func writeFile(path string, write func(io.Writer) error, force bool) (err error) {
 	if !force {
 		if _, err := os.Lstat(path); err == nil {
 			return &OutputError{Path: path, Err: errors.New("file exists")}
@@ -118,7 +119,7 @@ func writeFile(path string, data []byte, force bool) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err := tmp.Write(data); err != nil {
+	if err := write(tmp); err != nil {
 		return &OutputError{Path: path, Err: unwrapPath(err)}
 	}
 	if err := tmp.Sync(); err != nil {
@@ -144,12 +145,11 @@ func fallbackWorthy(err error) bool {
 // writeOutput writes the bundle to cfg.Output or, when that filesystem
 // refuses it at the end, to cfg.FallbackDir, so that a collection is not
 // lost to a disk that filled up while it ran. It returns where it wrote.
-func writeOutput(cfg *Config, data []byte) (string, bool, error) {
+func writeOutput(cfg *Config, write func(io.Writer) error) (string, bool, error) {
 	if cfg.Output == "-" {
-		_, err := os.Stdout.Write(data)
-		return "-", false, err
+		return "-", false, write(os.Stdout)
 	}
-	err := writeFile(cfg.Output, data, cfg.Force)
+	err := writeFile(cfg.Output, write, cfg.Force)
 	if err == nil {
 		return cfg.Output, false, nil
 	}
@@ -158,7 +158,7 @@ func writeOutput(cfg *Config, data []byte) (string, bool, error) {
 		return "", false, err
 	}
 	alt := filepath.Join(cfg.FallbackDir, filepath.Base(cfg.Output))
-	if err2 := writeFile(alt, data, false); err2 != nil {
+	if err2 := writeFile(alt, write, false); err2 != nil {
 		return "", false, fmt.Errorf("%w; the fallback %s failed too: %v", err, alt, err2)
 	}
 	return alt, true, nil

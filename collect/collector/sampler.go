@@ -30,6 +30,10 @@ type sampler struct {
 
 	procsSampled int
 	cgroupBound  bool
+	// snap, when set, receives every process's parsed stat and io of the
+	// tick being sampled: target selection reads the values already in
+	// hand instead of decoding the tick's frames again.
+	snap map[int]*procSnap
 }
 
 // tick reads everything sampled each tick and returns it as frames.
@@ -108,7 +112,8 @@ func (s *sampler) processes(b []byte, n int) []byte {
 		if st != bundle.StatusOK {
 			continue
 		}
-		if ps, err := procfs.ParsePIDStat(data); err == nil && !s.table.known(pid, ps.StartTime) {
+		ps, perr := procfs.ParsePIDStat(data)
+		if perr == nil && !s.table.known(pid, ps.StartTime) {
 			stat := append([]byte(nil), data...) // data is the reader's buffer
 			if cg := s.table.add(pid, ps.StartTime, stat, &s.rd, s.rec, n); cg != nil {
 				if !s.cgroups.addProcess(cg) {
@@ -119,6 +124,14 @@ func (s *sampler) processes(b []byte, n int) []byte {
 		data, st, err = s.rd.Read(base + "io")
 		s.rec.sweepRead("proc-pid-io", base+"io", n, st, err)
 		b = appendFrame(b, base+"io", data, st, err)
+		if s.snap != nil && perr == nil {
+			snap := &procSnap{stat: ps}
+			if st == bundle.StatusOK {
+				snap.io, err = procfs.ParsePIDIO(data)
+				snap.hasIO = err == nil
+			}
+			s.snap[pid] = snap
+		}
 	}
 	return b
 }

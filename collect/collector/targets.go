@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
@@ -20,43 +19,12 @@ type target struct {
 	info  bundle.Target
 }
 
-// procSnap is what selection needs of one process in one tick.
+// procSnap is what selection needs of one process in one tick, as the
+// sampler parsed it.
 type procSnap struct {
 	stat  procfs.PIDStat
 	io    procfs.PIDIO
 	hasIO bool
-}
-
-// snapshot parses the per-process frames of one tick.
-func snapshot(frames []byte) map[int]*procSnap {
-	out := map[int]*procSnap{}
-	for f, err := range bundle.Frames(frames) {
-		if err != nil {
-			break
-		}
-		if f.Status != bundle.StatusOK || !strings.HasPrefix(f.Path, "/proc/") {
-			continue
-		}
-		rest := strings.TrimPrefix(f.Path, "/proc/")
-		pidStr, file, ok := strings.Cut(rest, "/")
-		pid, err := strconv.Atoi(pidStr)
-		if !ok || err != nil || (file != "stat" && file != "io") {
-			continue
-		}
-		ps := out[pid]
-		if ps == nil {
-			ps = &procSnap{}
-			out[pid] = ps
-		}
-		if file == "stat" {
-			if st, err := procfs.ParsePIDStat(f.Data); err == nil {
-				ps.stat = st
-			}
-		} else if v, err := procfs.ParsePIDIO(f.Data); err == nil {
-			ps.io, ps.hasIO = v, true
-		}
-	}
-	return out
 }
 
 // candidate is a process's activity over the first window.
