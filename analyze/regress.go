@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/explain"
 	"github.com/iorca/iorca/analyze/rules"
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/iorca/iorca/report"
@@ -93,7 +94,7 @@ func regressOne(bundlePath, name, dir string, th rules.Thresholds, update, colou
 		fmt.Fprintf(w, "FAIL %s: %v\n", name, err)
 		return false
 	}
-	rep := report.New(bundlePath, rules.Diagnose(m, th))
+	rep := report.New(explain.Build(bundlePath, rules.Diagnose(m, th)))
 	var md, js bytes.Buffer
 	if err := rep.Markdown(&md); err != nil {
 		fmt.Fprintf(w, "FAIL %s: %v\n", name, err)

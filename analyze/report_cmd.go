@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/iorca/iorca/analyze/explain"
 	"github.com/iorca/iorca/analyze/rules"
 	"github.com/iorca/iorca/report"
 	"github.com/spf13/pflag"
@@ -96,7 +97,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "iorca: %v\n", err)
 		return exitBadInput
 	}
-	rep := report.New(fs.Arg(0), rules.Diagnose(m, th))
+	rep := report.New(explain.Build(fs.Arg(0), rules.Diagnose(m, th)))
 	var buf bytes.Buffer
 	switch *format {
 	case "json":

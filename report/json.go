@@ -3,47 +3,38 @@ package report
 import (
 	"encoding/json"
 	"io"
-	"time"
 
-	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/report/content"
 )
 
 // jsonReport is the stable JSON contract (schema iorca.report/v1),
 // documented in the README.
 type jsonReport struct {
-	Schema   string          `json:"schema"`
-	Host     string          `json:"host"`
-	Bundle   string          `json:"bundle"`
-	Window   jsonWindow      `json:"window"`
-	Verdict  rules.Verdict   `json:"verdict"`
-	Findings []rules.Finding `json:"findings"`
-	Partial  bool            `json:"partial"`
-	Limits   []string        `json:"limits"`
-}
-
-type jsonWindow struct {
-	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`
-	Seconds float64   `json:"seconds"`
-	Ticks   int       `json:"ticks"`
+	Schema        string            `json:"schema"`
+	Host          string            `json:"host"`
+	Bundle        string            `json:"bundle"`
+	Window        content.Window    `json:"window"`
+	Verdict       content.Verdict   `json:"verdict"`
+	EvidenceChain []content.Step    `json:"evidence_chain"`
+	Findings      []content.Finding `json:"findings"`
+	Partial       bool              `json:"partial"`
+	Limits        []string          `json:"limits"`
 }
 
 // JSON writes the report as one JSON document.
 func (r *Report) JSON(w io.Writer) error {
-	a, b := r.span()
+	c := r.Content
 	jr := jsonReport{
-		Schema: Schema, Host: r.M.Manifest.Host.Hostname, Bundle: r.Bundle,
-		Window:   jsonWindow{Start: a.UTC(), End: b.UTC(), Seconds: r.D.Context.Seconds, Ticks: len(r.M.Ticks)},
-		Verdict:  r.D.Verdict,
-		Findings: r.D.Findings,
-		Partial:  r.M.Manifest.Partial,
-		Limits:   []string{},
+		Schema: Schema, Host: c.Host, Bundle: c.Bundle, Window: c.Window,
+		Verdict: c.Verdict, EvidenceChain: c.Chain, Findings: c.Findings,
+		Partial: c.Partial, Limits: []string{},
 	}
-	if jr.Findings == nil {
-		jr.Findings = []rules.Finding{}
+	if jr.EvidenceChain == nil {
+		jr.EvidenceChain = []content.Step{}
 	}
-	plain := func(s string) string { return s }
-	jr.Limits = append(jr.Limits, r.limitItems(plain, plain)...)
+	for _, l := range c.Appendix.Limits {
+		jr.Limits = append(jr.Limits, l.Plain())
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

@@ -2,6 +2,7 @@ package model
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -153,4 +154,18 @@ func attribute(m *Model) {
 			}
 		}
 	}
+}
+
+// IOCgroups are the cgroups whose IO controller holds the process: its v2
+// cgroup and its v1 blkio cgroup, each once, in /proc/PID/cgroup order.
+func (p *Process) IOCgroups() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, cg := range p.Cgroups {
+		if (cg.HierarchyID == 0 || slices.Contains(cg.Controllers, "blkio")) && !seen[cg.Path] {
+			seen[cg.Path] = true
+			out = append(out, cg.Path)
+		}
+	}
+	return out
 }

@@ -25,13 +25,13 @@ type limitUse struct {
 
 func checkCgroupThrottle(c *Context) []Finding {
 	var dirs []string
-	for d := range c.M.Cgroups {
+	for d := range c.Model.Cgroups {
 		dirs = append(dirs, d)
 	}
 	sort.Strings(dirs)
 	var out []Finding
 	for _, d := range dirs {
-		cg := c.M.Cgroups[d]
+		cg := c.Model.Cgroups[d]
 		if len(cg.Samples) < 2 || (cg.IOMax == nil && cg.V1Limits == nil) {
 			continue
 		}
@@ -49,7 +49,7 @@ func checkCgroupThrottle(c *Context) []Finding {
 			var hits []limitUse
 			for _, l := range limitsOf(cg, dev) {
 				l.used = rates[l.dir]
-				if l.limit > 0 && l.used >= c.T.ThrottleUsePct/100*l.limit {
+				if l.limit > 0 && l.used >= c.Thresholds.ThrottleUsePct/100*l.limit {
 					hits = append(hits, l)
 				}
 			}
@@ -114,9 +114,9 @@ func limitsOf(cg *model.Cgroup, dev procfs.Dev) []limitUse {
 }
 
 func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitUse, secs float64) Finding {
-	devName := c.M.DeviceName(dev)
+	devName := c.Model.DeviceName(dev)
 	rel := cg.Path
-	for _, root := range []string{c.M.CgroupV1Root, c.M.CgroupV2Root} {
+	for _, root := range []string{c.Model.CgroupV1Root, c.Model.CgroupV2Root} {
 		if root != "" && strings.HasPrefix(cg.Path, root) {
 			rel = strings.TrimPrefix(cg.Path, root)
 		}
@@ -149,7 +149,7 @@ func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitU
 		if inCgroup(p.Proc, rel, cg.V2) {
 			f.Subjects.PIDs = append(f.Subjects.PIDs, p.Proc.PID)
 			s := fmt.Sprintf("%s (D state in %d of %d ticks", Name(p.Proc), p.DStates, p.Samples)
-			if io := p.IOPercent(c.M.Manifest.Host.UserHZ); io > 0 {
+			if io := p.IOPercent(c.Model.Manifest.Host.UserHZ); io > 0 {
 				s += fmt.Sprintf(", IO delay %.0f %%", io)
 			}
 			names = append(names, s+")")
@@ -166,9 +166,9 @@ func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitU
 	}
 	f.Summary = fmt.Sprintf("The cgroup %s has an IO limit on %s and runs at it: %s. Its processes wait because of the limit; the device itself shows %s.", rel, devName, strings.Join(parts, "; "), util)
 	f.Mitigations = []Mitigation{
-		{Immediate, "Check whether the limit is intended", undoLimit(cg, dev), "The workload runs at the device's speed again"},
-		{ShortTerm, "If it is intended, size it for the workload or make the workload fit", "Raise the limit to the workload's need, or have the workload write less (see its other findings)", "No more stalls at the limit"},
-		{LongTerm, "Alert on throttling, not only on device saturation", "Track the cgroup's io.stat rate against its io.max", "A throttled service is told apart from a slow disk at once"},
+		{Horizon: Immediate, Action: "Check whether the limit is intended", How: undoLimit(cg, dev), Effect: "The workload runs at the device's speed again"},
+		{Horizon: ShortTerm, Action: "If it is intended, size it for the workload or make the workload fit", How: "Raise the limit to the workload's need, or have the workload write less (see its other findings)", Effect: "No more stalls at the limit"},
+		{Horizon: LongTerm, Action: "Alert on throttling, not only on device saturation", How: "Track the cgroup's io.stat rate against its io.max", Effect: "A throttled service is told apart from a slow disk at once"},
 	}
 	return f
 }

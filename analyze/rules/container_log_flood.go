@@ -41,7 +41,7 @@ func checkContainerLogFlood(c *Context) []Finding {
 	total := float64(c.UserWriteBytes)
 	share := pct(float64(byBytes.Delta.IO.WriteBytes), total)
 	writer := byBytes
-	if share < c.T.DominantShare*100/2 || float64(writer.Delta.IO.WriteBytes)/c.Seconds < c.T.DominantMinBytesPerSec {
+	if share < c.Thresholds.DominantShare*100/2 || float64(writer.Delta.IO.WriteBytes)/c.Seconds < c.Thresholds.DominantMinBytesPerSec {
 		return nil // runtime components write, but are not what loads the disk
 	}
 	cont, logPath, how := identifyLogged(c, writer, bySysc)
@@ -50,7 +50,7 @@ func checkContainerLogFlood(c *Context) []Finding {
 	}
 	p := writer.Proc
 	sev := Warning
-	if share >= c.T.DominantShare*100 {
+	if share >= c.Thresholds.DominantShare*100 {
 		sev = Critical
 	}
 	conf, why := High, ""
@@ -108,7 +108,7 @@ func identifyLogged(c *Context, writer, bySysc *model.ProcIO) (*model.Container,
 			}
 		}
 		if logPath == "" {
-			for _, fd := range tv.T.FDs {
+			for _, fd := range tv.Target.FDs {
 				if fd.Info != nil && fd.Info.Flags.Writable() && strings.HasPrefix(fd.Path, "/") && !strings.HasPrefix(fd.Path, "/dev/") {
 					logPath = fd.Path
 					if _, ok := model.ContainerFromLogPath(fd.Path); ok {
@@ -167,19 +167,19 @@ func containerProcs(c *Context, name string, exclude int) []*model.ProcIO {
 func logMitigations(cont *model.Container, runtime string) []Mitigation {
 	n := cont.Name
 	ms := []Mitigation{
-		{Immediate, "Cut " + n + "'s log volume at the source", "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", "The log stops dominating the disk as soon as the container is reconfigured"},
-		{ShortTerm, "Buffer and batch its log writes", "Log through a buffered writer (one write per several KiB, not per line) and never with O_SYNC/fsync per line", "Tens of times fewer write syscalls and block writes for the same lines"},
+		{Horizon: Immediate, Action: "Cut " + n + "'s log volume at the source", How: "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", Effect: "The log stops dominating the disk as soon as the container is reconfigured"},
+		{Horizon: ShortTerm, Action: "Buffer and batch its log writes", How: "Log through a buffered writer (one write per several KiB, not per line) and never with O_SYNC/fsync per line", Effect: "Tens of times fewer write syscalls and block writes for the same lines"},
 	}
 	switch runtime {
 	case "containerd", "containerd-shim", "conmon":
 		ms = append(ms,
-			Mitigation{ShortTerm, "Rotate and cap the container log", "kubelet: containerLogMaxSize (default 10Mi) and containerLogMaxFiles (5); for ctr/containerd without kubelet, logrotate the --log-uri file", "The log cannot fill the filesystem; rotation cost stays bounded"},
-			Mitigation{LongTerm, "Put container logs on their own volume", "Mount a dedicated disk at /var/log/pods (or the log directory of --log-uri), or ship logs with a sidecar or node agent (fluent-bit tailing the file) rather than growing it on the root disk", "Log bursts no longer compete with the node's and other containers' IO"})
+			Mitigation{Horizon: ShortTerm, Action: "Rotate and cap the container log", How: "kubelet: containerLogMaxSize (default 10Mi) and containerLogMaxFiles (5); for ctr/containerd without kubelet, logrotate the --log-uri file", Effect: "The log cannot fill the filesystem; rotation cost stays bounded"},
+			Mitigation{Horizon: LongTerm, Action: "Put container logs on their own volume", How: "Mount a dedicated disk at /var/log/pods (or the log directory of --log-uri), or ship logs with a sidecar or node agent (fluent-bit tailing the file) rather than growing it on the root disk", Effect: "Log bursts no longer compete with the node's and other containers' IO"})
 	case "dockerd":
 		ms = append(ms,
-			Mitigation{ShortTerm, "Cap the json-file log", "docker run --log-opt max-size=10m --log-opt max-file=3 (or in daemon.json)", "Bounded log size and rotation"},
-			Mitigation{LongTerm, "Use a non-blocking log driver or a dedicated volume", "--log-driver local or fluentd with --log-opt mode=non-blocking; or /var/lib/docker/containers on its own disk", "The daemon's log writes stop competing with workloads"})
+			Mitigation{Horizon: ShortTerm, Action: "Cap the json-file log", How: "docker run --log-opt max-size=10m --log-opt max-file=3 (or in daemon.json)", Effect: "Bounded log size and rotation"},
+			Mitigation{Horizon: LongTerm, Action: "Use a non-blocking log driver or a dedicated volume", How: "--log-driver local or fluentd with --log-opt mode=non-blocking; or /var/lib/docker/containers on its own disk", Effect: "The daemon's log writes stop competing with workloads"})
 	}
-	ms = append(ms, Mitigation{LongTerm, "Limit the container's IO as a safety net", "io.max (cgroup v2) or blkio throttle (v1) on the container's cgroup; note that the log file write happens in the runtime's cgroup, so rate-limit the output at the source", "A future flood is contained"})
+	ms = append(ms, Mitigation{Horizon: LongTerm, Action: "Limit the container's IO as a safety net", How: "io.max (cgroup v2) or blkio throttle (v1) on the container's cgroup; note that the log file write happens in the runtime's cgroup, so rate-limit the output at the source", Effect: "A future flood is contained"})
 	return ms
 }

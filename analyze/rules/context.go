@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/iorca/iorca/collect/bundle"
@@ -15,13 +14,13 @@ import (
 // Context is what every rule reads: the model and the figures over the
 // analysis window, computed once.
 type Context struct {
-	M *model.Model
-	T Thresholds
+	Model      *model.Model
+	Thresholds Thresholds
 	// From and To are the window's ticks; Seconds its length.
 	From, To int
 	Seconds  float64
-	// Procs is every process's IO over the window, busiest writers
-	// first; ByPID indexes it.
+	// Procs is every process's IO over the window, busiest first
+	// (model.SortByActivity); ByPID indexes it.
 	Procs []model.ProcIO
 	ByPID map[int]*model.ProcIO
 	// Devices is iostat -x over the window for every whole disk.
@@ -35,14 +34,14 @@ type Context struct {
 
 // TargetView is a target with its window IO and trace summary.
 type TargetView struct {
-	T       *model.Target
+	Target  *model.Target
 	IO      *model.ProcIO
 	Summary *model.TraceSummary
 }
 
 // NewContext computes the window figures over the whole capture.
 func NewContext(m *model.Model, t Thresholds) *Context {
-	c := &Context{M: m, T: t, ByPID: map[int]*model.ProcIO{}, Devices: map[string]model.Iostat{}}
+	c := &Context{Model: m, Thresholds: t, ByPID: map[int]*model.ProcIO{}, Devices: map[string]model.Iostat{}}
 	if len(m.Ticks) < 2 {
 		return c
 	}
@@ -54,12 +53,7 @@ func NewContext(m *model.Model, t Thresholds) *Context {
 			c.Procs = append(c.Procs, p)
 		}
 	}
-	sort.SliceStable(c.Procs, func(i, j int) bool {
-		if a, b := c.Procs[i].Delta.IO.WriteBytes, c.Procs[j].Delta.IO.WriteBytes; a != b {
-			return a > b
-		}
-		return c.Procs[i].Proc.PID < c.Procs[j].Proc.PID
-	})
+	model.SortByActivity(c.Procs)
 	for i := range c.Procs {
 		p := &c.Procs[i]
 		c.ByPID[p.Proc.PID] = p
@@ -75,7 +69,7 @@ func NewContext(m *model.Model, t Thresholds) *Context {
 		}
 	}
 	for _, tg := range m.Targets {
-		tv := &TargetView{T: tg, Summary: tg.Summary()}
+		tv := &TargetView{Target: tg, Summary: tg.Summary()}
 		if tg.Process != nil {
 			tv.IO = c.ByPID[tg.Process.PID]
 		}
@@ -84,10 +78,36 @@ func NewContext(m *model.Model, t Thresholds) *Context {
 	return c
 }
 
+// HotFile is the file a target writes most to — the one place that picks
+// it: among the first three files of its trace that it wrote or synced,
+// the first regular file; else (no trace, or only pipes and sockets) the
+// first regular file it has open for writing. "" when there is none.
+func (c *Context) HotFile(tv *TargetView) string {
+	if tv == nil {
+		return ""
+	}
+	if tv.Summary != nil {
+		for i, f := range tv.Summary.Files {
+			if i == 3 || f.Writes+f.Syncs == 0 {
+				break
+			}
+			if f.Kind == "file" {
+				return f.Path
+			}
+		}
+	}
+	for _, fd := range tv.Target.FDs {
+		if fd.Info != nil && fd.Info.Flags.Writable() && strings.HasPrefix(fd.Path, "/") && !strings.HasPrefix(fd.Path, "/dev/") {
+			return fd.Path
+		}
+	}
+	return ""
+}
+
 // Target returns the target view of a PID.
 func (c *Context) Target(pid int) *TargetView {
 	for _, t := range c.Targets {
-		if t.T.Info.PID == pid {
+		if t.Target.Info.PID == pid {
 			return t
 		}
 	}
@@ -140,11 +160,15 @@ type Placement struct {
 	Backing, BackingDevice string
 }
 
-// Place resolves where writes to path by a target land.
+// Place resolves where writes to path by a target land; false when it
+// cannot (no target, no path, no mount holds it).
 func (c *Context) Place(tv *TargetView, path string) (*Placement, bool) {
-	mounts := tv.T.Mounts
+	if tv == nil || path == "" {
+		return nil, false
+	}
+	mounts := tv.Target.Mounts
 	if len(mounts) == 0 {
-		mounts = c.M.Mounts
+		mounts = c.Model.Mounts
 	}
 	mt, ok := model.MountFor(mounts, path)
 	if !ok {
@@ -154,15 +178,15 @@ func (c *Context) Place(tv *TargetView, path string) (*Placement, bool) {
 	if ov, ok := mt.Overlay(); ok {
 		pl.Overlay = &ov
 		pl.UpperPath, _ = model.UpperPath(mt, path)
-		if hm, ok := model.MountFor(c.M.Mounts, ov.Upper); ok {
+		if hm, ok := model.MountFor(c.Model.Mounts, ov.Upper); ok {
 			pl.HostMount = hm
 		}
 	}
-	pl.Device = c.M.DeviceName(procfs.Dev{Major: pl.HostMount.Major, Minor: pl.HostMount.Minor})
-	if b := c.M.Blocks[pl.Device]; b != nil && b.BackingFile != "" {
+	pl.Device = c.Model.DeviceName(procfs.Dev{Major: pl.HostMount.Major, Minor: pl.HostMount.Minor})
+	if b := c.Model.Blocks[pl.Device]; b != nil && b.BackingFile != "" {
 		pl.Backing = b.BackingFile
-		if bm, ok := model.MountFor(c.M.Mounts, b.BackingFile); ok {
-			pl.BackingDevice = c.M.DeviceName(procfs.Dev{Major: bm.Major, Minor: bm.Minor})
+		if bm, ok := model.MountFor(c.Model.Mounts, b.BackingFile); ok {
+			pl.BackingDevice = c.Model.DeviceName(procfs.Dev{Major: bm.Major, Minor: bm.Minor})
 		}
 	}
 	return pl, true

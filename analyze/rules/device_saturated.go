@@ -21,7 +21,7 @@ func checkDeviceSaturated(c *Context) []Finding {
 	sort.Strings(names)
 	var saturated []string
 	for _, d := range names {
-		if x := c.Devices[d]; x.Util > c.T.UtilPct && x.Await > c.T.AwaitMS {
+		if x := c.Devices[d]; x.Util > c.Thresholds.UtilPct && x.Await > c.Thresholds.AwaitMS {
 			saturated = append(saturated, d)
 		}
 	}
@@ -36,10 +36,10 @@ func checkDeviceSaturated(c *Context) []Finding {
 		ticks[d] = &perTick{}
 	}
 	for k := c.From + 1; k <= c.To && len(saturated) > 0; k++ {
-		stats := c.M.DeviceIostat(k-1, k)
+		stats := c.Model.DeviceIostat(k-1, k)
 		for _, d := range saturated {
 			t, p := stats[d], ticks[d]
-			if t.Util > c.T.UtilPct && t.Await > c.T.AwaitMS {
+			if t.Util > c.Thresholds.UtilPct && t.Await > c.Thresholds.AwaitMS {
 				p.busy++
 			}
 			if t.Util > p.worst {
@@ -55,22 +55,22 @@ func checkDeviceSaturated(c *Context) []Finding {
 		f := Finding{
 			ID: "device-saturated", Severity: Critical, Confidence: High,
 			Title:    fmt.Sprintf("%s is saturated: %.0f %% busy, %.1f ms per request", d, x.Util, x.Await),
-			Summary:  fmt.Sprintf("%s was busy %.0f %% of the time and requests waited %.1f ms on average (thresholds %.0f %% and %.0f ms).", d, x.Util, x.Await, c.T.UtilPct, c.T.AwaitMS),
+			Summary:  fmt.Sprintf("%s was busy %.0f %% of the time and requests waited %.1f ms on average (thresholds %.0f %% and %.0f ms).", d, x.Util, x.Await, c.Thresholds.UtilPct, c.Thresholds.AwaitMS),
 			Subjects: Subjects{Device: d},
 			Score:    x.Util * x.Await,
 			Evidence: []Evidence{
 				{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.tickSpan(), What: what,
 					Figures: map[string]float64{"util_pct": x.Util, "await_ms": x.Await, "w_per_s": x.WPS, "wkb_per_s": x.WkBPS, "aqu_sz": x.AquSz}},
 				{Member: "ticks (/proc/diskstats)", Ticks: c.tickSpan(),
-					What: fmt.Sprintf("%d of %d one-second intervals above both thresholds; worst %%util %.1f at tick %s", busy, c.To-c.From, worst, c.M.FormatTick(worstK))},
+					What: fmt.Sprintf("%d of %d one-second intervals above both thresholds; worst %%util %.1f at tick %s", busy, c.To-c.From, worst, c.Model.FormatTick(worstK))},
 			},
 			Mitigations: []Mitigation{
-				{Immediate, "Find and slow the process that loads " + d, "iorca replay BUNDLE iotop --summary, then the dominant-io-process finding; ionice -c3 -p PID or an io.max limit on its cgroup", "Other processes get the device back at once"},
-				{ShortTerm, "Move the hot data off " + d, "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names", d + " keeps its latency for the workloads that need it"},
-				{LongTerm, "Size the device for the load, and alert before it saturates", "A faster device class, or spread the writes; the alert rules below", "Saturation is seen minutes before users see it"},
+				{Horizon: Immediate, Action: "Find and slow the process that loads " + d, How: "iorca replay BUNDLE iotop --summary, then the dominant-io-process finding; ionice -c3 -p PID or an io.max limit on its cgroup", Effect: "Other processes get the device back at once"},
+				{Horizon: ShortTerm, Action: "Move the hot data off " + d, How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names", Effect: d + " keeps its latency for the workloads that need it"},
+				{Horizon: LongTerm, Action: "Size the device for the load, and alert before it saturates", How: "A faster device class, or spread the writes; the alert rules below", Effect: "Saturation is seen minutes before users see it"},
 			},
 		}
-		if b := c.M.Blocks[d]; b != nil {
+		if b := c.Model.Blocks[d]; b != nil {
 			f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember, What: fmt.Sprintf("%s: scheduler %s, rotational %v, nr_requests %s", d, orDash(b.Scheduler), b.Rotational, orDash(b.Settings["queue/nr_requests"]))})
 			if !b.Rotational {
 				f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember, What: "a non-rotational device serves requests in parallel; %util can reach 100 while it still has capacity (iostat(1)), which is why await is required too"})

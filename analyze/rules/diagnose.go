@@ -8,26 +8,6 @@ import (
 	"github.com/iorca/iorca/analyze/model"
 )
 
-// Culprit is the process (and container) the verdict blames.
-type Culprit struct {
-	PID       int    `json:"pid"`
-	Comm      string `json:"comm"`
-	Cmdline   string `json:"cmdline"`
-	Container string `json:"container,omitempty"`
-	Pod       string `json:"pod,omitempty"`
-}
-
-// Verdict is the root cause in one paragraph.
-type Verdict struct {
-	// Problem is false when no warning or critical finding was made.
-	Problem    bool       `json:"problem"`
-	Summary    string     `json:"summary"`
-	Confidence Confidence `json:"confidence"`
-	Culprit    *Culprit   `json:"culprit"`
-	// Primary is the id of the finding the verdict rests on.
-	Primary string `json:"primary_finding,omitempty"`
-}
-
 // Diagnosis is the outcome of the rules over a bundle.
 type Diagnosis struct {
 	Context  *Context
@@ -180,17 +160,17 @@ func (d *Diagnosis) largeWritesClause() string {
 		if f.Kind != "file" || f.Writes == 0 {
 			continue
 		}
-		if f.Syncs > 0 || f.AvgWrite() < d.Context.T.SmallWriteMaxAvg {
+		if f.Syncs > 0 || f.AvgWrite() < d.Context.Thresholds.SmallWriteMaxAvg {
 			return ""
 		}
-		for _, fd := range tv.T.FDs {
+		for _, fd := range tv.Target.FDs {
 			if fd.Path != f.Path || fd.Info == nil {
 				continue
 			}
 			if fd.Info.Flags.Sync() || fd.Info.Flags.DSync() {
 				return ""
 			}
-			if fd.Info.Flags.Direct(d.Context.M.Manifest.Host.Arch) {
+			if fd.Info.Flags.Direct(d.Context.Model.Manifest.Host.Arch) {
 				return fmt.Sprintf(" It writes %s with O_DIRECT in %s pieces: they bypass the page cache and go to the device at once.", f.Path, human(f.AvgWrite()))
 			}
 		}
@@ -202,31 +182,24 @@ func (d *Diagnosis) largeWritesClause() string {
 // dirtyGrowth says how the dirty page cache moved over the window.
 func (d *Diagnosis) dirtyGrowth() string {
 	c := d.Context
-	a, b := c.M.Ticks[c.From].Vmstat, c.M.Ticks[c.To].Vmstat
+	a, b := c.Model.Ticks[c.From].Vmstat, c.Model.Ticks[c.To].Vmstat
 	if a == nil || b == nil || b["nr_dirty_threshold"] == 0 {
 		return ""
 	}
-	page := float64(c.M.Manifest.Host.PageSize)
+	page := float64(c.Model.Manifest.Host.PageSize)
 	return fmt.Sprintf(" (dirty page cache went from %s to %s, %.0f %% of the dirty limit)",
 		human(float64(a["nr_dirty"])*page), human(float64(b["nr_dirty"])*page), pct(float64(b["nr_dirty"]+b["nr_writeback"]), float64(b["nr_dirty_threshold"])))
 }
 
-// culpritDevice is the whole device the culprit's hottest file lands on,
-// or the busiest device.
+// culpritDevice is the whole device the culprit's hot file lands on, or
+// the busiest device.
 func (d *Diagnosis) culpritDevice() (string, model.Iostat, bool) {
 	c := d.Context
 	if d.CulpritProc != nil {
-		if tv := c.Target(d.CulpritProc.PID); tv != nil && tv.Summary != nil {
-			for _, f := range tv.Summary.Files {
-				if f.Kind != "file" {
-					continue
-				}
-				if pl, ok := c.Place(tv, f.Path); ok {
-					if x, ok := c.Devices[pl.Device]; ok {
-						return pl.Device, x, true
-					}
-				}
-				break
+		tv := c.Target(d.CulpritProc.PID)
+		if pl, ok := c.Place(tv, c.HotFile(tv)); ok {
+			if x, ok := c.Devices[pl.Device]; ok {
+				return pl.Device, x, true
 			}
 		}
 	}
@@ -264,7 +237,7 @@ func figure(f *Finding, key, format string) string {
 // figures that show it.
 func noProblem(c *Context) Verdict {
 	v := Verdict{Summary: "No IO problem found.", Confidence: High}
-	if len(c.M.Ticks) < 2 {
+	if len(c.Model.Ticks) < 2 {
 		v.Summary = "No IO problem found, but the bundle has fewer than two ticks: no rate could be computed."
 		v.Confidence = Low
 		return v
@@ -274,14 +247,14 @@ func noProblem(c *Context) Verdict {
 		parts = append(parts, fmt.Sprintf("the busiest device, %s, was %.1f %% busy with %.2f ms await", name, x.Util, x.Await))
 	}
 	parts = append(parts, fmt.Sprintf("processes wrote %s/s and read %s/s to and from disk in all", human(float64(c.UserWriteBytes)/c.Seconds), human(float64(c.UserDiskBytes-c.UserWriteBytes)/c.Seconds)))
-	first, last := c.M.Ticks[c.From], c.M.Ticks[c.To]
+	first, last := c.Model.Ticks[c.From], c.Model.Ticks[c.To]
 	if first.PSI != nil && last.PSI != nil && first.PSI.Some != nil && last.PSI.Some != nil {
 		parts = append(parts, fmt.Sprintf("some task waited for IO %.1f %% of the time", float64(last.PSI.Some.TotalUS-first.PSI.Some.TotalUS)/(c.Seconds*1e6)*100))
 	} else {
 		v.Confidence = Medium
 	}
 	v.Summary = fmt.Sprintf("No IO problem found. Over %.0f s %s.", c.Seconds, strings.Join(parts, "; "))
-	if c.M.Manifest.Partial {
+	if c.Model.Manifest.Partial {
 		v.Confidence = Medium
 	}
 	return v

@@ -17,7 +17,7 @@ var dirtyThrottling = Rule{ID: "dirty-throttling", Check: checkDirtyThrottling}
 func checkDirtyThrottling(c *Context) []Finding {
 	maxShare, maxK := 0.0, -1
 	for k := c.From; k <= c.To; k++ {
-		v := c.M.Ticks[k].Vmstat
+		v := c.Model.Ticks[k].Vmstat
 		if v == nil || v["nr_dirty_threshold"] == 0 {
 			continue
 		}
@@ -28,7 +28,7 @@ func checkDirtyThrottling(c *Context) []Finding {
 	}
 	throttled := map[int]int{}
 	for k := c.From; k <= c.To; k++ {
-		for pid, ths := range c.M.Ticks[k].Threads {
+		for pid, ths := range c.Model.Ticks[k].Threads {
 			for _, th := range ths {
 				if th.Wchan == "balance_dirty_pages" || strings.Contains(th.Stack, "balance_dirty_pages") {
 					throttled[pid]++
@@ -36,7 +36,7 @@ func checkDirtyThrottling(c *Context) []Finding {
 			}
 		}
 	}
-	if maxShare < c.T.DirtyLimitPct && len(throttled) == 0 {
+	if maxShare < c.Thresholds.DirtyLimitPct && len(throttled) == 0 {
 		return nil
 	}
 	var pids []int
@@ -50,8 +50,8 @@ func checkDirtyThrottling(c *Context) []Finding {
 		Subjects: Subjects{PIDs: pids},
 	}
 	if maxK >= 0 {
-		v := c.M.Ticks[maxK].Vmstat
-		page := float64(c.M.Manifest.Host.PageSize)
+		v := c.Model.Ticks[maxK].Vmstat
+		page := float64(c.Model.Manifest.Host.PageSize)
 		f.Evidence = append(f.Evidence, Evidence{Member: bundle.TickMember(maxK) + " (/proc/vmstat)", Ticks: fmt.Sprint(maxK),
 			What: fmt.Sprintf("nr_dirty %d + nr_writeback %d pages (%s) against nr_dirty_threshold %d (%s), background threshold %d",
 				v["nr_dirty"], v["nr_writeback"], human(float64(v["nr_dirty"]+v["nr_writeback"])*page), v["nr_dirty_threshold"], human(float64(v["nr_dirty_threshold"])*page), v["nr_dirty_background_threshold"]),
@@ -61,13 +61,13 @@ func checkDirtyThrottling(c *Context) []Finding {
 		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/wchan, stack)", Ticks: c.tickSpan(),
 			What: fmt.Sprintf("PID %d seen in balance_dirty_pages in %d thread samples", pid, throttled[pid])})
 	}
-	s := c.M.Sysctl
+	s := c.Model.Sysctl
 	f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember + " (/proc/sys/vm)",
 		What: fmt.Sprintf("vm.dirty_ratio %s, dirty_background_ratio %s, dirty_bytes %s, dirty_background_bytes %s", orDash(s["vm/dirty_ratio"]), orDash(s["vm/dirty_background_ratio"]), orDash(s["vm/dirty_bytes"]), orDash(s["vm/dirty_background_bytes"]))})
 	f.Summary = fmt.Sprintf("Dirty page cache reached %.0f %% of the limit at which the kernel makes writers wait in balance_dirty_pages(); those waits count as IO delay and pressure.", maxShare)
 	f.Mitigations = []Mitigation{
-		{Immediate, "Slow the bulk buffered writer", "ionice -c3 or io.max on the writer's cgroup; for copies and backups, O_DIRECT or posix_fadvise(DONTNEED) in batches", "Dirty memory stays below the limit; other writers stop being throttled"},
-		{ShortTerm, "Start writeback earlier and smaller", "sysctl vm.dirty_background_bytes=67108864 vm.dirty_bytes=268435456 (tune to the device's speed)", "Smoother writeback instead of bursts that stall every writer"},
+		{Horizon: Immediate, Action: "Slow the bulk buffered writer", How: "ionice -c3 or io.max on the writer's cgroup; for copies and backups, O_DIRECT or posix_fadvise(DONTNEED) in batches", Effect: "Dirty memory stays below the limit; other writers stop being throttled"},
+		{Horizon: ShortTerm, Action: "Start writeback earlier and smaller", How: "sysctl vm.dirty_background_bytes=67108864 vm.dirty_bytes=268435456 (tune to the device's speed)", Effect: "Smoother writeback instead of bursts that stall every writer"},
 	}
 	return []Finding{f}
 }

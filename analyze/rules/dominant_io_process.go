@@ -17,7 +17,7 @@ var dominantIOProcess = Rule{ID: "dominant-io-process", Check: checkDominantIOPr
 
 func checkDominantIOProcess(c *Context) []Finding {
 	total := float64(c.UserDiskBytes)
-	if c.Seconds <= 0 || total/c.Seconds < c.T.DominantMinBytesPerSec {
+	if c.Seconds <= 0 || total/c.Seconds < c.Thresholds.DominantMinBytesPerSec {
 		return nil
 	}
 	var top *model.ProcIO
@@ -30,7 +30,7 @@ func checkDominantIOProcess(c *Context) []Finding {
 			top = p
 		}
 	}
-	if top != nil && float64(top.DiskBytes()) >= c.T.DominantShare*total {
+	if top != nil && float64(top.DiskBytes()) >= c.Thresholds.DominantShare*total {
 		return []Finding{dominantProcessFinding(c, top, total)}
 	}
 	// No single process: perhaps one container's processes together.
@@ -55,7 +55,7 @@ func checkDominantIOProcess(c *Context) []Finding {
 				pids = append(pids, p.Proc.PID)
 			}
 		}
-		if float64(sum) < c.T.DominantShare*total {
+		if float64(sum) < c.Thresholds.DominantShare*total {
 			continue
 		}
 		share := pct(float64(sum), total)
@@ -102,8 +102,8 @@ func dominantProcessFinding(c *Context, top *model.ProcIO, total float64) Findin
 		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember, What: "it is a container runtime component (" + k + "): the bytes are a container's output, see container-log-flood"})
 	}
 	f.Mitigations = []Mitigation{
-		{Immediate, "Lower the priority of " + Name(p), fmt.Sprintf("ionice -c3 -p %d (idle class; effective with the bfq scheduler), or an io.max limit on its cgroup", p.PID), "Other IO is served first"},
-		{ShortTerm, "Reduce or batch what it writes", "See the findings on its write pattern (small-writes, sync-writes) below", "Fewer, larger writes: the same data at a fraction of the device time"},
+		{Horizon: Immediate, Action: "Lower the priority of " + Name(p), How: fmt.Sprintf("ionice -c3 -p %d (idle class; effective with the bfq scheduler), or an io.max limit on its cgroup", p.PID), Effect: "Other IO is served first"},
+		{Horizon: ShortTerm, Action: "Reduce or batch what it writes", How: "See the findings on its write pattern (small-writes, sync-writes) below", Effect: "Fewer, larger writes: the same data at a fraction of the device time"},
 	}
 	return f
 }
@@ -112,7 +112,7 @@ func dominantProcessFinding(c *Context, top *model.ProcIO, total float64) Findin
 // dominates the node's IO.
 func containerMitigations(name string) []Mitigation {
 	return []Mitigation{
-		{Immediate, "Throttle container " + name, "Set io.max (cgroup v2) or blkio.throttle.write_bps_device (v1) on its cgroup for the device", "Caps its share; the rest of the node recovers"},
-		{ShortTerm, "Give " + name + " its own volume", "Mount a dedicated volume for its write-heavy paths", "Its IO no longer queues behind or in front of others'"},
+		{Horizon: Immediate, Action: "Throttle container " + name, How: "Set io.max (cgroup v2) or blkio.throttle.write_bps_device (v1) on its cgroup for the device", Effect: "Caps its share; the rest of the node recovers"},
+		{Horizon: ShortTerm, Action: "Give " + name + " its own volume", How: "Mount a dedicated volume for its write-heavy paths", Effect: "Its IO no longer queues behind or in front of others'"},
 	}
 }

@@ -1,100 +1,39 @@
 package rules
 
 import (
-	"encoding/json"
 	"fmt"
+
+	"github.com/iorca/iorca/report/content"
 )
 
-// Severity ranks a finding.
-type Severity int
+// The findings are part of the report's content; rules speak of them by
+// these names.
+type (
+	Severity   = content.Severity
+	Confidence = content.Confidence
+	Finding    = content.Finding
+	Subjects   = content.Subjects
+	Evidence   = content.Evidence
+	Horizon    = content.Horizon
+	Mitigation = content.Mitigation
+	Verdict    = content.Verdict
+	Culprit    = content.Culprit
+)
 
-// Severities, least to most severe.
+// Severities, confidences and horizons, as rules write them.
 const (
-	Info Severity = iota
-	Warning
-	Critical
+	Info     = content.Info
+	Warning  = content.Warning
+	Critical = content.Critical
+
+	Low    = content.Low
+	Medium = content.Medium
+	High   = content.High
+
+	Immediate = content.Immediate
+	ShortTerm = content.ShortTerm
+	LongTerm  = content.LongTerm
 )
-
-func (s Severity) String() string { return [...]string{"info", "warning", "critical"}[s] }
-
-// MarshalJSON writes the severity's name.
-func (s Severity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
-// Confidence says how sure a finding is.
-type Confidence int
-
-// Confidences, least to most sure.
-const (
-	Low Confidence = iota
-	Medium
-	High
-)
-
-func (c Confidence) String() string { return [...]string{"low", "medium", "high"}[c] }
-
-// MarshalJSON writes the confidence's name.
-func (c Confidence) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
-
-// Finding is one diagnosis.
-type Finding struct {
-	ID         string     `json:"id"`
-	Title      string     `json:"title"`
-	Severity   Severity   `json:"severity"`
-	Confidence Confidence `json:"confidence"`
-	// ConfidenceWhy says why the confidence is not higher ("" when high).
-	ConfidenceWhy string       `json:"confidence_reason,omitempty"`
-	Summary       string       `json:"summary"`
-	Subjects      Subjects     `json:"subjects"`
-	Evidence      []Evidence   `json:"evidence"`
-	Mitigations   []Mitigation `json:"mitigations"`
-	// Score orders findings of the same severity (bigger first); it is a
-	// rule's measure of how much of the problem this finding explains.
-	Score float64 `json:"-"`
-}
-
-// Subjects are what a finding is about.
-type Subjects struct {
-	PIDs      []int  `json:"pids,omitempty"`
-	Command   string `json:"command,omitempty"`
-	Container string `json:"container,omitempty"`
-	Pod       string `json:"pod,omitempty"`
-	Device    string `json:"device,omitempty"`
-	Path      string `json:"path,omitempty"`
-	Mount     string `json:"mount,omitempty"`
-	Cgroup    string `json:"cgroup,omitempty"`
-}
-
-// Evidence is one fact from the bundle that a finding rests on, with
-// where it came from so that a reader can check it.
-type Evidence struct {
-	// Member is the bundle member (or members) the figures come from.
-	Member string `json:"member"`
-	// Ticks is the tick range, "" when the fact is not per tick.
-	Ticks string `json:"ticks,omitempty"`
-	What  string `json:"what"`
-	// Figures are the numbers stated in What, machine-readable.
-	Figures map[string]float64 `json:"figures,omitempty"`
-	// Lines are example lines quoted from the member (strace, kmsg).
-	Lines []string `json:"lines,omitempty"`
-}
-
-// Horizon is when a mitigation applies.
-type Horizon string
-
-// Horizons, in the order a report lists them.
-const (
-	Immediate Horizon = "immediate"
-	ShortTerm Horizon = "short term"
-	LongTerm  Horizon = "long term"
-)
-
-// Mitigation is one thing to do.
-type Mitigation struct {
-	Horizon Horizon `json:"horizon"`
-	Action  string  `json:"action"`
-	How     string  `json:"how"`
-	Effect  string  `json:"expected_effect"`
-}
 
 // ticksRange formats a tick range for evidence.
 func ticksRange(from, to int) string { return fmt.Sprintf("%d-%d", from, to) }

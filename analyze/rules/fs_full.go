@@ -19,7 +19,7 @@ var alwaysFull = map[string]bool{"squashfs": true, "iso9660": true, "erofs": tru
 func checkFSFull(c *Context) []Finding {
 	seen := map[string]bool{}
 	var out []Finding
-	sts := append([]bundle.Statfs(nil), c.M.Statfs...)
+	sts := append([]bundle.Statfs(nil), c.Model.Statfs...)
 	sort.SliceStable(sts, func(i, j int) bool { return len(sts[i].MountPoint) < len(sts[j].MountPoint) })
 	for _, s := range sts {
 		if s.Status != bundle.StatusOK || alwaysFull[s.FSType] || s.Blocks == 0 {
@@ -43,11 +43,11 @@ func checkFSFull(c *Context) []Finding {
 		if inodes > worst {
 			worst, what = inodes, "inodes"
 		}
-		if worst < c.T.FSFullPct {
+		if worst < c.Thresholds.FSFullPct {
 			continue
 		}
 		sev := Warning
-		if worst >= c.T.FSCriticalPct {
+		if worst >= c.Thresholds.FSCriticalPct {
 			sev = Critical
 		}
 		avail := float64(s.BlocksAvail) * float64(s.BlockSize)
@@ -60,9 +60,9 @@ func checkFSFull(c *Context) []Finding {
 				What:    fmt.Sprintf("statfs(%s): %d blocks of %d B, %d free, %d available; %d inodes, %d free", s.MountPoint, s.Blocks, s.BlockSize, s.BlocksFree, s.BlocksAvail, s.Files, s.FilesFree),
 				Figures: map[string]float64{"space_used_pct": space, "inodes_used_pct": inodes, "avail_bytes": avail}}},
 			Mitigations: []Mitigation{
-				{Immediate, "Free space on " + s.MountPoint, "du -xh --max-depth=2 " + s.MountPoint + " | sort -h; find deleted files still held open: lsof +L1; rotate or truncate runaway logs", "Writes stop failing with ENOSPC; ext4 stops reserving its last blocks"},
-				{ShortTerm, "Cap what grows there", "Log rotation with size limits; image garbage collection (crictl rmi --prune)", "It does not fill again"},
-				{LongTerm, "Alert on free space and inodes", "node_filesystem_avail_bytes and node_filesystem_files_free (rules below)", "Hours of warning instead of an outage"},
+				{Horizon: Immediate, Action: "Free space on " + s.MountPoint, How: "du -xh --max-depth=2 " + s.MountPoint + " | sort -h; find deleted files still held open: lsof +L1; rotate or truncate runaway logs", Effect: "Writes stop failing with ENOSPC; ext4 stops reserving its last blocks"},
+				{Horizon: ShortTerm, Action: "Cap what grows there", How: "Log rotation with size limits; image garbage collection (crictl rmi --prune)", Effect: "It does not fill again"},
+				{Horizon: LongTerm, Action: "Alert on free space and inodes", How: "node_filesystem_avail_bytes and node_filesystem_files_free (rules below)", Effect: "Hours of warning instead of an outage"},
 			},
 		})
 	}
@@ -70,7 +70,7 @@ func checkFSFull(c *Context) []Finding {
 }
 
 func mountByID(c *Context, id int) (procfs.Mount, bool) {
-	for _, m := range c.M.Mounts {
+	for _, m := range c.Model.Mounts {
 		if m.ID == id {
 			return m, true
 		}

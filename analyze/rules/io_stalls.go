@@ -15,7 +15,7 @@ import (
 var ioStalls = Rule{ID: "io-stalls", Check: checkIOStalls}
 
 func checkIOStalls(c *Context) []Finding {
-	m := c.M
+	m := c.Model
 	first, last := m.Ticks[c.From], m.Ticks[c.To]
 	var some, full float64
 	havePSI := first.PSI != nil && last.PSI != nil && first.PSI.Some != nil && last.PSI.Some != nil
@@ -38,7 +38,7 @@ func checkIOStalls(c *Context) []Finding {
 		}
 		ds := pct(float64(p.DStates), float64(p.Samples))
 		io := p.IOPercent(m.Manifest.Host.UserHZ)
-		if ds >= c.T.DStatePct || io >= c.T.IODelayPct {
+		if ds >= c.Thresholds.DStatePct || io >= c.Thresholds.IODelayPct {
 			procs = append(procs, stalled{p, ds, io})
 		}
 	}
@@ -48,11 +48,11 @@ func checkIOStalls(c *Context) []Finding {
 		}
 		return procs[i].p.Proc.PID < procs[j].p.Proc.PID
 	})
-	if some < c.T.PSISomePct && full < c.T.PSIFullPct && len(procs) == 0 {
+	if some < c.Thresholds.PSISomePct && full < c.Thresholds.PSIFullPct && len(procs) == 0 {
 		return nil
 	}
 	sev := Warning
-	if full >= 4*c.T.PSIFullPct {
+	if full >= 4*c.Thresholds.PSIFullPct {
 		sev = Critical
 	}
 	conf, why := High, ""
@@ -90,8 +90,8 @@ func checkIOStalls(c *Context) []Finding {
 	}
 	f.Summary = strings.Join(parts, "; ") + "."
 	f.Mitigations = []Mitigation{
-		{Immediate, "Relieve the device or limit the writer the other findings name", "ionice/io.max on the dominant writer", "Waiting tasks resume"},
-		{LongTerm, "Protect latency-sensitive workloads and alert on pressure", "cgroup v2 io.latency or io.weight for the critical services; alert on node_pressure_io_stalled_seconds_total", "Stalls are contained and seen early"},
+		{Horizon: Immediate, Action: "Relieve the device or limit the writer the other findings name", How: "ionice/io.max on the dominant writer", Effect: "Waiting tasks resume"},
+		{Horizon: LongTerm, Action: "Protect latency-sensitive workloads and alert on pressure", How: "cgroup v2 io.latency or io.weight for the critical services; alert on node_pressure_io_stalled_seconds_total", Effect: "Stalls are contained and seen early"},
 	}
 	return []Finding{f}
 }
@@ -115,7 +115,7 @@ func fullAvg10(t *model.Tick) float64 {
 func waitSites(c *Context, pid int) string {
 	count := map[string]int{}
 	for k := c.From; k <= c.To; k++ {
-		for _, th := range c.M.Ticks[k].Threads[pid] {
+		for _, th := range c.Model.Ticks[k].Threads[pid] {
 			if th.Stat.State == 'D' && th.Wchan != "" && th.Wchan != "0" {
 				count[th.Wchan]++
 			}

@@ -29,14 +29,14 @@ var kmsgPatterns = []struct{ sub, kind string }{
 const recentWindow = time.Hour
 
 func checkKernelIOErrors(c *Context) []Finding {
-	startUS := c.M.Manifest.Start.MonoNS / 1000
+	startUS := c.Model.Manifest.Start.MonoNS / 1000
 	type hit struct {
 		line string
 		kind string
 		age  time.Duration
 	}
 	byKind := map[string][]hit{}
-	for _, r := range c.M.Kmsg {
+	for _, r := range c.Model.Kmsg {
 		if r.Level > 6 { // debug messages are not errors
 			continue
 		}
@@ -79,8 +79,8 @@ func checkKernelIOErrors(c *Context) []Finding {
 			Summary:  fmt.Sprintf("%d matching kernel log line(s), %d of them within %s before the capture or during it.", len(hits), recent, recentWindow),
 			Evidence: []Evidence{{Member: bundle.KmsgMember, What: fmt.Sprintf("%d lines; the last ones (seconds since boot):", len(hits)), Lines: lines, Figures: map[string]float64{"lines": float64(len(hits)), "recent": float64(recent)}}},
 			Mitigations: []Mitigation{
-				{Immediate, "Check the device's health", "smartctl -a /dev/DEV or nvme smart-log /dev/nvmeN; for a virtual disk, the hypervisor's storage status", "Failing hardware is found before it loses data"},
-				{ShortTerm, "Repair or replace", "Unmount and fsck the filesystem; replace the device if errors continue", "IO errors stop; data is protected"},
+				{Horizon: Immediate, Action: "Check the device's health", How: "smartctl -a /dev/DEV or nvme smart-log /dev/nvmeN; for a virtual disk, the hypervisor's storage status", Effect: "Failing hardware is found before it loses data"},
+				{Horizon: ShortTerm, Action: "Repair or replace", How: "Unmount and fsck the filesystem; replace the device if errors continue", Effect: "IO errors stop; data is protected"},
 			},
 		}
 		if recent == 0 {

@@ -19,7 +19,7 @@ var overlayHotPath = Rule{ID: "overlay-hot-path", Check: checkOverlayHotPath}
 func checkOverlayHotPath(c *Context) []Finding {
 	var out []Finding
 	for _, tv := range c.Targets {
-		p := tv.T.Process
+		p := tv.Target.Process
 		if p == nil {
 			continue
 		}
@@ -29,15 +29,15 @@ func checkOverlayHotPath(c *Context) []Finding {
 			source string
 		}
 		var files []hot
-		if tv.Summary != nil && tv.T.Info.Strace != nil && tv.T.Info.Strace.TracedSeconds > 0 {
+		if tv.Summary != nil && tv.Target.Info.Strace != nil && tv.Target.Info.Strace.TracedSeconds > 0 {
 			for _, f := range tv.Summary.Files {
-				r := float64(f.Writes) / tv.T.Info.Strace.TracedSeconds
-				if f.Kind == "file" && (r >= c.T.SmallWriteMinPerSec || float64(f.WriteBytes)/tv.T.Info.Strace.TracedSeconds >= c.T.AmplificationMinBytesPerSec) {
-					files = append(files, hot{f.Path, r, tv.T.Info.Strace.Member})
+				r := float64(f.Writes) / tv.Target.Info.Strace.TracedSeconds
+				if f.Kind == "file" && (r >= c.Thresholds.SmallWriteMinPerSec || float64(f.WriteBytes)/tv.Target.Info.Strace.TracedSeconds >= c.Thresholds.AmplificationMinBytesPerSec) {
+					files = append(files, hot{f.Path, r, tv.Target.Info.Strace.Member})
 				}
 			}
-		} else if tv.IO != nil && tv.IO.Seconds > 0 && float64(tv.IO.Delta.IO.WriteBytes)/tv.IO.Seconds >= c.T.AmplificationMinBytesPerSec {
-			if ws := writableFiles(tv.T); len(ws) == 1 {
+		} else if tv.IO != nil && tv.IO.Seconds > 0 && float64(tv.IO.Delta.IO.WriteBytes)/tv.IO.Seconds >= c.Thresholds.AmplificationMinBytesPerSec {
+			if ws := writableFiles(tv.Target); len(ws) == 1 {
 				files = append(files, hot{ws[0], float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds, bundle.TargetMember(p.PID)})
 			}
 		}
@@ -59,8 +59,8 @@ func checkOverlayHotPath(c *Context) []Finding {
 					{Member: h.source, What: fmt.Sprintf("%.0f writes per second to %s", h.rate, h.path)},
 				},
 				Mitigations: []Mitigation{
-					{ShortTerm, "Mount a volume at " + dirOf(h.path), "Kubernetes: an emptyDir (or a hostPath/PVC on a separate disk) mounted at " + dirOf(h.path) + "; docker/ctr: -v/--mount; for disposable logs an emptyDir with medium: Memory (tmpfs)", "The writes bypass overlayfs and leave the disk shared with the container layers"},
-					{LongTerm, "Keep container root filesystems read-mostly", "readOnlyRootFilesystem: true with explicit volumes for the paths that are written", "No hot data ends up in an upper layer by accident"},
+					{Horizon: ShortTerm, Action: "Mount a volume at " + dirOf(h.path), How: "Kubernetes: an emptyDir (or a hostPath/PVC on a separate disk) mounted at " + dirOf(h.path) + "; docker/ctr: -v/--mount; for disposable logs an emptyDir with medium: Memory (tmpfs)", Effect: "The writes bypass overlayfs and leave the disk shared with the container layers"},
+					{Horizon: LongTerm, Action: "Keep container root filesystems read-mostly", How: "readOnlyRootFilesystem: true with explicit volumes for the paths that are written", Effect: "No hot data ends up in an upper layer by accident"},
 				},
 			}
 			if p.Container != nil {

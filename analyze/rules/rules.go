@@ -36,7 +36,7 @@ func Run(c *Context) []Finding {
 	order := map[string]int{}
 	for i, r := range Rules {
 		order[r.ID] = i
-		if len(c.M.Ticks) < 2 {
+		if len(c.Model.Ticks) < 2 {
 			continue
 		}
 		out = append(out, r.Check(c)...)

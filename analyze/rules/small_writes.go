@@ -18,15 +18,15 @@ var smallWrites = Rule{ID: "small-writes", Check: checkSmallWrites}
 func checkSmallWrites(c *Context) []Finding {
 	var out []Finding
 	for _, tv := range c.Targets {
-		p := tv.T.Process
+		p := tv.Target.Process
 		if p == nil {
 			continue
 		}
-		if tv.Summary != nil && tv.T.Info.Strace != nil && tv.T.Info.Strace.TracedSeconds > 0 {
-			secs := tv.T.Info.Strace.TracedSeconds
+		if tv.Summary != nil && tv.Target.Info.Strace != nil && tv.Target.Info.Strace.TracedSeconds > 0 {
+			secs := tv.Target.Info.Strace.TracedSeconds
 			for _, f := range tv.Summary.Files {
 				rate := float64(f.Writes) / secs
-				if f.Kind != "file" || f.Writes == 0 || rate < c.T.SmallWriteMinPerSec || f.AvgWrite() >= c.T.SmallWriteMaxAvg {
+				if f.Kind != "file" || f.Writes == 0 || rate < c.Thresholds.SmallWriteMinPerSec || f.AvgWrite() >= c.Thresholds.SmallWriteMaxAvg {
 					continue
 				}
 				out = append(out, smallWritesFinding(c, tv, f, rate, High, ""))
@@ -39,13 +39,13 @@ func checkSmallWrites(c *Context) []Finding {
 		if io == nil || io.Delta.IO.SyscW == 0 || io.Seconds <= 0 {
 			continue
 		}
-		files := writableFiles(tv.T)
+		files := writableFiles(tv.Target)
 		if len(files) != 1 {
 			continue
 		}
 		rate := float64(io.Delta.IO.SyscW) / io.Seconds
 		avg := float64(io.Delta.IO.WChar) / float64(io.Delta.IO.SyscW)
-		if rate < c.T.SmallWriteMinPerSec || avg >= c.T.SmallWriteMaxAvg {
+		if rate < c.Thresholds.SmallWriteMinPerSec || avg >= c.Thresholds.SmallWriteMaxAvg {
 			continue
 		}
 		f := &model.FileIO{Path: files[0], Kind: "file", Writes: int(io.Delta.IO.SyscW), WriteBytes: io.Delta.IO.WChar}
@@ -55,7 +55,7 @@ func checkSmallWrites(c *Context) []Finding {
 }
 
 func smallWritesFinding(c *Context, tv *TargetView, f *model.FileIO, rate float64, conf Confidence, why string) Finding {
-	p := tv.T.Process
+	p := tv.Target.Process
 	fd := Finding{
 		ID: "small-writes", Severity: Warning, Confidence: conf, ConfidenceWhy: why, Score: rate,
 		Title:    fmt.Sprintf("%s writes %s in %.0f-byte pieces, %.0f times a second", Name(p), f.Path, f.AvgWrite(), rate),
@@ -65,7 +65,7 @@ func smallWritesFinding(c *Context, tv *TargetView, f *model.FileIO, rate float6
 	if p.Container != nil {
 		fd.Subjects.Container = p.Container.Name
 	}
-	if tr := tv.T.Info.Strace; tr != nil && tr.Member != "" && f.FirstWriteLine > 0 {
+	if tr := tv.Target.Info.Strace; tr != nil && tr.Member != "" && f.FirstWriteLine > 0 {
 		hist := []string{}
 		for i, n := range f.WriteHist {
 			if n > 0 {
@@ -75,7 +75,7 @@ func smallWritesFinding(c *Context, tv *TargetView, f *model.FileIO, rate float6
 		fd.Evidence = append(fd.Evidence, Evidence{Member: tr.Member, What: fmt.Sprintf("strace over %.1f s: %d writes to %s, %d bytes, %.1f bytes each on average (%s); mean %.0f µs per write",
 			tr.TracedSeconds, f.Writes, f.Path, f.WriteBytes, f.AvgWrite(), strings.Join(hist, ", "), float64(f.WriteUS)/float64(max(f.Writes, 1))),
 			Figures: map[string]float64{"writes": float64(f.Writes), "avg_bytes": f.AvgWrite(), "writes_per_s": rate},
-			Lines:   traceLines(tv.T, f.TypicalWriteLines())})
+			Lines:   traceLines(tv.Target, f.TypicalWriteLines())})
 	}
 	if io := tv.IO; io != nil && io.Delta.IO.SyscW > 0 {
 		fd.Evidence = append(fd.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
@@ -83,8 +83,8 @@ func smallWritesFinding(c *Context, tv *TargetView, f *model.FileIO, rate float6
 			Figures: map[string]float64{"syscw": float64(io.Delta.IO.SyscW), "wchar": float64(io.Delta.IO.WChar)}})
 	}
 	fd.Mitigations = []Mitigation{
-		{ShortTerm, "Buffer the writes to " + f.Path, "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler; nginx access_log ... buffer=64k flush=5s)", fmt.Sprintf("About %.0f times fewer write() calls for the same bytes", 65536/max(f.AvgWrite(), 1))},
-		{LongTerm, "Send high-rate records to a collector instead of a file", "A local agent or socket (syslog, fluent-bit) that batches", "The application no longer pays a syscall and a page per record"},
+		{Horizon: ShortTerm, Action: "Buffer the writes to " + f.Path, How: "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler; nginx access_log ... buffer=64k flush=5s)", Effect: fmt.Sprintf("About %.0f times fewer write() calls for the same bytes", 65536/max(f.AvgWrite(), 1))},
+		{Horizon: LongTerm, Action: "Send high-rate records to a collector instead of a file", How: "A local agent or socket (syslog, fluent-bit) that batches", Effect: "The application no longer pays a syscall and a page per record"},
 	}
 	return fd
 }

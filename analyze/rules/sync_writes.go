@@ -17,11 +17,11 @@ var syncWrites = Rule{ID: "sync-writes", Check: checkSyncWrites}
 func checkSyncWrites(c *Context) []Finding {
 	var out []Finding
 	for _, tv := range c.Targets {
-		p := tv.T.Process
+		p := tv.Target.Process
 		if p == nil {
 			continue
 		}
-		traced := tv.Summary != nil && tv.T.Info.Strace != nil && tv.T.Info.Strace.TracedSeconds > 0
+		traced := tv.Summary != nil && tv.Target.Info.Strace != nil && tv.Target.Info.Strace.TracedSeconds > 0
 		written := map[string]*model.FileIO{}
 		if traced {
 			for _, f := range tv.Summary.Files {
@@ -30,7 +30,7 @@ func checkSyncWrites(c *Context) []Finding {
 		}
 		done := map[string]bool{}
 		// O_SYNC / O_DSYNC descriptors.
-		for _, fd := range tv.T.FDs {
+		for _, fd := range tv.Target.FDs {
 			if fd.Info == nil || !fd.Info.Flags.Writable() || !(fd.Info.Flags.Sync() || fd.Info.Flags.DSync()) || !strings.HasPrefix(fd.Path, "/") {
 				continue
 			}
@@ -43,16 +43,16 @@ func checkSyncWrites(c *Context) []Finding {
 			f := written[fd.Path]
 			switch {
 			case traced && f != nil && f.Writes > 0:
-				rate = float64(f.Writes) / tv.T.Info.Strace.TracedSeconds
+				rate = float64(f.Writes) / tv.Target.Info.Strace.TracedSeconds
 			case traced:
 				continue // traced, and not written: open O_SYNC but idle
-			case tv.IO != nil && tv.IO.Seconds > 0 && tv.IO.Delta.IO.SyscW > 0 && len(writableFiles(tv.T)) == 1:
+			case tv.IO != nil && tv.IO.Seconds > 0 && tv.IO.Delta.IO.SyscW > 0 && len(writableFiles(tv.Target)) == 1:
 				rate = float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds
 				conf, why = Medium, "no strace: the writes are inferred from /proc/PID/io and this being the only file open for writing"
 			default:
 				continue
 			}
-			if rate < c.T.SyncMinPerSec {
+			if rate < c.Thresholds.SyncMinPerSec {
 				continue
 			}
 			done[fd.Path] = true
@@ -62,14 +62,14 @@ func checkSyncWrites(c *Context) []Finding {
 				Summary:  fmt.Sprintf("%s has %s open with %s (fd %d) and writes it %.0f times a second; each write returns only once its data is on stable storage.", Name(p), fd.Path, flag, fd.Num, rate),
 				Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Path: fd.Path},
 				Evidence: []Evidence{{Member: bundle.TargetMember(p.PID) + fmt.Sprintf(" (/proc/%d/fdinfo/%d)", p.PID, fd.Num),
-					What:    fmt.Sprintf("fd %d -> %s, flags 0%o = %s", fd.Num, fd.Path, uint64(fd.Info.Flags), fd.Info.Flags.Names(c.M.Manifest.Host.Arch)),
+					What:    fmt.Sprintf("fd %d -> %s, flags 0%o = %s", fd.Num, fd.Path, uint64(fd.Info.Flags), fd.Info.Flags.Names(c.Model.Manifest.Host.Arch)),
 					Figures: map[string]float64{"writes_per_s": rate}}},
 				Mitigations: syncMitigations(fd.Path, flag),
 			}
 			if f != nil && f.FirstWriteLine > 0 {
-				fnd.Evidence = append(fnd.Evidence, Evidence{Member: tv.T.Info.Strace.Member,
-					What:  fmt.Sprintf("strace: %d writes to it in %.1f s, %.0f µs each on average (a synchronous write's latency is the device's)", f.Writes, tv.T.Info.Strace.TracedSeconds, float64(f.WriteUS)/float64(max(f.Writes, 1))),
-					Lines: traceLines(tv.T, f.TypicalWriteLines()[:min(2, len(f.TypicalWriteLines()))])})
+				fnd.Evidence = append(fnd.Evidence, Evidence{Member: tv.Target.Info.Strace.Member,
+					What:  fmt.Sprintf("strace: %d writes to it in %.1f s, %.0f µs each on average (a synchronous write's latency is the device's)", f.Writes, tv.Target.Info.Strace.TracedSeconds, float64(f.WriteUS)/float64(max(f.Writes, 1))),
+					Lines: traceLines(tv.Target, f.TypicalWriteLines()[:min(2, len(f.TypicalWriteLines()))])})
 			}
 			if p.Container != nil {
 				fnd.Subjects.Container = p.Container.Name
@@ -81,19 +81,19 @@ func checkSyncWrites(c *Context) []Finding {
 		}
 		// write followed by fsync/fdatasync.
 		for _, f := range tv.Summary.Files {
-			rate := float64(f.Syncs) / tv.T.Info.Strace.TracedSeconds
-			if done[f.Path] || f.Kind != "file" || f.SyncAfterWrite == 0 || rate < c.T.SyncMinPerSec {
+			rate := float64(f.Syncs) / tv.Target.Info.Strace.TracedSeconds
+			if done[f.Path] || f.Kind != "file" || f.SyncAfterWrite == 0 || rate < c.Thresholds.SyncMinPerSec {
 				continue
 			}
 			fnd := Finding{
 				ID: "sync-writes", Severity: Warning, Confidence: High, Score: rate,
 				Title:    fmt.Sprintf("%s syncs %s after its writes, %.0f times a second", Name(p), f.Path, rate),
-				Summary:  fmt.Sprintf("%s called fsync/fdatasync on %s %d times in %.1f s, %d of them right after a write: each waits for the data (and for fsync the metadata) to reach stable storage.", Name(p), f.Path, f.Syncs, tv.T.Info.Strace.TracedSeconds, f.SyncAfterWrite),
+				Summary:  fmt.Sprintf("%s called fsync/fdatasync on %s %d times in %.1f s, %d of them right after a write: each waits for the data (and for fsync the metadata) to reach stable storage.", Name(p), f.Path, f.Syncs, tv.Target.Info.Strace.TracedSeconds, f.SyncAfterWrite),
 				Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Path: f.Path},
-				Evidence: []Evidence{{Member: tv.T.Info.Strace.Member,
+				Evidence: []Evidence{{Member: tv.Target.Info.Strace.Member,
 					What:    fmt.Sprintf("strace: %d writes then %d syncs (%d directly after a write), %.0f µs per sync on average", f.Writes, f.Syncs, f.SyncAfterWrite, float64(f.SyncUS)/float64(max(f.Syncs, 1))),
 					Figures: map[string]float64{"syncs_per_s": rate, "sync_after_write": float64(f.SyncAfterWrite)},
-					Lines:   exampleLines(tv.T, f.FirstSyncLine-1, 2)}},
+					Lines:   exampleLines(tv.Target, f.FirstSyncLine-1, 2)}},
 				Mitigations: syncMitigations(f.Path, "fsync"),
 			}
 			if p.Container != nil {
@@ -107,7 +107,7 @@ func checkSyncWrites(c *Context) []Finding {
 
 func syncMitigations(path, how string) []Mitigation {
 	return []Mitigation{
-		{ShortTerm, "Stop syncing every record of " + path + " unless it must survive a crash", "Open without " + how + " and flush on a timer, or sync once per batch (group commit: one fdatasync for many records)", "Writes stop waiting for the device one by one: latency per write drops from milliseconds to microseconds"},
-		{LongTerm, "If every record must be durable, give the log a device built for it", "A separate device for the log, ideally with power-loss protection so that flushes are cheap", "Sync latency no longer adds to the shared device's queue"},
+		{Horizon: ShortTerm, Action: "Stop syncing every record of " + path + " unless it must survive a crash", How: "Open without " + how + " and flush on a timer, or sync once per batch (group commit: one fdatasync for many records)", Effect: "Writes stop waiting for the device one by one: latency per write drops from milliseconds to microseconds"},
+		{Horizon: LongTerm, Action: "If every record must be durable, give the log a device built for it", How: "A separate device for the log, ideally with power-loss protection so that flushes are cheap", Effect: "Sync latency no longer adds to the shared device's queue"},
 	}
 }

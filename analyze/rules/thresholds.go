@@ -59,6 +59,18 @@ type Thresholds struct {
 	FSFullPct, FSCriticalPct float64
 	// SwapPagesPerSec: pswpin+pswpout above this is swap IO.
 	SwapPagesPerSec float64
+	// WriteMatchHigh, WriteMatchLow: a write_bytes/wchar ratio between
+	// these says each byte handed to write() reached the page cache once;
+	// above WriteMatchHigh the block bytes exceed the syscall bytes
+	// (amplification, read with AmplificationRatio for a finding), below
+	// WriteMatchLow the page cache absorbed writes, or they went to pipes,
+	// sockets or overwrote dirty pages. 25 % either side leaves room for
+	// page rounding and writeback that lags the window.
+	WriteMatchHigh, WriteMatchLow float64
+	// KernelThreadMinBytes: a kernel thread (writeback, a loop device's
+	// worker, jbd2) writing less than this in the window is background,
+	// left out of the evidence chain's "who does the IO" (1 MiB).
+	KernelThreadMinBytes float64
 }
 
 // Defaults returns the default thresholds.
@@ -74,6 +86,8 @@ func Defaults() Thresholds {
 		ThrottleUsePct: 90,
 		FSFullPct:      90, FSCriticalPct: 97,
 		SwapPagesPerSec: 10,
+		WriteMatchHigh:  1.25, WriteMatchLow: 0.8,
+		KernelThreadMinBytes: 1 << 20,
 	}
 }
 
@@ -88,6 +102,7 @@ func (t *Thresholds) fields() map[string]*float64 {
 		"psi_some_pct": &t.PSISomePct, "psi_full_pct": &t.PSIFullPct, "dstate_pct": &t.DStatePct, "iodelay_pct": &t.IODelayPct,
 		"dirty_limit_pct": &t.DirtyLimitPct, "throttle_use_pct": &t.ThrottleUsePct,
 		"fs_full_pct": &t.FSFullPct, "fs_critical_pct": &t.FSCriticalPct, "swap_pages_per_sec": &t.SwapPagesPerSec,
+		"write_match_high": &t.WriteMatchHigh, "write_match_low": &t.WriteMatchLow, "kernel_thread_min_bytes": &t.KernelThreadMinBytes,
 	}
 }
 

@@ -18,11 +18,11 @@ func checkWriteAmplification(c *Context) []Finding {
 	for i := range c.Procs {
 		pio := &c.Procs[i]
 		p, io := pio.Proc, pio.Delta.IO
-		if p.Kernel || io.WChar <= 0 || pio.Seconds <= 0 || float64(io.WriteBytes)/pio.Seconds < c.T.AmplificationMinBytesPerSec {
+		if p.Kernel || io.WChar <= 0 || pio.Seconds <= 0 || float64(io.WriteBytes)/pio.Seconds < c.Thresholds.AmplificationMinBytesPerSec {
 			continue
 		}
 		ratio := float64(io.WriteBytes) / float64(io.WChar)
-		if ratio < c.T.AmplificationRatio {
+		if ratio < c.Thresholds.AmplificationRatio {
 			continue
 		}
 		avg := 0.0
@@ -39,7 +39,7 @@ func checkWriteAmplification(c *Context) []Finding {
 					p.PID, pio.Seconds, io.WriteBytes, io.WChar, io.SyscW, avg, ratio),
 				Figures: map[string]float64{"ratio": ratio, "write_bytes": float64(io.WriteBytes), "wchar": float64(io.WChar), "syscw": float64(io.SyscW)}}},
 			Mitigations: []Mitigation{
-				{ShortTerm, "Write in page-sized or larger pieces", "Buffer records in user space and write 64 KiB at a time; avoid syncing each record", fmt.Sprintf("Block writes fall towards the %s actually written, about %.0f× less", human(float64(io.WChar)), ratio)},
+				{Horizon: ShortTerm, Action: "Write in page-sized or larger pieces", How: "Buffer records in user space and write 64 KiB at a time; avoid syncing each record", Effect: fmt.Sprintf("Block writes fall towards the %s actually written, about %.0f× less", human(float64(io.WChar)), ratio)},
 			},
 		}
 		if p.Container != nil {

@@ -14,12 +14,16 @@ import (
 )
 
 // Live marks a test that runs real workloads on this machine: it skips
-// unless root (loop devices, mounts, ptrace need it; CI runs as root), and
-// it holds a machine-wide lock for the rest of the test. A collector picks
-// the node's busiest processes, so two live tests at once (go test runs
-// packages in parallel) would trace each other's writers.
+// under -short, and unless root (loop devices, mounts, ptrace need it; CI
+// runs as root), and it holds a machine-wide lock for the rest of the
+// test. A collector picks the node's busiest processes, so two live tests
+// at once (go test runs packages in parallel) would trace each other's
+// writers.
 func Live(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("live test: -short skips it")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (loop devices, mounts, ptrace); CI runs as root")
 	}
@@ -28,9 +32,13 @@ func Live(t testing.TB) {
 
 // Exclusive holds the machine-wide lock of live tests for the rest of the
 // test, without needing root: a test that itself does heavy disk IO (a go
-// build) takes it so as not to run in the middle of a live scenario.
+// build) takes it so as not to run in the middle of a live scenario. It
+// skips under -short, as live tests do.
 func Exclusive(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("live test: -short skips it")
+	}
 	liveMu.Lock()
 	defer liveMu.Unlock()
 	if liveHeld > 0 {
@@ -47,9 +55,7 @@ func Exclusive(t testing.TB) {
 	}
 	liveHeld = 1
 	waitQuiet(t)
-	resume := pauseBuilds()
 	t.Cleanup(func() {
-		resume()
 		liveMu.Lock()
 		defer liveMu.Unlock()
 		if liveHeld--; liveHeld == 0 {
@@ -70,7 +76,10 @@ var (
 var buildTools = map[string]bool{"compile": true, "link": true, "asm": true, "cgo": true, "vet": true}
 
 // waitQuiet waits (up to two minutes) until no Go build tool has run for
-// a second, so that a live scenario measures its own workload.
+// a second: go test builds and vets other packages while the first live
+// tests start. It only looks at /proc and never signals a process the
+// test did not start; a scenario must hold up against a busy machine
+// anyway, so this only spares it the heaviest seconds.
 func waitQuiet(t testing.TB) {
 	deadline := time.Now().Add(2 * time.Minute)
 	quietSince := time.Now()
@@ -83,39 +92,6 @@ func waitQuiet(t testing.TB) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Log("Go build tools still running after 2 minutes; going on")
-}
-
-// pauseBuilds stops (SIGSTOP) the Go toolchain processes of this machine
-// - go test's own driver, which keeps building and vetting other packages
-// while a live test runs, writing megabytes to its cache - and returns the
-// function that lets them go on (SIGCONT). A live scenario (an idle node,
-// one dominant writer) measures what it starts and nothing else. The test
-// binaries themselves are not stopped.
-func pauseBuilds() func() {
-	self := os.Getpid()
-	var stopped []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/comm")
-		if err != nil {
-			continue
-		}
-		comm := strings.TrimSpace(string(b))
-		if comm == "go" || buildTools[comm] {
-			if syscall.Kill(pid, syscall.SIGSTOP) == nil {
-				stopped = append(stopped, pid)
-			}
-		}
-	}
-	return func() {
-		for _, pid := range stopped {
-			syscall.Kill(pid, syscall.SIGCONT)
-		}
-	}
 }
 
 func buildRunning() bool {

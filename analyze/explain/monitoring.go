@@ -1,24 +1,25 @@
-package report
+package explain
 
 import (
-	"bytes"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/iorca/iorca/analyze/rules"
 	"github.com/iorca/iorca/internal/table"
+	"github.com/iorca/iorca/report/content"
 )
 
 // monitoring lists what to watch per layer, and Prometheus alert rules
 // ready to paste, filled in with the devices and containers of this
 // incident. Metric names are those of node_exporter, cAdvisor (kubelet)
 // and process-exporter.
-func (r *Report) monitoring(b *bytes.Buffer) {
-	c := r.D.Context
-	b.WriteString("## Monitoring and alerts\n\n")
-	devs := r.alertDevices()
+func (e *explainer) monitoring() content.Monitoring {
+	c := e.c
+	b := &strings.Builder{}
+	devs := e.alertDevices()
 	cont := ""
-	if cp := r.D.Verdict.Culprit; cp != nil {
+	if cp := e.d.Verdict.Culprit; cp != nil {
 		cont = cp.Container
 	}
 	t := &table.Table{Columns: []table.Column{{Name: "Layer", Left: true}, {Name: "Metric", Left: true}, {Name: "Why", Left: true}}}
@@ -30,9 +31,8 @@ func (r *Report) monitoring(b *bytes.Buffer) {
 	t.Add(table.Text("runtime shim"), table.Text("process-exporter group for containerd-shim, conmon, containerd"), table.Text("the runtime's write rate is the containers' stdout rate"))
 	t.Add(table.Text("overlay"), table.Text("node_filesystem_avail_bytes and the write rate of the device holding /var/lib/containerd"), table.Text("upper layers live there, next to every container's image"))
 	t.Add(table.Text("memory"), table.Text("node_memory_Dirty_bytes, node_memory_Writeback_bytes, node_vmstat_pswpout"), table.Text("dirty-page throttling and swap turn memory into IO"))
-	t.Markdown(b)
-	b.WriteString("\nPrometheus alert rules (paste into a rule file; thresholds are this report's):\n\n```yaml\ngroups:\n  - name: iorca-disk-io\n    rules:\n")
-	th := c.T
+	b.WriteString("groups:\n  - name: iorca-disk-io\n    rules:\n")
+	th := c.Thresholds
 	for _, d := range devs {
 		fmt.Fprintf(b, `      - alert: DiskSaturated_%[1]s
         expr: |
@@ -75,23 +75,23 @@ func (r *Report) monitoring(b *bytes.Buffer) {
           summary: "the log of container %[1]s grows faster than 1 MiB/s"
 `, cont, th.SmallWriteMinPerSec)
 	}
-	b.WriteString("```\n\n")
+	return content.Monitoring{Metrics: t, AlertRules: b.String()}
 }
 
 // alertDevices are the devices this incident involves, or the busiest.
-func (r *Report) alertDevices() []string {
+func (e *explainer) alertDevices() []string {
 	set := map[string]bool{}
-	for _, f := range r.D.Findings {
+	for _, f := range e.d.Findings {
 		if f.Subjects.Device != "" && f.Severity >= rules.Warning {
-			if _, ok := r.D.Context.Devices[f.Subjects.Device]; ok {
+			if _, ok := e.c.Devices[f.Subjects.Device]; ok {
 				set[f.Subjects.Device] = true
 			}
 		}
 	}
 	if len(set) == 0 {
 		best, bu := "", -1.0
-		for _, n := range r.M.WholeDisks() {
-			if x := r.D.Context.Devices[n]; x.Util > bu {
+		for _, n := range e.m.WholeDisks() {
+			if x := e.c.Devices[n]; x.Util > bu {
 				best, bu = n, x.Util
 			}
 		}

@@ -1,0 +1,125 @@
+package explain
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/internal/units"
+	"github.com/iorca/iorca/report/content"
+)
+
+// Code and Text mark the arguments of content.Linef.
+type (
+	code = content.AsCode
+	text = content.AsText
+)
+
+var linef = content.Linef
+
+// Build explains a diagnosis of the bundle at bundlePath.
+func Build(bundlePath string, d *rules.Diagnosis) *content.Report {
+	c := d.Context
+	m := c.Model
+	man := m.Manifest
+	start, end := m.Span()
+	r := &content.Report{
+		Title:   fmt.Sprintf("IO report: %s, %s to %s UTC", man.Host.Hostname, start.UTC().Format("2006-01-02 15:04:05"), end.UTC().Format("15:04:05")),
+		Bundle:  filepath.Base(bundlePath),
+		Host:    man.Host.Hostname,
+		Window:  content.Window{Start: start.UTC(), End: end.UTC(), Seconds: c.Seconds, Ticks: len(m.Ticks)},
+		Partial: man.Partial,
+		Verdict: d.Verdict,
+	}
+	r.Intro = linef("Bundle %s, collected by iorca-collect %s on kernel %s (%s, %d CPUs): %d ticks every %s",
+		code(r.Bundle), text(man.Collector.Version), text(man.Host.KernelRelease), text(man.Host.Arch), man.Host.CPUs, len(m.Ticks), durationText(man.Options.Interval))
+	if man.Partial {
+		r.Intro = append(r.Intro, linef(" — **partial bundle**: %s", text(man.PartialReason))...)
+	}
+	r.Intro = append(r.Intro, linef(".")...)
+	for _, f := range d.Findings {
+		if f.ID == d.Verdict.Primary {
+			r.ConfidenceWhy = f.ConfidenceWhy
+		}
+	}
+	r.Findings = d.Findings
+	if r.Findings == nil {
+		r.Findings = []content.Finding{}
+	}
+	e := &explainer{d: d, c: c, m: m}
+	r.Chain = e.chain()
+	r.Mitigations = mitigations(d.Findings)
+	r.Monitoring = e.monitoring()
+	r.Appendix = e.appendix()
+	return r
+}
+
+type explainer struct {
+	d *rules.Diagnosis
+	c *rules.Context
+	m *model.Model
+}
+
+func durationText(d interface{ MarshalJSON() ([]byte, error) }) string {
+	j, _ := d.MarshalJSON()
+	return strings.Trim(string(j), `"`)
+}
+
+// activeProcesses are the processes that did any IO, busiest first, at
+// most n.
+func (e *explainer) activeProcesses(n int) []model.ProcIO {
+	var out []model.ProcIO
+	for _, p := range e.c.Procs {
+		if len(out) == n {
+			break
+		}
+		if p.Active() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// mitigations groups every serious finding's mitigations by horizon, most
+// severe finding first, each action once.
+func mitigations(findings []content.Finding) []content.MitigationGroup {
+	var out []content.MitigationGroup
+	for _, h := range []content.Horizon{content.Immediate, content.ShortTerm, content.LongTerm} {
+		g := content.MitigationGroup{Horizon: h}
+		seen := map[string]bool{}
+		for _, f := range findings {
+			if f.Severity < content.Warning {
+				continue
+			}
+			for _, mt := range f.Mitigations {
+				if mt.Horizon != h || seen[mt.Action] {
+					continue
+				}
+				seen[mt.Action] = true
+				g.Rows = append(g.Rows, content.MitigationRow{Mitigation: mt, Finding: f.ID})
+			}
+		}
+		if len(g.Rows) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// thresholds lists the thresholds used, by name.
+func thresholds(t rules.Thresholds) []content.Threshold {
+	vals := t.Values()
+	names := t.Names()
+	sort.Strings(names)
+	out := make([]content.Threshold, 0, len(names))
+	for _, n := range names {
+		out = append(out, content.Threshold{Name: n, Value: vals[n]})
+	}
+	return out
+}
+
+// human formats a byte count for people ("1.5 MiB").
+func human(b float64) string { return units.FormatBytes(int64(b)) }
