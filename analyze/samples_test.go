@@ -3,23 +3,38 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iorca/iorca/internal/golden"
 )
 
 const samplesDir = "../samples"
 
 // TestSamplesRegress re-analyses every sample bundle and compares it with
-// its expected reports: iorca regress as go test runs it.
+// its expected reports: iorca regress as go test runs it. With -update it
+// rewrites them instead.
 func TestSamplesRegress(t *testing.T) {
+	bundles, _ := filepath.Glob(filepath.Join(samplesDir, "*.tar.zst"))
+	if len(bundles) == 0 {
+		t.Fatalf("no sample bundle in %s", samplesDir)
+	}
+	args := []string{"regress", samplesDir, "--color", "never"}
+	if *golden.Update {
+		args = append(args, "--update")
+	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"regress", samplesDir, "--color", "never"}, &out, &errb); code != exitOK {
+	if code := run(args, &out, &errb); code != exitOK {
 		t.Fatalf("iorca regress: exit %d\n%s%s", code, out.String(), errb.String())
 	}
-	if !strings.Contains(out.String(), "6 passed, 0 failed") {
-		t.Errorf("summary: %s", out.String())
+	if want := fmt.Sprintf("%d passed, 0 failed", len(bundles)); !strings.Contains(out.String(), want) {
+		t.Errorf("summary %q, want %q", out.String(), want)
+	}
+	if *golden.Update {
+		t.Logf("expected reports rewritten:\n%s", out.String())
 	}
 }
 

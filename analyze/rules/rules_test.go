@@ -2,6 +2,7 @@ package rules
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
@@ -14,9 +15,34 @@ import (
 // incident it is for, stays silent on the others, and moves with its
 // thresholds.
 
+// sampleModel loads a sample once for all the tests of the package: a
+// rule does not change the model it reads.
 func sampleModel(t *testing.T, name string) *model.Model {
 	t.Helper()
-	return livetest.Load(t, "../../samples/"+name+".tar.zst")
+	modelsMu.Lock()
+	defer modelsMu.Unlock()
+	if m := models[name]; m != nil {
+		return m
+	}
+	m := livetest.Load(t, "../../samples/"+name+".tar.zst")
+	models[name] = m
+	return m
+}
+
+var (
+	modelsMu sync.Mutex
+	models   = map[string]*model.Model{}
+)
+
+// first is the first finding on a sample, failing the test (rather than
+// panicking) when the rule did not fire there.
+func first(t *testing.T, got map[string][]Finding, sample string) Finding {
+	t.Helper()
+	fs := got[sample]
+	if len(fs) == 0 {
+		t.Fatalf("no finding on %s; fired on %q", sample, keys(got))
+	}
+	return fs[0]
 }
 
 var samples = []string{"nginx-logger-stdout", "overlay-sync-logger", "fsync-storm", "bulk-writer", "throttled-cgroup", "idle"}
@@ -49,7 +75,7 @@ func TestSmallWrites(t *testing.T) {
 	if k := keys(got); k != "nginx-logger-stdout,overlay-sync-logger,fsync-storm" {
 		t.Errorf("small-writes fired on %s", k)
 	}
-	f := got["overlay-sync-logger"][0]
+	f := first(t, got, "overlay-sync-logger")
 	if f.Subjects.Path != "/var/log/nginx/access.log" || f.Confidence != High || len(f.Evidence[0].Lines) == 0 {
 		t.Errorf("finding %+v", f)
 	}
@@ -74,10 +100,10 @@ func TestSyncWritesNeedsProof(t *testing.T) {
 	if k := keys(got); k != "overlay-sync-logger,fsync-storm" {
 		t.Errorf("sync-writes fired on %s", k)
 	}
-	if f := got["overlay-sync-logger"][0]; !strings.Contains(f.Evidence[0].What, "O_SYNC") || !strings.Contains(f.Evidence[0].Member, "fdinfo") {
+	if f := first(t, got, "overlay-sync-logger"); !strings.Contains(f.Evidence[0].What, "O_SYNC") || !strings.Contains(f.Evidence[0].Member, "fdinfo") {
 		t.Errorf("O_SYNC proof missing: %+v", f.Evidence[0])
 	}
-	if f := got["fsync-storm"][0]; !strings.Contains(f.Title, "syncs") {
+	if f := first(t, got, "fsync-storm"); !strings.Contains(f.Title, "syncs") {
 		t.Errorf("fsync proof missing: %s", f.Title)
 	}
 	// The bulk writer waits on the device too (its writes are slow), but
@@ -93,7 +119,7 @@ func TestWriteAmplificationDirection(t *testing.T) {
 		t.Errorf("write-amplification fired on %s", k)
 	}
 	// The shim's write_bytes equal its wchar (ratio 1): not amplification.
-	if f := got["overlay-sync-logger"][0]; f.Evidence[0].Figures["ratio"] < 4 {
+	if f := first(t, got, "overlay-sync-logger"); f.Evidence[0].Figures["ratio"] < 4 {
 		t.Errorf("ratio %v", f.Evidence[0].Figures["ratio"])
 	}
 }
@@ -103,7 +129,7 @@ func TestOverlayHotPath(t *testing.T) {
 	if k := keys(got); k != "overlay-sync-logger" {
 		t.Errorf("overlay-hot-path fired on %s", k)
 	}
-	f := got["overlay-sync-logger"][0]
+	f := first(t, got, "overlay-sync-logger")
 	if !strings.HasSuffix(f.Summary, "container layers.") || !strings.Contains(f.Summary, "/layers/upper") || f.Subjects.Device == "" {
 		t.Errorf("finding %+v", f)
 	}
@@ -114,7 +140,7 @@ func TestContainerLogFlood(t *testing.T) {
 	if k := keys(got); k != "nginx-logger-stdout" {
 		t.Errorf("container-log-flood fired on %s", k)
 	}
-	f := got["nginx-logger-stdout"][0]
+	f := first(t, got, "nginx-logger-stdout")
 	if f.Subjects.Container != "nginx-logger-12" || f.Severity != Critical || len(f.Subjects.PIDs) < 2 || !strings.HasSuffix(f.Subjects.Path, "nginx-logger-12.log") {
 		t.Errorf("finding %+v", f)
 	}
@@ -144,7 +170,7 @@ func TestCgroupThrottle(t *testing.T) {
 	if k := keys(got); k != "throttled-cgroup" {
 		t.Errorf("cgroup-throttle fired on %s", k)
 	}
-	f := got["throttled-cgroup"][0]
+	f := first(t, got, "throttled-cgroup")
 	if f.Subjects.Cgroup != "/iorca-throttled" || len(f.Subjects.PIDs) != 1 || !strings.Contains(f.Summary, "of a 2.0 MiB/s limit") {
 		t.Errorf("finding %+v", f)
 	}
