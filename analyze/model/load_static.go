@@ -1,0 +1,150 @@
+package model
+
+import (
+	"bytes"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/procfs"
+)
+
+// host decodes bundle.HostMember: the mount table, the sysctls and
+// every block device's description.
+func (l *loader) host(member string, data []byte) error {
+	return l.frames(member, data, func(f bundle.Frame) {
+		if f.Status != bundle.StatusOK {
+			return
+		}
+		switch {
+		case f.Path == "/proc/self/mountinfo":
+			ms, err := procfs.ParseMountinfo(f.Data)
+			if err != nil {
+				l.note(member, f.Path, err.Error())
+			}
+			l.m.Mounts = ms
+		case strings.HasPrefix(f.Path, "/proc/sys/"):
+			l.m.Sysctl[strings.TrimPrefix(f.Path, "/proc/sys/")] = strings.TrimSpace(string(f.Data))
+		case strings.HasPrefix(f.Path, "/sys/block/"):
+			rest := strings.TrimPrefix(f.Path, "/sys/block/")
+			dev, file, _ := strings.Cut(rest, "/")
+			blk := l.m.Blocks[dev]
+			if blk == nil {
+				blk = &Block{Name: dev, Settings: map[string]string{}}
+				l.m.Blocks[dev] = blk
+			}
+			v := strings.TrimSpace(string(f.Data))
+			switch file {
+			case "dev":
+				blk.Dev, _ = procfs.ParseDev(v)
+			case "size":
+				blk.SizeSectors, _ = strconv.ParseUint(v, 10, 64)
+			case "queue/scheduler":
+				blk.Scheduler = v
+				if i := strings.IndexByte(v, '['); i >= 0 {
+					if j := strings.IndexByte(v[i:], ']'); j > 0 {
+						blk.Scheduler = v[i+1 : i+j]
+					}
+				}
+			case "queue/rotational":
+				blk.Rotational = v == "1"
+			case "loop/backing_file":
+				blk.BackingFile = v
+			}
+			if f.Path == bundle.BlockLinksFrame(dev, "slaves") {
+				blk.Slaves = strings.Fields(v)
+			}
+			blk.Settings[file] = v
+		}
+	})
+}
+
+// procTable decodes the process table: a stat frame opens the entry of
+// the frames after it (bundle.ProcTableMember).
+func (l *loader) procTable(member string, data []byte) error {
+	var cur *tableEntry
+	return l.frames(member, data, func(f bundle.Frame) {
+		pid, file, ok := pidPath(f.Path)
+		if !ok {
+			return
+		}
+		if file == "stat" {
+			st, err := procfs.ParsePIDStat(f.Data)
+			if err != nil {
+				cur = nil
+				return
+			}
+			cur = &tableEntry{}
+			l.table[procKey{pid, st.StartTime}] = cur
+			return
+		}
+		if cur == nil || f.Status != bundle.StatusOK {
+			return
+		}
+		switch file {
+		case "status":
+			if s, err := procfs.ParsePIDStatus(f.Data); err == nil {
+				cur.status = &s
+			}
+		case "cmdline":
+			cur.cmdline = splitCmdline(f.Data)
+		case "cgroup":
+			cur.cgroups, _ = procfs.ParsePIDCgroup(f.Data)
+		}
+	})
+}
+
+// splitCmdline splits a NUL-separated command line.
+func splitCmdline(b []byte) []string {
+	b = bytes.TrimRight(b, "\x00")
+	if len(b) == 0 {
+		return nil
+	}
+	var out []string
+	for _, a := range bytes.Split(b, []byte{0}) {
+		out = append(out, string(a))
+	}
+	return out
+}
+
+// cgroupLimits decodes the cgroups' IO limits and where the hierarchies
+// are mounted.
+func (l *loader) cgroupLimits(member string, data []byte) error {
+	return l.frames(member, data, func(f bundle.Frame) {
+		if f.Path == bundle.CgroupRootsFrame {
+			r := bundle.ParseCgroupRoots(f.Data)
+			l.v2Root, l.v1Root = r.V2, r.V1Blkio
+			return
+		}
+		if f.Status != bundle.StatusOK {
+			return
+		}
+		dir, file := path.Split(f.Path)
+		cg := l.cgroup(strings.TrimSuffix(dir, "/"), strings.HasPrefix(file, "io."))
+		switch {
+		case file == "io.max":
+			if mx, err := procfs.ParseIOMax(f.Data); err == nil {
+				cg.IOMax = mx
+			} else {
+				l.note(member, f.Path, err.Error())
+			}
+		case strings.HasPrefix(file, "blkio.throttle.") && strings.HasSuffix(file, "_device"):
+			if lim, err := procfs.ParseBlkioLimit(f.Data); err == nil && len(lim) > 0 {
+				if cg.V1Limits == nil {
+					cg.V1Limits = map[string]map[procfs.Dev]uint64{}
+				}
+				cg.V1Limits[strings.TrimPrefix(file, "blkio.throttle.")] = lim
+			}
+		}
+	})
+}
+
+func (l *loader) cgroup(dir string, v2 bool) *Cgroup {
+	cg := l.m.Cgroups[dir]
+	if cg == nil {
+		cg = &Cgroup{Path: dir, V2: v2}
+		l.m.Cgroups[dir] = cg
+	}
+	return cg
+}

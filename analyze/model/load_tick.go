@@ -1,0 +1,195 @@
+package model
+
+import (
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/procfs"
+)
+
+// tick decodes one tick member; frames come in the order
+// bundle.TickMember documents, so an io frame belongs to the stat frame
+// just before it.
+func (l *loader) tick(member string, data []byte) error {
+	t := &Tick{N: len(l.m.Ticks), Disks: map[string]procfs.DiskStat{}, SysBlock: map[string]procfs.DiskStat{}, Threads: map[int][]Thread{}}
+	var lastPoint *Point
+	var lastPID int
+	parseErr := func(p string, err error) {
+		if err != nil {
+			l.note(member, p, err.Error())
+		}
+	}
+	err := l.frames(member, data, func(f bundle.Frame) {
+		if f.Path == bundle.ClockFrame {
+			var c bundle.Clock
+			c, t.N = bundle.ParseClock(f.Data)
+			t.Wall, t.Mono = c.Wall, c.MonoNS
+			return
+		}
+		if f.Status != bundle.StatusOK {
+			return
+		}
+		var err error
+		switch f.Path {
+		case "/proc/uptime":
+			t.Uptime, err = procfs.ParseUptime(f.Data)
+			t.HasUptime = err == nil
+		case "/proc/diskstats":
+			var ds []procfs.DiskStat
+			ds, err = procfs.ParseDiskstats(f.Data)
+			for _, d := range ds {
+				t.Disks[d.Name] = d
+			}
+			t.DisksMono = f.MonoNS
+		case "/proc/vmstat":
+			t.Vmstat, err = procfs.ParseVmstat(f.Data)
+		case "/proc/meminfo":
+			t.Meminfo, err = procfs.ParseMeminfo(f.Data)
+		case "/proc/pressure/io":
+			var p procfs.PSI
+			if p, err = procfs.ParsePSI(f.Data); err == nil {
+				t.PSI = &p
+			}
+		case "/proc/stat":
+			var s procfs.ProcStat
+			if s, err = procfs.ParseProcStat(f.Data); err == nil {
+				t.Stat = &s
+			}
+		case "/proc/loadavg":
+			var la procfs.Loadavg
+			if la, err = procfs.ParseLoadavg(f.Data); err == nil {
+				t.Loadavg = &la
+			}
+		default:
+			l.tickFile(member, t, f, &lastPoint, &lastPID)
+			return
+		}
+		parseErr(f.Path, err)
+	})
+	if err != nil {
+		return err
+	}
+	l.m.Ticks = append(l.m.Ticks, t)
+	// A process not seen in this tick has exited (or its PID was reused).
+	for pid, p := range l.live {
+		if n := len(p.Points); n == 0 || p.Points[n-1].Tick != t.N {
+			delete(l.live, pid)
+		}
+	}
+	return nil
+}
+
+// tickFile handles the per-process, block, cgroup and thread frames.
+func (l *loader) tickFile(member string, t *Tick, f bundle.Frame, lastPoint **Point, lastPID *int) {
+	if rest, ok := strings.CutPrefix(f.Path, "/sys/block/"); ok {
+		dev := strings.TrimSuffix(rest, "/stat")
+		if d, err := procfs.ParseBlockStat(dev, f.Data); err == nil {
+			t.SysBlock[dev] = d
+		} else {
+			l.note(member, f.Path, err.Error())
+		}
+		return
+	}
+	if pid, file, ok := pidPath(f.Path); ok {
+		switch {
+		case file == "stat":
+			st, err := procfs.ParsePIDStat(f.Data)
+			if err != nil {
+				l.note(member, f.Path, err.Error())
+				*lastPoint = nil
+				return
+			}
+			p := l.live[pid]
+			if p == nil || p.Start != st.StartTime {
+				p = &Process{PID: pid, Start: st.StartTime, Comm: st.Comm, PPID: st.PPID, Kernel: st.IsKernelThread()}
+				l.live[pid] = p
+				l.m.Procs = append(l.m.Procs, p)
+			}
+			p.Comm = st.Comm
+			p.Points = append(p.Points, Point{Tick: t.N, Mono: f.MonoNS, UptimeCS: t.Uptime.Centiseconds, State: st.State,
+				Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks}, CPUTicks: st.UTime + st.STime, Threads: st.NumThreads})
+			*lastPoint = &p.Points[len(p.Points)-1]
+			*lastPID = pid
+		case file == "io":
+			if *lastPoint == nil || *lastPID != pid {
+				return
+			}
+			io, err := procfs.ParsePIDIO(f.Data)
+			if err != nil {
+				l.note(member, f.Path, err.Error())
+				return
+			}
+			(*lastPoint).IO, (*lastPoint).HasIO = io, true
+			(*lastPoint).Mono = f.MonoNS
+		case strings.HasPrefix(file, "task/"):
+			parts := strings.Split(file, "/")
+			if len(parts) != 3 {
+				return
+			}
+			tid, _ := strconv.Atoi(parts[1])
+			ths := t.Threads[pid]
+			if parts[2] == "stat" {
+				if st, err := procfs.ParsePIDStat(f.Data); err == nil {
+					t.Threads[pid] = append(ths, Thread{TID: tid, Stat: st})
+				}
+				return
+			}
+			for i := range ths {
+				if ths[i].TID == tid {
+					switch parts[2] {
+					case "wchan":
+						ths[i].Wchan = string(f.Data)
+					case "stack":
+						ths[i].Stack = string(f.Data)
+					}
+				}
+			}
+		}
+		return
+	}
+	dir, file := path.Split(f.Path)
+	dir = strings.TrimSuffix(dir, "/")
+	switch file {
+	case "io.stat":
+		st, err := procfs.ParseIOStat(f.Data)
+		if err != nil {
+			l.note(member, f.Path, err.Error())
+			return
+		}
+		s := CgroupSample{Tick: t.N, Mono: f.MonoNS, Bytes: map[procfs.Dev]CgroupIO{}}
+		for dev, v := range st {
+			s.Bytes[dev] = CgroupIO{RBytes: v.RBytes, WBytes: v.WBytes, RIOs: v.RIOs, WIOs: v.WIOs}
+		}
+		cg := l.cgroup(dir, true)
+		cg.Samples = append(cg.Samples, s)
+	case "io.pressure":
+		if p, err := procfs.ParsePSI(f.Data); err == nil {
+			cg := l.cgroup(dir, true)
+			cg.Pressure = append(cg.Pressure, CgroupPSI{Tick: t.N, PSI: p})
+		}
+	case "blkio.throttle.io_service_bytes", "blkio.throttle.io_serviced":
+		st, err := procfs.ParseBlkioThrottle(f.Data)
+		if err != nil {
+			l.note(member, f.Path, err.Error())
+			return
+		}
+		cg := l.cgroup(dir, false)
+		n := len(cg.Samples)
+		if n == 0 || cg.Samples[n-1].Tick != t.N {
+			cg.Samples = append(cg.Samples, CgroupSample{Tick: t.N, Mono: f.MonoNS, Bytes: map[procfs.Dev]CgroupIO{}})
+			n++
+		}
+		s := &cg.Samples[n-1]
+		for dev, v := range st {
+			io := s.Bytes[dev]
+			if file == "blkio.throttle.io_service_bytes" {
+				io.RBytes, io.WBytes = v.Read, v.Write
+			} else {
+				io.RIOs, io.WIOs = v.Read, v.Write
+			}
+			s.Bytes[dev] = io
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package collector
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/iorca/iorca/collect/bundle"
+)
+
+// fit makes the bundle fit MaxBundleBytes. When it does not, it drops
+// members in order of least use to a diagnosis — trace texts (largest
+// first, each cut to its beginning when enough of it can stay), the
+// kernel log, target descriptions, then the last ticks — and records each
+// drop in the manifest. The members are already compressed as they will be
+// written, so each size is exact and nothing is written until it fits.
+func (c *collection) fit(m *bundle.Manifest) error {
+	var dropped []string
+	drops := c.dropOrder()
+	for {
+		m.Sources, m.Errors = c.rec.finish()
+		m.Bounds = append([]bundle.Bound(nil), c.bounds...)
+		if len(dropped) > 0 {
+			m.Bounds = append(m.Bounds, bundle.Bound{Name: "max-bundle-bytes", Limit: c.cfg.MaxBundleBytes,
+				What: fmt.Sprintf("%d members dropped to fit the bound", len(dropped)), Dropped: dropped})
+			if !m.Partial {
+				for _, d := range dropped {
+					if bundle.KindOf(d) == bundle.KindTick {
+						m.Partial = true
+						m.PartialReason = "ticks dropped to fit --max-bundle-bytes"
+						break
+					}
+				}
+			}
+		}
+		size, err := c.store.bundleSize(m)
+		if err != nil {
+			return err
+		}
+		if size <= c.cfg.MaxBundleBytes {
+			return nil
+		}
+		over := size - c.cfg.MaxBundleBytes
+		for over > 0 {
+			if len(drops) == 0 {
+				return fmt.Errorf("the bundle does not fit in --max-bundle-bytes %d even with every optional member dropped", c.cfg.MaxBundleBytes)
+			}
+			name := drops[0]
+			z := c.store.size(name)
+			if z == 0 {
+				drops = drops[1:]
+				continue
+			}
+			if bundle.IsTraceText(name) {
+				// A trace is cut, keeping its beginning, rather than
+				// lost whole: its first seconds are the evidence.
+				if note, saved, ok := c.cutTrace(m, name, over); ok {
+					over -= saved
+					dropped = append(dropped, note)
+					continue
+				}
+			}
+			drops = drops[1:]
+			over -= z
+			c.store.remove(name)
+			dropped = append(dropped, name)
+			if bundle.IsTraceText(name) {
+				c.markTraceDropped(m, name, 0, 0)
+			}
+		}
+	}
+}
+
+// minTraceKeep is the least of a trace worth keeping rather than dropping.
+const minTraceKeep = 16 << 10
+
+// cutTrace shortens a stored trace by enough raw bytes to save about over
+// compressed bytes, at a line boundary. It returns a note for the
+// manifest, the compressed bytes saved, and false when what would remain
+// is too short to keep.
+func (c *collection) cutTrace(m *bundle.Manifest, name string, over int64) (string, int64, bool) {
+	raw, ok := c.store.get(name)
+	before := c.store.size(name)
+	if !ok || before == 0 {
+		return "", 0, false
+	}
+	ratio := float64(len(raw)) / float64(before)
+	keep := len(raw) - int(float64(over)*ratio*1.2) - 1
+	if keep < minTraceKeep {
+		return "", 0, false
+	}
+	cut := raw[:keep]
+	if i := bytes.LastIndexByte(cut, '\n'); i >= 0 {
+		cut = cut[:i+1]
+	}
+	c.store.put(name, cut)
+	c.markTraceDropped(m, name, int64(len(cut)), bytes.Count(cut, []byte{'\n'}))
+	return fmt.Sprintf("%s (cut to %d of %d bytes)", name, len(cut), len(raw)), before - c.store.size(name), true
+}
+
+// dropOrder lists the members that may be dropped, first to go first.
+func (c *collection) dropOrder() []string {
+	var traces, procs, ticks []string
+	for _, name := range c.store.names() {
+		switch bundle.KindOf(name) {
+		case bundle.KindTrace:
+			if bundle.IsTraceText(name) {
+				traces = append(traces, name)
+			}
+		case bundle.KindTarget:
+			procs = append(procs, name)
+		case bundle.KindTick:
+			ticks = append(ticks, name)
+		}
+	}
+	sort.Slice(traces, func(i, j int) bool {
+		if a, b := c.store.rawSize(traces[i]), c.store.rawSize(traces[j]); a != b {
+			return a > b
+		}
+		return traces[i] < traces[j]
+	})
+	slices.Reverse(ticks) // the last ticks go first
+	out := append(traces, bundle.KmsgMember)
+	out = append(out, procs...)
+	// Keep at least two ticks: one interval is the least an analysis needs.
+	if len(ticks) > 2 {
+		out = append(out, ticks[:len(ticks)-2]...)
+	}
+	return out
+}
+
+// markTraceDropped updates the target whose trace text was cut to kept
+// bytes, or dropped when kept is 0.
+func (c *collection) markTraceDropped(m *bundle.Manifest, name string, kept int64, lines int) {
+	for i := range m.Targets {
+		if s := m.Targets[i].Strace; s != nil && s.Member == name {
+			s.Status = bundle.StatusPartial
+			s.Truncated = true
+			s.Bytes, s.Lines = kept, lines
+			if kept == 0 {
+				s.Member = ""
+			}
+		}
+	}
+}

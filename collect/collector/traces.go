@@ -1,0 +1,96 @@
+package collector
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/collect/capture"
+	"github.com/iorca/iorca/collect/strace"
+)
+
+type traceDone struct {
+	t   *target
+	res strace.Result
+}
+
+// selectAndTrace picks the targets after the first window, describes each,
+// and starts their traces.
+func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
+	exclude := map[int]bool{c.sampler.self: true}
+	targets := selectTargets(first, last, c.cfg.Top, c.cfg.PIDs, exclude)
+	for _, t := range targets {
+		t.info.PID, t.info.Comm, t.info.StartTicks, t.info.SelectedTick = t.pid, t.comm, t.start, tick
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", t.pid)); err != nil {
+			t.gone = true
+			c.rec.problem(bundle.Problem{Source: "targets", PID: t.pid, Status: capture.Classify(err), Tick: tick,
+				What: fmt.Sprintf("target %d does not exist at tick %d", t.pid, tick), Why: err.Error()})
+			continue
+		}
+		c.captureTarget(t, tick)
+	}
+	c.targets = targets
+	c.sampler.targets = targets
+	if !c.cfg.Strace {
+		return
+	}
+	path := c.cfg.StracePath
+	if path == "" {
+		p, err := strace.LookPath()
+		if err != nil {
+			c.rec.problem(bundle.Problem{Source: "strace", Status: bundle.StatusAbsent, Tick: tick,
+				What: "strace is not installed or not on PATH: no syscall traces", Why: err.Error()})
+			return
+		}
+		path = p
+	}
+	// The traces run in the background while ticks go on; they stop at
+	// their own bounds or when the collection ends.
+	tctx, cancel := context.WithCancelCause(context.Background())
+	c.stopTrace = cancel
+	scfg := strace.Config{Path: path, Duration: c.cfg.StraceDuration, MaxBytes: c.cfg.StraceMaxBytes, Redact: c.cfg.Redact}
+	for _, t := range targets {
+		if t.gone {
+			continue
+		}
+		c.tracing++
+		c.active.Add(1)
+		go func(t *target) {
+			res := strace.Run(tctx, t.pid, scfg)
+			c.active.Add(-1)
+			c.traces <- traceDone{t: t, res: res}
+		}(t)
+	}
+}
+
+// runningTraces counts the traces still attached.
+func (c *collection) runningTraces() int { return int(c.active.Load()) }
+
+// finishTrace stores one trace and its facts.
+func (c *collection) finishTrace(d traceDone) {
+	t, res := d.t, d.res
+	info := res.Info
+	if len(res.Output) > 0 || info.Status == bundle.StatusOK {
+		info.Member = bundle.TraceMember(t.pid)
+		c.store.put(info.Member, res.Output)
+		meta, _ := json.MarshalIndent(info, "", "  ")
+		c.store.put(bundle.TraceMetaMember(t.pid), append(meta, '\n'))
+	}
+	if info.Status != bundle.StatusOK {
+		c.rec.problem(bundle.Problem{Source: "strace", PID: t.pid, Status: info.Status,
+			What: fmt.Sprintf("strace of %d (%s) did not run as planned (%s)", t.pid, t.comm, info.StopReason), Why: info.Stderr})
+	}
+	if info.StopReason == "max-bytes" {
+		c.bound(bundle.Bound{Name: "strace-max-bytes", Limit: c.cfg.StraceMaxBytes,
+			What: fmt.Sprintf("strace of %d stopped after %.1fs at %d bytes", t.pid, info.TracedSeconds, info.Bytes)})
+	}
+	if st, err := strace.ProcessState(t.pid); err == nil && (st == 'T' || st == 't') {
+		c.rec.problem(bundle.Problem{Source: "strace", PID: t.pid, Status: bundle.StatusFailed,
+			What: fmt.Sprintf("process %d is in state %c after strace detached and SIGCONT", t.pid, st)})
+	}
+	c.rec.time("strace", time.Duration(info.TracedSeconds*float64(time.Second)))
+	t.info.Strace = &info
+}
