@@ -54,7 +54,7 @@ func Exclusive(t testing.TB) {
 		t.Fatal(err)
 	}
 	liveHeld = 1
-	waitQuiet(t)
+	WaitQuiet(t)
 	t.Cleanup(func() {
 		liveMu.Lock()
 		defer liveMu.Unlock()
@@ -73,14 +73,18 @@ var (
 // buildTools are the processes of "go test ./..." building other packages
 // while a live test runs: their writes to the build cache would count in
 // the node's IO and skew what a scenario measures.
-var buildTools = map[string]bool{"compile": true, "link": true, "asm": true, "cgo": true, "vet": true}
+var buildTools = map[string]bool{"compile": true, "link": true, "asm": true, "cgo": true, "vet": true, "go": true}
 
-// waitQuiet waits (up to two minutes) until no Go build tool has run for
+// IsBuildTool reports whether comm is a Go toolchain process, whose IO in
+// a capture means go test was building beside the scenario.
+func IsBuildTool(comm string) bool { return buildTools[comm] }
+
+// WaitQuiet waits (up to two minutes) until no Go build tool has run for
 // a second: go test builds and vets other packages while the first live
 // tests start. It only looks at /proc and never signals a process the
 // test did not start; a scenario must hold up against a busy machine
 // anyway, so this only spares it the heaviest seconds.
-func waitQuiet(t testing.TB) {
+func WaitQuiet(t testing.TB) {
 	deadline := time.Now().Add(2 * time.Minute)
 	quietSince := time.Now()
 	for time.Now().Before(deadline) {
@@ -104,7 +108,7 @@ func buildRunning() bool {
 			continue
 		}
 		b, err := os.ReadFile("/proc/" + e.Name() + "/comm")
-		if err == nil && buildTools[strings.TrimSpace(string(b))] {
+		if c := strings.TrimSpace(string(b)); err == nil && buildTools[c] && c != "go" {
 			return true
 		}
 	}
