@@ -75,40 +75,60 @@ var (
 // the node's IO and skew what a scenario measures.
 var buildTools = map[string]bool{"compile": true, "link": true, "asm": true, "cgo": true, "vet": true, "go": true}
 
-// IsBuildTool reports whether comm is a Go toolchain process, whose IO in
-// a capture means go test was building beside the scenario.
-func IsBuildTool(comm string) bool { return buildTools[comm] }
-
-// WaitQuiet waits (up to two minutes) until no Go build tool has run for
-// a second: go test builds and vets other packages while the first live
-// tests start. It only looks at /proc and never signals a process the
-// test did not start; a scenario must hold up against a busy machine
-// anyway, so this only spares it the heaviest seconds.
+// WaitQuiet waits, at most 30 s, until the go test run this test belongs
+// to has had no build tool running for a second: go test builds and vets
+// other packages while the first live tests start. It only reads /proc;
+// builds of anyone else are the busy machine a scenario must hold up
+// against anyway.
 func WaitQuiet(t testing.TB) {
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(30 * time.Second)
 	quietSince := time.Now()
 	for time.Now().Before(deadline) {
-		if buildRunning() {
+		if ownBuildRunning() {
 			quietSince = time.Now()
 		} else if time.Since(quietSince) >= time.Second {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Log("Go build tools still running after 2 minutes; going on")
+	t.Log("go test's own builds still running after 30 s; going on")
 }
 
-func buildRunning() bool {
+// OwnBuild reports whether a process is go test's own build work: the go
+// command that runs this test binary (its parent), or a build tool it
+// started.
+func OwnBuild(pid, ppid int, comm string) bool {
+	driver := os.Getppid()
+	return pid == driver || (ppid == driver && buildTools[comm])
+}
+
+// ownBuildRunning reports whether the go command running this test has a
+// build tool running.
+func ownBuildRunning() bool {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return false
 	}
 	for _, e := range ents {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/comm")
-		if c := strings.TrimSpace(string(b)); err == nil && buildTools[c] && c != "go" {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		f := strings.Fields(s[end+1:])
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		if comm := s[open+1 : end]; comm != "go" && OwnBuild(pid, ppid, comm) {
 			return true
 		}
 	}

@@ -37,12 +37,13 @@ func Config(t testing.TB, d time.Duration) collector.Config {
 // that is positive, giving a partial bundle) and returns the bundle path.
 //
 // A scenario measures the workload it started against the rest of the
-// node, and go test ./... builds and links other packages meanwhile,
-// writing tens of MiB to its cache. The test never stops those processes
-// (they are not its own); instead a capture in which a Go build tool did
-// more than buildNoise of disk IO is not like with like, and is taken
-// again once the builds are over, up to three times. The last capture is
+// node, and the go test run it belongs to builds and links other packages
+// meanwhile, writing tens of MiB to its cache. The test never stops those
+// processes; instead a capture in which go test's own build work did more
+// than buildNoise of disk IO is not like with like, and is taken again
+// once the builds are over, up to three times. The last capture is
 // returned whatever it holds, so the scenario's own assertions decide.
+// Anyone else's IO is the busy machine a scenario must hold up against.
 func Capture(t testing.TB, cfg collector.Config, cancelAfter time.Duration) string {
 	t.Helper()
 	dir, base := filepath.Split(cfg.Output)
@@ -66,15 +67,15 @@ func Capture(t testing.TB, cfg collector.Config, cancelAfter time.Duration) stri
 // the capture is not the scenario's alone.
 const buildNoise = 4 << 20
 
-// buildIO names the Go build tools that did more than buildNoise of disk
-// IO in the bundle, "" when none did.
+// buildIO names the processes of go test's own build work that did more
+// than buildNoise of disk IO in the bundle, "" when none did.
 func buildIO(m *model.Model) string {
 	if len(m.Ticks) < 2 {
 		return ""
 	}
 	var busy []string
 	for _, p := range m.ProcessIO(0, len(m.Ticks)-1) {
-		if workload.IsBuildTool(p.Proc.Comm) && p.DiskBytes() > buildNoise {
+		if workload.OwnBuild(p.Proc.PID, p.Proc.PPID, p.Proc.Comm) && p.DiskBytes() > buildNoise {
 			busy = append(busy, fmt.Sprintf("%s (PID %d, %d bytes)", p.Proc.Comm, p.Proc.PID, p.DiskBytes()))
 		}
 	}
