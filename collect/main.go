@@ -47,6 +47,7 @@ Examples:
   sudo iorca-collect -d 60s -o /dev/shm/node1.tar.zst   # the local disk is full or sick
   sudo iorca-collect -p 4242 --strace-duration 10s  # always look at PID 4242
   sudo iorca-collect --no-strace -q                 # never ptrace anything
+  sudo iorca-collect --no-block-trace               # leave tracefs alone
 
 Flags:
 `
@@ -64,15 +65,25 @@ strace slows a traced process by orders of magnitude while attached; keep
 --strace-duration short. Syscall payloads, environment variables and secrets in
 command lines (--password=..., TOKEN=...) never enter the bundle unless
 --no-redact is given.
+
+The block trace (block_rq_*, writeback and jbd2 tracepoints in a private
+tracefs instance, removed at the end) tells which process holds each
+device's time; at very high request rates it slows IO while it runs, so it
+is bounded by --block-trace-duration and --block-trace-max-bytes.
+kernel.task_delayacct is turned on for the run, as iotop does, and put back
+after (--keep-delayacct leaves it alone).
 `
 
 type flags struct {
 	cfg      collector.Config
 	noStrace bool
+	noBlock  bool
+	keepDA   bool
 	noRedact bool
 	quiet    bool
 	version  bool
 	strMax   units.Bytes
+	blkMax   units.Bytes
 	bundMax  units.Bytes
 }
 
@@ -114,7 +125,7 @@ func run(args []string, stderr io.Writer) int {
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
-	f := &flags{strMax: collector.DefaultStraceMaxBytes, bundMax: collector.DefaultMaxBundleBytes}
+	f := &flags{strMax: collector.DefaultStraceMaxBytes, blkMax: collector.DefaultBlockTraceMaxBytes, bundMax: collector.DefaultMaxBundleBytes}
 	fs := pflag.NewFlagSet("iorca-collect", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
@@ -128,6 +139,10 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.DurationVar(&c.StraceDuration, "strace-duration", collector.DefaultStraceDuration, "how long each target is traced at most")
 	fs.Var(&f.strMax, "strace-max-bytes", "trace output kept per target at most; the trace stops there")
 	fs.BoolVar(&f.noStrace, "no-strace", false, "never run strace")
+	fs.DurationVar(&c.BlockTraceDuration, "block-trace-duration", collector.DefaultBlockTraceDuration, "how long the block-layer trace runs, from the start")
+	fs.Var(&f.blkMax, "block-trace-max-bytes", "block-layer trace text kept at most; the trace stops there")
+	fs.BoolVar(&f.noBlock, "no-block-trace", false, "never trace the block layer (tracefs)")
+	fs.BoolVar(&f.keepDA, "keep-delayacct", false, "leave kernel.task_delayacct as it is (per-process IO wait is then unknown when it is 0)")
 	fs.Var(&f.bundMax, "max-bundle-bytes", "the bundle never exceeds this; what was dropped is in the manifest")
 	fs.BoolVar(&f.noRedact, "no-redact", false, "keep secrets in command lines and a 32-byte prefix of syscall buffers")
 	fs.BoolVar(&c.Force, "force", false, "replace an existing output file")
@@ -149,6 +164,9 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	c.Strace = !f.noStrace
 	c.Redact = !f.noRedact
 	c.StraceMaxBytes = int64(f.strMax)
+	c.BlockTrace = !f.noBlock
+	c.BlockTraceMaxBytes = int64(f.blkMax)
+	c.SetDelayAcct = !f.keepDA
 	c.MaxBundleBytes = int64(f.bundMax)
 	c.Version = cli.Version(version)
 	if c.Output == "" {

@@ -40,8 +40,9 @@ func Build(bundlePath string, d *rules.Diagnosis) *content.Report {
 		r.Intro = append(r.Intro, linef(" — **partial bundle**: %s", text(man.PartialReason))...)
 	}
 	r.Intro = append(r.Intro, linef(".")...)
+	r.ConfidenceWhy = d.Verdict.ConfidenceWhy
 	for _, f := range d.Findings {
-		if f.ID == d.Verdict.Primary {
+		if f.ID == d.Verdict.Primary && r.ConfidenceWhy == "" {
 			r.ConfidenceWhy = f.ConfidenceWhy
 		}
 	}

@@ -42,6 +42,8 @@ func Load(b *bundle.Bundle) (*Model, error) {
 			err = l.tick(name, data)
 		case bundle.KindOf(name) == bundle.KindTarget:
 			err = l.target(name, data)
+		case name == bundle.BlockTraceMember && b.Manifest.BlockTrace != nil:
+			l.m.BlockTrace = ParseBlockTrace(*b.Manifest.BlockTrace, data)
 		}
 		if err != nil {
 			return nil, err

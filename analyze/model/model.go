@@ -30,6 +30,8 @@ type Model struct {
 	// Notes are what could not be parsed, by member and path; a report
 	// says them in its "what the collector could not see" section.
 	Notes []Note
+	// BlockTrace is the block-layer capture, nil when the bundle has none.
+	BlockTrace *BlockTrace
 }
 
 // Note is one thing the analyzer could not use.

@@ -30,6 +30,11 @@ type Context struct {
 	// behalf of others and would count twice).
 	UserDiskBytes, UserWriteBytes int64
 	Targets                       []*TargetView
+	// DeviceTimes is who holds each device's time, by device name;
+	// DeviceTimesEstimated is true when the bundle has no block trace
+	// and the figures come from the targets' files and sync counts.
+	DeviceTimes          map[string]*model.DeviceTime
+	DeviceTimesEstimated bool
 }
 
 // TargetView is a target with its window IO and trace summary.
@@ -75,6 +80,7 @@ func NewContext(m *model.Model, t Thresholds) *Context {
 		}
 		c.Targets = append(c.Targets, tv)
 	}
+	c.DeviceTimes, c.DeviceTimesEstimated = deviceTimes(c)
 	return c
 }
 

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/iorca/iorca/collect/bundle"
 )
@@ -70,6 +71,7 @@ func checkDeviceSaturated(c *Context) []Finding {
 				{Horizon: LongTerm, Action: "Size the device for the load, and alert before it saturates", How: "A faster device class, or spread the writes; the alert rules below", Effect: "Saturation is seen minutes before users see it"},
 			},
 		}
+		addContributors(c, d, &f)
 		if b := c.Model.Blocks[d]; b != nil {
 			f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember, What: fmt.Sprintf("%s: scheduler %s, rotational %v, nr_requests %s", d, orDash(b.Scheduler), b.Rotational, orDash(b.Settings["queue/nr_requests"]))})
 			if !b.Rotational {
@@ -86,4 +88,46 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// addContributors names who holds a saturated device's time: the
+// processes whose share reaches DeviceSharePct become the finding's
+// subjects, the largest first, and the first mitigation names them.
+func addContributors(c *Context, d string, f *Finding) {
+	dt := c.DeviceTimes[d]
+	if dt == nil || dt.ServiceNS <= 0 {
+		return
+	}
+	var parts []string
+	for _, s := range dt.Shares {
+		if len(parts) == 5 {
+			break
+		}
+		if s.NS() > 0 {
+			parts = append(parts, shareText(dt, s))
+		}
+	}
+	if len(parts) == 0 {
+		return
+	}
+	top := c.Contributors(d, 5)
+	figs := map[string]float64{}
+	for i, s := range top {
+		if dt.Fraction(s)*100 < c.Thresholds.DeviceSharePct {
+			break
+		}
+		f.Subjects.PIDs = append(f.Subjects.PIDs, s.Task.PID)
+		if i == 0 {
+			figs["top_share_pct"] = dt.Fraction(s) * 100
+			f.Summary += fmt.Sprintf(" %s holds %.0f %% of its time.", taskName(s), dt.Fraction(s)*100)
+			f.Mitigations[0] = Mitigation{Horizon: Immediate, Action: "Slow, stop or move " + taskName(s) + "'s IO on " + d,
+				How:    "See the findings on its write pattern below; while it runs, an io.max limit on its cgroup bounds it",
+				Effect: "The device's time goes back to the processes waiting for it"}
+		}
+	}
+	what := fmt.Sprintf("who holds its time over %.1f s of block trace (%d requests): %s", dt.Seconds, dt.Requests, strings.Join(parts, "; "))
+	if c.DeviceTimesEstimated {
+		what = "estimated who holds its time (no block trace): " + strings.Join(parts, "; ")
+	}
+	f.Evidence = append(f.Evidence, Evidence{Member: c.deviceTimeSource(), What: what, Figures: figs})
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,7 +22,7 @@ type Diagnosis struct {
 // (who and how) comes before an effect (a saturated device, stalls).
 var primaryOrder = []string{
 	"container-log-flood", "cgroup-throttle", "dominant-io-process", "sync-writes", "small-writes",
-	"write-amplification", "overlay-hot-path", "device-saturated", "dirty-throttling", "io-stalls",
+	"write-amplification", "overlay-hot-path", "device-saturated", "dirty-throttling", "io-stalls", "io-victims",
 	"fs-full", "kernel-io-errors", "swap-io",
 }
 
@@ -43,15 +44,43 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 	for i, id := range primaryOrder {
 		rank[id] = i
 	}
-	primary := serious[0]
+	better := func(f, than *Finding) bool {
+		return than == nil || rank[f.ID] < rank[than.ID] || (rank[f.ID] == rank[than.ID] && f.Severity > than.Severity)
+	}
+	var primary *Finding
 	for _, f := range serious {
-		if rank[f.ID] < rank[primary.ID] || (rank[f.ID] == rank[primary.ID] && f.Severity > primary.Severity) {
+		if better(f, primary) {
 			primary = f
 		}
 	}
+	// On a saturated device the cause is who holds its time: the best
+	// finding about that process, or the saturation itself.
+	culpritPID := 0
+	estimated := false
+	if dev, pid, ok := deviceCulprit(c); ok {
+		culpritPID, estimated = pid, c.DeviceTimesEstimated
+		var about *Finding
+		for _, f := range serious {
+			if (slices.Contains(f.Subjects.PIDs, pid) && f.ID != "io-victims") || (f.ID == "device-saturated" && f.Subjects.Device == dev) {
+				if about == nil || (about.ID == "device-saturated" && f.ID != "device-saturated") || (f.ID != "device-saturated" && better(f, about)) {
+					about = f
+				}
+			}
+		}
+		if about != nil {
+			primary = about
+		}
+	}
 	d.Verdict = Verdict{Problem: true, Confidence: primary.Confidence, Primary: primary.ID}
-	if len(primary.Subjects.PIDs) > 0 {
-		if pio := c.ByPID[primary.Subjects.PIDs[0]]; pio != nil {
+	if estimated && d.Verdict.Confidence > Medium {
+		d.Verdict.Confidence = Medium
+		d.Verdict.ConfidenceWhy = "no block trace: who holds the device's time is estimated from the targets' files, fd flags and sync counts"
+	}
+	if culpritPID == 0 && len(primary.Subjects.PIDs) > 0 {
+		culpritPID = primary.Subjects.PIDs[0]
+	}
+	if culpritPID != 0 {
+		if pio := c.ByPID[culpritPID]; pio != nil {
 			p := pio.Proc
 			d.CulpritProc = p
 			d.Verdict.Culprit = &Culprit{PID: p.PID, Comm: p.Comm, Cmdline: Cmdline(p), Container: primary.Subjects.Container, Pod: primary.Subjects.Pod}
@@ -64,19 +93,39 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 	return d
 }
 
+// deviceCulprit is the user process holding the largest share of the
+// worst saturated device's time, when that share reaches DeviceSharePct.
+func deviceCulprit(c *Context) (string, int, bool) {
+	for _, dev := range c.Saturated() {
+		top := c.Contributors(dev, 1)
+		if len(top) == 0 || c.ByPID[top[0].Task.PID] == nil {
+			continue
+		}
+		if c.DeviceTimes[dev].Fraction(top[0])*100 >= c.Thresholds.DeviceSharePct {
+			return dev, top[0].Task.PID, true
+		}
+	}
+	return "", 0, false
+}
+
 // related returns the serious findings about the culprit, in a fixed order.
 func (d *Diagnosis) related(primary *Finding, serious []*Finding) map[string]*Finding {
 	out := map[string]*Finding{}
 	if d.CulpritProc == nil {
 		return out
 	}
-	pids := map[int]bool{}
-	for _, p := range primary.Subjects.PIDs {
-		pids[p] = true
+	pids := map[int]bool{d.CulpritProc.PID: true}
+	if primary.ID != "device-saturated" {
+		for _, p := range primary.Subjects.PIDs {
+			pids[p] = true
+		}
 	}
 	for _, f := range serious {
 		if f == primary {
 			continue
+		}
+		if f.ID == "io-victims" || f.ID == "device-saturated" {
+			continue // the victims are not the culprit; the device has its own clause
 		}
 		for _, p := range f.Subjects.PIDs {
 			if pids[p] && out[f.ID] == nil {
@@ -117,7 +166,15 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 	}
 	switch {
 	case devFinding != nil && primary.ID != "device-saturated":
-		fmt.Fprintf(&b, " %s is saturated (%%util %s, await %s ms).", devFinding.Subjects.Device, figure(devFinding, "util_pct", "%.0f"), figure(devFinding, "await_ms", "%.1f"))
+		fmt.Fprintf(&b, " %s is saturated (%%util %s, await %s ms)", devFinding.Subjects.Device, figure(devFinding, "util_pct", "%.0f"), figure(devFinding, "await_ms", "%.1f"))
+		if cp := d.CulpritProc; cp != nil {
+			if dt := d.Context.DeviceTimes[devFinding.Subjects.Device]; dt != nil {
+				if s := dt.Find(cp.PID); s != nil && dt.Fraction(s) > 0 {
+					fmt.Fprintf(&b, ", and %s holds %.0f %% of its time%s", taskName(s), dt.Fraction(s)*100, shareHow(dt, s))
+				}
+			}
+		}
+		b.WriteString(".")
 	case devFinding == nil && primary.ID != "cgroup-throttle":
 		if name, x, ok := d.culpritDevice(); ok {
 			fmt.Fprintf(&b, " The device %s is not saturated (%%util %.0f, await %.1f ms over the capture)", name, x.Util, x.Await)
@@ -127,9 +184,28 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 			b.WriteString(".")
 		}
 	}
+	// Who waited, and who was loud elsewhere.
+	for _, f := range d.Findings {
+		switch {
+		case f.ID == "io-victims" && (d.CulpritProc == nil || !slices.Contains(f.Subjects.PIDs, d.CulpritProc.PID)):
+			var who []string
+			for _, e := range f.Evidence {
+				who = append(who, e.What)
+			}
+			fmt.Fprintf(&b, " Waiting for %s: %s.", f.Subjects.Device, strings.Join(who, "; "))
+		case f.ID == "dominant-io-process" && f.Severity == Info && strings.HasPrefix(f.Title, "Neighbour: "):
+			fmt.Fprintf(&b, " %s", strings.TrimPrefix(f.Title, "Neighbour: "))
+			fmt.Fprintf(&b, ", but little of it on %s: a neighbour, not the cause.", devFinding.Subjects.Device)
+		}
+	}
 	// The rest.
 	var others []string
 	seen := map[*Finding]bool{primary: true, devFinding: true}
+	for _, f := range serious {
+		if f.ID == "io-victims" {
+			seen[f] = true
+		}
+	}
 	for _, f := range rel {
 		seen[f] = true
 	}

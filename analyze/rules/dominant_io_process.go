@@ -31,7 +31,9 @@ func checkDominantIOProcess(c *Context) []Finding {
 		}
 	}
 	if top != nil && float64(top.DiskBytes()) >= c.Thresholds.DominantShare*total {
-		return []Finding{dominantProcessFinding(c, top, total)}
+		f := dominantProcessFinding(c, top, total)
+		neighbour(c, &f)
+		return []Finding{f}
 	}
 	// No single process: perhaps one container's processes together.
 	byCont := map[string][]*model.ProcIO{}
@@ -115,4 +117,26 @@ func containerMitigations(name string) []Mitigation {
 		{Horizon: Immediate, Action: "Throttle container " + name, How: "Set io.max (cgroup v2) or blkio.throttle.write_bps_device (v1) on its cgroup for the device", Effect: "Caps its share; the rest of the node recovers"},
 		{Horizon: ShortTerm, Action: "Give " + name + " its own volume", How: "Mount a dedicated volume for its write-heavy paths", Effect: "Its IO no longer queues behind or in front of others'"},
 	}
+}
+
+// neighbour lowers a dominant finding to info when a device is saturated
+// and the process holds little of its time: the loudest process on the
+// node is then a neighbour of the incident, not its cause.
+func neighbour(c *Context, f *Finding) {
+	sat := c.Saturated()
+	if len(sat) == 0 || len(f.Subjects.PIDs) == 0 || c.DeviceTimes[sat[0]] == nil {
+		return
+	}
+	var held float64
+	for _, pid := range f.Subjects.PIDs {
+		held += c.DeviceShare(pid, sat[0])
+	}
+	if held*100 >= c.Thresholds.DeviceSharePct {
+		return
+	}
+	f.Severity = Info
+	f.Title = "Neighbour: " + f.Title
+	f.Summary += fmt.Sprintf(" It holds %.0f %% of the time of %s, the saturated device: its volume lands elsewhere, so it is a neighbour of the incident, not its cause.", held*100, sat[0])
+	f.Evidence = append(f.Evidence, Evidence{Member: c.deviceTimeSource(), What: fmt.Sprintf("its share of %s's time: %.0f %%", sat[0], held*100),
+		Figures: map[string]float64{"device_share_pct": held * 100}})
 }

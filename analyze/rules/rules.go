@@ -22,6 +22,7 @@ var Rules = []Rule{
 	writeAmplification,
 	overlayHotPath,
 	ioStalls,
+	ioVictims,
 	dirtyThrottling,
 	cgroupThrottle,
 	fsFull,

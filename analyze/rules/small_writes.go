@@ -26,10 +26,18 @@ func checkSmallWrites(c *Context) []Finding {
 			secs := tv.Target.Info.Strace.TracedSeconds
 			for _, f := range tv.Summary.Files {
 				rate := float64(f.Writes) / secs
-				if f.Kind != "file" || f.Writes == 0 || rate < c.Thresholds.SmallWriteMinPerSec || f.AvgWrite() >= c.Thresholds.SmallWriteMaxAvg {
+				if f.Kind != "file" || f.Writes == 0 || f.AvgWrite() >= c.Thresholds.SmallWriteMaxAvg {
 					continue
 				}
-				out = append(out, smallWritesFinding(c, tv, f, rate, High, ""))
+				cost, costly := c.costly(tv, f.Path)
+				if rate < c.Thresholds.SmallWriteMinPerSec && !costly {
+					continue
+				}
+				fnd := smallWritesFinding(c, tv, f, rate, High, "")
+				if costly {
+					fnd.Evidence = append(fnd.Evidence, cost)
+				}
+				out = append(out, fnd)
 			}
 			continue
 		}
@@ -45,11 +53,16 @@ func checkSmallWrites(c *Context) []Finding {
 		}
 		rate := float64(io.Delta.IO.SyscW) / io.Seconds
 		avg := float64(io.Delta.IO.WChar) / float64(io.Delta.IO.SyscW)
-		if rate < c.Thresholds.SmallWriteMinPerSec || avg >= c.Thresholds.SmallWriteMaxAvg {
+		cost, costly := c.costly(tv, files[0])
+		if (rate < c.Thresholds.SmallWriteMinPerSec && !costly) || avg >= c.Thresholds.SmallWriteMaxAvg {
 			continue
 		}
 		f := &model.FileIO{Path: files[0], Kind: "file", Writes: int(io.Delta.IO.SyscW), WriteBytes: io.Delta.IO.WChar}
-		out = append(out, smallWritesFinding(c, tv, f, rate, Medium, "no strace of this process: the size is /proc/PID/io's average and the file is its only writable file descriptor"))
+		fnd := smallWritesFinding(c, tv, f, rate, Medium, "no strace of this process: the size is /proc/PID/io's average and the file is its only writable file descriptor")
+		if costly {
+			fnd.Evidence = append(fnd.Evidence, cost)
+		}
+		out = append(out, fnd)
 	}
 	return out
 }

@@ -52,7 +52,8 @@ func checkSyncWrites(c *Context) []Finding {
 			default:
 				continue
 			}
-			if rate < c.Thresholds.SyncMinPerSec {
+			cost, costly := c.costly(tv, fd.Path)
+			if rate < c.Thresholds.SyncMinPerSec && !costly {
 				continue
 			}
 			done[fd.Path] = true
@@ -71,6 +72,9 @@ func checkSyncWrites(c *Context) []Finding {
 					What:  fmt.Sprintf("strace: %d writes to it in %.1f s, %.0f µs each on average (a synchronous write's latency is the device's)", f.Writes, tv.Target.Info.Strace.TracedSeconds, float64(f.WriteUS)/float64(max(f.Writes, 1))),
 					Lines: traceLines(tv.Target, f.TypicalWriteLines()[:min(2, len(f.TypicalWriteLines()))])})
 			}
+			if costly {
+				fnd.Evidence = append(fnd.Evidence, cost)
+			}
 			if p.Container != nil {
 				fnd.Subjects.Container = p.Container.Name
 			}
@@ -82,7 +86,11 @@ func checkSyncWrites(c *Context) []Finding {
 		// write followed by fsync/fdatasync.
 		for _, f := range tv.Summary.Files {
 			rate := float64(f.Syncs) / tv.Target.Info.Strace.TracedSeconds
-			if done[f.Path] || f.Kind != "file" || f.SyncAfterWrite == 0 || rate < c.Thresholds.SyncMinPerSec {
+			if done[f.Path] || f.Kind != "file" || f.SyncAfterWrite == 0 {
+				continue
+			}
+			cost, costly := c.costly(tv, f.Path)
+			if rate < c.Thresholds.SyncMinPerSec && !costly {
 				continue
 			}
 			fnd := Finding{
@@ -95,6 +103,9 @@ func checkSyncWrites(c *Context) []Finding {
 					Figures: map[string]float64{"syncs_per_s": rate, "sync_after_write": float64(f.SyncAfterWrite)},
 					Lines:   exampleLines(tv.Target, f.FirstSyncLine-1, 2)}},
 				Mitigations: syncMitigations(f.Path, "fsync"),
+			}
+			if costly {
+				fnd.Evidence = append(fnd.Evidence, cost)
 			}
 			if p.Container != nil {
 				fnd.Subjects.Container = p.Container.Name

@@ -67,6 +67,11 @@ type Thresholds struct {
 	// sockets or overwrote dirty pages. 25 % either side leaves room for
 	// page rounding and writeback that lags the window.
 	WriteMatchHigh, WriteMatchLow float64
+	// DeviceSharePct: a process holding at least this share of a
+	// saturated device's time is a cause there whatever its rate: on a
+	// slow disk a synchronous writer manages few writes a second because
+	// each one waits.
+	DeviceSharePct float64
 	// KernelThreadMinBytes: a kernel thread (writeback, a loop device's
 	// worker, jbd2) writing less than this in the window is background,
 	// left out of the evidence chain's "who does the IO" (1 MiB).
@@ -88,6 +93,7 @@ func Defaults() Thresholds {
 		SwapPagesPerSec: 10,
 		WriteMatchHigh:  1.25, WriteMatchLow: 0.8,
 		KernelThreadMinBytes: 1 << 20,
+		DeviceSharePct:       25,
 	}
 }
 
@@ -103,6 +109,7 @@ func (t *Thresholds) fields() map[string]*float64 {
 		"dirty_limit_pct": &t.DirtyLimitPct, "throttle_use_pct": &t.ThrottleUsePct,
 		"fs_full_pct": &t.FSFullPct, "fs_critical_pct": &t.FSCriticalPct, "swap_pages_per_sec": &t.SwapPagesPerSec,
 		"write_match_high": &t.WriteMatchHigh, "write_match_low": &t.WriteMatchLow, "kernel_thread_min_bytes": &t.KernelThreadMinBytes,
+		"device_share_pct": &t.DeviceSharePct,
 	}
 }
 

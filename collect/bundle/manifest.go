@@ -32,6 +32,58 @@ type Manifest struct {
 	Bounds        []Bound   `json:"bounds"`
 	Redaction     Redaction `json:"redaction"`
 	Cost          Cost      `json:"cost"`
+	// BlockTrace records the block-layer capture; nil when it was off
+	// (--no-block-trace, or a bundle from before it existed).
+	BlockTrace *BlockTraceInfo `json:"block_trace,omitempty"`
+	// DelayAcct records what the collector did with
+	// kernel.task_delayacct.
+	DelayAcct *DelayAcct `json:"delayacct,omitempty"`
+}
+
+// BlockTraceInfo records one bounded capture of block, writeback and jbd2
+// tracepoints through tracefs (BlockTraceMember).
+type BlockTraceInfo struct {
+	Status Status `json:"status"`
+	// Tracefs is where tracefs was; MountedTracefs says the collector
+	// mounted it there (and unmounted it after).
+	Tracefs        string `json:"tracefs,omitempty"`
+	MountedTracefs bool   `json:"mounted_tracefs,omitempty"`
+	// Instance is the private instance under tracefs/instances, removed
+	// at the end.
+	Instance string `json:"instance,omitempty"`
+	// Events are the events enabled ("block/block_rq_issue"); Missing
+	// those this kernel does not have.
+	Events         []string `json:"events"`
+	Missing        []string `json:"missing"`
+	BufferKBPerCPU int      `json:"buffer_kb_per_cpu"`
+	// TraceClock is the instance's clock: "mono" is CLOCK_MONOTONIC, the
+	// clock of every frame's mono_ns.
+	TraceClock string  `json:"trace_clock"`
+	Start      Clock   `json:"start"`
+	End        Clock   `json:"end"`
+	Seconds    float64 `json:"seconds"`
+	Bytes      int64   `json:"bytes"`
+	Lines      int     `json:"lines"`
+	Truncated  bool    `json:"truncated"`
+	// StopReason is one of "duration", "max-bytes", "interrupted",
+	// "collection-end", "failed".
+	StopReason string `json:"stop_reason"`
+	// Overruns counts the events lost because the reader fell behind
+	// (per_cpu/cpuN/stats, summed).
+	Overruns int64  `json:"overruns"`
+	Error    string `json:"error,omitempty"`
+}
+
+// DelayAcct records kernel.task_delayacct around the capture: with it on,
+// field 42 of /proc/PID/stat counts every task's time waiting for block IO.
+type DelayAcct struct {
+	// Before is the value found ("0" or "1"), "" when unreadable.
+	Before string `json:"before"`
+	// Enabled is true when the collector turned it on for the capture;
+	// Restored when it put the value back after.
+	Enabled  bool   `json:"enabled"`
+	Restored bool   `json:"restored"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Collector identifies the program that wrote the bundle.
@@ -109,6 +161,13 @@ type Options struct {
 	StraceMaxBytes int64    `json:"strace_max_bytes"`
 	MaxBundleBytes int64    `json:"max_bundle_bytes"`
 	Redact         bool     `json:"redact"`
+	// BlockTrace, BlockTraceDuration, BlockTraceMaxBytes bound the
+	// block-layer capture.
+	BlockTrace         bool     `json:"block_trace"`
+	BlockTraceDuration Duration `json:"block_trace_duration"`
+	BlockTraceMaxBytes int64    `json:"block_trace_max_bytes"`
+	// SetDelayAcct is false with --keep-delayacct.
+	SetDelayAcct bool `json:"set_delayacct"`
 }
 
 // Target is a process the collector looked at closely: fds, fdinfo, kernel

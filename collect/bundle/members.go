@@ -19,7 +19,9 @@ import (
 //  3. procs/PID.frames (TargetMember), by name;
 //  4. strace/PID.txt and strace/PID.meta.json (TraceMember,
 //     TraceMetaMember), by name;
-//  5. ticks/NNNNNN.frames (TickMember), by tick number, which is time
+//  5. trace/ members of the block-layer capture (BlockTraceMember,
+//     TraceFormatsMember);
+//  6. ticks/NNNNNN.frames (TickMember), by tick number, which is time
 //     order.
 //
 // A truncated bundle therefore still holds the description of the host,
@@ -45,6 +47,15 @@ const (
 	// io.max, io.weight, io.latency; v1 blkio.throttle.*_device,
 	// blkio.weight), read at the end, and the CgroupRootsFrame.
 	CgroupLimitsMember = "static/cgroup-limits.frames"
+	// BlockTraceMember is the text of the block-layer capture's
+	// trace_pipe, one event a line ("COMM-PID [CPU] FLAGS SECONDS: EVENT:
+	// FIELDS", seconds of the instance's trace_clock); the manifest's
+	// BlockTrace describes it.
+	BlockTraceMember = "trace/block.txt"
+	// TraceFormatsMember holds the format file of every enabled event
+	// (events/SUBSYS/EVENT/format) as frames: event layouts change
+	// between kernels.
+	TraceFormatsMember = "trace/formats.frames"
 )
 
 // Synthetic frame paths: frames that hold what the collector found rather
@@ -101,11 +112,12 @@ const (
 	KindStatic Kind = iota
 	KindTarget
 	KindTrace
+	KindEvents
 	KindTick
 	KindOther
 )
 
-var kindPrefixes = [...]string{KindStatic: "static/", KindTarget: "procs/", KindTrace: "strace/", KindTick: "ticks/"}
+var kindPrefixes = [...]string{KindStatic: "static/", KindTarget: "procs/", KindTrace: "strace/", KindEvents: "trace/", KindTick: "ticks/"}
 
 // KindOf returns the kind of a member name.
 func KindOf(name string) Kind {

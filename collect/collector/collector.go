@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/iorca/iorca/collect/blocktrace"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
 	"github.com/iorca/iorca/collect/strace"
@@ -37,6 +38,9 @@ type collection struct {
 	tracing   int          // traces started and not yet collected
 	active    atomic.Int32 // traces still running
 	stopTrace context.CancelCauseFunc
+	// blockTrace is the running block-layer capture, nil when off or
+	// finished.
+	blockTrace *blocktrace.Tracer
 }
 
 func (c *collection) bound(b bundle.Bound) { c.bounds = append(c.bounds, b) }
@@ -64,6 +68,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			Duration: bundle.Duration(cfg.Duration), Interval: bundle.Duration(cfg.Interval), PIDs: cfg.PIDs, Top: cfg.Top,
 			SelectAfter: bundle.Duration(cfg.SelectAfter), Strace: cfg.Strace, StraceDuration: bundle.Duration(cfg.StraceDuration),
 			StraceMaxBytes: cfg.StraceMaxBytes, MaxBundleBytes: cfg.MaxBundleBytes, Redact: cfg.Redact,
+			BlockTrace: cfg.BlockTrace, BlockTraceDuration: bundle.Duration(cfg.BlockTraceDuration), BlockTraceMaxBytes: cfg.BlockTraceMaxBytes,
+			SetDelayAcct: cfg.SetDelayAcct,
 		},
 		Targets: []bundle.Target{}, Errors: []bundle.Problem{}, Bounds: []bundle.Bound{},
 	}
@@ -71,11 +77,28 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		m.Options.PIDs = []int{}
 	}
 
+	m.DelayAcct = enableDelayAcct(cfg.SetDelayAcct)
+	defer restoreDelayAcct(m.DelayAcct)
+	c.blockTrace = c.startBlockTrace()
+	// However the run ends, tracefs is left as it was found.
+	defer func() {
+		if c.blockTrace != nil {
+			c.blockTrace.Stop("failed")
+		}
+	}()
+
 	mounts := c.captureHost()
 	c.sampler.cgroups = newCgroupSet(mounts)
 	c.captureStatfs(mounts)
 
 	ticks, tickCPU := c.sampleTicks(ctx, m)
+	reason := "collection-end"
+	if ctx.Err() != nil {
+		reason = "interrupted"
+	}
+	c.finishBlockTrace(c.blockTrace, m, reason)
+	c.blockTrace = nil
+	restoreDelayAcct(m.DelayAcct)
 
 	// Stop the traces still running and collect every result.
 	cause := strace.ErrCollectionEnd

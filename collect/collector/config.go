@@ -27,6 +27,14 @@ type Config struct {
 	StraceMaxBytes int64
 	// StracePath overrides the strace found on PATH (tests).
 	StracePath string
+	// BlockTrace enables the block-layer capture through tracefs, from
+	// the start of the run for BlockTraceDuration or BlockTraceMaxBytes.
+	BlockTrace         bool
+	BlockTraceDuration time.Duration
+	BlockTraceMaxBytes int64
+	// SetDelayAcct turns kernel.task_delayacct on for the run (and back
+	// off after), as iotop does.
+	SetDelayAcct bool
 	// MaxBundleBytes bounds the written bundle.
 	MaxBundleBytes int64
 	// Redact masks secrets (on by default).
@@ -55,6 +63,13 @@ const (
 	DefaultSelectAfter    = 3 * time.Second
 	DefaultStraceDuration = 5 * time.Second
 	DefaultStraceMaxBytes = 16 << 20
+	// The block trace's defaults: at 100k requests a second its text
+	// costs about half a saturating workload's rate on 2 CPUs
+	// (REFERENCE-IO.md 12), so it is bounded like a strace.
+	DefaultBlockTraceDuration = 10 * time.Second
+	DefaultBlockTraceMaxBytes = 32 << 20
+	// blockTraceBufferKB is each CPU's ring buffer.
+	blockTraceBufferKB    = 4096
 	DefaultMaxBundleBytes = 64 << 20
 	// minBundleBytes leaves room for the manifest and a few ticks.
 	minBundleBytes = 64 << 10
@@ -77,6 +92,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Strace && c.StraceMaxBytes < 4096 {
 		errs = append(errs, fmt.Errorf("--strace-max-bytes %d: want at least 4KiB", c.StraceMaxBytes))
+	}
+	if c.BlockTrace && c.BlockTraceDuration <= 0 {
+		errs = append(errs, fmt.Errorf("--block-trace-duration %v: want more than 0 (or --no-block-trace)", c.BlockTraceDuration))
+	}
+	if c.BlockTrace && c.BlockTraceMaxBytes < 64<<10 {
+		errs = append(errs, fmt.Errorf("--block-trace-max-bytes %d: want at least 64KiB", c.BlockTraceMaxBytes))
 	}
 	if c.MaxBundleBytes < minBundleBytes {
 		errs = append(errs, fmt.Errorf("--max-bundle-bytes %d: want at least 64KiB", c.MaxBundleBytes))

@@ -34,15 +34,23 @@ type candidate struct {
 	comm       string
 	diskBytes  int64
 	writeCalls int64
+	// ioWait is the block-IO delay (delayacct_blkio_ticks) it accrued;
+	// deviceNS the service time of the requests it issued itself (from
+	// the block trace so far).
+	ioWait, deviceNS int64
 }
 
 // selectTargets picks the top processes by disk bytes (read_bytes +
-// write_bytes) and by write syscalls (syscw) between two ticks, plus the
-// PIDs asked for. Kernel threads and the collector's own processes are
-// left out. The write-syscall ranking is what finds a containerd shim
-// copying a container's stdout: it moves bytes through pipes, which shows
-// in syscw and wchar but never in write_bytes (REFERENCE-IO.md 8.1).
-func selectTargets(first, last map[int]*procSnap, top int, pids []int, exclude map[int]bool) []*target {
+// write_bytes) and by write syscalls (syscw) between two ticks, by the
+// device time of the requests they issued (block trace) and by their wait
+// for block IO (delay accounting), plus the PIDs asked for. Kernel threads
+// and the collector's own processes are left out. The write-syscall
+// ranking is what finds a containerd shim copying a container's stdout:
+// it moves bytes through pipes, which shows in syscw and wchar but never
+// in write_bytes (REFERENCE-IO.md 8.1). The device-time and wait rankings
+// find the quiet process on a slow disk — a few synchronous writes a
+// second, each waiting for the device — and those that wait behind it.
+func selectTargets(first, last map[int]*procSnap, devTime map[int]int64, top int, pids []int, exclude map[int]bool) []*target {
 	var cands []candidate
 	for pid, b := range last {
 		a := first[pid]
@@ -51,7 +59,9 @@ func selectTargets(first, last map[int]*procSnap, top int, pids []int, exclude m
 		}
 		c := candidate{pid: pid, start: b.stat.StartTime, comm: b.stat.Comm,
 			diskBytes:  (b.io.ReadBytes - a.io.ReadBytes) + (b.io.WriteBytes - a.io.WriteBytes),
-			writeCalls: b.io.SyscW - a.io.SyscW}
+			writeCalls: b.io.SyscW - a.io.SyscW,
+			ioWait:     int64(b.stat.DelayAcctBlkioTicks - a.stat.DelayAcctBlkioTicks),
+			deviceNS:   devTime[pid]}
 		cands = append(cands, c)
 	}
 	byPID := map[int]*target{}
@@ -89,6 +99,8 @@ func selectTargets(first, last map[int]*procSnap, top int, pids []int, exclude m
 	}
 	rank(func(c candidate) int64 { return c.diskBytes }, "disk bytes")
 	rank(func(c candidate) int64 { return c.writeCalls }, "write syscalls")
+	rank(func(c candidate) int64 { return c.deviceNS / 1e6 }, "device time in ms")
+	rank(func(c candidate) int64 { return c.ioWait }, "block-IO wait in clock ticks")
 	return order
 }
 

@@ -21,7 +21,11 @@ type traceDone struct {
 // and starts their traces.
 func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 	exclude := map[int]bool{c.sampler.self: true}
-	targets := selectTargets(first, last, c.cfg.Top, c.cfg.PIDs, exclude)
+	var devTime map[int]int64
+	if c.blockTrace != nil {
+		devTime = deviceTime(c.blockTrace.Snapshot())
+	}
+	targets := selectTargets(first, last, devTime, c.cfg.Top, c.cfg.PIDs, exclude)
 	for _, t := range targets {
 		t.info.PID, t.info.Comm, t.info.StartTicks, t.info.SelectedTick = t.pid, t.comm, t.start, tick
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d", t.pid)); err != nil {

@@ -108,7 +108,10 @@ type Verdict struct {
 	Problem    bool       `json:"problem"`
 	Summary    string     `json:"summary"`
 	Confidence Confidence `json:"confidence"`
-	Culprit    *Culprit   `json:"culprit"`
+	// ConfidenceWhy says why the verdict's confidence is lower than its
+	// finding's, "" when it is not.
+	ConfidenceWhy string   `json:"confidence_reason,omitempty"`
+	Culprit       *Culprit `json:"culprit"`
 	// Primary is the id of the finding the verdict rests on.
 	Primary string `json:"primary_finding,omitempty"`
 }

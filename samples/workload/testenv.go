@@ -299,3 +299,58 @@ func StartWriter(t testing.TB, args ...string) *exec.Cmd {
 	t.Helper()
 	return Start(t, Build(t), args...)
 }
+
+// SlowDisk makes a real slow block device (REFERENCE-IO.md 13): an nbdkit
+// memory disk of sizeMiB behind filter (e.g. "delay", "wdelay=15ms"),
+// served as a file by nbdfuse and put under a loop device, so that every
+// request pays what the filter says at the block layer. It returns
+// /dev/loopN; the loop device, the FUSE mount and nbdkit are torn down
+// when the test ends, even if it fails. The test skips when nbdkit or
+// nbdfuse is missing (.ci/run installs them).
+func SlowDisk(t testing.TB, sizeMiB int, filter string, args ...string) string {
+	t.Helper()
+	Live(t)
+	RequireTool(t, "nbdkit")
+	nbdfuse := RequireTool(t, "nbdfuse")
+	dir := filepath.Join(t.TempDir(), "nbd")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "disk")
+	cmdArgs := append([]string{file, "--command", "nbdkit", "-s", "--filter=" + filter, "memory", fmt.Sprintf("%dM", sizeMiB)}, args...)
+	srv := exec.Command(nbdfuse, cmdArgs...)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		exec.Command("fusermount3", "-u", dir).Run()
+		exec.Command("umount", "-l", dir).Run()
+		srv.Process.Kill()
+		srv.Wait()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if st, err := os.Stat(file); err == nil && st.Size() == int64(sizeMiB)<<20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nbdfuse did not serve %s within 10 s", file)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	dev := MustRun(t, "losetup", "--find", "--show", file)
+	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+	return dev
+}
+
+// Ext4On makes an ext4 filesystem on dev and mounts it; it is unmounted
+// when the test ends.
+func Ext4On(t testing.TB, dev string) string {
+	t.Helper()
+	MustRun(t, "mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", dev)
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	os.Mkdir(mnt, 0o755)
+	MustRun(t, "mount", dev, mnt)
+	t.Cleanup(func() { unmount(mnt) })
+	return mnt
+}

@@ -19,17 +19,21 @@ import (
 // Config is a short collection into t's temporary directory.
 func Config(t testing.TB, d time.Duration) collector.Config {
 	return collector.Config{
-		Output:         filepath.Join(t.TempDir(), "live.tar.zst"),
-		Duration:       d,
-		Interval:       time.Second,
-		Top:            3,
-		SelectAfter:    time.Second,
-		Strace:         true,
-		StraceDuration: 2 * time.Second,
-		StraceMaxBytes: 4 << 20,
-		MaxBundleBytes: 64 << 20,
-		Redact:         true,
-		Version:        "test",
+		Output:             filepath.Join(t.TempDir(), "live.tar.zst"),
+		Duration:           d,
+		Interval:           time.Second,
+		Top:                3,
+		SelectAfter:        time.Second,
+		Strace:             true,
+		StraceDuration:     2 * time.Second,
+		StraceMaxBytes:     4 << 20,
+		MaxBundleBytes:     64 << 20,
+		Redact:             true,
+		Version:            "test",
+		BlockTrace:         true,
+		BlockTraceDuration: d,
+		BlockTraceMaxBytes: 32 << 20,
+		SetDelayAcct:       true,
 	}
 }
 

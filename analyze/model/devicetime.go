@@ -1,0 +1,253 @@
+package model
+
+import (
+	"math"
+	"math/bits"
+	"sort"
+
+	"github.com/iorca/iorca/internal/procfs"
+)
+
+// DeviceTime is who holds one device's time: the service time (issue to
+// completion) of every request the device served, charged to its cause.
+type DeviceTime struct {
+	Device string
+	Dev    procfs.Dev
+	// ServiceNS sums the requests' service times: with several requests
+	// in flight it exceeds the wall time, as each request sees the
+	// device for that long.
+	ServiceNS float64
+	Requests  int
+	Bytes     int64
+	// Shares are the causes, largest first.
+	Shares []*Share
+	// Service and Queue are the latency distributions of the device's
+	// requests (biolatency's: issue to completion, insert to issue).
+	Service, Queue Histogram
+	// Seconds is the span of the trace the figures cover.
+	Seconds float64
+}
+
+// Share is one cause's part of a device's time.
+type Share struct {
+	Task Task
+	// Process is the process of Task.PID in the capture, nil when it
+	// was not sampled (it lived only between two ticks) or is a kernel
+	// thread left as the cause.
+	Process *Process
+	// Kernel is true when the time stays with a kernel thread: no user
+	// process could be found behind its requests.
+	Kernel bool
+	// DirectNS is its own requests (synchronous, direct, reads);
+	// WritebackNS the writeback of pages it dirtied; JournalNS the
+	// journal commits its synchronous writes forced.
+	DirectNS, WritebackNS, JournalNS float64
+	// Requests and Bytes are its own requests'; Latency their service
+	// times.
+	Requests int
+	Bytes    int64
+	Latency  Histogram
+}
+
+// NS is the share's whole device time.
+func (s *Share) NS() float64 { return s.DirectNS + s.WritebackNS + s.JournalNS }
+
+// Fraction is the share's part of the device's time, 0 to 1.
+func (d *DeviceTime) Fraction(s *Share) float64 {
+	if d.ServiceNS <= 0 {
+		return 0
+	}
+	return s.NS() / d.ServiceNS
+}
+
+// Find returns the share of a process, nil when it has none.
+func (d *DeviceTime) Find(pid int) *Share {
+	for _, s := range d.Shares {
+		if s.Task.PID == pid && !s.Kernel {
+			return s
+		}
+	}
+	return nil
+}
+
+// Histogram counts latencies in power-of-two microsecond buckets, as
+// bcc's biolatency prints them: bucket i holds [2^i, 2^(i+1)) µs.
+type Histogram struct {
+	Buckets [32]int64
+	Count   int64
+	SumNS   float64
+}
+
+// Add counts one latency.
+func (h *Histogram) Add(ns int64) {
+	us := uint64(max(ns, 0) / 1000)
+	i := 0
+	if us > 0 {
+		i = bits.Len64(us) - 1
+	}
+	h.Buckets[min(i, len(h.Buckets)-1)]++
+	h.Count++
+	h.SumNS += float64(ns)
+}
+
+// MeanMS is the mean latency in milliseconds.
+func (h *Histogram) MeanMS() float64 {
+	if h.Count == 0 {
+		return 0
+	}
+	return h.SumNS / float64(h.Count) / 1e6
+}
+
+// Percentile is the upper bound (ms) of the bucket holding the p-th
+// percentile (0 < p <= 100).
+func (h *Histogram) Percentile(p float64) float64 {
+	if h.Count == 0 {
+		return 0
+	}
+	need := int64(math.Ceil(float64(h.Count) * p / 100))
+	var n int64
+	for i, c := range h.Buckets {
+		n += c
+		if n >= need {
+			return float64(uint64(1)<<(i+1)) / 1000
+		}
+	}
+	return 0
+}
+
+// DeviceTimes charges every traced request's service time to its cause,
+// per device: the task that queued it for synchronous and direct IO and
+// reads; for writeback (queued by a kworker), the tasks that dirtied
+// pages on that device, by their share of the pages dirtied; for journal
+// commits (queued by jbd2), the tasks whose synchronous writes forced
+// them, by their share of the device's synchronous writes. Time that no
+// user task explains stays with the kernel thread that queued it.
+func (m *Model) DeviceTimes() map[string]*DeviceTime {
+	bt := m.BlockTrace
+	if bt == nil {
+		return nil
+	}
+	byPID := map[int]*Process{}
+	for _, p := range m.Procs {
+		byPID[p.PID] = p // the last one seen with that PID
+	}
+	out := map[string]*DeviceTime{}
+	// Who forced journal commits: user tasks' synchronous writes.
+	syncWriters := map[procfs.Dev]map[Task]float64{}
+	for i := range bt.Requests {
+		r := &bt.Requests[i]
+		if r.Write() && r.Sync() && !KernelTask(r.Task.Comm) {
+			if syncWriters[r.Dev] == nil {
+				syncWriters[r.Dev] = map[Task]float64{}
+			}
+			syncWriters[r.Dev][r.Task]++
+		}
+	}
+	dirtiers := map[procfs.Dev]map[Task]float64{}
+	for bdi, tasks := range bt.Dirtied {
+		for t, n := range tasks {
+			if KernelTask(t.Comm) {
+				continue
+			}
+			if dirtiers[bdi] == nil {
+				dirtiers[bdi] = map[Task]float64{}
+			}
+			dirtiers[bdi][t] += float64(n)
+		}
+	}
+	shares := map[string]map[Task]*Share{}
+	share := func(dt *DeviceTime, t Task, kernel bool) *Share {
+		if shares[dt.Device] == nil {
+			shares[dt.Device] = map[Task]*Share{}
+		}
+		// One share per process: threads of it may carry other names.
+		key := Task{PID: t.PID}
+		if kernel {
+			key = t
+		}
+		s := shares[dt.Device][key]
+		if s == nil {
+			s = &Share{Task: t, Kernel: kernel}
+			if !kernel {
+				s.Process = byPID[t.PID]
+				if s.Process != nil {
+					s.Task.Comm = s.Process.Comm
+				}
+			}
+			shares[dt.Device][key] = s
+		}
+		return s
+	}
+	for i := range bt.Requests {
+		r := &bt.Requests[i]
+		name := m.DeviceName(r.Dev)
+		dt := out[name]
+		if dt == nil {
+			dt = &DeviceTime{Device: name, Dev: r.Dev, Seconds: bt.Seconds()}
+			out[name] = dt
+		}
+		ns := float64(r.ServiceNS())
+		dt.ServiceNS += ns
+		dt.Requests++
+		dt.Bytes += r.Bytes
+		dt.Service.Add(r.ServiceNS())
+		dt.Queue.Add(r.QueueNS())
+		switch {
+		case !KernelTask(r.Task.Comm):
+			s := share(dt, r.Task, false)
+			s.DirectNS += ns
+			s.Requests++
+			s.Bytes += r.Bytes
+			s.Latency.Add(r.ServiceNS())
+		case JournalTask(r.Task.Comm) && len(syncWriters[r.Dev]) > 0:
+			spread(syncWriters[r.Dev], ns, func(t Task, part float64) { share(dt, t, false).JournalNS += part })
+		case !JournalTask(r.Task.Comm) && len(dirtiers[r.Dev]) > 0:
+			spread(dirtiers[r.Dev], ns, func(t Task, part float64) { share(dt, t, false).WritebackNS += part })
+		default:
+			s := share(dt, Task{Comm: kernelName(r.Task.Comm)}, true)
+			s.DirectNS += ns
+			s.Requests++
+			s.Bytes += r.Bytes
+			s.Latency.Add(r.ServiceNS())
+		}
+	}
+	for name, dt := range out {
+		for _, s := range shares[name] {
+			dt.Shares = append(dt.Shares, s)
+		}
+		sort.Slice(dt.Shares, func(i, j int) bool {
+			a, b := dt.Shares[i], dt.Shares[j]
+			if a.NS() != b.NS() {
+				return a.NS() > b.NS()
+			}
+			return a.Task.PID < b.Task.PID
+		})
+	}
+	return out
+}
+
+// spread divides ns among tasks by their weights, in a fixed order.
+func spread(weights map[Task]float64, ns float64, fn func(Task, float64)) {
+	var total float64
+	tasks := make([]Task, 0, len(weights))
+	for t, w := range weights {
+		total += w
+		tasks = append(tasks, t)
+	}
+	sort.Slice(tasks, func(i, j int) bool { return tasks[i].PID < tasks[j].PID })
+	for _, t := range tasks {
+		fn(t, ns*weights[t]/total)
+	}
+}
+
+// kernelName groups kernel threads by kind: every writeback kworker is
+// "kworker", the journal of a device keeps its name.
+func kernelName(comm string) string {
+	switch {
+	case JournalTask(comm):
+		return comm
+	case len(comm) >= 7 && comm[:7] == "kworker":
+		return "kworker"
+	}
+	return comm
+}

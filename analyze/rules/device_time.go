@@ -1,0 +1,236 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/collect/bundle"
+)
+
+// Device time is what hurts on a slow or saturated disk (DESIGN.md,
+// principle 7): who holds the device, not who moves the most bytes on
+// the node. These helpers give the rules and the verdict one reading of
+// it, from the block trace, or estimated without one.
+
+// deviceTimes is who holds each device's time: from the block trace, or
+// estimated from the targets' open files when the bundle has none.
+func deviceTimes(c *Context) (map[string]*model.DeviceTime, bool) {
+	if dt := c.Model.DeviceTimes(); dt != nil {
+		return dt, false
+	}
+	return estimateDeviceTimes(c), true
+}
+
+// estimateDeviceTimes charges each target's writes to the device its hot
+// file lands on: one request per synchronous write or fsync (an O_SYNC,
+// O_DSYNC or O_DIRECT file makes every write one), one per average
+// request size of its write_bytes otherwise, each costing the device's
+// w_await over the window. Processes that were not targets are unknown.
+func estimateDeviceTimes(c *Context) map[string]*model.DeviceTime {
+	out := map[string]*model.DeviceTime{}
+	for _, tv := range c.Targets {
+		if tv.IO == nil {
+			continue
+		}
+		pl, ok := c.Place(tv, c.HotFile(tv))
+		if !ok {
+			continue
+		}
+		x, ok := c.Devices[pl.Device]
+		if !ok || x.WAwait <= 0 {
+			continue
+		}
+		io := tv.IO.Delta.IO
+		var ops float64
+		if syncFile(c, tv, pl.Path) {
+			ops = float64(io.SyscW)
+		} else if x.WareqSz > 0 {
+			ops = float64(io.WriteBytes) / (x.WareqSz * 1024)
+		}
+		if tv.Summary != nil && tv.Target.Info.Strace != nil && tv.Target.Info.Strace.TracedSeconds > 0 {
+			for _, f := range tv.Summary.Files {
+				if f.Path == pl.Path {
+					ops += float64(f.Syncs) / tv.Target.Info.Strace.TracedSeconds * tv.IO.Seconds
+				}
+			}
+		}
+		if ops <= 0 {
+			continue
+		}
+		dt := out[pl.Device]
+		if dt == nil {
+			// The device's own time over the window: its busy share of
+			// the seconds, as iostat's %util.
+			dt = &model.DeviceTime{Device: pl.Device, Seconds: c.Seconds, ServiceNS: x.Util / 100 * c.Seconds * 1e9}
+			out[pl.Device] = dt
+		}
+		p := tv.IO.Proc
+		dt.Shares = append(dt.Shares, &model.Share{Task: model.Task{PID: p.PID, Comm: p.Comm}, Process: p, DirectNS: ops * x.WAwait * 1e6, Requests: int(ops)})
+	}
+	for _, dt := range out {
+		var sum float64
+		for _, s := range dt.Shares {
+			sum += s.NS()
+		}
+		// Waits overlap when requests queue: never more than the device.
+		if sum > dt.ServiceNS && sum > 0 {
+			for _, s := range dt.Shares {
+				s.DirectNS *= dt.ServiceNS / sum
+			}
+		}
+		sort.Slice(dt.Shares, func(i, j int) bool { return dt.Shares[i].NS() > dt.Shares[j].NS() })
+	}
+	return out
+}
+
+// syncFile reports whether a target's fd on path writes through to the
+// device at every write.
+func syncFile(c *Context, tv *TargetView, path string) bool {
+	for _, fd := range tv.Target.FDs {
+		if fd.Path == path && fd.Info != nil && (fd.Info.Flags.Sync() || fd.Info.Flags.DSync() || fd.Info.Flags.Direct(c.Model.Manifest.Host.Arch)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Saturated lists the whole devices above both saturation thresholds over
+// the window, worst (util × await) first.
+func (c *Context) Saturated() []string {
+	var out []string
+	for d, x := range c.Devices {
+		if x.Util > c.Thresholds.UtilPct && x.Await > c.Thresholds.AwaitMS {
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := c.Devices[out[i]], c.Devices[out[j]]
+		if a.Util*a.Await != b.Util*b.Await {
+			return a.Util*a.Await > b.Util*b.Await
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// DeviceShare is the fraction (0 to 1) of dev's time a process holds.
+func (c *Context) DeviceShare(pid int, dev string) float64 {
+	dt := c.DeviceTimes[dev]
+	if dt == nil {
+		return 0
+	}
+	if s := dt.Find(pid); s != nil {
+		return dt.Fraction(s)
+	}
+	return 0
+}
+
+// HoldsSaturated reports the saturated device of which a process holds at
+// least DeviceSharePct of the time, and that share (0 to 1).
+func (c *Context) HoldsSaturated(pid int) (string, float64, bool) {
+	for _, d := range c.Saturated() {
+		if f := c.DeviceShare(pid, d); f*100 >= c.Thresholds.DeviceSharePct {
+			return d, f, true
+		}
+	}
+	return "", 0, false
+}
+
+// Contributors are the user processes holding a device's time, largest
+// first, at most n, each with its fraction.
+func (c *Context) Contributors(dev string, n int) []*model.Share {
+	dt := c.DeviceTimes[dev]
+	if dt == nil {
+		return nil
+	}
+	var out []*model.Share
+	for _, s := range dt.Shares {
+		if len(out) == n {
+			break
+		}
+		if !s.Kernel && s.NS() > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// shareText says what part of a device a share holds and how.
+func shareText(dt *model.DeviceTime, s *model.Share) string {
+	return fmt.Sprintf("%s %.0f %%", taskName(s), dt.Fraction(s)*100) + shareHow(dt, s)
+}
+
+// shareHow splits a share into its own requests, writeback and journal,
+// as " (...)", or "" when it is all of one kind.
+func shareHow(dt *model.DeviceTime, s *model.Share) string {
+	t := ""
+	var how []string
+	if s.DirectNS > 0 && (s.WritebackNS > 0 || s.JournalNS > 0) {
+		how = append(how, fmt.Sprintf("%.0f %% its own requests", s.DirectNS/dt.ServiceNS*100))
+	}
+	if s.WritebackNS > 0 {
+		how = append(how, fmt.Sprintf("%.0f %% writeback of pages it dirtied", s.WritebackNS/dt.ServiceNS*100))
+	}
+	if s.JournalNS > 0 {
+		how = append(how, fmt.Sprintf("%.0f %% journal commits its syncs forced", s.JournalNS/dt.ServiceNS*100))
+	}
+	if len(how) > 0 {
+		t = " (" + joinAnd(how) + ")"
+	}
+	return t
+}
+
+func taskName(s *model.Share) string {
+	if s.Kernel {
+		return s.Task.Comm + " (kernel)"
+	}
+	if s.Process != nil {
+		return Name(s.Process)
+	}
+	return fmt.Sprintf("PID %d (%s)", s.Task.PID, s.Task.Comm)
+}
+
+func joinAnd(parts []string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	s := parts[0]
+	for _, p := range parts[1 : len(parts)-1] {
+		s += ", " + p
+	}
+	return s + " and " + parts[len(parts)-1]
+}
+
+// costly reports whether a process's writes to path hold a large share
+// (DeviceSharePct) of a saturated device's time — a cause there however
+// few writes a second it manages — with the evidence that says so.
+func (c *Context) costly(tv *TargetView, path string) (Evidence, bool) {
+	p := tv.Target.Process
+	if p == nil {
+		return Evidence{}, false
+	}
+	dev, frac, ok := c.HoldsSaturated(p.PID)
+	if !ok {
+		return Evidence{}, false
+	}
+	if pl, ok := c.Place(tv, path); !ok || pl.Device != dev {
+		return Evidence{}, false
+	}
+	x := c.Devices[dev]
+	return Evidence{Member: c.deviceTimeSource(), Ticks: c.tickSpan(),
+		What: fmt.Sprintf("%s holds %.0f %% of the time of %s, which is saturated (%%util %.0f, await %.1f ms): on a slow device each write waits, so the rate stays low while the cost is high",
+			Name(p), frac*100, dev, x.Util, x.Await),
+		Figures: map[string]float64{"device_share_pct": frac * 100}}, true
+}
+
+// deviceTimeSource names where device-time figures come from.
+func (c *Context) deviceTimeSource() string {
+	if c.DeviceTimesEstimated {
+		return "estimate: targets' files, fd flags and sync counts × w_await (no block trace)"
+	}
+	return bundle.BlockTraceMember
+}

@@ -1,0 +1,126 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
+)
+
+// ioVictims names the processes that waited for a saturated device
+// without being its cause: their block-IO wait from delay accounting
+// (field 42 of /proc/PID/stat), the ticks they slept in D state, and the
+// latency their own requests met on the device (block trace). Processes
+// holding DeviceSharePct or more of the device are its causes and are
+// reported by the other findings.
+var ioVictims = Rule{ID: "io-victims", Check: checkIOVictims}
+
+// victim is one waiting process.
+type victim struct {
+	p         *model.ProcIO
+	waitS     float64
+	dshare    float64
+	latencyMS float64
+	requests  int
+}
+
+func checkIOVictims(c *Context) []Finding {
+	sat := c.Saturated()
+	if len(sat) == 0 {
+		return nil
+	}
+	dev := sat[0]
+	hz := float64(max(c.Model.Manifest.Host.UserHZ, 1))
+	dt := c.DeviceTimes[dev]
+	var vs []victim
+	for i := range c.Procs {
+		p := &c.Procs[i]
+		if p.Proc.Kernel || p.Samples < 2 {
+			continue
+		}
+		if c.DeviceShare(p.Proc.PID, dev)*100 >= c.Thresholds.DeviceSharePct {
+			continue // a cause, not a victim
+		}
+		v := victim{p: p, waitS: float64(max(p.MaxThreadBlkio, p.Delta.BlkioTicks)) / hz, dshare: pct(float64(p.DStates), float64(p.Samples))}
+		if dt != nil {
+			if s := dt.Find(p.Proc.PID); s != nil && s.Latency.Count > 0 {
+				v.latencyMS, v.requests = s.Latency.MeanMS(), s.Requests
+			}
+		}
+		waited := p.IOPercent(c.Model.Manifest.Host.UserHZ) >= c.Thresholds.IODelayPct || v.dshare >= c.Thresholds.DStatePct ||
+			(v.requests > 0 && v.latencyMS >= c.Thresholds.AwaitMS)
+		if waited {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		return nil
+	}
+	sort.Slice(vs, func(i, j int) bool {
+		if vs[i].waitS != vs[j].waitS {
+			return vs[i].waitS > vs[j].waitS
+		}
+		if vs[i].dshare != vs[j].dshare {
+			return vs[i].dshare > vs[j].dshare
+		}
+		return vs[i].p.Proc.PID < vs[j].p.Proc.PID
+	})
+	x := c.Devices[dev]
+	f := Finding{
+		ID: "io-victims", Severity: Warning, Confidence: High, Score: vs[0].waitS,
+		Title:    fmt.Sprintf("%d process(es) waited for %s, led by %s", len(vs), dev, Name(vs[0].p.Proc)),
+		Subjects: Subjects{Device: dev},
+	}
+	var names []string
+	for i, v := range vs {
+		if i == 5 {
+			break
+		}
+		f.Subjects.PIDs = append(f.Subjects.PIDs, v.p.Proc.PID)
+		names = append(names, victimText(c, v))
+		ev := Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.tickSpan(), What: Name(v.p.Proc) + ": " + victimText(c, v),
+			Figures: map[string]float64{"wait_s": v.waitS, "dstate_pct": v.dshare}}
+		if v.requests > 0 {
+			ev.Member += " and " + c.deviceTimeSource()
+			ev.Figures["latency_ms"] = v.latencyMS
+		}
+		f.Evidence = append(f.Evidence, ev)
+	}
+	f.Summary = fmt.Sprintf("While %s was saturated (%%util %.0f, await %.1f ms), these processes waited for it: %s.", dev, x.Util, x.Await, strings.Join(names, "; "))
+	if !delayAcctOn(c) {
+		f.Confidence, f.ConfidenceWhy = Medium, "kernel.task_delayacct was off: waits are seen only in sampled D states and traced requests"
+	}
+	f.Mitigations = []Mitigation{
+		{Horizon: Immediate, Action: "Relieve " + dev + " of its cause", How: "The device-saturated finding names who holds its time", Effect: "These processes' IO waits fall with the device's await"},
+		{Horizon: LongTerm, Action: "Keep latency-sensitive data off devices shared with bulk or log writers", How: "A separate volume for the victims' data", Effect: "Their latency no longer depends on a neighbour's writes"},
+	}
+	return []Finding{f}
+}
+
+// victimText says how one process waited.
+func victimText(c *Context, v victim) string {
+	var parts []string
+	if v.waitS > 0 {
+		parts = append(parts, fmt.Sprintf("%.1f s blocked on IO in %.0f s", v.waitS, v.p.Seconds))
+	}
+	if v.p.DStates > 0 {
+		parts = append(parts, fmt.Sprintf("in D state in %d of %d ticks", v.p.DStates, v.p.Samples))
+	}
+	if v.requests > 0 {
+		parts = append(parts, fmt.Sprintf("its %d requests took %.1f ms each", v.requests, v.latencyMS))
+	}
+	if len(parts) == 0 {
+		return "waited"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// delayAcctOn reports whether per-task delay accounting counted during the
+// capture.
+func delayAcctOn(c *Context) bool {
+	if da := c.Model.Manifest.DelayAcct; da != nil && (da.Enabled || da.Before == "1") {
+		return true
+	}
+	return c.Model.Sysctl["kernel/task_delayacct"] == "1"
+}

@@ -1,0 +1,149 @@
+package collector
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/iorca/iorca/collect/blocktrace"
+	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/ftrace"
+)
+
+// startBlockTrace starts the block-layer capture for the run, or returns
+// nil when it is off.
+func (c *collection) startBlockTrace() *blocktrace.Tracer {
+	if !c.cfg.BlockTrace {
+		return nil
+	}
+	mi, _ := os.ReadFile("/proc/self/mountinfo")
+	return blocktrace.Start(blocktrace.Config{Duration: c.cfg.BlockTraceDuration, MaxBytes: c.cfg.BlockTraceMaxBytes,
+		BufferKB: blockTraceBufferKB, Mountinfo: mi})
+}
+
+// finishBlockTrace stops the capture, stores its members and records
+// its outcome like any other source's.
+func (c *collection) finishBlockTrace(tr *blocktrace.Tracer, m *bundle.Manifest, reason string) {
+	if tr == nil {
+		return
+	}
+	res := tr.Stop(reason)
+	info := res.Info
+	m.BlockTrace = &info
+	c.rec.time("block-trace", secondsDuration(info.Seconds))
+	if len(res.Output) > 0 || info.Status == bundle.StatusOK {
+		c.store.put(bundle.BlockTraceMember, res.Output)
+	}
+	if len(res.Formats) > 0 {
+		c.store.put(bundle.TraceFormatsMember, res.Formats)
+	}
+	st := info.Status
+	if st == bundle.StatusOK {
+		c.rec.source("block-trace").Items++
+	} else {
+		c.rec.problem(bundle.Problem{Source: "block-trace", Status: st,
+			What: fmt.Sprintf("the block-layer trace did not run as planned (%s)", info.StopReason), Why: info.Error})
+	}
+	if len(info.Missing) > 0 {
+		c.rec.problem(bundle.Problem{Source: "block-trace", Status: bundle.StatusAbsent,
+			What: "events this kernel does not have: " + strings.Join(info.Missing, ", ")})
+	}
+	if info.Truncated {
+		c.bound(bundle.Bound{Name: "block-trace-max-bytes", Limit: c.cfg.BlockTraceMaxBytes,
+			What: fmt.Sprintf("the block-layer trace stopped after %.1fs at %d bytes", info.Seconds, info.Bytes)})
+	}
+	if info.Overruns > 0 {
+		c.bound(bundle.Bound{Name: "block-trace-buffer", Limit: blockTraceBufferKB << 10,
+			What: fmt.Sprintf("%d events were lost: the trace reader fell behind the per-CPU buffers", info.Overruns)})
+	}
+}
+
+// delayAcctPath is the sysctl that turns per-task delay accounting on.
+const delayAcctPath = "/proc/sys/kernel/task_delayacct"
+
+// enableDelayAcct turns kernel.task_delayacct on for the run, as iotop
+// does: field 42 of /proc/PID/stat then counts every task's wait for
+// block IO. It returns what was done, for the manifest and the restore.
+func enableDelayAcct(set bool) *bundle.DelayAcct {
+	da := &bundle.DelayAcct{}
+	b, err := os.ReadFile(delayAcctPath)
+	if err != nil {
+		da.Error = err.Error()
+		return da
+	}
+	da.Before = strings.TrimSpace(string(b))
+	if !set || da.Before != "0" {
+		return da
+	}
+	if err := os.WriteFile(delayAcctPath, []byte("1"), 0o644); err != nil {
+		da.Error = err.Error()
+		return da
+	}
+	da.Enabled = true
+	return da
+}
+
+// restoreDelayAcct puts kernel.task_delayacct back as it was.
+func restoreDelayAcct(da *bundle.DelayAcct) {
+	if da == nil || !da.Enabled || da.Restored {
+		return
+	}
+	if err := os.WriteFile(delayAcctPath, []byte(da.Before), 0o644); err != nil {
+		da.Error = "restore: " + err.Error()
+		return
+	}
+	da.Restored = true
+}
+
+// deviceTime sums, per issuing process, the service time (issue to
+// completion) of the block requests in a trace so far: the processes that
+// hold a device's time by their own synchronous and direct requests.
+// Writeback and journal requests issued by kernel threads are left to the
+// analyzer, which ties them back to their cause.
+func deviceTime(trace []byte) map[int]int64 {
+	type key struct {
+		dev    ftrace.Dev
+		sector uint64
+	}
+	type issued struct {
+		pid int
+		at  int64
+	}
+	open := map[key]issued{}
+	out := map[int]int64{}
+	for len(trace) > 0 {
+		var line []byte
+		line, trace, _ = bytes.Cut(trace, []byte{'\n'})
+		e, ok := ftrace.ParseLine(line)
+		if !ok {
+			continue
+		}
+		switch e.Name {
+		case "block_rq_issue":
+			r, err := ftrace.ParseRequest(e.Fields, false)
+			if err == nil && r.HasSectorRange && !kernelIssuer(e.Comm) {
+				open[key{r.Dev, r.Sector}] = issued{e.PID, e.TimeNS}
+			}
+		case "block_rq_complete":
+			r, err := ftrace.ParseRequest(e.Fields, true)
+			if err != nil || !r.HasSectorRange {
+				continue
+			}
+			k := key{r.Dev, r.Sector}
+			if is, ok := open[k]; ok {
+				out[is.pid] += e.TimeNS - is.at
+				delete(open, k)
+			}
+		}
+	}
+	return out
+}
+
+// kernelIssuer reports tasks that issue IO on others' behalf.
+func kernelIssuer(comm string) bool {
+	return strings.HasPrefix(comm, "kworker") || strings.HasPrefix(comm, "jbd2/") || comm == "<idle>" || strings.HasPrefix(comm, "loop")
+}
+
+func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
