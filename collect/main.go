@@ -134,7 +134,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.DurationVarP(&c.Duration, "duration", "d", collector.DefaultDuration, "how long to sample")
 	fs.DurationVarP(&c.Interval, "interval", "i", collector.DefaultInterval, "time between samples")
 	fs.IntSliceVarP(&c.PIDs, "pid", "p", nil, "always make this process a target (repeatable)")
-	fs.IntVar(&c.Top, "top", collector.DefaultTop, "targets picked by disk bytes and by write syscalls, N each")
+	fs.IntVar(&c.Top, "top", collector.DefaultTop, "targets picked by disk bytes, write syscalls, device time and IO wait, N each")
 	fs.DurationVar(&c.SelectAfter, "select-after", collector.DefaultSelectAfter, "first sampling window, after which targets are picked")
 	fs.DurationVar(&c.StraceDuration, "strace-duration", collector.DefaultStraceDuration, "how long each target is traced at most")
 	fs.Var(&f.strMax, "strace-max-bytes", "trace output kept per target at most; the trace stops there")

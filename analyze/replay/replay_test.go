@@ -61,6 +61,12 @@ func TestEveryViewOnEverySample(t *testing.T) {
 				}
 				o.PID = m.Targets[0].Info.PID
 			}
+			if (v.Name == "biotop" || v.Name == "biolatency") && m.BlockTrace == nil {
+				if _, err := v.Run(m, o); err == nil || !strings.Contains(err.Error(), "no block trace") {
+					t.Errorf("%s %s without a block trace: %v", s, v.Name, err)
+				}
+				continue
+			}
 			bs := run(t, m, v.Name, o)
 			var txt, js bytes.Buffer
 			if err := Text(&txt, bs); err != nil {

@@ -58,6 +58,10 @@ type Tracer struct {
 	final Result
 }
 
+// testHookRead, when set by a test, runs before every read (to make the
+// reader crash).
+var testHookRead func()
+
 // errBudget stops reading at the byte bound.
 var errBudget = errors.New("max-bytes")
 
@@ -173,10 +177,15 @@ func (t *Tracer) read() {
 			t.res.Info.Error = fmt.Sprintf("trace reader crashed: %v", p)
 		}
 		t.res.Info.StopReason = reason
+		// The trace covers up to here, not up to Stop.
+		t.res.Info.End = capture.Now()
 	}()
 	deadline := time.Now().Add(t.cfg.Duration)
 	buf := make([]byte, 64<<10)
 	for {
+		if testHookRead != nil {
+			testHookRead()
+		}
 		select {
 		case r := <-t.stop:
 			reason = r
@@ -280,7 +289,9 @@ func (t *Tracer) Stop(reason string) Result {
 				t.res.Info.Overruns = n
 			}
 		}
-		t.res.Info.End = capture.Now()
+		if t.res.Info.End.MonoNS == 0 {
+			t.res.Info.End = capture.Now()
+		}
 		if t.res.Info.Start.MonoNS > 0 {
 			t.res.Info.Seconds = float64(t.res.Info.End.MonoNS-t.res.Info.Start.MonoNS) / 1e9
 		}

@@ -124,7 +124,11 @@ func deviceTime(trace []byte) map[int]int64 {
 		case "block_rq_issue":
 			r, err := ftrace.ParseRequest(e.Fields, false)
 			if err == nil && r.HasSectorRange && !kernelIssuer(e.Comm) {
-				open[key{r.Dev, r.Sector}] = issued{e.PID, e.TimeNS}
+				pid := e.PID
+				if e.TGID > 0 {
+					pid = e.TGID // a thread's requests are its process's
+				}
+				open[key{r.Dev, r.Sector}] = issued{pid, e.TimeNS}
 			}
 		case "block_rq_complete":
 			r, err := ftrace.ParseRequest(e.Fields, true)

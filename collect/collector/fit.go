@@ -52,7 +52,7 @@ func (c *collection) fit(m *bundle.Manifest) error {
 				drops = drops[1:]
 				continue
 			}
-			if bundle.IsTraceText(name) {
+			if cuttable(name) {
 				// A trace is cut, keeping its beginning, rather than
 				// lost whole: its first seconds are the evidence.
 				if note, saved, ok := c.cutTrace(m, name, over); ok {
@@ -65,7 +65,7 @@ func (c *collection) fit(m *bundle.Manifest) error {
 			over -= z
 			c.store.remove(name)
 			dropped = append(dropped, name)
-			if bundle.IsTraceText(name) {
+			if cuttable(name) {
 				c.markTraceDropped(m, name, 0, 0)
 			}
 		}
@@ -121,7 +121,9 @@ func (c *collection) dropOrder() []string {
 		return traces[i] < traces[j]
 	})
 	slices.Reverse(ticks) // the last ticks go first
-	out := append(traces, bundle.KmsgMember)
+	// The block trace goes after the syscall traces: it tells who holds
+	// each device, which no other member does.
+	out := append(traces, bundle.BlockTraceMember, bundle.KmsgMember)
 	out = append(out, procs...)
 	// Keep at least two ticks: one interval is the least an analysis needs.
 	if len(ticks) > 2 {
@@ -130,9 +132,19 @@ func (c *collection) dropOrder() []string {
 	return out
 }
 
+// cuttable reports the members that are cut to their beginning rather
+// than dropped whole: the syscall traces and the block trace.
+func cuttable(name string) bool { return bundle.IsTraceText(name) || name == bundle.BlockTraceMember }
+
 // markTraceDropped updates the target whose trace text was cut to kept
 // bytes, or dropped when kept is 0.
 func (c *collection) markTraceDropped(m *bundle.Manifest, name string, kept int64, lines int) {
+	if bt := m.BlockTrace; bt != nil && name == bundle.BlockTraceMember {
+		bt.Status = bt.Status.Worse(bundle.StatusPartial)
+		bt.Truncated = true
+		bt.Bytes, bt.Lines = kept, lines
+		return
+	}
 	for i := range m.Targets {
 		if s := m.Targets[i].Strace; s != nil && s.Member == name {
 			s.Status = bundle.StatusPartial

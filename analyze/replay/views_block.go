@@ -1,0 +1,110 @@
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/internal/table"
+)
+
+// errNoBlockTrace is the block views' answer for a bundle without one.
+var errNoBlockTrace = errors.New("the bundle has no block trace (collected with --no-block-trace, on a kernel without tracefs, or by an older collector)")
+
+// biotop is bcc's biotop over the block trace: per device, who holds its
+// time — a process's own requests, and the writeback and journal commits
+// it caused — with its requests' count, size and mean latency.
+func biotop(m *model.Model, o Options) ([]Block, error) {
+	dts := m.DeviceTimes()
+	if dts == nil {
+		return nil, errNoBlockTrace
+	}
+	t := &table.Table{Columns: []table.Column{{Name: "DISK", Left: true}, {Name: "PID", Prec: -1}, {Name: "COMM", Left: true},
+		{Name: "I/O", Prec: -1}, {Name: "Kbytes", Prec: 0}, {Name: "AVGms", Prec: 2}, {Name: "TIME%", Prec: 1},
+		{Name: "OWN%", Prec: 1}, {Name: "WBACK%", Prec: 1}, {Name: "JRNL%", Prec: 1}}}
+	for _, name := range sortedDevices(dts) {
+		dt := dts[name]
+		for _, s := range dt.Shares {
+			pid := int64(s.Task.PID)
+			comm := s.Task.Comm
+			if s.Kernel {
+				pid, comm = -1, comm+" (kernel)"
+			}
+			if o.PID > 0 && s.Task.PID != o.PID {
+				continue
+			}
+			pct := func(ns float64) float64 {
+				if dt.ServiceNS <= 0 {
+					return 0
+				}
+				return ns / dt.ServiceNS * 100
+			}
+			t.Add(table.Text(name), table.Int(pid), table.Text(comm), table.Int(int64(s.Requests)), table.Num(float64(s.Bytes)/1024),
+				table.Num(s.Latency.MeanMS()), table.Num(pct(s.NS())), table.Num(pct(s.DirectNS)), table.Num(pct(s.WritebackNS)), table.Num(pct(s.JournalNS)))
+		}
+	}
+	bt := m.BlockTrace
+	head := []string{fmt.Sprintf("%.1f s of block trace, %d requests; TIME%% is the share of the device's service time, its own requests (OWN) plus the writeback of pages it dirtied (WBACK) and the journal commits its synchronous writes forced (JRNL); PID -1 is time no user process explains", bt.Seconds(), len(bt.Requests))}
+	if bt.Info.Overruns > 0 {
+		head = append(head, fmt.Sprintf("%d events were lost (the reader fell behind): figures are low", bt.Info.Overruns))
+	}
+	return []Block{{Title: "biotop over the block trace", Header: head, Table: t}}, nil
+}
+
+// biolatency is bcc's biolatency -D over the block trace: per device, the
+// distribution of service times (issue to completion) in power-of-two
+// microsecond buckets, and of queue times where a scheduler queued them.
+func biolatency(m *model.Model, o Options) ([]Block, error) {
+	dts := m.DeviceTimes()
+	if dts == nil {
+		return nil, errNoBlockTrace
+	}
+	var out []Block
+	for _, name := range sortedDevices(dts) {
+		dt := dts[name]
+		out = append(out, histBlock(fmt.Sprintf("disk = %s, service time (issue to completion)", name), dt.Service))
+		if dt.Queue.SumNS > 0 {
+			out = append(out, histBlock(fmt.Sprintf("disk = %s, queue time (insert to issue)", name), dt.Queue))
+		}
+	}
+	return out, nil
+}
+
+func histBlock(title string, h model.Histogram) Block {
+	t := &table.Table{Columns: []table.Column{{Name: "usecs", Left: true}, {Name: "count", Prec: -1}, {Name: "distribution", Left: true}}}
+	lo, hi := -1, -1
+	var peak int64
+	for i, c := range h.Buckets {
+		if c > 0 {
+			if lo < 0 {
+				lo = i
+			}
+			hi = i
+			peak = max(peak, c)
+		}
+	}
+	for i := max(lo, 0); i <= hi; i++ {
+		from := uint64(0)
+		if i > 0 {
+			from = 1 << i
+		}
+		bar := 0
+		if peak > 0 {
+			bar = int(h.Buckets[i] * 40 / peak)
+		}
+		t.Add(table.Text(fmt.Sprintf("%d -> %d", from, uint64(1)<<(i+1)-1)), table.Int(h.Buckets[i]), table.Text("|"+strings.Repeat("*", bar)+strings.Repeat(" ", 40-bar)+"|"))
+	}
+	head := []string{fmt.Sprintf("%d requests, mean %.2f ms, p50 <= %.3f ms, p99 <= %.3f ms", h.Count, h.MeanMS(), h.Percentile(50), h.Percentile(99))}
+	return Block{Title: title, Header: head, Table: t}
+}
+
+func sortedDevices(dts map[string]*model.DeviceTime) []string {
+	names := make([]string, 0, len(dts))
+	for n := range dts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,134 @@
+package blocktrace
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/samples/workload"
+)
+
+func TestMain(m *testing.M) { workload.RunTests(m) }
+
+// tracefsMounts lists where tracefs is mounted now.
+func tracefsMounts(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 8 && strings.Contains(l, " - tracefs ") {
+			out = append(out, f[4])
+		}
+	}
+	return out
+}
+
+func mountinfo(t *testing.T) []byte {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// syncWriter makes block requests in its own context for the trace to see.
+func syncWriter(t *testing.T) {
+	mnt, _ := workload.LoopExt4(t, 64)
+	workload.StartWriter(t, "--file", filepath.Join(mnt, "j.log"), "--size", "512", "--sync", "odsync", "--rate", "200")
+}
+
+// A capture leaves tracefs as it found it: not mounted stays not mounted,
+// mounted by someone else stays mounted, and the private instance is gone.
+func TestCaptureLeavesTracefsAsFound(t *testing.T) {
+	workload.Live(t)
+	syncWriter(t)
+	for _, premounted := range []bool{false, true} {
+		name := "not-mounted"
+		if premounted {
+			name = "mounted"
+		}
+		t.Run(name, func(t *testing.T) {
+			for _, mp := range tracefsMounts(t) {
+				if err := exec.Command("umount", mp).Run(); err != nil {
+					t.Skipf("tracefs is mounted at %s and busy: not this test's to unmount", mp)
+				}
+			}
+			if premounted {
+				workload.MustRun(t, "mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing")
+				t.Cleanup(func() { exec.Command("umount", "/sys/kernel/tracing").Run() })
+			}
+			before := tracefsMounts(t)
+			tr := Start(Config{Duration: 5 * time.Second, MaxBytes: 8 << 20, BufferKB: 1024, Mountinfo: mountinfo(t)})
+			time.Sleep(1500 * time.Millisecond)
+			res := tr.Stop("collection-end")
+			if res.Info.Status != bundle.StatusOK || res.Info.StopReason != "collection-end" || res.Info.MountedTracefs == premounted {
+				t.Errorf("info %+v", res.Info)
+			}
+			if !strings.Contains(string(res.Output), "block_rq_complete") || res.Info.Lines == 0 || !strings.Contains(string(res.Formats), "events/block/block_rq_issue/format") {
+				t.Errorf("trace of %d lines has no completion, or formats missing:\n%.300s", res.Info.Lines, res.Output)
+			}
+			if after := tracefsMounts(t); strings.Join(after, ",") != strings.Join(before, ",") {
+				t.Errorf("tracefs mounts %v after, %v before", after, before)
+			}
+			if premounted {
+				if _, err := os.Stat(filepath.Join("/sys/kernel/tracing/instances", res.Info.Instance)); !os.IsNotExist(err) {
+					t.Errorf("instance %s left behind: %v", res.Info.Instance, err)
+				}
+			}
+			if again := tr.Stop("interrupted"); again.Info.StopReason != "collection-end" {
+				t.Errorf("a second Stop changed the result: %+v", again.Info)
+			}
+		})
+	}
+}
+
+// The byte bound stops the capture at a whole line and says so; the time
+// bound stops it on its own.
+func TestCaptureBounds(t *testing.T) {
+	workload.Live(t)
+	syncWriter(t)
+	tr := Start(Config{Duration: 10 * time.Second, MaxBytes: 64 << 10, BufferKB: 1024, Mountinfo: mountinfo(t)})
+	deadline := time.Now().Add(8 * time.Second)
+	for tr.Running() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	res := tr.Stop("collection-end")
+	if res.Info.StopReason != "max-bytes" || !res.Info.Truncated || res.Info.Bytes > 64<<10 || res.Info.Status != bundle.StatusPartial {
+		t.Errorf("byte bound: %+v", res.Info)
+	}
+	if n := len(res.Output); n > 0 && res.Output[n-1] != '\n' {
+		t.Error("the cut trace ends in the middle of a line")
+	}
+	tr = Start(Config{Duration: 500 * time.Millisecond, MaxBytes: 8 << 20, BufferKB: 1024, Mountinfo: mountinfo(t)})
+	time.Sleep(1500 * time.Millisecond)
+	if tr.Running() {
+		t.Error("still reading after its duration")
+	}
+	if res := tr.Stop("collection-end"); res.Info.StopReason != "duration" || res.Info.Seconds > 1.4 {
+		t.Errorf("time bound: %+v", res.Info)
+	}
+}
+
+// A crash of the reader still removes the instance and unmounts tracefs,
+// and the result says what happened.
+func TestReaderCrashCleansUp(t *testing.T) {
+	workload.Live(t)
+	before := tracefsMounts(t)
+	testHookRead = func() { panic("injected") }
+	t.Cleanup(func() { testHookRead = nil })
+	tr := Start(Config{Duration: 5 * time.Second, MaxBytes: 8 << 20, BufferKB: 1024, Mountinfo: mountinfo(t)})
+	res := tr.Stop("collection-end")
+	if res.Info.Status != bundle.StatusFailed || res.Info.StopReason != "failed" || !strings.Contains(res.Info.Error, "crashed") {
+		t.Errorf("info after a crash: %+v", res.Info)
+	}
+	if after := tracefsMounts(t); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Errorf("tracefs mounts %v after, %v before", after, before)
+	}
+}
