@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/collect/bundle"
 )
 
@@ -22,7 +23,7 @@ func checkDeviceSaturated(c *Context) []Finding {
 	sort.Strings(names)
 	var saturated []string
 	for _, d := range names {
-		if x := c.Devices[d]; x.Util > c.Thresholds.UtilPct && x.Await > c.Thresholds.AwaitMS {
+		if c.saturated(c.Devices[d]) {
 			saturated = append(saturated, d)
 		}
 	}
@@ -40,7 +41,7 @@ func checkDeviceSaturated(c *Context) []Finding {
 		stats := c.Model.DeviceIostat(k-1, k)
 		for _, d := range saturated {
 			t, p := stats[d], ticks[d]
-			if t.Util > c.Thresholds.UtilPct && t.Await > c.Thresholds.AwaitMS {
+			if c.saturated(t) {
 				p.busy++
 			}
 			if t.Util > p.worst {
@@ -56,7 +57,7 @@ func checkDeviceSaturated(c *Context) []Finding {
 		f := Finding{
 			ID: "device-saturated", Severity: Critical, Confidence: High,
 			Title:    fmt.Sprintf("%s is saturated: %.0f %% busy, %.1f ms per request", d, x.Util, x.Await),
-			Summary:  fmt.Sprintf("%s was busy %.0f %% of the time and requests waited %.1f ms on average (thresholds %.0f %% and %.0f ms).", d, x.Util, x.Await, c.Thresholds.UtilPct, c.Thresholds.AwaitMS),
+			Summary:  saturationText(c, d, x),
 			Subjects: Subjects{Device: d},
 			Score:    x.Util * x.Await,
 			Evidence: []Evidence{
@@ -74,7 +75,7 @@ func checkDeviceSaturated(c *Context) []Finding {
 		addContributors(c, d, &f)
 		if b := c.Model.Blocks[d]; b != nil {
 			f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember, What: fmt.Sprintf("%s: scheduler %s, rotational %v, nr_requests %s", d, orDash(b.Scheduler), b.Rotational, orDash(b.Settings["queue/nr_requests"]))})
-			if !b.Rotational {
+			if !b.Rotational && x.Util > c.Thresholds.UtilPct {
 				f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember, What: "a non-rotational device serves requests in parallel; %util can reach 100 while it still has capacity (iostat(1)), which is why await is required too"})
 			}
 		}
@@ -130,4 +131,12 @@ func addContributors(c *Context, d string, f *Finding) {
 		what = "estimated who holds its time (no block trace): " + strings.Join(parts, "; ")
 	}
 	f.Evidence = append(f.Evidence, Evidence{Member: c.deviceTimeSource(), What: what, Figures: figs})
+}
+
+// saturationText says which test the device met.
+func saturationText(c *Context, d string, x model.Iostat) string {
+	if x.Util > c.Thresholds.UtilPct {
+		return fmt.Sprintf("%s was busy %.0f %% of the time and requests waited %.1f ms on average (thresholds %.0f %% and %.0f ms).", d, x.Util, x.Await, c.Thresholds.UtilPct, c.Thresholds.AwaitMS)
+	}
+	return fmt.Sprintf("%s had %.1f requests queued on average and they waited %.1f ms each (thresholds %.0f requests and %.0f ms); its %%util reads only %.0f %% because requests that last longer than a clock tick are undercounted in io_ticks.", d, x.AquSz, x.Await, c.Thresholds.QueueDepth, c.Thresholds.AwaitMS, x.Util)
 }

@@ -100,7 +100,7 @@ func syncFile(c *Context, tv *TargetView, path string) bool {
 func (c *Context) Saturated() []string {
 	var out []string
 	for d, x := range c.Devices {
-		if x.Util > c.Thresholds.UtilPct && x.Await > c.Thresholds.AwaitMS {
+		if c.saturated(x) {
 			out = append(out, d)
 		}
 	}
@@ -112,6 +112,14 @@ func (c *Context) Saturated() []string {
 		return out[i] < out[j]
 	})
 	return out
+}
+
+// saturated is the one test of a saturated device: requests wait longer
+// than AwaitMS while the device is busy over UtilPct of the time, or while
+// QueueDepth requests are queued on average (io_ticks undercounts
+// requests that last longer than a jiffy).
+func (c *Context) saturated(x model.Iostat) bool {
+	return x.Await > c.Thresholds.AwaitMS && (x.Util > c.Thresholds.UtilPct || x.AquSz >= c.Thresholds.QueueDepth)
 }
 
 // DeviceShare is the fraction (0 to 1) of dev's time a process holds.

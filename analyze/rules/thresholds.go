@@ -21,6 +21,11 @@ type Thresholds struct {
 	// AwaitMS: and requests wait longer than this on average (DESIGN.md;
 	// 10 ms is slow for SSDs and a busy queue for disks).
 	AwaitMS float64
+	// QueueDepth: or, instead of UtilPct, this many requests in the
+	// queue on average (aqu-sz) with await over AwaitMS: requests that
+	// last longer than a jiffy are undercounted in io_ticks, so a device
+	// whose requests take a second can read 60 % busy with 35 queued.
+	QueueDepth float64
 	// DominantShare: one process or container doing at least this share
 	// of the node's disk bytes is dominant (DESIGN.md, 50 %).
 	DominantShare float64
@@ -81,7 +86,7 @@ type Thresholds struct {
 // Defaults returns the default thresholds.
 func Defaults() Thresholds {
 	return Thresholds{
-		UtilPct: 80, AwaitMS: 10,
+		UtilPct: 80, AwaitMS: 10, QueueDepth: 4,
 		DominantShare: 0.5, DominantMinBytesPerSec: 256 << 10,
 		SmallWriteMaxAvg: 1024, SmallWriteMinPerSec: 50,
 		SyncMinPerSec:      5,
@@ -100,7 +105,7 @@ func Defaults() Thresholds {
 // fields maps threshold names (as written in flags and files) to fields.
 func (t *Thresholds) fields() map[string]*float64 {
 	return map[string]*float64{
-		"util_pct": &t.UtilPct, "await_ms": &t.AwaitMS,
+		"util_pct": &t.UtilPct, "await_ms": &t.AwaitMS, "queue_depth": &t.QueueDepth,
 		"dominant_share": &t.DominantShare, "dominant_min_bytes_per_sec": &t.DominantMinBytesPerSec,
 		"small_write_max_avg": &t.SmallWriteMaxAvg, "small_write_min_per_sec": &t.SmallWriteMinPerSec,
 		"sync_min_per_sec":    &t.SyncMinPerSec,

@@ -197,6 +197,13 @@ func LoopExt4(t testing.TB, sizeMiB int) (mnt, dev string) {
 func OverlayAccessLog(t testing.TB, sizeMiB int) (logFile, upper string) {
 	t.Helper()
 	base, _ := LoopExt4(t, sizeMiB)
+	return OverlayAccessLogOn(t, base)
+}
+
+// OverlayAccessLogOn is OverlayAccessLog with the layers on the mounted
+// filesystem base (a slow disk, say).
+func OverlayAccessLogOn(t testing.TB, base string) (logFile, upper string) {
+	t.Helper()
 	lower := filepath.Join(base, "lower")
 	upper = filepath.Join(base, "upper")
 	work := filepath.Join(base, "work")
@@ -353,4 +360,26 @@ func Ext4On(t testing.TB, dev string) string {
 	MustRun(t, "mount", dev, mnt)
 	t.Cleanup(func() { unmount(mnt) })
 	return mnt
+}
+
+// LimitDirty bounds the dirty page cache of the test's own device dev to
+// maxBytes (/sys/class/bdi/MAJ:MIN/max_bytes with strict_limit), so that
+// a buffered writer is written back, and throttled, during a capture of a
+// few seconds rather than after dirty_expire. Only that device's bdi is
+// touched; it goes away with the device.
+func LimitDirty(t testing.TB, dev string, maxBytes int64) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/sys/class/block", filepath.Base(dev), "dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdi := filepath.Join("/sys/class/bdi", strings.TrimSpace(string(b)))
+	if _, err := os.Stat(filepath.Join(bdi, "max_bytes")); err != nil {
+		t.Skipf("this kernel has no per-device dirty limit (%s/max_bytes)", bdi)
+	}
+	for _, kv := range [][2]string{{"max_bytes", fmt.Sprint(maxBytes)}, {"strict_limit", "1"}} {
+		if err := os.WriteFile(filepath.Join(bdi, kv[0]), []byte(kv[1]), 0o644); err != nil {
+			t.Fatalf("%s/%s: %v", bdi, kv[0], err)
+		}
+	}
 }
