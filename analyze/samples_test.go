@@ -74,6 +74,22 @@ var sampleVerdicts = map[string]struct {
 			}
 		}},
 	"idle": {absent: []string{"device-saturated", "dominant-io-process", "small-writes", "sync-writes"}},
+	"overlay-slow-disk": {present: []string{"device-saturated", "sync-writes", "small-writes", "overlay-hot-path", "io-victims"}, container: "web-7", problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			if c := culprit(r); c["comm"] != "access-logger" {
+				t.Errorf("culprit %v, want the access logger", c)
+			}
+			// The device's time is the logger's, at a few dozen writes a second.
+			if f := finding(r, "device-saturated"); !strings.Contains(f["summary"].(string), "access-logger) in container web-7 holds") {
+				t.Errorf("device-saturated does not name who holds the device: %v", f["summary"])
+			}
+			if f := finding(r, "io-victims"); !strings.Contains(f["summary"].(string), "db-walwriter") {
+				t.Errorf("io-victims does not name the database: %v", f["summary"])
+			}
+			if v := r["verdict"].(map[string]any)["summary"].(string); !strings.Contains(v, "Waiting for") || !strings.Contains(v, "of its time") {
+				t.Errorf("the verdict names neither the share nor the victim: %s", v)
+			}
+		}},
 }
 
 func culprit(r map[string]any) map[string]any {

@@ -81,6 +81,34 @@ loop_ext4() {
   defer "umount '$mnt' || umount -l '$mnt'; rmdir '$mnt'"
 }
 
+# slow_ext4 SIZE_MIB MOUNTPOINT FILTER ARGS...: a real ext4 on a slow disk,
+# mounted: an nbdkit memory disk behind FILTER (delay, rate, error, with
+# ARGS such as wdelay=15ms), served as a file by nbdfuse and put under a
+# loop device, so that every request pays what the filter says at the
+# block layer (REFERENCE-IO.md 13). Sets LOOPDEV.
+slow_ext4() {
+  local size=$1 mnt=$2 filter=$3
+  shift 3
+  need_tools nbdkit nbdfuse fusermount3
+  local dir=$WORK/nbd-$(basename "$mnt")
+  mkdir -p "$dir"
+  nbdfuse "$dir/disk" --command nbdkit -s --filter="$filter" memory "${size}M" "$@" &
+  local pid=$!
+  defer "fusermount3 -u '$dir' || umount -l '$dir'; kill $pid; wait $pid"
+  for _ in $(seq 100); do
+    [ -s "$dir/disk" ] && break
+    sleep 0.1
+  done
+  LOOPDEV=$(losetup --find --show "$dir/disk")
+  defer "losetup -d '$LOOPDEV'"
+  # Inode tables and the journal are written now, not by ext4lazyinit
+  # during the capture.
+  mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$LOOPDEV"
+  mkdir -p "$mnt"
+  mount "$LOOPDEV" "$mnt"
+  defer "umount '$mnt' || umount -l '$mnt'; rmdir '$mnt'"
+}
+
 # start_bg NAME CMD...: run CMD in the background, killed at exit. Sets
 # BG_PID.
 start_bg() {

@@ -29,8 +29,11 @@ func biotop(m *model.Model, o Options) ([]Block, error) {
 		for _, s := range dt.Shares {
 			pid := int64(s.Task.PID)
 			comm := s.Task.Comm
-			if s.Kernel {
+			switch {
+			case s.Kernel:
 				pid, comm = -1, comm+" (kernel)"
+			case s.Process != nil && s.Process.Collector:
+				comm += " (iorca)"
 			}
 			if o.PID > 0 && s.Task.PID != o.PID {
 				continue

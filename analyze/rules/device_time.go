@@ -157,7 +157,9 @@ func (c *Context) Contributors(dev string, n int) []*model.Share {
 		if len(out) == n {
 			break
 		}
-		if !s.Kernel && s.NS() > 0 {
+		// The collector's own processes (strace writing its output) are
+		// not the node's IO.
+		if !s.Kernel && s.NS() > 0 && (s.Process == nil || !s.Process.Collector) {
 			out = append(out, s)
 		}
 	}

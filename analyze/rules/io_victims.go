@@ -78,7 +78,7 @@ func checkIOVictims(c *Context) []Finding {
 			break
 		}
 		f.Subjects.PIDs = append(f.Subjects.PIDs, v.p.Proc.PID)
-		names = append(names, victimText(c, v))
+		names = append(names, Name(v.p.Proc)+": "+victimText(c, v))
 		ev := Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.tickSpan(), What: Name(v.p.Proc) + ": " + victimText(c, v),
 			Figures: map[string]float64{"wait_s": v.waitS, "dstate_pct": v.dshare}}
 		if v.requests > 0 {
