@@ -201,6 +201,9 @@ func (t *Tracer) read() {
 		switch {
 		case n > 0:
 			if t.add(buf[:n]) {
+				// Stop the events at once: what the buffers would still
+				// take is cost with nothing kept.
+				t.inst.write("tracing_on", "0")
 				reason = errBudget.Error()
 				return
 			}
