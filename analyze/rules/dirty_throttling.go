@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/collect/bundle"
 )
 
@@ -36,12 +37,40 @@ func checkDirtyThrottling(c *Context) []Finding {
 			}
 		}
 	}
-	if maxShare < c.Thresholds.DirtyLimitPct && len(throttled) == 0 {
+	// The block trace's balance_dirty_pages events: who was paused, for
+	// how long, including under a device's own (strict) dirty limit that
+	// the node-wide figures do not show.
+	paused := map[int]model.Throttle{}
+	pausedComm := map[int]string{}
+	var traceSecs float64
+	if bt := c.Model.BlockTrace; bt != nil {
+		traceSecs = bt.Seconds()
+		for task, th := range bt.Throttled {
+			p := paused[task.PID]
+			p.Pauses += th.Pauses
+			p.PauseMS += th.PauseMS
+			paused[task.PID] = p
+			pausedComm[task.PID] = task.Comm
+		}
+	}
+	heldBack := map[int]bool{}
+	for pid, th := range paused {
+		// Paused for at least the stall share of the trace.
+		if traceSecs > 0 && float64(th.PauseMS)/(traceSecs*1000)*100 >= c.Thresholds.IODelayPct {
+			heldBack[pid] = true
+		}
+	}
+	if maxShare < c.Thresholds.DirtyLimitPct && len(throttled) == 0 && len(heldBack) == 0 {
 		return nil
 	}
 	var pids []int
 	for pid := range throttled {
 		pids = append(pids, pid)
+	}
+	for pid := range heldBack {
+		if throttled[pid] == 0 {
+			pids = append(pids, pid)
+		}
 	}
 	sort.Ints(pids)
 	f := Finding{
@@ -58,8 +87,19 @@ func checkDirtyThrottling(c *Context) []Finding {
 			Figures: map[string]float64{"dirty_share_pct": maxShare}})
 	}
 	for _, pid := range pids {
-		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/wchan, stack)", Ticks: c.tickSpan(),
-			What: fmt.Sprintf("PID %d seen in balance_dirty_pages in %d thread samples", pid, throttled[pid])})
+		if throttled[pid] > 0 {
+			f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/wchan, stack)", Ticks: c.tickSpan(),
+				What: fmt.Sprintf("PID %d seen in balance_dirty_pages in %d thread samples", pid, throttled[pid])})
+		}
+		if th, ok := paused[pid]; ok && th.Pauses > 0 {
+			name := fmt.Sprintf("PID %d (%s)", pid, pausedComm[pid])
+			if pio := c.ByPID[pid]; pio != nil {
+				name = Name(pio.Proc)
+			}
+			f.Evidence = append(f.Evidence, Evidence{Member: bundle.BlockTraceMember + " (balance_dirty_pages)",
+				What:    fmt.Sprintf("%s was paused %d times for %.1f s in all over %.1f s of trace", name, th.Pauses, float64(th.PauseMS)/1000, traceSecs),
+				Figures: map[string]float64{"pauses": float64(th.Pauses), "paused_s": float64(th.PauseMS) / 1000}})
+		}
 	}
 	s := c.Model.Sysctl
 	f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember + " (/proc/sys/vm)",

@@ -107,8 +107,14 @@ func victimText(c *Context, v victim) string {
 	if v.p.DStates > 0 {
 		parts = append(parts, fmt.Sprintf("in D state in %d of %d ticks", v.p.DStates, v.p.Samples))
 	}
+	if w := waitChannel(c, v.p.Proc.PID); w != "" {
+		parts = append(parts, "waiting in "+w)
+	}
 	if v.requests > 0 {
 		parts = append(parts, fmt.Sprintf("its %d requests took %.1f ms each", v.requests, v.latencyMS))
+	}
+	if n, us := fsyncLatency(c, v.p.Proc.PID); n > 0 {
+		parts = append(parts, fmt.Sprintf("its %d fsync/fdatasync calls took %.1f ms each (strace)", n, us/1000))
 	}
 	if len(parts) == 0 {
 		return "waited"
@@ -123,4 +129,43 @@ func delayAcctOn(c *Context) bool {
 		return true
 	}
 	return c.Model.Sysctl["kernel/task_delayacct"] == "1"
+}
+
+// waitChannel is the kernel function a target's threads slept in most
+// often while in D state ("" when none was seen or it was no target).
+func waitChannel(c *Context, pid int) string {
+	seen := map[string]int{}
+	for k := c.From; k <= c.To; k++ {
+		for _, th := range c.Model.Ticks[k].Threads[pid] {
+			if th.Stat.State == 'D' && th.Wchan != "" && th.Wchan != "0" {
+				seen[th.Wchan]++
+			}
+		}
+	}
+	best, n := "", 0
+	for w, k := range seen {
+		if k > n || (k == n && w < best) {
+			best, n = w, k
+		}
+	}
+	return best
+}
+
+// fsyncLatency is how many fsync and fdatasync calls a traced target made
+// and their mean duration in µs.
+func fsyncLatency(c *Context, pid int) (int, float64) {
+	tv := c.Target(pid)
+	if tv == nil || tv.Summary == nil {
+		return 0, 0
+	}
+	var n int
+	var us int64
+	for _, f := range tv.Summary.Files {
+		n += f.Syncs
+		us += f.SyncUS
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return n, float64(us) / float64(n)
 }
