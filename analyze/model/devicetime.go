@@ -123,9 +123,23 @@ func (h *Histogram) Percentile(p float64) float64 {
 // them, by their share of the device's synchronous writes. Time that no
 // user task explains stays with the kernel thread that queued it.
 func (m *Model) DeviceTimes() map[string]*DeviceTime {
+	if m.BlockTrace == nil {
+		return nil
+	}
+	return m.DeviceTimesBetween(0, math.MaxInt64)
+}
+
+// DeviceTimesBetween is DeviceTimes for the requests that completed in
+// (fromNS, toNS] of CLOCK_MONOTONIC: one interval of the capture. The
+// dirtiers' and sync writers' weights are those of the whole trace.
+func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 	bt := m.BlockTrace
 	if bt == nil {
 		return nil
+	}
+	seconds := bt.Seconds()
+	if toNS != math.MaxInt64 {
+		seconds = float64(min(toNS, bt.LastNS)-max(fromNS, bt.FirstNS)) / 1e9
 	}
 	byPID := map[int]*Process{}
 	for _, p := range m.Procs {
@@ -180,10 +194,13 @@ func (m *Model) DeviceTimes() map[string]*DeviceTime {
 	}
 	for i := range bt.Requests {
 		r := &bt.Requests[i]
+		if r.CompleteNS <= fromNS || r.CompleteNS > toNS {
+			continue
+		}
 		name := m.DeviceName(r.Dev)
 		dt := out[name]
 		if dt == nil {
-			dt = &DeviceTime{Device: name, Dev: r.Dev, Seconds: bt.Seconds()}
+			dt = &DeviceTime{Device: name, Dev: r.Dev, Seconds: seconds}
 			out[name] = dt
 		}
 		ns := float64(r.ServiceNS())

@@ -64,7 +64,7 @@ var Views = []View{
 	{Name: "strace", Like: "strace -c, per file", Help: "per target: syscalls by type, count, bytes, latency, size histogram, files, write->fsync", run: straceView},
 	{Name: "findmnt", Like: "findmnt -l / findmnt -T PATH", Help: "the mount table; with --target PATH the mount holding it and its overlay layers", run: findmnt},
 	{Name: "timeline", Like: "", Help: "one line per tick: busiest device util/await, top writer, PSI, dirty memory, blocked tasks", run: timeline},
-	{Name: "biotop", Like: "biotop (bcc)", Help: "per device, who holds its time over the block trace: own requests, writeback and journal commits caused, latency", run: biotop},
+	{Name: "biotop", Like: "biotop (bcc)", Help: "per device, who holds its time (own requests, writeback and journal commits caused) and their latency, from the block trace", Interval: true, run: biotop},
 	{Name: "biolatency", Like: "biolatency -D (bcc)", Help: "per device, the service-time (and queue-time) distribution of the block trace's requests", run: biolatency},
 }
 

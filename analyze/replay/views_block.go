@@ -17,43 +17,60 @@ var errNoBlockTrace = errors.New("the bundle has no block trace (collected with 
 // time — a process's own requests, and the writeback and journal commits
 // it caused — with its requests' count, size and mean latency.
 func biotop(m *model.Model, o Options) ([]Block, error) {
-	dts := m.DeviceTimes()
-	if dts == nil {
+	bt := m.BlockTrace
+	if bt == nil {
 		return nil, errNoBlockTrace
 	}
+	var blocks []Block
+	for _, iv := range intervals(m, o) {
+		from, to := m.Ticks[iv[0]].Mono, m.Ticks[iv[1]].Mono
+		title := blockTitle(m, iv[0], iv[1])
+		if o.Summary {
+			from, to = bt.FirstNS-1, bt.LastNS
+			title = "biotop over the whole block trace"
+		}
+		head := []string{"TIME% is the share of the device's service time: its own requests (OWN) plus the writeback of pages it dirtied (WBACK) and the journal commits its synchronous writes forced (JRNL); PID -1 is time no user process explains"}
+		switch {
+		case to <= bt.FirstNS || from >= bt.LastNS:
+			head = append(head, fmt.Sprintf("outside the block trace (%.1f s from the start of the capture)", bt.Seconds()))
+		case bt.Info.Overruns > 0:
+			head = append(head, fmt.Sprintf("%d events were lost (the reader fell behind): figures are low", bt.Info.Overruns))
+		}
+		blocks = append(blocks, Block{Title: title, From: iv[0], To: iv[1], Time: m.Ticks[iv[1]].Wall, Seconds: m.Seconds(iv[0], iv[1]),
+			Header: head, Table: biotopTable(m.DeviceTimesBetween(from, to), o)})
+	}
+	return blocks, nil
+}
+
+// biotopTable is one interval's rows: per device, its causes.
+func biotopTable(dts map[string]*model.DeviceTime, o Options) *table.Table {
 	t := &table.Table{Columns: []table.Column{{Name: "DISK", Left: true}, {Name: "PID", Prec: -1}, {Name: "COMM", Left: true},
 		{Name: "I/O", Prec: -1}, {Name: "Kbytes", Prec: 0}, {Name: "AVGms", Prec: 2}, {Name: "TIME%", Prec: 1},
 		{Name: "OWN%", Prec: 1}, {Name: "WBACK%", Prec: 1}, {Name: "JRNL%", Prec: 1}}}
 	for _, name := range sortedDevices(dts) {
 		dt := dts[name]
+		pct := func(ns float64) float64 {
+			if dt.ServiceNS <= 0 {
+				return 0
+			}
+			return ns / dt.ServiceNS * 100
+		}
 		for _, s := range dt.Shares {
-			pid := int64(s.Task.PID)
-			comm := s.Task.Comm
+			if o.PID > 0 && s.Task.PID != o.PID {
+				continue
+			}
+			pid, comm := int64(s.Task.PID), s.Task.Comm
 			switch {
 			case s.Kernel:
 				pid, comm = -1, comm+" (kernel)"
 			case s.Process != nil && s.Process.Collector:
 				comm += " (iorca)"
 			}
-			if o.PID > 0 && s.Task.PID != o.PID {
-				continue
-			}
-			pct := func(ns float64) float64 {
-				if dt.ServiceNS <= 0 {
-					return 0
-				}
-				return ns / dt.ServiceNS * 100
-			}
 			t.Add(table.Text(name), table.Int(pid), table.Text(comm), table.Int(int64(s.Requests)), table.Num(float64(s.Bytes)/1024),
 				table.Num(s.Latency.MeanMS()), table.Num(pct(s.NS())), table.Num(pct(s.DirectNS)), table.Num(pct(s.WritebackNS)), table.Num(pct(s.JournalNS)))
 		}
 	}
-	bt := m.BlockTrace
-	head := []string{fmt.Sprintf("%.1f s of block trace, %d requests; TIME%% is the share of the device's service time, its own requests (OWN) plus the writeback of pages it dirtied (WBACK) and the journal commits its synchronous writes forced (JRNL); PID -1 is time no user process explains", bt.Seconds(), len(bt.Requests))}
-	if bt.Info.Overruns > 0 {
-		head = append(head, fmt.Sprintf("%d events were lost (the reader fell behind): figures are low", bt.Info.Overruns))
-	}
-	return []Block{{Title: "biotop over the block trace", Header: head, Table: t}}, nil
+	return t
 }
 
 // biolatency is bcc's biolatency -D over the block trace: per device, the
