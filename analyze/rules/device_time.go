@@ -114,6 +114,20 @@ func (c *Context) Saturated() []string {
 	return out
 }
 
+// Hurting lists the devices whose time decides the culprit: the
+// saturated ones, worst first; without one, the busiest device, if it was
+// busy at least half of UtilPct of the time — a loud process on an idle
+// disk is not what hurts a node whose other disk is twice as busy.
+func (c *Context) Hurting() []string {
+	if sat := c.Saturated(); len(sat) > 0 {
+		return sat
+	}
+	if name, x, ok := busiestDevice(c); ok && x.Util >= c.Thresholds.UtilPct/2 {
+		return []string{name}
+	}
+	return nil
+}
+
 // saturated is the one test of a saturated device: requests wait longer
 // than AwaitMS while the device is busy over UtilPct of the time, or while
 // QueueDepth requests are queued on average (io_ticks undercounts

@@ -58,7 +58,10 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 	culpritPID := 0
 	estimated := false
 	if dev, pid, ok := deviceCulprit(c); ok {
-		culpritPID, estimated = pid, c.DeviceTimesEstimated
+		// An estimate that names another process than the findings do
+		// lowers the confidence; one that agrees does not.
+		estimated = c.DeviceTimesEstimated && (len(primary.Subjects.PIDs) == 0 || primary.Subjects.PIDs[0] != pid)
+		culpritPID = pid
 		var about *Finding
 		for _, f := range serious {
 			if (slices.Contains(f.Subjects.PIDs, pid) && f.ID != "io-victims") || (f.ID == "device-saturated" && f.Subjects.Device == dev) {
@@ -94,9 +97,10 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 }
 
 // deviceCulprit is the user process holding the largest share of the
-// worst saturated device's time, when that share reaches DeviceSharePct.
+// time of the device that hurts (c.Hurting), when that share reaches
+// DeviceSharePct.
 func deviceCulprit(c *Context) (string, int, bool) {
-	for _, dev := range c.Saturated() {
+	for _, dev := range c.Hurting() {
 		top := c.Contributors(dev, 1)
 		if len(top) == 0 || c.ByPID[top[0].Task.PID] == nil {
 			continue
