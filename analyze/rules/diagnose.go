@@ -58,9 +58,10 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 	culpritPID := 0
 	estimated := false
 	if dev, pid, ok := deviceCulprit(c); ok {
-		// An estimate that names another process than the findings do
-		// lowers the confidence; one that agrees does not.
-		estimated = c.DeviceTimesEstimated && (len(primary.Subjects.PIDs) == 0 || primary.Subjects.PIDs[0] != pid)
+		// An estimate lowers the confidence where it decided: who holds a
+		// saturated device (it also made the loudest process a
+		// neighbour), or a culprit other than the findings name.
+		estimated = c.DeviceTimesEstimated && (len(c.Saturated()) > 0 || len(primary.Subjects.PIDs) == 0 || primary.Subjects.PIDs[0] != pid)
 		culpritPID = pid
 		var about *Finding
 		for _, f := range serious {
