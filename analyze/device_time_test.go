@@ -18,50 +18,44 @@ import (
 // time; the loud backup is a neighbour, never the cause — with the block
 // trace, and estimated without it.
 func TestDeviceTimeQuietCulpritLoudNeighbour(t *testing.T) {
-	for _, blockTrace := range []bool{true, false} {
-		name := "block-trace"
-		if !blockTrace {
-			name = "estimate"
+	withAndWithoutBlockTrace(t, func(t *testing.T, blockTrace bool) {
+		slow := workload.SlowDisk(t, 256, "delay", "wdelay=15ms")
+		slowMnt := workload.Ext4On(t, slow)
+		fastMnt, _ := workload.LoopExt4(t, 512)
+		backup := workload.StartWriter(t, "--file", filepath.Join(fastMnt, "backup.img"), "--size", "1048576", "--sync", "none", "--rate", "30", "--max-bytes", "256MiB")
+		journal := workload.StartWriter(t, "--file", filepath.Join(slowMnt, "journal.log"), "--size", "512", "--sync", "odsync", "--rate", "16")
+		cfg := livetest.Config(t, 8*time.Second)
+		cfg.BlockTrace = blockTrace
+		cfg.SelectAfter = 3 * time.Second
+		r, md := runReport(t, livetest.Capture(t, cfg, 0))
+		slowName := filepath.Base(slow)
+		ok := checkFindings(t, r, []string{"device-saturated"}, nil)
+		if c := r.Verdict.Culprit; c == nil || c.PID != journal.Process.Pid {
+			t.Errorf("culprit %+v, want the journal writer %d", c, journal.Process.Pid)
+			ok = false
 		}
-		t.Run(name, func(t *testing.T) {
-			slow := workload.SlowDisk(t, 256, "delay", "wdelay=15ms")
-			slowMnt := workload.Ext4On(t, slow)
-			fastMnt, _ := workload.LoopExt4(t, 512)
-			backup := workload.StartWriter(t, "--file", filepath.Join(fastMnt, "backup.img"), "--size", "1048576", "--sync", "none", "--rate", "30", "--max-bytes", "256MiB")
-			journal := workload.StartWriter(t, "--file", filepath.Join(slowMnt, "journal.log"), "--size", "512", "--sync", "odsync", "--rate", "16")
-			cfg := livetest.Config(t, 8*time.Second)
-			cfg.BlockTrace = blockTrace
-			cfg.SelectAfter = 3 * time.Second
-			r, md := runReport(t, livetest.Capture(t, cfg, 0))
-			slowName := filepath.Base(slow)
-			ok := checkFindings(t, r, []string{"device-saturated"}, nil)
-			if c := r.Verdict.Culprit; c == nil || c.PID != journal.Process.Pid {
-				t.Errorf("culprit %+v, want the journal writer %d", c, journal.Process.Pid)
+		for _, f := range r.Findings {
+			if f.ID == "device-saturated" && f.Subjects.Device != slowName {
+				t.Errorf("device-saturated names %s, want %s", f.Subjects.Device, slowName)
 				ok = false
 			}
-			for _, f := range r.Findings {
-				if f.ID == "device-saturated" && f.Subjects.Device != slowName {
-					t.Errorf("device-saturated names %s, want %s", f.Subjects.Device, slowName)
-					ok = false
-				}
-				if f.ID == "dominant-io-process" && len(f.Subjects.PIDs) > 0 && f.Subjects.PIDs[0] == backup.Process.Pid && f.Severity != "info" {
-					t.Errorf("the backup on the healthy disk is a %s dominant-io-process, want info (a neighbour)", f.Severity)
-					ok = false
-				}
-			}
-			if strings.Contains(r.Verdict.Summary, "saturated") && strings.Contains(r.Verdict.Summary, "backup") {
-				t.Errorf("the verdict puts the backup in the sentence of the saturation: %s", r.Verdict.Summary)
+			if f.ID == "dominant-io-process" && len(f.Subjects.PIDs) > 0 && f.Subjects.PIDs[0] == backup.Process.Pid && f.Severity != "info" {
+				t.Errorf("the backup on the healthy disk is a %s dominant-io-process, want info (a neighbour)", f.Severity)
 				ok = false
 			}
-			if !blockTrace && r.Verdict.Confidence == "high" {
-				t.Errorf("without a block trace the verdict is %s, want lowered", r.Verdict.Confidence)
-				ok = false
-			}
-			if !ok || testing.Verbose() {
-				t.Logf("report:\n%s", md)
-			}
-		})
-	}
+		}
+		if strings.Contains(r.Verdict.Summary, "saturated") && strings.Contains(r.Verdict.Summary, "backup") {
+			t.Errorf("the verdict puts the backup in the sentence of the saturation: %s", r.Verdict.Summary)
+			ok = false
+		}
+		if !blockTrace && r.Verdict.Confidence == "high" {
+			t.Errorf("without a block trace the verdict is %s, want lowered", r.Verdict.Confidence)
+			ok = false
+		}
+		if !ok || testing.Verbose() {
+			t.Logf("report:\n%s", md)
+		}
+	})
 }
 
 // Issue 9, scenario 2, the seed's shape: a container-like writer appends
@@ -72,49 +66,43 @@ func TestDeviceTimeQuietCulpritLoudNeighbour(t *testing.T) {
 // culprit, overlay-hot-path fires, and the database is named as a victim
 // — with the block trace, and estimated without it.
 func TestDeviceTimeOverlayWriterAndVictim(t *testing.T) {
-	for _, blockTrace := range []bool{true, false} {
-		name := "block-trace"
-		if !blockTrace {
-			name = "estimate"
+	withAndWithoutBlockTrace(t, func(t *testing.T, blockTrace bool) {
+		slow := workload.SlowDisk(t, 256, "delay", "wdelay=15ms")
+		base := workload.Ext4On(t, slow)
+		logFile, upper := workload.OverlayAccessLogOn(t, base)
+		logger := workload.StartWriter(t, "--file", logFile, "--size", "58", "--sync", "osync")
+		db := workload.StartWriter(t, "--file", filepath.Join(base, "db.wal"), "--size", "4096", "--sync", "fdatasync", "--rate", "2")
+		cfg := livetest.Config(t, 8*time.Second)
+		cfg.BlockTrace = blockTrace
+		cfg.SelectAfter = 3 * time.Second
+		r, md := runReport(t, livetest.Capture(t, cfg, 0))
+		ok := checkFindings(t, r, []string{"device-saturated", "overlay-hot-path", "sync-writes"}, nil)
+		if c := r.Verdict.Culprit; c == nil || c.PID != logger.Process.Pid {
+			t.Errorf("culprit %+v, want the access-log writer %d", c, logger.Process.Pid)
+			ok = false
 		}
-		t.Run(name, func(t *testing.T) {
-			slow := workload.SlowDisk(t, 256, "delay", "wdelay=15ms")
-			base := workload.Ext4On(t, slow)
-			logFile, upper := workload.OverlayAccessLogOn(t, base)
-			logger := workload.StartWriter(t, "--file", logFile, "--size", "58", "--sync", "osync")
-			db := workload.StartWriter(t, "--file", filepath.Join(base, "db.wal"), "--size", "4096", "--sync", "fdatasync", "--rate", "2")
-			cfg := livetest.Config(t, 8*time.Second)
-			cfg.BlockTrace = blockTrace
-			cfg.SelectAfter = 3 * time.Second
-			r, md := runReport(t, livetest.Capture(t, cfg, 0))
-			ok := checkFindings(t, r, []string{"device-saturated", "overlay-hot-path", "sync-writes"}, nil)
-			if c := r.Verdict.Culprit; c == nil || c.PID != logger.Process.Pid {
-				t.Errorf("culprit %+v, want the access-log writer %d", c, logger.Process.Pid)
-				ok = false
-			}
-			if !strings.Contains(md, upper) {
-				t.Errorf("the report does not name the upper layer %s", upper)
-				ok = false
-			}
-			if blockTrace {
-				victim := false
-				for _, f := range r.Findings {
-					if f.ID == "io-victims" {
-						for _, pid := range f.Subjects.PIDs {
-							victim = victim || pid == db.Process.Pid
-						}
+		if !strings.Contains(md, upper) {
+			t.Errorf("the report does not name the upper layer %s", upper)
+			ok = false
+		}
+		if blockTrace {
+			victim := false
+			for _, f := range r.Findings {
+				if f.ID == "io-victims" {
+					for _, pid := range f.Subjects.PIDs {
+						victim = victim || pid == db.Process.Pid
 					}
 				}
-				if !victim || !strings.Contains(r.Verdict.Summary, "Waiting for") {
-					t.Errorf("the database %d is not named as a victim: %s", db.Process.Pid, r.Verdict.Summary)
-					ok = false
-				}
 			}
-			if !ok || testing.Verbose() {
-				t.Logf("report:\n%s", md)
+			if !victim || !strings.Contains(r.Verdict.Summary, "Waiting for") {
+				t.Errorf("the database %d is not named as a victim: %s", db.Process.Pid, r.Verdict.Summary)
+				ok = false
 			}
-		})
-	}
+		}
+		if !ok || testing.Verbose() {
+			t.Logf("report:\n%s", md)
+		}
+	})
 }
 
 // Issue 9, scenario 3: a buffered writer at 8 MiB/s on a disk whose
@@ -123,34 +111,40 @@ func TestDeviceTimeOverlayWriterAndVictim(t *testing.T) {
 // once; the device is kept busy by writeback kworkers. The device time is
 // its, through the pages it dirtied, not a kworker's.
 func TestDeviceTimeWritebackOfBufferedWriter(t *testing.T) {
+	withAndWithoutBlockTrace(t, func(t *testing.T, blockTrace bool) {
+		slow := workload.SlowDisk(t, 512, "delay", "wdelay=20ms")
+		if err := os.WriteFile(filepath.Join("/sys/block", filepath.Base(slow), "queue/max_sectors_kb"), []byte("64"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mnt := workload.Ext4On(t, slow)
+		workload.LimitDirty(t, slow, 32<<20)
+		w := workload.StartWriter(t, "--file", filepath.Join(mnt, "export.csv"), "--size", "65536", "--sync", "none", "--rate", "128", "--max-bytes", "256MiB")
+		cfg := livetest.Config(t, 8*time.Second)
+		cfg.BlockTrace = blockTrace
+		r, md := runReport(t, livetest.Capture(t, cfg, 0))
+		ok := checkFindings(t, r, []string{"device-saturated"}, nil)
+		if c := r.Verdict.Culprit; c == nil || c.PID != w.Process.Pid {
+			t.Errorf("culprit %+v, want the buffered writer %d", c, w.Process.Pid)
+			ok = false
+		}
+		if blockTrace && !strings.Contains(md, "writeback of pages it dirtied") {
+			t.Error("the writer's share is not said to come through writeback")
+			ok = false
+		}
+		if !ok || testing.Verbose() {
+			t.Logf("report:\n%s", md)
+		}
+	})
+}
+
+// withAndWithoutBlockTrace runs a scenario twice: with the block trace,
+// and estimating device time without it.
+func withAndWithoutBlockTrace(t *testing.T, scenario func(t *testing.T, blockTrace bool)) {
 	for _, blockTrace := range []bool{true, false} {
 		name := "block-trace"
 		if !blockTrace {
 			name = "estimate"
 		}
-		t.Run(name, func(t *testing.T) {
-			slow := workload.SlowDisk(t, 512, "delay", "wdelay=20ms")
-			if err := os.WriteFile(filepath.Join("/sys/block", filepath.Base(slow), "queue/max_sectors_kb"), []byte("64"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			mnt := workload.Ext4On(t, slow)
-			workload.LimitDirty(t, slow, 32<<20)
-			w := workload.StartWriter(t, "--file", filepath.Join(mnt, "export.csv"), "--size", "65536", "--sync", "none", "--rate", "128", "--max-bytes", "256MiB")
-			cfg := livetest.Config(t, 8*time.Second)
-			cfg.BlockTrace = blockTrace
-			r, md := runReport(t, livetest.Capture(t, cfg, 0))
-			ok := checkFindings(t, r, []string{"device-saturated"}, nil)
-			if c := r.Verdict.Culprit; c == nil || c.PID != w.Process.Pid {
-				t.Errorf("culprit %+v, want the buffered writer %d", c, w.Process.Pid)
-				ok = false
-			}
-			if blockTrace && !strings.Contains(md, "writeback of pages it dirtied") {
-				t.Error("the writer's share is not said to come through writeback")
-				ok = false
-			}
-			if !ok || testing.Verbose() {
-				t.Logf("report:\n%s", md)
-			}
-		})
+		t.Run(name, func(t *testing.T) { scenario(t, blockTrace) })
 	}
 }
