@@ -117,7 +117,7 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 				bt.Malformed++
 				continue
 			}
-			k := key{dev(r.Dev), r.Sector}
+			k := key{r.Dev, r.Sector}
 			if e.Name == "block_rq_insert" {
 				inserted[k] = &Request{Dev: k.dev, RWBS: r.RWBS, Bytes: r.Bytes, Sector: r.Sector, InsertNS: e.TimeNS, Task: task}
 				continue
@@ -136,7 +136,7 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 				bt.Malformed++
 				continue
 			}
-			k := key{dev(r.Dev), r.Sector}
+			k := key{r.Dev, r.Sector}
 			reqs := open[k]
 			if len(reqs) == 0 {
 				bt.Unmatched++
@@ -156,7 +156,7 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 				bt.Malformed++
 				continue
 			}
-			bdi := dev(d.BDI)
+			bdi := d.BDI
 			if bt.Dirtied[bdi] == nil {
 				bt.Dirtied[bdi] = map[Task]int64{}
 			}
@@ -177,13 +177,11 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 				bt.Malformed++
 				continue
 			}
-			bt.Commits[dev(c.Dev)]++
+			bt.Commits[c.Dev]++
 		}
 	}
 	return bt
 }
-
-func dev(d ftrace.Dev) procfs.Dev { return procfs.Dev{Major: d.Major, Minor: d.Minor} }
 
 // Seconds is the span the trace covers.
 func (bt *BlockTrace) Seconds() float64 {

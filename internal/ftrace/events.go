@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/iorca/iorca/internal/procfs"
 )
 
-// Dev is a device number as the events print it ("254,0" or "254:0").
-type Dev struct{ Major, Minor int }
-
-func (d Dev) String() string { return fmt.Sprintf("%d:%d", d.Major, d.Minor) }
+// Dev is a device number; the events print it "254,0" or "254:0".
+type Dev = procfs.Dev
 
 // parseDev reads "MAJ,MIN" or "MAJ:MIN", with an optional trailing ':'.
 func parseDev(b []byte) (Dev, bool) {
@@ -21,7 +21,7 @@ func parseDev(b []byte) (Dev, bool) {
 	}
 	ma, err1 := strconv.Atoi(string(b[:sep]))
 	mi, err2 := strconv.Atoi(string(b[sep+1:]))
-	return Dev{ma, mi}, err1 == nil && err2 == nil && ma >= 0 && mi >= 0
+	return Dev{Major: ma, Minor: mi}, err1 == nil && err2 == nil && ma >= 0 && mi >= 0
 }
 
 // Request is block_rq_insert or block_rq_issue:

@@ -35,7 +35,7 @@ func TestParseLine(t *testing.T) {
 
 func TestParseEvents(t *testing.T) {
 	r, err := ParseRequest([]byte("254,0 WS 8192 () 26221512 + 16 be,0,4 [kworker/u8:4]"), false)
-	if err != nil || r.Dev != (Dev{254, 0}) || r.Bytes != 8192 || r.Sector != 26221512 || r.Sectors != 16 || r.Comm != "kworker/u8:4" || !r.Write() || !r.Sync() {
+	if err != nil || r.Dev != (Dev{Major: 254, Minor: 0}) || r.Bytes != 8192 || r.Sector != 26221512 || r.Sectors != 16 || r.Comm != "kworker/u8:4" || !r.Write() || !r.Sync() {
 		t.Errorf("issue: %+v %v", r, err)
 	}
 	r, err = ParseRequest([]byte("7,0 FF 0 () 0 + 0 none,0,0 [kworker/0:1H]"), false)
@@ -55,11 +55,11 @@ func TestParseEvents(t *testing.T) {
 		t.Error("bad device accepted")
 	}
 	d, err := ParseDirty([]byte("bdi 254:0: ino=9978607 index=22873"))
-	if err != nil || d.BDI != (Dev{254, 0}) || d.Ino != 9978607 || d.Index != 22873 {
+	if err != nil || d.BDI != (Dev{Major: 254, Minor: 0}) || d.Ino != 9978607 || d.Index != 22873 {
 		t.Errorf("dirty: %+v %v", d, err)
 	}
 	th, err := ParseThrottle([]byte("bdi 7:0: limit=100 setpoint=50 dirty=90 bdi_setpoint=10 bdi_dirty=20 dirty_ratelimit=32 task_ratelimit=0 dirtied=32 dirtied_pause=32 paused=0 pause=200 period=200 think=0 cgroup_ino=1"))
-	if err != nil || th.PauseMS != 200 || th.Dirtied != 32 || th.BDI != (Dev{7, 0}) {
+	if err != nil || th.PauseMS != 200 || th.Dirtied != 32 || th.BDI != (Dev{Major: 7, Minor: 0}) {
 		t.Errorf("throttle: %+v %v", th, err)
 	}
 	w, err := ParseInodeWriteback([]byte("bdi 7:0: ino=12 state=I_SYNC dirtied_when=4295 age=0 index=0 to_write=1024 wrote=3 cgroup_ino=1"))
@@ -67,7 +67,7 @@ func TestParseEvents(t *testing.T) {
 		t.Errorf("inode writeback: %+v %v", w, err)
 	}
 	c, err := ParseCommit([]byte("dev 7,0 transaction 346 sync 0"))
-	if err != nil || c.Dev != (Dev{7, 0}) || c.Transaction != 346 {
+	if err != nil || c.Dev != (Dev{Major: 7, Minor: 0}) || c.Transaction != 346 {
 		t.Errorf("commit: %+v %v", c, err)
 	}
 }
