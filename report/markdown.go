@@ -20,7 +20,10 @@ func (r *Report) Markdown(w io.Writer) error {
 
 	v := c.Verdict
 	fmt.Fprintf(&b, "## Verdict\n\n%s\n\n", esc(v.Summary))
-	if cp := v.Culprit; cp != nil {
+	if cp := v.Culprit; cp != nil && cp.Kind == "limit" {
+		fmt.Fprintf(&b, "**Culprit:** the IO limit — %s; it holds PID %d %s", esc(cp.Limit), cp.PID, code(cp.Comm))
+		fmt.Fprintf(&b, " — %s  \n", code(cp.Cmdline))
+	} else if cp != nil {
 		fmt.Fprintf(&b, "**Culprit:** PID %d %s", cp.PID, code(cp.Comm))
 		if cp.Container != "" {
 			fmt.Fprintf(&b, " in container %s", code(cp.Container))

@@ -69,7 +69,7 @@ func checkContainerLogFlood(c *Context) []Finding {
 			{Member: bundle.ProcTableMember, What: fmt.Sprintf("PID %d: %s", p.PID, Cmdline(p))},
 			{Member: how.member, What: how.what},
 		},
-		Mitigations: logMitigations(cont, p.RuntimeKind()),
+		Mitigations: logMitigations(c, cont, p.RuntimeKind(), logPath, float64(writer.Delta.IO.WChar)/writer.Seconds),
 	}
 	if apps := containerProcs(c, cont.Name, p.PID); len(apps) > 0 {
 		var names []string
@@ -164,7 +164,7 @@ func containerProcs(c *Context, name string, exclude int) []*model.ProcIO {
 
 // logMitigations are about the container's logging, for the runtime that
 // writes it.
-func logMitigations(cont *model.Container, runtime string) []Mitigation {
+func logMitigations(c *Context, cont *model.Container, runtime, logPath string, bytesPerSec float64) []Mitigation {
 	n := cont.Name
 	ms := []Mitigation{
 		{Horizon: Immediate, Action: "Cut " + n + "'s log volume at the source", How: "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", Effect: "The log stops dominating the disk as soon as the container is reconfigured"},
@@ -173,13 +173,24 @@ func logMitigations(cont *model.Container, runtime string) []Mitigation {
 	switch runtime {
 	case "containerd", "containerd-shim", "conmon":
 		ms = append(ms,
-			Mitigation{Horizon: ShortTerm, Action: "Rotate and cap the container log", How: "kubelet: containerLogMaxSize (default 10Mi) and containerLogMaxFiles (5); for ctr/containerd without kubelet, logrotate the --log-uri file", Effect: "The log cannot fill the filesystem; rotation cost stays bounded"},
-			Mitigation{Horizon: LongTerm, Action: "Put container logs on their own volume", How: "Mount a dedicated disk at /var/log/pods (or the log directory of --log-uri), or ship logs with a sidecar or node agent (fluent-bit tailing the file) rather than growing it on the root disk", Effect: "Log bursts no longer compete with the node's and other containers' IO"})
+			Mitigation{Horizon: ShortTerm, Action: "Rotate and cap the container log",
+				How: fmt.Sprintf("kubelet: containerLogMaxSize (default 10Mi) and containerLogMaxFiles (5), checked every 10 s (containerLogMonitorInterval): at %s/s the log grows %s between checks, so set the size above that; without kubelet, logrotate with copytruncate on the --log-uri file (safe: the shim appends with O_APPEND), or ctr run --log-uri binary:///path/to/a-batching-logger; nerdctl run --log-driver local (or none)",
+					human(bytesPerSec), human(bytesPerSec*10)),
+				Effect: "The log cannot fill the filesystem; rotation cost stays bounded"},
+		)
+		if logPath == "" || !c.ownVolume(logPath) {
+			ms = append(ms, Mitigation{Horizon: LongTerm, Action: "Put container logs on their own volume", How: "Mount a dedicated disk at /var/log/pods (or the log directory of --log-uri), or ship logs with a sidecar or node agent (fluent-bit tailing the file) rather than growing it on the root disk", Effect: "Log bursts no longer compete with the node's and other containers' IO"})
+		}
 	case "dockerd":
 		ms = append(ms,
 			Mitigation{Horizon: ShortTerm, Action: "Cap the json-file log", How: "docker run --log-opt max-size=10m --log-opt max-file=3 (or in daemon.json)", Effect: "Bounded log size and rotation"},
 			Mitigation{Horizon: LongTerm, Action: "Use a non-blocking log driver or a dedicated volume", How: "--log-driver local or fluentd with --log-opt mode=non-blocking; or /var/lib/docker/containers on its own disk", Effect: "The daemon's log writes stop competing with workloads"})
 	}
-	ms = append(ms, Mitigation{Horizon: LongTerm, Action: "Limit the container's IO as a safety net", How: "io.max (cgroup v2) or blkio throttle (v1) on the container's cgroup; note that the log file write happens in the runtime's cgroup, so rate-limit the output at the source", Effect: "A future flood is contained"})
+	// A cgroup limit on the container holds only its own block IO; its
+	// log is written by the runtime, so where that is zero a limit
+	// contains nothing.
+	if c.containerBlockIO(cont.Name) > 0 {
+		ms = append(ms, Mitigation{Horizon: LongTerm, Action: "Limit the container's IO as a safety net", How: "io.max (cgroup v2) or blkio throttle (v1) on the container's cgroup; the log file write happens in the runtime's cgroup, so rate-limit the output at the source", Effect: "A future flood is contained"})
+	}
 	return ms
 }

@@ -221,3 +221,39 @@ func pct(part, whole float64) float64 {
 
 // human formats a byte count for people ("1.5 MiB").
 func human(b float64) string { return units.FormatBytes(int64(b)) }
+
+// Rates under strace are the traced process's rates slowed down by
+// ptrace (by up to two orders of magnitude for a syscall-heavy writer):
+// a report quotes the untraced /proc rates, and the trace only for sizes,
+// files, latencies and the shares between files.
+
+// writeRate is how many write calls a second a target made to f over the
+// window, untraced: its share of the trace's writes applied to the
+// process's write syscalls (syscw) in /proc. Without /proc figures it is
+// the traced rate.
+func (c *Context) writeRate(tv *TargetView, f *model.FileIO) float64 {
+	traced := float64(f.Writes) / tv.Target.Info.Strace.TracedSeconds
+	if tv.IO == nil || tv.IO.Seconds <= 0 || tv.IO.Delta.IO.SyscW == 0 {
+		return traced
+	}
+	var all int
+	for _, g := range tv.Summary.Files {
+		all += g.Writes
+	}
+	if all == 0 {
+		return traced
+	}
+	return float64(f.Writes) / float64(all) * float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds
+}
+
+// syncRate is how many syncs a second a target made on f, untraced: the
+// traced rate scaled as its writes were (there is no /proc counter of
+// fsync calls).
+func (c *Context) syncRate(tv *TargetView, f *model.FileIO) float64 {
+	secs := tv.Target.Info.Strace.TracedSeconds
+	traced := float64(f.Syncs) / secs
+	if f.Writes == 0 {
+		return traced
+	}
+	return traced * c.writeRate(tv, f) / (float64(f.Writes) / secs)
+}

@@ -67,7 +67,7 @@ func checkDeviceSaturated(c *Context) []Finding {
 					What: fmt.Sprintf("%d of %d one-second intervals above both thresholds; worst %%util %.1f at tick %s", busy, c.To-c.From, worst, c.Model.FormatTick(worstK))},
 			},
 			Mitigations: []Mitigation{
-				{Horizon: Immediate, Action: "Find and slow the process that loads " + d, How: "iorca replay BUNDLE iotop --summary, then the dominant-io-process finding; ionice -c3 -p PID or an io.max limit on its cgroup", Effect: "Other processes get the device back at once"},
+				{Horizon: Immediate, Action: "Find the process that loads " + d, How: "iorca replay BUNDLE biotop --summary (with a block trace) or iotop --summary names who holds it; then the mitigations of its findings", Effect: "Other processes get the device back once it yields"},
 				{Horizon: ShortTerm, Action: "Move the hot data off " + d, How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names", Effect: d + " keeps its latency for the workloads that need it"},
 				{Horizon: LongTerm, Action: "Size the device for the load, and alert before it saturates", How: "A faster device class, or spread the writes; the alert rules below", Effect: "Saturation is seen minutes before users see it"},
 			},
@@ -121,9 +121,14 @@ func addContributors(c *Context, d string, f *Finding) {
 		if i == 0 {
 			figs["top_share_pct"] = dt.Fraction(s) * 100
 			f.Summary += fmt.Sprintf(" %s holds %.0f %% of its time.", taskName(s), dt.Fraction(s)*100)
+			how := "See the findings on its write pattern below"
+			if s.Process != nil {
+				if m, ok := c.slowDown(s.Process, d); ok {
+					how += "; meanwhile " + m.How
+				}
+			}
 			f.Mitigations[0] = Mitigation{Horizon: Immediate, Action: "Slow, stop or move " + taskName(s) + "'s IO on " + d,
-				How:    "See the findings on its write pattern below; while it runs, an io.max limit on its cgroup bounds it",
-				Effect: "The device's time goes back to the processes waiting for it"}
+				How: how, Effect: "The device's time goes back to the processes waiting for it"}
 		}
 	}
 	what := fmt.Sprintf("who holds its time over %.1f s of block trace (%d requests): %s", dt.Seconds, dt.Requests, strings.Join(parts, "; "))

@@ -19,12 +19,18 @@ type Diagnosis struct {
 }
 
 // primaryOrder ranks the findings that can be the root cause: a cause
-// (who and how) comes before an effect (a saturated device, stalls).
+// (how something writes, or a limit) comes before volume (who moves the
+// most bytes), and volume before an effect (a saturated device, stalls,
+// victims).
 var primaryOrder = []string{
-	"container-log-flood", "cgroup-throttle", "dominant-io-process", "sync-writes", "small-writes",
-	"write-amplification", "overlay-hot-path", "device-saturated", "dirty-throttling", "io-stalls", "io-victims",
+	"container-log-flood", "cgroup-throttle", "sync-writes", "small-writes",
+	"write-amplification", "overlay-hot-path", "dominant-io-process", "device-saturated", "dirty-throttling", "io-stalls", "io-victims",
 	"fs-full", "kernel-io-errors", "swap-io",
 }
+
+// consequences are the findings that are effects of a cause: when the
+// verdict has one, they say so and are listed after it.
+var consequences = map[string]bool{"io-stalls": true, "io-victims": true, "device-saturated": true}
 
 // Diagnose runs the rules and writes the verdict.
 func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
@@ -87,14 +93,83 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 		if pio := c.ByPID[culpritPID]; pio != nil {
 			p := pio.Proc
 			d.CulpritProc = p
-			d.Verdict.Culprit = &Culprit{PID: p.PID, Comm: p.Comm, Cmdline: Cmdline(p), Container: primary.Subjects.Container, Pod: primary.Subjects.Pod}
+			d.Verdict.Culprit = &Culprit{Kind: "process", PID: p.PID, Comm: p.Comm, Cmdline: Cmdline(p), Container: primary.Subjects.Container, Pod: primary.Subjects.Pod}
+			if primary.ID == "cgroup-throttle" {
+				// The cause is the limit; the process is who it holds.
+				d.Verdict.Culprit.Kind, d.Verdict.Culprit.Limit = "limit", primary.Title
+			}
 			if d.Verdict.Culprit.Container == "" && p.Container != nil {
 				d.Verdict.Culprit.Container = p.Container.Name
 			}
 		}
 	}
 	d.Verdict.Summary = d.verdictText(primary, serious)
+	d.linkConsequences(primary)
 	return d
+}
+
+// linkConsequences marks the stalls, victims and saturation that follow
+// from the primary cause, and orders the findings cause first: the
+// primary finding, the other findings in their rank, then the
+// consequences.
+func (d *Diagnosis) linkConsequences(primary *Finding) {
+	if consequences[primary.ID] {
+		return
+	}
+	id := primary.ID
+	var head, rest, after []Finding
+	for _, f := range d.Findings {
+		switch {
+		case f.ID == id && f.Title == primary.Title:
+			head = append(head, f)
+		case consequences[f.ID] && f.Severity >= Warning && d.follows(f, primary):
+			f.ConsequenceOf = id
+			f.Summary += fmt.Sprintf(" It follows from %s: %s.", id, strings.TrimSuffix(primary.Title, "."))
+			// What relieves it at once is the cause's mitigation.
+			f.Mitigations = slices.DeleteFunc(slices.Clone(f.Mitigations), func(m Mitigation) bool { return m.Horizon == Immediate })
+			after = append(after, f)
+		default:
+			rest = append(rest, f)
+		}
+	}
+	d.Findings = append(append(head, rest...), after...)
+}
+
+// follows reports whether an effect finding is explained by the cause:
+// stalls and victims on the device the culprit's writes load, or a
+// saturation whose time the culprit holds.
+func (d *Diagnosis) follows(f Finding, cause *Finding) bool {
+	cp := d.CulpritProc
+	if cp == nil {
+		return cause.ID == "cgroup-throttle" && f.ID != "device-saturated"
+	}
+	c := d.Context
+	switch f.ID {
+	case "device-saturated":
+		return c.DeviceShare(cp.PID, f.Subjects.Device)*100 >= c.Thresholds.DeviceSharePct
+	case "io-victims":
+		return c.DeviceShare(cp.PID, f.Subjects.Device)*100 >= c.Thresholds.DeviceSharePct
+	}
+	// io-stalls: the culprit is among the stalled, or writes to the
+	// device the stalled journal serves, or the cause is a limit.
+	if slices.Contains(f.Subjects.PIDs, cp.PID) || cause.ID == "cgroup-throttle" {
+		return true
+	}
+	dev, _, ok := d.culpritDevice()
+	if !ok {
+		return false
+	}
+	// Node-wide pressure with no task named: the culprit's device is the
+	// busiest one, so its waits are the pressure.
+	if busiest, _, ok := busiestDevice(c); ok && len(f.Subjects.PIDs) == 0 && busiest == dev {
+		return true
+	}
+	for _, pid := range f.Subjects.PIDs {
+		if pio := c.ByPID[pid]; pio != nil && strings.HasPrefix(pio.Proc.Comm, "jbd2/"+dev) {
+			return true
+		}
+	}
+	return false
 }
 
 // deviceCulprit is the user process holding the largest share of the

@@ -106,8 +106,19 @@ func checkDirtyThrottling(c *Context) []Finding {
 		What: fmt.Sprintf("vm.dirty_ratio %s, dirty_background_ratio %s, dirty_bytes %s, dirty_background_bytes %s", orDash(s["vm/dirty_ratio"]), orDash(s["vm/dirty_background_ratio"]), orDash(s["vm/dirty_bytes"]), orDash(s["vm/dirty_background_bytes"]))})
 	f.Summary = fmt.Sprintf("Dirty page cache reached %.0f %% of the limit at which the kernel makes writers wait in balance_dirty_pages(); those waits count as IO delay and pressure.", maxShare)
 	f.Mitigations = []Mitigation{
-		{Horizon: Immediate, Action: "Slow the bulk buffered writer", How: "ionice -c3 or io.max on the writer's cgroup; for copies and backups, O_DIRECT or posix_fadvise(DONTNEED) in batches", Effect: "Dirty memory stays below the limit; other writers stop being throttled"},
+		{Horizon: Immediate, Action: "Slow the bulk buffered writer", How: bufferedSlowDown(c), Effect: "Dirty memory stays below the limit; other writers stop being throttled"},
 		{Horizon: ShortTerm, Action: "Start writeback earlier and smaller", How: "sysctl vm.dirty_background_bytes=67108864 vm.dirty_bytes=268435456 (tune to the device's speed)", Effect: "Smoother writeback instead of bursts that stall every writer"},
 	}
 	return []Finding{f}
+}
+
+// bufferedSlowDown is how to slow a buffered writer on this node: IO
+// priorities do not reach writeback, and only a cgroup v2 io.max
+// throttles it (a v1 limit holds for direct IO only).
+func bufferedSlowDown(c *Context) string {
+	how := "For copies and backups, O_DIRECT, or sync_file_range and posix_fadvise(DONTNEED) every few MiB (ionice does not reach writeback)"
+	if c.Model.CgroupV2Root != "" && c.Model.CgroupV1Root == "" {
+		how += "; or io.max on the writer's cgroup (cgroup v2 throttles its writeback too)"
+	}
+	return how
 }

@@ -69,7 +69,7 @@ func checkDominantIOProcess(c *Context) []Finding {
 			Evidence: []Evidence{{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
 				What:    fmt.Sprintf("%d processes of %s: %s of %s disk bytes (read_bytes+write_bytes)", len(pids), n, human(float64(sum)), human(total)),
 				Figures: map[string]float64{"share_pct": share, "bytes": float64(sum)}}},
-			Mitigations: containerMitigations(n),
+			Mitigations: containerMitigations(c, n, byCont[n]),
 		}}
 	}
 	return nil
@@ -103,20 +103,34 @@ func dominantProcessFinding(c *Context, top *model.ProcIO, total float64) Findin
 	if k := p.RuntimeKind(); k != "" {
 		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember, What: "it is a container runtime component (" + k + "): the bytes are a container's output, see container-log-flood"})
 	}
-	f.Mitigations = []Mitigation{
-		{Horizon: Immediate, Action: "Lower the priority of " + Name(p), How: fmt.Sprintf("ionice -c3 -p %d (idle class; effective with the bfq scheduler), or an io.max limit on its cgroup", p.PID), Effect: "Other IO is served first"},
-		{Horizon: ShortTerm, Action: "Reduce or batch what it writes", How: "See the findings on its write pattern (small-writes, sync-writes) below", Effect: "Fewer, larger writes: the same data at a fraction of the device time"},
+	dev, mode := c.writeMode(p)
+	if m, ok := c.slowDown(p, dev); ok {
+		f.Mitigations = append(f.Mitigations, m)
+	}
+	c.ruledOut(&f, p, dev)
+	switch {
+	case p.RuntimeKind() != "":
+		// Its bytes are a container's log: container-log-flood advises.
+	case mode == "buffered":
+		f.Mitigations = append(f.Mitigations, Mitigation{Horizon: ShortTerm, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Writeback keeps pace; dirty memory and the other writers' throttling stay low"})
+	default:
+		f.Mitigations = append(f.Mitigations, Mitigation{Horizon: ShortTerm, Action: "Reduce or batch what it writes", How: "Larger writes and fewer syncs; see the findings on its write pattern", Effect: "Fewer, larger writes: the same data at a fraction of the device time"})
 	}
 	return f
 }
 
-// containerMitigations are the generic steps for a container that
-// dominates the node's IO.
-func containerMitigations(name string) []Mitigation {
-	return []Mitigation{
-		{Horizon: Immediate, Action: "Throttle container " + name, How: "Set io.max (cgroup v2) or blkio.throttle.write_bps_device (v1) on its cgroup for the device", Effect: "Caps its share; the rest of the node recovers"},
-		{Horizon: ShortTerm, Action: "Give " + name + " its own volume", How: "Mount a dedicated volume for its write-heavy paths", Effect: "Its IO no longer queues behind or in front of others'"},
+// containerMitigations are the steps for a container that dominates the
+// node's IO; its cgroup is capped only where a limit can work.
+func containerMitigations(c *Context, name string, procs []*model.ProcIO) []Mitigation {
+	var ms []Mitigation
+	for _, p := range procs {
+		dev, _ := c.writeMode(p.Proc)
+		if how, _ := c.ioLimit(p.Proc, dev); how != "" && c.containerBlockIO(name) > 0 {
+			ms = append(ms, Mitigation{Horizon: Immediate, Action: "Throttle container " + name, How: how, Effect: "Caps its share; the rest of the node recovers"})
+			break
+		}
 	}
+	return append(ms, Mitigation{Horizon: ShortTerm, Action: "Give " + name + " its own volume", How: "Mount a dedicated volume for its write-heavy paths", Effect: "Its IO no longer queues behind or in front of others'"})
 }
 
 // neighbour lowers a dominant finding to info when a device is saturated

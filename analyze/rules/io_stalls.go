@@ -90,7 +90,7 @@ func checkIOStalls(c *Context) []Finding {
 	}
 	f.Summary = strings.Join(parts, "; ") + "."
 	f.Mitigations = []Mitigation{
-		{Horizon: Immediate, Action: "Relieve the device or limit the writer the other findings name", How: "ionice/io.max on the dominant writer", Effect: "Waiting tasks resume"},
+		{Horizon: Immediate, Action: "Relieve the device of the writer the other findings name", How: "The mitigations of the finding these stalls follow from", Effect: "Waiting tasks resume"},
 		{Horizon: LongTerm, Action: "Protect latency-sensitive workloads and alert on pressure", How: "cgroup v2 io.latency or io.weight for the critical services; alert on node_pressure_io_stalled_seconds_total", Effect: "Stalls are contained and seen early"},
 	}
 	return []Finding{f}

@@ -31,7 +31,7 @@ func checkOverlayHotPath(c *Context) []Finding {
 		var files []hot
 		if tv.Summary != nil && tv.Target.Info.Strace != nil && tv.Target.Info.Strace.TracedSeconds > 0 {
 			for _, f := range tv.Summary.Files {
-				r := float64(f.Writes) / tv.Target.Info.Strace.TracedSeconds
+				r := c.writeRate(tv, f)
 				_, costly := c.costly(tv, f.Path)
 				if f.Kind == "file" && (costly || r >= c.Thresholds.SmallWriteMinPerSec || float64(f.WriteBytes)/tv.Target.Info.Strace.TracedSeconds >= c.Thresholds.AmplificationMinBytesPerSec) {
 					files = append(files, hot{f.Path, r, tv.Target.Info.Strace.Member})

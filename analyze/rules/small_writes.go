@@ -23,9 +23,8 @@ func checkSmallWrites(c *Context) []Finding {
 			continue
 		}
 		if tv.Summary != nil && tv.Target.Info.Strace != nil && tv.Target.Info.Strace.TracedSeconds > 0 {
-			secs := tv.Target.Info.Strace.TracedSeconds
 			for _, f := range tv.Summary.Files {
-				rate := float64(f.Writes) / secs
+				rate := c.writeRate(tv, f)
 				if f.Kind != "file" || f.Writes == 0 || f.AvgWrite() >= c.Thresholds.SmallWriteMaxAvg {
 					continue
 				}
@@ -72,7 +71,7 @@ func smallWritesFinding(c *Context, tv *TargetView, f *model.FileIO, rate float6
 	fd := Finding{
 		ID: "small-writes", Severity: Warning, Confidence: conf, ConfidenceWhy: why, Score: rate,
 		Title:    fmt.Sprintf("%s writes %s in %.0f-byte pieces, %.0f times a second", Name(p), f.Path, f.AvgWrite(), rate),
-		Summary:  fmt.Sprintf("%s issued %d write() calls of %.0f bytes on average to %s (%.0f per second): every call is a syscall, and each small write dirties or rewrites a whole page.", Name(p), f.Writes, f.AvgWrite(), f.Path, rate),
+		Summary:  fmt.Sprintf("%s writes %s %.0f times a second in pieces of %.0f bytes on average (its untraced write syscalls; strace saw %d such writes): every call is a syscall, and each small write dirties or rewrites a whole page.", Name(p), f.Path, rate, f.AvgWrite(), f.Writes),
 		Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Path: f.Path},
 	}
 	if p.Container != nil {

@@ -43,7 +43,7 @@ func checkSyncWrites(c *Context) []Finding {
 			f := written[fd.Path]
 			switch {
 			case traced && f != nil && f.Writes > 0:
-				rate = float64(f.Writes) / tv.Target.Info.Strace.TracedSeconds
+				rate = c.writeRate(tv, f)
 			case traced:
 				continue // traced, and not written: open O_SYNC but idle
 			case tv.IO != nil && tv.IO.Seconds > 0 && tv.IO.Delta.IO.SyscW > 0 && len(writableFiles(tv.Target)) == 1:
@@ -85,7 +85,7 @@ func checkSyncWrites(c *Context) []Finding {
 		}
 		// write followed by fsync/fdatasync.
 		for _, f := range tv.Summary.Files {
-			rate := float64(f.Syncs) / tv.Target.Info.Strace.TracedSeconds
+			rate := c.syncRate(tv, f)
 			if done[f.Path] || f.Kind != "file" || f.SyncAfterWrite == 0 {
 				continue
 			}

@@ -47,6 +47,9 @@ type Finding struct {
 	// Score orders findings of the same severity (bigger first); it is a
 	// rule's measure of how much of the problem this finding explains.
 	Score float64 `json:"-"`
+	// ConsequenceOf is the id of the finding this one follows from (the
+	// stalls that synchronous writes cause), "" when it stands alone.
+	ConsequenceOf string `json:"consequence_of,omitempty"`
 }
 
 // Subjects are what a finding is about.
@@ -95,6 +98,11 @@ type Mitigation struct {
 
 // Culprit is the process (and container) the verdict blames.
 type Culprit struct {
+	// Kind is "process" when a process's IO is the cause, "limit" when
+	// an IO limit is (the process is then the one held at it).
+	Kind string `json:"kind"`
+	// Limit says which limit, for a limit.
+	Limit     string `json:"limit,omitempty"`
 	PID       int    `json:"pid"`
 	Comm      string `json:"comm"`
 	Cmdline   string `json:"cmdline"`

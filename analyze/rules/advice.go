@@ -1,0 +1,172 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/collect/bundle"
+)
+
+// Advice that works on this node (DESIGN.md, principle 8). Lowering a
+// process's IO priority and capping its cgroup's IO are the two levers
+// most often suggested and most often useless: each is checked here
+// against the bundle's facts — the device's IO scheduler, how the process
+// writes, where it sits in the cgroup hierarchy and which cgroup version
+// holds the io controller — and said only where it can work.
+
+// ionice returns how to lower a process's IO priority, or "" and why that
+// cannot work here.
+func (c *Context) ionice(p *model.Process) (string, string) {
+	if k := p.RuntimeKind(); k != "" {
+		return "", fmt.Sprintf("%s is a container runtime component (%s): a lower IO priority would stall the container on its stdout pipe", Name(p), k)
+	}
+	dev, mode := c.writeMode(p)
+	if mode == "buffered" {
+		return "", fmt.Sprintf("%s's writes are buffered: writeback kworkers write its pages later and do not carry its IO priority", Name(p))
+	}
+	if dev == "" {
+		return "", fmt.Sprintf("the device %s writes to is not known (it was not traced), so whether its scheduler honours IO priorities is not either", Name(p))
+	}
+	sched := ""
+	if b := c.Model.Blocks[dev]; b != nil {
+		sched = b.Scheduler
+	}
+	switch sched {
+	case "bfq", "mq-deadline":
+		return fmt.Sprintf("ionice -c3 -p %d (idle class, honoured by the %s scheduler of %s)", p.PID, sched, dev), ""
+	case "":
+		return "", fmt.Sprintf("the IO scheduler of %s is not in the bundle", dev)
+	}
+	return "", fmt.Sprintf("%s's IO scheduler is %s, which ignores IO priorities (only bfq and mq-deadline honour them)", dev, sched)
+}
+
+// writeMode is the device a target's hot file lands on and how it writes
+// there: "sync" (O_SYNC, O_DSYNC), "direct" (O_DIRECT), "buffered", or ""
+// when the process was not a target.
+func (c *Context) writeMode(p *model.Process) (string, string) {
+	tv := c.Target(p.PID)
+	hot := c.HotFile(tv)
+	if hot == "" {
+		return "", ""
+	}
+	dev := ""
+	if pl, ok := c.Place(tv, hot); ok {
+		dev = pl.Device
+	}
+	for _, fd := range tv.Target.FDs {
+		if fd.Path != hot || fd.Info == nil {
+			continue
+		}
+		switch {
+		case fd.Info.Flags.Direct(c.Model.Manifest.Host.Arch):
+			return dev, "direct"
+		case fd.Info.Flags.Sync() || fd.Info.Flags.DSync():
+			return dev, "sync"
+		}
+	}
+	if tv.Summary != nil {
+		for _, f := range tv.Summary.Files {
+			if f.Path == hot && f.SyncAfterWrite > 0 {
+				return dev, "sync"
+			}
+		}
+	}
+	return dev, "buffered"
+}
+
+// ioLimit returns how to cap a process's cgroup's IO on dev, or "" and
+// why that cannot work here.
+func (c *Context) ioLimit(p *model.Process, dev string) (string, string) {
+	var v2, v1 string
+	hasV2, hasV1 := false, false
+	for _, cg := range p.Cgroups {
+		switch {
+		case cg.HierarchyID == 0:
+			v2, hasV2 = cg.Path, true
+		case hasCtl(cg.Controllers, "blkio"):
+			v1, hasV1 = cg.Path, true
+		}
+	}
+	devNum := "MAJ:MIN"
+	if b := c.Model.Blocks[dev]; b != nil && dev != "" {
+		devNum = b.Dev.String()
+	}
+	_, mode := c.writeMode(p)
+	switch {
+	case c.Model.CgroupV1Root != "" && hasV1:
+		// The io controller is bound to the v1 blkio hierarchy.
+		if v1 == "/" {
+			return "", fmt.Sprintf("%s is in the root blkio cgroup, which takes no limits", Name(p))
+		}
+		if mode == "buffered" {
+			return "", fmt.Sprintf("the io controller is on cgroup v1 here, whose limits hold only for direct IO, and %s's writes are buffered", Name(p))
+		}
+		return fmt.Sprintf("echo \"%s BYTES_PER_S\" > %s/blkio.throttle.write_bps_device (cgroup v1: holds for direct and synchronous IO only, not for buffered writeback)", devNum, path.Join(c.Model.CgroupV1Root, v1)), ""
+	case c.Model.CgroupV2Root != "" && hasV2 && c.Model.CgroupV1Root == "":
+		if v2 == "/" {
+			return "", fmt.Sprintf("%s is in the root cgroup, which io.max cannot limit", Name(p))
+		}
+		return fmt.Sprintf("echo \"%s wbps=BYTES_PER_S\" > %s/io.max", devNum, path.Join(c.Model.CgroupV2Root, v2)), ""
+	}
+	return "", "no cgroup io controller holds this process on this node"
+}
+
+func hasCtl(ctls []string, want string) bool {
+	for _, c := range ctls {
+		if c == want {
+			return true
+		}
+	}
+	return false
+}
+
+// slowDown is the immediate mitigation for a process whose IO must yield:
+// a lower IO priority where that works, else a cgroup limit where that
+// works, else none — with why, so that the report can say what was ruled
+// out.
+func (c *Context) slowDown(p *model.Process, dev string) (Mitigation, bool) {
+	if how, _ := c.ionice(p); how != "" {
+		return Mitigation{Horizon: Immediate, Action: "Lower the IO priority of " + Name(p), How: how, Effect: "Other IO is served first"}, true
+	}
+	if how, _ := c.ioLimit(p, dev); how != "" {
+		return Mitigation{Horizon: Immediate, Action: "Cap the IO of " + Name(p) + "'s cgroup", How: how, Effect: "Its share of the device is bounded; the rest of the node recovers"}, true
+	}
+	return Mitigation{}, false
+}
+
+// ruledOut records, as evidence, the levers this node's facts rule out
+// for a process, so that a reader sees why a familiar mitigation is
+// missing.
+func (c *Context) ruledOut(f *Finding, p *model.Process, dev string) {
+	var why []string
+	if how, w := c.ionice(p); how == "" && w != "" {
+		why = append(why, "ionice: "+w)
+	}
+	if how, w := c.ioLimit(p, dev); how == "" && w != "" {
+		why = append(why, "a cgroup IO limit: "+w)
+	}
+	for _, w := range why {
+		f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember + " and " + bundle.ProcTableMember, What: "not advised, " + w})
+	}
+}
+
+// ownVolume reports whether path is already on a filesystem of its own,
+// not the one that holds the node's root.
+func (c *Context) ownVolume(path string) bool {
+	mt, ok := model.MountFor(c.Model.Mounts, path)
+	root, rok := model.MountFor(c.Model.Mounts, "/")
+	return ok && rok && mt.MountPoint != "/" && (mt.Major != root.Major || mt.Minor != root.Minor)
+}
+
+// containerBlockIO is the disk bytes a container's own processes moved:
+// zero for one whose output goes through its runtime's pipe.
+func (c *Context) containerBlockIO(name string) int64 {
+	var sum int64
+	for _, p := range c.Procs {
+		if p.Proc.Container != nil && p.Proc.Container.Name == name && p.Proc.RuntimeKind() == "" {
+			sum += p.DiskBytes()
+		}
+	}
+	return sum
+}
