@@ -18,7 +18,7 @@ import (
 func Load(b *bundle.Bundle) (*Model, error) {
 	l := &loader{
 		m: &Model{Manifest: b.Manifest, Sysctl: map[string]string{}, Blocks: map[string]*Block{},
-			Cgroups: map[string]*Cgroup{}},
+			Cgroups: map[string]*Cgroup{}, DeniedIO: map[int]bool{}},
 		live:  map[int]*Process{},
 		table: map[procKey]*tableEntry{},
 	}

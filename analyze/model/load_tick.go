@@ -28,6 +28,11 @@ func (l *loader) tick(member string, data []byte) error {
 			t.Wall, t.Mono = c.Wall, c.MonoNS
 			return
 		}
+		if f.Status == bundle.StatusDenied {
+			if pid, file, ok := pidPath(f.Path); ok && file == "io" {
+				l.m.DeniedIO[pid] = true
+			}
+		}
 		if f.Status != bundle.StatusOK {
 			return
 		}

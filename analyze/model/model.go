@@ -32,6 +32,10 @@ type Model struct {
 	Notes []Note
 	// BlockTrace is the block-layer capture, nil when the bundle has none.
 	BlockTrace *BlockTrace
+	// DeniedIO holds the PIDs whose /proc/PID/io the collector was denied
+	// (a process with capabilities the collector lacks): their IO is
+	// unknown.
+	DeniedIO map[int]bool
 }
 
 // Note is one thing the analyzer could not use.

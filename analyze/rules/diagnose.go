@@ -410,8 +410,41 @@ func noProblem(c *Context) Verdict {
 		v.Confidence = Medium
 	}
 	v.Summary = fmt.Sprintf("No IO problem found. Over %.0f s %s.", c.Seconds, strings.Join(parts, "; "))
+	// A quiet capture is not a healthy node: PSI's 5-minute average at
+	// the start says whether tasks waited before the capture.
+	if first.PSI != nil && first.PSI.Some != nil && first.PSI.Some.Avg300 >= c.Thresholds.PSISomePct/2 {
+		v.Summary = fmt.Sprintf("No IO problem now: over %.0f s %s. But some task waited for IO %.1f %% of the 5 minutes before the capture (PSI avg300; avg60 %.1f at its start): the problem came before it. Collect again while it happens.",
+			c.Seconds, strings.Join(parts, "; "), first.PSI.Some.Avg300, first.PSI.Some.Avg60)
+		v.Confidence, v.ConfidenceWhy = Medium, "quiet during the capture, with IO pressure in the minutes before it"
+	}
+	if denied := deniedNames(c); denied != "" {
+		v.Summary += " The IO counters of " + denied + " could not be read."
+	}
 	if c.Model.Manifest.Partial {
 		v.Confidence = Medium
 	}
 	return v
+}
+
+// deniedNames names the processes whose /proc/PID/io was denied.
+func deniedNames(c *Context) string {
+	var pids []int
+	for pid := range c.Model.DeniedIO {
+		pids = append(pids, pid)
+	}
+	sort.Ints(pids)
+	var names []string
+	for _, pid := range pids {
+		name := fmt.Sprintf("PID %d", pid)
+		for _, p := range c.Model.Procs {
+			if p.PID == pid {
+				name = fmt.Sprintf("PID %d (%s)", pid, p.Comm)
+			}
+		}
+		names = append(names, name)
+	}
+	if len(names) > 5 {
+		names = append(names[:5], fmt.Sprintf("%d more", len(names)-5))
+	}
+	return joinAnd(names)
 }
