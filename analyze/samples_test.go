@@ -232,6 +232,7 @@ func TestSampleLimitsAgree(t *testing.T) {
 			continue
 		}
 		section, _, _ = strings.Cut(section, "\n\n")
+		section = strings.TrimRight(section, "\n") // the last section of the report
 		var mdItems []string
 		for _, l := range strings.Split(section, "\n") {
 			mdItems = append(mdItems, strings.ReplaceAll(strings.TrimPrefix(l, "- "), "`", ""))

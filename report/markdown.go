@@ -140,12 +140,22 @@ func mitigations(b *bytes.Buffer, c *content.Report) {
 	}
 }
 
+// monitoring writes what to watch and the alert rules, or nothing when
+// no finding calls for them.
 func monitoring(b *bytes.Buffer, m content.Monitoring) {
+	if m.Metrics == nil && m.AlertRules == "" {
+		return
+	}
 	b.WriteString("## Monitoring and alerts\n\n")
-	m.Metrics.Markdown(b)
-	b.WriteString("\nPrometheus alert rules (paste into a rule file; thresholds are this report's):\n\n```yaml\n")
-	b.WriteString(m.AlertRules)
-	b.WriteString("```\n\n")
+	if m.Metrics != nil {
+		m.Metrics.Markdown(b)
+		b.WriteString("\n")
+	}
+	if m.AlertRules != "" {
+		b.WriteString("Prometheus alert rules (paste into a rule file; thresholds are this report's):\n\n```yaml\n")
+		b.WriteString(m.AlertRules)
+		b.WriteString("```\n\n")
+	}
 }
 
 // appendix writes the tables and the limits of what was seen.
@@ -186,7 +196,10 @@ func appendix(b *bytes.Buffer, c *content.Report) {
 	for _, l := range a.Limits {
 		fmt.Fprintf(b, "- %s\n", md(l))
 	}
-	b.WriteString("\n### Thresholds used\n\n")
+	if len(a.Thresholds) == 0 {
+		return
+	}
+	b.WriteString("\n### Thresholds changed from their defaults\n\n")
 	var kv []string
 	for _, t := range a.Thresholds {
 		kv = append(kv, t.Name+"="+strconv.FormatFloat(t.Value, 'f', -1, 64))

@@ -110,14 +110,19 @@ func mitigations(findings []content.Finding) []content.MitigationGroup {
 	return out
 }
 
-// thresholds lists the thresholds used, by name.
+// thresholds lists the thresholds that differ from their defaults, by
+// name: the defaults are the same in every report (iorca report --help
+// lists them).
 func thresholds(t rules.Thresholds) []content.Threshold {
-	vals := t.Values()
+	vals, defs := t.Values(), rules.Defaults()
+	defVals := defs.Values()
 	names := t.Names()
 	sort.Strings(names)
-	out := make([]content.Threshold, 0, len(names))
+	var out []content.Threshold
 	for _, n := range names {
-		out = append(out, content.Threshold{Name: n, Value: vals[n]})
+		if vals[n] != defVals[n] {
+			out = append(out, content.Threshold{Name: n, Value: vals[n]})
+		}
 	}
 	return out
 }

@@ -92,7 +92,8 @@ type Appendix struct {
 	Mounts *table.Table
 	// Limits say what the collector could not see.
 	Limits []Line
-	// Thresholds are the rule thresholds used, by name.
+	// Thresholds are the rule thresholds that differ from their defaults,
+	// by name; none when every default was used.
 	Thresholds []Threshold
 }
 
