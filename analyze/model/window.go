@@ -153,6 +153,16 @@ type ProcIO struct {
 	// DStates counts the ticks in which the process was in D state.
 	DStates int
 	Samples int
+	// CPUTicks is the user+system CPU time it used (clock ticks).
+	CPUTicks uint64
+}
+
+// CPUPct is the share of one CPU the process used over the window.
+func (p ProcIO) CPUPct(userHZ int) float64 {
+	if p.Seconds <= 0 || userHZ <= 0 {
+		return 0
+	}
+	return float64(p.CPUTicks) / float64(userHZ) / p.Seconds * 100
 }
 
 // WriteRate and ReadRate are bytes per second over the window.
@@ -218,9 +228,11 @@ func (m *Model) ProcessIO(from, to int) []ProcIO {
 		if base.Tick > from && m.Ticks[from].HasUptime && startCS > fromCS {
 			pio.Started = true
 			pio.Delta = end.Counters
+			pio.CPUTicks = end.CPUTicks
 			pio.Seconds = float64(end.Mono-m.Ticks[from].Mono) / 1e9
 		} else {
 			pio.Delta = Counters{IO: subIO(end.IO, base.IO), HasIO: end.HasIO && base.HasIO, BlkioTicks: end.BlkioTicks - base.BlkioTicks}
+			pio.CPUTicks = end.CPUTicks - base.CPUTicks
 			pio.Seconds = float64(end.Mono-base.Mono) / 1e9
 		}
 		if pio.Seconds <= 0 {

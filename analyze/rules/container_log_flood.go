@@ -60,7 +60,7 @@ func checkContainerLogFlood(c *Context) []Finding {
 	f := Finding{
 		ID: "container-log-flood", Severity: sev, Confidence: conf, ConfidenceWhy: why, Score: share,
 		Title:    fmt.Sprintf("Container %s floods the disk with its log, written by %s", cont.Name, p.Comm),
-		Summary:  fmt.Sprintf("%s, the %s of container %s, wrote %s (%.0f %% of all processes' disk writes, %s/s); the bytes are %s's stdout/stderr going to its log file%s.", Name(p), p.RuntimeKind(), cont.Name, human(float64(writer.Delta.IO.WriteBytes)), share, human(float64(writer.Delta.IO.WriteBytes)/writer.Seconds), cont.Name, pathSuffix(logPath)),
+		Summary:  fmt.Sprintf("%s, the %s of container %s, dirtied %s of page cache for writing (%.0f %% of all processes' write_bytes, %s/s); the bytes are %s's stdout/stderr going to its log file%s.", Name(p), p.RuntimeKind(), cont.Name, human(float64(writer.Delta.IO.WriteBytes)), share, human(float64(writer.Delta.IO.WriteBytes)/writer.Seconds), cont.Name, pathSuffix(logPath)),
 		Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Container: cont.Name, Pod: cont.Pod, Path: logPath},
 		Evidence: []Evidence{
 			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
@@ -71,6 +71,7 @@ func checkContainerLogFlood(c *Context) []Finding {
 		},
 		Mitigations: logMitigations(c, cont, p.RuntimeKind(), logPath, float64(writer.Delta.IO.WChar)/writer.Seconds),
 	}
+	logCost(c, &f, writer, logPath)
 	if apps := containerProcs(c, cont.Name, p.PID); len(apps) > 0 {
 		var names []string
 		for _, a := range apps {
@@ -193,4 +194,28 @@ func logMitigations(c *Context, cont *model.Container, runtime, logPath string, 
 		ms = append(ms, Mitigation{Horizon: LongTerm, Action: "Limit the container's IO as a safety net", How: "io.max (cgroup v2) or blkio throttle (v1) on the container's cgroup; the log file write happens in the runtime's cgroup, so rate-limit the output at the source", Effect: "A future flood is contained"})
 	}
 	return ms
+}
+
+// logCost says what the flood costs now, in kernel terms: write_bytes
+// counts pages dirtied, so when the log's device stays idle the cost is
+// the page cache and the log filesystem filling (with when), not device
+// time.
+func logCost(c *Context, f *Finding, writer *model.ProcIO, logPath string) {
+	tv := c.Target(writer.Proc.PID)
+	pl, ok := c.Place(tv, logPath)
+	if !ok || !c.deviceIdle(pl.Device) {
+		return
+	}
+	rate := float64(writer.Delta.IO.WriteBytes) / writer.Seconds
+	x := c.Devices[pl.Device]
+	f.Title = fmt.Sprintf("Container %s's log fills the page cache and %s, written by %s", f.Subjects.Container, pl.HostMount.MountPoint, writer.Proc.Comm)
+	what := fmt.Sprintf("its device %s wrote %s/s (%%util %.0f): the pages wait in the page cache", pl.Device, human(x.WkBPS*1024), x.Util)
+	for _, s := range []string{c.dirtyForecast(rate), c.fillForecast(tv, logPath, rate)} {
+		if s != "" {
+			what += "; " + s
+		}
+	}
+	f.Summary += " " + strings.ToUpper(what[:1]) + what[1:] + "."
+	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat) and " + bundle.StatfsMember, Ticks: c.tickSpan(), What: what,
+		Figures: map[string]float64{"device_wkb_per_s": x.WkBPS, "dirty_rate": rate}})
 }

@@ -35,6 +35,8 @@ type Context struct {
 	// and the figures come from the targets' files and sync counts.
 	DeviceTimes          map[string]*model.DeviceTime
 	DeviceTimesEstimated bool
+	// findings are the rules' findings, for the verdict.
+	findings []Finding
 }
 
 // TargetView is a target with its window IO and trace summary.

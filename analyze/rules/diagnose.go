@@ -24,7 +24,7 @@ type Diagnosis struct {
 // victims).
 var primaryOrder = []string{
 	"container-log-flood", "cgroup-throttle", "sync-writes", "small-writes",
-	"write-amplification", "overlay-hot-path", "dominant-io-process", "device-saturated", "dirty-throttling", "io-stalls", "io-victims",
+	"write-amplification", "overlay-hot-path", "cpu-cost", "dominant-io-process", "device-saturated", "dirty-throttling", "io-stalls", "io-victims",
 	"fs-full", "kernel-io-errors", "swap-io",
 }
 
@@ -36,6 +36,7 @@ var consequences = map[string]bool{"io-stalls": true, "io-victims": true, "devic
 func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 	c := NewContext(m, t)
 	d := &Diagnosis{Context: c, Findings: Run(c)}
+	c.findings = d.Findings
 	var serious []*Finding
 	for i := range d.Findings {
 		if d.Findings[i].Severity >= Warning {
@@ -233,6 +234,9 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 	if f := rel["overlay-hot-path"]; f != nil {
 		fmt.Fprintf(&b, " %s.", f.Title)
 	}
+	if f := rel["cpu-cost"]; f != nil {
+		fmt.Fprintf(&b, " It spends %s of a CPU on it.", figure(f, "cpu_pct", "%.0f %%"))
+	}
 	if rel["small-writes"] == nil && rel["sync-writes"] == nil {
 		b.WriteString(d.largeWritesClause())
 	}
@@ -402,7 +406,7 @@ func noProblem(c *Context) Verdict {
 	if name, x, ok := busiestDevice(c); ok {
 		parts = append(parts, fmt.Sprintf("the busiest device, %s, was %.1f %% busy with %.2f ms await", name, x.Util, x.Await))
 	}
-	parts = append(parts, fmt.Sprintf("processes wrote %s/s and read %s/s to and from disk in all", human(float64(c.UserWriteBytes)/c.Seconds), human(float64(c.UserDiskBytes-c.UserWriteBytes)/c.Seconds)))
+	parts = append(parts, fmt.Sprintf("processes caused %s/s of writes (write_bytes) and read %s/s from disk in all", human(float64(c.UserWriteBytes)/c.Seconds), human(float64(c.UserDiskBytes-c.UserWriteBytes)/c.Seconds)))
 	first, last := c.Model.Ticks[c.From], c.Model.Ticks[c.To]
 	if first.PSI != nil && last.PSI != nil && first.PSI.Some != nil && last.PSI.Some != nil {
 		parts = append(parts, fmt.Sprintf("some task waited for IO %.1f %% of the time", float64(last.PSI.Some.TotalUS-first.PSI.Some.TotalUS)/(c.Seconds*1e6)*100))
@@ -416,6 +420,10 @@ func noProblem(c *Context) Verdict {
 		v.Summary = fmt.Sprintf("No IO problem now: over %.0f s %s. But some task waited for IO %.1f %% of the 5 minutes before the capture (PSI avg300; avg60 %.1f at its start): the problem came before it. Collect again while it happens.",
 			c.Seconds, strings.Join(parts, "; "), first.PSI.Some.Avg300, first.PSI.Some.Avg60)
 		v.Confidence, v.ConfidenceWhy = Medium, "quiet during the capture, with IO pressure in the minutes before it"
+	}
+	// What is loud but harmless now, with when it may not be.
+	for _, f := range c.infoFindings("dominant-io-process") {
+		v.Summary += " " + f.Summary
 	}
 	if denied := deniedNames(c); denied != "" {
 		v.Summary += " The IO counters of " + denied + " could not be read."
@@ -447,4 +455,15 @@ func deniedNames(c *Context) string {
 		names = append(names[:5], fmt.Sprintf("%d more", len(names)-5))
 	}
 	return joinAnd(names)
+}
+
+// infoFindings are the info-level findings of an id, once the rules ran.
+func (c *Context) infoFindings(id string) []Finding {
+	var out []Finding
+	for _, f := range c.findings {
+		if f.ID == id && f.Severity == Info {
+			out = append(out, f)
+		}
+	}
+	return out
 }

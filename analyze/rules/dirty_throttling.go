@@ -60,6 +60,17 @@ func checkDirtyThrottling(c *Context) []Finding {
 			heldBack[pid] = true
 		}
 	}
+	// A thread seen in balance_dirty_pages() is only passing through it
+	// while dirty memory is below the freerun ceiling, halfway between the
+	// background threshold and the limit: the kernel pauses no writer
+	// there.
+	if maxK >= 0 {
+		v := c.Model.Ticks[maxK].Vmstat
+		freerun := pct(float64(v["nr_dirty_background_threshold"]+v["nr_dirty_threshold"])/2, float64(v["nr_dirty_threshold"]))
+		if maxShare < freerun {
+			throttled = map[int]int{}
+		}
+	}
 	if maxShare < c.Thresholds.DirtyLimitPct && len(throttled) == 0 && len(heldBack) == 0 {
 		return nil
 	}
@@ -105,11 +116,29 @@ func checkDirtyThrottling(c *Context) []Finding {
 	f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember + " (/proc/sys/vm)",
 		What: fmt.Sprintf("vm.dirty_ratio %s, dirty_background_ratio %s, dirty_bytes %s, dirty_background_bytes %s", orDash(s["vm/dirty_ratio"]), orDash(s["vm/dirty_background_ratio"]), orDash(s["vm/dirty_bytes"]), orDash(s["vm/dirty_background_bytes"]))})
 	f.Summary = fmt.Sprintf("Dirty page cache reached %.0f %% of the limit at which the kernel makes writers wait in balance_dirty_pages(); those waits count as IO delay and pressure.", maxShare)
+	if maxShare < c.Thresholds.DirtyLimitPct && len(heldBack) > 0 {
+		f.Summary = fmt.Sprintf("The kernel paused writers in balance_dirty_pages() although the node's dirty memory stayed at %.0f %% of its limit: each device gets a share of the limit that follows its writeback speed, so a writer faster than its device is held to that speed. Those waits count as IO delay and pressure.", maxShare)
+	}
 	f.Mitigations = []Mitigation{
 		{Horizon: Immediate, Action: "Slow the bulk buffered writer", How: bufferedSlowDown(c), Effect: "Dirty memory stays below the limit; other writers stop being throttled"},
 		{Horizon: ShortTerm, Action: "Start writeback earlier and smaller", How: "sysctl vm.dirty_background_bytes=67108864 vm.dirty_bytes=268435456 (tune to the device's speed)", Effect: "Smoother writeback instead of bursts that stall every writer"},
 	}
+	selfPaced(c, &f, pids)
 	return []Finding{f}
+}
+
+// selfPaced lowers the finding to info when the only writers held back are
+// the node's biggest buffered writers themselves: the kernel is pacing
+// them to their device, no one else waits, and "slow the writer" is what
+// already happens.
+func selfPaced(c *Context, f *Finding, pids []int) {
+	if len(pids) == 0 || !onlyTheBufferedWriter(c, pids) {
+		return
+	}
+	f.Severity = Info
+	f.Title = fmt.Sprintf("%s is paced to its device by dirty-page throttling", Name(c.ByPID[pids[0]].Proc))
+	f.Summary += " The only writer held back is the node's biggest buffered writer itself: the kernel is pacing it, and no other process waits."
+	f.Mitigations = nil
 }
 
 // bufferedSlowDown is how to slow a buffered writer on this node: IO

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/collect/bundle"
@@ -82,7 +83,7 @@ func dominantProcessFinding(c *Context, top *model.ProcIO, total float64) Findin
 	f := Finding{
 		ID: "dominant-io-process", Severity: Warning, Confidence: High, Score: share,
 		Title:    fmt.Sprintf("%s does %.0f %% of the node's disk IO", Name(p), share),
-		Summary:  fmt.Sprintf("%s wrote %s and read %s to and from disk (%.0f %% of all processes' disk bytes, %s/s) over %.0f s.", Name(p), human(float64(io.WriteBytes)), human(float64(io.ReadBytes)), share, human(float64(top.DiskBytes())/top.Seconds), c.Seconds),
+		Summary:  fmt.Sprintf("%s caused %s of writes (write_bytes: pages it dirtied or wrote directly) and read %s from disk, %.0f %% of all processes' disk bytes (%s/s) over %.0f s.", Name(p), human(float64(io.WriteBytes)), human(float64(io.ReadBytes)), share, human(float64(top.DiskBytes())/top.Seconds), c.Seconds),
 		Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p)},
 		Evidence: []Evidence{
 			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
@@ -104,6 +105,7 @@ func dominantProcessFinding(c *Context, top *model.ProcIO, total float64) Findin
 		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember, What: "it is a container runtime component (" + k + "): the bytes are a container's output, see container-log-flood"})
 	}
 	dev, mode := c.writeMode(p)
+	noImpact(c, &f, top, dev, mode)
 	if m, ok := c.slowDown(p, dev); ok {
 		f.Mitigations = append(f.Mitigations, m)
 	}
@@ -153,4 +155,28 @@ func neighbour(c *Context, f *Finding) {
 	f.Summary += fmt.Sprintf(" It holds %.0f %% of the time of %s, the saturated device: its volume lands elsewhere, so it is a neighbour of the incident, not its cause.", held*100, sat[0])
 	f.Evidence = append(f.Evidence, Evidence{Member: c.deviceTimeSource(), What: fmt.Sprintf("its share of %s's time: %.0f %%", sat[0], held*100),
 		Figures: map[string]float64{"device_share_pct": held * 100}})
+}
+
+// noImpact lowers a dominant finding to info when its writes are buffered
+// and their device stayed idle: write_bytes counts pages dirtied, so the
+// volume is in the page cache, not on the device — a cost in memory now,
+// with writeback to come (when, it says), not an IO problem yet.
+func noImpact(c *Context, f *Finding, top *model.ProcIO, dev, mode string) {
+	if dev == "" || mode != "buffered" || !c.deviceIdle(dev) {
+		return
+	}
+	x := c.Devices[dev]
+	rate := float64(top.Delta.IO.WriteBytes) / top.Seconds
+	f.Severity = Info
+	f.Title = fmt.Sprintf("%s dirties %s/s of page cache; its device %s is not busy", Name(top.Proc), human(rate), dev)
+	what := fmt.Sprintf("its writes are buffered, and write_bytes counts the pages it dirtied; %s kept up without being busy (it wrote %s/s at %%util %.0f, await %.1f ms)", dev, human(x.WkBPS*1024), x.Util, x.Await)
+	if x.WkBPS*1024 < rate/2 {
+		what = fmt.Sprintf("its writes are buffered, and write_bytes counts the pages it dirtied: %s wrote only %s/s (%%util %.0f, await %.1f ms), the rest waits in the page cache for writeback", dev, human(x.WkBPS*1024), x.Util, x.Await)
+		if fc := c.dirtyForecast(rate); fc != "" {
+			what += "; " + fc
+		}
+	}
+	f.Summary += " " + strings.ToUpper(what[:1]) + what[1:] + "."
+	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat)", Ticks: c.tickSpan(), What: what,
+		Figures: map[string]float64{"device_util_pct": x.Util, "dirty_rate": rate}})
 }

@@ -93,6 +93,14 @@ func checkIOStalls(c *Context) []Finding {
 		{Horizon: Immediate, Action: "Relieve the device of the writer the other findings name", How: "The mitigations of the finding these stalls follow from", Effect: "Waiting tasks resume"},
 		{Horizon: LongTerm, Action: "Protect latency-sensitive workloads and alert on pressure", How: "cgroup v2 io.latency or io.weight for the critical services; alert on node_pressure_io_stalled_seconds_total", Effect: "Stalls are contained and seen early"},
 	}
+	var stalledPIDs []int
+	for _, p := range procs {
+		stalledPIDs = append(stalledPIDs, p.p.Proc.PID)
+	}
+	if len(stalledPIDs) > 0 && onlyTheBufferedWriter(c, stalledPIDs) {
+		f.Severity = Info
+		f.Summary += " The stalled task is the node's biggest buffered writer itself, held to its device's speed by dirty-page throttling: no other task waits."
+	}
 	return []Finding{f}
 }
 
@@ -143,4 +151,21 @@ func waitSites(c *Context, pid int) string {
 		out = append(out, fmt.Sprintf("%s (%d)", x.w, x.n))
 	}
 	return strings.Join(out, ", ")
+}
+
+// onlyTheBufferedWriter reports whether pids are just the node's biggest
+// writer, and it writes buffered: a bulk writer the kernel paces to its
+// device, not a process that makes others wait.
+func onlyTheBufferedWriter(c *Context, pids []int) bool {
+	if len(c.Procs) == 0 {
+		return false
+	}
+	top := c.Procs[0].Proc
+	for _, pid := range pids {
+		if pid != top.PID {
+			return false
+		}
+	}
+	_, mode := c.writeMode(top)
+	return mode == "buffered"
 }

@@ -16,6 +16,7 @@ type Rule struct {
 var Rules = []Rule{
 	deviceSaturated,
 	dominantIOProcess,
+	cpuCost,
 	containerLogFlood,
 	smallWrites,
 	syncWrites,

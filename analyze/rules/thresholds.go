@@ -72,6 +72,9 @@ type Thresholds struct {
 	// sockets or overwrote dirty pages. 25 % either side leaves room for
 	// page rounding and writeback that lags the window.
 	WriteMatchHigh, WriteMatchLow float64
+	// CPUPct: a process making over a thousand IO syscalls a second and
+	// using this share of one CPU pays for its IO in CPU (cpu-cost).
+	CPUPct float64
 	// DeviceSharePct: a process holding at least this share of a
 	// saturated device's time is a cause there whatever its rate: on a
 	// slow disk a synchronous writer manages few writes a second because
@@ -99,6 +102,7 @@ func Defaults() Thresholds {
 		WriteMatchHigh:  1.25, WriteMatchLow: 0.8,
 		KernelThreadMinBytes: 1 << 20,
 		DeviceSharePct:       25,
+		CPUPct:               50,
 	}
 }
 
@@ -114,7 +118,7 @@ func (t *Thresholds) fields() map[string]*float64 {
 		"dirty_limit_pct": &t.DirtyLimitPct, "throttle_use_pct": &t.ThrottleUsePct,
 		"fs_full_pct": &t.FSFullPct, "fs_critical_pct": &t.FSCriticalPct, "swap_pages_per_sec": &t.SwapPagesPerSec,
 		"write_match_high": &t.WriteMatchHigh, "write_match_low": &t.WriteMatchLow, "kernel_thread_min_bytes": &t.KernelThreadMinBytes,
-		"device_share_pct": &t.DeviceSharePct,
+		"device_share_pct": &t.DeviceSharePct, "cpu_pct": &t.CPUPct,
 	}
 }
 

@@ -1,0 +1,73 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/iorca/iorca/internal/units"
+)
+
+// cpuCost reports a process whose IO costs CPU rather than device time:
+// hundreds of thousands of small read and write syscalls a second (a
+// runtime shim copying a container's stdout to its log, say) can keep a
+// CPU busy in the kernel while the device, with the page cache in
+// between, writes almost nothing. Evidence: the process's utime+stime
+// (/proc/PID/stat) and its syscall counts (/proc/PID/io), the node's CPU
+// from /proc/stat.
+var cpuCost = Rule{ID: "cpu-cost", Check: checkCPUCost}
+
+// minIOSyscallsPerSec is the syscall rate below which CPU is not blamed on
+// IO: a process computing something while writing a little is not an IO
+// cost.
+const minIOSyscallsPerSec = 1000
+
+func checkCPUCost(c *Context) []Finding {
+	hz := c.Model.Manifest.Host.UserHZ
+	type hog struct {
+		pio           int
+		cpu, syscalls float64
+	}
+	var hogs []hog
+	for i := range c.Procs {
+		p := &c.Procs[i]
+		if p.Proc.Kernel || p.Seconds <= 0 {
+			continue
+		}
+		sys := float64(p.Delta.IO.SyscW+p.Delta.IO.SyscR) / p.Seconds
+		if cpu := p.CPUPct(hz); cpu >= c.Thresholds.CPUPct && sys >= minIOSyscallsPerSec {
+			hogs = append(hogs, hog{i, cpu, sys})
+		}
+	}
+	sort.Slice(hogs, func(i, j int) bool { return hogs[i].cpu > hogs[j].cpu })
+	var out []Finding
+	busy, kernel, nodeOK := c.nodeCPU()
+	for _, h := range hogs {
+		p := &c.Procs[h.pio]
+		io := p.Delta.IO
+		f := Finding{
+			ID: "cpu-cost", Severity: Warning, Confidence: High, Score: h.cpu,
+			Title:    fmt.Sprintf("%s spends %.0f %% of a CPU on %.0f IO syscalls a second", Name(p.Proc), h.cpu, h.syscalls),
+			Summary:  fmt.Sprintf("%s used %.0f %% of a CPU over %.0f s while making %.0f read and write syscalls a second (%s a second handed to write()): its IO costs CPU, most of it in the kernel copying small buffers, more than device time.", Name(p.Proc), h.cpu, p.Seconds, h.syscalls, units.FormatBytes(int64(float64(io.WChar)/p.Seconds))),
+			Subjects: Subjects{PIDs: []int{p.Proc.PID}, Command: Cmdline(p.Proc)},
+			Evidence: []Evidence{
+				{Member: c.TicksMembers() + " (/proc/PID/stat, /proc/PID/io)", Ticks: c.tickSpan(),
+					What:    fmt.Sprintf("/proc/%d/stat utime+stime +%d clock ticks in %.1f s (%.0f %% of a CPU); /proc/%d/io syscw +%d, syscr +%d", p.Proc.PID, p.CPUTicks, p.Seconds, h.cpu, p.Proc.PID, io.SyscW, io.SyscR),
+					Figures: map[string]float64{"cpu_pct": h.cpu, "syscalls_per_s": h.syscalls}},
+			},
+			Mitigations: []Mitigation{
+				{Horizon: ShortTerm, Action: "Make fewer, larger IO calls", How: "Buffer before writing (64 KiB or more per write); for a container's stdout, log less or through a buffered logger inside the container", Effect: "The same bytes for a fraction of the CPU"},
+			},
+		}
+		if p.Proc.Container != nil {
+			f.Subjects.Container = p.Proc.Container.Name
+		}
+		if nodeOK {
+			f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/stat)", Ticks: c.tickSpan(),
+				What:    fmt.Sprintf("the node was %.0f %% busy over its %d CPUs, %.0f %% in the kernel (system, irq, softirq)", busy, c.Model.Manifest.Host.CPUs, kernel),
+				Figures: map[string]float64{"node_busy_pct": busy, "node_kernel_pct": kernel}})
+			f.Summary += fmt.Sprintf(" The node was %.0f %% busy, %.0f %% in the kernel.", busy, kernel)
+		}
+		out = append(out, f)
+	}
+	return out
+}
