@@ -152,6 +152,12 @@ func (e *explainer) limits() []content.Line {
 			items = append(items, linef("Target %d (%s), %s: %s; the figures leave them out.", t.Info.PID, text(t.Info.Comm), code(s.Member), skipped))
 		}
 	}
+	if bt := m.BlockTrace; bt != nil && (bt.Malformed > 0 || bt.Unmatched > 0) {
+		items = append(items, linef("The block trace %s has %d line(s) in no event form and %d completion(s) with no issue in it (issued before it began, or flush steps the block layer completes within another request); they are left out of the device times.", code(bundle.BlockTraceMember), bt.Malformed, bt.Unmatched))
+	}
+	if m.BlockTrace == nil && e.c.DeviceTimesEstimated && len(e.c.DeviceTimes) > 0 {
+		items = append(items, linef("No block trace: who holds each device's time is estimated from the targets' files, fd flags and sync counts; processes that were not targets are not in it."))
+	}
 	for _, p := range man.Errors {
 		items = append(items, linef("%s %s: %s", code(p.Source), text(string(p.Status)), text(p.What)))
 	}

@@ -83,14 +83,10 @@ func (r *Request) Sync() bool { return strings.ContainsRune(r.RWBS, 'S') }
 // ParseBlockTrace parses the text of a block-layer capture.
 func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 	bt := &BlockTrace{Info: info, Dirtied: map[procfs.Dev]map[Task]int64{}, Throttled: map[Task]Throttle{}, Commits: map[procfs.Dev]int{}}
-	type key struct {
-		dev    procfs.Dev
-		sector uint64
-	}
 	// Requests in flight by device and sector; a list, since flushes
-	// share sector 0.
-	open := map[key][]*Request{}
-	inserted := map[key]*Request{}
+	// share one key.
+	open := map[requestKey][]*Request{}
+	inserted := map[requestKey]*Request{}
 	for len(text) > 0 {
 		var line []byte
 		line, text, _ = bytes.Cut(text, []byte{'\n'})
@@ -117,7 +113,7 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 				bt.Malformed++
 				continue
 			}
-			k := key{r.Dev, r.Sector}
+			k := reqKey(r)
 			if e.Name == "block_rq_insert" {
 				inserted[k] = &Request{Dev: k.dev, RWBS: r.RWBS, Bytes: r.Bytes, Sector: r.Sector, InsertNS: e.TimeNS, Task: task}
 				continue
@@ -136,7 +132,7 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 				bt.Malformed++
 				continue
 			}
-			k := key{r.Dev, r.Sector}
+			k := reqKey(r)
 			reqs := open[k]
 			if len(reqs) == 0 {
 				bt.Unmatched++
@@ -184,6 +180,27 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 }
 
 // Seconds is the span the trace covers.
+// requestKey matches a request's events: its device and first sector.
+type requestKey struct {
+	dev    procfs.Dev
+	sector uint64
+}
+
+// flushSector keys every zero-length request (a cache flush): the kernel
+// issues one at sector 0 and completes it at sector -1.
+const flushSector = ^uint64(0)
+
+func reqKey(r ftrace.Request) requestKey {
+	if r.Sectors == 0 {
+		return requestKey{r.Dev, flushSector}
+	}
+	return requestKey{r.Dev, r.Sector}
+}
+
+// Flush reports a cache flush or FUA request: what fsync and O_SYNC cost
+// beyond the data.
+func (r *Request) Flush() bool { return strings.ContainsRune(r.RWBS, 'F') }
+
 func (bt *BlockTrace) Seconds() float64 {
 	if bt.Info.Seconds > 0 {
 		return bt.Info.Seconds

@@ -216,9 +216,11 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 			s.Requests++
 			s.Bytes += r.Bytes
 			s.Latency.Add(r.ServiceNS())
-		case JournalTask(r.Task.Comm) && len(syncWriters[r.Dev]) > 0:
+		case (JournalTask(r.Task.Comm) || r.Flush()) && len(syncWriters[r.Dev]) > 0:
+			// A journal commit, or a cache flush the block layer issued
+			// for one: forced by the synchronous writers.
 			spread(syncWriters[r.Dev], ns, func(t Task, part float64) { share(dt, t, false).JournalNS += part })
-		case !JournalTask(r.Task.Comm) && len(dirtiers[r.Dev]) > 0:
+		case !JournalTask(r.Task.Comm) && !r.Flush() && len(dirtiers[r.Dev]) > 0:
 			spread(dirtiers[r.Dev], ns, func(t Task, part float64) { share(dt, t, false).WritebackNS += part })
 		default:
 			s := share(dt, Task{Comm: kernelName(r.Task.Comm)}, true)
