@@ -293,13 +293,23 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 	for _, f := range rel {
 		seen[f] = true
 	}
+	var effects []string
 	for _, f := range serious {
-		if !seen[f] {
-			others = append(others, f.ID)
-			seen[f] = true
+		if seen[f] {
+			continue
 		}
+		seen[f] = true
+		if !consequences[primary.ID] && consequences[f.ID] && d.follows(*f, primary) {
+			effects = append(effects, f.ID)
+			continue
+		}
+		others = append(others, f.ID)
 	}
+	sort.Strings(effects)
 	sort.Strings(others)
+	if len(effects) > 0 {
+		fmt.Fprintf(&b, " It leads to: %s.", strings.Join(effects, ", "))
+	}
 	if len(others) > 0 {
 		fmt.Fprintf(&b, " Also found: %s.", strings.Join(others, ", "))
 	}
