@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"slices"
 
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/collect/bundle"
@@ -84,7 +85,7 @@ func (c *Context) ioLimit(p *model.Process, dev string) (string, string) {
 		switch {
 		case cg.HierarchyID == 0:
 			v2, hasV2 = cg.Path, true
-		case hasCtl(cg.Controllers, "blkio"):
+		case slices.Contains(cg.Controllers, "blkio"):
 			v1, hasV1 = cg.Path, true
 		}
 	}
@@ -110,15 +111,6 @@ func (c *Context) ioLimit(p *model.Process, dev string) (string, string) {
 		return fmt.Sprintf("echo \"%s wbps=BYTES_PER_S\" > %s/io.max", devNum, path.Join(c.Model.CgroupV2Root, v2)), ""
 	}
 	return "", "no cgroup io controller holds this process on this node"
-}
-
-func hasCtl(ctls []string, want string) bool {
-	for _, c := range ctls {
-		if c == want {
-			return true
-		}
-	}
-	return false
 }
 
 // slowDown is the immediate mitigation for a process whose IO must yield:
