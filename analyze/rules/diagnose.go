@@ -260,8 +260,14 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 		}
 		b.WriteString(".")
 	case devFinding == nil && primary.ID != "cgroup-throttle":
+		c := d.Context
 		if name, x, ok := d.culpritDevice(); ok {
-			fmt.Fprintf(&b, " The device %s is not saturated (%%util %.0f, await %.1f ms over the capture)", name, x.Util, x.Await)
+			// Thresholds decide severities and alerts; the words describe
+			// the device as it was.
+			fmt.Fprintf(&b, " The device %s was busy %.0f %% of the time, its requests took %.1f ms on average with %.1f queued", name, x.Util, x.Await, x.AquSz)
+			if x.Util >= 0.9*c.Thresholds.UtilPct || x.Await >= 0.9*c.Thresholds.AwaitMS {
+				b.WriteString(", close to saturation")
+			}
 			if rel["sync-writes"] != nil || (rel["small-writes"] != nil && rel["write-amplification"] != nil) {
 				b.WriteString(": the cost is in operations and latency for everything that shares it, not in bandwidth")
 			}
