@@ -90,7 +90,7 @@ var sampleVerdicts = map[string]struct {
 				t.Errorf("a quiet capture after pressure is called healthy: %v", v)
 			}
 		}},
-	"overlay-slow-disk": {present: []string{"device-saturated", "sync-writes", "small-writes", "overlay-hot-path", "io-victims"}, container: "web-7", problem: true,
+	"overlay-slow-disk": {present: []string{"device-saturated", "sync-writes", "small-writes", "overlay-hot-path", "io-victims", "write-amplification"}, container: "web-7", problem: true,
 		check: func(t *testing.T, r map[string]any) {
 			if c := culprit(r); c["comm"] != "access-logger" {
 				t.Errorf("culprit %v, want the access logger", c)
@@ -101,6 +101,11 @@ var sampleVerdicts = map[string]struct {
 			}
 			if f := finding(r, "io-victims"); !strings.Contains(f["summary"].(string), "db-walwriter") {
 				t.Errorf("io-victims does not name the database: %v", f["summary"])
+			}
+			// Several device requests per 58-byte record: data, journal,
+			// cache flushes (block trace), not a page per write.
+			if v := r["verdict"].(map[string]any)["summary"].(string); !strings.Contains(v, "Each write costs the device") {
+				t.Errorf("the verdict does not count the device's work per record: %s", v)
 			}
 			if v := r["verdict"].(map[string]any)["summary"].(string); !strings.Contains(v, "Waiting for") || !strings.Contains(v, "of its time") {
 				t.Errorf("the verdict names neither the share nor the victim: %s", v)

@@ -47,6 +47,10 @@ type Share struct {
 	Requests int
 	Bytes    int64
 	Latency  Histogram
+	// CausedRequests and CausedBytes add to its own requests its part of
+	// the writeback and journal requests charged to it (fractions, by the
+	// same weights as the time): what the device did for it in all.
+	CausedRequests, CausedBytes float64
 }
 
 // NS is the share's whole device time.
@@ -215,13 +219,25 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 			s.DirectNS += ns
 			s.Requests++
 			s.Bytes += r.Bytes
+			s.CausedRequests++
+			s.CausedBytes += float64(r.Bytes)
 			s.Latency.Add(r.ServiceNS())
 		case (JournalTask(r.Task.Comm) || r.Flush()) && len(syncWriters[r.Dev]) > 0:
 			// A journal commit, or a cache flush the block layer issued
 			// for one: forced by the synchronous writers.
-			spread(syncWriters[r.Dev], ns, func(t Task, part float64) { share(dt, t, false).JournalNS += part })
+			spread(syncWriters[r.Dev], func(t Task, frac float64) {
+				s := share(dt, t, false)
+				s.JournalNS += ns * frac
+				s.CausedRequests += frac
+				s.CausedBytes += frac * float64(r.Bytes)
+			})
 		case !JournalTask(r.Task.Comm) && !r.Flush() && len(dirtiers[r.Dev]) > 0:
-			spread(dirtiers[r.Dev], ns, func(t Task, part float64) { share(dt, t, false).WritebackNS += part })
+			spread(dirtiers[r.Dev], func(t Task, frac float64) {
+				s := share(dt, t, false)
+				s.WritebackNS += ns * frac
+				s.CausedRequests += frac
+				s.CausedBytes += frac * float64(r.Bytes)
+			})
 		default:
 			s := share(dt, Task{Comm: kernelName(r.Task.Comm)}, true)
 			s.DirectNS += ns
@@ -245,8 +261,9 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 	return out
 }
 
-// spread divides ns among tasks by their weights, in a fixed order.
-func spread(weights map[Task]float64, ns float64, fn func(Task, float64)) {
+// spread divides one request among tasks by their weights, in a fixed
+// order: fn gets each task's fraction.
+func spread(weights map[Task]float64, fn func(Task, float64)) {
 	var total float64
 	tasks := make([]Task, 0, len(weights))
 	for t, w := range weights {
@@ -255,7 +272,7 @@ func spread(weights map[Task]float64, ns float64, fn func(Task, float64)) {
 	}
 	sort.Slice(tasks, func(i, j int) bool { return tasks[i].PID < tasks[j].PID })
 	for _, t := range tasks {
-		fn(t, ns*weights[t]/total)
+		fn(t, weights[t]/total)
 	}
 }
 

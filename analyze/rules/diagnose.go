@@ -229,7 +229,11 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 		fmt.Fprintf(&b, " %s.", f.Title)
 	}
 	if f := rel["write-amplification"]; f != nil {
-		fmt.Fprintf(&b, " Each small write costs a whole page: the disk writes %s times the bytes it is handed (write_bytes/wchar).", figure(f, "ratio", "%.0f"))
+		if figure(f, "requests_per_write", "%.1f") != "?" {
+			fmt.Fprintf(&b, " Each write costs the device %s requests and %s bytes (its data, journal commits and cache flushes, from the block trace).", figure(f, "requests_per_write", "%.1f"), figure(f, "device_bytes_per_write", "%.0f"))
+		} else {
+			fmt.Fprintf(&b, " Each small write costs a whole page: the disk writes %s times the bytes it is handed (write_bytes/wchar).", figure(f, "ratio", "%.0f"))
+		}
 	}
 	if f := rel["overlay-hot-path"]; f != nil {
 		fmt.Fprintf(&b, " %s.", f.Title)

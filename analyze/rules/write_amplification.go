@@ -2,6 +2,10 @@ package rules
 
 import (
 	"fmt"
+	"sort"
+
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/collect/bundle"
 )
 
 // writeAmplification compares the bytes a process caused to be written
@@ -18,7 +22,13 @@ func checkWriteAmplification(c *Context) []Finding {
 	for i := range c.Procs {
 		pio := &c.Procs[i]
 		p, io := pio.Proc, pio.Delta.IO
-		if p.Kernel || io.WChar <= 0 || pio.Seconds <= 0 || float64(io.WriteBytes)/pio.Seconds < c.Thresholds.AmplificationMinBytesPerSec {
+		if p.Kernel || io.WChar <= 0 || pio.Seconds <= 0 {
+			continue
+		}
+		// On a saturated device it holds, amplification costs whatever
+		// the byte rate: each write waits for its page, journal and flush.
+		_, _, holds := c.HoldsSaturated(p.PID)
+		if float64(io.WriteBytes)/pio.Seconds < c.Thresholds.AmplificationMinBytesPerSec && !holds {
 			continue
 		}
 		ratio := float64(io.WriteBytes) / float64(io.WChar)
@@ -45,16 +55,51 @@ func checkWriteAmplification(c *Context) []Finding {
 		if p.Container != nil {
 			f.Subjects.Container = p.Container.Name
 		}
-		// The device side: what reached the disks the process writes to.
-		var devW float64
-		for _, x := range c.Devices {
-			devW += x.WkBPS * 1024 * c.Seconds
-		}
-		if devW > 0 && c.UserWriteBytes > 0 {
-			f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.tickSpan(),
-				What: fmt.Sprintf("all whole devices wrote %s while all processes' write_bytes was %s (journal, metadata and loop devices add to the device side)", human(devW), human(float64(c.UserWriteBytes)))})
+		// The device side, per record: what the block trace saw the
+		// device do for it — its own requests, and its part of the
+		// writeback, journal commits and cache flushes it caused.
+		if perRecord, ok := devicePerWrite(c, pio); ok {
+			f.Evidence = append(f.Evidence, perRecord)
+			f.Summary += " " + perRecord.What + "."
 		}
 		out = append(out, f)
 	}
+	return out
+}
+
+// devicePerWrite is what the device did per write() call of a process,
+// from the block trace: requests and bytes, its own and those it caused.
+func devicePerWrite(c *Context, pio *model.ProcIO) (Evidence, bool) {
+	bt := c.Model.BlockTrace
+	io := pio.Delta.IO
+	if bt == nil || io.SyscW == 0 || pio.Seconds <= 0 {
+		return Evidence{}, false
+	}
+	writes := float64(io.SyscW) / pio.Seconds * bt.Seconds()
+	avg := float64(io.WChar) / float64(io.SyscW)
+	var best *model.DeviceTime
+	var s *model.Share
+	for _, name := range sortedKeys(c.DeviceTimes) {
+		dt := c.DeviceTimes[name]
+		if sh := dt.Find(pio.Proc.PID); sh != nil && (s == nil || sh.NS() > s.NS()) {
+			best, s = dt, sh
+		}
+	}
+	if s == nil || writes <= 0 || s.CausedRequests == 0 {
+		return Evidence{}, false
+	}
+	reqs, bytes := s.CausedRequests/writes, s.CausedBytes/writes
+	return Evidence{Member: bundle.BlockTraceMember, What: fmt.Sprintf("On %s the block trace counts %.1f requests and %s written per write() call of %.0f bytes (%.0f× its bytes, with the writeback, journal commits and cache flushes it caused)",
+		best.Device, reqs, human(bytes), avg, bytes/max(avg, 1)),
+		Figures: map[string]float64{"requests_per_write": reqs, "device_bytes_per_write": bytes}}, true
+}
+
+// sortedKeys lists a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }
