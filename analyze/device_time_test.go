@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,5 +147,45 @@ func withAndWithoutBlockTrace(t *testing.T, scenario func(t *testing.T, blockTra
 			name = "estimate"
 		}
 		t.Run(name, func(t *testing.T) { scenario(t, blockTrace) })
+	}
+}
+
+// Issue 10: one application, one culprit. Three processes of one program
+// started by one parent (as a server's workers) append small O_DSYNC
+// records to their files on a slow disk: one finding per cause names the
+// application by its main process and lists the others, instead of three
+// copies with one worker picked as the culprit.
+func TestOneApplicationOneFinding(t *testing.T) {
+	slow := workload.SlowDisk(t, 256, "delay", "wdelay=10ms")
+	mnt := workload.Ext4On(t, slow)
+	bin := workload.Build(t)
+	script := fmt.Sprintf("for i in 1 2 3; do %s --file %s/wal.$i --size 512 --sync odsync --rate 10 & done; wait", bin, mnt)
+	app := workload.Start(t, "sh", "-c", script)
+	cfg := livetest.Config(t, 6*time.Second)
+	cfg.SelectAfter = 2 * time.Second
+	r, md := runReport(t, livetest.Capture(t, cfg, 0))
+	ok := true
+	count := map[string]int{}
+	for _, f := range r.Findings {
+		count[f.ID]++
+		if f.ID == "sync-writes" && len(f.Subjects.PIDs) < 2 {
+			t.Errorf("sync-writes names %v, want the application's processes", f.Subjects.PIDs)
+			ok = false
+		}
+	}
+	if count["sync-writes"] != 1 {
+		t.Errorf("%d sync-writes findings, want one for the application", count["sync-writes"])
+		ok = false
+	}
+	if c := r.Verdict.Culprit; c == nil || c.PID == app.Process.Pid {
+		t.Errorf("culprit %+v", c)
+		ok = false
+	}
+	if !strings.Contains(md, "an application of 3 processes") {
+		t.Error("the culprit is not named as an application of 3 processes")
+		ok = false
+	}
+	if !ok || testing.Verbose() {
+		t.Logf("report:\n%s", md)
 	}
 }

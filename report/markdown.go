@@ -25,6 +25,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		fmt.Fprintf(&b, " — %s  \n", code(cp.Cmdline))
 	} else if cp != nil {
 		fmt.Fprintf(&b, "**Culprit:** PID %d %s", cp.PID, code(cp.Comm))
+		if cp.Processes > 1 {
+			fmt.Fprintf(&b, " (an application of %d processes)", cp.Processes)
+		}
 		if cp.Container != "" {
 			fmt.Fprintf(&b, " in container %s", code(cp.Container))
 		}

@@ -95,6 +95,14 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 			p := pio.Proc
 			d.CulpritProc = p
 			d.Verdict.Culprit = &Culprit{Kind: "process", PID: p.PID, Comm: p.Comm, Cmdline: Cmdline(p), Container: primary.Subjects.Container, Pod: primary.Subjects.Pod}
+			// An application's processes share the load: the culprit is
+			// the application, named by its main process.
+			if len(primary.Subjects.PIDs) > 1 && perProcess[primary.ID] {
+				if app := c.Model.Apps()[p.PID]; app != nil && len(app.Members) > 1 {
+					d.Verdict.Culprit.PID, d.Verdict.Culprit.Comm, d.Verdict.Culprit.Cmdline = app.Main.PID, app.Main.Comm, Cmdline(app.Main)
+					d.Verdict.Culprit.Processes = len(app.Members)
+				}
+			}
 			if primary.ID == "cgroup-throttle" {
 				// The cause is the limit; the process is who it holds.
 				d.Verdict.Culprit.Kind, d.Verdict.Culprit.Limit = "limit", primary.Title

@@ -102,7 +102,10 @@ type Culprit struct {
 	// an IO limit is (the process is then the one held at it).
 	Kind string `json:"kind"`
 	// Limit says which limit, for a limit.
-	Limit     string `json:"limit,omitempty"`
+	Limit string `json:"limit,omitempty"`
+	// Processes is how many processes of one application share the
+	// load, when more than one (PID is then the application's main).
+	Processes int    `json:"processes,omitempty"`
 	PID       int    `json:"pid"`
 	Comm      string `json:"comm"`
 	Cmdline   string `json:"cmdline"`
