@@ -131,3 +131,20 @@ func TestRatesAreUntraced(t *testing.T) {
 		t.Errorf("small-writes rate %.0f/s, /proc says %.0f/s untraced", r, untraced)
 	}
 }
+
+// The sync mechanism comes from the stacks the bundle holds: the O_SYNC
+// logger and the fdatasync writer wait in jbd2_log_wait_commit, on a loop
+// device whose write cache is write back.
+func TestSyncMechanismFromStacks(t *testing.T) {
+	got := fires(t, syncWrites, Defaults())
+	for _, s := range []string{"overlay-sync-logger", "fsync-storm"} {
+		f := first(t, got, s)
+		var what []string
+		for _, e := range f.Evidence {
+			what = append(what, e.What)
+		}
+		if all := strings.Join(what, "\n"); !strings.Contains(all, "jbd2_log_wait_commit") || !strings.Contains(all, "write back") {
+			t.Errorf("%s: sync-writes does not explain the mechanism:\n%s", s, all)
+		}
+	}
+}

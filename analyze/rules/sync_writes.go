@@ -75,6 +75,7 @@ func checkSyncWrites(c *Context) []Finding {
 			if costly {
 				fnd.Evidence = append(fnd.Evidence, cost)
 			}
+			syncMechanism(c, tv, fnd.Subjects.Path, &fnd)
 			if p.Container != nil {
 				fnd.Subjects.Container = p.Container.Name
 			}
@@ -107,6 +108,7 @@ func checkSyncWrites(c *Context) []Finding {
 			if costly {
 				fnd.Evidence = append(fnd.Evidence, cost)
 			}
+			syncMechanism(c, tv, fnd.Subjects.Path, &fnd)
 			if p.Container != nil {
 				fnd.Subjects.Container = p.Container.Name
 			}
@@ -121,4 +123,44 @@ func syncMitigations(path, how string) []Mitigation {
 		{Horizon: ShortTerm, Action: "Stop syncing every record of " + path + " unless it must survive a crash", How: "Open without " + how + " and flush on a timer, or sync once per batch (group commit: one fdatasync for many records)", Effect: "Writes stop waiting for the device one by one: latency per write drops from milliseconds to microseconds"},
 		{Horizon: LongTerm, Action: "If every record must be durable, give the log a device built for it", How: "A separate device for the log, ideally with power-loss protection so that flushes are cheap", Effect: "Sync latency no longer adds to the shared device's queue"},
 	}
+}
+
+// syncMechanism says how a synchronous write waits, from what the bundle
+// holds: the kernel stacks of the process's threads sampled in D state
+// (an ext4 fsync or O_SYNC write waits in jbd2_log_wait_commit for the
+// journal commit), and the device's write cache mode (with a volatile
+// "write back" cache every commit also flushes it).
+func syncMechanism(c *Context, tv *TargetView, path string, f *Finding) {
+	pid := tv.Target.Info.PID
+	inD, inCommit := 0, 0
+	for k := c.From; k <= c.To; k++ {
+		for _, th := range c.Model.Ticks[k].Threads[pid] {
+			if th.Stat.State != 'D' {
+				continue
+			}
+			inD++
+			if strings.Contains(th.Stack, "jbd2_log_wait_commit") || th.Wchan == "jbd2_log_wait_commit" {
+				inCommit++
+			}
+		}
+	}
+	var parts []string
+	if inCommit > 0 {
+		parts = append(parts, fmt.Sprintf("its threads were caught waiting in jbd2_log_wait_commit in %d of %d samples in D state: each synchronous write waits for an ext4 journal commit", inCommit, inD))
+	}
+	if pl, ok := c.Place(tv, path); ok {
+		if b := c.Model.Blocks[pl.Device]; b != nil {
+			switch wc := b.Settings["queue/write_cache"]; wc {
+			case "write back":
+				parts = append(parts, fmt.Sprintf("%s has a volatile write cache (write back), so each commit also flushes it", pl.Device))
+			case "write through":
+				parts = append(parts, fmt.Sprintf("%s's write cache is write through: commits need no cache flush", pl.Device))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return
+	}
+	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/stack) and " + bundle.HostMember + " (queue/write_cache)", Ticks: c.tickSpan(),
+		What: strings.Join(parts, "; ")})
 }
