@@ -165,8 +165,22 @@ func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitU
 			What: fmt.Sprintf("%s itself: %s — the waits come from the throttle, not from the device", devName, util), Figures: map[string]float64{"util_pct": x.Util, "await_ms": x.Await}})
 	}
 	f.Summary = fmt.Sprintf("The cgroup %s has an IO limit on %s and runs at it: %s. Its processes wait because of the limit; the device itself shows %s.", rel, devName, strings.Join(parts, "; "), util)
+	// How long work takes under the limit, and what it holds on v1.
+	for _, h := range hits {
+		if h.unit == "B/s" && h.limit > 0 {
+			verb := "read"
+			if strings.HasPrefix(h.dir, "write") {
+				verb = "written"
+			}
+			f.Summary += fmt.Sprintf(" At %s/s, each GiB %s takes %.1f minutes.", human(h.limit), verb, float64(1<<30)/h.limit/60)
+			break
+		}
+	}
+	if !cg.V2 {
+		f.Evidence = append(f.Evidence, Evidence{Member: bundle.CgroupLimitsMember, What: "a cgroup v1 blkio limit holds only for direct and synchronous IO: buffered writes escape it, written back later by kworkers outside the cgroup"})
+	}
 	f.Mitigations = []Mitigation{
-		{Horizon: Immediate, Action: "Check whether the limit is intended", How: undoLimit(cg, dev), Effect: "The workload runs at the device's speed again"},
+		{Horizon: Immediate, Action: "Check whether the limit is intended, and who set it", How: undoLimit(cg, dev) + " (limits come from systemd's IOWriteBandwidthMax=/IOReadBandwidthMax=, docker run --device-write-bps, or a manual write to the file; Kubernetes sets none)", Effect: "The workload runs at the device's speed again"},
 		{Horizon: ShortTerm, Action: "If it is intended, size it for the workload or make the workload fit", How: "Raise the limit to the workload's need, or have the workload write less (see its other findings)", Effect: "No more stalls at the limit"},
 		{Horizon: LongTerm, Action: "Alert on throttling, not only on device saturation", How: "Track the cgroup's io.stat rate against its io.max", Effect: "A throttled service is told apart from a slow disk at once"},
 	}

@@ -121,6 +121,7 @@ func checkSyncWrites(c *Context) []Finding {
 func syncMitigations(path, how string) []Mitigation {
 	return []Mitigation{
 		{Horizon: ShortTerm, Action: "Stop syncing every record of " + path + " unless it must survive a crash", How: "Open without " + how + " and flush on a timer, or sync once per batch (group commit: one fdatasync for many records)", Effect: "Writes stop waiting for the device one by one: latency per write drops from milliseconds to microseconds"},
+		{Horizon: LongTerm, Action: "If each record must be durable, make each sync cheap", How: "Write the log into preallocated segments (fallocate and zero-fill ahead, then overwrite: an fdatasync of an overwrite in allocated blocks needs no journal commit, an appending one must log the size change), or open it O_DIRECT|O_DSYNC with block-aligned writes (one device write per record, no page cache, no separate fsync)", Effect: "One data write and a cache flush per sync instead of data, journal commit and flushes"},
 		{Horizon: LongTerm, Action: "If every record must be durable, give the log a device built for it", How: "A separate device for the log, ideally with power-loss protection so that flushes are cheap", Effect: "Sync latency no longer adds to the shared device's queue"},
 	}
 }
