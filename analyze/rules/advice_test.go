@@ -148,3 +148,24 @@ func TestSyncMechanismFromStacks(t *testing.T) {
 		}
 	}
 }
+
+// A throttle says who sets such limits, how long work takes under it and,
+// on cgroup v1, that it holds for direct IO only; a WAL's syncs get the
+// mitigations that make each sync cheap.
+func TestThrottleAndWALAdvice(t *testing.T) {
+	f := first(t, fires(t, cgroupThrottle, Defaults()), "throttled-cgroup")
+	var ev []string
+	for _, e := range f.Evidence {
+		ev = append(ev, e.What)
+	}
+	if !strings.Contains(f.Summary, "each GiB written takes") || !strings.Contains(strings.Join(ev, "\n"), "holds only for direct") ||
+		!strings.Contains(f.Mitigations[0].How, "IOWriteBandwidthMax") {
+		t.Errorf("throttle: %s\n%v\n%+v", f.Summary, ev, f.Mitigations[0])
+	}
+	ms, _ := allMitigations(Diagnose(sampleModel(t, "fsync-storm"), Defaults()))
+	for _, want := range []string{"preallocated segments", "O_DIRECT|O_DSYNC", "group commit"} {
+		if !strings.Contains(ms, want) {
+			t.Errorf("fsync-storm mitigations lack %q:\n%s", want, ms)
+		}
+	}
+}
