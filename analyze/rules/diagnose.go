@@ -87,7 +87,9 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 		d.Verdict.Confidence = Medium
 		d.Verdict.ConfidenceWhy = "no block trace: who holds the device's time is estimated from the targets' files, fd flags and sync counts"
 	}
-	if culpritPID == 0 && len(primary.Subjects.PIDs) > 0 {
+	// Stalls, victims and a saturation name who waits or what is busy,
+	// not a cause: without one of their own they name no culprit.
+	if culpritPID == 0 && len(primary.Subjects.PIDs) > 0 && !consequences[primary.ID] {
 		culpritPID = primary.Subjects.PIDs[0]
 	}
 	if culpritPID != 0 {

@@ -154,14 +154,20 @@ func waitSites(c *Context, pid int) string {
 }
 
 // onlyTheBufferedWriter reports whether pids are just the node's biggest
-// writer, and it writes buffered: a bulk writer the kernel paces to its
-// device, not a process that makes others wait.
+// writer (and kernel threads working for it), and it writes buffered: a
+// bulk writer the kernel paces to its device, not a process that makes
+// others wait.
 func onlyTheBufferedWriter(c *Context, pids []int) bool {
 	if len(c.Procs) == 0 {
 		return false
 	}
 	top := c.Procs[0].Proc
 	for _, pid := range pids {
+		// Kernel threads (the writeback kworker of its device, the
+		// journal) wait on its behalf, not as its victims.
+		if pio := c.ByPID[pid]; pio != nil && pio.Proc.Kernel {
+			continue
+		}
 		if pid != top.PID {
 			return false
 		}
