@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
 )
 
 // One application, one finding. A server's workers (PostgreSQL's
@@ -16,7 +18,7 @@ import (
 var perProcess = map[string]bool{"small-writes": true, "sync-writes": true, "write-amplification": true, "cpu-cost": true}
 
 func mergeApps(c *Context, fs []Finding) []Finding {
-	apps := c.Model.Apps()
+	apps := c.Apps()
 	// One finding per application and cause: its processes may write
 	// different files (a WAL segment each, a log each).
 	type key struct {
@@ -67,7 +69,7 @@ func merged(c *Context, fs []Finding) Finding {
 	}
 	m := fs[best]
 	p := c.ByPID[m.Subjects.PIDs[0]]
-	app := c.Model.Apps()[m.Subjects.PIDs[0]]
+	app := c.Apps()[m.Subjects.PIDs[0]]
 	pids := []int{m.Subjects.PIDs[0]}
 	var score float64
 	var others []string
@@ -108,4 +110,12 @@ func joinInts(v []int) string {
 		s[i] = fmt.Sprint(x)
 	}
 	return strings.Join(s, ", ")
+}
+
+// Apps is the model's applications by PID, grouped once per context.
+func (c *Context) Apps() map[int]*model.App {
+	if c.apps == nil {
+		c.apps = c.Model.Apps()
+	}
+	return c.apps
 }

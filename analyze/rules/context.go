@@ -37,6 +37,8 @@ type Context struct {
 	DeviceTimesEstimated bool
 	// findings are the rules' findings, for the verdict.
 	findings []Finding
+	// apps caches Apps.
+	apps map[int]*model.App
 }
 
 // TargetView is a target with its window IO and trace summary.

@@ -100,7 +100,7 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 			// An application's processes share the load: the culprit is
 			// the application, named by its main process.
 			if len(primary.Subjects.PIDs) > 1 && perProcess[primary.ID] {
-				if app := c.Model.Apps()[p.PID]; app != nil && len(app.Members) > 1 {
+				if app := c.Apps()[p.PID]; app != nil && len(app.Members) > 1 {
 					d.Verdict.Culprit.PID, d.Verdict.Culprit.Comm, d.Verdict.Culprit.Cmdline = app.Main.PID, app.Main.Comm, Cmdline(app.Main)
 					d.Verdict.Culprit.Processes = len(app.Members)
 				}
