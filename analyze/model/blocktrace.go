@@ -83,10 +83,7 @@ func (r *Request) Sync() bool { return strings.ContainsRune(r.RWBS, 'S') }
 // ParseBlockTrace parses the text of a block-layer capture.
 func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 	bt := &BlockTrace{Info: info, Dirtied: map[procfs.Dev]map[Task]int64{}, Throttled: map[Task]Throttle{}, Commits: map[procfs.Dev]int{}}
-	// Requests in flight by device and sector; a list, since flushes
-	// share one key.
-	open := map[requestKey][]*Request{}
-	inserted := map[requestKey]*Request{}
+	match := ftrace.NewMatcher()
 	for len(text) > 0 {
 		var line []byte
 		line, text, _ = bytes.Cut(text, []byte{'\n'})
@@ -100,52 +97,19 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 			bt.FirstNS = e.TimeNS
 		}
 		bt.LastNS = e.TimeNS
-		// The process, when the instance recorded it: a multi-threaded
-		// writer's requests are its threads'.
-		task := Task{e.PID, e.Comm}
-		if e.TGID > 0 {
-			task.PID = e.TGID
+		task := Task{e.Process(), e.Comm}
+		if ftrace.IsBlockRequest(e.Name) {
+			m, done, err := match.Add(e)
+			switch {
+			case err != nil:
+				bt.Malformed++
+			case done:
+				bt.Requests = append(bt.Requests, Request{Dev: m.Dev, RWBS: m.RWBS, Bytes: m.Bytes, Sector: m.Sector,
+					InsertNS: m.InsertNS, IssueNS: m.IssueNS, CompleteNS: m.CompleteNS, Task: Task{m.PID, m.Comm}, Error: m.Error})
+			}
+			continue
 		}
 		switch e.Name {
-		case "block_rq_insert", "block_rq_issue":
-			r, err := ftrace.ParseRequest(e.Fields, false)
-			if err != nil || !r.HasSectorRange {
-				bt.Malformed++
-				continue
-			}
-			k := reqKey(r)
-			if e.Name == "block_rq_insert" {
-				inserted[k] = &Request{Dev: k.dev, RWBS: r.RWBS, Bytes: r.Bytes, Sector: r.Sector, InsertNS: e.TimeNS, Task: task}
-				continue
-			}
-			req := inserted[k]
-			if req != nil {
-				delete(inserted, k)
-			} else {
-				req = &Request{Dev: k.dev, RWBS: r.RWBS, Bytes: r.Bytes, Sector: r.Sector, Task: task}
-			}
-			req.IssueNS = e.TimeNS
-			open[k] = append(open[k], req)
-		case "block_rq_complete":
-			r, err := ftrace.ParseRequest(e.Fields, true)
-			if err != nil || !r.HasSectorRange {
-				bt.Malformed++
-				continue
-			}
-			k := reqKey(r)
-			reqs := open[k]
-			if len(reqs) == 0 {
-				bt.Unmatched++
-				continue
-			}
-			req := reqs[0]
-			if len(reqs) == 1 {
-				delete(open, k)
-			} else {
-				open[k] = reqs[1:]
-			}
-			req.CompleteNS, req.Error = e.TimeNS, r.Error
-			bt.Requests = append(bt.Requests, *req)
 		case "writeback_dirty_folio", "writeback_dirty_page":
 			d, err := ftrace.ParseDirty(e.Fields)
 			if err != nil {
@@ -176,27 +140,11 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 			bt.Commits[c.Dev]++
 		}
 	}
+	bt.Unmatched = match.Unmatched
 	return bt
 }
 
 // Seconds is the span the trace covers.
-// requestKey matches a request's events: its device and first sector.
-type requestKey struct {
-	dev    procfs.Dev
-	sector uint64
-}
-
-// flushSector keys every zero-length request (a cache flush): the kernel
-// issues one at sector 0 and completes it at sector -1.
-const flushSector = ^uint64(0)
-
-func reqKey(r ftrace.Request) requestKey {
-	if r.Sectors == 0 {
-		return requestKey{r.Dev, flushSector}
-	}
-	return requestKey{r.Dev, r.Sector}
-}
-
 // Flush reports a cache flush or FUA request: what fsync and O_SYNC cost
 // beyond the data.
 func (r *Request) Flush() bool { return strings.ContainsRune(r.RWBS, 'F') }
@@ -207,13 +155,3 @@ func (bt *BlockTrace) Seconds() float64 {
 	}
 	return float64(bt.LastNS-bt.FirstNS) / 1e9
 }
-
-// KernelTask reports tasks that issue IO on others' behalf: writeback
-// kworkers (and the loop driver's), the journal, the idle task.
-func KernelTask(comm string) bool {
-	return strings.HasPrefix(comm, "kworker") || strings.HasPrefix(comm, "jbd2/") || comm == "<idle>" ||
-		strings.HasPrefix(comm, "loop") || strings.HasPrefix(comm, "ksoftirqd") || strings.HasPrefix(comm, "flush-") || comm == "swapper"
-}
-
-// JournalTask reports the ext4/jbd2 journal thread.
-func JournalTask(comm string) bool { return strings.HasPrefix(comm, "jbd2/") }

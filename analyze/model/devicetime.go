@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"sort"
 
+	"github.com/iorca/iorca/internal/ftrace"
 	"github.com/iorca/iorca/internal/procfs"
 )
 
@@ -154,7 +155,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 	syncWriters := map[procfs.Dev]map[Task]float64{}
 	for i := range bt.Requests {
 		r := &bt.Requests[i]
-		if r.Write() && r.Sync() && !KernelTask(r.Task.Comm) {
+		if r.Write() && r.Sync() && !ftrace.KernelTask(r.Task.Comm) {
 			if syncWriters[r.Dev] == nil {
 				syncWriters[r.Dev] = map[Task]float64{}
 			}
@@ -164,7 +165,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 	dirtiers := map[procfs.Dev]map[Task]float64{}
 	for bdi, tasks := range bt.Dirtied {
 		for t, n := range tasks {
-			if KernelTask(t.Comm) {
+			if ftrace.KernelTask(t.Comm) {
 				continue
 			}
 			if dirtiers[bdi] == nil {
@@ -214,7 +215,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 		dt.Service.Add(r.ServiceNS())
 		dt.Queue.Add(r.QueueNS())
 		switch {
-		case !KernelTask(r.Task.Comm):
+		case !ftrace.KernelTask(r.Task.Comm):
 			s := share(dt, r.Task, false)
 			s.DirectNS += ns
 			s.Requests++
@@ -222,7 +223,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 			s.CausedRequests++
 			s.CausedBytes += float64(r.Bytes)
 			s.Latency.Add(r.ServiceNS())
-		case (JournalTask(r.Task.Comm) || r.Flush()) && len(syncWriters[r.Dev]) > 0:
+		case (ftrace.JournalTask(r.Task.Comm) || r.Flush()) && len(syncWriters[r.Dev]) > 0:
 			// A journal commit, or a cache flush the block layer issued
 			// for one: forced by the synchronous writers.
 			spread(syncWriters[r.Dev], func(t Task, frac float64) {
@@ -231,7 +232,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 				s.CausedRequests += frac
 				s.CausedBytes += frac * float64(r.Bytes)
 			})
-		case !JournalTask(r.Task.Comm) && !r.Flush() && len(dirtiers[r.Dev]) > 0:
+		case !ftrace.JournalTask(r.Task.Comm) && !r.Flush() && len(dirtiers[r.Dev]) > 0:
 			spread(dirtiers[r.Dev], func(t Task, frac float64) {
 				s := share(dt, t, false)
 				s.WritebackNS += ns * frac
@@ -280,7 +281,7 @@ func spread(weights map[Task]float64, fn func(Task, float64)) {
 // "kworker", the journal of a device keeps its name.
 func kernelName(comm string) string {
 	switch {
-	case JournalTask(comm):
+	case ftrace.JournalTask(comm):
 		return comm
 	case len(comm) >= 7 && comm[:7] == "kworker":
 		return "kworker"

@@ -103,51 +103,20 @@ func restoreDelayAcct(da *bundle.DelayAcct) {
 // Writeback and journal requests issued by kernel threads are left to the
 // analyzer, which ties them back to their cause.
 func deviceTime(trace []byte) map[int]int64 {
-	type key struct {
-		dev    ftrace.Dev
-		sector uint64
-	}
-	type issued struct {
-		pid int
-		at  int64
-	}
-	open := map[key]issued{}
+	match := ftrace.NewMatcher()
 	out := map[int]int64{}
 	for len(trace) > 0 {
 		var line []byte
 		line, trace, _ = bytes.Cut(trace, []byte{'\n'})
 		e, ok := ftrace.ParseLine(line)
-		if !ok {
+		if !ok || !ftrace.IsBlockRequest(e.Name) {
 			continue
 		}
-		switch e.Name {
-		case "block_rq_issue":
-			r, err := ftrace.ParseRequest(e.Fields, false)
-			if err == nil && r.HasSectorRange && !kernelIssuer(e.Comm) {
-				pid := e.PID
-				if e.TGID > 0 {
-					pid = e.TGID // a thread's requests are its process's
-				}
-				open[key{r.Dev, r.Sector}] = issued{pid, e.TimeNS}
-			}
-		case "block_rq_complete":
-			r, err := ftrace.ParseRequest(e.Fields, true)
-			if err != nil || !r.HasSectorRange {
-				continue
-			}
-			k := key{r.Dev, r.Sector}
-			if is, ok := open[k]; ok {
-				out[is.pid] += e.TimeNS - is.at
-				delete(open, k)
-			}
+		if r, done, err := match.Add(e); err == nil && done && !ftrace.KernelTask(r.Comm) {
+			out[r.PID] += r.CompleteNS - r.IssueNS
 		}
 	}
 	return out
-}
-
-// kernelIssuer reports tasks that issue IO on others' behalf.
-func kernelIssuer(comm string) bool {
-	return strings.HasPrefix(comm, "kworker") || strings.HasPrefix(comm, "jbd2/") || comm == "<idle>" || strings.HasPrefix(comm, "loop")
 }
 
 func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

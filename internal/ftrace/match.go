@@ -1,0 +1,123 @@
+package ftrace
+
+import "strings"
+
+// Process is the event's process: its TGID when the instance recorded it,
+// else the thread's id (a multi-threaded writer's requests are its
+// threads').
+func (e Event) Process() int {
+	if e.TGID > 0 {
+		return e.TGID
+	}
+	return e.PID
+}
+
+// KernelTask reports tasks that issue IO on others' behalf: writeback
+// kworkers (and the loop driver's), the journal, the idle task and the
+// softirq threads that complete requests.
+func KernelTask(comm string) bool {
+	return strings.HasPrefix(comm, "kworker") || JournalTask(comm) || comm == "<idle>" ||
+		strings.HasPrefix(comm, "loop") || strings.HasPrefix(comm, "ksoftirqd") || strings.HasPrefix(comm, "flush-") || comm == "swapper"
+}
+
+// JournalTask reports the ext4/jbd2 journal thread ("jbd2/DEV-8").
+func JournalTask(comm string) bool { return strings.HasPrefix(comm, "jbd2/") }
+
+// Matched is one block request from issue to completion.
+type Matched struct {
+	// Request is the request as inserted or issued (with its bytes).
+	Request
+	// PID and Comm are the task that queued it (the insert's, else the
+	// issue's): the application for synchronous and direct IO, a
+	// kworker for writeback, jbd2 for the journal.
+	PID  int
+	Comm string
+	// InsertNS is 0 when the request went straight to the driver.
+	InsertNS, IssueNS, CompleteNS int64
+	Error                         int
+}
+
+// matchKey is a request's device and first sector; every zero-length
+// request (a cache flush, issued at sector 0 and completed at sector -1)
+// shares one key per device.
+type matchKey struct {
+	dev    Dev
+	sector uint64
+}
+
+func keyOf(r Request) matchKey {
+	if r.Sectors == 0 {
+		return matchKey{r.Dev, ^uint64(0)}
+	}
+	return matchKey{r.Dev, r.Sector}
+}
+
+// Matcher pairs block_rq_insert, block_rq_issue and block_rq_complete
+// events into requests (biosnoop's matching: by device and sector, in
+// order). Feed it events in trace order.
+type Matcher struct {
+	inserted map[matchKey]*Matched
+	open     map[matchKey][]*Matched
+	// Unmatched counts completions with no issue in the trace (issued
+	// before it began, or flush steps the block layer completes within
+	// another request).
+	Unmatched int
+}
+
+// NewMatcher returns an empty Matcher.
+func NewMatcher() *Matcher {
+	return &Matcher{inserted: map[matchKey]*Matched{}, open: map[matchKey][]*Matched{}}
+}
+
+// IsBlockRequest reports the events a Matcher takes.
+func IsBlockRequest(name string) bool {
+	return name == "block_rq_insert" || name == "block_rq_issue" || name == "block_rq_complete"
+}
+
+// Add takes one block request event and returns the request it completes,
+// if it does. An event whose fields do not parse is an error.
+func (m *Matcher) Add(e Event) (Matched, bool, error) {
+	completion := e.Name == "block_rq_complete"
+	r, err := ParseRequest(e.Fields, completion)
+	if err != nil {
+		return Matched{}, false, err
+	}
+	if !r.HasSectorRange {
+		return Matched{}, false, errNoSectors
+	}
+	k := keyOf(r)
+	switch e.Name {
+	case "block_rq_insert":
+		m.inserted[k] = &Matched{Request: r, PID: e.Process(), Comm: e.Comm, InsertNS: e.TimeNS}
+	case "block_rq_issue":
+		req := m.inserted[k]
+		if req != nil {
+			delete(m.inserted, k)
+		} else {
+			req = &Matched{Request: r, PID: e.Process(), Comm: e.Comm}
+		}
+		req.IssueNS = e.TimeNS
+		m.open[k] = append(m.open[k], req)
+	case "block_rq_complete":
+		reqs := m.open[k]
+		if len(reqs) == 0 {
+			m.Unmatched++
+			return Matched{}, false, nil
+		}
+		req := reqs[0]
+		if len(reqs) == 1 {
+			delete(m.open, k)
+		} else {
+			m.open[k] = reqs[1:]
+		}
+		req.CompleteNS, req.Error = e.TimeNS, r.Error
+		return *req, true, nil
+	}
+	return Matched{}, false, nil
+}
+
+type constError string
+
+func (e constError) Error() string { return string(e) }
+
+const errNoSectors = constError("block request without a sector range")
