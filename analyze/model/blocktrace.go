@@ -2,7 +2,6 @@ package model
 
 import (
 	"bytes"
-	"strings"
 
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/ftrace"
@@ -45,40 +44,12 @@ type Throttle struct {
 }
 
 // Request is one block request from issue to completion.
-type Request struct {
-	Dev  procfs.Dev
-	RWBS string
-	// Bytes is the request's size.
-	Bytes  int64
-	Sector uint64
-	// InsertNS is 0 when the request went straight to the driver (no
-	// scheduler, or a flush).
-	InsertNS, IssueNS, CompleteNS int64
-	// Task is who put the request in the queue: the application for
-	// synchronous and direct IO, a kworker for writeback, jbd2 for the
-	// journal.
-	Task  Task
-	Error int
-}
+type Request struct{ ftrace.Matched }
 
-// ServiceNS is the time the device took: issue to completion.
-func (r *Request) ServiceNS() int64 { return r.CompleteNS - r.IssueNS }
-
-// QueueNS is the time the request waited in the scheduler: insert to
-// issue (0 without a scheduler).
-func (r *Request) QueueNS() int64 {
-	if r.InsertNS == 0 {
-		return 0
-	}
-	return r.IssueNS - r.InsertNS
-}
-
-// Write reports a write request; Sync one marked synchronous.
-func (r *Request) Write() bool { return strings.ContainsRune(r.RWBS, 'W') }
-
-// Sync reports a request marked synchronous (REQ_SYNC): O_SYNC, O_DIRECT,
-// fsync's writes and the journal's.
-func (r *Request) Sync() bool { return strings.ContainsRune(r.RWBS, 'S') }
+// Task is who put the request in the queue: the application for
+// synchronous and direct IO, a kworker for writeback, jbd2 for the
+// journal.
+func (r *Request) Task() Task { return Task{r.PID, r.Comm} }
 
 // ParseBlockTrace parses the text of a block-layer capture.
 func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
@@ -104,8 +75,7 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 			case err != nil:
 				bt.Malformed++
 			case done:
-				bt.Requests = append(bt.Requests, Request{Dev: m.Dev, RWBS: m.RWBS, Bytes: m.Bytes, Sector: m.Sector,
-					InsertNS: m.InsertNS, IssueNS: m.IssueNS, CompleteNS: m.CompleteNS, Task: Task{m.PID, m.Comm}, Error: m.Error})
+				bt.Requests = append(bt.Requests, Request{m})
 			}
 			continue
 		}
@@ -145,10 +115,6 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 }
 
 // Seconds is the span the trace covers.
-// Flush reports a cache flush or FUA request: what fsync and O_SYNC cost
-// beyond the data.
-func (r *Request) Flush() bool { return strings.ContainsRune(r.RWBS, 'F') }
-
 func (bt *BlockTrace) Seconds() float64 {
 	if bt.Info.Seconds > 0 {
 		return bt.Info.Seconds

@@ -155,11 +155,11 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 	syncWriters := map[procfs.Dev]map[Task]float64{}
 	for i := range bt.Requests {
 		r := &bt.Requests[i]
-		if r.Write() && r.Sync() && !ftrace.KernelTask(r.Task.Comm) {
+		if r.Write() && r.Sync() && !ftrace.KernelTask(r.Comm) {
 			if syncWriters[r.Dev] == nil {
 				syncWriters[r.Dev] = map[Task]float64{}
 			}
-			syncWriters[r.Dev][r.Task]++
+			syncWriters[r.Dev][r.Task()]++
 		}
 	}
 	dirtiers := map[procfs.Dev]map[Task]float64{}
@@ -215,15 +215,15 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 		dt.Service.Add(r.ServiceNS())
 		dt.Queue.Add(r.QueueNS())
 		switch {
-		case !ftrace.KernelTask(r.Task.Comm):
-			s := share(dt, r.Task, false)
+		case !ftrace.KernelTask(r.Comm):
+			s := share(dt, r.Task(), false)
 			s.DirectNS += ns
 			s.Requests++
 			s.Bytes += r.Bytes
 			s.CausedRequests++
 			s.CausedBytes += float64(r.Bytes)
 			s.Latency.Add(r.ServiceNS())
-		case (ftrace.JournalTask(r.Task.Comm) || r.Flush()) && len(syncWriters[r.Dev]) > 0:
+		case (ftrace.JournalTask(r.Comm) || r.Flush()) && len(syncWriters[r.Dev]) > 0:
 			// A journal commit, or a cache flush the block layer issued
 			// for one: forced by the synchronous writers.
 			spread(syncWriters[r.Dev], func(t Task, frac float64) {
@@ -232,7 +232,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 				s.CausedRequests += frac
 				s.CausedBytes += frac * float64(r.Bytes)
 			})
-		case !ftrace.JournalTask(r.Task.Comm) && !r.Flush() && len(dirtiers[r.Dev]) > 0:
+		case !ftrace.JournalTask(r.Comm) && !r.Flush() && len(dirtiers[r.Dev]) > 0:
 			spread(dirtiers[r.Dev], func(t Task, frac float64) {
 				s := share(dt, t, false)
 				s.WritebackNS += ns * frac
@@ -240,7 +240,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 				s.CausedBytes += frac * float64(r.Bytes)
 			})
 		default:
-			s := share(dt, Task{Comm: kernelName(r.Task.Comm)}, true)
+			s := share(dt, Task{Comm: kernelName(r.Comm)}, true)
 			s.DirectNS += ns
 			s.Requests++
 			s.Bytes += r.Bytes

@@ -37,6 +37,18 @@ type Matched struct {
 	Error                         int
 }
 
+// ServiceNS is the time the device took: issue to completion.
+func (m *Matched) ServiceNS() int64 { return m.CompleteNS - m.IssueNS }
+
+// QueueNS is the time the request waited in the scheduler: insert to
+// issue (0 without a scheduler).
+func (m *Matched) QueueNS() int64 {
+	if m.InsertNS == 0 {
+		return 0
+	}
+	return m.IssueNS - m.InsertNS
+}
+
 // matchKey is a request's device and first sector; every zero-length
 // request (a cache flush, issued at sector 0 and completed at sector -1)
 // shares one key per device.
