@@ -152,6 +152,9 @@ func (e *explainer) limits() []content.Line {
 			items = append(items, linef("Target %d (%s), %s: %s; the figures leave them out.", t.Info.PID, text(t.Info.Comm), code(s.Member), skipped))
 		}
 	}
+	if da := man.DelayAcct; da != nil && da.Error != "" {
+		items = append(items, linef("kernel.task_delayacct: %s", text(da.Error)))
+	}
 	if bt := m.BlockTrace; bt != nil && (bt.Malformed > 0 || bt.Unmatched > 0) {
 		items = append(items, linef("The block trace %s has %d line(s) in no event form and %d completion(s) with no issue in it (issued before it began, or flush steps the block layer completes within another request); they are left out of the device times.", code(bundle.BlockTraceMember), bt.Malformed, bt.Unmatched))
 	}
