@@ -189,3 +189,47 @@ func TestOneApplicationOneFinding(t *testing.T) {
 		t.Logf("report:\n%s", md)
 	}
 }
+
+// Issue 10: a competing explanation lowers the verdict. Two programs
+// (one binary under two names, so two applications) make the same
+// O_DSYNC appends at the same rate to one slow disk: each holds about
+// half of its time. The verdict names one culprit, but with medium
+// confidence and the other named as holding nearly as much — with the
+// block trace, and estimated without it.
+func TestRivalWritersLowerConfidence(t *testing.T) {
+	withAndWithoutBlockTrace(t, func(t *testing.T, blockTrace bool) {
+		slow := workload.SlowDisk(t, 256, "delay", "wdelay=10ms")
+		mnt := workload.Ext4On(t, slow)
+		ledger := filepath.Join(t.TempDir(), "ledger")
+		data, err := os.ReadFile(workload.Build(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(ledger, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		a := workload.StartWriter(t, "--file", filepath.Join(mnt, "journal.log"), "--size", "512", "--sync", "odsync", "--rate", "12")
+		b := workload.Start(t, ledger, "--file", filepath.Join(mnt, "ledger.log"), "--size", "512", "--sync", "odsync", "--rate", "12")
+		cfg := livetest.Config(t, 6*time.Second)
+		cfg.BlockTrace = blockTrace
+		cfg.SelectAfter = 2 * time.Second
+		r, md := runReport(t, livetest.Capture(t, cfg, 0))
+		ok := true
+		c := r.Verdict.Culprit
+		if c == nil || (c.PID != a.Process.Pid && c.PID != b.Process.Pid) {
+			t.Errorf("culprit %+v, want one of the writers %d, %d", c, a.Process.Pid, b.Process.Pid)
+			ok = false
+		}
+		if r.Verdict.Confidence != "medium" || !strings.Contains(r.Verdict.ConfidenceReason, "both load it") {
+			t.Errorf("verdict %s (%q), want medium: the other writer holds as much of the device", r.Verdict.Confidence, r.Verdict.ConfidenceReason)
+			ok = false
+		}
+		if !strings.Contains(r.Verdict.Summary, "relieving one alone may not relieve the device") {
+			t.Errorf("the verdict does not name the rival: %s", r.Verdict.Summary)
+			ok = false
+		}
+		if !ok || testing.Verbose() {
+			t.Logf("report:\n%s", md)
+		}
+	})
+}

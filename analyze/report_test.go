@@ -23,10 +23,11 @@ import (
 type reportJSON struct {
 	Schema  string `json:"schema"`
 	Verdict struct {
-		Problem    bool   `json:"problem"`
-		Summary    string `json:"summary"`
-		Confidence string `json:"confidence"`
-		Culprit    *struct {
+		Problem          bool   `json:"problem"`
+		Summary          string `json:"summary"`
+		Confidence       string `json:"confidence"`
+		ConfidenceReason string `json:"confidence_reason"`
+		Culprit          *struct {
 			PID       int    `json:"pid"`
 			Comm      string `json:"comm"`
 			Container string `json:"container"`

@@ -64,7 +64,9 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 	// finding about that process, or the saturation itself.
 	culpritPID := 0
 	estimated := false
+	culpritDev := ""
 	if dev, pid, ok := deviceCulprit(c); ok {
+		culpritDev = dev
 		// An estimate lowers the confidence where it decided: who holds a
 		// saturated device (it also made the loudest process a
 		// neighbour), or a culprit other than the findings name.
@@ -82,10 +84,9 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 			primary = about
 		}
 	}
-	d.Verdict = Verdict{Problem: true, Confidence: primary.Confidence, Primary: primary.ID}
-	if estimated && d.Verdict.Confidence > Medium {
-		d.Verdict.Confidence = Medium
-		d.Verdict.ConfidenceWhy = "no block trace: who holds the device's time is estimated from the targets' files, fd flags and sync counts"
+	d.Verdict = Verdict{Problem: true, Confidence: primary.Confidence, ConfidenceWhy: primary.ConfidenceWhy, Primary: primary.ID}
+	if estimated {
+		d.lowerVerdict(Medium, "no block trace: who holds the device's time is estimated from the targets' files, fd flags and sync counts")
 	}
 	// Stalls, victims and a saturation name who waits or what is busy,
 	// not a cause: without one of their own they name no culprit.
@@ -115,8 +116,20 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 		}
 	}
 	d.Verdict.Summary = d.verdictText(primary, serious)
+	if why, ok := d.rival(primary, culpritDev); ok {
+		d.lowerVerdict(Medium, why)
+		d.Verdict.Summary += " But " + why + ", and relieving one alone may not relieve the device."
+	}
 	d.linkConsequences(primary)
 	return d
+}
+
+// lowerVerdict lowers the verdict's confidence to at most conf, keeping
+// every reason that applies at the level it ends at.
+func (d *Diagnosis) lowerVerdict(conf Confidence, why string) {
+	f := Finding{Confidence: d.Verdict.Confidence, ConfidenceWhy: d.Verdict.ConfidenceWhy}
+	lower(&f, conf, why)
+	d.Verdict.Confidence, d.Verdict.ConfidenceWhy = f.Confidence, f.ConfidenceWhy
 }
 
 // linkConsequences marks the stalls, victims and saturation that follow

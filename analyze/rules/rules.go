@@ -44,6 +44,7 @@ func Run(c *Context) []Finding {
 		out = append(out, r.Check(c)...)
 	}
 	out = mergeApps(c, out)
+	gradeConfidence(c, out)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Severity != b.Severity {

@@ -84,6 +84,26 @@ type Thresholds struct {
 	// worker, jbd2) writing less than this in the window is background,
 	// left out of the evidence chain's "who does the IO" (1 MiB).
 	KernelThreadMinBytes float64
+	// MinWindowS: a window shorter than this (or of fewer than three
+	// intervals) cannot tell a burst from a trend, so its rate-based
+	// findings are at most of medium confidence (5 s: the kernel's own
+	// shortest pressure average is 10 s, iostat users look at several
+	// 1 s lines before trusting one).
+	MinWindowS float64
+	// MinTraceCalls: a finding resting on fewer traced calls than this
+	// (sizes, syncs after writes) is at most of medium confidence: a
+	// handful of calls can be one burst of a program that usually
+	// batches.
+	MinTraceCalls float64
+	// MarginPct: a finding whose deciding figure passes its threshold by
+	// less than this share of it (a 52 % share against 50 %) is at most
+	// of medium confidence: the next capture may fall on the other side.
+	MarginPct float64
+	// RivalShare: a second application holding at least this fraction of
+	// the culprit's share of the hurting device (and DeviceSharePct
+	// itself) is a competing explanation: the verdict is then of medium
+	// confidence and names both.
+	RivalShare float64
 }
 
 // Defaults returns the default thresholds.
@@ -103,6 +123,10 @@ func Defaults() Thresholds {
 		KernelThreadMinBytes: 1 << 20,
 		DeviceSharePct:       25,
 		CPUPct:               50,
+		MinWindowS:           5,
+		MinTraceCalls:        20,
+		MarginPct:            20,
+		RivalShare:           0.75,
 	}
 }
 
@@ -119,6 +143,7 @@ func (t *Thresholds) fields() map[string]*float64 {
 		"fs_full_pct": &t.FSFullPct, "fs_critical_pct": &t.FSCriticalPct, "swap_pages_per_sec": &t.SwapPagesPerSec,
 		"write_match_high": &t.WriteMatchHigh, "write_match_low": &t.WriteMatchLow, "kernel_thread_min_bytes": &t.KernelThreadMinBytes,
 		"device_share_pct": &t.DeviceSharePct, "cpu_pct": &t.CPUPct,
+		"min_window_s": &t.MinWindowS, "min_trace_calls": &t.MinTraceCalls, "margin_pct": &t.MarginPct, "rival_share": &t.RivalShare,
 	}
 }
 
