@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,7 @@ func TestDeviceTimeQuietCulpritLoudNeighbour(t *testing.T) {
 		slow := workload.SlowDisk(t, 256, "delay", "wdelay=15ms")
 		slowMnt := workload.Ext4On(t, slow)
 		fastMnt, _ := workload.LoopExt4(t, 512)
-		backup := workload.StartWriter(t, "--file", filepath.Join(fastMnt, "backup.img"), "--size", "1048576", "--sync", "none", "--rate", "30", "--max-bytes", "256MiB")
+		backup := workload.StartProgram(t, "backup", "--file", filepath.Join(fastMnt, "backup.img"), "--size", "1048576", "--sync", "none", "--rate", "30", "--max-bytes", "256MiB")
 		journal := workload.StartWriter(t, "--file", filepath.Join(slowMnt, "journal.log"), "--size", "512", "--sync", "odsync", "--rate", "16")
 		cfg := livetest.Config(t, 8*time.Second)
 		cfg.BlockTrace = blockTrace
@@ -45,9 +47,11 @@ func TestDeviceTimeQuietCulpritLoudNeighbour(t *testing.T) {
 				ok = false
 			}
 		}
-		if strings.Contains(r.Verdict.Summary, "saturated") && strings.Contains(r.Verdict.Summary, "backup") {
-			t.Errorf("the verdict puts the backup in the sentence of the saturation: %s", r.Verdict.Summary)
-			ok = false
+		for _, sentence := range strings.SplitAfter(r.Verdict.Summary, ". ") {
+			if strings.Contains(sentence, "saturated") && strings.Contains(sentence, "backup") {
+				t.Errorf("the verdict puts the backup in the sentence of the saturation: %s", sentence)
+				ok = false
+			}
 		}
 		if !blockTrace && r.Verdict.Confidence == "high" {
 			t.Errorf("without a block trace the verdict is %s, want lowered", r.Verdict.Confidence)
@@ -72,7 +76,7 @@ func TestDeviceTimeOverlayWriterAndVictim(t *testing.T) {
 		base := workload.Ext4On(t, slow)
 		logFile, upper := workload.OverlayAccessLogOn(t, base)
 		logger := workload.StartWriter(t, "--file", logFile, "--size", "58", "--sync", "osync")
-		db := workload.StartWriter(t, "--file", filepath.Join(base, "db.wal"), "--size", "4096", "--sync", "fdatasync", "--rate", "2")
+		db := workload.StartProgram(t, "db", "--file", filepath.Join(base, "db.wal"), "--size", "4096", "--sync", "fdatasync", "--rate", "2")
 		cfg := livetest.Config(t, 8*time.Second)
 		cfg.BlockTrace = blockTrace
 		cfg.SelectAfter = 3 * time.Second
@@ -191,7 +195,7 @@ func TestOneApplicationOneFinding(t *testing.T) {
 }
 
 // Issue 10: a competing explanation lowers the verdict. Two programs
-// (one binary under two names, so two applications) make the same
+// make the same
 // O_DSYNC appends at the same rate to one slow disk: each holds about
 // half of its time. The verdict names one culprit, but with medium
 // confidence and the other named as holding nearly as much — with the
@@ -200,16 +204,8 @@ func TestRivalWritersLowerConfidence(t *testing.T) {
 	withAndWithoutBlockTrace(t, func(t *testing.T, blockTrace bool) {
 		slow := workload.SlowDisk(t, 256, "delay", "wdelay=10ms")
 		mnt := workload.Ext4On(t, slow)
-		ledger := filepath.Join(t.TempDir(), "ledger")
-		data, err := os.ReadFile(workload.Build(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(ledger, data, 0o755); err != nil {
-			t.Fatal(err)
-		}
 		a := workload.StartWriter(t, "--file", filepath.Join(mnt, "journal.log"), "--size", "512", "--sync", "odsync", "--rate", "12")
-		b := workload.Start(t, ledger, "--file", filepath.Join(mnt, "ledger.log"), "--size", "512", "--sync", "odsync", "--rate", "12")
+		b := workload.StartProgram(t, "ledger", "--file", filepath.Join(mnt, "ledger.log"), "--size", "512", "--sync", "odsync", "--rate", "12")
 		cfg := livetest.Config(t, 6*time.Second)
 		cfg.BlockTrace = blockTrace
 		cfg.SelectAfter = 2 * time.Second
@@ -232,4 +228,90 @@ func TestRivalWritersLowerConfidence(t *testing.T) {
 			t.Logf("report:\n%s", md)
 		}
 	})
+}
+
+// Issue 10, as a new user tried it: a real PostgreSQL under pgbench (8
+// clients) on a slow disk. Its backends each fdatasync the WAL at commit;
+// the walwriter and checkpointer write too. The culprit is the
+// application — PostgreSQL named by its postmaster, with how many of its
+// processes share the load — and each cause is one finding listing its
+// processes, not one per backend. A WAL write of 8 KiB or more is never
+// said to cost "a whole page" (with the block trace, and estimated
+// without it). At a milder delay, the device is described
+// by its busy time and latency, never as "not saturated" while commits
+// wait on it.
+func TestPostgresUnderPgbench(t *testing.T) {
+	for _, tc := range []struct {
+		delay      string
+		blockTrace bool
+	}{{"8ms", true}, {"8ms", false}, {"3ms", true}} {
+		delay := tc.delay
+		name := "wdelay=" + delay
+		if !tc.blockTrace {
+			name += "-estimate"
+		}
+		t.Run(name, func(t *testing.T) {
+			slow := workload.SlowDisk(t, 512, "delay", "wdelay="+delay)
+			mnt := workload.Ext4On(t, slow)
+			pg := workload.StartPostgres(t, filepath.Join(mnt, "pg"))
+			pg.Pgbench(t, "-i", "-q", "-s", "1", "postgres")
+			workload.StartPgbenchLoad(t, pg)
+			time.Sleep(2 * time.Second) // past connection setup
+			cfg := livetest.Config(t, 8*time.Second)
+			cfg.SelectAfter = 3 * time.Second
+			cfg.BlockTrace = tc.blockTrace
+			r, md := runReport(t, livetest.Capture(t, cfg, 0))
+			ok := true
+			count := map[string]int{}
+			for _, f := range r.Findings {
+				// Its 8 KiB WAL writes fill pages: without a trace a
+				// high write_bytes/wchar is folio accounting, not a
+				// warning.
+				if f.ID == "write-amplification" && !tc.blockTrace && f.Severity != "info" {
+					t.Errorf("write-amplification is a %s on 8 KiB writes without a block trace", f.Severity)
+					ok = false
+				}
+				if len(f.Subjects.PIDs) > 0 && f.ID != "io-victims" && f.ID != "io-stalls" {
+					count[f.ID]++
+				}
+			}
+			for id, n := range count {
+				if n > 1 {
+					t.Errorf("%d %s findings, want one per application and cause", n, id)
+					ok = false
+				}
+			}
+			if c := r.Verdict.Culprit; c == nil || c.Comm != "postgres" || c.PID != postmasterPID(t, pg) || c.Processes < 2 {
+				t.Errorf("culprit %+v, want PostgreSQL named by its postmaster %d with its processes", c, postmasterPID(t, pg))
+				ok = false
+			}
+			for _, m := range pageClaim.FindAllStringSubmatch(md, -1) {
+				if n, _ := strconv.Atoi(m[1]); n >= 4096 {
+					t.Errorf("the report says a %d-byte write costs a whole page: %s", n, m[0])
+					ok = false
+				}
+			}
+			if strings.Contains(r.Verdict.Summary, "not saturated") {
+				t.Errorf("the verdict calls the device the commits wait on not saturated: %s", r.Verdict.Summary)
+				ok = false
+			}
+			if !ok || testing.Verbose() {
+				t.Logf("report:\n%s", md)
+			}
+		})
+	}
+}
+
+// pageClaim is the wording that says a write of N bytes costs a page.
+var pageClaim = regexp.MustCompile(`each (\d+)-byte write costs a whole page`)
+
+// postmasterPID is the server's postmaster: runuser's child.
+func postmasterPID(t *testing.T, pg *workload.Postgres) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pg.Postmaster.Process.Pid, pg.Postmaster.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.Fields(string(b) + " 0")[0])
+	return pid
 }

@@ -31,6 +31,7 @@ type reportJSON struct {
 			PID       int    `json:"pid"`
 			Comm      string `json:"comm"`
 			Container string `json:"container"`
+			Processes int    `json:"processes"`
 		} `json:"culprit"`
 	} `json:"verdict"`
 	Findings []struct {

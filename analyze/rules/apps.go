@@ -100,7 +100,18 @@ func merged(c *Context, fs []Finding) Finding {
 	if len(files) > 1 {
 		what += fmt.Sprintf("; they write %d files like it", len(files))
 	}
-	m.Evidence = append(m.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.tickSpan(), What: what})
+	group := Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.tickSpan(), What: what}
+	// The traced calls the finding rests on are all its processes'.
+	if tc, ok := tracedCount[m.ID]; ok {
+		var total float64
+		for i := range fs {
+			if n, ok := evidenceFigure(&fs[i], tc.figure); ok {
+				total += n
+			}
+		}
+		group.Figures = map[string]float64{tc.figure: total}
+	}
+	m.Evidence = append(m.Evidence, group)
 	return m
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/iorca/iorca/analyze/model"
 )
 
 // Confidence follows the evidence. A rule sets what it could prove: high
@@ -50,7 +52,7 @@ var deciding = map[string][][]condition{
 		{figure: "syncs_per_s", threshold: func(t Thresholds) float64 { return t.SyncMinPerSec }, what: "syncs a second"},
 		{figure: "device_share_pct", threshold: func(t Thresholds) float64 { return t.DeviceSharePct }, bounded: true, what: "share of the device's time"},
 	}},
-	"write-amplification": {{{figure: "ratio", threshold: func(t Thresholds) float64 { return t.AmplificationRatio }, what: "write_bytes/wchar ratio"}}},
+	"write-amplification": {{{figure: "ratio", threshold: func(t Thresholds) float64 { return t.AmplificationRatio }, what: "times the bytes written"}}},
 	"cpu-cost":            {{{figure: "cpu_pct", threshold: func(t Thresholds) float64 { return t.CPUPct }, what: "% of a CPU"}}},
 	"device-saturated": {
 		{
@@ -133,13 +135,19 @@ func traceDoubt(c *Context, f *Finding) (string, bool) {
 		return "", false
 	}
 	tr := tv.Target.Info.Strace
+	traced, n := false, 0.0
 	for _, e := range f.Evidence {
-		if e.Member != tr.Member {
+		v, ok := e.Figures[tc.figure]
+		if !ok {
 			continue
 		}
-		if n, ok := e.Figures[tc.figure]; ok && n < c.Thresholds.MinTraceCalls {
-			return fmt.Sprintf("strace saw only %.0f %s in %.1f s", n, tc.what, tr.TracedSeconds), true
-		}
+		traced = traced || e.Member == tr.Member
+		// An application's finding counts the calls of all its
+		// processes (merged).
+		n = max(n, v)
+	}
+	if traced && n < c.Thresholds.MinTraceCalls {
+		return fmt.Sprintf("strace saw only %.0f %s in %.1f s", n, tc.what, tr.TracedSeconds), true
 	}
 	return "", false
 }
@@ -208,55 +216,41 @@ func fmtFigure(v float64) string {
 
 // rival is the competing explanation of a culprit, if any: another
 // application holding nearly as much of the device that hurts (RivalShare
-// of the culprit's share, and DeviceSharePct), or, where device time is
-// unknown, showing the same cause with nearly the same score.
+// of the culprit's share, the two together DeviceSharePct), or, where no
+// device time is known, showing the same cause with nearly the same
+// score.
 func (d *Diagnosis) rival(primary *Finding, dev string) (string, bool) {
 	c := d.Context
 	cp := d.CulpritProc
 	if cp == nil {
 		return "", false
 	}
-	apps := c.Apps()
-	sameApp := func(pid int) bool {
-		if pid == cp.PID {
-			return true
+	sameApp := func(pid int) bool { return c.SameApp(pid, cp.PID) }
+	if dev == "" {
+		// No one holds DeviceSharePct of a hurting device: compare on
+		// the first hurting device the culprit loads.
+		for _, h := range c.Hurting() {
+			if c.ShareOf(cp.PID, h) != nil {
+				dev = h
+				break
+			}
 		}
-		a, b := apps[pid], apps[cp.PID]
-		return a != nil && b != nil && a.Main.PID == b.Main.PID
 	}
 	if dt := c.DeviceTimes[dev]; dev != "" && dt != nil {
+		// Contributors are by application already.
 		var mine float64
-		type other struct {
-			name string
-			frac float64
-		}
-		byApp := map[int]*other{}
+		var best *model.Share
 		for _, s := range c.Contributors(dev, len(dt.Shares)) {
-			frac := dt.Fraction(s)
 			if sameApp(s.Task.PID) {
-				mine += frac
-				continue
-			}
-			key, name := s.Task.PID, taskName(s)
-			if a := apps[s.Task.PID]; a != nil {
-				key = a.Main.PID
-				if len(a.Members) > 1 {
-					name = Name(a.Main) + fmt.Sprintf(" and %d processes of the same application", len(a.Members)-1)
-				}
-			}
-			if byApp[key] == nil {
-				byApp[key] = &other{name: name}
-			}
-			byApp[key].frac += frac
-		}
-		var best *other
-		for _, o := range byApp {
-			if best == nil || o.frac > best.frac || (o.frac == best.frac && o.name < best.name) {
-				best = o
+				mine += dt.Fraction(s)
+			} else if best == nil {
+				best = s
 			}
 		}
-		if best != nil && best.frac*100 >= c.Thresholds.DeviceSharePct && best.frac >= c.Thresholds.RivalShare*mine {
-			return fmt.Sprintf("%s holds %.0f %% of %s's time against the culprit's %.0f %%: both load it", best.name, best.frac*100, dev, mine*100), true
+		// A rival holds nearly the culprit's share, and together they
+		// hold enough of the device to be its cause.
+		if best != nil && (dt.Fraction(best)+mine)*100 >= c.Thresholds.DeviceSharePct && dt.Fraction(best) >= c.Thresholds.RivalShare*mine {
+			return fmt.Sprintf("%s holds %.0f %% of %s's time against the culprit's %.0f %%: both load it", c.shareName(dev, best), dt.Fraction(best)*100, dev, mine*100), true
 		}
 		return "", false
 	}
@@ -270,7 +264,7 @@ func (d *Diagnosis) rival(primary *Finding, dev string) (string, bool) {
 			if pio := c.ByPID[f.Subjects.PIDs[0]]; pio != nil {
 				name = Name(pio.Proc)
 			}
-			return fmt.Sprintf("%s shows the same cause (%s) nearly as strongly, and without device times it is not known which one the device serves more", name, f.ID), true
+			return fmt.Sprintf("%s shows the same cause (%s) nearly as strongly, and no device time says which one the device serves more", name, f.ID), true
 		}
 	}
 	return "", false

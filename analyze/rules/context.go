@@ -37,8 +37,9 @@ type Context struct {
 	DeviceTimesEstimated bool
 	// findings are the rules' findings, for the verdict.
 	findings []Finding
-	// apps caches Apps.
-	apps map[int]*model.App
+	// apps caches Apps; shareCache appSharesOf.
+	apps       map[int]*model.App
+	shareCache map[string]*appShares
 }
 
 // TargetView is a target with its window IO and trace summary.

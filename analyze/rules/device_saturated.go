@@ -100,12 +100,12 @@ func addContributors(c *Context, d string, f *Finding) {
 		return
 	}
 	var parts []string
-	for _, s := range dt.Shares {
+	for _, s := range c.appSharesOf(d).list {
 		if len(parts) == 5 {
 			break
 		}
 		if s.NS() > 0 {
-			parts = append(parts, shareText(dt, s))
+			parts = append(parts, c.shareText(d, s))
 		}
 	}
 	if len(parts) == 0 {
@@ -120,14 +120,14 @@ func addContributors(c *Context, d string, f *Finding) {
 		f.Subjects.PIDs = append(f.Subjects.PIDs, s.Task.PID)
 		if i == 0 {
 			figs["top_share_pct"] = dt.Fraction(s) * 100
-			f.Summary += fmt.Sprintf(" %s holds %.0f %% of its time.", taskName(s), dt.Fraction(s)*100)
+			f.Summary += fmt.Sprintf(" %s holds %.0f %% of its time.", sentence(c.shareName(d, s)), dt.Fraction(s)*100)
 			how := "See the findings on its write pattern below"
 			if s.Process != nil {
 				if m, ok := c.slowDown(s.Process, d); ok {
 					how += "; meanwhile " + m.How
 				}
 			}
-			f.Mitigations[0] = Mitigation{Horizon: Immediate, Action: "Slow, stop or move " + taskName(s) + "'s IO on " + d,
+			f.Mitigations[0] = Mitigation{Horizon: Immediate, Action: "Slow, stop or move " + c.shareName(d, s) + "'s IO on " + d,
 				How: how, Effect: "The device's time goes back to the processes waiting for it"}
 		}
 	}

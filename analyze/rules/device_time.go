@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/collect/bundle"
@@ -136,16 +137,118 @@ func (c *Context) saturated(x model.Iostat) bool {
 	return x.Await > c.Thresholds.AwaitMS && (x.Util > c.Thresholds.UtilPct || x.AquSz >= c.Thresholds.QueueDepth)
 }
 
-// DeviceShare is the fraction (0 to 1) of dev's time a process holds.
+// DeviceShare is the fraction (0 to 1) of dev's time a process holds,
+// with the other processes of its application when several of them
+// share the load (one application, one culprit).
 func (c *Context) DeviceShare(pid int, dev string) float64 {
 	dt := c.DeviceTimes[dev]
 	if dt == nil {
 		return 0
 	}
-	if s := dt.Find(pid); s != nil {
+	if s := c.ShareOf(pid, dev); s != nil {
 		return dt.Fraction(s)
 	}
 	return 0
+}
+
+// ShareOf is the share of dev's time that holds pid: its application's
+// when several of its processes load the device, else its own; nil when
+// it has none.
+func (c *Context) ShareOf(pid int, dev string) *model.Share {
+	return c.appSharesOf(dev).byPID[pid]
+}
+
+// appShares is a device's time by cause: a user process's share, or,
+// when several processes of one application hold some of it, their
+// shares summed under the application's main process; kernel threads as
+// they are. Largest first.
+type appShares struct {
+	list  []*model.Share
+	byPID map[int]*model.Share
+	// members counts the processes behind an application's share.
+	members map[*model.Share]int
+}
+
+func (c *Context) appSharesOf(dev string) *appShares {
+	if a := c.shareCache[dev]; a != nil {
+		return a
+	}
+	out := &appShares{byPID: map[int]*model.Share{}, members: map[*model.Share]int{}}
+	if c.shareCache == nil {
+		c.shareCache = map[string]*appShares{}
+	}
+	c.shareCache[dev] = out
+	dt := c.DeviceTimes[dev]
+	if dt == nil {
+		return out
+	}
+	apps := c.Apps()
+	// How many of each application's processes hold some of the time.
+	holders := map[*model.App]int{}
+	appOf := func(s *model.Share) *model.App {
+		if s.Kernel || s.Process == nil || s.NS() <= 0 {
+			return nil
+		}
+		if a := apps[s.Process.PID]; a != nil && len(a.Members) > 1 {
+			return a
+		}
+		return nil
+	}
+	for _, s := range dt.Shares {
+		if a := appOf(s); a != nil {
+			holders[a]++
+		}
+	}
+	group := map[*model.App]*model.Share{}
+	for _, s := range dt.Shares {
+		a := appOf(s)
+		if a == nil || holders[a] < 2 {
+			out.list = append(out.list, s)
+			if !s.Kernel {
+				out.byPID[s.Task.PID] = s
+			}
+			continue
+		}
+		g := group[a]
+		if g == nil {
+			g = &model.Share{Task: model.Task{PID: a.Main.PID, Comm: a.Main.Comm}, Process: a.Main}
+			group[a] = g
+			out.list = append(out.list, g)
+			out.members[g] = holders[a]
+			for _, m := range a.Members {
+				out.byPID[m.PID] = g
+			}
+		}
+		g.DirectNS += s.DirectNS
+		g.WritebackNS += s.WritebackNS
+		g.JournalNS += s.JournalNS
+		g.Requests += s.Requests
+		g.Bytes += s.Bytes
+		g.CausedRequests += s.CausedRequests
+		g.CausedBytes += s.CausedBytes
+		for i, n := range s.Latency.Buckets {
+			g.Latency.Buckets[i] += n
+		}
+		g.Latency.Count += s.Latency.Count
+		g.Latency.SumNS += s.Latency.SumNS
+	}
+	sort.SliceStable(out.list, func(i, j int) bool {
+		if out.list[i].NS() != out.list[j].NS() {
+			return out.list[i].NS() > out.list[j].NS()
+		}
+		return out.list[i].Task.PID < out.list[j].Task.PID
+	})
+	return out
+}
+
+// SameApp reports whether two processes belong to one application.
+func (c *Context) SameApp(a, b int) bool {
+	if a == b {
+		return true
+	}
+	apps := c.Apps()
+	x, y := apps[a], apps[b]
+	return x != nil && x == y && len(x.Members) > 1
 }
 
 // HoldsSaturated reports the saturated device of which a process holds at
@@ -159,15 +262,15 @@ func (c *Context) HoldsSaturated(pid int) (string, float64, bool) {
 	return "", 0, false
 }
 
-// Contributors are the user processes holding a device's time, largest
-// first, at most n, each with its fraction.
+// Contributors are the user processes (or applications, appShares)
+// holding a device's time, largest first, at most n.
 func (c *Context) Contributors(dev string, n int) []*model.Share {
 	dt := c.DeviceTimes[dev]
 	if dt == nil {
 		return nil
 	}
 	var out []*model.Share
-	for _, s := range dt.Shares {
+	for _, s := range c.appSharesOf(dev).list {
 		if len(out) == n {
 			break
 		}
@@ -181,8 +284,9 @@ func (c *Context) Contributors(dev string, n int) []*model.Share {
 }
 
 // shareText says what part of a device a share holds and how.
-func shareText(dt *model.DeviceTime, s *model.Share) string {
-	return fmt.Sprintf("%s %.0f %%", taskName(s), dt.Fraction(s)*100) + shareHow(dt, s)
+func (c *Context) shareText(dev string, s *model.Share) string {
+	dt := c.DeviceTimes[dev]
+	return fmt.Sprintf("%s %.0f %%", c.shareName(dev, s), dt.Fraction(s)*100) + shareHow(dt, s)
 }
 
 // shareHow splits a share into its own requests, writeback and journal,
@@ -203,6 +307,25 @@ func shareHow(dt *model.DeviceTime, s *model.Share) string {
 		t = " (" + joinAnd(how) + ")"
 	}
 	return t
+}
+
+// shareName names a share's holder: a process, a kernel thread, or an
+// application by its main process and how many of its processes hold
+// the time.
+func (c *Context) shareName(dev string, s *model.Share) string {
+	if n := c.appSharesOf(dev).members[s]; n > 1 {
+		app := c.Apps()[s.Task.PID]
+		return fmt.Sprintf("the application %s (main PID %d; %d of its %d processes)", s.Task.Comm, s.Task.PID, n, len(app.Members))
+	}
+	return taskName(s)
+}
+
+// sentence starts a sentence with s: its first letter in upper case.
+func sentence(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }
 
 func taskName(s *model.Share) string {
@@ -245,9 +368,13 @@ func (c *Context) costly(tv *TargetView, path string) (Evidence, bool) {
 		return Evidence{}, false
 	}
 	x := c.Devices[dev]
+	who := Name(p)
+	if s := c.ShareOf(p.PID, dev); s != nil && c.appSharesOf(dev).members[s] > 1 {
+		who = strings.TrimSuffix(c.shareName(dev, s), ")") + fmt.Sprintf(", PID %d among them)", p.PID)
+	}
 	return Evidence{Member: c.deviceTimeSource(), Ticks: c.tickSpan(),
 		What: fmt.Sprintf("%s holds %.0f %% of the time of %s, which is saturated (%%util %.0f, await %.1f ms): on a slow device each write waits, so the rate stays low while the cost is high",
-			Name(p), frac*100, dev, x.Util, x.Await),
+			who, frac*100, dev, x.Util, x.Await),
 		Figures: map[string]float64{"device_share_pct": frac * 100}}, true
 }
 

@@ -74,7 +74,7 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 		culpritPID = pid
 		var about *Finding
 		for _, f := range serious {
-			if (slices.Contains(f.Subjects.PIDs, pid) && f.ID != "io-victims") || (f.ID == "device-saturated" && f.Subjects.Device == dev) {
+			if (slices.ContainsFunc(f.Subjects.PIDs, func(p int) bool { return c.SameApp(p, pid) }) && f.ID != "io-victims") || (f.ID == "device-saturated" && f.Subjects.Device == dev) {
 				if about == nil || (about.ID == "device-saturated" && f.ID != "device-saturated") || (f.ID != "device-saturated" && better(f, about)) {
 					about = f
 				}
@@ -100,7 +100,13 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 			d.Verdict.Culprit = &Culprit{Kind: "process", PID: p.PID, Comm: p.Comm, Cmdline: Cmdline(p), Container: primary.Subjects.Container, Pod: primary.Subjects.Pod}
 			// An application's processes share the load: the culprit is
 			// the application, named by its main process.
-			if len(primary.Subjects.PIDs) > 1 && perProcess[primary.ID] {
+			appShare := false
+			if culpritDev != "" {
+				if sh := c.ShareOf(culpritPID, culpritDev); sh != nil && c.appSharesOf(culpritDev).members[sh] > 1 {
+					appShare = true
+				}
+			}
+			if (len(primary.Subjects.PIDs) > 1 && perProcess[primary.ID]) || appShare {
 				if app := c.Apps()[p.PID]; app != nil && len(app.Members) > 1 {
 					d.Verdict.Culprit.PID, d.Verdict.Culprit.Comm, d.Verdict.Culprit.Cmdline = app.Main.PID, app.Main.Comm, Cmdline(app.Main)
 					d.Verdict.Culprit.Processes = len(app.Members)
@@ -251,7 +257,7 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 	if f := rel["sync-writes"]; f != nil {
 		fmt.Fprintf(&b, " %s.", f.Title)
 	}
-	if f := rel["write-amplification"]; f != nil {
+	if f := rel["write-amplification"]; f != nil && f.Severity >= Warning {
 		if figure(f, "requests_per_write", "%.1f") != "?" {
 			fmt.Fprintf(&b, " Each write costs the device %s requests and %s bytes (its data, journal commits and cache flushes, from the block trace).", figure(f, "requests_per_write", "%.1f"), figure(f, "device_bytes_per_write", "%.0f"))
 		} else {
@@ -280,8 +286,8 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 		fmt.Fprintf(&b, " %s is saturated (%%util %s, await %s ms)", devFinding.Subjects.Device, figure(devFinding, "util_pct", "%.0f"), figure(devFinding, "await_ms", "%.1f"))
 		if cp := d.CulpritProc; cp != nil {
 			if dt := d.Context.DeviceTimes[devFinding.Subjects.Device]; dt != nil {
-				if s := dt.Find(cp.PID); s != nil && dt.Fraction(s) > 0 {
-					fmt.Fprintf(&b, ", and %s holds %.0f %% of its time%s", taskName(s), dt.Fraction(s)*100, shareHow(dt, s))
+				if s := d.Context.ShareOf(cp.PID, devFinding.Subjects.Device); s != nil && dt.Fraction(s) > 0 {
+					fmt.Fprintf(&b, ", and %s holds %.0f %% of its time%s", d.Context.shareName(devFinding.Subjects.Device, s), dt.Fraction(s)*100, shareHow(dt, s))
 				}
 			}
 		}
@@ -311,8 +317,7 @@ func (d *Diagnosis) verdictText(primary *Finding, serious []*Finding) string {
 			}
 			fmt.Fprintf(&b, " Waiting for %s: %s.", f.Subjects.Device, strings.Join(who, "; "))
 		case f.ID == "dominant-io-process" && f.Severity == Info && strings.HasPrefix(f.Title, "Neighbour: "):
-			fmt.Fprintf(&b, " %s", strings.TrimPrefix(f.Title, "Neighbour: "))
-			fmt.Fprintf(&b, ", but little of it on %s: a neighbour, not the cause.", devFinding.Subjects.Device)
+			fmt.Fprintf(&b, " %s. It holds %s %% of %s's time: a neighbour, not the cause.", strings.TrimPrefix(f.Title, "Neighbour: "), figure(&f, "device_share_pct", "%.0f"), devFinding.Subjects.Device)
 		}
 	}
 	// The rest.

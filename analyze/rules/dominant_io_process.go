@@ -143,9 +143,14 @@ func neighbour(c *Context, f *Finding) {
 	if len(sat) == 0 || len(f.Subjects.PIDs) == 0 || c.DeviceTimes[sat[0]] == nil {
 		return
 	}
+	// Each share once: the processes of one application hold one.
 	var held float64
+	seen := map[*model.Share]bool{}
 	for _, pid := range f.Subjects.PIDs {
-		held += c.DeviceShare(pid, sat[0])
+		if s := c.ShareOf(pid, sat[0]); s != nil && !seen[s] {
+			seen[s] = true
+			held += c.DeviceTimes[sat[0]].Fraction(s)
+		}
 	}
 	if held*100 >= c.Thresholds.DeviceSharePct {
 		return

@@ -8,21 +8,32 @@ import (
 	"github.com/iorca/iorca/collect/bundle"
 )
 
-// writeAmplification compares the bytes a process caused to be written
-// to the block layer (write_bytes, charged a page at a time when a page
-// is dirtied) with the bytes it handed to write() (wchar). write_bytes
-// many times wchar is amplification: tiny writes that each dirty (or,
-// synced, rewrite) a whole page. The other way round (wchar much larger)
-// is page-cache absorption, overwrite, or writes to pipes and sockets, and
-// is not reported here.
+// writeAmplification reports a process whose writes cost the device many
+// times their bytes. With the block trace that is measured: the requests
+// and bytes the device wrote for it (its own, and its part of the
+// writeback, journal commits and cache flushes it caused) per write()
+// call, against the bytes of the call. Without it, the bytes it caused to
+// be written (write_bytes, charged when a page cache folio is dirtied)
+// against the bytes handed to write() (wchar): a small write dirties a
+// whole page, and synced, rewrites it. write_bytes charges the whole
+// folio each time a write dirties a clean one, and on kernels with large
+// folios (ext4 since 6.16) one folio holds many pages: for writes of a
+// page or more, a high write_bytes/wchar is that accounting more than
+// the device's work, so without a trace it is info of medium confidence.
+// The other way round (wchar much larger) is page-cache absorption,
+// overwrite, or writes to pipes and sockets, and is not reported here.
 var writeAmplification = Rule{ID: "write-amplification", Check: checkWriteAmplification}
 
 func checkWriteAmplification(c *Context) []Finding {
 	var out []Finding
+	page := float64(c.Model.Manifest.Host.PageSize)
+	if page <= 0 {
+		page = 4096
+	}
 	for i := range c.Procs {
 		pio := &c.Procs[i]
 		p, io := pio.Proc, pio.Delta.IO
-		if p.Kernel || io.WChar <= 0 || pio.Seconds <= 0 {
+		if p.Kernel || io.WChar <= 0 || io.SyscW <= 0 || pio.Seconds <= 0 {
 			continue
 		}
 		// On a saturated device it holds, amplification costs whatever
@@ -31,36 +42,56 @@ func checkWriteAmplification(c *Context) []Finding {
 		if float64(io.WriteBytes)/pio.Seconds < c.Thresholds.AmplificationMinBytesPerSec && !holds {
 			continue
 		}
-		ratio := float64(io.WriteBytes) / float64(io.WChar)
+		dirtied := float64(io.WriteBytes) / float64(io.WChar)
+		avg := float64(io.WChar) / float64(io.SyscW)
+		perRecord, traced := devicePerWrite(c, pio)
+		ratio := dirtied
+		if traced {
+			ratio = perRecord.Figures["device_bytes_per_write"] / max(avg, 1)
+		}
 		if ratio < c.Thresholds.AmplificationRatio {
 			continue
 		}
-		avg := 0.0
-		if io.SyscW > 0 {
-			avg = float64(io.WChar) / float64(io.SyscW)
-		}
+		counters := Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
+			What: fmt.Sprintf("/proc/%d/io over %.1f s: write_bytes +%d vs wchar +%d in %d syscalls (%.0f bytes each); write_bytes/wchar %.1f: it dirtied more page cache than it handed to write() (page-cache absorption would make it below 1)",
+				p.PID, pio.Seconds, io.WriteBytes, io.WChar, io.SyscW, avg, dirtied),
+			Figures: map[string]float64{"dirtied_ratio": dirtied, "write_bytes": float64(io.WriteBytes), "wchar": float64(io.WChar), "syscw": float64(io.SyscW), "avg_bytes": avg}}
 		f := Finding{
 			ID: "write-amplification", Severity: Warning, Confidence: High, Score: ratio,
-			Title:    fmt.Sprintf("%s makes the disk write %.0f× the bytes it writes", Name(p), ratio),
-			Summary:  fmt.Sprintf("%s handed %s to write() but caused %s of block writes (write_bytes/wchar = %.1f): each %.0f-byte write costs a whole page.", Name(p), human(float64(io.WChar)), human(float64(io.WriteBytes)), ratio, avg),
 			Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p)},
-			Evidence: []Evidence{{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
-				What: fmt.Sprintf("/proc/%d/io over %.1f s: write_bytes +%d vs wchar +%d in %d syscalls (%.0f bytes each); ratio %.1f, i.e. block bytes exceed syscall bytes (not page-cache absorption, which would make it below 1)",
-					p.PID, pio.Seconds, io.WriteBytes, io.WChar, io.SyscW, avg, ratio),
-				Figures: map[string]float64{"ratio": ratio, "write_bytes": float64(io.WriteBytes), "wchar": float64(io.WChar), "syscw": float64(io.SyscW)}}},
-			Mitigations: []Mitigation{
-				{Horizon: ShortTerm, Action: "Write in page-sized or larger pieces", How: "Buffer records in user space and write 64 KiB at a time; avoid syncing each record", Effect: fmt.Sprintf("Block writes fall towards the %s actually written, about %.0f× less", human(float64(io.WChar)), ratio)},
-			},
+		}
+		switch {
+		case traced:
+			perRecord.Figures["ratio"] = ratio
+			f.Title = fmt.Sprintf("%s makes the device write %.0f× the bytes it writes", Name(p), ratio)
+			f.Summary = fmt.Sprintf("%s: each write() of %.0f bytes cost the device %.1f requests and %s (its data, journal commits and cache flushes, from the block trace).", f.Title, avg, perRecord.Figures["requests_per_write"], human(perRecord.Figures["device_bytes_per_write"]))
+			f.Evidence = []Evidence{perRecord, counters}
+		case avg < page:
+			counters.Figures["ratio"] = ratio
+			f.Title = fmt.Sprintf("%s makes the disk write %.0f× the bytes it writes", Name(p), ratio)
+			f.Summary = fmt.Sprintf("%s handed %s to write() but caused %s of block writes (write_bytes/wchar = %.1f): each %.0f-byte write dirties a whole %.0f-byte page.", Name(p), human(float64(io.WChar)), human(float64(io.WriteBytes)), ratio, avg, page)
+			f.Evidence = []Evidence{counters}
+		default:
+			// Writes of a page or more: the ratio is folio accounting
+			// more than device work, and no trace says which.
+			counters.Figures["ratio"] = ratio
+			f.Severity, f.Confidence = Info, Medium
+			f.ConfidenceWhy = "no block trace, and for writes of a page or more write_bytes charges whole page-cache folios, not what the device wrote"
+			f.Title = fmt.Sprintf("%s dirtied %.0f× the page cache it wrote", Name(p), ratio)
+			f.Summary = fmt.Sprintf("%s handed %s to write() in %.0f-byte calls and was charged %s of write_bytes (%.1f×). write_bytes counts a whole page-cache folio each time a write dirties a clean one (again after each sync writes it back); with large folios that overstates the device's work, which only a block trace (the collector's default) measures.", Name(p), human(float64(io.WChar)), avg, human(float64(io.WriteBytes)), ratio)
+			f.Evidence = []Evidence{counters}
+		}
+		if avg < page {
+			f.Mitigations = []Mitigation{
+				{Horizon: ShortTerm, Action: "Write in page-sized or larger pieces", How: "Buffer records in user space and write 64 KiB at a time; avoid syncing each record", Effect: fmt.Sprintf("The device's writes fall towards the %s actually written, about %.0f× less", human(float64(io.WChar)), ratio)},
+			}
+		} else if traced {
+			f.Mitigations = []Mitigation{
+				{Horizon: ShortTerm, Action: "Sync less often", How: "Each write already fills pages: what multiplies it is the journal commit and cache flush of each sync; batch several writes per sync (group commit)", Effect: fmt.Sprintf("Towards one data write per record instead of %.1f requests", perRecord.Figures["requests_per_write"])},
+			}
 		}
 		if p.Container != nil {
 			f.Subjects.Container = p.Container.Name
-		}
-		// The device side, per record: what the block trace saw the
-		// device do for it — its own requests, and its part of the
-		// writeback, journal commits and cache flushes it caused.
-		if perRecord, ok := devicePerWrite(c, pio); ok {
-			f.Evidence = append(f.Evidence, perRecord)
-			f.Summary += " " + perRecord.What + "."
 		}
 		out = append(out, f)
 	}

@@ -307,6 +307,24 @@ func StartWriter(t testing.TB, args ...string) *exec.Cmd {
 	return Start(t, Build(t), args...)
 }
 
+// StartProgram starts the workload binary under another program name
+// (a copy called name, so its comm is name), and kills it when the test
+// ends. Two writers a scenario means as different programs — a log
+// writer and a database — must differ as they would on a node: the same
+// binary started twice by one parent is one application's processes.
+func StartProgram(t testing.TB, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	data, err := os.ReadFile(Build(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return Start(t, path, args...)
+}
+
 // SlowDisk makes a real slow block device (REFERENCE-IO.md 13): an nbdkit
 // memory disk of sizeMiB behind filter (e.g. "delay", "wdelay=15ms"),
 // served as a file by nbdfuse and put under a loop device, so that every
