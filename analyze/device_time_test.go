@@ -291,6 +291,10 @@ func TestPostgresUnderPgbench(t *testing.T) {
 					ok = false
 				}
 			}
+			if plain := strings.ReplaceAll(md, `\_`, "_"); !strings.Contains(plain, "commit_delay") || strings.Contains(plain, "Open without fsync") {
+				t.Error("the mitigations are not PostgreSQL's own (commit_delay, synchronous_commit) but a generic log's")
+				ok = false
+			}
 			if strings.Contains(r.Verdict.Summary, "not saturated") {
 				t.Errorf("the verdict calls the device the commits wait on not saturated: %s", r.Verdict.Summary)
 				ok = false

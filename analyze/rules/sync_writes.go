@@ -65,7 +65,7 @@ func checkSyncWrites(c *Context) []Finding {
 				Evidence: []Evidence{{Member: bundle.TargetMember(p.PID) + fmt.Sprintf(" (/proc/%d/fdinfo/%d)", p.PID, fd.Num),
 					What:    fmt.Sprintf("fd %d -> %s, flags 0%o = %s", fd.Num, fd.Path, uint64(fd.Info.Flags), fd.Info.Flags.Names(c.Model.Manifest.Host.Arch)),
 					Figures: map[string]float64{"writes_per_s": rate}}},
-				Mitigations: syncMitigations(fd.Path, flag),
+				Mitigations: syncMitigations(p, fd.Path, flag),
 			}
 			if f != nil && f.FirstWriteLine > 0 {
 				fnd.Evidence = append(fnd.Evidence, Evidence{Member: tv.Target.Info.Strace.Member,
@@ -103,7 +103,7 @@ func checkSyncWrites(c *Context) []Finding {
 					What:    fmt.Sprintf("strace: %d writes then %d syncs (%d directly after a write), %.0f µs per sync on average", f.Writes, f.Syncs, f.SyncAfterWrite, float64(f.SyncUS)/float64(max(f.Syncs, 1))),
 					Figures: map[string]float64{"syncs_per_s": rate, "sync_after_write": float64(f.SyncAfterWrite)},
 					Lines:   exampleLines(tv.Target, f.FirstSyncLine-1, 2)}},
-				Mitigations: syncMitigations(f.Path, "fsync"),
+				Mitigations: syncMitigations(p, f.Path, "fsync"),
 			}
 			if costly {
 				fnd.Evidence = append(fnd.Evidence, cost)
@@ -118,11 +118,42 @@ func checkSyncWrites(c *Context) []Finding {
 	return out
 }
 
-func syncMitigations(path, how string) []Mitigation {
+// programSync is the durability setting of programs known to sync every
+// commit: the knob their own documentation gives, which an operator turns
+// rather than patching the program.
+var programSync = map[string]Mitigation{
+	"postgres": {Horizon: ShortTerm, Action: "Let PostgreSQL group its commits, or commit asynchronously where some loss is acceptable",
+		How:    "commit_delay = 1000 with commit_siblings = 5 (one WAL flush for concurrent commits); synchronous_commit = off per session or role for data that may lose its last ~200 ms (never corrupts); pg_wal on its own device",
+		Effect: "Fewer WAL flushes for the same commits: each backend waits less on the device"},
+	"mysqld": {Horizon: ShortTerm, Action: "Relax InnoDB's flush per commit where some loss is acceptable",
+		How:    "innodb_flush_log_at_trx_commit = 2 (flush once a second; a crash of the OS loses up to a second) and sync_binlog = 0 or N; or keep them at 1 and group commits with binlog_group_commit_sync_delay",
+		Effect: "One log flush a second instead of one per commit"},
+	"redis-server": {Horizon: ShortTerm, Action: "Use appendfsync everysec instead of always",
+		How:    "appendfsync everysec in redis.conf (at most a second of writes lost on a crash)",
+		Effect: "One AOF fsync a second instead of one per write"},
+	"etcd": {Horizon: LongTerm, Action: "Give etcd's WAL a device with low fsync latency",
+		How:    "A dedicated SSD (etcd's documentation asks for a 99th percentile fdatasync under 10 ms); --wal-dir on it",
+		Effect: "Raft commits stop waiting on a shared device"},
+}
+
+func init() {
+	programSync["postmaster"] = programSync["postgres"]
+	programSync["mariadbd"] = programSync["mysqld"]
+}
+
+// syncMitigations are the ways to make synchronous writes cheaper: a
+// known program's own setting (its file format is not the operator's to
+// change) and a device for its log, else how a program's log can sync
+// less or more cheaply.
+func syncMitigations(p *model.Process, path, how string) []Mitigation {
+	device := Mitigation{Horizon: LongTerm, Action: "If every record must be durable, give the log a device built for it", How: "A separate device for the log, ideally with power-loss protection so that flushes are cheap", Effect: "Sync latency no longer adds to the shared device's queue"}
+	if m, ok := programSync[p.Comm]; ok {
+		return []Mitigation{m, device}
+	}
 	return []Mitigation{
 		{Horizon: ShortTerm, Action: "Stop syncing every record of " + path + " unless it must survive a crash", How: "Open without " + how + " and flush on a timer, or sync once per batch (group commit: one fdatasync for many records)", Effect: "Writes stop waiting for the device one by one: latency per write drops from milliseconds to microseconds"},
 		{Horizon: LongTerm, Action: "If each record must be durable, make each sync cheap", How: "Write the log into preallocated segments (fallocate and zero-fill ahead, then overwrite: an fdatasync of an overwrite in allocated blocks needs no journal commit, an appending one must log the size change), or open it O_DIRECT|O_DSYNC with block-aligned writes (one device write per record, no page cache, no separate fsync)", Effect: "One data write and a cache flush per sync instead of data, journal commit and flushes"},
-		{Horizon: LongTerm, Action: "If every record must be durable, give the log a device built for it", How: "A separate device for the log, ideally with power-loss protection so that flushes are cheap", Effect: "Sync latency no longer adds to the shared device's queue"},
+		device,
 	}
 }
 
