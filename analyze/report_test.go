@@ -32,7 +32,10 @@ type reportJSON struct {
 			Comm      string `json:"comm"`
 			Container string `json:"container"`
 			Processes int    `json:"processes"`
+			Kind      string `json:"kind"`
+			Device    string `json:"device"`
 		} `json:"culprit"`
+		Primary string `json:"primary_finding"`
 	} `json:"verdict"`
 	Findings []struct {
 		ID       string `json:"id"`

@@ -111,6 +111,24 @@ var sampleVerdicts = map[string]struct {
 				t.Errorf("the verdict names neither the share nor the victim: %s", v)
 			}
 		}},
+	"failing-disk": {present: []string{"kernel-io-errors", "dominant-io-process"}, problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			v := r["verdict"].(map[string]any)
+			c := culprit(r)
+			if v["primary_finding"] != "kernel-io-errors" || c == nil || c["kind"] != "device" || c["device"] != "loop0" {
+				t.Errorf("primary %v, culprit %v: want the failing device loop0", v["primary_finding"], c)
+			}
+			if f := finding(r, "kernel-io-errors"); f["severity"] != "critical" {
+				t.Errorf("kernel-io-errors is %v, want critical", f["severity"])
+			}
+			if s := v["summary"].(string); !strings.Contains(s, "/srv/iorca-sample/failing-disk/orders is mounted read-only") || !strings.Contains(s, "journal on it aborted") {
+				t.Errorf("the verdict does not say the journal aborted and the filesystem is read-only: %s", s)
+			}
+			// The backup on the healthy disk is loud, and not the cause.
+			if f := finding(r, "dominant-io-process"); f["severity"] != "info" {
+				t.Errorf("the backup is %v, want info", f["severity"])
+			}
+		}},
 }
 
 func culprit(r map[string]any) map[string]any {

@@ -20,7 +20,9 @@ func (r *Report) Markdown(w io.Writer) error {
 
 	v := c.Verdict
 	fmt.Fprintf(&b, "## Verdict\n\n%s\n\n", esc(v.Summary))
-	if cp := v.Culprit; cp != nil && cp.Kind == "limit" {
+	if cp := v.Culprit; cp != nil && cp.Kind == "device" {
+		fmt.Fprintf(&b, "**Culprit:** the failing device %s  \n", code(cp.Device))
+	} else if cp != nil && cp.Kind == "limit" {
 		fmt.Fprintf(&b, "**Culprit:** the IO limit — %s; it holds PID %d %s", esc(cp.Limit), cp.PID, code(cp.Comm))
 		fmt.Fprintf(&b, " — %s  \n", code(cp.Cmdline))
 	} else if cp != nil {

@@ -85,7 +85,8 @@ loop_ext4() {
 # mounted: an nbdkit memory disk behind FILTER (delay, rate, error, with
 # ARGS such as wdelay=15ms), served as a file by nbdfuse and put under a
 # loop device, so that every request pays what the filter says at the
-# block layer (REFERENCE-IO.md 13). Sets LOOPDEV.
+# block layer (REFERENCE-IO.md 13). MOUNT_OPTS, when set, are its mount
+# options. Sets LOOPDEV.
 slow_ext4() {
   local size=$1 mnt=$2 filter=$3
   shift 3
@@ -105,7 +106,7 @@ slow_ext4() {
   # during the capture.
   mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$LOOPDEV"
   mkdir -p "$mnt"
-  mount "$LOOPDEV" "$mnt"
+  mount ${MOUNT_OPTS:+-o "$MOUNT_OPTS"} "$LOOPDEV" "$mnt"
   defer "umount '$mnt' || umount -l '$mnt'; rmdir '$mnt'"
 }
 

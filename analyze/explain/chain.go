@@ -48,6 +48,23 @@ func (e *explainer) chain() []content.Step {
 			p.Proc.PID, code(p.Proc.Comm), human(float64(p.Delta.IO.WriteBytes)), human(float64(p.Delta.IO.ReadBytes)), share, human(float64(p.Delta.IO.WChar)), p.Delta.IO.SyscW))
 	}
 	cp := e.d.CulpritProc
+	if v := e.d.Verdict.Culprit; v != nil && v.Kind == "device" {
+		// A failing device: what the kernel said, then the device.
+		next("What the kernel logged", linef("dmesg, %s", code(bundle.KmsgMember)))
+		for _, f := range e.d.Findings {
+			if f.ID != "kernel-io-errors" || f.Subjects.Device != v.Device {
+				continue
+			}
+			for _, ev := range f.Evidence {
+				add(linef("%s", text(ev.What)))
+				for _, l := range ev.Lines {
+					add(linef("%s", code(l)))
+				}
+			}
+		}
+		e.deviceStep(next, add, v.Device)
+		return steps
+	}
 	if cp == nil {
 		e.deviceStep(next, add, "")
 		return steps

@@ -28,6 +28,8 @@ func Load(b *bundle.Bundle) (*Model, error) {
 		switch {
 		case name == bundle.HostMember:
 			err = l.host(name, data)
+		case name == bundle.EndMember:
+			err = l.end(name, data)
 		case name == bundle.StatfsMember:
 			if e := json.Unmarshal(data, &l.m.Statfs); e != nil {
 				l.note(name, "", "not valid JSON: "+e.Error())

@@ -10,6 +10,26 @@ import (
 	"github.com/iorca/iorca/internal/procfs"
 )
 
+// end decodes bundle.EndMember: the mount table and swap areas at the
+// end of the capture.
+func (l *loader) end(member string, data []byte) error {
+	return l.frames(member, data, func(f bundle.Frame) {
+		if f.Status != bundle.StatusOK {
+			return
+		}
+		switch f.Path {
+		case "/proc/self/mountinfo":
+			ms, err := procfs.ParseMountinfo(f.Data)
+			if err != nil {
+				l.note(member, f.Path, err.Error())
+			}
+			l.m.MountsEnd = ms
+		case "/proc/swaps":
+			l.m.SwapsEnd = procfs.ParseSwaps(f.Data)
+		}
+	})
+}
+
 // host decodes bundle.HostMember: the mount table, the sysctls and
 // every block device's description.
 func (l *loader) host(member string, data []byte) error {
@@ -24,6 +44,8 @@ func (l *loader) host(member string, data []byte) error {
 				l.note(member, f.Path, err.Error())
 			}
 			l.m.Mounts = ms
+		case f.Path == "/proc/swaps":
+			l.m.Swaps = procfs.ParseSwaps(f.Data)
 		case strings.HasPrefix(f.Path, "/proc/sys/"):
 			l.m.Sysctl[strings.TrimPrefix(f.Path, "/proc/sys/")] = strings.TrimSpace(string(f.Data))
 		case strings.HasPrefix(f.Path, "/sys/block/"):

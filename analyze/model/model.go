@@ -18,8 +18,14 @@ type Model struct {
 	Targets []*Target
 	// Mounts is the mount table the collector saw (its own namespace,
 	// the host's when run on the host).
-	Mounts  []procfs.Mount
-	Statfs  []bundle.Statfs
+	Mounts []procfs.Mount
+	// MountsEnd is the collector's mount table at the end of the capture
+	// (nil in bundles without bundle.EndMember): a filesystem remounted
+	// read-only during it shows there.
+	MountsEnd []procfs.Mount
+	// Swaps are the swap areas at the start (and SwapsEnd at the end).
+	Swaps, SwapsEnd []procfs.Swap
+	Statfs          []bundle.Statfs
 	Kmsg    []procfs.KmsgRecord
 	Sysctl  map[string]string
 	Blocks  map[string]*Block

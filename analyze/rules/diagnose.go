@@ -23,9 +23,25 @@ type Diagnosis struct {
 // most bytes), and volume before an effect (a saturated device, stalls,
 // victims).
 var primaryOrder = []string{
+	"kernel-io-errors", // a failing device, when critical (see rankOf)
 	"container-log-flood", "cgroup-throttle", "sync-writes", "small-writes",
 	"write-amplification", "overlay-hot-path", "cpu-cost", "dominant-io-process", "device-saturated", "dirty-throttling", "io-stalls", "io-victims",
 	"fs-full", "kernel-io-errors", "swap-io",
+}
+
+// rankOf is a finding's place in primaryOrder. Kernel log findings are a
+// cause only when critical (a device failing now); old errors and hung
+// tasks are effects or context, ranked last.
+func rankOf(f *Finding) int {
+	if f.ID == "kernel-io-errors" && f.Severity < Critical {
+		return len(primaryOrder)
+	}
+	for i, id := range primaryOrder {
+		if id == f.ID {
+			return i
+		}
+	}
+	return len(primaryOrder)
 }
 
 // consequences are the findings that are effects of a cause: when the
@@ -47,12 +63,8 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 		d.Verdict = noProblem(c)
 		return d
 	}
-	rank := map[string]int{}
-	for i, id := range primaryOrder {
-		rank[id] = i
-	}
 	better := func(f, than *Finding) bool {
-		return than == nil || rank[f.ID] < rank[than.ID] || (rank[f.ID] == rank[than.ID] && f.Severity > than.Severity)
+		return than == nil || rankOf(f) < rankOf(than) || (rankOf(f) == rankOf(than) && f.Severity > than.Severity)
 	}
 	var primary *Finding
 	for _, f := range serious {
@@ -65,7 +77,8 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 	culpritPID := 0
 	estimated := false
 	culpritDev := ""
-	if dev, pid, ok := deviceCulprit(c); ok {
+	failing := primary.ID == "kernel-io-errors" && primary.Severity == Critical
+	if dev, pid, ok := deviceCulprit(c); ok && !failing {
 		culpritDev = dev
 		// An estimate lowers the confidence where it decided: who holds a
 		// saturated device (it also made the loudest process a
@@ -92,6 +105,11 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 	// not a cause: without one of their own they name no culprit.
 	if culpritPID == 0 && len(primary.Subjects.PIDs) > 0 && !consequences[primary.ID] {
 		culpritPID = primary.Subjects.PIDs[0]
+	}
+	if failing {
+		// A failing device is the cause, whoever writes to it.
+		d.Verdict.Culprit = &Culprit{Kind: "device", Device: primary.Subjects.Device}
+		culpritPID = 0
 	}
 	if culpritPID != 0 {
 		if pio := c.ByPID[culpritPID]; pio != nil {

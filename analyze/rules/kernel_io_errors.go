@@ -2,92 +2,317 @@ package rules
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
-// kernelIOErrors reports kernel log lines that signal IO trouble
-// (REFERENCE-IO.md 10.1): block-layer and buffer I/O errors, filesystem
-// errors and journal aborts, read-only remounts, and hung tasks. Lines
-// logged during or shortly before the capture are serious; older ones are
-// reported for context only.
+// kernelIOErrors reports what the kernel log says about failing devices
+// and filesystems (REFERENCE-IO.md 10.1), one finding per device: its IO
+// errors and lost writes, and what the kernel did about them — a journal
+// aborted, a filesystem remounted read-only (checked against the mount
+// table at the end of the capture). Every record is placed on the
+// capture's clock. Errors during the capture, or less than
+// RecentErrorS before it, are critical: the device is failing now. Older
+// ones are info with their age, and errors about a name that was since
+// attached to another device (loop device names are reused) are said to
+// be about the device it named before. Hung tasks are one finding of
+// their own.
 var kernelIOErrors = Rule{ID: "kernel-io-errors", Check: checkKernelIOErrors}
 
-// kmsgPatterns are the substrings that mark a line, with its kind.
-var kmsgPatterns = []struct{ sub, kind string }{
-	{"I/O error", "io"}, {"Buffer I/O error", "io"}, {"blk_update_request", "io"}, {"critical medium error", "io"},
-	{"attempt to access beyond end of device", "io"}, {"timeout error, dev", "io"},
-	{"EXT4-fs error", "fs"}, {"Aborting journal", "fs"}, {"Remounting filesystem read-only", "fs"},
-	{"metadata I/O error", "fs"}, {"XFS (", "fs"}, {"BTRFS error", "fs"},
-	{"blocked for more than", "hung"},
-}
-
-// recentWindow: a line this long before the capture's start or later is
-// part of the incident.
-const recentWindow = time.Hour
-
 func checkKernelIOErrors(c *Context) []Finding {
-	startUS := c.Model.Manifest.Start.MonoNS / 1000
-	type hit struct {
-		line string
-		kind string
-		age  time.Duration
-	}
-	byKind := map[string][]hit{}
-	for _, r := range c.Model.Kmsg {
-		if r.Level > 6 { // debug messages are not errors
-			continue
-		}
-		for _, p := range kmsgPatterns {
-			if strings.Contains(r.Text, p.sub) {
-				age := time.Duration(startUS-int64(r.Usec)) * time.Microsecond
-				line := fmt.Sprintf("[%12.6f] %s", float64(r.Usec)/1e6, strings.ReplaceAll(r.Text, "\n", " | "))
-				byKind[p.kind] = append(byKind[p.kind], hit{line, p.kind, age})
-				break
-			}
-		}
-	}
-	var out []Finding
-	for _, kind := range []string{"io", "fs", "hung"} {
-		hits := byKind[kind]
-		if len(hits) == 0 {
-			continue
-		}
-		recent := 0
-		for _, h := range hits {
-			if h.age <= recentWindow {
-				recent++
-			}
-		}
-		sev := Info
+	evs := c.Model.KernelEvents()
+	byDev := map[string][]model.KernelEvent{}
+	var hung []model.KernelEvent
+	for _, e := range evs {
 		switch {
-		case recent > 0 && kind == "hung":
-			sev = Warning
-		case recent > 0:
-			sev = Critical
+		case e.Kind == model.HungTask:
+			hung = append(hung, e)
+		case e.Error() && e.Device != "":
+			byDev[e.Device] = append(byDev[e.Device], e)
 		}
-		title := map[string]string{"io": "The kernel logged block I/O errors", "fs": "The kernel logged filesystem errors", "hung": "The kernel reported tasks blocked on IO (hung task)"}[kind]
-		var lines []string
-		for i := len(hits) - 1; i >= 0 && len(lines) < 5; i-- {
-			lines = append([]string{hits[i].line}, lines...)
-		}
-		f := Finding{
-			ID: "kernel-io-errors", Severity: sev, Confidence: High, Score: float64(recent),
-			Title:    title,
-			Summary:  fmt.Sprintf("%d matching kernel log line(s), %d of them within %s before the capture or during it.", len(hits), recent, recentWindow),
-			Evidence: []Evidence{{Member: bundle.KmsgMember, What: fmt.Sprintf("%d lines; the last ones (seconds since boot):", len(hits)), Lines: lines, Figures: map[string]float64{"lines": float64(len(hits)), "recent": float64(recent)}}},
-			Mitigations: []Mitigation{
-				{Horizon: Immediate, Action: "Check the device's health", How: "smartctl -a /dev/DEV or nvme smart-log /dev/nvmeN; for a virtual disk, the hypervisor's storage status", Effect: "Failing hardware is found before it loses data"},
-				{Horizon: ShortTerm, Action: "Repair or replace", How: "Unmount and fsck the filesystem; replace the device if errors continue", Effect: "IO errors stop; data is protected"},
-			},
-		}
-		if recent == 0 {
-			f.ConfidenceWhy = ""
-			f.Summary += " They are older than the incident and may be unrelated."
-		}
+	}
+	var devs []string
+	for d := range byDev {
+		devs = append(devs, d)
+	}
+	sort.Strings(devs)
+	var out []Finding
+	for _, d := range devs {
+		out = append(out, deviceErrors(c, evs, d, byDev[d]))
+	}
+	if f, ok := hungTasks(c, hung); ok {
 		out = append(out, f)
 	}
 	return out
+}
+
+// recent reports whether an event is part of the incident: during the
+// capture, or less than RecentErrorS before its start.
+func (c *Context) recent(e model.KernelEvent) bool {
+	return e.During || (e.Offset <= 0 && -e.Offset.Seconds() <= c.Thresholds.RecentErrorS) || e.Offset > 0
+}
+
+// when says when an event was logged, on the capture's clock.
+func when(e model.KernelEvent) string {
+	switch {
+	case e.Offset >= 0:
+		return fmt.Sprintf("at +%.1f s", e.Offset.Seconds())
+	default:
+		return ago(-e.Offset) + " before the capture"
+	}
+}
+
+// ago formats an age: seconds, minutes or hours.
+func ago(d time.Duration) string {
+	switch {
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%.0f s", d.Seconds())
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%.0f min", d.Minutes())
+	default:
+		return fmt.Sprintf("%.1f h", d.Hours())
+	}
+}
+
+// deviceErrors is the finding about one device's errors.
+func deviceErrors(c *Context, all []model.KernelEvent, dev string, evs []model.KernelEvent) Finding {
+	var now, old []model.KernelEvent
+	var replacedBy *model.KernelEvent
+	for _, e := range evs {
+		if a, ok := model.Replaced(all, e); ok {
+			old = append(old, e)
+			replacedBy = &a
+			continue
+		}
+		if c.recent(e) {
+			now = append(now, e)
+		} else {
+			old = append(old, e)
+		}
+	}
+	var lines []string
+	for _, e := range evs[max(0, len(evs)-6):] {
+		lines = append(lines, fmt.Sprintf("[%12.6f] (%s) %s", float64(e.Record.Usec)/1e6, when(e), strings.ReplaceAll(e.Record.Text, "\n", " | ")))
+	}
+	ev := Evidence{Member: bundle.KmsgMember, What: fmt.Sprintf("%d kernel log record(s) about %s, %d of them during the capture or in the %s before it and about today's %s; the last ones (seconds since boot, and on the capture's clock):", len(evs), dev, len(now), ago(time.Duration(c.Thresholds.RecentErrorS)*time.Second), dev), Lines: lines,
+		Figures: map[string]float64{"records": float64(len(evs)), "recent": float64(len(now))}}
+	f := Finding{ID: "kernel-io-errors", Confidence: High, Score: float64(len(now)), Subjects: Subjects{Device: dev}, Evidence: []Evidence{ev}}
+	if len(now) == 0 {
+		last := old[len(old)-1]
+		f.Severity = Info
+		f.Title = fmt.Sprintf("Old kernel IO errors about %s, the last %s", dev, when(last))
+		f.Summary = fmt.Sprintf("The kernel log holds %d IO error record(s) about %s, the last %s.", len(old), dev, when(last))
+		if replacedBy != nil {
+			f.Summary += fmt.Sprintf(" The name %s was attached to a device again %s (%q), so they were about the device it named before, not today's %s.", dev, when(*replacedBy), replacedBy.Record.Text, dev)
+		} else {
+			f.Summary += fmt.Sprintf(" They are older than the %s before the capture that count as part of an incident.", ago(time.Duration(c.Thresholds.RecentErrorS)*time.Second))
+			if c.Model.Blocks[dev] == nil && len(c.Model.Blocks) > 0 && !isPartition(c, dev) {
+				f.Summary += fmt.Sprintf(" %s is not among the node's block devices now: it was removed since.", dev)
+			}
+		}
+		f.Mitigations = []Mitigation{{Horizon: LongTerm, Action: "Check the device's health if it is still in use", How: healthHow(c, dev), Effect: "A device that failed once is found before it fails again"}}
+		return f
+	}
+	f.Severity = Critical
+	count := map[model.KernelEventKind]int{}
+	first := map[model.KernelEventKind]model.KernelEvent{}
+	for _, e := range now {
+		if _, ok := first[e.Kind]; !ok {
+			first[e.Kind] = e
+		}
+		count[e.Kind]++
+	}
+	ioErrs := count[model.IOError] + count[model.LostWrite]
+	var parts []string
+	if ioErrs > 0 {
+		start := first[model.IOError]
+		if e, ok := first[model.LostWrite]; ok && (start.Record.Usec == 0 || e.Record.Usec < start.Record.Usec) {
+			start = e
+		}
+		p := fmt.Sprintf("%d IO error record(s) starting %s", ioErrs, when(start))
+		if n := count[model.LostWrite]; n > 0 {
+			p += fmt.Sprintf(", %d of them lost page writes (data the kernel could not write and dropped)", n)
+		}
+		parts = append(parts, p)
+	}
+	if n := count[model.FSError]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d filesystem error record(s) starting %s", n, when(first[model.FSError])))
+	}
+	if e, ok := first[model.JournalAbort]; ok {
+		parts = append(parts, fmt.Sprintf("the journal on it aborted %s (the filesystem takes no more transactions)", when(e)))
+	}
+	mounts := mountsOf(c, dev)
+	var mps []string
+	for _, m := range mounts {
+		mps = append(mps, m.MountPoint)
+	}
+	if e, ok := first[model.ReadOnly]; ok {
+		where := "its filesystem"
+		if len(mps) > 0 {
+			where = strings.Join(mps, ", ")
+		}
+		parts = append(parts, fmt.Sprintf("the kernel made %s read-only %s", where, when(e)))
+	}
+	f.Title = fmt.Sprintf("%s is failing: the kernel logged IO errors on it during the capture", dev)
+	if !anyDuring(now) {
+		f.Title = fmt.Sprintf("%s is failing: the kernel logged IO errors on it %s", dev, when(now[len(now)-1]))
+	}
+	f.Summary = fmt.Sprintf("%s failed IO: %s.", dev, joinAnd(parts))
+	// The mount table at the end says what the applications meet now.
+	var ro []string
+	for _, m := range mountsEnd(c, dev) {
+		// An error remount makes the superblock read-only: the super
+		// options say so ("ro", or "emergency_ro" for ext4 since 6.x,
+		// which leaves "rw" beside it) while the mount's own options
+		// still say rw.
+		if hasOption(m.Options, "ro") || hasOption(m.SuperOptions, "ro") || hasOption(m.SuperOptions, "emergency_ro") {
+			ro = append(ro, m.MountPoint)
+		}
+	}
+	switch {
+	case len(ro) > 0:
+		f.Title = fmt.Sprintf("%s is failing and %s is read-only", dev, strings.Join(ro, ", "))
+		f.Summary += fmt.Sprintf(" At the end of the capture %s is mounted read-only: every write there fails with EROFS (\"Read-only file system\"), which explains the applications' write errors from then on.", strings.Join(ro, ", "))
+		f.Evidence = append(f.Evidence, Evidence{Member: bundle.EndMember + " (/proc/self/mountinfo)", What: fmt.Sprintf("mounted read-only at the end of the capture: %s", strings.Join(ro, ", "))})
+	case c.Model.MountsEnd == nil && first[model.ReadOnly].Record.Usec != 0:
+		f.Summary += " (This bundle has no mount table from the end of the capture to confirm it.)"
+	}
+	if b := c.Model.Blocks[dev]; b != nil && b.BackingFile != "" {
+		f.Summary += fmt.Sprintf(" %s is a loop device backed by %s: its errors are that file's, or its filesystem's device's.", dev, b.BackingFile)
+	}
+	f.Mitigations = []Mitigation{
+		{Horizon: Immediate, Action: "Stop writing to the filesystems on " + dev + " and save what matters", How: "Fail the workload over or stop it; copy what is still readable off " + orText(strings.Join(mps, ", "), dev), Effect: "No more lost writes; data that is still readable is kept"},
+		{Horizon: Immediate, Action: "Check the device's health", How: healthHow(c, dev), Effect: "Whether the device, its path or its host failed is known"},
+		{Horizon: ShortTerm, Action: "Replace or repair the device, then check the filesystem", How: "Replace the disk (or volume); unmount, fsck -f (xfs_repair for XFS), and mount again read-write", Effect: "The filesystem is consistent and writable again"},
+	}
+	return f
+}
+
+func anyDuring(evs []model.KernelEvent) bool {
+	for _, e := range evs {
+		if e.During {
+			return true
+		}
+	}
+	return false
+}
+
+func orText(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// healthHow says how to check a device's health by its kind.
+func healthHow(c *Context, dev string) string {
+	switch {
+	case strings.HasPrefix(dev, "loop"):
+		how := "A loop device fails when its backing file does: check the filesystem and device that hold it"
+		if b := c.Model.Blocks[dev]; b != nil && b.BackingFile != "" {
+			how += " (" + b.BackingFile + ")"
+		}
+		return how
+	case strings.HasPrefix(dev, "nvme"):
+		return "nvme smart-log /dev/" + dev + "; for a cloud volume, the provider's volume status"
+	case strings.HasPrefix(dev, "vd") || strings.HasPrefix(dev, "xvd"):
+		return "A virtual disk: the hypervisor's or cloud provider's volume status and its host's storage"
+	}
+	return "smartctl -a /dev/" + dev + " (media errors, reallocated sectors); for a virtual disk, the hypervisor's volume status"
+}
+
+// mountsOf are the mounts whose source is dev, in the mount table of
+// the start.
+func mountsOf(c *Context, dev string) []procfs.Mount {
+	return mountsOn(c, c.Model.Mounts, dev)
+}
+
+// mountsEnd are the mounts of dev at the end of the capture.
+func mountsEnd(c *Context, dev string) []procfs.Mount {
+	return mountsOn(c, c.Model.MountsEnd, dev)
+}
+
+// mountsOn finds dev's mounts by source path or, for a whole device the
+// bundle describes, by its major:minor; bind mounts of one filesystem
+// are listed once, by the first mount point.
+func mountsOn(c *Context, ms []procfs.Mount, dev string) []procfs.Mount {
+	var out []procfs.Mount
+	seen := map[string]bool{}
+	b := c.Model.Blocks[dev]
+	for _, m := range ms {
+		match := m.Source == "/dev/"+dev
+		if b != nil && m.Major == int(b.Dev.Major) && m.Minor == int(b.Dev.Minor) {
+			match = true
+		}
+		if !match || seen[m.Root] {
+			continue
+		}
+		seen[m.Root] = true
+		out = append(out, m)
+	}
+	return out
+}
+
+func hasOption(opts, o string) bool {
+	for _, x := range procfs.SplitOptions(opts) {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// isPartition reports whether dev is a partition of a device the bundle
+// describes (sda1 of sda): partitions are not listed in /sys/block.
+func isPartition(c *Context, dev string) bool {
+	for name := range c.Model.Blocks {
+		if strings.HasPrefix(dev, name) && len(dev) > len(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// hungTasks is the finding about tasks the kernel reported blocked.
+func hungTasks(c *Context, hung []model.KernelEvent) (Finding, bool) {
+	if len(hung) == 0 {
+		return Finding{}, false
+	}
+	recent := 0
+	var tasks []string
+	seen := map[string]bool{}
+	var lines []string
+	for _, e := range hung {
+		if c.recent(e) {
+			recent++
+		}
+		if !seen[e.Task] {
+			seen[e.Task] = true
+			tasks = append(tasks, e.Task)
+		}
+	}
+	for _, e := range hung[max(0, len(hung)-5):] {
+		lines = append(lines, fmt.Sprintf("[%12.6f] (%s) %s", float64(e.Record.Usec)/1e6, when(e), strings.ReplaceAll(e.Record.Text, "\n", " | ")))
+	}
+	last := hung[len(hung)-1]
+	f := Finding{ID: "kernel-io-errors", Severity: Info, Confidence: High, Score: float64(recent),
+		Title:   fmt.Sprintf("The kernel reported tasks blocked on IO (hung task), the last %s", when(last)),
+		Summary: fmt.Sprintf("%d hung-task report(s) about %s: each task waited in D state longer than kernel.hung_task_timeout_secs.", len(hung), strings.Join(tasks, ", ")),
+		Evidence: []Evidence{{Member: bundle.KmsgMember, What: fmt.Sprintf("%d records; the last ones:", len(hung)), Lines: lines,
+			Figures: map[string]float64{"records": float64(len(hung)), "recent": float64(recent)}}},
+		Mitigations: []Mitigation{{Horizon: Immediate, Action: "See what the blocked tasks wait on", How: "The stacks in the kernel log after each report; cat /proc/PID/stack of tasks still in D state", Effect: "The device or lock they wait on is known"}},
+	}
+	if recent > 0 {
+		f.Severity = Warning
+	} else {
+		f.Summary += fmt.Sprintf(" They are older than %s before the capture.", ago(time.Duration(c.Thresholds.RecentErrorS)*time.Second))
+	}
+	return f, true
 }

@@ -104,6 +104,11 @@ type Thresholds struct {
 	// itself) is a competing explanation: the verdict is then of medium
 	// confidence and names both.
 	RivalShare float64
+	// RecentErrorS: a kernel IO error logged less than this many seconds
+	// before the capture (or during it) is part of the incident and
+	// critical; older ones are context (10 minutes: the time from an
+	// alert to someone running the collector).
+	RecentErrorS float64
 }
 
 // Defaults returns the default thresholds.
@@ -127,6 +132,7 @@ func Defaults() Thresholds {
 		MinTraceCalls:        20,
 		MarginPct:            20,
 		RivalShare:           0.75,
+		RecentErrorS:         600,
 	}
 }
 
@@ -143,7 +149,7 @@ func (t *Thresholds) fields() map[string]*float64 {
 		"fs_full_pct": &t.FSFullPct, "fs_critical_pct": &t.FSCriticalPct, "swap_pages_per_sec": &t.SwapPagesPerSec,
 		"write_match_high": &t.WriteMatchHigh, "write_match_low": &t.WriteMatchLow, "kernel_thread_min_bytes": &t.KernelThreadMinBytes,
 		"device_share_pct": &t.DeviceSharePct, "cpu_pct": &t.CPUPct,
-		"min_window_s": &t.MinWindowS, "min_trace_calls": &t.MinTraceCalls, "margin_pct": &t.MarginPct, "rival_share": &t.RivalShare,
+		"min_window_s": &t.MinWindowS, "min_trace_calls": &t.MinTraceCalls, "margin_pct": &t.MarginPct, "rival_share": &t.RivalShare, "recent_error_s": &t.RecentErrorS,
 	}
 }
 

@@ -47,6 +47,10 @@ const (
 	// io.max, io.weight, io.latency; v1 blkio.throttle.*_device,
 	// blkio.weight), read at the end, and the CgroupRootsFrame.
 	CgroupLimitsMember = "static/cgroup-limits.frames"
+	// EndMember holds frames of files read again at the end of the
+	// capture, for what may change during it: /proc/self/mountinfo (a
+	// filesystem remounted read-only after IO errors) and /proc/swaps.
+	EndMember = "static/end.frames"
 	// BlockTraceMember is the text of the block-layer capture's
 	// trace_pipe, one event a line ("COMM-PID [CPU] FLAGS SECONDS: EVENT:
 	// FIELDS", seconds of the instance's trace_clock); the manifest's

@@ -112,6 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		c.finishTrace(<-c.traces)
 	}
 
+	c.captureEnd()
 	kmsg, st, err := readKmsg()
 	c.rec.read("kmsg", "/dev/kmsg", 0, 0, st, err)
 	c.store.put(bundle.KmsgMember, kmsg)

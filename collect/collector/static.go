@@ -23,6 +23,21 @@ var hostFiles = []string{
 	"/proc/cgroups", "/proc/swaps", "/proc/version", "/proc/cmdline", "/etc/os-release",
 }
 
+// endFiles are read again at the end: what an incident can change while
+// it is captured.
+var endFiles = []string{"/proc/self/mountinfo", "/proc/swaps"}
+
+// captureEnd reads endFiles into bundle.EndMember.
+func (c *collection) captureEnd() {
+	var b []byte
+	for _, p := range endFiles {
+		data, st, err := c.sampler.rd.Read(p)
+		c.rec.read("end", p, 0, 0, st, err)
+		b = appendFrame(b, p, data, st, err)
+	}
+	c.store.put(bundle.EndMember, b)
+}
+
 // blockFiles are read once for every /sys/block device (queue settings
 // decide what "saturated" means: a rotational disk with mq-deadline is not
 // an NVMe with none).

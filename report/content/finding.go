@@ -99,10 +99,13 @@ type Mitigation struct {
 // Culprit is the process (and container) the verdict blames.
 type Culprit struct {
 	// Kind is "process" when a process's IO is the cause, "limit" when
-	// an IO limit is (the process is then the one held at it).
+	// an IO limit is (the process is then the one held at it), "device"
+	// when a failing device is (no process then).
 	Kind string `json:"kind"`
 	// Limit says which limit, for a limit.
 	Limit string `json:"limit,omitempty"`
+	// Device names the failing device, for a device.
+	Device string `json:"device,omitempty"`
 	// Processes is how many processes of one application share the
 	// load, when more than one (PID is then the application's main).
 	Processes int    `json:"processes,omitempty"`

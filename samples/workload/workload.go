@@ -44,9 +44,13 @@ type Spec struct {
 	// MaxBytes wraps the file (truncate to 0) after this many bytes, so a
 	// long run cannot fill a small filesystem; 0 never wraps.
 	MaxBytes int64
+	// KeepGoing reports a failed write or sync on stderr and goes on, as
+	// an application that logs its errors and retries does, instead of
+	// exiting.
+	KeepGoing bool
 }
 
-// Run writes until Spec.For passes or a write fails.
+// Run writes until Spec.For passes or, unless KeepGoing, a write fails.
 func Run(s Spec) error {
 	if s.Size <= 0 {
 		return errors.New("size must be positive")
@@ -68,10 +72,20 @@ func Run(s Spec) error {
 		if s.Size < 4096 {
 			stampLine(buf, n)
 		}
-		if _, err := f.Write(buf); err != nil {
-			return fmt.Errorf("write %s: %w", s.File, err)
+		failed := func(err error) error {
+			if !s.KeepGoing {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "iorca-workload: %v (going on)\n", err)
+			return nil
 		}
-		written += int64(len(buf))
+		if _, err := f.Write(buf); err != nil {
+			if err := failed(fmt.Errorf("write %s: %w", s.File, err)); err != nil {
+				return err
+			}
+		} else {
+			written += int64(len(buf))
+		}
 		switch s.Sync {
 		case SyncFsync:
 			err = f.Sync()
@@ -79,7 +93,10 @@ func Run(s Spec) error {
 			err = syscall.Fdatasync(int(f.Fd()))
 		}
 		if err != nil {
-			return fmt.Errorf("sync %s: %w", s.File, err)
+			if err := failed(fmt.Errorf("sync %s: %w", s.File, err)); err != nil {
+				return err
+			}
+			err = nil
 		}
 		if s.MaxBytes > 0 && written >= s.MaxBytes && f != os.Stdout {
 			if err := f.Truncate(0); err != nil {
