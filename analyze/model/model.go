@@ -26,10 +26,10 @@ type Model struct {
 	// Swaps are the swap areas at the start (and SwapsEnd at the end).
 	Swaps, SwapsEnd []procfs.Swap
 	Statfs          []bundle.Statfs
-	Kmsg    []procfs.KmsgRecord
-	Sysctl  map[string]string
-	Blocks  map[string]*Block
-	Cgroups map[string]*Cgroup
+	Kmsg            []procfs.KmsgRecord
+	Sysctl          map[string]string
+	Blocks          map[string]*Block
+	Cgroups         map[string]*Cgroup
 	// CgroupV1Root and CgroupV2Root are where the collector found the
 	// v1 blkio hierarchy and the v2 hierarchy mounted.
 	CgroupV1Root, CgroupV2Root string

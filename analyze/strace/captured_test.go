@@ -52,7 +52,10 @@ func TestParseCapturedTraces(t *testing.T) {
 					break
 				}
 			}
-			if len(tr.Calls) == 0 {
+			// A target blocked in one syscall for the whole trace (a
+			// shell in wait4) gives no line: strace prints a call when
+			// it returns.
+			if len(tr.Calls) == 0 && tr.Lines > 0 {
 				t.Errorf("%s: no syscall parsed from %d lines", name, tr.Lines)
 			}
 		}
