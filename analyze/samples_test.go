@@ -111,6 +111,25 @@ var sampleVerdicts = map[string]struct {
 				t.Errorf("the verdict names neither the share nor the victim: %s", v)
 			}
 		}},
+	"swap-cgroup-limit": {present: []string{"swap-io"}, problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			v := r["verdict"].(map[string]any)
+			c := culprit(r)
+			if v["primary_finding"] != "swap-io" || c == nil || c["kind"] != "limit" || c["comm"] != "cache-server" {
+				t.Errorf("primary %v, culprit %v: want the memory limit holding cache-server", v["primary_finding"], c)
+			}
+			f := finding(r, "swap-io")
+			if s := f["summary"].(string); !strings.Contains(s, "iorca-cache is at its limit") || !strings.Contains(s, "it is the limit, not the node") {
+				t.Errorf("swap-io does not name the cgroup at its limit on a node with room: %s", s)
+			}
+			ms, _ := json.Marshal(f["mitigations"])
+			if !strings.Contains(string(ms), "Raise the memory limit") || strings.Contains(string(ms), "Bound memory") {
+				t.Errorf("swap-io mitigations: %s", ms)
+			}
+			if d := finding(r, "dominant-io-process"); d["severity"] != nil && d["severity"] != "info" {
+				t.Errorf("the swap-ins make a %v dominant-io-process, want info", d["severity"])
+			}
+		}},
 	"failing-disk": {present: []string{"kernel-io-errors", "dominant-io-process"}, problem: true,
 		check: func(t *testing.T, r map[string]any) {
 			v := r["verdict"].(map[string]any)

@@ -10,8 +10,10 @@
 
 set -euo pipefail
 
-SAMPLES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_DIR=$(cd "$SAMPLES_DIR/.." && pwd)
+# SAMPLES_DIR is where the bundle and its expected reports go: this
+# directory, or IORCA_SAMPLES_DIR to try a script without touching them.
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SAMPLES_DIR=${IORCA_SAMPLES_DIR:-$REPO_DIR/samples}
 export PATH=/usr/local/go/bin:$PATH
 
 # Collection settings shared by every sample: a few seconds, short traces,
@@ -108,6 +110,26 @@ slow_ext4() {
   mkdir -p "$mnt"
   mount ${MOUNT_OPTS:+-o "$MOUNT_OPTS"} "$LOOPDEV" "$mnt"
   defer "umount '$mnt' || umount -l '$mnt'; rmdir '$mnt'"
+}
+
+# make_cgroup V1DIR V2CONTROLLER NAME: a cgroup of its own, removed at
+# exit: under the v1 hierarchy V1DIR (/sys/fs/cgroup/blkio) when it is
+# mounted, else under cgroup v2 with V2CONTROLLER (io, memory) enabled
+# for it. Sets CG, and CG_V2=1 on v2.
+make_cgroup() {
+  local v1=$1 ctl=$2 name=$3
+  CG_V2=
+  if [ -d "$v1" ]; then
+    CG=$v1/$name
+  elif grep -qw "$ctl" /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+    CG=/sys/fs/cgroup/$name CG_V2=1
+    echo "+$ctl" >/sys/fs/cgroup/cgroup.subtree_control
+  else
+    echo "$SAMPLE: no $ctl cgroup controller (v1 $v1 or v2)" >&2
+    exit 1
+  fi
+  mkdir "$CG"
+  defer "rmdir '$CG'"
 }
 
 # start_bg NAME CMD...: run CMD in the background, killed at exit. Sets

@@ -11,20 +11,12 @@ setup throttled-cgroup
 loop_ext4 512 "$SRV/data"
 devnum=$(lsblk -dno MAJ:MIN "$LOOPDEV" | tr -d ' ')
 limit=$((2 * 1024 * 1024))
-if [ -d /sys/fs/cgroup/blkio ]; then
-  cg=/sys/fs/cgroup/blkio/iorca-throttled
-  mkdir "$cg"
-  defer "rmdir '$cg'"
+make_cgroup /sys/fs/cgroup/blkio io iorca-throttled
+cg=$CG
+if [ -z "$CG_V2" ]; then
   echo "$devnum $limit" >"$cg/blkio.throttle.write_bps_device"
-elif grep -qw io /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
-  cg=/sys/fs/cgroup/iorca-throttled
-  echo +io >/sys/fs/cgroup/cgroup.subtree_control
-  mkdir "$cg"
-  defer "rmdir '$cg'"
-  echo "$devnum wbps=$limit" >"$cg/io.max"
 else
-  echo "$SAMPLE: no blkio (v1) or io (v2) cgroup controller" >&2
-  exit 1
+  echo "$devnum wbps=$limit" >"$cg/io.max"
 fi
 say "cgroup $cg limits $devnum to $limit bytes/s of writes"
 start_bg throttled-writer sh -c "echo \$\$ >'$cg/cgroup.procs' && exec '$WORK/bin/iorca-workload' --file '$SRV/data/export.bin' --size 1048576 --direct --max-bytes 256MiB"

@@ -136,15 +136,20 @@ func (l *loader) cgroupLimits(member string, data []byte) error {
 	return l.frames(member, data, func(f bundle.Frame) {
 		if f.Path == bundle.CgroupRootsFrame {
 			r := bundle.ParseCgroupRoots(f.Data)
-			l.v2Root, l.v1Root = r.V2, r.V1Blkio
+			l.v2Root, l.v1Root, l.m.CgroupV1MemoryRoot = r.V2, r.V1Blkio, r.V1Memory
 			return
 		}
 		if f.Status != bundle.StatusOK {
 			return
 		}
 		dir, file := path.Split(f.Path)
-		cg := l.cgroup(strings.TrimSuffix(dir, "/"), strings.HasPrefix(file, "io."))
+		v2 := strings.HasPrefix(file, "io.") || file == "memory.max" || file == "memory.high" || file == "memory.swap.max"
+		cg := l.cgroup(strings.TrimSuffix(dir, "/"), v2)
 		switch {
+		case file == "memory.limit_in_bytes" || file == "memory.max":
+			cg.MemLimit = memLimit(f.Data)
+		case file == "memory.memsw.limit_in_bytes" || file == "memory.swap.max":
+			cg.SwapLimit = memLimit(f.Data)
 		case file == "io.max":
 			if mx, err := procfs.ParseIOMax(f.Data); err == nil {
 				cg.IOMax = mx
@@ -169,4 +174,14 @@ func (l *loader) cgroup(dir string, v2 bool) *Cgroup {
 		l.m.Cgroups[dir] = cg
 	}
 	return cg
+}
+
+// memLimit reads a memory limit: a byte count, "max" (v2) or v1's
+// page-counter maximum (about 2^63), both meaning no limit (0).
+func memLimit(b []byte) uint64 {
+	v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || v >= 1<<62 {
+		return 0
+	}
+	return v
 }

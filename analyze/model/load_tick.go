@@ -114,7 +114,7 @@ func (l *loader) tickFile(member string, t *Tick, f bundle.Frame, lastPoint **Po
 			}
 			p.Comm = st.Comm
 			p.Points = append(p.Points, Point{Tick: t.N, Mono: f.MonoNS, UptimeCS: t.Uptime.Centiseconds, State: st.State,
-				Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks}, CPUTicks: st.UTime + st.STime, Threads: st.NumThreads})
+				Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks, MajFlt: st.MajFlt}, CPUTicks: st.UTime + st.STime, Threads: st.NumThreads})
 			*lastPoint = &p.Points[len(p.Points)-1]
 			*lastPID = pid
 		case file == "io":
@@ -174,6 +174,8 @@ func (l *loader) tickFile(member string, t *Tick, f bundle.Frame, lastPoint **Po
 			cg := l.cgroup(dir, true)
 			cg.Pressure = append(cg.Pressure, CgroupPSI{Tick: t.N, PSI: p})
 		}
+	case "memory.current", "memory.swap.current", "memory.events", "memory.usage_in_bytes", "memory.memsw.usage_in_bytes", "memory.failcnt":
+		l.cgroupMem(member, f, t.N, dir, file)
 	case "blkio.throttle.io_service_bytes", "blkio.throttle.io_serviced":
 		st, err := procfs.ParseBlkioThrottle(f.Data)
 		if err != nil {
@@ -196,5 +198,41 @@ func (l *loader) tickFile(member string, t *Tick, f bundle.Frame, lastPoint **Po
 			}
 			s.Bytes[dev] = io
 		}
+	}
+}
+
+// cgroupMem adds one memory file of a tick to its cgroup's sample.
+func (l *loader) cgroupMem(member string, f bundle.Frame, tick int, dir, file string) {
+	v2 := !strings.Contains(file, "_in_bytes") && file != "memory.failcnt"
+	cg := l.cgroup(dir, v2)
+	n := len(cg.Mem)
+	if n == 0 || cg.Mem[n-1].Tick != tick {
+		cg.Mem = append(cg.Mem, CgroupMem{Tick: tick})
+		n++
+	}
+	s := &cg.Mem[n-1]
+	if file == "memory.events" {
+		ev := procfs.ParseFlatKeyed(f.Data)
+		s.Failcnt, s.OOMKills = ev["max"], ev["oom_kill"]
+		return
+	}
+	v, err := strconv.ParseUint(strings.TrimSpace(string(f.Data)), 10, 64)
+	if err != nil {
+		l.note(member, f.Path, "not a number: "+err.Error())
+		return
+	}
+	switch file {
+	case "memory.current", "memory.usage_in_bytes":
+		s.Usage = v
+		if s.HasSwap && file == "memory.usage_in_bytes" {
+			s.Swap -= min(s.Swap, v) // memsw came first: it holds usage+swap
+		}
+	case "memory.swap.current":
+		s.Swap, s.HasSwap = v, true
+	case "memory.memsw.usage_in_bytes":
+		// memory+swap: the swap part is what exceeds usage.
+		s.Swap, s.HasSwap = v-min(v, s.Usage), true
+	case "memory.failcnt":
+		s.Failcnt = v
 	}
 }

@@ -33,6 +33,9 @@ type Model struct {
 	// CgroupV1Root and CgroupV2Root are where the collector found the
 	// v1 blkio hierarchy and the v2 hierarchy mounted.
 	CgroupV1Root, CgroupV2Root string
+	// CgroupV1MemoryRoot is where the v1 memory hierarchy is mounted, ""
+	// when it is not (or the memory controller is on v2).
+	CgroupV1MemoryRoot string
 	// Notes are what could not be parsed, by member and path; a report
 	// says them in its "what the collector could not see" section.
 	Notes []Note
@@ -172,6 +175,27 @@ type Cgroup struct {
 	V1Limits map[string]map[procfs.Dev]uint64
 	// Pressure is the last io.pressure read (v2).
 	Pressure []CgroupPSI
+	// MemLimit is the memory limit in bytes (v1 memory.limit_in_bytes,
+	// v2 memory.max), 0 when there is none; SwapLimit the limit of
+	// memory+swap (v1 memory.memsw.limit_in_bytes) or of swap (v2
+	// memory.swap.max), 0 when none.
+	MemLimit, SwapLimit uint64
+	// Mem is its memory use per tick.
+	Mem []CgroupMem
+}
+
+// CgroupMem is a memory cgroup's use in one tick.
+type CgroupMem struct {
+	Tick int
+	// Usage is the memory charged to it (v1 memory.usage_in_bytes, v2
+	// memory.current); Swap its pages in swap (v1 memsw.usage minus
+	// usage, v2 memory.swap.current), known when HasSwap.
+	Usage, Swap uint64
+	HasSwap     bool
+	// Failcnt is how often the limit was hit (v1 memory.failcnt); v2's
+	// memory.events "max" count is kept in it too. OOMKills is v2's
+	// oom_kill count.
+	Failcnt, OOMKills uint64
 }
 
 // CgroupSample is a cgroup's IO counters in one tick.

@@ -9,6 +9,9 @@ type Counters struct {
 	// BlkioTicks is /proc/PID/stat field 42 (clock ticks of block-IO
 	// delay).
 	BlkioTicks uint64
+	// MajFlt is /proc/PID/stat field 12: page faults that read from disk
+	// (swap-ins, or pages of mapped files).
+	MajFlt uint64
 }
 
 // PidstatD holds the columns of pidstat -d for one process over one

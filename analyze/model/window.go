@@ -231,7 +231,7 @@ func (m *Model) ProcessIO(from, to int) []ProcIO {
 			pio.CPUTicks = end.CPUTicks
 			pio.Seconds = float64(end.Mono-m.Ticks[from].Mono) / 1e9
 		} else {
-			pio.Delta = Counters{IO: subIO(end.IO, base.IO), HasIO: end.HasIO && base.HasIO, BlkioTicks: end.BlkioTicks - base.BlkioTicks}
+			pio.Delta = Counters{IO: subIO(end.IO, base.IO), HasIO: end.HasIO && base.HasIO, BlkioTicks: end.BlkioTicks - base.BlkioTicks, MajFlt: end.MajFlt - base.MajFlt}
 			pio.CPUTicks = end.CPUTicks - base.CPUTicks
 			pio.Seconds = float64(end.Mono-base.Mono) / 1e9
 		}

@@ -25,8 +25,11 @@ type Diagnosis struct {
 var primaryOrder = []string{
 	"kernel-io-errors", // a failing device, when critical (see rankOf)
 	"container-log-flood", "cgroup-throttle", "sync-writes", "small-writes",
-	"write-amplification", "overlay-hot-path", "cpu-cost", "dominant-io-process", "device-saturated", "dirty-throttling", "io-stalls", "io-victims",
-	"fs-full", "kernel-io-errors", "swap-io",
+	"write-amplification", "overlay-hot-path", "cpu-cost",
+	// Pressure with no single writer behind it, before volume.
+	"swap-io", "dirty-throttling",
+	"dominant-io-process", "device-saturated", "io-stalls", "io-victims",
+	"fs-full",
 }
 
 // rankOf is a finding's place in primaryOrder. Kernel log findings are a
@@ -130,7 +133,7 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 					d.Verdict.Culprit.Processes = len(app.Members)
 				}
 			}
-			if primary.ID == "cgroup-throttle" {
+			if _, memLimit := evidenceFigure(primary, "limit_bytes"); primary.ID == "cgroup-throttle" || (primary.ID == "swap-io" && memLimit) {
 				// The cause is the limit; the process is who it holds.
 				d.Verdict.Culprit.Kind, d.Verdict.Culprit.Limit = "limit", primary.Title
 			}

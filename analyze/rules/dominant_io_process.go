@@ -34,6 +34,7 @@ func checkDominantIOProcess(c *Context) []Finding {
 	if top != nil && float64(top.DiskBytes()) >= c.Thresholds.DominantShare*total {
 		f := dominantProcessFinding(c, top, total)
 		neighbour(c, &f)
+		swapIns(c, top, &f)
 		return []Finding{f}
 	}
 	// No single process: perhaps one container's processes together.
@@ -184,4 +185,28 @@ func noImpact(c *Context, f *Finding, top *model.ProcIO, dev, mode string) {
 	f.Summary += " " + strings.ToUpper(what[:1]) + what[1:] + "."
 	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat)", Ticks: c.tickSpan(), What: what,
 		Figures: map[string]float64{"device_util_pct": x.Util, "dirty_rate": rate}})
+}
+
+// swapIns lowers a dominant finding to info when the process's disk
+// reads are its swap-ins: a process that takes major faults while the
+// node reads swap is charged read_bytes for the pages swapped back in
+// (with readahead, more than it faulted on). Its volume is then the
+// symptom of its memory, which swap-io explains; writing less would not
+// help it.
+func swapIns(c *Context, p *model.ProcIO, f *Finding) {
+	a, b := c.Model.Ticks[c.From].Vmstat, c.Model.Ticks[c.To].Vmstat
+	if a == nil || b == nil || p.Delta.MajFlt == 0 || p.Delta.IO.ReadBytes <= p.Delta.IO.WriteBytes {
+		return
+	}
+	page := float64(c.Model.Manifest.Host.PageSize)
+	if page <= 0 {
+		page = 4096
+	}
+	swapIn := float64(b["pswpin"]-a["pswpin"]) * page
+	if swapIn < 0.5*float64(p.Delta.IO.ReadBytes) {
+		return
+	}
+	f.Severity = Info
+	f.Summary += fmt.Sprintf(" Its reads are swap-ins: it took %d major faults while the node read %s back from swap (pswpin): see swap-io.", p.Delta.MajFlt, human(swapIn))
+	f.Mitigations = nil
 }

@@ -43,9 +43,11 @@ const (
 	// cmdline (masked when redacted) and cgroup. A stat frame opens the
 	// entry the frames after it belong to.
 	ProcTableMember = "static/proctable.frames"
-	// CgroupLimitsMember holds the IO limits of the cgroups sampled (v2
-	// io.max, io.weight, io.latency; v1 blkio.throttle.*_device,
-	// blkio.weight), read at the end, and the CgroupRootsFrame.
+	// CgroupLimitsMember holds the IO and memory limits of the cgroups
+	// sampled (v2 io.max, io.weight, io.latency, memory.max,
+	// memory.high, memory.swap.max; v1 blkio.throttle.*_device,
+	// blkio.weight, memory.limit_in_bytes, memory.memsw.limit_in_bytes),
+	// read at the end, and the CgroupRootsFrame.
 	CgroupLimitsMember = "static/cgroup-limits.frames"
 	// EndMember holds frames of files read again at the end of the
 	// capture, for what may change during it: /proc/self/mountinfo (a
@@ -89,8 +91,10 @@ func BlockLinksFrame(dev, sub string) string { return "/sys/block/" + dev + "/" 
 //  4. for every process, by PID: /proc/PID/stat and, only when that stat
 //     was read, /proc/PID/io right after it, so an io frame always
 //     belongs to the stat frame before it;
-//  5. the cgroups' io.stat and io.pressure (v2) or blkio.throttle
-//     counters (v1), by path;
+//  5. the cgroups' io.stat, io.pressure, memory.current,
+//     memory.swap.current and memory.events (v2), or blkio.throttle
+//     counters and memory.usage_in_bytes, memory.memsw.usage_in_bytes
+//     and memory.failcnt (v1), by path;
 //  6. for each target: /proc/PID/wchan, then each thread's
 //     /proc/PID/task/TID/stat followed, for a thread in D state, by its
 //     wchan, stack and syscall.
@@ -204,11 +208,14 @@ type CgroupRoots struct {
 	// V1Blkio is the v1 hierarchy with the blkio controller, "" when
 	// there is none.
 	V1Blkio string
+	// V1Memory is the v1 hierarchy with the memory controller, "" when
+	// there is none.
+	V1Memory string
 }
 
 // CgroupRootsData is the data of the CgroupRootsFrame.
 func CgroupRootsData(r CgroupRoots) []byte {
-	return fmt.Appendf(nil, "v2 %s\nv1-blkio %s\n", r.V2, r.V1Blkio)
+	return fmt.Appendf(nil, "v2 %s\nv1-blkio %s\nv1-memory %s\n", r.V2, r.V1Blkio, r.V1Memory)
 }
 
 // ParseCgroupRoots reads the data of a CgroupRootsFrame.
@@ -221,6 +228,8 @@ func ParseCgroupRoots(b []byte) CgroupRoots {
 			r.V2 = v
 		case "v1-blkio":
 			r.V1Blkio = v
+		case "v1-memory":
+			r.V1Memory = v
 		}
 	}
 	return r

@@ -49,7 +49,7 @@ func TestClockAndCgroupRootsRoundTrip(t *testing.T) {
 	if !got.Wall.Equal(c.Wall) || got.MonoNS != c.MonoNS || got.BootNS != c.BootNS || tick != 17 {
 		t.Errorf("ParseClock(ClockData) = %+v %d, want %+v 17", got, tick, c)
 	}
-	r := CgroupRoots{V2: "/sys/fs/cgroup", V1Blkio: ""}
+	r := CgroupRoots{V2: "/sys/fs/cgroup", V1Blkio: "", V1Memory: "/sys/fs/cgroup/memory"}
 	if got := ParseCgroupRoots(CgroupRootsData(r)); got != r {
 		t.Errorf("ParseCgroupRoots = %+v, want %+v", got, r)
 	}

@@ -14,11 +14,15 @@ const maxCgroups = 256
 
 // Per-tick cgroup IO counters (REFERENCE-IO.md 5.2, 5.3).
 var (
-	cgroupV2TickFiles = []string{"io.stat", "io.pressure"}
+	cgroupV2TickFiles = []string{"io.stat", "io.pressure", "memory.current", "memory.swap.current", "memory.events"}
 	cgroupV1TickFiles = []string{"blkio.throttle.io_service_bytes", "blkio.throttle.io_serviced"}
+	// v1 memory: usage with and without swap, and how often the limit
+	// was hit.
+	cgroupV1MemTickFiles = []string{"memory.usage_in_bytes", "memory.memsw.usage_in_bytes", "memory.failcnt"}
 	// Limits read once, at the end, for the cgroups seen.
-	cgroupV2LimitFiles = []string{"io.max", "io.weight", "io.latency", "io.bfq.weight"}
-	cgroupV1LimitFiles = []string{"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+	cgroupV2LimitFiles    = []string{"io.max", "io.weight", "io.latency", "io.bfq.weight", "memory.max", "memory.high", "memory.swap.max"}
+	cgroupV1MemLimitFiles = []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"}
+	cgroupV1LimitFiles    = []string{"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
 		"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device", "blkio.weight", "blkio.bfq.weight"}
 )
 
@@ -27,14 +31,18 @@ var (
 type cgroupSet struct {
 	v2Root  string // cgroup2 mount point, "" if none
 	v1Blkio string // v1 hierarchy with the blkio controller, "" if none
-	dirs    map[string]bool
-	v2      map[string]bool
-	absent  map[string]bool // files known not to exist: not read again
-	full    bool
+	// v1Memory is the v1 hierarchy with the memory controller, "" if
+	// none.
+	v1Memory string
+	dirs     map[string]bool
+	v2       map[string]bool
+	memory   map[string]bool // v1 memory cgroups
+	absent   map[string]bool // files known not to exist: not read again
+	full     bool
 }
 
 func newCgroupSet(mounts []procfs.Mount) *cgroupSet {
-	cs := &cgroupSet{dirs: map[string]bool{}, v2: map[string]bool{}, absent: map[string]bool{}}
+	cs := &cgroupSet{dirs: map[string]bool{}, v2: map[string]bool{}, memory: map[string]bool{}, absent: map[string]bool{}}
 	for _, m := range mounts {
 		switch m.FSType {
 		case "cgroup2":
@@ -45,6 +53,9 @@ func newCgroupSet(mounts []procfs.Mount) *cgroupSet {
 			for _, o := range procfs.SplitOptions(m.SuperOptions) {
 				if o == "blkio" && cs.v1Blkio == "" {
 					cs.v1Blkio = m.MountPoint
+				}
+				if o == "memory" && cs.v1Memory == "" {
+					cs.v1Memory = m.MountPoint
 				}
 			}
 		}
@@ -63,12 +74,14 @@ func (cs *cgroupSet) addProcess(cgroupFile []byte) bool {
 			continue
 		}
 		var dir string
-		v2 := false
+		v2, memory := false, false
 		switch {
 		case parts[0] == "0" && parts[1] == "" && cs.v2Root != "":
 			dir, v2 = filepath.Join(cs.v2Root, parts[2]), true
 		case cs.v1Blkio != "" && hasController(parts[1], "blkio"):
 			dir = filepath.Join(cs.v1Blkio, parts[2])
+		case cs.v1Memory != "" && hasController(parts[1], "memory"):
+			dir, memory = filepath.Join(cs.v1Memory, parts[2]), true
 		default:
 			continue
 		}
@@ -82,6 +95,7 @@ func (cs *cgroupSet) addProcess(cgroupFile []byte) bool {
 		}
 		cs.dirs[dir] = true
 		cs.v2[dir] = v2
+		cs.memory[dir] = memory
 	}
 	return ok
 }
@@ -105,6 +119,10 @@ func (cs *cgroupSet) files(limits bool) []string {
 			names = cgroupV2LimitFiles
 		case cs.v2[dir]:
 			names = cgroupV2TickFiles
+		case cs.memory[dir] && limits:
+			names = cgroupV1MemLimitFiles
+		case cs.memory[dir]:
+			names = cgroupV1MemTickFiles
 		case limits:
 			names = cgroupV1LimitFiles
 		}

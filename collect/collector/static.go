@@ -154,8 +154,8 @@ func (c *collection) captureCgroupLimits() {
 		c.rec.sweepRead("cgroup-limits", p, 0, st, err)
 		b = appendFrame(b, p, data, st, err)
 	}
-	if c.sampler.cgroups.v2Root != "" || c.sampler.cgroups.v1Blkio != "" {
-		roots := bundle.CgroupRootsData(bundle.CgroupRoots{V2: c.sampler.cgroups.v2Root, V1Blkio: c.sampler.cgroups.v1Blkio})
+	if cs := c.sampler.cgroups; cs.v2Root != "" || cs.v1Blkio != "" || cs.v1Memory != "" {
+		roots := bundle.CgroupRootsData(bundle.CgroupRoots{V2: cs.v2Root, V1Blkio: cs.v1Blkio, V1Memory: cs.v1Memory})
 		b = bundle.AppendFrame(b, bundle.Frame{Path: bundle.CgroupRootsFrame, Status: bundle.StatusOK, MonoNS: capture.Mono(), Data: roots})
 	}
 	c.store.put(bundle.CgroupLimitsMember, b)

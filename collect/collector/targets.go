@@ -38,6 +38,9 @@ type candidate struct {
 	// deviceNS the service time of the requests it issued itself (from
 	// the block trace so far).
 	ioWait, deviceNS int64
+	// majFlt is the major page faults it took: reads from swap (or from
+	// files it maps) that it waited for.
+	majFlt int64
 }
 
 // selectTargets picks the top processes by disk bytes (read_bytes +
@@ -49,7 +52,8 @@ type candidate struct {
 // it moves bytes through pipes, which shows in syscw and wchar but never
 // in write_bytes (REFERENCE-IO.md 8.1). The device-time and wait rankings
 // find the quiet process on a slow disk — a few synchronous writes a
-// second, each waiting for the device — and those that wait behind it.
+// second, each waiting for the device — and those that wait behind it;
+// the major-fault ranking finds who swaps.
 func selectTargets(first, last map[int]*procSnap, devTime map[int]int64, top int, pids []int, exclude map[int]bool) []*target {
 	var cands []candidate
 	for pid, b := range last {
@@ -61,7 +65,8 @@ func selectTargets(first, last map[int]*procSnap, devTime map[int]int64, top int
 			diskBytes:  (b.io.ReadBytes - a.io.ReadBytes) + (b.io.WriteBytes - a.io.WriteBytes),
 			writeCalls: b.io.SyscW - a.io.SyscW,
 			ioWait:     int64(b.stat.DelayAcctBlkioTicks - a.stat.DelayAcctBlkioTicks),
-			deviceNS:   devTime[pid]}
+			deviceNS:   devTime[pid],
+			majFlt:     int64(b.stat.MajFlt - a.stat.MajFlt)}
 		cands = append(cands, c)
 	}
 	byPID := map[int]*target{}
@@ -101,6 +106,7 @@ func selectTargets(first, last map[int]*procSnap, devTime map[int]int64, top int
 	rank(func(c candidate) int64 { return c.writeCalls }, "write syscalls")
 	rank(func(c candidate) int64 { return c.deviceNS / 1e6 }, "device time in ms")
 	rank(func(c candidate) int64 { return c.ioWait }, "block-IO wait in clock ticks")
+	rank(func(c candidate) int64 { return c.majFlt }, "major page faults")
 	return order
 }
 

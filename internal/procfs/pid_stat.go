@@ -15,12 +15,15 @@ type PIDStat struct {
 	PPID  int    // (4)
 	// Flags is the kernel's PF_* task flags (9); PF_KTHREAD marks a
 	// kernel thread.
-	Flags      uint64
-	UTime      uint64 // (14) clock ticks
-	STime      uint64 // (15) clock ticks
-	Priority   int64  // (18)
-	Nice       int64  // (19)
-	NumThreads int64  // (20)
+	Flags uint64
+	// MinFlt (10) and MajFlt (12) count page faults: a major one had to
+	// read the page from disk — from swap, or from a file it maps.
+	MinFlt, MajFlt uint64
+	UTime          uint64 // (14) clock ticks
+	STime          uint64 // (15) clock ticks
+	Priority       int64  // (18)
+	Nice           int64  // (19)
+	NumThreads     int64  // (20)
 	// StartTime (22) is the start time in clock ticks after boot; with PID
 	// it names a process even after the PID is reused.
 	StartTime uint64
@@ -92,6 +95,8 @@ func ParsePIDStat(b []byte) (PIDStat, error) {
 	}
 	s.PPID = int(i(4))
 	s.Flags = u(9)
+	s.MinFlt = u(10)
+	s.MajFlt = u(12)
 	s.UTime = u(14)
 	s.STime = u(15)
 	s.Priority = i(18)

@@ -14,7 +14,8 @@ func TestParsePIDStatProcfsFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.PID != 26231 || s.Comm != "vim" || s.State != 'R' || s.UTime != 1677 || s.STime != 44 ||
-		s.StartTime != 82375 || s.VSize != 56274944 || s.RSS != 1981 || s.DelayAcctBlkioTicks != 31 || s.Processor != 0 {
+		s.StartTime != 82375 || s.VSize != 56274944 || s.RSS != 1981 || s.DelayAcctBlkioTicks != 31 || s.Processor != 0 ||
+		s.MinFlt != 32533 || s.MajFlt != 26 { // fields 10 and 12 of the same line (proc(5))
 		t.Errorf("26231 = %+v", s)
 	}
 	s, err = ParsePIDStat(fixture.Read(t, "procfs/testdata/fixtures/proc/584/stat"))

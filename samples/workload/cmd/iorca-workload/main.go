@@ -29,6 +29,7 @@ func main() {
 	fs.Float64Var(&s.Rate, "rate", 0, "writes per second; 0 is as fast as possible")
 	fs.DurationVar(&s.For, "for", 0, "stop after this long; 0 runs until killed")
 	fs.StringVar(&s.Secret, "password", "", "a pretend credential written into every line (redaction tests)")
+	touch := fs.Int("touch-mib", 0, "instead of writing, keep this many MiB of memory in use, touching every page in turn (a working set; under a smaller memory limit it swaps)")
 	fs.BoolVar(&s.KeepGoing, "keep-going", false, "report a failed write or sync and go on, as an application that retries does")
 	fs.Var(&maxBytes, "max-bytes", "truncate the file after this many bytes (e.g. 256MiB); 0 never")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -36,6 +37,13 @@ func main() {
 			os.Exit(0)
 		}
 		os.Exit(2)
+	}
+	if *touch > 0 {
+		if err := workload.Touch(*touch, s.For); err != nil {
+			fmt.Fprintf(os.Stderr, "iorca-workload: %v\n", err)
+			os.Exit(1)
+		}
+		return
 	}
 	s.Sync = workload.Sync(sync)
 	switch s.Sync {
