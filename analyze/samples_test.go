@@ -130,6 +130,19 @@ var sampleVerdicts = map[string]struct {
 				t.Errorf("the swap-ins make a %v dominant-io-process, want info", d["severity"])
 			}
 		}},
+	"dirty-throttled": {present: []string{"dirty-throttling", "device-saturated"}, problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			if c := culprit(r); c == nil || c["comm"] != "bulk-export" {
+				t.Errorf("culprit %v, want bulk-export", c)
+			}
+			// The device's time is the writer's, through writeback.
+			if f := finding(r, "device-saturated"); !strings.Contains(f["summary"].(string), "bulk-export) holds") || f["consequence_of"] == nil {
+				t.Errorf("device-saturated does not name the writer or follow from its cause: %v", f)
+			}
+			if f := finding(r, "dirty-throttling"); !strings.Contains(f["summary"].(string), "balance_dirty_pages") {
+				t.Errorf("dirty-throttling does not say where the writer was paused: %v", f["summary"])
+			}
+		}},
 	"failing-disk": {present: []string{"kernel-io-errors", "dominant-io-process"}, problem: true,
 		check: func(t *testing.T, r map[string]any) {
 			v := r["verdict"].(map[string]any)

@@ -67,7 +67,11 @@ var deciding = map[string][][]condition{
 		{figure: "iodelay_pct", threshold: func(t Thresholds) float64 { return t.IODelayPct }, bounded: true, what: "% block-IO delay"},
 	}},
 	"cgroup-throttle":  {{{figure: "use_pct", threshold: func(t Thresholds) float64 { return t.ThrottleUsePct }, bounded: true, what: "% of the limit"}}},
-	"dirty-throttling": {{{figure: "dirty_share_pct", threshold: func(t Thresholds) float64 { return t.DirtyLimitPct }, bounded: true, what: "% of the dirty limit"}}},
+	"dirty-throttling": {{
+		{figure: "dirty_share_pct", threshold: func(t Thresholds) float64 { return t.DirtyLimitPct }, bounded: true, what: "% of the dirty limit"},
+		// Or seen paused in balance_dirty_pages: a fact, not a margin.
+		{figure: "paused_s", threshold: func(Thresholds) float64 { return 0 }, what: "s paused"},
+	}},
 }
 
 // fromState are the findings about a state (a full filesystem, kernel log

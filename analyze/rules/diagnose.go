@@ -18,10 +18,11 @@ type Diagnosis struct {
 	CulpritProc *model.Process
 }
 
-// primaryOrder ranks the findings that can be the root cause: a cause
-// (how something writes, or a limit) comes before volume (who moves the
-// most bytes), and volume before an effect (a saturated device, stalls,
-// victims).
+// primaryOrder ranks the findings that can be the root cause: a failing
+// device first; a cause (how something writes, or a limit) before
+// pressure with no single writer (swap, dirty throttling), that before
+// volume (who moves the most bytes), and volume before an effect (a
+// saturated device, stalls, victims).
 var primaryOrder = []string{
 	"kernel-io-errors", // a failing device, when critical (see rankOf)
 	"container-log-flood", "cgroup-throttle", "sync-writes", "small-writes",
