@@ -66,7 +66,7 @@ var deciding = map[string][][]condition{
 		{figure: "dstate_pct", threshold: func(t Thresholds) float64 { return t.DStatePct }, bounded: true, what: "% of samples in D state"},
 		{figure: "iodelay_pct", threshold: func(t Thresholds) float64 { return t.IODelayPct }, bounded: true, what: "% block-IO delay"},
 	}},
-	"cgroup-throttle":  {{{figure: "use_pct", threshold: func(t Thresholds) float64 { return t.ThrottleUsePct }, bounded: true, what: "% of the limit"}}},
+	"cgroup-throttle": {{{figure: "use_pct", threshold: func(t Thresholds) float64 { return t.ThrottleUsePct }, bounded: true, what: "% of the limit"}}},
 	"dirty-throttling": {{
 		{figure: "dirty_share_pct", threshold: func(t Thresholds) float64 { return t.DirtyLimitPct }, bounded: true, what: "% of the dirty limit"},
 		// Or seen paused in balance_dirty_pages: a fact, not a margin.
