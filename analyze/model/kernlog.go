@@ -90,7 +90,12 @@ var kernelPatterns = []struct {
 // KernelEvents returns the kernel log records about IO, in log order,
 // each with its device and its place on the capture's clock.
 func (m *Model) KernelEvents() []KernelEvent {
-	start, end := m.Manifest.Start.MonoNS, m.Manifest.End.MonoNS
+	return kernelEventsAt(m, m.Manifest.Start.MonoNS, m.Manifest.End.MonoNS)
+}
+
+// kernelEventsAt classifies m's kernel log for a capture from start to
+// end (CLOCK_MONOTONIC nanoseconds).
+func kernelEventsAt(m *Model, start, end int64) []KernelEvent {
 	var out []KernelEvent
 	for _, r := range m.Kmsg {
 		if r.Level > 6 { // debug messages are not errors
