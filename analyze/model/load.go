@@ -2,7 +2,9 @@ package model
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,46 +18,97 @@ import (
 // but was not written by the collector); a kernel file that does not
 // parse is only noted, and the rest is used.
 func Load(b *bundle.Bundle) (*Model, error) {
-	l := &loader{
-		m: &Model{Manifest: b.Manifest, Sysctl: map[string]string{}, Blocks: map[string]*Block{},
-			Cgroups: map[string]*Cgroup{}, DeniedIO: map[int]bool{}},
-		live:  map[int]*Process{},
-		table: map[procKey]*tableEntry{},
-	}
+	l := newLoader(b.Manifest)
 	for _, name := range b.Names() {
 		data, _ := b.Member(name)
-		var err error
-		switch {
-		case name == bundle.HostMember:
-			err = l.host(name, data)
-		case name == bundle.EndMember:
-			err = l.end(name, data)
-		case name == bundle.StatfsMember:
-			if e := json.Unmarshal(data, &l.m.Statfs); e != nil {
-				l.note(name, "", "not valid JSON: "+e.Error())
-			}
-		case name == bundle.KmsgMember:
-			l.m.Kmsg = procfs.ParseKmsg(data)
-		case name == bundle.ProcTableMember:
-			err = l.procTable(name, data)
-		case name == bundle.CgroupLimitsMember:
-			err = l.cgroupLimits(name, data)
-		case bundle.KindOf(name) == bundle.KindTick: // in manifest order, which is time order (bundle.TickMember)
-			err = l.tick(name, data)
-		case bundle.KindOf(name) == bundle.KindTarget:
-			err = l.target(name, data)
-		case name == bundle.BlockTraceMember && b.Manifest.BlockTrace != nil:
-			l.m.BlockTrace = ParseBlockTrace(*b.Manifest.BlockTrace, data)
+		if err := l.member(name, data); err != nil {
+			return nil, err
+		}
+	}
+	return l.finish(), nil
+}
+
+// LoadReader builds the model of a bundle as it streams from rd: each
+// member is parsed as it arrives and let go, so that memory follows the
+// model rather than the bundle. Only the strace traces are kept (the
+// report quotes their lines). A member that fails the reader's checks
+// ends the load with the reader's error.
+func LoadReader(rd *bundle.Reader) (*Model, error) {
+	// Nothing keeps a member's bytes but the traces, which are copied.
+	rd.Reuse = true
+	l := newLoader(rd.Manifest)
+	for {
+		name, data, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return l.finish(), nil
 		}
 		if err != nil {
 			return nil, err
 		}
+		if err := l.member(name, data); err != nil {
+			return nil, err
+		}
 	}
-	l.traces(b)
+}
+
+func newLoader(man *bundle.Manifest) *loader {
+	l := &loader{
+		m: &Model{Manifest: man, Sysctl: map[string]string{}, Blocks: map[string]*Block{},
+			Cgroups: map[string]*Cgroup{}, DeniedIO: map[int]bool{}},
+		live:   map[int]*Process{},
+		table:  map[procKey]*tableEntry{},
+		traced: map[string][]byte{},
+	}
+	for _, tg := range man.Targets {
+		if tg.Strace != nil && tg.Strace.Member != "" {
+			l.traced[tg.Strace.Member] = nil
+		}
+	}
+	return l
+}
+
+// member parses one member, in bundle order. Nothing it builds may keep
+// data's bytes (LoadReader's reader reuses them): parsers copy what they
+// keep into strings and numbers.
+func (l *loader) member(name string, data []byte) error {
+	var err error
+	switch {
+	case name == bundle.HostMember:
+		err = l.host(name, data)
+	case name == bundle.EndMember:
+		err = l.end(name, data)
+	case name == bundle.StatfsMember:
+		if e := json.Unmarshal(data, &l.m.Statfs); e != nil {
+			l.note(name, "", "not valid JSON: "+e.Error())
+		}
+	case name == bundle.KmsgMember:
+		l.m.Kmsg = procfs.ParseKmsg(data)
+	case name == bundle.ProcTableMember:
+		err = l.procTable(name, data)
+	case name == bundle.CgroupLimitsMember:
+		err = l.cgroupLimits(name, data)
+	case bundle.KindOf(name) == bundle.KindTick: // in manifest order, which is time order (bundle.TickMember)
+		err = l.tick(name, data)
+	case bundle.KindOf(name) == bundle.KindTarget:
+		err = l.target(name, data)
+	case name == bundle.BlockTraceMember && l.m.Manifest.BlockTrace != nil:
+		l.m.BlockTrace = ParseBlockTrace(*l.m.Manifest.BlockTrace, data)
+	default:
+		if _, ok := l.traced[name]; ok {
+			// Copied: a streaming reader reuses its buffer.
+			l.traced[name] = append([]byte{}, data...)
+		}
+	}
+	return err
+}
+
+// finish completes the model once every member is in.
+func (l *loader) finish() *Model {
+	l.traces()
 	l.m.CgroupV1Root, l.m.CgroupV2Root = l.v1Root, l.v2Root
 	l.describeProcesses()
 	attribute(l.m)
-	return l.m, nil
+	return l.m
 }
 
 type procKey struct {
@@ -75,6 +128,8 @@ type loader struct {
 	table map[procKey]*tableEntry
 	// cgroup roots from the collector: v2 mount point and v1 blkio mount.
 	v2Root, v1Root string
+	// traced holds the targets' strace members, nil until read.
+	traced map[string][]byte
 }
 
 func (l *loader) note(member, path, what string) {

@@ -76,18 +76,22 @@ func (l *loader) target(member string, data []byte) error {
 }
 
 // traces attaches each target's strace.
-func (l *loader) traces(b *bundle.Bundle) {
+func (l *loader) traces() {
 	for _, tg := range l.m.Targets {
 		s := tg.Info.Strace
 		if s == nil || s.Member == "" {
 			continue
 		}
-		text, ok := b.Member(s.Member)
-		if !ok {
+		text := l.traced[s.Member]
+		if text == nil {
 			continue
 		}
 		tg.TraceText = text
 		tg.Trace = strace.Parse(text)
 		tg.TraceStart = s.Start.Wall
+		// Summarised once; the calls themselves are let go (a trace of
+		// a busy writer holds hundreds of thousands).
+		tg.summary = Summarize(tg.Trace, s.TracedSeconds)
+		tg.Trace.Calls = nil
 	}
 }

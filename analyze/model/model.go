@@ -137,8 +137,10 @@ type Target struct {
 	FDs   []FD
 	Wchan string
 	Stack string
-	// Trace is the parsed strace, nil when none was captured.
+	// Trace is the parsed strace, nil when none was captured; the loader
+	// summarises its calls (Summary) and drops them, keeping the counts.
 	Trace      *strace.Trace
+	summary    *TraceSummary
 	TraceText  []byte
 	TraceStart time.Time
 	// lineStarts indexes TraceText by line, built on the first TraceLine.

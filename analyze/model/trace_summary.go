@@ -209,8 +209,8 @@ func Summarize(t *strace.Trace, seconds float64) *TraceSummary {
 
 // Summary returns the target's trace summary, or nil without a trace.
 func (t *Target) Summary() *TraceSummary {
-	if t.Trace == nil {
-		return nil
+	if t.summary != nil || t.Trace == nil {
+		return t.summary
 	}
 	secs := 0.0
 	if s := t.Info.Strace; s != nil {

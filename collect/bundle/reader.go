@@ -99,6 +99,12 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 type Reader struct {
 	// Manifest is the bundle's manifest, read and validated by NewReader.
 	Manifest *Manifest
+	// Reuse makes Next return its data in one buffer reused from member
+	// to member: the data is then valid only until the next call. A
+	// reader that parses each member and keeps none of its bytes saves
+	// an allocation per member.
+	Reuse bool
+	buf   bytes.Buffer
 
 	lim      Limits
 	zr       *zstd.Decoder
@@ -244,7 +250,13 @@ func (r *Reader) next() (string, []byte, error) {
 	if r.total+hdr.Size > r.lim.MaxTotal {
 		return "", nil, r.fail(ErrTooLarge, name, fmt.Errorf("bundle over %d bytes in all", r.lim.MaxTotal))
 	}
-	data, err := readSized(r.tr, hdr.Size)
+	var data []byte
+	if r.Reuse {
+		r.buf.Reset()
+		data, err = readInto(&r.buf, r.tr, hdr.Size)
+	} else {
+		data, err = readSized(r.tr, hdr.Size)
+	}
 	if err != nil {
 		return "", nil, r.streamError(name, err)
 	}
@@ -265,8 +277,13 @@ func (r *Reader) next() (string, []byte, error) {
 // hold.
 func readSized(r io.Reader, size int64) ([]byte, error) {
 	var b bytes.Buffer
+	return readInto(&b, r, size)
+}
+
+// readInto reads exactly size bytes into b, as readSized does.
+func readInto(b *bytes.Buffer, r io.Reader, size int64) ([]byte, error) {
 	b.Grow(int(min(size, 1<<20)))
-	n, err := io.CopyN(&b, r, size)
+	n, err := io.CopyN(b, r, size)
 	if err == nil && n != size {
 		err = io.ErrUnexpectedEOF
 	}

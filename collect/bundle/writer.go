@@ -48,8 +48,20 @@ type EncodedMember struct {
 	Name   string
 	Size   int64
 	SHA256 string
-	// Frame is the compressed tar bytes of the member.
-	Frame []byte
+	// Frame is the compressed tar bytes of the member. It is nil when
+	// the frame lives elsewhere (a collector's spill file): FrameLen is
+	// then its length and CopyFrame writes it.
+	Frame     []byte
+	FrameLen  int64
+	CopyFrame func(w io.Writer) error
+}
+
+// Len is the length of the member's frame.
+func (m EncodedMember) Len() int64 {
+	if m.Frame != nil {
+		return int64(len(m.Frame))
+	}
+	return m.FrameLen
 }
 
 // Encoder compresses members into EncodedMembers and writes bundles of
@@ -58,6 +70,7 @@ type Encoder struct {
 	zenc  *zstd.Encoder
 	mtime time.Time
 	tar   bytes.Buffer
+	end   []byte
 }
 
 // NewEncoder returns an Encoder that gives every member the modification
@@ -114,19 +127,7 @@ var endOfArchive = make([]byte, 2*512)
 // writing to a counting writer gives a bundle's exact size cheaply, since
 // only the manifest is compressed here.
 func (e *Encoder) WriteBundle(w io.Writer, m *Manifest, members []EncodedMember) (int64, error) {
-	m.Format = FormatVersion
-	m.Members = make([]Member, 0, len(members))
-	for _, f := range members {
-		m.Members = append(m.Members, Member{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
-	}
-	if err := m.Validate(); err != nil {
-		return 0, fmt.Errorf("bundle: manifest: %w", err)
-	}
-	mj, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return 0, fmt.Errorf("bundle: manifest: %w", err)
-	}
-	manifest, err := e.Encode(ManifestName, append(mj, '\n'))
+	manifest, err := e.manifestFrame(m, members)
 	if err != nil {
 		return 0, err
 	}
@@ -140,14 +141,77 @@ func (e *Encoder) WriteBundle(w io.Writer, m *Manifest, members []EncodedMember)
 		return n, fmt.Errorf("bundle: %w", err)
 	}
 	for _, f := range members {
+		if f.Frame == nil && f.CopyFrame != nil {
+			cw := &countWriter{w: w}
+			err := f.CopyFrame(cw)
+			n += cw.n
+			if err == nil && cw.n != f.FrameLen {
+				err = fmt.Errorf("frame of %d bytes, %d copied", f.FrameLen, cw.n)
+			}
+			if err != nil {
+				return n, fmt.Errorf("bundle: member %q: %w", f.Name, err)
+			}
+			continue
+		}
 		if err := write(f.Frame); err != nil {
 			return n, fmt.Errorf("bundle: member %q: %w", f.Name, err)
 		}
 	}
-	if err := write(e.zenc.EncodeAll(endOfArchive, nil)); err != nil {
+	if err := write(e.endFrame()); err != nil {
 		return n, fmt.Errorf("bundle: %w", err)
 	}
 	return n, nil
+}
+
+// BundleSize is the exact size WriteBundle would write, without reading
+// the members' frames: the manifest's frame, theirs and the end's.
+func (e *Encoder) BundleSize(m *Manifest, members []EncodedMember) (int64, error) {
+	manifest, err := e.manifestFrame(m, members)
+	if err != nil {
+		return 0, err
+	}
+	n := int64(len(manifest.Frame)) + int64(len(e.endFrame()))
+	for _, f := range members {
+		n += f.Len()
+	}
+	return n, nil
+}
+
+// manifestFrame sets m's format and members and encodes it.
+func (e *Encoder) manifestFrame(m *Manifest, members []EncodedMember) (EncodedMember, error) {
+	m.Format = FormatVersion
+	m.Members = make([]Member, 0, len(members))
+	for _, f := range members {
+		m.Members = append(m.Members, Member{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
+	}
+	if err := m.Validate(); err != nil {
+		return EncodedMember{}, fmt.Errorf("bundle: manifest: %w", err)
+	}
+	mj, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return EncodedMember{}, fmt.Errorf("bundle: manifest: %w", err)
+	}
+	return e.Encode(ManifestName, append(mj, '\n'))
+}
+
+// endFrame is the end of the archive, compressed once.
+func (e *Encoder) endFrame() []byte {
+	if e.end == nil {
+		e.end = e.zenc.EncodeAll(endOfArchive, nil)
+	}
+	return e.end
+}
+
+// countWriter counts what it passes on.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	k, err := c.w.Write(p)
+	c.n += int64(k)
+	return k, err
 }
 
 // Write writes a bundle to w: m, with its Members set from files, then each

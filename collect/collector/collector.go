@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync/atomic"
 	"syscall"
@@ -58,7 +59,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	nice, ioprio := lowerPriority()
 	start := capture.Now()
 
-	c := &collection{cfg: cfg, rec: newRecorder(), store: newStore(start.Wall), table: newProcTable(cfg.Redact), traces: make(chan traceDone, 64)}
+	c := &collection{cfg: cfg, rec: newRecorder(), store: newStore(start.Wall, spillDirs(cfg.Output)...), table: newProcTable(cfg.Redact), traces: make(chan traceDone, 64)}
+	defer c.store.close()
 	c.sampler = &sampler{rec: c.rec, table: c.table, self: os.Getpid()}
 	m := &bundle.Manifest{
 		Collector: bundle.Collector{Name: "iorca-collect", Version: cfg.Version, Go: runtime.Version(), Nice: nice, IOPriority: ioprio, UID: os.Geteuid(), PID: os.Getpid()},
@@ -157,4 +159,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	return &Result{Path: path, FellBack: fellBack, Size: size, Manifest: m, Incomplete: Incomplete(m) || fellBack}, nil
+}
+
+// spillDirs are where the store may spill the compressed members, best
+// first: the output's directory (the bundle needs the space there
+// anyway), then /dev/shm, then the temporary directory.
+func spillDirs(output string) []string {
+	var dirs []string
+	if output != "" && output != "-" {
+		dirs = append(dirs, filepath.Dir(output))
+	}
+	return append(dirs, "/dev/shm", os.TempDir())
 }

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"io"
+	"os"
 	"sort"
 	"time"
 
@@ -9,23 +10,55 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// store keeps the bundle's members in memory in the form they are written
-// in — each compressed once, on arrival, as its own zstd frame — so that
-// memory stays near the size of the final bundle, the disk is written once
-// at the end, and the bundle's size is known exactly before it is written.
+// store keeps the bundle's members in the form they are written in — each
+// compressed once, on arrival, as its own zstd frame — so that the
+// bundle's size is known exactly before it is written and the output is
+// written once, at the end. The frames go to a spill file, not the heap:
+// a capture of hours keeps the collector's memory flat. The spill file is
+// created in the output's directory (the bundle will need that space
+// anyway) or, failing that, in /dev/shm, and unlinked at once, so that it
+// vanishes with the collector however it ends; without either the frames
+// stay in memory.
 type store struct {
 	enc     *bundle.Encoder
 	members map[string]bundle.EncodedMember
-	zbytes  int64
-	peak    int64
-	// err is the first encoding failure (a member name the bundle
-	// refuses); the bundle is not written with a member missing.
+	// spill holds the frames at offsets; spilled is its length, garbage
+	// included (a replaced member's old frame stays; members are
+	// replaced only when a trace is cut to fit, so it stays small).
+	spill   *os.File
+	spilled int64
+	offsets map[string]int64 // spilled members' frames
+	// SpillDir is where the spill file is, "" when frames are in memory.
+	spillDir string
+	zbytes   int64
+	peak     int64
+	// err is the first encoding or spill failure; the bundle is not
+	// written with a member missing.
 	err error
 }
 
-// newStore dates every member mtime.
-func newStore(mtime time.Time) *store {
-	return &store{enc: bundle.NewEncoder(mtime), members: map[string]bundle.EncodedMember{}}
+// newStore dates every member mtime and spills to a file in one of dirs
+// (the first that takes one).
+func newStore(mtime time.Time, dirs ...string) *store {
+	s := &store{enc: bundle.NewEncoder(mtime), members: map[string]bundle.EncodedMember{}, offsets: map[string]int64{}}
+	for _, d := range dirs {
+		f, err := os.CreateTemp(d, ".iorca-spill-*")
+		if err != nil {
+			continue
+		}
+		os.Remove(f.Name()) // gone with the last descriptor
+		s.spill, s.spillDir = f, d
+		break
+	}
+	return s
+}
+
+// close releases the spill file.
+func (s *store) close() {
+	if s.spill != nil {
+		s.spill.Close()
+		s.spill = nil
+	}
 }
 
 // put adds or replaces a member.
@@ -33,28 +66,52 @@ func (s *store) put(name string, data []byte) {
 	s.remove(name)
 	em, err := s.enc.Encode(name, data)
 	if err != nil {
-		if s.err == nil {
-			s.err = err
-		}
+		s.fail(err)
 		return
 	}
-	s.members[name] = em
-	s.zbytes += int64(len(em.Frame))
+	if s.spill != nil {
+		off := s.spilled
+		if _, err := s.spill.WriteAt(em.Frame, off); err != nil {
+			// A full disk: keep the frame in memory rather than lose it.
+			s.members[name] = em
+		} else {
+			s.spilled += int64(len(em.Frame))
+			f, n := s.spill, int64(len(em.Frame))
+			em.FrameLen = n
+			em.CopyFrame = func(w io.Writer) error {
+				_, err := io.Copy(w, io.NewSectionReader(f, off, n))
+				return err
+			}
+			em.Frame = nil
+			s.members[name] = em
+			s.offsets[name] = off
+		}
+	} else {
+		s.members[name] = em
+	}
+	s.zbytes += em.Len()
 	s.peak = max(s.peak, s.zbytes)
+}
+
+func (s *store) fail(err error) {
+	if s.err == nil {
+		s.err = err
+	}
 }
 
 func (s *store) remove(name string) {
 	if em, ok := s.members[name]; ok {
 		delete(s.members, name)
-		s.zbytes -= int64(len(em.Frame))
+		delete(s.offsets, name)
+		s.zbytes -= em.Len()
 	}
 }
 
-// compressed is the memory the members hold now.
+// compressed is the size of the members' frames now.
 func (s *store) compressed() int64 { return s.zbytes }
 
 // size is the compressed size of a member, 0 when absent.
-func (s *store) size(name string) int64 { return int64(len(s.members[name].Frame)) }
+func (s *store) size(name string) int64 { return s.members[name].Len() }
 
 // rawSize is the uncompressed size of a member, 0 when absent.
 func (s *store) rawSize(name string) int64 { return s.members[name].Size }
@@ -66,7 +123,14 @@ func (s *store) get(name string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	b, err := zstdDecoder.DecodeAll(em.Frame, nil)
+	frame := em.Frame
+	if frame == nil {
+		frame = make([]byte, em.FrameLen)
+		if _, err := s.spill.ReadAt(frame, s.offsets[name]); err != nil {
+			return nil, false
+		}
+	}
+	b, err := zstdDecoder.DecodeAll(frame, nil)
 	if err != nil {
 		return nil, false
 	}
@@ -95,21 +159,29 @@ func (s *store) names() []string {
 	return out
 }
 
+func (s *store) ordered() []bundle.EncodedMember {
+	ms := make([]bundle.EncodedMember, 0, len(s.members))
+	for _, n := range s.names() {
+		ms = append(ms, s.members[n])
+	}
+	return ms
+}
+
 // write writes the bundle of m and every member to w, returning its size.
 func (s *store) write(w io.Writer, m *bundle.Manifest) (int64, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
-	ms := make([]bundle.EncodedMember, 0, len(s.members))
-	for _, n := range s.names() {
-		ms = append(ms, s.members[n])
-	}
-	return s.enc.WriteBundle(w, m, ms)
+	return s.enc.WriteBundle(w, m, s.ordered())
 }
 
-// bundleSize is the exact size the bundle of m would have now.
+// bundleSize is the exact size the bundle of m would have now, without
+// reading the spilled frames back.
 func (s *store) bundleSize(m *bundle.Manifest) (int64, error) {
-	return s.write(io.Discard, m)
+	if s.err != nil {
+		return 0, s.err
+	}
+	return s.enc.BundleSize(m, s.ordered())
 }
 
 var zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))

@@ -68,51 +68,111 @@ func ParsePIDStat(b []byte) (PIDStat, error) {
 	}
 	s.PID = pid
 	s.Comm = string(b[open+1 : closing])
-	rest := bytes.Fields(b[closing+1:])
-	s.Fields = len(rest) + 2
+	// The fields after comm are read in one pass, without splitting the
+	// line into a slice: this runs for every process in every tick.
+	rest := b[closing+1:]
+	var errs []error
+	n := 2 // fields seen: pid and comm
+	for i := 0; i < len(rest); {
+		for i < len(rest) && (rest[i] == ' ' || rest[i] == '\t' || rest[i] == '\n') {
+			i++
+		}
+		j := i
+		for j < len(rest) && rest[j] != ' ' && rest[j] != '\t' && rest[j] != '\n' {
+			j++
+		}
+		if j == i {
+			break
+		}
+		tok := rest[i:j]
+		i = j
+		n++
+		if n == 3 {
+			if len(tok) != 1 {
+				return PIDStat{}, fmt.Errorf("pid stat: state %q is not one letter", tok)
+			}
+			s.State = tok[0]
+			continue
+		}
+		u := func() uint64 {
+			v, err := parseUint(tok)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("field %d: %w", n, err))
+			}
+			return v
+		}
+		i64 := func() int64 {
+			neg := len(tok) > 1 && tok[0] == '-'
+			t := tok
+			if neg {
+				t = tok[1:]
+			}
+			v, err := parseUint(t)
+			if err != nil || v > 1<<63-1 {
+				errs = append(errs, fmt.Errorf("field %d: %q is not an integer", n, tok))
+			}
+			if neg {
+				return -int64(v)
+			}
+			return int64(v)
+		}
+		switch n {
+		case 4:
+			s.PPID = int(i64())
+		case 9:
+			s.Flags = u()
+		case 10:
+			s.MinFlt = u()
+		case 12:
+			s.MajFlt = u()
+		case 14:
+			s.UTime = u()
+		case 15:
+			s.STime = u()
+		case 18:
+			s.Priority = i64()
+		case 19:
+			s.Nice = i64()
+		case 20:
+			s.NumThreads = i64()
+		case 22:
+			s.StartTime = u()
+		case 23:
+			s.VSize = u()
+		case 24:
+			s.RSS = i64()
+		case 39:
+			s.Processor = i64()
+		case 42:
+			s.DelayAcctBlkioTicks = u()
+		}
+	}
+	s.Fields = n
 	if s.Fields < minStatFields {
 		return PIDStat{}, fmt.Errorf("pid stat: want at least %d fields, got %d", minStatFields, s.Fields)
-	}
-	field := func(n int) []byte { return rest[n-3] }
-	if len(field(3)) != 1 {
-		return PIDStat{}, fmt.Errorf("pid stat: state %q is not one letter", field(3))
-	}
-	s.State = field(3)[0]
-	var errs []error
-	u := func(n int) uint64 {
-		v, err := strconv.ParseUint(string(field(n)), 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("field %d: %w", n, err))
-		}
-		return v
-	}
-	i := func(n int) int64 {
-		v, err := strconv.ParseInt(string(field(n)), 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("field %d: %w", n, err))
-		}
-		return v
-	}
-	s.PPID = int(i(4))
-	s.Flags = u(9)
-	s.MinFlt = u(10)
-	s.MajFlt = u(12)
-	s.UTime = u(14)
-	s.STime = u(15)
-	s.Priority = i(18)
-	s.Nice = i(19)
-	s.NumThreads = i(20)
-	s.StartTime = u(22)
-	s.VSize = u(23)
-	s.RSS = i(24)
-	if s.Fields >= 39 {
-		s.Processor = i(39)
-	}
-	if s.Fields >= 42 {
-		s.DelayAcctBlkioTicks = u(42)
 	}
 	if len(errs) > 0 {
 		return PIDStat{}, fmt.Errorf("pid stat: %w", errs[0])
 	}
 	return s, nil
+}
+
+// parseUint parses a decimal unsigned integer without converting to a
+// string (strconv would need one, an allocation per field).
+func parseUint(b []byte) (uint64, error) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, fmt.Errorf("%q is not an unsigned integer", b)
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("%q is not an unsigned integer", b)
+		}
+		d := uint64(c - '0')
+		if v > (1<<64-1-d)/10 {
+			return 0, fmt.Errorf("%q overflows 64 bits", b)
+		}
+		v = v*10 + d
+	}
+	return v, nil
 }
