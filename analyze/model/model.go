@@ -103,10 +103,9 @@ type Process struct {
 
 // Point is a process's counters in one tick.
 type Point struct {
-	Tick     int
-	Mono     int64
-	UptimeCS uint64
-	State    byte
+	Tick  int
+	Mono  int64
+	State byte
 	Counters
 	CPUTicks uint64
 	Threads  int64

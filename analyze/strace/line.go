@@ -206,10 +206,12 @@ func cutTime(s string) (string, Timestamp) {
 	}
 	us := fracMicros(frac)
 	if strings.Count(whole, ":") == 2 {
-		p := strings.Split(whole, ":")
-		h, e1 := strconv.Atoi(p[0])
-		m, e2 := strconv.Atoi(p[1])
-		sec, e3 := strconv.Atoi(p[2])
+		// HH:MM:SS, read in place (a Split would allocate on every line).
+		hs, rest, _ := strings.Cut(whole, ":")
+		ms, ss, _ := strings.Cut(rest, ":")
+		h, e1 := strconv.Atoi(hs)
+		m, e2 := strconv.Atoi(ms)
+		sec, e3 := strconv.Atoi(ss)
 		if e1 != nil || e2 != nil || e3 != nil || h > 23 || m > 59 || sec > 60 {
 			return s, Timestamp{}
 		}

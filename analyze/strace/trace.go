@@ -76,7 +76,9 @@ const maxLineLen = 1 << 20
 // counted as malformed and skipped, so that a trace cut by a byte bound or
 // mixed with other output still yields what it holds.
 func Parse(b []byte) *Trace {
-	t := &Trace{}
+	// Nearly every line is a call: one allocation for them all instead
+	// of a slice that doubles (and copies) its way up.
+	t := &Trace{Calls: make([]Syscall, 0, bytes.Count(b, []byte{'\n'})+1)}
 	pending := map[int]int{} // pid -> index in t.Calls of an unfinished call
 	n := 0
 	for len(b) > 0 {
@@ -218,7 +220,8 @@ func SplitArgs(s string) []string {
 	if s == "" {
 		return nil
 	}
-	var out []string
+	// One allocation: at most one argument more than commas.
+	out := make([]string, 0, strings.Count(s, ",")+1)
 	depth := 0
 	start := 0
 	for i := 0; i < len(s); i++ {

@@ -3,7 +3,6 @@ package capture
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"syscall"
@@ -48,11 +47,14 @@ func (r *Reader) Read(path string) ([]byte, bundle.Status, error) {
 	if max <= 0 {
 		max = DefaultMax
 	}
-	f, err := os.Open(path)
+	// Raw system calls: os.Open would also register each /proc file with
+	// the runtime's poller (a failing epoll_ctl) and allocate an
+	// os.File, for every process in every tick.
+	fd, err := openFile(path)
 	if err != nil {
 		return nil, Classify(err), err
 	}
-	defer f.Close()
+	defer syscall.Close(fd)
 	if r.buf == nil {
 		r.buf = make([]byte, 0, 64<<10)
 	}
@@ -64,9 +66,9 @@ func (r *Reader) Read(path string) ([]byte, bundle.Status, error) {
 			}
 			b = append(b, 0)[:len(b)]
 		}
-		n, err := f.Read(b[len(b):min(cap(b), max+1)])
+		n, err := readFD(fd, path, b[len(b):min(cap(b), max+1)])
 		b = b[:len(b)+n]
-		if errors.Is(err, io.EOF) || (n == 0 && err == nil) {
+		if n == 0 && err == nil {
 			break
 		}
 		if err != nil {
@@ -82,4 +84,34 @@ func (r *Reader) Read(path string) ([]byte, bundle.Status, error) {
 		return b[:max], bundle.StatusPartial, nil
 	}
 	return b, bundle.StatusOK, nil
+}
+
+// openFile opens path read-only, as os.Open would, retrying on EINTR; its
+// error is an *os.PathError as os.Open's.
+func openFile(path string) (int, error) {
+	for {
+		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return fd, nil
+	}
+}
+
+// readFD reads into b, retrying on EINTR; 0 bytes and no error is the
+// end of the file.
+func readFD(fd int, path string, b []byte) (int, error) {
+	for {
+		n, err := syscall.Read(fd, b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		return n, nil
+	}
 }

@@ -162,12 +162,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // spillDirs are where the store may spill the compressed members, best
-// first: the output's directory (the bundle needs the space there
-// anyway), then /dev/shm, then the temporary directory.
+// first: /dev/shm (memory the kernel can page out, no disk write while
+// the incident runs), then the output's directory (the bundle needs the
+// space there anyway), then the temporary directory.
 func spillDirs(output string) []string {
-	var dirs []string
+	dirs := []string{"/dev/shm"}
 	if output != "" && output != "-" {
 		dirs = append(dirs, filepath.Dir(output))
 	}
-	return append(dirs, "/dev/shm", os.TempDir())
+	return append(dirs, os.TempDir())
 }

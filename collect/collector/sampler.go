@@ -34,11 +34,16 @@ type sampler struct {
 	// tick being sampled: target selection reads the values already in
 	// hand instead of decoding the tick's frames again.
 	snap map[int]*procSnap
+	// frames is the tick being built, reused from tick to tick: the
+	// store compresses a tick before the next one starts.
+	frames []byte
 }
 
-// tick reads everything sampled each tick and returns it as frames.
+// tick reads everything sampled each tick and returns it as frames,
+// valid until the next tick.
 func (s *sampler) tick(n int) []byte {
-	var b []byte
+	b := s.frames[:0]
+	defer func() { s.frames = b[:0] }()
 	c := capture.Now()
 	b = bundle.AppendFrame(b, bundle.Frame{Path: bundle.ClockFrame, Status: bundle.StatusOK, MonoNS: c.MonoNS, Data: bundle.ClockData(c, n)})
 
@@ -181,6 +186,9 @@ func listPIDs() ([]int, error) {
 	}
 	pids := make([]int, 0, len(names))
 	for _, n := range names {
+		if n == "" || n[0] < '0' || n[0] > '9' {
+			continue // /proc/self, /proc/meminfo...: no Atoi error to allocate
+		}
 		if pid, err := strconv.Atoi(n); err == nil {
 			pids = append(pids, pid)
 		}

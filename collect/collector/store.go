@@ -15,10 +15,12 @@ import (
 // bundle's size is known exactly before it is written and the output is
 // written once, at the end. The frames go to a spill file, not the heap:
 // a capture of hours keeps the collector's memory flat. The spill file is
-// created in the output's directory (the bundle will need that space
-// anyway) or, failing that, in /dev/shm, and unlinked at once, so that it
-// vanishes with the collector however it ends; without either the frames
-// stay in memory.
+// created in /dev/shm (no disk written while the incident runs) or,
+// failing that, in the output's directory (the bundle will need that
+// space anyway), and unlinked at once, so that it vanishes with the
+// collector however it ends; without either, or when a write to it fails
+// (a full /dev/shm), frames stay in memory. Its size is bounded by
+// --max-bundle-bytes, as the bundle is.
 type store struct {
 	enc     *bundle.Encoder
 	members map[string]bundle.EncodedMember
