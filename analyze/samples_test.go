@@ -153,6 +153,10 @@ var sampleVerdicts = map[string]struct {
 			if f := finding(r, "kernel-io-errors"); f["severity"] != "critical" {
 				t.Errorf("kernel-io-errors is %v, want critical", f["severity"])
 			}
+			// What the service met: its traced writes failing.
+			if ev, _ := json.Marshal(finding(r, "kernel-io-errors")["evidence"]); !strings.Contains(string(ev), "order-service)'s writes to") || !strings.Contains(string(ev), "EROFS") {
+				t.Errorf("kernel-io-errors does not show the service's failed writes: %s", ev)
+			}
 			if s := v["summary"].(string); !strings.Contains(s, "/srv/iorca-sample/failing-disk/orders is mounted read-only") || !strings.Contains(s, "journal on it aborted") {
 				t.Errorf("the verdict does not say the journal aborted and the filesystem is read-only: %s", s)
 			}

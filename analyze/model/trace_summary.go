@@ -57,6 +57,10 @@ type FileIO struct {
 	// ExampleLines holds, per size bucket, the first few write lines, so
 	// that a citation shows writes of the typical size.
 	ExampleLines [][]int
+	// Failed counts the writes and syncs that failed, by errno (EIO,
+	// EROFS, ENOSPC...); FirstFailLine cites the first.
+	Failed        map[string]int
+	FirstFailLine int
 }
 
 // maxExamples is how many lines are kept per size bucket.
@@ -146,6 +150,15 @@ func Summarize(t *strace.Trace, seconds float64) *TraceSummary {
 			files[fd.Path] = f
 		}
 		key := taskFD{c.PID, fd.Num}
+		if c.Errno != "" && (isW || isS) {
+			if f.Failed == nil {
+				f.Failed = map[string]int{}
+			}
+			f.Failed[c.Errno]++
+			if f.FirstFailLine == 0 {
+				f.FirstFailLine = c.Line
+			}
+		}
 		switch {
 		case isW:
 			f.Writes++

@@ -184,6 +184,14 @@ func deviceErrors(c *Context, all []model.KernelEvent, dev string, evs []model.K
 	case c.Model.MountsEnd == nil && first[model.ReadOnly].Record.Usec != 0:
 		f.Summary += " (This bundle has no mount table from the end of the capture to confirm it.)"
 	}
+	// What the applications met: their traced writes to files on it
+	// that failed.
+	for _, e := range failedWrites(c, dev) {
+		f.Evidence = append(f.Evidence, e)
+		if len(f.Subjects.PIDs) == 0 {
+			f.Summary += " " + strings.TrimSuffix(e.What, ".") + "."
+		}
+	}
 	if b := c.Model.Blocks[dev]; b != nil && b.BackingFile != "" {
 		f.Summary += fmt.Sprintf(" %s is a loop device backed by %s: its errors are that file's, or its filesystem's device's.", dev, b.BackingFile)
 	}
@@ -315,4 +323,32 @@ func hungTasks(c *Context, hung []model.KernelEvent) (Finding, bool) {
 		f.Summary += fmt.Sprintf(" They are older than %s before the capture.", ago(time.Duration(c.Thresholds.RecentErrorS)*time.Second))
 	}
 	return f, true
+}
+
+// failedWrites are the traced writes and syncs to files on dev that
+// failed, one evidence line per target and file, with the first failing
+// line.
+func failedWrites(c *Context, dev string) []Evidence {
+	var out []Evidence
+	for _, tv := range c.Targets {
+		if tv.Summary == nil || tv.Target.Process == nil {
+			continue
+		}
+		for _, fio := range tv.Summary.Files {
+			if len(fio.Failed) == 0 {
+				continue
+			}
+			if pl, ok := c.Place(tv, fio.Path); !ok || pl.Device != dev {
+				continue
+			}
+			var errs []string
+			for _, e := range sortedKeys(fio.Failed) {
+				errs = append(errs, fmt.Sprintf("%d with %s", fio.Failed[e], e))
+			}
+			out = append(out, Evidence{Member: tv.Target.Info.Strace.Member,
+				What:  fmt.Sprintf("%s's writes to %s failed: %s (strace)", Name(tv.Target.Process), fio.Path, joinAnd(errs)),
+				Lines: exampleLines(tv.Target, fio.FirstFailLine, 1)})
+		}
+	}
+	return out
 }

@@ -76,6 +76,7 @@ func checkSyncWrites(c *Context) []Finding {
 				fnd.Evidence = append(fnd.Evidence, cost)
 			}
 			syncMechanism(c, tv, fnd.Subjects.Path, &fnd)
+			failedNote(f, &fnd)
 			if p.Container != nil {
 				fnd.Subjects.Container = p.Container.Name
 			}
@@ -109,6 +110,7 @@ func checkSyncWrites(c *Context) []Finding {
 				fnd.Evidence = append(fnd.Evidence, cost)
 			}
 			syncMechanism(c, tv, fnd.Subjects.Path, &fnd)
+			failedNote(f, &fnd)
 			if p.Container != nil {
 				fnd.Subjects.Container = p.Container.Name
 			}
@@ -116,6 +118,21 @@ func checkSyncWrites(c *Context) []Finding {
 		}
 	}
 	return out
+}
+
+// failedNote says when the synchronous writes a finding describes failed:
+// they no longer wait for the disk, they fail (kernel-io-errors says why).
+func failedNote(f *model.FileIO, fnd *Finding) {
+	if f == nil || len(f.Failed) == 0 {
+		return
+	}
+	n := 0
+	var errs []string
+	for _, e := range sortedKeys(f.Failed) {
+		n += f.Failed[e]
+		errs = append(errs, e)
+	}
+	fnd.Summary += fmt.Sprintf(" But %d of its traced writes and syncs to it failed (%s): see kernel-io-errors.", n, strings.Join(errs, ", "))
 }
 
 // programSync is the durability setting of programs known to sync every
