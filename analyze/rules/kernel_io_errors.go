@@ -149,14 +149,15 @@ func deviceErrors(c *Context, all []model.KernelEvent, dev string, evs []model.K
 		parts = append(parts, fmt.Sprintf("the journal on it aborted %s (the filesystem takes no more transactions)", when(e)))
 	}
 	mounts := mountsOf(c, dev)
-	var mps []string
+	var mps, named []string
 	for _, m := range mounts {
 		mps = append(mps, m.MountPoint)
+		named = append(named, fmt.Sprintf("%s (%s)", m.MountPoint, m.FSType))
 	}
 	if e, ok := first[model.ReadOnly]; ok {
 		where := "its filesystem"
-		if len(mps) > 0 {
-			where = strings.Join(mps, ", ")
+		if len(named) > 0 {
+			where = strings.Join(named, ", ")
 		}
 		parts = append(parts, fmt.Sprintf("the kernel made %s read-only %s", where, when(e)))
 	}
