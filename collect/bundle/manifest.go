@@ -289,8 +289,14 @@ type Cost struct {
 	TickCPUMS float64 `json:"tick_cpu_ms"`
 	// ProcessesPerTick is the mean number of processes sampled per tick.
 	ProcessesPerTick float64 `json:"processes_per_tick"`
-	// MemoryBytes is the peak of the collector's in-memory store.
-	MemoryBytes int64 `json:"memory_bytes"`
+	// MemoryBytes is the peak of the collector's store of compressed
+	// samples; Spill says where it was kept: the directory of its spill
+	// file ("/dev/shm", the output's directory), or "memory" when no
+	// file could be made; SpillFailed counts samples kept in memory after
+	// a write to the spill file failed (a full filesystem).
+	MemoryBytes int64  `json:"memory_bytes"`
+	Spill       string `json:"spill,omitempty"`
+	SpillFailed int    `json:"spill_failed,omitempty"`
 }
 
 // Validate checks the fields a reader relies on.

@@ -133,7 +133,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		m.Targets = append(m.Targets, t.info)
 	}
 	user, sys, rss := rusage(syscall.RUSAGE_SELF)
-	m.Cost = bundle.Cost{UserSeconds: user, SystemSeconds: sys, MaxRSSKiB: rss, MemoryBytes: c.store.peak}
+	m.Cost = bundle.Cost{UserSeconds: user, SystemSeconds: sys, MaxRSSKiB: rss, MemoryBytes: c.store.peak, Spill: c.store.where(), SpillFailed: c.store.spillFailed}
 	if ticks > 0 {
 		m.Cost.TickCPUMS = tickCPU / float64(ticks) * 1000
 		m.Cost.ProcessesPerTick = float64(c.sampler.procsSampled) / float64(ticks)

@@ -32,8 +32,11 @@ type store struct {
 	offsets map[string]int64 // spilled members' frames
 	// SpillDir is where the spill file is, "" when frames are in memory.
 	spillDir string
-	zbytes   int64
-	peak     int64
+	// spillFailed counts frames kept in memory because the spill file
+	// refused them.
+	spillFailed int
+	zbytes      int64
+	peak        int64
 	// err is the first encoding or spill failure; the bundle is not
 	// written with a member missing.
 	err error
@@ -53,6 +56,14 @@ func newStore(mtime time.Time, dirs ...string) *store {
 		break
 	}
 	return s
+}
+
+// where says where the frames were kept, for the manifest.
+func (s *store) where() string {
+	if s.spillDir == "" {
+		return "memory"
+	}
+	return s.spillDir
 }
 
 // close releases the spill file.
@@ -76,6 +87,7 @@ func (s *store) put(name string, data []byte) {
 		if _, err := s.spill.WriteAt(em.Frame, off); err != nil {
 			// A full disk: keep the frame in memory rather than lose it.
 			s.members[name] = em
+			s.spillFailed++
 		} else {
 			s.spilled += int64(len(em.Frame))
 			f, n := s.spill, int64(len(em.Frame))

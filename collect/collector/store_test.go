@@ -108,6 +108,9 @@ func TestStoreSpillFullDisk(t *testing.T) {
 	if inHeap == 0 {
 		t.Fatal("every frame fit a 1 MiB tmpfs: the test did not fill it")
 	}
+	if s.spillFailed != inHeap || s.where() != dir {
+		t.Errorf("spill %q, %d failed, %d in the heap: the manifest would not say so", s.where(), s.spillFailed, inHeap)
+	}
 	var buf bytes.Buffer
 	if _, err := s.write(&buf, testManifest()); err != nil {
 		t.Fatal(err)
