@@ -77,10 +77,15 @@ func (l *loader) tick(member string, data []byte) error {
 		return err
 	}
 	l.m.Ticks = append(l.m.Ticks, t)
-	// A process not seen in this tick has exited (or its PID was reused).
+	// A process not seen in this tick has exited (or its PID was reused);
+	// one seen with the same sample as before keeps its run's point.
 	for pid, p := range l.live {
-		if n := len(p.Points); n == 0 || p.Points[n-1].Tick != t.N {
+		if p.Last != t.N {
 			delete(l.live, pid)
+			continue
+		}
+		if n := len(p.Points); n >= 2 && p.Points[n-1].Tick == t.N && sameSample(&p.Points[n-1], &p.Points[n-2]) {
+			p.Points = p.Points[:n-1]
 		}
 	}
 	return nil
@@ -108,10 +113,11 @@ func (l *loader) tickFile(member string, t *Tick, f bundle.Frame, lastPoint **Po
 			}
 			p := l.live[pid]
 			if p == nil || p.Start != st.StartTime {
-				p = &Process{PID: pid, Start: st.StartTime, Comm: st.Comm, PPID: st.PPID, Kernel: st.IsKernelThread()}
+				p = &Process{PID: pid, Start: st.StartTime, Comm: st.Comm, PPID: st.PPID, Kernel: st.IsKernelThread(), First: t.N}
 				l.live[pid] = p
 				l.m.Procs = append(l.m.Procs, p)
 			}
+			p.Last = t.N
 			p.Comm = st.Comm
 			p.Points = append(p.Points, Point{Tick: t.N, Mono: f.MonoNS, State: st.State,
 				Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks, MajFlt: st.MajFlt}, CPUTicks: st.UTime + st.STime, Threads: st.NumThreads})

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"sort"
 	"time"
 
 	"github.com/iorca/iorca/analyze/strace"
@@ -98,7 +99,53 @@ type Process struct {
 	// Container is set when the cgroup path or a runtime's arguments
 	// tell which container the process belongs to.
 	Container *Container
-	Points    []Point
+	// First and Last are the ticks the process was sampled in (every
+	// tick between them: a process missing from a tick ends, and a later
+	// sample is a new Process). Points holds one point per run of
+	// identical samples — the first tick of each run — so that an idle
+	// process costs one point however long the capture; Model.PointAt
+	// gives the sample of any tick.
+	First, Last int
+	Points      []Point
+}
+
+// sameSample reports whether two points hold the same sample but for
+// their tick and read time.
+func sameSample(a, b *Point) bool {
+	return a.State == b.State && a.Counters == b.Counters && a.CPUTicks == b.CPUTicks && a.Threads == b.Threads
+}
+
+// PointAt is process p's sample at tick k, false outside First..Last.
+// Within a run of identical samples its Mono is the tick's clock (the
+// process's own read time was not kept; it is milliseconds later).
+func (m *Model) PointAt(p *Process, k int) (Point, bool) {
+	if len(p.Points) == 0 || k < p.First || k > p.Last {
+		return Point{}, false
+	}
+	i := sort.Search(len(p.Points), func(i int) bool { return p.Points[i].Tick > k }) - 1
+	if i < 0 {
+		return Point{}, false
+	}
+	pt := p.Points[i]
+	if pt.Tick != k {
+		pt.Tick, pt.Mono = k, m.Ticks[k].Mono
+	}
+	return pt, true
+}
+
+// dTicks counts the ticks from lo to hi in which p was in D state.
+func (p *Process) dTicks(lo, hi int) int {
+	n := 0
+	for i, pt := range p.Points {
+		end := p.Last
+		if i+1 < len(p.Points) {
+			end = p.Points[i+1].Tick - 1
+		}
+		if pt.State == 'D' {
+			n += max(0, min(end, hi)-max(pt.Tick, lo)+1)
+		}
+	}
+	return n
 }
 
 // Point is a process's counters in one tick.

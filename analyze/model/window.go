@@ -211,19 +211,13 @@ func (m *Model) ProcessIO(from, to int) []ProcIO {
 	fromCS := m.Ticks[from].Uptime.Centiseconds
 	var out []ProcIO
 	for _, p := range m.Procs {
-		lo := sort.Search(len(p.Points), func(i int) bool { return p.Points[i].Tick >= from })
-		hi := sort.Search(len(p.Points), func(i int) bool { return p.Points[i].Tick > to })
-		if lo >= hi {
+		lo, hi := max(from, p.First), min(to, p.Last)
+		base, ok1 := m.PointAt(p, lo)
+		end, ok2 := m.PointAt(p, hi)
+		if lo > hi || !ok1 || !ok2 {
 			continue
 		}
-		base, end := &p.Points[lo], &p.Points[hi-1]
-		samples, dstates := hi-lo, 0
-		for i := lo; i < hi; i++ {
-			if p.Points[i].State == 'D' {
-				dstates++
-			}
-		}
-		pio := ProcIO{Proc: p, Samples: samples, DStates: dstates}
+		pio := ProcIO{Proc: p, Samples: hi - lo + 1, DStates: p.dTicks(lo, hi)}
 		startCS := p.Start * 100 / hz
 		if base.Tick > from && m.Ticks[from].HasUptime && startCS > fromCS {
 			pio.Started = true

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -176,11 +175,12 @@ func containerName(p *model.Process) string {
 	return ""
 }
 
-// pointAt returns the process's sample at tick n.
-func pointAt(p *model.Process, n int) *model.Point {
-	i := sort.Search(len(p.Points), func(i int) bool { return p.Points[i].Tick >= n })
-	if i < len(p.Points) && p.Points[i].Tick == n {
-		return &p.Points[i]
+// pointAt returns the process's sample at tick n, nil when it was not
+// sampled then.
+func pointAt(m *model.Model, p *model.Process, n int) *model.Point {
+	pt, ok := m.PointAt(p, n)
+	if !ok {
+		return nil
 	}
-	return nil
+	return &pt
 }

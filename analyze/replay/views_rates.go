@@ -85,13 +85,13 @@ func pidstat(m *model.Model, o Options) ([]Block, error) {
 			itv -= m.Ticks[from].Uptime.Centiseconds
 		}
 		for _, p := range m.Procs {
-			cur := pointAt(p, to)
+			cur := pointAt(m, p, to)
 			if cur == nil || !cur.HasIO {
 				continue
 			}
 			var prev model.Counters
 			if from != to {
-				if pp := pointAt(p, from); pp != nil {
+				if pp := pointAt(m, p, from); pp != nil {
 					prev = pp.Counters
 				}
 			}
@@ -146,7 +146,7 @@ func iotop(m *model.Model, o Options) ([]Block, error) {
 		var rows []row
 		for _, pio := range m.ProcessIO(from, to) {
 			p := pio.Proc
-			if pointAt(p, from) == nil && !o.Summary {
+			if pointAt(m, p, from) == nil && !o.Summary {
 				continue // iotop shows nothing for a task's first sample
 			}
 			a := acc[p]

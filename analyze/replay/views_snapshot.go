@@ -20,12 +20,12 @@ func ps(m *model.Model, o Options) ([]Block, error) {
 	t := &table.Table{Columns: []table.Column{{Name: "PID", Prec: -1}, {Name: "PPID", Prec: -1}, {Name: "UID", Prec: -1}, {Name: "S", Left: true},
 		{Name: "%CPU", Prec: 1, Key: "cpu_pct"}, {Name: "NLWP", Prec: -1}, {Name: "CONTAINER", Left: true}, {Name: "COMMAND", Left: true}}}
 	for _, p := range m.Procs {
-		cur := pointAt(p, k)
+		cur := pointAt(m, p, k)
 		if cur == nil || (!o.All && p.Kernel) {
 			continue
 		}
 		cpu := 0.0
-		if prev := pointAt(p, from); prev != nil && secs > 0 {
+		if prev := pointAt(m, p, from); prev != nil && secs > 0 {
 			cpu = float64(cur.CPUTicks-prev.CPUTicks) / hz / secs * 100
 		}
 		t.Add(table.Int(int64(p.PID)), table.Int(int64(p.PPID)), table.Int(int64(p.UID)), table.Text(string(cur.State)),
@@ -56,9 +56,9 @@ func pidio(m *model.Model, o Options) ([]Block, error) {
 		}
 		t := &table.Table{Columns: cols}
 		var prev *model.Point
-		for i := range p.Points {
-			pt := &p.Points[i]
-			if !pt.HasIO {
+		for k := p.First; k <= p.Last; k++ {
+			pt := pointAt(m, p, k)
+			if pt == nil || !pt.HasIO {
 				continue
 			}
 			if o.Tick >= 0 && (pt.Tick < o.Tick-o.Window || pt.Tick > o.Tick) {
@@ -82,7 +82,7 @@ func pidio(m *model.Model, o Options) ([]Block, error) {
 			prev = pt
 		}
 		title := fmt.Sprintf("/proc/%d/io of %s (started %.2f s after boot)", p.PID, command(p), float64(p.Start)/float64(max(m.Manifest.Host.UserHZ, 1)))
-		blocks = append(blocks, Block{Title: title, From: p.Points[0].Tick, To: p.Points[len(p.Points)-1].Tick, Time: m.Ticks[p.Points[0].Tick].Wall, Table: t})
+		blocks = append(blocks, Block{Title: title, From: p.First, To: p.Last, Time: m.Ticks[p.First].Wall, Table: t})
 	}
 	if !found {
 		return nil, fmt.Errorf("PID %d is not in the bundle", o.PID)
