@@ -35,6 +35,15 @@ const maxFrameHeader = 64 + 4*maxNameLen
 var pathEscaper = strings.NewReplacer("\\", `\134`, "\n", `\012`)
 var pathUnescaper = strings.NewReplacer(`\134`, "\\", `\012`, "\n")
 
+// unescapePath undoes pathEscaper; a path with no escape (nearly all) is
+// returned as it is, without the replacer's copy.
+func unescapePath(p string) string {
+	if !strings.Contains(p, `\`) {
+		return p
+	}
+	return pathUnescaper.Replace(p)
+}
+
 // AppendFrame appends the encoding of f to dst.
 func AppendFrame(dst []byte, f Frame) []byte {
 	dst = append(dst, "F "...)
@@ -88,8 +97,21 @@ func parseFrame(b []byte) (Frame, int, error) {
 	if nl < 0 {
 		return Frame{}, 0, fmt.Errorf("no header line in the first %d bytes", limit)
 	}
-	fields := strings.SplitN(string(b[:nl]), " ", 5)
-	if len(fields) != 5 || fields[0] != "F" {
+	// One string for the header, cut in place: a member holds a frame
+	// per file of every process, so the header is parsed millions of
+	// times in a long capture.
+	header := string(b[:nl])
+	var fields [5]string
+	rest := header
+	for i := 0; i < 4; i++ {
+		f, r, ok := strings.Cut(rest, " ")
+		if !ok {
+			return Frame{}, 0, fmt.Errorf("header %q: want \"F status mono size path\"", b[:nl])
+		}
+		fields[i], rest = f, r
+	}
+	fields[4] = rest
+	if fields[0] != "F" {
 		return Frame{}, 0, fmt.Errorf("header %q: want \"F status mono size path\"", b[:nl])
 	}
 	st := Status(fields[1])
@@ -113,7 +135,7 @@ func parseFrame(b []byte) (Frame, int, error) {
 		return Frame{}, 0, fmt.Errorf("data of %q is not followed by a newline", fields[4])
 	}
 	f := Frame{
-		Path:   pathUnescaper.Replace(fields[4]),
+		Path:   unescapePath(fields[4]),
 		Status: st,
 		MonoNS: mono,
 		Data:   b[start:end:end],
