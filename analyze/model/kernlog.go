@@ -123,15 +123,26 @@ func kernelEventsAt(m *Model, start, end int64) []KernelEvent {
 	return out
 }
 
+// LastAttach is the last Attach of device dev in evs.
+func LastAttach(evs []KernelEvent, dev string) (KernelEvent, bool) {
+	var last KernelEvent
+	found := false
+	for _, a := range evs {
+		if a.Kind == Attach && a.Device == dev && (!found || a.Record.Usec > last.Record.Usec) {
+			last, found = a, true
+		}
+	}
+	return last, found
+}
+
 // Replaced reports whether the device an error event names was replaced
 // later under the same name: an Attach of that name after it. Loop
 // device names are reused as soon as one is detached, so an old error
 // about loop0 may be about another disk than today's loop0.
 func Replaced(evs []KernelEvent, e KernelEvent) (KernelEvent, bool) {
-	for _, a := range evs {
-		if a.Kind == Attach && a.Device == e.Device && a.Record.Usec > e.Record.Usec {
-			return a, true
-		}
+	a, ok := LastAttach(evs, e.Device)
+	if !ok || a.Record.Usec <= e.Record.Usec {
+		return KernelEvent{}, false
 	}
-	return KernelEvent{}, false
+	return a, true
 }

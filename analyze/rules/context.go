@@ -128,6 +128,24 @@ func (c *Context) Target(pid int) *TargetView {
 // tickSpan names the window's ticks for evidence.
 func (c *Context) tickSpan() string { return ticksRange(c.From, c.To) }
 
+// pageSize is the host's page size (4096 where the manifest lacks it).
+func (c *Context) pageSize() float64 {
+	if ps := c.Model.Manifest.Host.PageSize; ps > 0 {
+		return float64(ps)
+	}
+	return 4096
+}
+
+// vmstatDelta is how much a /proc/vmstat counter grew over the window,
+// false when either end has no vmstat.
+func (c *Context) vmstatDelta(key string) (int64, bool) {
+	a, b := c.Model.Ticks[c.From].Vmstat, c.Model.Ticks[c.To].Vmstat
+	if a == nil || b == nil {
+		return 0, false
+	}
+	return int64(b[key]) - int64(a[key]), true
+}
+
 // TicksMembers names the tick members of the window, for citations.
 func (c *Context) TicksMembers() string {
 	return bundle.TickMember(c.From) + ".." + bundle.TickMember(c.To)

@@ -416,7 +416,7 @@ func (d *Diagnosis) dirtyGrowth() string {
 	if a == nil || b == nil || b["nr_dirty_threshold"] == 0 {
 		return ""
 	}
-	page := float64(c.Model.Manifest.Host.PageSize)
+	page := c.pageSize()
 	return fmt.Sprintf(" (dirty page cache went from %s to %s, %.0f %% of the dirty limit)",
 		human(float64(a["nr_dirty"])*page), human(float64(b["nr_dirty"])*page), pct(float64(b["nr_dirty"]+b["nr_writeback"]), float64(b["nr_dirty_threshold"])))
 }

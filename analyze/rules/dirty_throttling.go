@@ -91,7 +91,7 @@ func checkDirtyThrottling(c *Context) []Finding {
 	}
 	if maxK >= 0 {
 		v := c.Model.Ticks[maxK].Vmstat
-		page := float64(c.Model.Manifest.Host.PageSize)
+		page := c.pageSize()
 		f.Evidence = append(f.Evidence, Evidence{Member: bundle.TickMember(maxK) + " (/proc/vmstat)", Ticks: fmt.Sprint(maxK),
 			What: fmt.Sprintf("nr_dirty %d + nr_writeback %d pages (%s) against nr_dirty_threshold %d (%s), background threshold %d",
 				v["nr_dirty"], v["nr_writeback"], human(float64(v["nr_dirty"]+v["nr_writeback"])*page), v["nr_dirty_threshold"], human(float64(v["nr_dirty_threshold"])*page), v["nr_dirty_background_threshold"]),

@@ -194,15 +194,11 @@ func noImpact(c *Context, f *Finding, top *model.ProcIO, dev, mode string) {
 // symptom of its memory, which swap-io explains; writing less would not
 // help it.
 func swapIns(c *Context, p *model.ProcIO, f *Finding) {
-	a, b := c.Model.Ticks[c.From].Vmstat, c.Model.Ticks[c.To].Vmstat
-	if a == nil || b == nil || p.Delta.MajFlt == 0 || p.Delta.IO.ReadBytes <= p.Delta.IO.WriteBytes {
+	pages, ok := c.vmstatDelta("pswpin")
+	if !ok || p.Delta.MajFlt == 0 || p.Delta.IO.ReadBytes <= p.Delta.IO.WriteBytes {
 		return
 	}
-	page := float64(c.Model.Manifest.Host.PageSize)
-	if page <= 0 {
-		page = 4096
-	}
-	swapIn := float64(b["pswpin"]-a["pswpin"]) * page
+	swapIn := float64(pages) * c.pageSize()
 	if swapIn < 0.5*float64(p.Delta.IO.ReadBytes) {
 		return
 	}

@@ -40,7 +40,7 @@ func (c *Context) dirtyForecast(bytesPerSec float64) string {
 	if v == nil || bytesPerSec <= 0 || v["nr_dirty_threshold"] == 0 {
 		return ""
 	}
-	page := float64(c.Model.Manifest.Host.PageSize)
+	page := c.pageSize()
 	dirty := float64(v["nr_dirty"]+v["nr_writeback"]) * page
 	bg, limit := float64(v["nr_dirty_background_threshold"])*page, float64(v["nr_dirty_threshold"])*page
 	when := func(to float64) string {

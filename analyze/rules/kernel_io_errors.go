@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -36,13 +35,8 @@ func checkKernelIOErrors(c *Context) []Finding {
 			byDev[e.Device] = append(byDev[e.Device], e)
 		}
 	}
-	var devs []string
-	for d := range byDev {
-		devs = append(devs, d)
-	}
-	sort.Strings(devs)
 	var out []Finding
-	for _, d := range devs {
+	for _, d := range sortedKeys(byDev) {
 		out = append(out, deviceErrors(c, evs, d, byDev[d]))
 	}
 	if f, ok := hungTasks(c, hung); ok {
@@ -51,10 +45,11 @@ func checkKernelIOErrors(c *Context) []Finding {
 	return out
 }
 
-// recent reports whether an event is part of the incident: during the
-// capture, or less than RecentErrorS before its start.
+// recent reports whether an event is part of the incident: after the
+// capture's start (during it, or logged between its end and the read of
+// the log), or less than RecentErrorS before it.
 func (c *Context) recent(e model.KernelEvent) bool {
-	return e.During || (e.Offset <= 0 && -e.Offset.Seconds() <= c.Thresholds.RecentErrorS) || e.Offset > 0
+	return e.Offset >= 0 || -e.Offset.Seconds() <= c.Thresholds.RecentErrorS
 }
 
 // when says when an event was logged, on the capture's clock.
@@ -85,10 +80,11 @@ func ago(d time.Duration) string {
 func deviceErrors(c *Context, all []model.KernelEvent, dev string, evs []model.KernelEvent) Finding {
 	var now, old []model.KernelEvent
 	var replacedBy *model.KernelEvent
+	attach, attached := model.LastAttach(all, dev)
 	for _, e := range evs {
-		if a, ok := model.Replaced(all, e); ok {
+		if attached && attach.Record.Usec > e.Record.Usec {
 			old = append(old, e)
-			replacedBy = &a
+			replacedBy = &attach
 			continue
 		}
 		if c.recent(e) {

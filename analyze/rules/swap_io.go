@@ -29,26 +29,23 @@ type swapper struct {
 }
 
 func checkSwapIO(c *Context) []Finding {
-	a, b := c.Model.Ticks[c.From].Vmstat, c.Model.Ticks[c.To].Vmstat
-	if a == nil || b == nil || c.Seconds <= 0 {
+	pin, ok1 := c.vmstatDelta("pswpin")
+	pout, ok2 := c.vmstatDelta("pswpout")
+	if !ok1 || !ok2 || c.Seconds <= 0 {
 		return nil
 	}
-	in := float64(b["pswpin"]-a["pswpin"]) / c.Seconds
-	out := float64(b["pswpout"]-a["pswpout"]) / c.Seconds
+	in, out := float64(pin)/c.Seconds, float64(pout)/c.Seconds
 	if in+out < c.Thresholds.SwapPagesPerSec {
 		return nil
 	}
-	page := float64(c.Model.Manifest.Host.PageSize)
-	if page <= 0 {
-		page = 4096
-	}
+	page := c.pageSize()
 	mem := c.Model.Ticks[c.To].Meminfo
 	f := Finding{
 		ID: "swap-io", Severity: Warning, Confidence: High, Score: in + out,
 		Title:   fmt.Sprintf("The node swaps: %.0f pages/s in, %.0f out", in, out),
 		Summary: fmt.Sprintf("The kernel pages to and from swap: %s/s in and %s/s out, on top of the workload's own IO.", human(in*page), human(out*page)),
 		Evidence: []Evidence{{Member: c.TicksMembers() + " (/proc/vmstat, /proc/meminfo)", Ticks: c.tickSpan(),
-			What:    fmt.Sprintf("pswpin +%d, pswpout +%d pages over %.1f s; MemAvailable %d of %d kB, SwapFree %d of %d kB", b["pswpin"]-a["pswpin"], b["pswpout"]-a["pswpout"], c.Seconds, mem["MemAvailable"], mem["MemTotal"], mem["SwapFree"], mem["SwapTotal"]),
+			What:    fmt.Sprintf("pswpin +%d, pswpout +%d pages over %.1f s; MemAvailable %d of %d kB, SwapFree %d of %d kB", pin, pout, c.Seconds, mem["MemAvailable"], mem["MemTotal"], mem["SwapFree"], mem["SwapTotal"]),
 			Figures: map[string]float64{"pswpin_per_s": in, "pswpout_per_s": out, "mem_available_kb": float64(mem["MemAvailable"])}}},
 	}
 	f.Evidence = append(f.Evidence, swapAreas(c)...)

@@ -26,10 +26,7 @@ var writeAmplification = Rule{ID: "write-amplification", Check: checkWriteAmplif
 
 func checkWriteAmplification(c *Context) []Finding {
 	var out []Finding
-	page := float64(c.Model.Manifest.Host.PageSize)
-	if page <= 0 {
-		page = 4096
-	}
+	page := c.pageSize()
 	for i := range c.Procs {
 		pio := &c.Procs[i]
 		p, io := pio.Proc, pio.Delta.IO
