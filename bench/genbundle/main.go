@@ -341,10 +341,7 @@ func advance(s series, k int, span float64) []byte {
 		x, errA := strconv.ParseFloat(a[i], 64)
 		y, errB := strconv.ParseFloat(b[i], 64)
 		if errA != nil || errB != nil || !isNumber(a[i]) || !isNumber(b[i]) || a[i] == b[i] {
-			out.WriteString(b[i])
-			if errA != nil || errB != nil || !isNumber(a[i]) {
-				continue
-			}
+			out.WriteString(b[i]) // text, or a number that does not move
 			continue
 		}
 		v := x + (y-x)/span*float64(k)

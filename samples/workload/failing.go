@@ -63,15 +63,6 @@ func Detach(t testing.TB, mnt, dev string) {
 // earlier disk had. It is detached when the test ends.
 func LoopDeviceAt(t testing.TB, dev string, sizeMiB int) {
 	t.Helper()
-	img := filepath.Join(t.TempDir(), "disk.img")
-	f, err := os.Create(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(int64(sizeMiB) << 20); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	MustRun(t, "losetup", dev, img)
+	MustRun(t, "losetup", dev, sparseImage(t, sizeMiB))
 	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
 }

@@ -160,18 +160,25 @@ func MustRun(t testing.TB, name string, args ...string) string {
 func LoopDevice(t testing.TB, sizeMiB int) string {
 	t.Helper()
 	Live(t)
+	dev := MustRun(t, "losetup", "--find", "--show", sparseImage(t, sizeMiB))
+	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+	return dev
+}
+
+// sparseImage makes a sparse file of sizeMiB in the test's temporary
+// directory, to put under a loop device.
+func sparseImage(t testing.TB, sizeMiB int) string {
+	t.Helper()
 	img := filepath.Join(t.TempDir(), "disk.img")
 	f, err := os.Create(img)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	if err := f.Truncate(int64(sizeMiB) << 20); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
-	dev := MustRun(t, "losetup", "--find", "--show", img)
-	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
-	return dev
+	return img
 }
 
 // LoopExt4 makes a real ext4 filesystem of sizeMiB on a loop device and
