@@ -32,10 +32,12 @@ func Load(b *bundle.Bundle) (*Model, error) {
 // member is parsed as it arrives and let go, so that memory follows the
 // model rather than the bundle. Only the strace traces are kept (the
 // report quotes their lines). A member that fails the reader's checks
-// ends the load with the reader's error.
+// ends the load with the reader's error. The reader reads ahead in its
+// own goroutine (bundle.Reader.Prefetch): the caller must Close it.
 func LoadReader(rd *bundle.Reader) (*Model, error) {
-	// Nothing keeps a member's bytes but the traces, which are copied.
-	rd.Reuse = true
+	// Nothing keeps a member's bytes but the traces, which are copied, so
+	// the reader may reuse its buffers.
+	rd.Prefetch()
 	l := newLoader(rd.Manifest)
 	for {
 		name, data, err := rd.Next()
@@ -55,7 +57,7 @@ func newLoader(man *bundle.Manifest) *loader {
 	l := &loader{
 		m: &Model{Manifest: man, Sysctl: map[string]string{}, Blocks: map[string]*Block{},
 			Cgroups: map[string]*Cgroup{}, DeniedIO: map[int]bool{}},
-		live:   map[int]*Process{},
+		live:   map[int]*liveProc{},
 		table:  map[procKey]*tableEntry{},
 		traced: map[string][]byte{},
 	}
@@ -124,10 +126,14 @@ type tableEntry struct {
 
 type loader struct {
 	m     *Model
-	live  map[int]*Process
+	live  map[int]*liveProc
 	table map[procKey]*tableEntry
 	// cgroup roots from the collector: v2 mount point and v1 blkio mount.
 	v2Root, v1Root string
+	// fd decodes every frames member, making each path string once.
+	fd bundle.FrameDecoder
+	// places splits the per-process paths of a tick.
+	places pathPlaces
 	// traced holds the targets' strace members, nil until read.
 	traced map[string][]byte
 }
@@ -138,7 +144,7 @@ func (l *loader) note(member, path, what string) {
 
 // frames iterates a frames member, failing on a malformed one.
 func (l *loader) frames(member string, data []byte, fn func(f bundle.Frame)) error {
-	for f, err := range bundle.Frames(data) {
+	for f, err := range l.fd.Frames(data) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", member, err)
 		}

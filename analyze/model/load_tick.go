@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"path"
 	"strconv"
 	"strings"
@@ -14,8 +15,8 @@ import (
 // just before it.
 func (l *loader) tick(member string, data []byte) error {
 	t := &Tick{N: len(l.m.Ticks), Disks: map[string]procfs.DiskStat{}, SysBlock: map[string]procfs.DiskStat{}, Threads: map[int][]Thread{}}
-	var lastPoint *Point
-	var lastPID int
+	var cur tickProc
+	l.places.start()
 	parseErr := func(p string, err error) {
 		if err != nil {
 			l.note(member, p, err.Error())
@@ -68,7 +69,7 @@ func (l *loader) tick(member string, data []byte) error {
 				t.Loadavg = &la
 			}
 		default:
-			l.tickFile(member, t, f, &lastPoint, &lastPID)
+			l.tickFile(member, t, f, &cur)
 			return
 		}
 		parseErr(f.Path, err)
@@ -79,10 +80,21 @@ func (l *loader) tick(member string, data []byte) error {
 	l.m.Ticks = append(l.m.Ticks, t)
 	// A process not seen in this tick has exited (or its PID was reused);
 	// one seen with the same sample as before keeps its run's point.
-	for pid, p := range l.live {
+	for pid, lp := range l.live {
+		p := lp.p
 		if p.Last != t.N {
 			delete(l.live, pid)
 			continue
+		}
+		if lp.ioTick != t.N {
+			// No io this tick: a sample taken as the last one's by its
+			// stat alone must say so, as a parsed one would.
+			if n := len(p.Points); lp.statTick != t.N && p.Points[n-1].HasIO {
+				pt := p.Points[n-1]
+				pt.Tick, pt.Mono, pt.IO, pt.HasIO = t.N, lp.statMono, procfs.PIDIO{}, false
+				p.Points = append(p.Points, pt)
+			}
+			lp.io = lp.io[:0]
 		}
 		if n := len(p.Points); n >= 2 && p.Points[n-1].Tick == t.N && sameSample(&p.Points[n-1], &p.Points[n-2]) {
 			p.Points = p.Points[:n-1]
@@ -91,8 +103,27 @@ func (l *loader) tick(member string, data []byte) error {
 	return nil
 }
 
+// tickProc is the process whose stat frame came last in a tick: its io
+// frame follows. same says its stat was byte for byte the one before.
+type tickProc struct {
+	lp   *liveProc
+	pid  int
+	same bool
+}
+
+// liveProc is a process seen in the last tick, with the raw text of its
+// last stat and io: a file identical to the last one is the same sample,
+// known without parsing it (most processes of a node are idle, so most
+// of a tick is compared, not parsed).
+type liveProc struct {
+	p                *Process
+	stat, io         []byte
+	statTick, ioTick int
+	statMono         int64
+}
+
 // tickFile handles the per-process, block, cgroup and thread frames.
-func (l *loader) tickFile(member string, t *Tick, f bundle.Frame, lastPoint **Point, lastPID *int) {
+func (l *loader) tickFile(member string, t *Tick, f bundle.Frame, cur *tickProc) {
 	if rest, ok := strings.CutPrefix(f.Path, "/sys/block/"); ok {
 		dev := strings.TrimSuffix(rest, "/stat")
 		if d, err := procfs.ParseBlockStat(dev, f.Data); err == nil {
@@ -102,38 +133,12 @@ func (l *loader) tickFile(member string, t *Tick, f bundle.Frame, lastPoint **Po
 		}
 		return
 	}
-	if pid, file, ok := pidPath(f.Path); ok {
+	if pid, file, ok := l.places.pidPath(f.Path); ok {
 		switch {
 		case file == "stat":
-			st, err := procfs.ParsePIDStat(f.Data)
-			if err != nil {
-				l.note(member, f.Path, err.Error())
-				*lastPoint = nil
-				return
-			}
-			p := l.live[pid]
-			if p == nil || p.Start != st.StartTime {
-				p = &Process{PID: pid, Start: st.StartTime, Comm: st.Comm, PPID: st.PPID, Kernel: st.IsKernelThread(), First: t.N}
-				l.live[pid] = p
-				l.m.Procs = append(l.m.Procs, p)
-			}
-			p.Last = t.N
-			p.Comm = st.Comm
-			p.Points = append(p.Points, Point{Tick: t.N, Mono: f.MonoNS, State: st.State,
-				Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks, MajFlt: st.MajFlt}, CPUTicks: st.UTime + st.STime, Threads: st.NumThreads})
-			*lastPoint = &p.Points[len(p.Points)-1]
-			*lastPID = pid
+			l.pidStat(member, t, f, pid, cur)
 		case file == "io":
-			if *lastPoint == nil || *lastPID != pid {
-				return
-			}
-			io, err := procfs.ParsePIDIO(f.Data)
-			if err != nil {
-				l.note(member, f.Path, err.Error())
-				return
-			}
-			(*lastPoint).IO, (*lastPoint).HasIO = io, true
-			(*lastPoint).Mono = f.MonoNS
+			l.pidIO(member, t, f, pid, cur)
 		case strings.HasPrefix(file, "task/"):
 			parts := strings.Split(file, "/")
 			if len(parts) != 3 {
@@ -241,4 +246,89 @@ func (l *loader) cgroupMem(member string, f bundle.Frame, tick int, dir, file st
 	case "memory.failcnt":
 		s.Failcnt = v
 	}
+}
+
+// pidStat takes a process's stat frame: a new sample, or the last one
+// again when the text has not changed.
+func (l *loader) pidStat(member string, t *Tick, f bundle.Frame, pid int, cur *tickProc) {
+	*cur = tickProc{}
+	lp := l.live[pid]
+	if lp != nil && len(lp.stat) > 0 && bytes.Equal(lp.stat, f.Data) {
+		lp.p.Last, lp.statMono = t.N, f.MonoNS
+		*cur = tickProc{lp: lp, pid: pid, same: true}
+		return
+	}
+	st, err := procfs.ParsePIDStat(f.Data)
+	if err != nil {
+		l.note(member, f.Path, err.Error())
+		return
+	}
+	if lp == nil || lp.p.Start != st.StartTime {
+		p := &Process{PID: pid, Start: st.StartTime, Comm: st.Comm, PPID: st.PPID, Kernel: st.IsKernelThread(), First: t.N}
+		lp = &liveProc{p: p}
+		l.live[pid] = lp
+		l.m.Procs = append(l.m.Procs, p)
+	}
+	p := lp.p
+	p.Last = t.N
+	p.Comm = st.Comm
+	p.Points = append(p.Points, Point{Tick: t.N, Mono: f.MonoNS, State: st.State,
+		Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks, MajFlt: st.MajFlt}, CPUTicks: st.UTime + st.STime, Threads: st.NumThreads})
+	lp.stat = append(lp.stat[:0], f.Data...)
+	lp.statTick, lp.statMono = t.N, f.MonoNS
+	*cur = tickProc{lp: lp, pid: pid}
+}
+
+// pidIO takes the io frame of the process whose stat came just before.
+func (l *loader) pidIO(member string, t *Tick, f bundle.Frame, pid int, cur *tickProc) {
+	lp := cur.lp
+	if lp == nil || cur.pid != pid {
+		return
+	}
+	if cur.same && len(lp.io) > 0 && bytes.Equal(lp.io, f.Data) {
+		lp.ioTick = t.N
+		return
+	}
+	io, err := procfs.ParsePIDIO(f.Data)
+	if err != nil {
+		l.note(member, f.Path, err.Error())
+		return
+	}
+	p := lp.p
+	if cur.same {
+		// The stat is the last sample's, the io is not: a new point.
+		pt := p.Points[len(p.Points)-1]
+		pt.Tick = t.N
+		p.Points = append(p.Points, pt)
+	}
+	pt := &p.Points[len(p.Points)-1]
+	pt.IO, pt.HasIO, pt.Mono = io, true, f.MonoNS
+	lp.io = append(lp.io[:0], f.Data...)
+	lp.ioTick = t.N
+}
+
+// pathPlaces caches pidPath by a frame's place in its tick: consecutive
+// ticks list the same files in the same order (and the frame decoder
+// gives the same path the same string), so most paths are split once.
+type pathPlaces struct {
+	last, next []pathPlace
+}
+
+type pathPlace struct {
+	path string
+	pid  int
+	file string
+	ok   bool
+}
+
+func (c *pathPlaces) start() { c.last, c.next = c.next, c.last[:0] }
+
+func (c *pathPlaces) pidPath(p string) (int, string, bool) {
+	if i := len(c.next); i < len(c.last) && c.last[i].path == p {
+		c.next = append(c.next, c.last[i])
+		return c.last[i].pid, c.last[i].file, c.last[i].ok
+	}
+	pid, file, ok := pidPath(p)
+	c.next = append(c.next, pathPlace{p, pid, file, ok})
+	return pid, file, ok
 }

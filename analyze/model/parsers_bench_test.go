@@ -113,9 +113,20 @@ func BenchmarkParseStatic(b *testing.B) {
 // header and data located.
 func BenchmarkParseFrames(b *testing.B) {
 	data := sampleMember(b, "overlay-slow-disk", bundle.TickMember(3))
-	benchFiles(b, [][]byte{data}, func(d []byte) {
-		for range bundle.Frames(d) {
-		}
+	b.Run("one", func(b *testing.B) {
+		benchFiles(b, [][]byte{data}, func(d []byte) {
+			for range bundle.Frames(d) {
+			}
+		})
+	})
+	// As the loader reads a capture: one decoder for every tick, whose
+	// paths repeat from one tick to the next.
+	b.Run("ticks", func(b *testing.B) {
+		var dec bundle.FrameDecoder
+		benchFiles(b, [][]byte{data}, func(d []byte) {
+			for range dec.Frames(d) {
+			}
+		})
 	})
 }
 

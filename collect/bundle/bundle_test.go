@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,7 +183,32 @@ func TestReaderRejects(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.wantText) {
 				t.Errorf("error %q does not say %q", err, tt.wantText)
 			}
+			if _, perr := readPrefetched(tt.in, tt.lim); perr == nil || perr.Error() != err.Error() {
+				t.Errorf("read ahead: error %v, want %v", perr, err)
+			}
 		})
+	}
+}
+
+// readPrefetched streams a bundle with a reader that reads ahead,
+// returning the members as "name=data".
+func readPrefetched(in []byte, lim Limits) ([]string, error) {
+	rd, err := NewReader(bytes.NewReader(in), lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	rd.Prefetch()
+	var got []string
+	for {
+		name, data, err := rd.Next()
+		if err == io.EOF {
+			return got, nil
+		}
+		if err != nil {
+			return got, err
+		}
+		got = append(got, name+"="+string(data))
 	}
 }
 
@@ -206,6 +233,9 @@ func TestReaderTruncatedNamesLastGoodMember(t *testing.T) {
 		}
 		if !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrNotBundle) && !errors.Is(err, ErrCorrupt) {
 			t.Errorf("cut at %d: %v", cut, err)
+		}
+		if _, perr := readPrefetched(raw[:cut], DefaultLimits); perr == nil || perr.Error() != err.Error() {
+			t.Errorf("cut at %d: read ahead: error %v, want %v", cut, perr, err)
 		}
 		if errors.Is(err, ErrTruncated) && e.LastGood != "" {
 			sawLastGood = true
@@ -239,6 +269,47 @@ func TestReaderStreamsMemberByMember(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "a=1 b=22" {
 		t.Errorf("got %v", got)
+	}
+}
+
+// A reader that reads ahead returns what Next alone returns, each
+// member's data valid until the next call, and Close stops it at any
+// point without waiting for the rest of the bundle.
+func TestReaderPrefetch(t *testing.T) {
+	var files []File
+	var want []string
+	for i := range 20 {
+		name := fmt.Sprintf("ticks/%06d.frames", i+1)
+		data := bytes.Repeat([]byte{byte('a' + i)}, 1000*(i+1))
+		files = append(files, BytesFile(name, data))
+		want = append(want, name+"="+string(data))
+	}
+	raw := writeBundle(t, files...)
+	got, err := readPrefetched(raw, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("read ahead gave %d members, not the %d written, or other data", len(got), len(want))
+	}
+	for stopAfter := range 4 {
+		rd, err := NewReader(bytes.NewReader(raw), DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd.Prefetch()
+		for range stopAfter {
+			if _, _, err := rd.Next(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rd.Close()
+		rd.Close()
+		select {
+		case <-rd.done:
+		default:
+			t.Errorf("after %d members: Close returned with the reading goroutine running", stopAfter)
+		}
 	}
 }
 

@@ -63,10 +63,39 @@ func AppendFrame(dst []byte, f Frame) []byte {
 // Iteration stops at the first malformed frame, which is yielded as an error
 // naming its byte offset.
 func Frames(b []byte) iter.Seq2[Frame, error] {
+	return (&FrameDecoder{once: true}).Frames(b)
+}
+
+// FrameDecoder iterates frames as Frames does, and makes each distinct
+// path string once for all the members it decodes: a capture names the
+// same few thousand files in every tick, so a long one would otherwise
+// allocate a path per frame millions of times. Its zero value is ready;
+// it is not safe for concurrent use.
+type FrameDecoder struct {
+	// once is a decoder of one member (the function Frames): nothing to
+	// remember paths for.
+	once  bool
+	paths map[string]rawPath
+	// last holds the raw and decoded paths of the last member's frames
+	// in order, next those of this one: consecutive ticks list the same
+	// files in the same order, so a path is mostly found by comparing
+	// it with the one at its place in the last member.
+	last, next []rawPath
+}
+
+type rawPath struct{ raw, path string }
+
+// maxInterned bounds the decoder's paths; past it the table starts again
+// (a node whose PIDs churn names new files every tick).
+const maxInterned = 1 << 16
+
+// Frames iterates over the frames encoded in b, as the function Frames.
+func (d *FrameDecoder) Frames(b []byte) iter.Seq2[Frame, error] {
 	return func(yield func(Frame, error) bool) {
+		d.last, d.next = d.next, d.last[:0]
 		off := 0
 		for off < len(b) {
-			f, n, err := parseFrame(b[off:])
+			f, n, err := d.parseFrame(b[off:])
 			if err != nil {
 				yield(Frame{}, fmt.Errorf("frame at byte %d: %w", off, err))
 				return
@@ -77,6 +106,28 @@ func Frames(b []byte) iter.Seq2[Frame, error] {
 			off += n
 		}
 	}
+}
+
+// path returns the unescaped path of a header's raw path bytes.
+func (d *FrameDecoder) path(raw []byte) string {
+	if d.once {
+		return unescapePath(string(raw))
+	}
+	if i := len(d.next); i < len(d.last) && d.last[i].raw == string(raw) {
+		d.next = append(d.next, d.last[i])
+		return d.last[i].path
+	}
+	rp, ok := d.paths[string(raw)]
+	if !ok {
+		if d.paths == nil || len(d.paths) >= maxInterned {
+			d.paths = make(map[string]rawPath, 1024)
+		}
+		rp.raw = string(raw)
+		rp.path = unescapePath(rp.raw)
+		d.paths[rp.raw] = rp
+	}
+	d.next = append(d.next, rp)
+	return rp.path
 }
 
 // ParseFrames decodes all frames in b.
@@ -91,54 +142,89 @@ func ParseFrames(b []byte) ([]Frame, error) {
 	return out, nil
 }
 
-func parseFrame(b []byte) (Frame, int, error) {
+func (d *FrameDecoder) parseFrame(b []byte) (Frame, int, error) {
 	limit := min(len(b), maxFrameHeader)
 	nl := bytes.IndexByte(b[:limit], '\n')
 	if nl < 0 {
 		return Frame{}, 0, fmt.Errorf("no header line in the first %d bytes", limit)
 	}
-	// One string for the header, cut in place: a member holds a frame
-	// per file of every process, so the header is parsed millions of
-	// times in a long capture.
-	header := string(b[:nl])
-	var fields [5]string
-	rest := header
-	for i := 0; i < 4; i++ {
-		f, r, ok := strings.Cut(rest, " ")
-		if !ok {
-			return Frame{}, 0, fmt.Errorf("header %q: want \"F status mono size path\"", b[:nl])
-		}
-		fields[i], rest = f, r
+	// The header is read in place, in one pass: a member holds a frame
+	// per file of every process, so it is parsed millions of times in a
+	// long capture, and only the path (interned) becomes a string.
+	h := b[:nl]
+	bad := func() (Frame, int, error) {
+		return Frame{}, 0, fmt.Errorf("header %q: want \"F status mono size path\"", h)
 	}
-	fields[4] = rest
-	if fields[0] != "F" {
-		return Frame{}, 0, fmt.Errorf("header %q: want \"F status mono size path\"", b[:nl])
+	if len(h) < 2 || h[0] != 'F' || h[1] != ' ' {
+		return bad()
 	}
-	st := Status(fields[1])
-	if !st.Valid() {
-		return Frame{}, 0, fmt.Errorf("header: unknown status %q", fields[1])
+	rest := h[2:]
+	sp := bytes.IndexByte(rest, ' ')
+	if sp < 0 {
+		return bad()
 	}
-	mono, err := strconv.ParseInt(fields[2], 10, 64)
-	if err != nil {
-		return Frame{}, 0, fmt.Errorf("header: mono_ns: %w", err)
+	st, ok := statusOf(rest[:sp])
+	if !ok {
+		return Frame{}, 0, fmt.Errorf("header: unknown status %q", rest[:sp])
 	}
-	size, err := strconv.ParseInt(fields[3], 10, 64)
-	if err != nil || size < 0 {
-		return Frame{}, 0, fmt.Errorf("header: bad size %q", fields[3])
+	rest = rest[sp+1:]
+	mono, n, ok := leadingDecimal(rest, true)
+	if !ok {
+		return Frame{}, 0, fmt.Errorf("header %q: mono_ns is not a number", h)
 	}
+	rest = rest[n:]
+	size, n, ok := leadingDecimal(rest, false)
+	if !ok {
+		return Frame{}, 0, fmt.Errorf("header %q: bad size", h)
+	}
+	pathBytes := rest[n:]
 	start := nl + 1
 	if size > int64(len(b)-start-1) {
 		return Frame{}, 0, fmt.Errorf("size %d runs past the end of the member", size)
 	}
 	end := start + int(size)
 	if b[end] != '\n' {
-		return Frame{}, 0, fmt.Errorf("data of %q is not followed by a newline", fields[4])
+		return Frame{}, 0, fmt.Errorf("data of %q is not followed by a newline", pathBytes)
 	}
 	f := Frame{
-		Path:   unescapePath(fields[4]),
+		Path:   d.path(pathBytes),
 		Status: st,
 		MonoNS: mono,
 		Data:   b[start:end:end],
 	}
 	return f, end + 1, nil
+}
+
+// statusOf returns the status a header names, without making a string of
+// it.
+func statusOf(b []byte) (Status, bool) {
+	for _, s := range [...]Status{StatusOK, StatusPartial, StatusAbsent, StatusDenied, StatusTimeout, StatusFailed} {
+		if string(b) == string(s) {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// leadingDecimal parses the decimal number at the start of b and the
+// space after it, returning how many bytes both took; negative only where
+// signed allows. Up to 18 digits, which no 64-bit clock or size exceeds,
+// so there is no overflow to check.
+func leadingDecimal(b []byte, signed bool) (int64, int, bool) {
+	i, neg := 0, false
+	if signed && len(b) > 0 && b[0] == '-' {
+		i, neg = 1, true
+	}
+	start := i
+	var n int64
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		n = n*10 + int64(b[i]-'0')
+	}
+	if digits := i - start; digits == 0 || digits > 18 || i >= len(b) || b[i] != ' ' {
+		return 0, 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, i + 1, true
 }
