@@ -9,6 +9,8 @@ import (
 
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/replay"
+	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/collect/bundle"
 	"github.com/spf13/pflag"
 )
 
@@ -104,6 +106,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		}
 		o.Window = int(math.Ceil(float64(*window) / float64(iv)))
 	}
+	if v.Name == "timeline" {
+		o.Marks = timelineMarks(m)
+	}
 	blocks, err := v.Run(m, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "iorca replay %s: %v\n", v.Name, err)
@@ -134,4 +139,31 @@ func listViews(w io.Writer, m *model.Model) {
 	for _, v := range replay.Views {
 		fmt.Fprintf(w, "  %-9s %s\n", v.Name, v.Help)
 	}
+}
+
+// timelineMarks labels the ticks at which the incident began (by the
+// default thresholds' diagnosis) and at which a trigger fired.
+func timelineMarks(m *model.Model) map[int]string {
+	marks := map[int]string{}
+	add := func(k int, s string) {
+		if marks[k] != "" {
+			s = marks[k] + "; " + s
+		}
+		marks[k] = s
+	}
+	if cs := m.Manifest.Capture; cs != nil {
+		if t := cs.Trigger; t != nil && t.Fired {
+			add(t.Tick, "trigger "+t.Expression+" fired")
+		} else if cs.How == bundle.StartSignal && cs.Record != nil {
+			add(cs.StartTick, cs.Signal+": window written")
+		}
+	}
+	if o := rules.Diagnose(m, rules.Defaults()).Verdict.Onset; o != nil {
+		if o.UnderWay {
+			add(o.Tick, "onset: already under way")
+		} else {
+			add(o.Tick, "onset")
+		}
+	}
+	return marks
 }

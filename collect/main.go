@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/collect/collector"
+	"github.com/iorca/iorca/collect/trigger"
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/iorca/iorca/internal/units"
 	"github.com/spf13/pflag"
@@ -25,7 +26,9 @@ var version = ""
 const (
 	exitComplete   = 0
 	exitNoBundle   = 1
+	exitUsage      = 2
 	exitIncomplete = 3
+	exitNotFired   = 4
 )
 
 const usageHead = `iorca-collect snapshots this node's disk-IO state into one bundle
@@ -49,6 +52,9 @@ Examples:
   sudo iorca-collect -p 4242 --strace-duration 10s  # always look at PID 4242
   sudo iorca-collect --no-strace -q                 # never ptrace anything
   sudo iorca-collect --no-block-trace               # leave tracefs alone
+  sudo iorca-collect --trigger 'util>80,await>10' --wait 1h   # capture when a disk chokes
+  sudo iorca-collect --record 60s --trigger 'psi_some>20' -o /var/lib/iorca/ --keep 5
+                                                    # flight recorder: the minute before, and after
 
 Flags:
 `
@@ -60,7 +66,22 @@ Exit status:
      members dropped to fit --max-bundle-bytes, strace unavailable, reads denied
      or failed, or written to the fallback directory; the manifest's "errors"
      and "bounds" say which
-  1  no bundle written (bad flags, output not writable or too little room)
+  1  no bundle written (output not writable or too little room)
+  2  bad flags or trigger expression; nothing was started
+  4  the trigger never fired (--wait expired, or SIGINT/SIGTERM came first):
+     no bundle written
+
+Triggers (--trigger) name iostat -x figures of a device — util, await, r_await,
+w_await, f_await, aqu-sz, r/s, w/s, f/s, tps, rkB/s, wkB/s — and the node's IO
+pressure, psi_some and psi_full (the percentage of the interval in which some
+or all tasks waited for IO), compared with >, >=, < or <=; all conditions must
+hold in the same interval, device figures on one device (any, or dev=NAME:),
+for --trigger-for intervals in a row. Without --record the wait reads only
+/proc/diskstats, /proc/pressure/io and /proc/uptime; the capture starts when
+the trigger fires. With --record the collector samples in full all along and
+keeps the last --record of samples, compressed, within --record-bytes: on the
+trigger the bundle holds that window then the capture (strace and the block
+trace start at the trigger); on SIGUSR1, SIGINT or SIGTERM it holds the window.
 
 strace slows a traced process by orders of magnitude while attached; keep
 --strace-duration short. Syscall payloads, environment variables and secrets in
@@ -86,6 +107,9 @@ type flags struct {
 	strMax   units.Bytes
 	blkMax   units.Bytes
 	bundMax  units.Bytes
+	recMax   units.Bytes
+	keepMax  units.Bytes
+	trigger  string
 }
 
 // memoryLimit is the heap the collector aims to stay under unless
@@ -110,25 +134,36 @@ func run(args []string, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "iorca-collect: %v\n(see iorca-collect --help)\n", err)
-		return exitNoBundle
+		return exitUsage
 	}
 	if f.version {
 		fmt.Fprintln(os.Stdout, "iorca-collect", cli.Version(version))
 		return exitComplete
 	}
-	ctx, stop := interruptContext(stderr, f.quiet)
+	ctx, stop := interruptContext(stderr, f.quiet, f.cfg.Record > 0)
 	defer stop()
+	dump := make(chan struct{}, 1)
+	f.cfg.Dump = dump
+	stopDump := notifyDump(dump, stderr, f.quiet, f.cfg.Record > 0)
+	defer stopDump()
 
 	progress := newProgressLine(stderr, f.quiet)
 	f.cfg.Progress = progress.update
 	res, err := collector.Run(ctx, f.cfg)
 	progress.clear()
+	if errors.Is(err, collector.ErrNotFired) {
+		fmt.Fprintf(stderr, "iorca-collect: %v\n", err)
+		return exitNotFired
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "iorca-collect: %v\n", err)
 		return exitNoBundle
 	}
 	if !f.quiet {
 		printSummary(stderr, res)
+	}
+	if res.PruneErr != nil {
+		fmt.Fprintf(stderr, "iorca-collect: removing old bundles: %v\n", res.PruneErr)
 	}
 	if res.Incomplete {
 		return exitIncomplete
@@ -137,12 +172,12 @@ func run(args []string, stderr io.Writer) int {
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
-	f := &flags{strMax: collector.DefaultStraceMaxBytes, blkMax: collector.DefaultBlockTraceMaxBytes, bundMax: collector.DefaultMaxBundleBytes}
+	f := &flags{strMax: collector.DefaultStraceMaxBytes, blkMax: collector.DefaultBlockTraceMaxBytes, bundMax: collector.DefaultMaxBundleBytes, recMax: collector.DefaultRecordBytes}
 	fs := pflag.NewFlagSet("iorca-collect", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	c := &f.cfg
-	fs.StringVarP(&c.Output, "output", "o", "", "bundle path (default iorca-<hostname>-<UTC time>.tar.zst; - for stdout)")
+	fs.StringVarP(&c.Output, "output", "o", "", "bundle path (default iorca-<hostname>-<UTC time>.tar.zst; - for stdout); a directory (ending in /, or existing) names each bundle after its first tick")
 	fs.DurationVarP(&c.Duration, "duration", "d", collector.DefaultDuration, "how long to sample")
 	fs.DurationVarP(&c.Interval, "interval", "i", collector.DefaultInterval, "time between samples")
 	fs.IntSliceVarP(&c.PIDs, "pid", "p", nil, "always make this process a target (repeatable)")
@@ -159,6 +194,13 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.noRedact, "no-redact", false, "keep secrets in command lines and a 32-byte prefix of syscall buffers")
 	fs.BoolVar(&c.Force, "force", false, "replace an existing output file")
 	fs.StringVar(&c.FallbackDir, "fallback-dir", "/dev/shm", "where to write the bundle if the output filesystem fills up or fails at the end (\"\" disables)")
+	fs.StringVar(&f.trigger, "trigger", "", "wait until this holds, then capture (e.g. 'util>80,await>10', 'dev=sda:w_await>50', 'psi_some>20')")
+	fs.IntVar(&c.TriggerFor, "trigger-for", collector.DefaultTriggerFor, "intervals in a row the trigger must hold")
+	fs.DurationVar(&c.Wait, "wait", 0, "give up waiting for the trigger after this long (exit 4, no bundle); 0 waits until a signal")
+	fs.DurationVar(&c.Record, "record", 0, "flight recorder: keep the last D of full samples and write them with the bundle (on the trigger, SIGUSR1, SIGINT or SIGTERM)")
+	fs.Var(&f.recMax, "record-bytes", "memory the recorder's window may take, compressed; older samples go first")
+	fs.IntVar(&c.Keep, "keep", 0, "with -o DIR: keep at most N bundles there, removing the oldest (0: all)")
+	fs.Var(&f.keepMax, "keep-bytes", "with -o DIR: keep at most this much of bundles there, removing the oldest (0: no bound)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress line and no summary")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
@@ -180,8 +222,22 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	c.BlockTraceMaxBytes = int64(f.blkMax)
 	c.SetDelayAcct = !f.keepDA
 	c.MaxBundleBytes = int64(f.bundMax)
+	c.RecordBytes = int64(f.recMax)
+	c.KeepBytes = int64(f.keepMax)
 	c.Version = cli.Version(version)
-	if c.Output == "" {
+	if fs.Changed("trigger") {
+		e, err := trigger.Parse(f.trigger)
+		if err != nil {
+			return nil, err
+		}
+		c.Trigger = e
+	}
+	if c.Output != "" && c.Output != "-" {
+		if st, err := os.Stat(c.Output); strings.HasSuffix(c.Output, "/") || (err == nil && st.IsDir()) {
+			c.OutputDir, c.Output = c.Output, ""
+		}
+	}
+	if c.Output == "" && c.OutputDir == "" {
 		c.Output = defaultOutput(time.Now())
 	}
 	if err := c.Validate(); err != nil {
@@ -191,25 +247,13 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 }
 
 // defaultOutput names a bundle after the host and the UTC start time.
-func defaultOutput(now time.Time) string {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "unknown"
-	}
-	host = strings.Map(func(r rune) rune {
-		if r == '/' || r == ' ' || r < ' ' {
-			return '_'
-		}
-		return r
-	}, host)
-	return fmt.Sprintf("iorca-%s-%s.tar.zst", host, now.UTC().Format("20060102T150405Z"))
-}
+func defaultOutput(now time.Time) string { return collector.BundleName(now) }
 
 // interruptContext is cancelled by the first SIGINT or SIGTERM, with the
 // signal as its cause; the collection then stops and writes a partial
-// bundle. Later signals are reported and ignored: the bundle is being
-// written and takes a moment.
-func interruptContext(stderr io.Writer, quiet bool) (context.Context, func()) {
+// bundle (a recorder writes its window). Later signals are reported and
+// ignored: the bundle is being written and takes a moment.
+func interruptContext(stderr io.Writer, quiet, recorder bool) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
@@ -217,10 +261,14 @@ func interruptContext(stderr io.Writer, quiet bool) (context.Context, func()) {
 		first := true
 		for sig := range ch {
 			if first {
-				cancel(fmt.Errorf("interrupted by %s", signalName(sig)))
+				cancel(collector.Interrupt{Signal: signalName(sig)})
 				first = false
 				if !quiet {
-					fmt.Fprintf(stderr, "\niorca-collect: %s: stopping, writing a partial bundle\n", signalName(sig))
+					what := "a partial bundle"
+					if recorder {
+						what = "the bundle (a recorder's window, or a partial capture)"
+					}
+					fmt.Fprintf(stderr, "\niorca-collect: %s: stopping, writing %s\n", signalName(sig), what)
 				}
 				continue
 			}
@@ -228,6 +276,36 @@ func interruptContext(stderr io.Writer, quiet bool) (context.Context, func()) {
 		}
 	}()
 	return ctx, func() { signal.Stop(ch); cancel(nil) }
+}
+
+// notifyDump passes SIGUSR1 to a recorder: write the window now. Without
+// a recorder the signal is reported and ignored (its default action would
+// kill the collector without its clean-up).
+func notifyDump(dump chan<- struct{}, stderr io.Writer, quiet, recorder bool) func() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGUSR1)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ch:
+				if !recorder {
+					fmt.Fprintln(stderr, "\niorca-collect: SIGUSR1 ignored: it writes a recorder's window, and there is no --record")
+					continue
+				}
+				select {
+				case dump <- struct{}{}:
+					if !quiet {
+						fmt.Fprintln(stderr, "\niorca-collect: SIGUSR1: writing the recorder's window")
+					}
+				default:
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
 }
 
 func signalName(s os.Signal) string {

@@ -69,9 +69,11 @@ func TestUsageAndExitCodes(t *testing.T) {
 	if strings.Contains(stderr.String(), "[=true|false]") {
 		t.Error("help shows pflag's [=true|false]")
 	}
-	for _, args := range [][]string{{"--bogus"}, {"-d", "0s"}, {"--max-bundle-bytes", "12"}, {"--strace-max-bytes", "lots"}, {"extra"}} {
+	for _, args := range [][]string{{"--bogus"}, {"-d", "0s"}, {"--max-bundle-bytes", "12"}, {"--strace-max-bytes", "lots"}, {"extra"},
+		{"--trigger", "utl>80"}, {"--trigger", "util>80,"}, {"--wait", "10s"}, {"--trigger", "util>1", "--trigger-for", "0"},
+		{"--record", "10ms"}, {"--record", "60s", "--record-bytes", "1KiB"}, {"--keep", "3"}} {
 		stderr.Reset()
-		if code := run(args, &stderr); code != exitNoBundle || !strings.HasPrefix(stderr.String(), "iorca-collect: ") {
+		if code := run(args, &stderr); code != exitUsage || !strings.HasPrefix(stderr.String(), "iorca-collect: ") {
 			t.Errorf("%v: code %d, stderr %q", args, code, stderr.String())
 		}
 	}

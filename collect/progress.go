@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/collector"
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/iorca/iorca/internal/units"
@@ -39,8 +40,20 @@ func (p *progressLine) clear() {
 	}
 }
 
-// formatProgress is one line: elapsed/total, remaining, ticks, targets.
+// formatProgress is one line: elapsed/total, remaining, ticks, targets;
+// while waiting for a trigger or recording, the trigger's last figures.
 func formatProgress(s collector.Progress) string {
+	switch s.Phase {
+	case collector.PhaseWaiting:
+		line := fmt.Sprintf("iorca-collect: waiting %s", s.Elapsed.Round(time.Second))
+		if s.Duration > 0 {
+			line += fmt.Sprintf("/%s", s.Duration)
+		}
+		return line + triggerStatus(s)
+	case collector.PhaseRecording:
+		line := fmt.Sprintf("iorca-collect: recording %s, window %s (%s)", s.Elapsed.Round(time.Second), s.Window.Round(time.Second), units.FormatBytes(s.WindowBytes))
+		return line + triggerStatus(s)
+	}
 	remaining := max(0, s.Duration-s.Elapsed)
 	line := fmt.Sprintf("iorca-collect: %s/%s (%s left)  tick %d/%d  targets %d",
 		s.Elapsed.Round(time.Second), s.Duration, remaining.Round(time.Second), s.Tick, s.Ticks, s.Targets)
@@ -50,12 +63,51 @@ func formatProgress(s collector.Progress) string {
 	return line
 }
 
+// intervalFigures formats one trigger interval's figures after a colon.
+func intervalFigures(o bundle.TriggerInterval) string {
+	if f := o.String(); f != "" {
+		return ": " + f
+	}
+	return ""
+}
+
+// triggerStatus is the trigger's last figures and how many intervals in
+// a row held, "" without a trigger.
+func triggerStatus(s collector.Progress) string {
+	if len(s.Trigger.Figures) == 0 {
+		return ""
+	}
+	f := intervalFigures(bundle.TriggerInterval{Device: s.Trigger.Device, Figures: s.Trigger.Figures})
+	return fmt.Sprintf("  %s  held %d", strings.TrimPrefix(f, ": "), s.Held)
+}
+
 // printSummary tells where the bundle is and what it lacks.
 func printSummary(w io.Writer, r *collector.Result) {
 	m := r.Manifest
 	fmt.Fprintf(w, "iorca-collect: wrote %s (%s, %d members, %d ticks over %s, %d targets)\n",
 		r.Path, units.FormatBytes(r.Size), len(m.Members)+1, m.Ticks,
 		m.End.Wall.Sub(m.Start.Wall).Round(100*time.Millisecond), len(m.Targets))
+	if cs := m.Capture; cs != nil {
+		if t := cs.Trigger; t != nil && t.Fired {
+			last := bundle.TriggerInterval{}
+			if n := len(t.Intervals); n > 0 {
+				last = t.Intervals[n-1]
+			}
+			fmt.Fprintf(w, "  trigger %q fired at %s after %s (tick %d)%s\n", t.Expression, t.At.Wall.UTC().Format("15:04:05"),
+				(time.Duration(t.WaitedSeconds * float64(time.Second))).Round(time.Second), t.Tick, intervalFigures(last))
+		}
+		if rec := cs.Record; rec != nil {
+			how := "on the trigger"
+			if cs.How == bundle.StartSignal {
+				how = "on " + cs.Signal
+			}
+			fmt.Fprintf(w, "  recorder: %d ticks of its window (%s compressed) written %s, after recording %s\n",
+				rec.Ticks, units.FormatBytes(rec.Bytes), how, (time.Duration(rec.RecordedSeconds * float64(time.Second))).Round(time.Second))
+		}
+	}
+	for _, p := range r.Pruned {
+		fmt.Fprintf(w, "  removed the older bundle %s (--keep, --keep-bytes)\n", p)
+	}
 	if r.FellBack {
 		fmt.Fprintf(w, "  NOTE: the requested output could not be written; the bundle is at %s instead\n", r.Path)
 	}

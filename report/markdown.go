@@ -43,6 +43,12 @@ func (r *Report) Markdown(w io.Writer) error {
 		why = " (" + esc(c.ConfidenceWhy) + ")"
 	}
 	fmt.Fprintf(&b, "**Confidence:** %s%s\n\n", v.Confidence, why)
+	if line := OnsetText(v.Onset); line != "" {
+		fmt.Fprintf(&b, "**When it began:** %s\n\n", esc(line))
+	}
+	if line := TriggerText(v.Trigger); line != "" {
+		fmt.Fprintf(&b, "**Trigger:** %s\n\n", esc(line))
+	}
 
 	chain(&b, c.Chain)
 	findings(&b, c.Findings)
@@ -210,4 +216,36 @@ func appendix(b *bytes.Buffer, c *content.Report) {
 		kv = append(kv, t.Name+"="+strconv.FormatFloat(t.Value, 'f', -1, 64))
 	}
 	fmt.Fprintf(b, "%s\n", code(strings.Join(kv, " ")))
+}
+
+// OnsetText says when the incident began, in a sentence or three; "" when
+// the verdict does not know.
+func OnsetText(o *content.Onset) string {
+	if o == nil {
+		return ""
+	}
+	if o.UnderWay {
+		return fmt.Sprintf("before the capture began: in its first interval already, %s; the bundle holds no quiet time to compare with.", o.Condition)
+	}
+	s := fmt.Sprintf("%s UTC, %.0f s into the capture (tick %d): from then on %s, in most intervals to the end; the %.0f s before are the baseline.",
+		o.Time.UTC().Format("15:04:05"), o.Seconds, o.Tick, o.Condition, o.BaselineSeconds)
+	if len(o.Changes) > 0 {
+		s += " What changed: " + strings.Join(o.Changes, "; ") + "."
+	}
+	if o.WindowFrom > 0 {
+		s += fmt.Sprintf(" Rates and shares in the findings are over the incident, from tick %d.", o.WindowFrom)
+	}
+	return s
+}
+
+// TriggerText says which trigger started the capture; "" when none fired.
+func TriggerText(t *content.TriggerMark) string {
+	if t == nil {
+		return ""
+	}
+	s := fmt.Sprintf("%s fired at %s UTC (tick %d)", t.Expression, t.Time.UTC().Format("15:04:05"), t.Tick)
+	if t.Figures != "" {
+		s += " on " + t.Figures
+	}
+	return s + "."
 }

@@ -28,6 +28,9 @@ type Options struct {
 	PID int
 	// Target is findmnt -T PATH.
 	Target string
+	// Marks label ticks in the timeline: the incident's onset, the
+	// trigger that started the capture.
+	Marks map[int]string
 }
 
 // Block is one report of a view: what one tool invocation would print

@@ -224,7 +224,7 @@ func timeline(m *model.Model, o Options) ([]Block, error) {
 		{Name: "%util", Prec: 1, Key: "util"}, {Name: "await ms", Prec: 2, Key: "await_ms"}, {Name: "wkB/s", Prec: 0},
 		{Name: "top writer", Left: true, Key: "top_writer"}, {Name: "wr kB/s", Prec: 0, Key: "top_writer_kbps"},
 		{Name: "PSI some", Prec: 2, Key: "psi_some_avg10"}, {Name: "PSI full", Prec: 2, Key: "psi_full_avg10"},
-		{Name: "Dirty kB", Prec: -1, Key: "dirty_kb"}, {Name: "blocked", Prec: -1}}}
+		{Name: "Dirty kB", Prec: -1, Key: "dirty_kb"}, {Name: "blocked", Prec: -1}, {Name: "mark", Left: true}}}
 	whole := m.WholeDisks()
 	for k := 1; k < len(m.Ticks); k++ {
 		if o.Tick >= 0 && (k < o.Tick-o.Window+1 || k > o.Tick) {
@@ -261,7 +261,7 @@ func timeline(m *model.Model, o Options) ([]Block, error) {
 			blocked = int64(tk.Stat.ProcsBlocked)
 		}
 		t.Add(table.Int(int64(k)), table.Text(tk.Wall.UTC().Format("15:04:05")), table.Text(bestName), table.Num(best.Util), table.Num(best.Await),
-			table.Num(best.WkBPS), table.Text(top), table.Num(topRate), table.Num(some), table.Num(full), table.Int(int64(tk.Meminfo["Dirty"])), table.Int(blocked))
+			table.Num(best.WkBPS), table.Text(top), table.Num(topRate), table.Num(some), table.Num(full), table.Int(int64(tk.Meminfo["Dirty"])), table.Int(blocked), table.Text(o.Marks[k]))
 	}
 	return []Block{{Title: fmt.Sprintf("timeline of %d ticks", len(m.Ticks)), Table: t}}, nil
 }

@@ -51,11 +51,16 @@ type TargetView struct {
 
 // NewContext computes the window figures over the whole capture.
 func NewContext(m *model.Model, t Thresholds) *Context {
+	return NewContextWindow(m, t, 0, len(m.Ticks)-1)
+}
+
+// NewContextWindow computes the window figures from tick from to tick to.
+func NewContextWindow(m *model.Model, t Thresholds, from, to int) *Context {
 	c := &Context{Model: m, Thresholds: t, ByPID: map[int]*model.ProcIO{}, Devices: map[string]model.Iostat{}}
-	if len(m.Ticks) < 2 {
+	if len(m.Ticks) < 2 || from < 0 || to >= len(m.Ticks) || to <= from {
 		return c
 	}
-	c.From, c.To = 0, len(m.Ticks)-1
+	c.From, c.To = from, to
 	c.Seconds = m.Seconds(c.From, c.To)
 	for _, p := range m.ProcessIO(c.From, c.To) {
 		// The collector's own reads (and strace's) are not the node's IO.

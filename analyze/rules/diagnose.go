@@ -16,6 +16,10 @@ type Diagnosis struct {
 	Verdict  Verdict
 	// CulpritProc is the culprit's process (nil without a culprit).
 	CulpritProc *model.Process
+	// primary is the finding the verdict rests on, culpritDev the device
+	// whose time the culprit holds ("" without one).
+	primary    Finding
+	culpritDev string
 }
 
 // primaryOrder ranks the findings that can be the root cause: a failing
@@ -52,9 +56,31 @@ func rankOf(f *Finding) int {
 // verdict has one, they say so and are listed after it.
 var consequences = map[string]bool{"io-stalls": true, "io-victims": true, "device-saturated": true}
 
-// Diagnose runs the rules and writes the verdict.
+// Diagnose runs the rules and writes the verdict. When the incident began
+// during the capture, after quiet intervals, the rules run again over the
+// intervals from its onset: rates and shares describe the incident, not
+// the incident diluted by the calm before it, and the verdict says when
+// it began and what changed then.
 func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
-	c := NewContext(m, t)
+	d := diagnose(NewContext(m, t))
+	mark := triggerMark(m)
+	d.Verdict.Trigger = mark
+	if !d.Verdict.Problem {
+		return d
+	}
+	o := d.onset(d.culpritDev, &d.primary)
+	if o != nil && o.WindowFrom > 0 {
+		if in := diagnose(NewContextWindow(m, t, o.WindowFrom, len(m.Ticks)-1)); in.Verdict.Problem {
+			d = in
+			d.Verdict.Trigger = mark
+		}
+	}
+	d.Verdict.Onset = o
+	return d
+}
+
+// diagnose runs the rules over a context's window and writes the verdict.
+func diagnose(c *Context) *Diagnosis {
 	d := &Diagnosis{Context: c, Findings: Run(c)}
 	c.findings = d.Findings
 	var serious []*Finding
@@ -143,6 +169,7 @@ func Diagnose(m *model.Model, t Thresholds) *Diagnosis {
 			}
 		}
 	}
+	d.primary, d.culpritDev = *primary, culpritDev
 	d.Verdict.Summary = d.verdictText(primary, serious)
 	if why, ok := d.rival(primary, culpritDev); ok {
 		d.lowerVerdict(Medium, why)

@@ -3,6 +3,8 @@ package bundle
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -38,6 +40,99 @@ type Manifest struct {
 	// DelayAcct records what the collector did with
 	// kernel.task_delayacct.
 	DelayAcct *DelayAcct `json:"delayacct,omitempty"`
+	// Capture says how the capture started; nil in bundles from before
+	// triggers existed, which were all started by hand.
+	Capture *CaptureStart `json:"capture,omitempty"`
+}
+
+// How a capture started.
+const (
+	StartManual  = "manual"  // the collector ran and sampled at once
+	StartTrigger = "trigger" // a --trigger condition held
+	StartSignal  = "signal"  // a recorder was told to write (SIGUSR1, SIGINT, SIGTERM)
+)
+
+// CaptureStart says how a capture started and where in the bundle.
+type CaptureStart struct {
+	// How is StartManual, StartTrigger or StartSignal; Signal names the
+	// signal for StartSignal.
+	How    string `json:"how"`
+	Signal string `json:"signal,omitempty"`
+	// Trigger is the --trigger condition, fired or not; nil without one.
+	Trigger *TriggerInfo `json:"trigger,omitempty"`
+	// Record describes the flight recorder's window; nil without one.
+	Record *RecordInfo `json:"record,omitempty"`
+	// StartTick is the tick at which the capture proper began (the
+	// trigger fired, or the signal came): the ticks before it are the
+	// recorder's window. 0 without a recorder.
+	StartTick int `json:"start_tick"`
+}
+
+// TriggerInfo records a --trigger condition and what made it fire.
+type TriggerInfo struct {
+	Expression string `json:"expression"`
+	// For is how many consecutive intervals had to hold.
+	For int `json:"for"`
+	// Wait bounds the wait (0: none).
+	Wait Duration `json:"wait,omitempty"`
+	// Fired says the condition held; At is when (the end of the last
+	// interval that held), Tick the bundle's tick that ended it (-1 when
+	// it is not in the bundle: a trigger without a recorder fires before
+	// the first tick), WaitedSeconds how long the collector waited.
+	Fired         bool    `json:"fired"`
+	At            Clock   `json:"at"`
+	Tick          int     `json:"tick"`
+	WaitedSeconds float64 `json:"waited_seconds"`
+	// Intervals are the figures of the intervals that fired it, oldest
+	// first: the device whose figures held ("" for node figures only)
+	// and each condition's figure.
+	Intervals []TriggerInterval `json:"intervals"`
+}
+
+// TriggerInterval is one interval's figures as the trigger computed them.
+type TriggerInterval struct {
+	Device  string             `json:"device,omitempty"`
+	Figures map[string]float64 `json:"figures"`
+}
+
+// String is "sda: await 41.2, util 98.0" (figures by name), "" without
+// figures.
+func (t TriggerInterval) String() string {
+	if len(t.Figures) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(t.Figures))
+	for k := range t.Figures {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	figs := make([]string, len(names))
+	for i, k := range names {
+		figs[i] = fmt.Sprintf("%s %.1f", k, t.Figures[k])
+	}
+	s := strings.Join(figs, ", ")
+	if t.Device != "" {
+		s = t.Device + ": " + s
+	}
+	return s
+}
+
+// RecordInfo describes a flight recorder's window.
+type RecordInfo struct {
+	// Window and BudgetBytes are the flags: the last Window of samples,
+	// compressed, within BudgetBytes.
+	Window      Duration `json:"window"`
+	BudgetBytes int64    `json:"budget_bytes"`
+	// Ticks is how many of the bundle's ticks come from the window,
+	// Bytes their compressed size there; Dropped how many older ticks the
+	// recorder let go over its run (to the window or the budget), and
+	// RecordedSeconds how long it ran before it wrote.
+	Ticks           int     `json:"ticks"`
+	Bytes           int64   `json:"bytes"`
+	Dropped         int     `json:"dropped"`
+	RecordedSeconds float64 `json:"recorded_seconds"`
+	// BudgetBound says the budget, not the window, set the oldest tick.
+	BudgetBound bool `json:"budget_bound,omitempty"`
 }
 
 // BlockTraceInfo records one bounded capture of block, writeback and jbd2

@@ -24,6 +24,10 @@ type Result struct {
 	Size       int64
 	Manifest   *bundle.Manifest
 	Incomplete bool
+	// Pruned are the older bundles removed from the output directory to
+	// keep within --keep and --keep-bytes; PruneErr a failure doing so.
+	Pruned   []string
+	PruneErr error
 }
 
 // collection is the state of one run.
@@ -42,6 +46,9 @@ type collection struct {
 	// blockTrace is the running block-layer capture, nil when off or
 	// finished.
 	blockTrace *blocktrace.Tracer
+	// startClock is the clock of the bundle's first tick when a
+	// recorder's window comes before the capture proper.
+	startClock bundle.Clock
 }
 
 func (c *collection) bound(b bundle.Bound) { c.bounds = append(c.bounds, b) }
@@ -79,27 +86,63 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		m.Options.PIDs = []int{}
 	}
 
+	cs := &bundle.CaptureStart{How: bundle.StartManual}
+	m.Capture = cs
+	if cfg.Trigger != nil {
+		cs.Trigger = &bundle.TriggerInfo{Expression: cfg.Trigger.Text, For: cfg.TriggerFor, Wait: bundle.Duration(cfg.Wait)}
+	}
+	if cfg.Trigger != nil && cfg.Record == 0 {
+		// Wait cheaply; the capture starts when the trigger fires.
+		if err := c.waitTrigger(ctx, cs); err != nil {
+			return nil, err
+		}
+		cs.How = bundle.StartTrigger
+		m.Start = capture.Now()
+	}
+
 	m.DelayAcct = enableDelayAcct(cfg.SetDelayAcct)
 	defer restoreDelayAcct(m.DelayAcct)
-	c.blockTrace = c.startBlockTrace()
+	mounts := c.captureHost()
+	c.sampler.cgroups = newCgroupSet(mounts)
+	base, follow := 0, true
+	if cfg.Record > 0 {
+		var err error
+		if base, follow, err = c.record(ctx, cs); err != nil {
+			return nil, err
+		}
+		m.Start = c.startClock
+		cs.StartTick = base - 1
+		// What the recorder's window began with may have changed since:
+		// the mount table and queues are read again for the capture.
+		mounts = c.captureHost()
+	}
+
+	// The block trace, like the traces, starts with the capture proper.
+	if follow {
+		c.blockTrace = c.startBlockTrace()
+	}
 	// However the run ends, tracefs is left as it was found.
 	defer func() {
 		if c.blockTrace != nil {
 			c.blockTrace.Stop("failed")
 		}
 	}()
-
-	mounts := c.captureHost()
-	c.sampler.cgroups = newCgroupSet(mounts)
 	c.captureStatfs(mounts)
 
-	ticks, tickCPU := c.sampleTicks(ctx, m)
+	ticks, tickCPU := base, 0.0
+	if follow {
+		var done int
+		done, tickCPU = c.sampleTicks(ctx, m, base)
+		ticks += done
+	}
 	reason := "collection-end"
 	if ctx.Err() != nil {
 		reason = "interrupted"
 	}
-	c.finishBlockTrace(c.blockTrace, m, reason)
-	c.blockTrace = nil
+	if c.blockTrace != nil {
+		c.finishBlockTrace(c.blockTrace, m, reason)
+		c.blockTrace = nil
+	}
 	restoreDelayAcct(m.DelayAcct)
 
 	// Stop the traces still running and collect every result.
@@ -125,7 +168,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if c.table.full {
 		c.bound(bundle.Bound{Name: "process-table", Limit: maxTableEntries, What: "the process table is full; later processes are sampled but not described"})
 	}
-	c.store.put(bundle.ProcTableMember, c.table.frames)
+	c.store.put(bundle.ProcTableMember, c.table.frames())
 
 	m.End = capture.Now()
 	m.Ticks = ticks
@@ -134,9 +177,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	user, sys, rss := rusage(syscall.RUSAGE_SELF)
 	m.Cost = bundle.Cost{UserSeconds: user, SystemSeconds: sys, MaxRSSKiB: rss, MemoryBytes: c.store.peak, Spill: c.store.where(), SpillFailed: c.store.spillFailed}
-	if ticks > 0 {
-		m.Cost.TickCPUMS = tickCPU / float64(ticks) * 1000
-		m.Cost.ProcessesPerTick = float64(c.sampler.procsSampled) / float64(ticks)
+	if n := ticks - base; n > 0 {
+		m.Cost.TickCPUMS = tickCPU / float64(n) * 1000
+	}
+	if c.sampler.ticks > 0 {
+		m.Cost.ProcessesPerTick = float64(c.sampler.procsSampled) / float64(c.sampler.ticks)
 	}
 	m.Redaction = bundle.Redaction{Enabled: cfg.Redact, Environment: "never collected", MaskedArgs: c.table.masked,
 		Log: c.table.redacted, LogTruncated: c.table.masked > len(c.table.redacted)}
@@ -149,6 +194,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := c.fit(m); err != nil {
 		return nil, err
 	}
+	if cfg.OutputDir != "" {
+		cfg.Output = nameInDir(cfg.OutputDir, m.Start.Wall)
+	}
 	var size int64
 	path, fellBack, err := writeOutput(&cfg, func(w io.Writer) error {
 		n, err := c.store.write(w, m)
@@ -158,7 +206,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Path: path, FellBack: fellBack, Size: size, Manifest: m, Incomplete: Incomplete(m) || fellBack}, nil
+	res := &Result{Path: path, FellBack: fellBack, Size: size, Manifest: m, Incomplete: Incomplete(m) || fellBack}
+	if cfg.OutputDir != "" && !fellBack {
+		res.Pruned, res.PruneErr = pruneBundles(cfg.OutputDir, path, cfg.Keep, cfg.KeepBytes)
+	}
+	return res, nil
 }
 
 // spillDirs are where the store may spill the compressed members, best

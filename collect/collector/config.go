@@ -4,12 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/iorca/iorca/collect/trigger"
 )
 
 // Config is one collection's settings.
 type Config struct {
-	// Output is the bundle path; "-" writes to standard output.
-	Output string
+	// Output is the bundle path; "-" writes to standard output. With
+	// OutputDir set, Output is ignored: the bundle is named when it is
+	// written (BundleName, after its first tick) in OutputDir, and the
+	// oldest bundles there are removed to keep at most Keep of them and
+	// KeepBytes in all (0: no bound).
+	Output    string
+	OutputDir string
+	Keep      int
+	KeepBytes int64
 	// Force allows overwriting an existing Output.
 	Force bool
 	// Duration is how long to sample, Interval the time between ticks.
@@ -46,14 +55,51 @@ type Config struct {
 	Version string
 	// Progress, when set, is called after every tick.
 	Progress func(Progress)
+
+	// Trigger, when set, makes the run wait until it fires — held in
+	// TriggerFor consecutive intervals — before it captures; Wait bounds
+	// the wait (0: until a signal). Without a recorder the wait reads
+	// only the trigger's files (trigger.Sample), not the processes.
+	Trigger    *trigger.Expr
+	TriggerFor int
+	Wait       time.Duration
+	// Record, when above 0, runs a flight recorder: every interval is
+	// sampled in full and the last Record of samples kept in memory,
+	// compressed, within RecordBytes. The recorder writes them with the
+	// rest of the bundle when the trigger fires (followed by the capture
+	// proper), when Dump receives, or when ctx ends.
+	Record      time.Duration
+	RecordBytes int64
+	Dump        <-chan struct{}
 }
 
 // Progress is the state of a running collection.
 type Progress struct {
+	// Phase is PhaseWaiting or PhaseRecording before the capture proper,
+	// PhaseCapturing during it.
+	Phase             string
 	Elapsed, Duration time.Duration
 	Tick, Ticks       int
 	Targets, Tracing  int
+	// Trigger is the last interval's trigger figures while waiting;
+	// Held how many consecutive intervals held.
+	Trigger trigger.Outcome
+	Held    int
+	// Window and WindowBytes are what a recorder holds.
+	Window      time.Duration
+	WindowBytes int64
 }
+
+// Phases of a run.
+const (
+	PhaseWaiting   = "waiting"
+	PhaseRecording = "recording"
+	PhaseCapturing = "capturing"
+)
+
+// ErrNotFired is the error of a run whose trigger never fired: --wait
+// expired, or a signal came, before it did. No bundle is written.
+var ErrNotFired = errors.New("the trigger did not fire")
 
 // Defaults for the flags.
 const (
@@ -71,6 +117,14 @@ const (
 	// blockTraceBufferKB is each CPU's ring buffer.
 	blockTraceBufferKB    = 4096
 	DefaultMaxBundleBytes = 64 << 20
+	// DefaultTriggerFor is how many consecutive intervals a trigger must
+	// hold: one bad second is noise, three are an incident starting.
+	DefaultTriggerFor = 3
+	// DefaultRecordBytes bounds a recorder's window: a tick of 1,000
+	// processes compresses to about 15 KiB, so 16 MiB holds a quarter of
+	// an hour of them.
+	DefaultRecordBytes = 16 << 20
+	minRecordBytes     = 256 << 10
 	// minBundleBytes leaves room for the manifest and a few ticks.
 	minBundleBytes = 64 << 10
 )
@@ -107,8 +161,26 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--pid %d: not a process id", p))
 		}
 	}
-	if c.Output == "" {
+	if c.Output == "" && c.OutputDir == "" {
 		errs = append(errs, errors.New("--output is empty"))
+	}
+	if (c.Keep != 0 || c.KeepBytes != 0) && c.OutputDir == "" {
+		errs = append(errs, errors.New("--keep and --keep-bytes prune a directory of bundles: give -o a directory"))
+	}
+	if c.Keep < 0 || c.KeepBytes < 0 {
+		errs = append(errs, errors.New("--keep and --keep-bytes: want 0 (no bound) or more"))
+	}
+	if c.Trigger != nil && c.TriggerFor < 1 {
+		errs = append(errs, fmt.Errorf("--trigger-for %d: want 1 or more", c.TriggerFor))
+	}
+	if c.Wait < 0 || (c.Wait > 0 && c.Trigger == nil) {
+		errs = append(errs, fmt.Errorf("--wait %v: bounds the wait for a --trigger; give one", c.Wait))
+	}
+	if c.Record < 0 || (c.Record > 0 && c.Record < c.Interval) {
+		errs = append(errs, fmt.Errorf("--record %v: want at least one --interval (%v)", c.Record, c.Interval))
+	}
+	if c.Record > 0 && c.RecordBytes < minRecordBytes {
+		errs = append(errs, fmt.Errorf("--record-bytes %d: want at least 256KiB", c.RecordBytes))
 	}
 	return errors.Join(errs...)
 }

@@ -6,7 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/iorca/iorca/internal/units"
 )
@@ -53,6 +56,10 @@ func sameFilesystem(a, b string) bool {
 // exist yet, and the filesystem has room for the bundle bound. A node
 // whose disk is full is a common incident: say so now, not after 30 s.
 func prepareOutput(cfg *Config) error {
+	if cfg.OutputDir != "" {
+		// Checked with the name a bundle started now would have.
+		cfg.Output = filepath.Join(cfg.OutputDir, BundleName(time.Now()))
+	}
 	if cfg.Output == "-" {
 		return nil
 	}
@@ -162,4 +169,83 @@ func writeOutput(cfg *Config, write func(io.Writer) error) (string, bool, error)
 		return "", false, fmt.Errorf("%w; the fallback %s failed too: %v", err, alt, err2)
 	}
 	return alt, true, nil
+}
+
+// BundleName names a bundle after the host and the UTC time of its first
+// tick: iorca-HOST-20261130T021502Z.tar.zst.
+func BundleName(t time.Time) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	host = strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' || r < ' ' {
+			return '_'
+		}
+		return r
+	}, host)
+	return fmt.Sprintf("iorca-%s-%s.tar.zst", host, t.UTC().Format("20060102T150405Z"))
+}
+
+// nameInDir is the path a bundle starting at t gets in dir: BundleName,
+// with -2, -3... before the extension when that name is taken.
+func nameInDir(dir string, t time.Time) string {
+	base := BundleName(t)
+	p := filepath.Join(dir, base)
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) {
+			return p
+		}
+		p = filepath.Join(dir, strings.TrimSuffix(base, ".tar.zst")+fmt.Sprintf("-%d.tar.zst", i))
+	}
+}
+
+// pruneBundles removes the oldest bundles (iorca-*.tar.zst, by
+// modification time) in dir but the one just written, until at most keep
+// remain and they hold at most keepBytes (0: no bound on either). It
+// returns what it removed.
+func pruneBundles(dir, written string, keep int, keepBytes int64) ([]string, error) {
+	if keep == 0 && keepBytes == 0 {
+		return nil, nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	type bundleFile struct {
+		path  string
+		size  int64
+		mtime time.Time
+	}
+	var all []bundleFile
+	var total int64
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, "iorca-") || !strings.HasSuffix(name, ".tar.zst") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		all = append(all, bundleFile{filepath.Join(dir, name), info.Size(), info.ModTime()})
+		total += info.Size()
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].mtime.Before(all[j].mtime) })
+	var removed []string
+	for _, f := range all {
+		over := (keep > 0 && len(all)-len(removed) > keep) || (keepBytes > 0 && total > keepBytes)
+		if !over {
+			break
+		}
+		if f.path == written {
+			continue
+		}
+		if err := os.Remove(f.path); err != nil {
+			return removed, err
+		}
+		removed = append(removed, f.path)
+		total -= f.size
+	}
+	return removed, nil
 }

@@ -14,46 +14,98 @@ const maxTableEntries = 20000
 
 // procTable remembers which processes were already described.
 type procTable struct {
-	seen     map[int]uint64 // pid -> start time (field 22), to notice reuse
-	frames   []byte
+	// seen is the latest entry of each PID (a PID reused by a new
+	// process gets a new entry; the old one stays for its samples).
+	seen map[int]*tableEntry
+	// entries are in the order the processes were first seen.
+	entries  []*tableEntry
 	redact   bool
 	redacted []bundle.RedactedField
 	masked   int
 	full     bool
 }
 
-func newProcTable(redactOn bool) *procTable {
-	return &procTable{seen: map[int]uint64{}, redact: redactOn}
+// tableEntry is one process's description: its frames, and the last
+// tick it was sampled in, so that a recorder can forget the processes
+// its window no longer holds.
+type tableEntry struct {
+	pid    int
+	start  uint64 // field 22 of stat, to notice a reused PID
+	frames []byte
+	last   int
 }
 
-// known reports whether pid with this start time is already in the table.
-func (t *procTable) known(pid int, start uint64) bool {
-	s, ok := t.seen[pid]
-	return ok && s == start
+func newProcTable(redactOn bool) *procTable {
+	return &procTable{seen: map[int]*tableEntry{}, redact: redactOn}
+}
+
+// known reports whether pid with this start time is already in the
+// table, and marks it sampled in tick.
+func (t *procTable) known(pid int, start uint64, tick int) bool {
+	e := t.seen[pid]
+	if e == nil || e.start != start {
+		return false
+	}
+	e.last = tick
+	return true
+}
+
+// frames is the table as the bundle's member holds it.
+func (t *procTable) frames() []byte {
+	n := 0
+	for _, e := range t.entries {
+		n += len(e.frames)
+	}
+	b := make([]byte, 0, n)
+	for _, e := range t.entries {
+		b = append(b, e.frames...)
+	}
+	return b
+}
+
+// forget drops the processes last sampled before tick: a flight
+// recorder keeps only those its window holds, so that its table does not
+// grow with every process the node ever ran.
+func (t *procTable) forget(before int) {
+	kept := t.entries[:0]
+	for _, e := range t.entries {
+		if e.last >= before {
+			kept = append(kept, e)
+			continue
+		}
+		if t.seen[e.pid] == e {
+			delete(t.seen, e.pid)
+		}
+	}
+	clear(t.entries[len(kept):])
+	t.entries = kept
+	t.full = t.full && len(t.entries) >= maxTableEntries
 }
 
 // add reads the process's description into the table, after the stat
 // line just read (which identifies the process by PID and start time). It
 // returns the /proc/PID/cgroup content so that its cgroups can be tracked.
 func (t *procTable) add(pid int, start uint64, stat []byte, rd *capture.Reader, rec *recorder, tick int) []byte {
-	if len(t.seen) >= maxTableEntries {
+	if len(t.entries) >= maxTableEntries {
 		t.full = true
 		return nil
 	}
-	t.seen[pid] = start
+	e := &tableEntry{pid: pid, start: start, last: tick}
+	t.seen[pid] = e
+	t.entries = append(t.entries, e)
 	base := fmt.Sprintf("/proc/%d/", pid)
-	t.frames = appendFrame(t.frames, base+"stat", stat, bundle.StatusOK, nil)
+	e.frames = appendFrame(e.frames, base+"stat", stat, bundle.StatusOK, nil)
 	for _, name := range []string{"status", "cmdline"} {
 		data, st, err := rd.Read(base + name)
 		rec.sweepRead("proc-table", base+name, tick, st, err)
 		if name == "cmdline" {
 			data = t.maskCmdline(pid, data, bundle.ProcTableMember)
 		}
-		t.frames = appendFrame(t.frames, base+name, data, st, err)
+		e.frames = appendFrame(e.frames, base+name, data, st, err)
 	}
 	data, st, err := rd.Read(base + "cgroup")
 	rec.sweepRead("proc-table", base+"cgroup", tick, st, err)
-	t.frames = appendFrame(t.frames, base+"cgroup", data, st, err)
+	e.frames = appendFrame(e.frames, base+"cgroup", data, st, err)
 	if st != bundle.StatusOK {
 		return nil
 	}

@@ -3,6 +3,7 @@ package collector
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -29,6 +30,7 @@ type sampler struct {
 	targets []*target
 
 	procsSampled int
+	ticks        int
 	cgroupBound  bool
 	// snap, when set, receives every process's parsed stat and io of the
 	// tick being sampled: target selection reads the values already in
@@ -37,7 +39,15 @@ type sampler struct {
 	// frames is the tick being built, reused from tick to tick: the
 	// store compresses a tick before the next one starts.
 	frames []byte
+	// clock is the last tick's clock. node, when keepNode is set, holds
+	// the last tick's text of the files a trigger reads (trigger.Sample).
+	clock    bundle.Clock
+	keepNode bool
+	node     map[string][]byte
 }
+
+// triggerFiles are the files a trigger is evaluated on.
+var triggerFiles = []string{"/proc/uptime", "/proc/diskstats", "/proc/pressure/io"}
 
 // tick reads everything sampled each tick and returns it as frames,
 // valid until the next tick.
@@ -45,6 +55,8 @@ func (s *sampler) tick(n int) []byte {
 	b := s.frames[:0]
 	defer func() { s.frames = b[:0] }()
 	c := capture.Now()
+	s.clock = c
+	s.ticks++
 	b = bundle.AppendFrame(b, bundle.Frame{Path: bundle.ClockFrame, Status: bundle.StatusOK, MonoNS: c.MonoNS, Data: bundle.ClockData(c, n)})
 
 	for _, p := range systemTickFiles {
@@ -53,6 +65,15 @@ func (s *sampler) tick(n int) []byte {
 		s.rec.read(p, p, 0, n, st, err)
 		s.rec.time(p, time.Since(t0))
 		b = appendFrame(b, p, data, st, err)
+		if s.keepNode && slices.Contains(triggerFiles, p) {
+			if s.node == nil {
+				s.node = map[string][]byte{}
+			}
+			if st != bundle.StatusOK {
+				data = nil
+			}
+			s.node[p] = append(s.node[p][:0], data...)
+		}
 	}
 	t0 := time.Now()
 	b = s.blockStats(b, n)
@@ -118,7 +139,7 @@ func (s *sampler) processes(b []byte, n int) []byte {
 			continue
 		}
 		ps, perr := procfs.ParsePIDStat(data)
-		if perr == nil && !s.table.known(pid, ps.StartTime) {
+		if perr == nil && !s.table.known(pid, ps.StartTime, n) {
 			stat := append([]byte(nil), data...) // data is the reader's buffer
 			if cg := s.table.add(pid, ps.StartTime, stat, &s.rd, s.rec, n); cg != nil {
 				if !s.cgroups.addProcess(cg) {

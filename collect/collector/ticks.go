@@ -11,8 +11,9 @@ import (
 )
 
 // sampleTicks runs the tick loop and returns how many ticks were taken and
-// the CPU seconds they cost.
-func (c *collection) sampleTicks(ctx context.Context, m *bundle.Manifest) (int, float64) {
+// the CPU seconds they cost. Its ticks are numbered from base: a
+// recorder's window holds the ones before.
+func (c *collection) sampleTicks(ctx context.Context, m *bundle.Manifest, base int) (int, float64) {
 	cfg := &c.cfg
 	n, sel := cfg.ticks(), cfg.selectTick()
 	// Sampling stops when the compressed ticks fill this much of the
@@ -36,18 +37,18 @@ func (c *collection) sampleTicks(ctx context.Context, m *bundle.Manifest) (int, 
 			c.sampler.snap = last
 		}
 		u0, s0, _ := rusage(syscall.RUSAGE_SELF)
-		frames := c.sampler.tick(k)
+		frames := c.sampler.tick(base + k)
 		u1, s1, _ := rusage(syscall.RUSAGE_SELF)
 		c.sampler.snap = nil
 		cpu += (u1 - u0) + (s1 - s0)
-		c.store.put(bundle.TickMember(k), frames)
+		c.store.put(bundle.TickMember(base+k), frames)
 		done++
 		if k == sel {
-			c.selectAndTrace(first, last, k)
+			c.selectAndTrace(first, last, base+k)
 			first, last = nil, nil
 		}
 		if cfg.Progress != nil {
-			cfg.Progress(Progress{Elapsed: time.Since(start), Duration: cfg.Duration, Tick: k + 1, Ticks: n, Targets: len(c.targets), Tracing: c.runningTraces()})
+			cfg.Progress(Progress{Phase: PhaseCapturing, Elapsed: time.Since(start), Duration: cfg.Duration, Tick: k + 1, Ticks: n, Targets: len(c.targets), Tracing: c.runningTraces()})
 		}
 		if c.store.compressed() > budget && k < n-1 {
 			m.Partial = true
@@ -69,16 +70,5 @@ func (c *collection) sampleTicks(ctx context.Context, m *bundle.Manifest) (int, 
 
 // sleepUntil waits for t; it returns false if ctx ends first.
 func sleepUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return waitFor(ctx, t, nil, nil) == waitDue
 }

@@ -1,6 +1,9 @@
 package content
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Severity ranks a finding.
 type Severity int
@@ -128,4 +131,44 @@ type Verdict struct {
 	Culprit       *Culprit `json:"culprit"`
 	// Primary is the id of the finding the verdict rests on.
 	Primary string `json:"primary_finding,omitempty"`
+	// Onset is when the incident began, nil when the bundle cannot say
+	// (no problem, or no figure of the primary cause per interval).
+	Onset *Onset `json:"onset,omitempty"`
+	// Trigger is the collector's trigger that started the capture, nil
+	// when none fired.
+	Trigger *TriggerMark `json:"trigger,omitempty"`
+}
+
+// Onset is the first interval in which the primary cause's condition held
+// and kept holding, and what changed then.
+type Onset struct {
+	// Tick ends the first interval that held; Time is its clock and
+	// Seconds its distance from the first tick.
+	Tick    int       `json:"tick"`
+	Time    time.Time `json:"time"`
+	Seconds float64   `json:"seconds_into_capture"`
+	// Condition is what held, as a clause ("vda was at least 80 % busy
+	// or its await above 10 ms").
+	Condition string `json:"condition"`
+	// UnderWay is true when it held from the first interval: the
+	// incident began before the capture, and there is no baseline.
+	UnderWay bool `json:"under_way"`
+	// BaselineSeconds is the quiet time before the onset the changes
+	// compare with; Changes say what changed at the onset, most telling
+	// first.
+	BaselineSeconds float64  `json:"baseline_seconds"`
+	Changes         []string `json:"changes,omitempty"`
+	// WindowFrom is the first tick of the window the findings were
+	// computed over (the tick before the onset), 0 when it is the whole
+	// capture.
+	WindowFrom int `json:"window_from"`
+}
+
+// TriggerMark is a fired trigger, placed on the bundle's ticks.
+type TriggerMark struct {
+	Expression string    `json:"expression"`
+	Tick       int       `json:"tick"`
+	Time       time.Time `json:"time"`
+	// Figures is what made it fire, as the collector wrote it.
+	Figures string `json:"figures"`
 }

@@ -1,0 +1,382 @@
+package rules
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/internal/units"
+	"github.com/iorca/iorca/report/content"
+)
+
+// Onset and TriggerMark are part of the verdict.
+type (
+	Onset       = content.Onset
+	TriggerMark = content.TriggerMark
+)
+
+// onsetSignal is the per-interval test of the primary cause's condition:
+// the hurting device busy or slow, or, with no device, the node's IO
+// pressure.
+type onsetSignal struct {
+	// dev is the device, "" for pressure.
+	dev       string
+	condition string
+	held      func(k int) bool
+	// first makes the first interval that held the onset, however
+	// rarely it holds after (errors come and go while a device fails).
+	first bool
+}
+
+// signalOf picks the condition the onset is looked for in, the first
+// that ever held of: a failing device's errors (for a failing-device
+// verdict); the device the verdict blames (the culprit's device, the
+// primary finding's, or the worst hurting one) busy or slow; the
+// culprit's own IO at half its average rate or more; the node's PSI.
+func (d *Diagnosis) signalOf(culpritDev string, primary *Finding) *onsetSignal {
+	var sigs []*onsetSignal
+	if primary.ID == "kernel-io-errors" && primary.Severity == Critical {
+		sigs = append(sigs, d.errorSignal(primary.Subjects.Device))
+	}
+	sigs = append(sigs, d.deviceSignal(culpritDev, primary), d.culpritSignal(primary), d.pressureSignal())
+	m := d.Context.Model
+	for _, sig := range sigs {
+		if sig == nil {
+			continue
+		}
+		for k := 1; k < len(m.Ticks); k++ {
+			if sig.held(k) {
+				return sig
+			}
+		}
+	}
+	return nil
+}
+
+// errorSignal holds in the intervals in which the kernel logged an error
+// about dev, and in the first when it had in the recent_error_s before
+// the capture.
+func (d *Diagnosis) errorSignal(dev string) *onsetSignal {
+	c := d.Context
+	m := c.Model
+	start := m.Manifest.Start.MonoNS
+	recent := int64(c.Thresholds.RecentErrorS * 1e9)
+	var at []int64
+	earliest := int64(0)
+	for _, e := range m.KernelEvents() {
+		if !e.Error() || e.Device != dev {
+			continue
+		}
+		t := start + int64(e.Offset)
+		at = append(at, t)
+		if t <= m.Ticks[0].Mono && t >= m.Ticks[0].Mono-recent && (earliest == 0 || t < earliest) {
+			earliest = t
+		}
+	}
+	cond := "the kernel logged IO errors about " + dev
+	if earliest != 0 {
+		cond = fmt.Sprintf("the kernel had been logging IO errors about %s, the first of the recent ones %.0f s before the capture", dev, float64(m.Ticks[0].Mono-earliest)/1e9)
+	}
+	return &onsetSignal{dev: dev, first: true, condition: cond,
+		held: func(k int) bool {
+			if k == 1 && earliest != 0 {
+				return true
+			}
+			for _, t := range at {
+				if t > m.Ticks[k-1].Mono && t <= m.Ticks[k].Mono {
+					return true
+				}
+			}
+			return false
+		}}
+}
+
+// deviceSignal holds in the intervals in which the blamed device was busy
+// or slow.
+func (d *Diagnosis) deviceSignal(culpritDev string, primary *Finding) *onsetSignal {
+	c := d.Context
+	m := c.Model
+	dev := culpritDev
+	if dev == "" {
+		dev = primary.Subjects.Device
+	}
+	if dev == "" {
+		if h := c.Hurting(); len(h) > 0 {
+			dev = h[0]
+		}
+	}
+	if _, ok := m.Blocks[dev]; dev == "" || !ok {
+		return nil
+	}
+	th := c.Thresholds
+	return &onsetSignal{dev: dev,
+		condition: fmt.Sprintf("%s was at least %.0f %% busy or its await above %.0f ms", dev, th.UtilPct, th.AwaitMS),
+		held: func(k int) bool {
+			x, ok := m.DeviceIostat(k-1, k)[dev]
+			return ok && (x.Util >= th.UtilPct || (x.Await > th.AwaitMS && x.TPS > 0))
+		}}
+}
+
+// callFindings are the causes that are about how many calls a process
+// makes, not how many bytes reach the disk.
+var callFindings = map[string]bool{"sync-writes": true, "small-writes": true, "container-log-flood": true, "cpu-cost": true}
+
+// culpritSignal holds in the intervals in which the culprit's
+// application did at least half of its average IO over the capture: its
+// read and write calls for a finding about calls, its disk bytes
+// otherwise.
+func (d *Diagnosis) culpritSignal(primary *Finding) *onsetSignal {
+	c := d.Context
+	m := c.Model
+	if d.CulpritProc == nil {
+		return nil
+	}
+	app := c.Apps()[d.CulpritProc.PID]
+	if app == nil {
+		return nil
+	}
+	calls := callFindings[primary.ID]
+	measure := func(from, to int) float64 {
+		s := m.Seconds(from, to)
+		if s <= 0 {
+			return 0
+		}
+		var v int64
+		for _, p := range app.Members {
+			lo, hi := max(from, p.First), min(to, p.Last)
+			a, ok1 := m.PointAt(p, lo)
+			b, ok2 := m.PointAt(p, hi)
+			if lo >= hi || !ok1 || !ok2 {
+				continue
+			}
+			if calls {
+				v += (b.IO.SyscR - a.IO.SyscR) + (b.IO.SyscW - a.IO.SyscW)
+			} else {
+				v += (b.IO.ReadBytes - a.IO.ReadBytes) + (b.IO.WriteBytes - a.IO.WriteBytes)
+			}
+		}
+		return float64(v) / s
+	}
+	mean := measure(0, len(m.Ticks)-1)
+	if mean <= 0 {
+		return nil
+	}
+	what := "disk bytes (read_bytes + write_bytes)"
+	if calls {
+		what = "read and write calls (syscr + syscw)"
+	}
+	return &onsetSignal{
+		condition: fmt.Sprintf("PID %d %s made at least half its capture's average rate of %s", app.Main.PID, app.Main.Comm, what),
+		held:      func(k int) bool { return measure(k-1, k) >= mean/2 }}
+}
+
+// pressureSignal holds in the intervals in which some task waited for IO
+// at least PSISomePct of the time.
+func (d *Diagnosis) pressureSignal() *onsetSignal {
+	c := d.Context
+	m := c.Model
+	if m.Ticks[0].PSI == nil || m.Ticks[0].PSI.Some == nil {
+		return nil
+	}
+	th := c.Thresholds
+	return &onsetSignal{
+		condition: fmt.Sprintf("some task waited for IO at least %.0f %% of the time (PSI)", th.PSISomePct),
+		held: func(k int) bool {
+			a, b := m.Ticks[k-1].PSI, m.Ticks[k].PSI
+			s := m.Seconds(k-1, k)
+			if a == nil || b == nil || a.Some == nil || b.Some == nil || s <= 0 || b.Some.TotalUS < a.Some.TotalUS {
+				return false
+			}
+			return float64(b.Some.TotalUS-a.Some.TotalUS)/(s*1e6)*100 >= th.PSISomePct
+		}}
+}
+
+// findOnset is the first interval that starts a lasting stretch of the
+// condition: it holds there, in at least two of the three intervals from
+// there, and in at least half of the intervals from there to the end of
+// the capture — a lone bad interval before the incident is not its
+// start, a good one inside it does not end it. 0 when there is none.
+func findOnset(sig *onsetSignal, ticks int) int {
+	if sig.first {
+		for k := 1; k < ticks; k++ {
+			if sig.held(k) {
+				return k
+			}
+		}
+		return 0
+	}
+	held := make([]bool, ticks)
+	n := 0
+	for k := 1; k < ticks; k++ {
+		held[k] = sig.held(k)
+		if held[k] {
+			n++
+		}
+	}
+	// after counts the intervals that held from k to the end.
+	after := n
+	for k := 1; k < ticks; k++ {
+		if !held[k] {
+			continue
+		}
+		near, span := 0, min(3, ticks-k)
+		for j := k; j < k+span; j++ {
+			if held[j] {
+				near++
+			}
+		}
+		if 3*near >= 2*span && 2*after >= ticks-k {
+			return k
+		}
+		after--
+	}
+	return 0
+}
+
+// onset finds when the incident began and what changed then, comparing
+// the quiet intervals before it with the ones from it. It returns nil
+// when the condition never held.
+func (d *Diagnosis) onset(culpritDev string, primary *Finding) *Onset {
+	c := d.Context
+	m := c.Model
+	if len(m.Ticks) < 3 {
+		return nil
+	}
+	sig := d.signalOf(culpritDev, primary)
+	if sig == nil {
+		return nil
+	}
+	k := findOnset(sig, len(m.Ticks))
+	if k == 0 {
+		return nil
+	}
+	o := &Onset{Tick: k, Time: m.Ticks[k].Wall, Seconds: m.Seconds(0, k), Condition: sig.condition, UnderWay: k == 1}
+	if o.UnderWay {
+		return o
+	}
+	// The baseline runs to the tick before the onset interval; the
+	// incident from there to the end.
+	base, last := k-1, len(m.Ticks)-1
+	o.BaselineSeconds = m.Seconds(0, base)
+	o.WindowFrom = base
+	if sig.dev != "" {
+		before, after := m.DeviceIostat(0, base)[sig.dev], m.DeviceIostat(base, last)[sig.dev]
+		o.Changes = append(o.Changes, fmt.Sprintf("%s: %%util %.0f %% → %.0f %%, await %.1f → %.1f ms, %.0f → %.0f requests/s, %s/s → %s/s written",
+			sig.dev, before.Util, after.Util, before.Await, after.Await, before.TPS, after.TPS,
+			units.FormatBytes(int64(before.WkBPS*1024)), units.FormatBytes(int64(after.WkBPS*1024))))
+	}
+	if ch := d.appChange(base, last); ch != "" {
+		o.Changes = append(o.Changes, ch)
+	}
+	return o
+}
+
+// appChange names the application whose IO rose most at the onset:
+// disk bytes (read_bytes + write_bytes) per second over the baseline and
+// over the incident, else write and read syscalls per second.
+func (d *Diagnosis) appChange(base, last int) string {
+	c := d.Context
+	m := c.Model
+	apps := c.Apps()
+	type rates struct {
+		app                  *model.App
+		bytesBefore, bytesAt float64
+		callsBefore, callsAt float64
+		new                  bool
+	}
+	by := map[*model.App]*rates{}
+	add := func(from, to int, at bool) {
+		s := m.Seconds(from, to)
+		if s <= 0 {
+			return
+		}
+		for _, p := range m.ProcessIO(from, to) {
+			if p.Proc.Kernel || p.Proc.Collector {
+				continue
+			}
+			app := apps[p.Proc.PID]
+			if app == nil {
+				continue
+			}
+			r := by[app]
+			if r == nil {
+				r = &rates{app: app, new: true}
+				by[app] = r
+			}
+			bytes := float64(p.Delta.IO.ReadBytes+p.Delta.IO.WriteBytes) / s
+			calls := float64(p.Delta.IO.SyscR+p.Delta.IO.SyscW) / s
+			if at {
+				r.bytesAt += bytes
+				r.callsAt += calls
+			} else {
+				r.bytesBefore += bytes
+				r.callsBefore += calls
+				r.new = r.new && p.Proc.First >= base
+			}
+		}
+	}
+	add(0, base, false)
+	add(base, last, true)
+	var all []*rates
+	for _, r := range by {
+		all = append(all, r)
+	}
+	if len(all) == 0 {
+		return ""
+	}
+	rise := func(r *rates) float64 { return r.bytesAt - r.bytesBefore }
+	unit, before, at := "of disk IO", func(r *rates) float64 { return r.bytesBefore }, func(r *rates) float64 { return r.bytesAt }
+	sort.Slice(all, func(i, j int) bool {
+		if rise(all[i]) != rise(all[j]) {
+			return rise(all[i]) > rise(all[j])
+		}
+		return all[i].app.Main.PID < all[j].app.Main.PID
+	})
+	if rise(all[0]) <= 0 {
+		rise = func(r *rates) float64 { return r.callsAt - r.callsBefore }
+		sort.Slice(all, func(i, j int) bool {
+			if rise(all[i]) != rise(all[j]) {
+				return rise(all[i]) > rise(all[j])
+			}
+			return all[i].app.Main.PID < all[j].app.Main.PID
+		})
+		if rise(all[0]) <= 0 {
+			return ""
+		}
+		unit, before, at = "read and write calls", func(r *rates) float64 { return r.callsBefore }, func(r *rates) float64 { return r.callsAt }
+	}
+	top := all[0]
+	name := fmt.Sprintf("PID %d %s", top.app.Main.PID, top.app.Main.Comm)
+	if len(top.app.Members) > 1 {
+		name += fmt.Sprintf(" (an application of %d processes)", len(top.app.Members))
+	}
+	if ct := top.app.Main.Container; ct != nil && ct.Name != "" {
+		name += " in container " + ct.Name
+	}
+	format := func(v float64) string {
+		if unit == "of disk IO" {
+			return units.FormatBytes(int64(math.Round(v))) + "/s"
+		}
+		return fmt.Sprintf("%.0f/s", v)
+	}
+	if top.new && before(top) == 0 {
+		return fmt.Sprintf("%s started then: %s %s, none before", name, format(at(top)), unit)
+	}
+	return fmt.Sprintf("%s went from %s to %s %s", name, format(before(top)), format(at(top)), unit)
+}
+
+// triggerMark places the collector's trigger, when one fired, on the
+// bundle's ticks.
+func triggerMark(m *model.Model) *TriggerMark {
+	cs := m.Manifest.Capture
+	if cs == nil || cs.Trigger == nil || !cs.Trigger.Fired {
+		return nil
+	}
+	t := cs.Trigger
+	tm := &TriggerMark{Expression: t.Expression, Tick: t.Tick, Time: t.At.Wall}
+	if n := len(t.Intervals); n > 0 {
+		tm.Figures = t.Intervals[n-1].String()
+	}
+	return tm
+}
