@@ -36,6 +36,20 @@ type reportJSON struct {
 			Device    string `json:"device"`
 		} `json:"culprit"`
 		Primary string `json:"primary_finding"`
+		Onset   *struct {
+			Tick            int       `json:"tick"`
+			Time            time.Time `json:"time"`
+			UnderWay        bool      `json:"under_way"`
+			Condition       string    `json:"condition"`
+			BaselineSeconds float64   `json:"baseline_seconds"`
+			Changes         []string  `json:"changes"`
+			WindowFrom      int       `json:"window_from"`
+		} `json:"onset"`
+		Trigger *struct {
+			Expression string    `json:"expression"`
+			Tick       int       `json:"tick"`
+			Time       time.Time `json:"time"`
+		} `json:"trigger"`
 	} `json:"verdict"`
 	Findings []struct {
 		ID       string `json:"id"`

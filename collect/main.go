@@ -140,7 +140,14 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(os.Stdout, "iorca-collect", cli.Version(version))
 		return exitComplete
 	}
-	ctx, stop := interruptContext(stderr, f.quiet, f.cfg.Record > 0)
+	onStop := "writing a partial bundle"
+	switch {
+	case f.cfg.Record > 0:
+		onStop = "writing the recorder's window (and what the capture took)"
+	case f.cfg.Trigger != nil:
+		onStop = "a partial bundle if the trigger has fired, none if not"
+	}
+	ctx, stop := interruptContext(stderr, f.quiet, onStop)
 	defer stop()
 	dump := make(chan struct{}, 1)
 	f.cfg.Dump = dump
@@ -253,7 +260,7 @@ func defaultOutput(now time.Time) string { return collector.BundleName(now) }
 // signal as its cause; the collection then stops and writes a partial
 // bundle (a recorder writes its window). Later signals are reported and
 // ignored: the bundle is being written and takes a moment.
-func interruptContext(stderr io.Writer, quiet, recorder bool) (context.Context, func()) {
+func interruptContext(stderr io.Writer, quiet bool, onStop string) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
@@ -264,11 +271,7 @@ func interruptContext(stderr io.Writer, quiet, recorder bool) (context.Context, 
 				cancel(collector.Interrupt{Signal: signalName(sig)})
 				first = false
 				if !quiet {
-					what := "a partial bundle"
-					if recorder {
-						what = "the bundle (a recorder's window, or a partial capture)"
-					}
-					fmt.Fprintf(stderr, "\niorca-collect: %s: stopping, writing %s\n", signalName(sig), what)
+					fmt.Fprintf(stderr, "\niorca-collect: %s: stopping; %s\n", signalName(sig), onStop)
 				}
 				continue
 			}

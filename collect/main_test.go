@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,6 +98,23 @@ func TestProgressLine(t *testing.T) {
 	}
 }
 
+// waitExit waits for a started command to exit, and fails the test with
+// why, after killing it, when it has not within d.
+func waitExit(t *testing.T, cmd *exec.Cmd, d time.Duration, why string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal(why)
+	}
+	return nil
+}
+
 // TestSignalWritesPartialBundle: SIGINT or SIGTERM mid-run gives a valid,
 // readable bundle marked partial, and exit status 3.
 func TestSignalWritesPartialBundle(t *testing.T) {
@@ -112,15 +130,7 @@ func TestSignalWritesPartialBundle(t *testing.T) {
 		}
 		time.Sleep(2500 * time.Millisecond)
 		cmd.Process.Signal(sig)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		var err error
-		select {
-		case err = <-done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			t.Fatalf("%v: the collector did not stop", sig)
-		}
+		err := waitExit(t, cmd, 20*time.Second, fmt.Sprintf("%v: the collector did not stop", sig))
 		if code := exitCode(err); code != exitIncomplete {
 			t.Errorf("%v: exit %d, want 3; stderr:\n%s", sig, code, stderr.String())
 		}

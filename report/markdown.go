@@ -46,8 +46,8 @@ func (r *Report) Markdown(w io.Writer) error {
 	if line := OnsetText(v.Onset); line != "" {
 		fmt.Fprintf(&b, "**When it began:** %s\n\n", esc(line))
 	}
-	if line := TriggerText(v.Trigger); line != "" {
-		fmt.Fprintf(&b, "**Trigger:** %s\n\n", esc(line))
+	if t := v.Trigger; t != nil {
+		fmt.Fprintf(&b, "**Trigger:** %s %s\n\n", code(t.Expression), esc(strings.TrimPrefix(TriggerText(t), t.Expression+" ")))
 	}
 
 	chain(&b, c.Chain)
