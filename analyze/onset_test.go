@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -103,6 +104,13 @@ func TestTriggerCatchesOnset(t *testing.T) {
 		t.Errorf("culprit %+v, want orders-db", c)
 		ok = false
 	}
+	var tl, tlErr bytes.Buffer
+	if code := run([]string{"replay", out.res.Path, "timeline"}, &tl, &tlErr); code != exitOK {
+		t.Errorf("replay timeline: exit %d: %s", code, tlErr.String())
+	} else if o != nil && !timelineHas(tl.String(), o.Tick, "onset") || !timelineHas(tl.String(), cs.Trigger.Tick, "trigger "+expr.Text+" fired") {
+		t.Errorf("the timeline does not mark the onset at tick %d and the trigger at tick %d:\n%s", o.Tick, cs.Trigger.Tick, tl.String())
+		ok = false
+	}
 	if !strings.Contains(md, "**When it began:**") || !strings.Contains(md, "**Trigger:**") {
 		t.Error("the Markdown report says neither when it began nor what triggered it")
 		ok = false
@@ -110,4 +118,15 @@ func TestTriggerCatchesOnset(t *testing.T) {
 	if !ok || testing.Verbose() {
 		t.Logf("report:\n%s", md)
 	}
+}
+
+// timelineHas reports whether the timeline's line for tick carries mark.
+func timelineHas(timeline string, tick int, mark string) bool {
+	for _, line := range strings.Split(timeline, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && f[0] == fmt.Sprint(tick) && strings.Contains(line, mark) {
+			return true
+		}
+	}
+	return false
 }

@@ -159,3 +159,35 @@ func TestSystemdUnit(t *testing.T) {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }
+
+// Issue 13: a trigger without a recorder waits on the node's counters
+// alone and starts the capture when it fires: the manifest says so, with
+// the figures of the intervals that fired it, at tick 0.
+func TestTriggerStartsCapture(t *testing.T) {
+	workload.Live(t)
+	bin := buildCollector(t)
+	out := filepath.Join(t.TempDir(), "fired.tar.zst")
+	// Every device does at least zero writes a second: it fires after two
+	// intervals.
+	cmd := exec.Command(bin, "--trigger", "w/s>=0", "--trigger-for", "2", "-i", "500ms", "-d", "2s", "--no-strace", "--no-block-trace", "-o", out, "-q")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if code := exitCode(cmd.Run()); code != exitComplete && code != exitIncomplete {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+	}
+	m := readManifest(t, out)
+	cs := m.Capture
+	if cs == nil || cs.How != bundle.StartTrigger || cs.Trigger == nil || !cs.Trigger.Fired || cs.Record != nil {
+		t.Fatalf("capture %+v, want started by the trigger", cs)
+	}
+	tr := cs.Trigger
+	if tr.Expression != "w/s>=0" || tr.For != 2 || len(tr.Intervals) != 2 || tr.Tick != 0 || tr.WaitedSeconds < 0.9 {
+		t.Errorf("trigger %+v: want w/s>=0 fired by two intervals, after about 1 s, at tick 0", tr)
+	}
+	if _, ok := tr.Intervals[1].Figures["w/s"]; !ok || tr.Intervals[1].Device == "" {
+		t.Errorf("the firing interval %+v names no device or no w/s", tr.Intervals[1])
+	}
+	if m.Start.Wall.Before(tr.At.Wall) || m.Ticks < 4 {
+		t.Errorf("the capture starts %s, before the trigger fired at %s, or has %d ticks", m.Start.Wall, tr.At.Wall, m.Ticks)
+	}
+}
