@@ -225,6 +225,9 @@ func OnsetText(o *content.Onset) string {
 		return ""
 	}
 	if o.UnderWay {
+		if o.Tick > 1 {
+			return fmt.Sprintf("as the capture began: from tick %d, %s, with too little quiet time before it to compare with.", o.Tick, o.Condition)
+		}
 		return fmt.Sprintf("before the capture began: in its first interval already, %s; the bundle holds no quiet time to compare with.", o.Condition)
 	}
 	s := fmt.Sprintf("%s UTC, %.0f s into the capture (tick %d): from then on %s, in most intervals to the end; the %.0f s before are the baseline.",

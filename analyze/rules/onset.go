@@ -251,7 +251,10 @@ func (d *Diagnosis) onset(culpritDev string, primary *Finding) *Onset {
 	if k == 0 {
 		return nil
 	}
-	o := &Onset{Tick: k, Time: m.Ticks[k].Wall, Seconds: m.Seconds(0, k), Condition: sig.condition, UnderWay: k == 1}
+	// Fewer than two quiet intervals before it are no baseline: the first
+	// interval of a capture may catch a load still ramping up, or the
+	// collector's own start.
+	o := &Onset{Tick: k, Time: m.Ticks[k].Wall, Seconds: m.Seconds(0, k), Condition: sig.condition, UnderWay: k <= 2}
 	if o.UnderWay {
 		return o
 	}

@@ -150,8 +150,9 @@ type Onset struct {
 	// Condition is what held, as a clause ("vda was at least 80 % busy
 	// or its await above 10 ms").
 	Condition string `json:"condition"`
-	// UnderWay is true when it held from the first interval: the
-	// incident began before the capture, and there is no baseline.
+	// UnderWay is true when it held from the first interval, or the
+	// second: the incident began before the capture (or as it began),
+	// and there is no baseline of two quiet intervals.
 	UnderWay bool `json:"under_way"`
 	// BaselineSeconds is the quiet time before the onset the changes
 	// compare with; Changes say what changed at the onset, most telling
