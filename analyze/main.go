@@ -30,6 +30,7 @@ Usage:
   iorca report BUNDLE [--format md|json|html] [-o FILE]   root cause, evidence, mitigations
   iorca replay BUNDLE [VIEW] [flags]                       what iotop, iostat, pidstat... showed
   iorca regress [DIR]                                      re-check sample bundles (default samples/)
+  iorca fleet PATH... [--by LABEL] [--format md|json|html] many nodes: recurring culprits, by zone, merged fixes
   iorca version
 
 Run "iorca COMMAND --help" for a command's flags.
@@ -71,6 +72,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReport(args[1:], stdout, stderr)
 	case "regress":
 		return cmdRegress(args[1:], stdout, stderr)
+	case "fleet":
+		return cmdFleet(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "iorca: unknown command %q\n%s", args[0], usage)
 	return exitBadInput

@@ -110,6 +110,7 @@ type flags struct {
 	recMax   units.Bytes
 	keepMax  units.Bytes
 	trigger  string
+	labels   []string
 }
 
 // memoryLimit is the heap the collector aims to stay under unless
@@ -208,6 +209,9 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.Var(&f.recMax, "record-bytes", "memory the recorder's window may take, compressed; older samples go first")
 	fs.IntVar(&c.Keep, "keep", 0, "with -o DIR: keep at most N bundles there, removing the oldest (0: all)")
 	fs.Var(&f.keepMax, "keep-bytes", "with -o DIR: keep at most this much of bundles there, removing the oldest (0: no bound)")
+	fs.StringVar(&c.Node, "node-name", os.Getenv("NODE_NAME"), "the node's name in its cluster, kept in the bundle (default $NODE_NAME, as the downward API sets it)")
+	fs.StringArrayVar(&f.labels, "label", nil, "KEY=VALUE kept in the bundle for iorca fleet --by (repeatable): zone=eu-west-1a, pool=logging")
+	fs.StringVar(&c.DockerRoot, "docker-root", collector.DefaultDockerRoot, "dockerd's data root, whose containers/ID/config.v2.json name the containers (name, image, labels; never Env)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress line and no summary")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
@@ -232,6 +236,19 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	c.RecordBytes = int64(f.recMax)
 	c.KeepBytes = int64(f.keepMax)
 	c.Version = cli.Version(version)
+	for _, kv := range f.labels {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--label %q: want KEY=VALUE", kv)
+		}
+		if c.Labels == nil {
+			c.Labels = map[string]string{}
+		}
+		if _, dup := c.Labels[k]; dup {
+			return nil, fmt.Errorf("--label %s given twice", k)
+		}
+		c.Labels[k] = v
+	}
 	if fs.Changed("trigger") {
 		e, err := trigger.Parse(f.trigger)
 		if err != nil {

@@ -18,9 +18,15 @@ func (r *Report) HTML(w io.Writer) error {
 	if err := r.Markdown(&md); err != nil {
 		return err
 	}
+	return MarkdownPage(w, r.Title(), md.Bytes())
+}
+
+// MarkdownPage writes Markdown as a self-contained HTML page with title,
+// as HTML reports are (raw HTML in the Markdown is not passed through).
+func MarkdownPage(w io.Writer, title string, md []byte) error {
 	var body bytes.Buffer
 	gm := goldmark.New(goldmark.WithExtensions(extension.GFM))
-	if err := gm.Convert(md.Bytes(), &body); err != nil {
+	if err := gm.Convert(md, &body); err != nil {
 		return fmt.Errorf("rendering HTML: %w", err)
 	}
 	_, err := fmt.Fprintf(w, `<!DOCTYPE html>
@@ -32,6 +38,6 @@ th{background:#f6f8fa}code{background:#f6f8fa;padding:.1rem .3rem;border-radius:
 pre{background:#f6f8fa;padding:1rem;overflow:auto}h3{margin-top:2rem}
 </style></head><body>
 %s</body></html>
-`, html.EscapeString(r.Title()), body.String())
+`, html.EscapeString(title), body.String())
 	return err
 }

@@ -10,22 +10,25 @@ import (
 // jsonReport is the stable JSON contract (schema iorca.report/v1),
 // documented in the README.
 type jsonReport struct {
-	Schema        string            `json:"schema"`
-	Host          string            `json:"host"`
-	Bundle        string            `json:"bundle"`
-	Window        content.Window    `json:"window"`
-	Verdict       content.Verdict   `json:"verdict"`
-	EvidenceChain []content.Step    `json:"evidence_chain"`
-	Findings      []content.Finding `json:"findings"`
-	Partial       bool              `json:"partial"`
-	Limits        []string          `json:"limits"`
+	Schema        string                 `json:"schema"`
+	Host          string                 `json:"host"`
+	Node          string                 `json:"node,omitempty"`
+	Labels        map[string]string      `json:"labels,omitempty"`
+	Bundle        string                 `json:"bundle"`
+	Window        content.Window         `json:"window"`
+	Verdict       content.Verdict        `json:"verdict"`
+	EvidenceChain []content.Step         `json:"evidence_chain"`
+	Findings      []content.Finding      `json:"findings"`
+	WorstDevice   *content.DeviceFigures `json:"worst_device,omitempty"`
+	Partial       bool                   `json:"partial"`
+	Limits        []string               `json:"limits"`
 }
 
 // JSON writes the report as one JSON document.
 func (r *Report) JSON(w io.Writer) error {
 	c := r.Content
 	jr := jsonReport{
-		Schema: Schema, Host: c.Host, Bundle: c.Bundle, Window: c.Window,
+		Schema: Schema, Host: c.Host, Node: c.Node, Labels: c.Labels, Bundle: c.Bundle, Window: c.Window, WorstDevice: c.WorstDevice,
 		Verdict: c.Verdict, EvidenceChain: c.Chain, Findings: c.Findings,
 		Partial: c.Partial, Limits: []string{},
 	}

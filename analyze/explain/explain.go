@@ -30,6 +30,8 @@ func Build(bundlePath string, d *rules.Diagnosis) *content.Report {
 		Title:   fmt.Sprintf("IO report: %s, %s to %s UTC", man.Host.Hostname, start.UTC().Format("2006-01-02 15:04:05"), end.UTC().Format("15:04:05")),
 		Bundle:  filepath.Base(bundlePath),
 		Host:    man.Host.Hostname,
+		Node:    man.Node,
+		Labels:  man.Labels,
 		Window:  content.Window{Start: start.UTC(), End: end.UTC(), Seconds: c.Seconds, Ticks: len(m.Ticks)},
 		Partial: man.Partial,
 		Verdict: d.Verdict,
@@ -40,6 +42,7 @@ func Build(bundlePath string, d *rules.Diagnosis) *content.Report {
 		r.Intro = append(r.Intro, linef(" — **partial bundle**: %s", text(man.PartialReason))...)
 	}
 	r.Intro = append(r.Intro, linef(".")...)
+	r.WorstDevice = worstDevice(c)
 	r.ConfidenceWhy = d.Verdict.ConfidenceWhy
 	for _, f := range d.Findings {
 		if f.ID == d.Verdict.Primary && r.ConfidenceWhy == "" {
@@ -129,3 +132,23 @@ func thresholds(t rules.Thresholds) []content.Threshold {
 
 // human formats a byte count for people ("1.5 MiB").
 func human(b float64) string { return units.FormatBytes(int64(b)) }
+
+// worstDevice is the device that hurts most over the window, else the
+// busiest one, with its %util and await.
+func worstDevice(c *rules.Context) *content.DeviceFigures {
+	name := ""
+	if h := c.Hurting(); len(h) > 0 {
+		name = h[0]
+	} else {
+		for d, x := range c.Devices {
+			if b, ok := c.Devices[name]; name == "" || !ok || x.Util > b.Util || (x.Util == b.Util && d < name) {
+				name = d
+			}
+		}
+	}
+	x, ok := c.Devices[name]
+	if !ok {
+		return nil
+	}
+	return &content.DeviceFigures{Name: name, Util: x.Util, AwaitMS: x.Await}
+}

@@ -154,6 +154,43 @@ func attribute(m *Model) {
 			}
 		}
 	}
+	for _, p := range m.Procs {
+		if p.Container != nil {
+			m.nameContainer(p.Container)
+		}
+	}
+}
+
+// Kubernetes' labels on a container it runs (dockershim, cri-dockerd).
+const (
+	labelPodName       = "io.kubernetes.pod.name"
+	labelPodNamespace  = "io.kubernetes.pod.namespace"
+	labelContainerName = "io.kubernetes.container.name"
+)
+
+// nameContainer gives a container the names its runtime's metadata holds:
+// Docker's name (checkout-api-3, not d7c6614409c2), its image, and, for a
+// Kubernetes pod's container, the container, pod and namespace names
+// from its labels.
+func (m *Model) nameContainer(c *Container) {
+	meta, ok := m.ContainerMeta[c.ID]
+	if !ok {
+		return
+	}
+	c.Image, c.Labels = meta.Image, meta.Labels
+	if meta.Name != "" && (c.Name == "" || c.Name == shortID(c.ID)) {
+		c.Name = meta.Name
+	}
+	if v := meta.Labels[labelContainerName]; v != "" {
+		c.Name = v
+	}
+	if v := meta.Labels[labelPodName]; v != "" && c.Pod == "" {
+		c.Pod = v
+	}
+	if v := meta.Labels[labelPodNamespace]; v != "" && c.Namespace == "" {
+		c.Namespace = v
+	}
+	c.Source += ", named by " + meta.Source
 }
 
 // IOCgroups are the cgroups whose IO controller holds the process: its v2

@@ -61,3 +61,28 @@ func IdentifyContainer(path string) (ContainerIdentity, bool) {
 	}
 	return id, id.ContainerID != "" || id.PodUID != ""
 }
+
+var (
+	// replicaSetPod is NAME-HASH-ID: a Deployment's ReplicaSet adds a
+	// pod-template hash (alphanumerics without vowels), the pod a
+	// five-character id.
+	replicaSetPod = regexp.MustCompile(`^(.+)-[b-df-hj-np-tv-z0-9]{6,10}-[b-df-hj-np-tv-z0-9]{5}$`)
+	// generatedPod is NAME-ID: a DaemonSet's or a Job's pod.
+	generatedPod = regexp.MustCompile(`^(.+)-[b-df-hj-np-tv-z0-9]{5}$`)
+	// ordinalPod is NAME-N: a StatefulSet's pod.
+	ordinalPod = regexp.MustCompile(`^(.+)-[0-9]+$`)
+)
+
+// WorkloadOf is the owner a pod's name shows: checkout-api for a
+// Deployment's checkout-api-7d9f8b6c5-x2k4p, fluentd for a DaemonSet's
+// fluentd-x2k4p, db for a StatefulSet's db-2; the name itself otherwise,
+// "" without one. The Kubernetes name generator draws from consonants
+// and digits, which is what tells a generated suffix from a word.
+func WorkloadOf(pod string) string {
+	for _, re := range []*regexp.Regexp{replicaSetPod, generatedPod, ordinalPod} {
+		if m := re.FindStringSubmatch(pod); m != nil {
+			return m[1]
+		}
+	}
+	return pod
+}

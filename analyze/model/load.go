@@ -87,6 +87,8 @@ func (l *loader) member(name string, data []byte) error {
 		l.m.Kmsg = procfs.ParseKmsg(data)
 	case name == bundle.ProcTableMember:
 		err = l.procTable(name, data)
+	case name == bundle.ContainersMember:
+		l.containers(name, data)
 	case name == bundle.CgroupLimitsMember:
 		err = l.cgroupLimits(name, data)
 	case bundle.KindOf(name) == bundle.KindTick: // in manifest order, which is time order (bundle.TickMember)

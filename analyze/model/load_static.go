@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"encoding/json"
 	"path"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ func (l *loader) end(member string, data []byte) error {
 			return
 		}
 		switch f.Path {
-		case "/proc/self/mountinfo":
+		case l.hostMountinfo():
 			ms, err := procfs.ParseMountinfo(f.Data)
 			if err != nil {
 				l.note(member, f.Path, err.Error())
@@ -38,7 +39,7 @@ func (l *loader) host(member string, data []byte) error {
 			return
 		}
 		switch {
-		case f.Path == "/proc/self/mountinfo":
+		case f.Path == l.hostMountinfo():
 			ms, err := procfs.ParseMountinfo(f.Data)
 			if err != nil {
 				l.note(member, f.Path, err.Error())
@@ -184,4 +185,28 @@ func memLimit(b []byte) uint64 {
 		return 0
 	}
 	return v
+}
+
+// hostMountinfo is the frame that holds the host's mount table: the
+// collector's own, unless it ran in a mount namespace of its own (a
+// container), where PID 1's is the host's.
+func (l *loader) hostMountinfo() string {
+	if l.m.Manifest.Collector.OwnMountNS {
+		return "/proc/1/mountinfo"
+	}
+	return "/proc/self/mountinfo"
+}
+
+// containers reads bundle.ContainersMember: the runtime's names, images
+// and labels of the containers, by id.
+func (l *loader) containers(member string, data []byte) {
+	var metas []bundle.ContainerMeta
+	if err := json.Unmarshal(data, &metas); err != nil {
+		l.note(member, "", "not valid JSON: "+err.Error())
+		return
+	}
+	l.m.ContainerMeta = map[string]bundle.ContainerMeta{}
+	for _, c := range metas {
+		l.m.ContainerMeta[c.ID] = c
+	}
 }

@@ -46,6 +46,9 @@ type Model struct {
 	// (a process with capabilities the collector lacks): their IO is
 	// unknown.
 	DeniedIO map[int]bool
+	// ContainerMeta is the runtime's metadata of containers, by id
+	// (bundle.ContainersMember); nil when the bundle has none.
+	ContainerMeta map[string]bundle.ContainerMeta
 }
 
 // Note is one thing the analyzer could not use.
@@ -168,6 +171,10 @@ type Container struct {
 	Namespace string
 	PodUID    string
 	Pod       string
+	// Image and Labels are the runtime's, where its metadata is a plain
+	// file the collector read (Docker's config.v2.json).
+	Image  string
+	Labels map[string]string
 	// Source says how it was found ("cgroup path", "shim -id").
 	Source string
 }

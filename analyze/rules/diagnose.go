@@ -164,8 +164,20 @@ func diagnose(c *Context) *Diagnosis {
 				// The cause is the limit; the process is who it holds.
 				d.Verdict.Culprit.Kind, d.Verdict.Culprit.Limit = "limit", primary.Title
 			}
-			if d.Verdict.Culprit.Container == "" && p.Container != nil {
-				d.Verdict.Culprit.Container = p.Container.Name
+			if ct := p.Container; ct != nil {
+				cp := d.Verdict.Culprit
+				if cp.Container == "" {
+					cp.Container = ct.Name
+				}
+				if cp.Pod == "" {
+					cp.Pod = ct.Pod
+				}
+				cp.Image = ct.Image
+				if ct.Pod != "" {
+					// A shim's -namespace is containerd's (k8s.io), not
+					// the pod's: the namespace is kept with a pod only.
+					cp.Namespace, cp.Workload = ct.Namespace, model.WorkloadOf(ct.Pod)
+				}
 			}
 		}
 	}

@@ -43,6 +43,13 @@ type Manifest struct {
 	// Capture says how the capture started; nil in bundles from before
 	// triggers existed, which were all started by hand.
 	Capture *CaptureStart `json:"capture,omitempty"`
+	// Node is the node's name in its cluster (--node-name, or $NODE_NAME
+	// from the Kubernetes downward API); "" when neither was given (the
+	// hostname then names it).
+	Node string `json:"node,omitempty"`
+	// Labels are the --label KEY=VALUE pairs (zone, pool...), by which
+	// iorca fleet groups nodes.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // How a capture started.
@@ -196,6 +203,10 @@ type Collector struct {
 	// PID is the collector's own process, which the analyzer leaves out
 	// of "who does the IO" (as it does the strace processes).
 	PID int `json:"pid"`
+	// OwnMountNS is true when the collector ran in a mount namespace
+	// other than PID 1's — in a container — so that the host's mount
+	// table is /proc/1/mountinfo, not /proc/self/mountinfo.
+	OwnMountNS bool `json:"own_mount_ns,omitempty"`
 }
 
 // Host describes the machine the bundle was captured on.

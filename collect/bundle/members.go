@@ -53,6 +53,12 @@ const (
 	// capture, for what may change during it: /proc/self/mountinfo (a
 	// filesystem remounted read-only after IO errors) and /proc/swaps.
 	EndMember = "static/end.frames"
+	// ContainersMember names the containers the processes ran in, from
+	// the runtime's own metadata where it is a plain file: a JSON array
+	// of ContainerMeta (Docker's containers/ID/config.v2.json: Name,
+	// Config.Image, Config.Labels — never Config.Env, which holds
+	// secrets).
+	ContainersMember = "static/containers.json"
 	// BlockTraceMember is the text of the block-layer capture's
 	// trace_pipe, one event a line ("COMM-PID [CPU] FLAGS SECONDS: EVENT:
 	// FIELDS", seconds of the instance's trace_clock); the manifest's
@@ -233,4 +239,15 @@ func ParseCgroupRoots(b []byte) CgroupRoots {
 		}
 	}
 	return r
+}
+
+// ContainerMeta is what a runtime's metadata says of one container.
+type ContainerMeta struct {
+	ID      string            `json:"id"`
+	Runtime string            `json:"runtime"`
+	Name    string            `json:"name"`
+	Image   string            `json:"image,omitempty"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	// Source is the file it was read from.
+	Source string `json:"source"`
 }

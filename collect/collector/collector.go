@@ -85,6 +85,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if m.Options.PIDs == nil {
 		m.Options.PIDs = []int{}
 	}
+	m.Node, m.Labels = cfg.Node, cfg.Labels
+	m.Collector.OwnMountNS = ownMountNS()
 
 	cs := &bundle.CaptureStart{How: bundle.StartManual}
 	m.Capture = cs
@@ -158,6 +160,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	c.captureEnd()
+	c.captureContainers()
 	kmsg, st, err := readKmsg()
 	c.rec.read("kmsg", "/dev/kmsg", 0, 0, st, err)
 	c.store.put(bundle.KmsgMember, kmsg)

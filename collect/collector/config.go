@@ -3,6 +3,8 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/iorca/iorca/collect/trigger"
@@ -53,6 +55,13 @@ type Config struct {
 	FallbackDir string
 	// Version is the collector's version, written into the manifest.
 	Version string
+	// Node names the node in its cluster; Labels are attached to the
+	// bundle (zone, pool...) for iorca fleet.
+	Node   string
+	Labels map[string]string
+	// DockerRoot is dockerd's data root, where each container's
+	// config.v2.json gives its name, image and labels.
+	DockerRoot string
 	// Progress, when set, is called after every tick.
 	Progress func(Progress)
 
@@ -96,6 +105,10 @@ const (
 	PhaseRecording = "recording"
 	PhaseCapturing = "capturing"
 )
+
+// labelKey is a label's key: Kubernetes' label key syntax, which zone
+// and pool keys already follow (topology.kubernetes.io/zone).
+var labelKey = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$`)
 
 // ErrNotFired is the error of a run whose trigger never fired: --wait
 // expired, or a signal came, before it did. No bundle is written.
@@ -169,6 +182,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Keep < 0 || c.KeepBytes < 0 {
 		errs = append(errs, errors.New("--keep and --keep-bytes: want 0 (no bound) or more"))
+	}
+	for k, v := range c.Labels {
+		if !labelKey.MatchString(k) || len(k) > 253 {
+			errs = append(errs, fmt.Errorf("--label %q: a key is letters, digits, '.', '-', '_' and '/', starting and ending with a letter or digit", k))
+		}
+		if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			errs = append(errs, fmt.Errorf("--label %s: the value is at most 256 printable characters", k))
+		}
 	}
 	if c.Trigger != nil && c.TriggerFor < 1 {
 		errs = append(errs, fmt.Errorf("--trigger-for %d: want 1 or more", c.TriggerFor))

@@ -149,3 +149,12 @@ func rusage(who int) (user, sys float64, maxRSS int64) {
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return tv(ru.Utime), tv(ru.Stime), ru.Maxrss
 }
+
+// ownMountNS reports whether the collector runs in a mount namespace
+// other than PID 1's (in a container, even with the host's PID
+// namespace): its /proc/self/mountinfo is then not the host's.
+func ownMountNS() bool {
+	self, err1 := os.Readlink("/proc/self/ns/mnt")
+	init, err2 := os.Readlink("/proc/1/ns/mnt")
+	return err1 == nil && err2 == nil && self != init
+}

@@ -25,7 +25,7 @@ var hostFiles = []string{
 
 // endFiles are read again at the end: what an incident can change while
 // it is captured.
-var endFiles = []string{"/proc/self/mountinfo", "/proc/swaps"}
+var endFiles = []string{"/proc/self/mountinfo", "/proc/1/mountinfo", "/proc/swaps"}
 
 // captureEnd reads endFiles into bundle.EndMember.
 func (c *collection) captureEnd() {

@@ -117,6 +117,12 @@ type Culprit struct {
 	Cmdline   string `json:"cmdline"`
 	Container string `json:"container,omitempty"`
 	Pod       string `json:"pod,omitempty"`
+	// Namespace is the pod's, Workload the pod's owner as its name
+	// shows it (a Deployment's pods are NAME-HASH-ID), Image the
+	// container's image, when the runtime's metadata says.
+	Namespace string `json:"namespace,omitempty"`
+	Workload  string `json:"workload,omitempty"`
+	Image     string `json:"image,omitempty"`
 }
 
 // Verdict is the root cause in one paragraph.

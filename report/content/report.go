@@ -14,6 +14,13 @@ type Report struct {
 	// machine they were made on).
 	Bundle string
 	Host   string
+	// Node is the node's name in its cluster, Labels the collector's
+	// --label pairs (both empty when the collector had none).
+	Node   string
+	Labels map[string]string
+	// WorstDevice is the device that hurts most (else the busiest) over
+	// the window, nil without devices.
+	WorstDevice *DeviceFigures
 	// Intro is the line under the title: what was collected, how.
 	Intro  Line
 	Window Window
@@ -33,6 +40,13 @@ type Report struct {
 	Mitigations []MitigationGroup
 	Monitoring  Monitoring
 	Appendix    Appendix
+}
+
+// DeviceFigures are one device's headline figures over the window.
+type DeviceFigures struct {
+	Name    string  `json:"name"`
+	Util    float64 `json:"util"`
+	AwaitMS float64 `json:"await_ms"`
 }
 
 // Window is the span of the capture the figures cover.

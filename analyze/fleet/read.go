@@ -1,0 +1,140 @@
+package fleet
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// maxReportBytes bounds a JSON report read from a file: a report is tens
+// of KiB; a larger file is not one.
+const maxReportBytes = 64 << 20
+
+// Inputs expands the arguments into the files to read: a directory gives
+// every bundle (*.tar.zst) and JSON report (*.json) under it, sorted; a
+// file is taken as given. A path that does not exist is an error.
+func Inputs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if p != a && strings.HasPrefix(name, ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if strings.HasSuffix(name, ".tar.zst") || strings.HasSuffix(name, ".json") {
+				found = append(found, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// IsReport says whether a path is read as a JSON report rather than a
+// bundle.
+func IsReport(path string) bool { return strings.HasSuffix(path, ".json") }
+
+// Read reads every input, workers at a time: a JSON report is parsed, a
+// bundle is turned into its report by analyze. Memory is bounded by the
+// workers: each holds one bundle's model at a time, and what is kept of
+// a node is its Node. An input that cannot be read is one Unreadable,
+// never the end of the run. progress, when set, is called after each
+// input with how many are done and how many were unreadable.
+func Read(paths []string, workers int, analyze func(path string) ([]byte, error), progress func(done, total, bad int)) ([]*Node, []Unreadable) {
+	workers = max(1, min(workers, len(paths)))
+	type result struct {
+		i    int
+		node *Node
+		err  error
+	}
+	jobs := make(chan int)
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				n, err := readOne(paths[i], analyze)
+				results <- result{i, n, err}
+			}
+		}()
+	}
+	go func() {
+		for i := range paths {
+			jobs <- i
+		}
+		close(jobs)
+		wg.Wait()
+		close(results)
+	}()
+	nodes := make([]*Node, len(paths))
+	var bad []Unreadable
+	done := 0
+	for r := range results {
+		done++
+		if r.err != nil {
+			bad = append(bad, Unreadable{Source: paths[r.i], Error: r.err.Error()})
+		} else {
+			nodes[r.i] = r.node
+		}
+		if progress != nil {
+			progress(done, len(paths), len(bad))
+		}
+	}
+	out := nodes[:0]
+	for _, n := range nodes {
+		if n != nil {
+			out = append(out, n)
+		}
+	}
+	return out, bad
+}
+
+func readOne(path string, analyze func(string) ([]byte, error)) (*Node, error) {
+	if IsReport(path) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		data, err := io.ReadAll(io.LimitReader(f, maxReportBytes+1))
+		if err != nil {
+			return nil, err
+		}
+		if len(data) > maxReportBytes {
+			return nil, fmt.Errorf("over %d MiB: not a report", maxReportBytes>>20)
+		}
+		return ParseReport(path, data)
+	}
+	data, err := analyze(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReport(path, data)
+}

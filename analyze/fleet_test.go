@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iorca/iorca/analyze/fleet"
+	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/samples/workload"
+)
+
+// fleetJSON runs iorca fleet with args and decodes its JSON.
+func fleetJSON(t *testing.T, args ...string) *fleet.Summary {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(append([]string{"fleet", "--format", "json", "-q"}, args...), &out, &errb); code != exitOK {
+		t.Fatalf("iorca fleet %v: exit %d: %s", args, code, errb.String())
+	}
+	var s fleet.Summary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		t.Fatalf("fleet JSON: %v", err)
+	}
+	return &s
+}
+
+// The shipped samples as a fleet, with a corrupt bundle among them: every
+// sample is one node whose verdict is its expected report's, the corrupt
+// one is one line of "unreadable", and the findings are counted over the
+// nodes.
+func TestFleetOfSamples(t *testing.T) {
+	dir := t.TempDir()
+	bundles, _ := filepath.Glob(filepath.Join(samplesDir, "*.tar.zst"))
+	if len(bundles) < 5 {
+		t.Fatalf("%d sample bundles", len(bundles))
+	}
+	want := map[string]string{} // sample file -> expected primary finding
+	problems, critical := 0, 0
+	for _, b := range bundles {
+		data, err := os.ReadFile(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(b)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var exp struct {
+			Verdict struct {
+				Problem bool   `json:"problem"`
+				Primary string `json:"primary_finding"`
+			} `json:"verdict"`
+			Findings []struct {
+				Severity string `json:"severity"`
+			} `json:"findings"`
+		}
+		j, err := os.ReadFile(strings.TrimSuffix(b, ".tar.zst") + ".json")
+		if err != nil || json.Unmarshal(j, &exp) != nil {
+			t.Fatalf("expected report of %s: %v", b, err)
+		}
+		want[filepath.Base(b)] = exp.Verdict.Primary
+		if exp.Verdict.Problem {
+			problems++
+		}
+		for _, f := range exp.Findings {
+			if f.Severity == "critical" {
+				critical++
+				break
+			}
+		}
+	}
+	// A bundle cut in half: a truncated download.
+	data, _ := os.ReadFile(bundles[0])
+	os.WriteFile(filepath.Join(dir, "truncated.tar.zst"), data[:len(data)/2], 0o644)
+
+	s := fleetJSON(t, dir)
+	if len(s.Nodes) != len(bundles) || s.Problems != problems {
+		t.Errorf("%d nodes, %d with a problem; want %d and %d", len(s.Nodes), s.Problems, len(bundles), problems)
+	}
+	if len(s.Unreadable) != 1 || filepath.Base(s.Unreadable[0].Source) != "truncated.tar.zst" || !strings.Contains(s.Unreadable[0].Error, "truncated") {
+		t.Errorf("unreadable %+v, want the truncated bundle, saying so", s.Unreadable)
+	}
+	crit := 0
+	for _, n := range s.Nodes {
+		if got := n.Verdict.Primary; got != want[filepath.Base(n.Source)] {
+			t.Errorf("%s: primary %q, its expected report says %q", n.Source, got, want[filepath.Base(n.Source)])
+		}
+		if n.Worst() == "critical" {
+			crit++
+		}
+	}
+	if crit != critical {
+		t.Errorf("%d nodes with a critical finding, want %d", crit, critical)
+	}
+	// Problems first: every node with a problem before every node without.
+	for i := 1; i < len(s.Nodes); i++ {
+		if s.Nodes[i].Verdict.Problem && !s.Nodes[i-1].Verdict.Problem {
+			t.Errorf("node %s with a problem listed after %s without", s.Nodes[i].Source, s.Nodes[i-1].Source)
+		}
+	}
+	primaries := map[string]int{}
+	for _, p := range want {
+		if p != "" {
+			primaries[p]++
+		}
+	}
+	for _, f := range s.Findings {
+		if f.Primary != primaries[f.ID] {
+			t.Errorf("finding %s is the verdict's cause on %d nodes, want %d", f.ID, f.Primary, primaries[f.ID])
+		}
+	}
+	// Markdown and HTML render the same summary.
+	var md, html, errb bytes.Buffer
+	if code := run([]string{"fleet", "-q", dir}, &md, &errb); code != exitOK || !strings.Contains(md.String(), "## Unreadable") || !strings.Contains(md.String(), "truncated.tar.zst") {
+		t.Errorf("markdown: exit %d\n%s%s", code, md.String(), errb.String())
+	}
+	if code := run([]string{"fleet", "-q", "--format", "html", dir}, &html, &errb); code != exitOK || !strings.Contains(html.String(), "<table>") {
+		t.Errorf("html: exit %d", code)
+	}
+}
+
+// Nothing readable: exit 2, and the summary still says why.
+func TestFleetNothingReadable(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.tar.zst"), []byte("not a bundle"), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.json"), []byte(`{"schema": "something/else"}`), 0o644)
+	var out, errb bytes.Buffer
+	if code := run([]string{"fleet", "-q", "--format", "json", dir}, &out, &errb); code != exitBadInput {
+		t.Errorf("exit %d, want 2", code)
+	}
+	var s fleet.Summary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil || len(s.Unreadable) != 2 {
+		t.Errorf("unreadable %+v (%v), want both inputs", s.Unreadable, err)
+	}
+	if code := run([]string{"fleet", filepath.Join(dir, "missing")}, &out, &errb); code != exitBadInput {
+		t.Errorf("a missing path: exit %d, want 2", code)
+	}
+}
+
+// Issue 14: a fleet of real captures with labels. A logger makes small
+// synchronous writes to a slow disk (nbdkit, 8 ms a write) and is
+// captured twice, as two nodes of zone eu-1a; once it is stopped, a third
+// capture is a quiet node of zone eu-1b, brought as a JSON report made
+// elsewhere; a fourth input is a truncated copy of the first bundle. The
+// fleet reads three nodes and one unreadable input, finds the logger on
+// both eu-1a nodes, and puts eu-1a first by zone.
+func TestFleetOfLabelledNodes(t *testing.T) {
+	dev := workload.SlowDisk(t, 256, "delay", "wdelay=8ms")
+	mnt := workload.Ext4On(t, dev)
+	logger := workload.StartProgram(t, "access-logger", "--file", filepath.Join(mnt, "access.log"), "--size", "200", "--sync", "odsync", "--max-bytes", "64MiB")
+	dir, reports := t.TempDir(), t.TempDir()
+	capture := func(node, zone, pool string) string {
+		cfg := livetest.Config(t, 4*time.Second)
+		cfg.Node, cfg.Labels = node, map[string]string{"zone": zone, "pool": pool}
+		cfg.Output = filepath.Join(t.TempDir(), node+".tar.zst")
+		return livetest.Capture(t, cfg, 0)
+	}
+	copyTo := func(src, dst string) []byte {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(dst, data, 0o644)
+		return data
+	}
+	a := copyTo(capture("node-a", "eu-1a", "logging"), filepath.Join(dir, "node-a.tar.zst"))
+	copyTo(capture("node-b", "eu-1a", "logging"), filepath.Join(dir, "node-b.tar.zst"))
+	logger.Process.Kill()
+	logger.Wait()
+	c := capture("node-c", "eu-1b", "db")
+	var errb bytes.Buffer
+	if code := run([]string{"report", "--format", "json", "-o", filepath.Join(reports, "node-c.json"), c}, &bytes.Buffer{}, &errb); code != exitOK {
+		t.Fatalf("report of node-c: %s", errb.String())
+	}
+	os.WriteFile(filepath.Join(dir, "corrupt.tar.zst"), a[:len(a)*2/3], 0o644)
+
+	s := fleetJSON(t, "--by", "zone", dir, reports)
+	ok := true
+	fail := func(format string, args ...any) {
+		t.Errorf(format, args...)
+		ok = false
+	}
+	if len(s.Nodes) != 3 || len(s.Unreadable) != 1 {
+		fail("%d nodes and %d unreadable, want 3 and 1 (%+v)", len(s.Nodes), len(s.Unreadable), s.Unreadable)
+	}
+	names := map[string]*fleet.Node{}
+	for _, n := range s.Nodes {
+		names[n.Key()] = n
+	}
+	for _, n := range []string{"node-a", "node-b"} {
+		nd := names[n]
+		if nd == nil || !nd.Verdict.Problem || nd.Verdict.Culprit == nil || nd.Verdict.Culprit.Comm != "access-logger" || nd.Labels["zone"] != "eu-1a" {
+			fail("%s: %+v; want the logger as culprit, zone eu-1a", n, nd)
+		}
+	}
+	if nc := names["node-c"]; nc == nil || nc.Verdict.Problem || nc.Labels["pool"] != "db" || !strings.HasSuffix(nc.Source, ".json") {
+		fail("node-c: %+v; want the quiet node, pool db, read from its JSON report", nc)
+	}
+	if s.Problems != 2 {
+		fail("%d nodes with a problem, want 2", s.Problems)
+	}
+	found := false
+	for _, r := range s.Recurring {
+		if r.Kind == "program" && r.Name == "access-logger" && strings.Join(r.Nodes, ",") == "node-a,node-b" {
+			found = true
+		}
+	}
+	if !found {
+		fail("the logger does not recur on node-a and node-b: %+v", s.Recurring)
+	}
+	if s.By == nil || len(s.By.Groups) != 2 || s.By.Groups[0].Value != "eu-1a" || s.By.Groups[0].Problems != 2 || s.By.Groups[1].Value != "eu-1b" || s.By.Groups[1].Problems != 0 {
+		fail("by zone %+v, want eu-1a (2 of 2 with a problem) before eu-1b (0 of 1)", s.By)
+	}
+	sync := false
+	for _, f := range s.Findings {
+		if f.ID == "sync-writes" {
+			sync = f.Nodes == 2 && f.Primary == 2
+		}
+	}
+	if !sync {
+		fail("sync-writes is not the cause on both eu-1a nodes: %+v", s.Findings)
+	}
+	if len(s.Mitigation) == 0 || len(s.Mitigation[0].Fixes) != 2 || !strings.Contains(strings.Join(s.Mitigation[0].Findings, ","), "sync-writes") {
+		fail("the first mitigation %+v does not fix both nodes", s.Mitigation)
+	}
+	if !ok || testing.Verbose() {
+		var md bytes.Buffer
+		run([]string{"fleet", "-q", "--by", "zone", dir, reports}, &md, &errb)
+		t.Logf("fleet:\n%s", md.String())
+	}
+}
