@@ -91,6 +91,16 @@ var (
 	containerLogLink = regexp.MustCompile(`/var/log/containers/([^_/]+)_([^_/]+)_(.+)-([0-9a-f]{64})\.log$`)
 )
 
+// ContainerOfLog is ContainerFromLogPath with the names the runtime's
+// metadata in the bundle gives (Docker's name and image for an id).
+func (m *Model) ContainerOfLog(p string) (*Container, bool) {
+	c, ok := ContainerFromLogPath(p)
+	if ok {
+		m.nameContainer(c)
+	}
+	return c, ok
+}
+
 // ContainerFromLogPath names the container whose log a file is, from the
 // paths kubelet and dockerd use.
 func ContainerFromLogPath(p string) (*Container, bool) {

@@ -119,7 +119,7 @@ func identifyLogged(c *Context, writer, bySysc *model.ProcIO) (*model.Container,
 			}
 		}
 		if logPath != "" {
-			fromLog, _ = model.ContainerFromLogPath(logPath)
+			fromLog, _ = c.Model.ContainerOfLog(logPath)
 		}
 	}
 	member := bundle.TargetMember(p.PID)

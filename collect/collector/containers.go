@@ -19,7 +19,7 @@ const DefaultDockerRoot = "/var/lib/docker"
 
 // dockerCgroup finds a Docker container's id in a /proc/PID/cgroup line:
 // docker-ID.scope (systemd driver) or /docker/ID (cgroupfs driver).
-var dockerCgroup = regexp.MustCompile(`(?:/docker/|docker-)([0-9a-f]{64})(?:\.scope)?(?:/|$)`)
+var dockerCgroup = regexp.MustCompile(`(?m)(?:/docker/|docker-)([0-9a-f]{64})(?:\.scope)?(?:/|$)`)
 
 // maxContainers and maxConfigBytes bound what is read of the runtime's
 // metadata.

@@ -151,10 +151,21 @@ func rusage(who int) (user, sys float64, maxRSS int64) {
 }
 
 // ownMountNS reports whether the collector runs in a mount namespace
-// other than PID 1's (in a container, even with the host's PID
-// namespace): its /proc/self/mountinfo is then not the host's.
+// other than the host's (in a container, even with the host's PID
+// namespace): its /proc/self/mountinfo is then not the host's, and PID
+// 1's is.
 func ownMountNS() bool {
-	self, err1 := os.Readlink("/proc/self/ns/mnt")
-	init, err2 := os.Readlink("/proc/1/ns/mnt")
-	return err1 == nil && err2 == nil && self != init
+	self, err := os.Readlink("/proc/self/ns/mnt")
+	if err != nil {
+		return false
+	}
+	// PID 1's namespace, or kthreadd's (PID 2, always in the initial
+	// namespaces): where PID 1 is not ours to inspect (a sandbox's init,
+	// or a container runtime's rules), the kernel thread still is.
+	for _, ref := range []string{"/proc/1/ns/mnt", "/proc/2/ns/mnt"} {
+		if host, err := os.Readlink(ref); err == nil {
+			return self != host
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ package kubernetes
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -45,6 +47,21 @@ func stripComments(s string) string {
 	return strings.Join(out, "\n")
 }
 
+// strict decodes one YAML document as the API server does: JSON field
+// names matched case-sensitively (encoding/json alone would take hostPid
+// for hostPID), unknown and duplicate fields refused.
+func strict(doc []byte, obj any) error {
+	j, err := yaml.YAMLToJSON(doc)
+	if err != nil {
+		return err
+	}
+	strictErrs, err := kjson.UnmarshalStrict(j, obj, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strictErrs...)
+}
+
 // decode reads every document of file strictly into its API type: an
 // unknown field, a wrong type or a kind this test does not know fails.
 func decode(t *testing.T, file string) []any {
@@ -66,7 +83,7 @@ func decode(t *testing.T, file string) []any {
 		default:
 			t.Fatalf("%s document %d: %s %s is not a kind this test checks", file, i, tm.APIVersion, tm.Kind)
 		}
-		if err := yaml.UnmarshalStrict(doc, obj); err != nil {
+		if err := strict(doc, obj); err != nil {
 			t.Fatalf("%s document %d (%s): %v", file, i, tm.Kind, err)
 		}
 		objs = append(objs, obj)
@@ -241,5 +258,22 @@ func TestJob(t *testing.T) {
 	bundles, _ := filepath.Glob(out + "iorca-*.tar.zst")
 	if len(bundles) != 1 {
 		t.Fatalf("%d bundles in the output directory, want 1", len(bundles))
+	}
+}
+
+// The strict decoding is what catches a typo: hostPid (for hostPID) or a
+// field at the wrong level is an error, not a field quietly dropped.
+func TestStrictDecodingCatchesTypos(t *testing.T) {
+	data, err := os.ReadFile("daemonset.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typo := range [][2]string{{"hostPID:", "hostPid:"}, {"readOnlyRootFilesystem:", "readonlyRootFilesystem:"}} {
+		bad := bytes.Replace(data, []byte(typo[0]), []byte(typo[1]), 1)
+		docs := regexp.MustCompile(`(?m)^---\s*$`).Split(string(bad), -1)
+		var ds appsv1.DaemonSet
+		if err := strict([]byte(docs[len(docs)-1]), &ds); err == nil || !strings.Contains(err.Error(), strings.TrimSuffix(typo[1], ":")) {
+			t.Errorf("%s: strict decoding gave %v, want an error naming it", typo[1], err)
+		}
 	}
 }
