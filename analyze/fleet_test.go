@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,15 +141,17 @@ func TestFleetNothingReadable(t *testing.T) {
 	}
 }
 
-// Issue 14: a fleet of real captures with labels. A logger makes small
-// synchronous writes to a slow disk (nbdkit, 8 ms a write) and is
-// captured twice, as two nodes of zone eu-1a; once it is stopped, a third
-// capture is a quiet node of zone eu-1b, brought as a JSON report made
-// elsewhere; a fourth input is a truncated copy of the first bundle. The
-// fleet reads three nodes and one unreadable input, finds the logger on
-// both eu-1a nodes, and puts eu-1a first by zone.
+// Issue 14: a fleet of real captures of two incidents, with labels. A
+// logger makes small synchronous writes to a slow disk (nbdkit, 8 ms a
+// write) and is captured twice, as two nodes of zone eu-1a; once it is
+// stopped, a bulk exporter streams buffered writes to the same slow disk,
+// captured as a node of zone eu-1b; once that is stopped too, a quiet
+// node of eu-1b is captured and brought as a JSON report made elsewhere;
+// a fifth input is a truncated copy of the first bundle. The fleet reads
+// four nodes and one unreadable input, finds the logger on both eu-1a
+// nodes and the exporter on the third, and puts eu-1a first by zone.
 func TestFleetOfLabelledNodes(t *testing.T) {
-	dev := workload.SlowDisk(t, 256, "delay", "wdelay=8ms")
+	dev := workload.SlowDisk(t, 512, "delay", "wdelay=8ms")
 	mnt := workload.Ext4On(t, dev)
 	logger := workload.StartProgram(t, "access-logger", "--file", filepath.Join(mnt, "access.log"), "--size", "200", "--sync", "odsync", "--max-bytes", "64MiB")
 	dir, reports := t.TempDir(), t.TempDir()
@@ -170,10 +173,17 @@ func TestFleetOfLabelledNodes(t *testing.T) {
 	copyTo(capture("node-b", "eu-1a", "logging"), filepath.Join(dir, "node-b.tar.zst"))
 	logger.Process.Kill()
 	logger.Wait()
-	c := capture("node-c", "eu-1b", "db")
+	workload.LimitDirty(t, dev, 16<<20)
+	exporter := workload.StartProgram(t, "bulk-export", "--file", filepath.Join(mnt, "export.bin"), "--size", "1048576", "--sync", "none", "--rate", "40", "--max-bytes", "400MiB")
+	time.Sleep(time.Second)
+	copyTo(capture("node-c", "eu-1b", "batch"), filepath.Join(dir, "node-c.tar.zst"))
+	exporter.Process.Kill()
+	exporter.Wait()
+	exec.Command("sync", "-f", mnt).Run()
+	d := capture("node-d", "eu-1b", "db")
 	var errb bytes.Buffer
-	if code := run([]string{"report", "--format", "json", "-o", filepath.Join(reports, "node-c.json"), c}, &bytes.Buffer{}, &errb); code != exitOK {
-		t.Fatalf("report of node-c: %s", errb.String())
+	if code := run([]string{"report", "--format", "json", "-o", filepath.Join(reports, "node-d.json"), d}, &bytes.Buffer{}, &errb); code != exitOK {
+		t.Fatalf("report of node-d: %s", errb.String())
 	}
 	os.WriteFile(filepath.Join(dir, "corrupt.tar.zst"), a[:len(a)*2/3], 0o644)
 
@@ -183,8 +193,8 @@ func TestFleetOfLabelledNodes(t *testing.T) {
 		t.Errorf(format, args...)
 		ok = false
 	}
-	if len(s.Nodes) != 3 || len(s.Unreadable) != 1 {
-		fail("%d nodes and %d unreadable, want 3 and 1 (%+v)", len(s.Nodes), len(s.Unreadable), s.Unreadable)
+	if len(s.Nodes) != 4 || len(s.Unreadable) != 1 {
+		fail("%d nodes and %d unreadable, want 4 and 1 (%+v)", len(s.Nodes), len(s.Unreadable), s.Unreadable)
 	}
 	names := map[string]*fleet.Node{}
 	for _, n := range s.Nodes {
@@ -192,27 +202,33 @@ func TestFleetOfLabelledNodes(t *testing.T) {
 	}
 	for _, n := range []string{"node-a", "node-b"} {
 		nd := names[n]
-		if nd == nil || !nd.Verdict.Problem || nd.Verdict.Culprit == nil || nd.Verdict.Culprit.Comm != "access-logger" || nd.Labels["zone"] != "eu-1a" {
-			fail("%s: %+v; want the logger as culprit, zone eu-1a", n, nd)
+		if nd == nil || !nd.Verdict.Problem || nd.Verdict.Primary != "sync-writes" || nd.Verdict.Culprit == nil || nd.Verdict.Culprit.Comm != "access-logger" || nd.Labels["zone"] != "eu-1a" {
+			fail("%s: %+v; want sync-writes by the logger, zone eu-1a", n, nd)
 		}
 	}
-	if nc := names["node-c"]; nc == nil || nc.Verdict.Problem || nc.Labels["pool"] != "db" || !strings.HasSuffix(nc.Source, ".json") {
-		fail("node-c: %+v; want the quiet node, pool db, read from its JSON report", nc)
+	if nc := names["node-c"]; nc == nil || !nc.Verdict.Problem || nc.Verdict.Primary == "sync-writes" || nc.Verdict.Culprit == nil || nc.Verdict.Culprit.Comm != "bulk-export" || nc.Labels["pool"] != "batch" {
+		fail("node-c: %+v; want the exporter as culprit of another cause, pool batch", nc)
 	}
-	if s.Problems != 2 {
-		fail("%d nodes with a problem, want 2", s.Problems)
+	if nd := names["node-d"]; nd == nil || nd.Verdict.Problem || nd.Labels["pool"] != "db" || !strings.HasSuffix(nd.Source, ".json") {
+		fail("node-d: %+v; want the quiet node, pool db, read from its JSON report", nd)
+	}
+	if s.Problems != 3 {
+		fail("%d nodes with a problem, want 3", s.Problems)
 	}
 	found := false
 	for _, r := range s.Recurring {
 		if r.Kind == "program" && r.Name == "access-logger" && strings.Join(r.Nodes, ",") == "node-a,node-b" {
 			found = true
 		}
+		if r.Name == "bulk-export" {
+			fail("the exporter, on one node, is listed as recurring: %+v", r)
+		}
 	}
 	if !found {
 		fail("the logger does not recur on node-a and node-b: %+v", s.Recurring)
 	}
-	if s.By == nil || len(s.By.Groups) != 2 || s.By.Groups[0].Value != "eu-1a" || s.By.Groups[0].Problems != 2 || s.By.Groups[1].Value != "eu-1b" || s.By.Groups[1].Problems != 0 {
-		fail("by zone %+v, want eu-1a (2 of 2 with a problem) before eu-1b (0 of 1)", s.By)
+	if s.By == nil || len(s.By.Groups) != 2 || s.By.Groups[0].Value != "eu-1a" || s.By.Groups[0].Problems != 2 || s.By.Groups[1].Value != "eu-1b" || s.By.Groups[1].Problems != 1 || s.By.Groups[1].Nodes != 2 {
+		fail("by zone %+v, want eu-1a (2 of 2 with a problem) before eu-1b (1 of 2)", s.By)
 	}
 	sync := false
 	for _, f := range s.Findings {
@@ -224,7 +240,7 @@ func TestFleetOfLabelledNodes(t *testing.T) {
 		fail("sync-writes is not the cause on both eu-1a nodes: %+v", s.Findings)
 	}
 	if len(s.Mitigation) == 0 || len(s.Mitigation[0].Fixes) != 2 || !strings.Contains(strings.Join(s.Mitigation[0].Findings, ","), "sync-writes") {
-		fail("the first mitigation %+v does not fix both nodes", s.Mitigation)
+		fail("the first mitigation %+v does not fix both eu-1a nodes' cause", s.Mitigation)
 	}
 	if !ok || testing.Verbose() {
 		var md bytes.Buffer

@@ -31,6 +31,7 @@ Usage:
   iorca replay BUNDLE [VIEW] [flags]                       what iotop, iostat, pidstat... showed
   iorca regress [DIR]                                      re-check sample bundles (default samples/)
   iorca fleet PATH... [--by LABEL] [--format md|json|html] many nodes: recurring culprits, by zone, merged fixes
+  iorca diff BEFORE AFTER [--format md|json|html] [--text] what changed: findings, rates, latencies
   iorca version
 
 Run "iorca COMMAND --help" for a command's flags.
@@ -74,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRegress(args[1:], stdout, stderr)
 	case "fleet":
 		return cmdFleet(args[1:], stdout, stderr)
+	case "diff":
+		return cmdDiff(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "iorca: unknown command %q\n%s", args[0], usage)
 	return exitBadInput

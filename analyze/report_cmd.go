@@ -97,7 +97,12 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "iorca: %v\n", err)
 		return exitBadInput
 	}
-	rep := report.New(explain.Build(fs.Arg(0), rules.Diagnose(m, th)))
+	d := rules.Diagnose(m, th)
+	rc := explain.Build(fs.Arg(0), d)
+	if *format == "html" {
+		rc.Charts = explain.Charts(d)
+	}
+	rep := report.New(rc)
 	var buf bytes.Buffer
 	switch *format {
 	case "json":

@@ -18,38 +18,7 @@ func (r *Report) Markdown(w io.Writer) error {
 	fmt.Fprintf(&b, "# %s\n\n", esc(c.Title))
 	fmt.Fprintf(&b, "%s\n\n", md(c.Intro))
 
-	v := c.Verdict
-	fmt.Fprintf(&b, "## Verdict\n\n%s\n\n", esc(v.Summary))
-	if cp := v.Culprit; cp != nil && cp.Kind == "device" {
-		fmt.Fprintf(&b, "**Culprit:** the failing device %s  \n", code(cp.Device))
-	} else if cp != nil && cp.Kind == "limit" {
-		fmt.Fprintf(&b, "**Culprit:** the IO limit — %s; it holds PID %d %s", esc(cp.Limit), cp.PID, code(cp.Comm))
-		fmt.Fprintf(&b, " — %s  \n", code(cp.Cmdline))
-	} else if cp != nil {
-		fmt.Fprintf(&b, "**Culprit:** PID %d %s", cp.PID, code(cp.Comm))
-		if cp.Processes > 1 {
-			fmt.Fprintf(&b, " (an application of %d processes)", cp.Processes)
-		}
-		if cp.Container != "" {
-			fmt.Fprintf(&b, " in container %s", code(cp.Container))
-		}
-		if cp.Pod != "" {
-			fmt.Fprintf(&b, " (pod %s)", code(cp.Pod))
-		}
-		fmt.Fprintf(&b, " — %s  \n", code(cp.Cmdline))
-	}
-	why := ""
-	if c.ConfidenceWhy != "" {
-		why = " (" + esc(c.ConfidenceWhy) + ")"
-	}
-	fmt.Fprintf(&b, "**Confidence:** %s%s\n\n", v.Confidence, why)
-	if line := OnsetText(v.Onset); line != "" {
-		fmt.Fprintf(&b, "**When it began:** %s\n\n", esc(line))
-	}
-	if t := v.Trigger; t != nil {
-		fmt.Fprintf(&b, "**Trigger:** %s %s\n\n", code(t.Expression), esc(strings.TrimPrefix(TriggerText(t), t.Expression+" ")))
-	}
-
+	verdict(&b, c)
 	chain(&b, c.Chain)
 	findings(&b, c.Findings)
 	mitigations(&b, c)
@@ -57,6 +26,43 @@ func (r *Report) Markdown(w io.Writer) error {
 	appendix(&b, c)
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// verdict writes the verdict: cause, culprit, confidence, when it began,
+// the trigger.
+func verdict(b *bytes.Buffer, c *content.Report) {
+	v := c.Verdict
+	fmt.Fprintf(b, "## Verdict\n\n%s\n\n", esc(v.Summary))
+	if cp := v.Culprit; cp != nil && cp.Kind == "device" {
+		fmt.Fprintf(b, "**Culprit:** the failing device %s  \n", code(cp.Device))
+	} else if cp != nil && cp.Kind == "limit" {
+		fmt.Fprintf(b, "**Culprit:** the IO limit — %s; it holds PID %d %s", esc(cp.Limit), cp.PID, code(cp.Comm))
+		fmt.Fprintf(b, " — %s  \n", code(cp.Cmdline))
+	} else if cp != nil {
+		fmt.Fprintf(b, "**Culprit:** PID %d %s", cp.PID, code(cp.Comm))
+		if cp.Processes > 1 {
+			fmt.Fprintf(b, " (an application of %d processes)", cp.Processes)
+		}
+		if cp.Container != "" {
+			fmt.Fprintf(b, " in container %s", code(cp.Container))
+		}
+		if cp.Pod != "" {
+			fmt.Fprintf(b, " (pod %s)", code(cp.Pod))
+		}
+		fmt.Fprintf(b, " — %s  \n", code(cp.Cmdline))
+	}
+	why := ""
+	if c.ConfidenceWhy != "" {
+		why = " (" + esc(c.ConfidenceWhy) + ")"
+	}
+	fmt.Fprintf(b, "**Confidence:** %s%s\n\n", v.Confidence, why)
+	if line := OnsetText(v.Onset); line != "" {
+		fmt.Fprintf(b, "**When it began:** %s\n\n", esc(line))
+	}
+	if t := v.Trigger; t != nil {
+		fmt.Fprintf(b, "**Trigger:** %s %s\n\n", code(t.Expression), esc(strings.TrimPrefix(TriggerText(t), t.Expression+" ")))
+	}
+
 }
 
 // chain writes the evidence chain as a numbered list of steps.
@@ -84,29 +90,40 @@ func findings(b *bytes.Buffer, fs []content.Finding) {
 		return
 	}
 	for i, f := range fs {
-		fmt.Fprintf(b, "### %d. [%s] %s — %s\n\n", i+1, f.Severity, code(f.ID), esc(f.Title))
-		fmt.Fprintf(b, "%s\n\n", esc(f.Summary))
-		conf := f.Confidence.String()
-		if f.ConfidenceWhy != "" {
-			conf += " — " + esc(f.ConfidenceWhy)
-		}
-		fmt.Fprintf(b, "- Confidence: %s\n", conf)
-		if s := subjectsText(f.Subjects); s != "" {
-			fmt.Fprintf(b, "- Subjects: %s\n", s)
-		}
-		b.WriteString("- Evidence:\n")
-		for _, e := range f.Evidence {
-			where := code(e.Member)
-			if e.Ticks != "" {
-				where += ", ticks " + e.Ticks
-			}
-			fmt.Fprintf(b, "  - %s (%s)\n", esc(e.What), where)
-			for _, l := range e.Lines {
-				fmt.Fprintf(b, "    - %s\n", code(l))
-			}
-		}
-		b.WriteString("\n")
+		fmt.Fprintf(b, "### %s\n\n", findingHeading(i, f))
+		findingBody(b, f)
 	}
+}
+
+// findingHeading is a finding's heading: number, severity, id, title.
+func findingHeading(i int, f content.Finding) string {
+	return fmt.Sprintf("%d. [%s] %s — %s", i+1, f.Severity, code(f.ID), esc(f.Title))
+}
+
+// findingBody is a finding under its heading: summary, confidence,
+// subjects and evidence.
+func findingBody(b *bytes.Buffer, f content.Finding) {
+	fmt.Fprintf(b, "%s\n\n", esc(f.Summary))
+	conf := f.Confidence.String()
+	if f.ConfidenceWhy != "" {
+		conf += " — " + esc(f.ConfidenceWhy)
+	}
+	fmt.Fprintf(b, "- Confidence: %s\n", conf)
+	if s := subjectsText(f.Subjects); s != "" {
+		fmt.Fprintf(b, "- Subjects: %s\n", s)
+	}
+	b.WriteString("- Evidence:\n")
+	for _, e := range f.Evidence {
+		where := code(e.Member)
+		if e.Ticks != "" {
+			where += ", ticks " + e.Ticks
+		}
+		fmt.Fprintf(b, "  - %s (%s)\n", esc(e.What), where)
+		for _, l := range e.Lines {
+			fmt.Fprintf(b, "    - %s\n", code(l))
+		}
+	}
+	b.WriteString("\n")
 }
 
 func subjectsText(s content.Subjects) string {

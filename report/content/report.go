@@ -40,6 +40,9 @@ type Report struct {
 	Mitigations []MitigationGroup
 	Monitoring  Monitoring
 	Appendix    Appendix
+	// Charts are the HTML report's figures; none unless asked for
+	// (explain.Charts).
+	Charts []Chart
 }
 
 // DeviceFigures are one device's headline figures over the window.

@@ -1,0 +1,309 @@
+// Package compare sets two diagnoses side by side — the same node before
+// and after a fix, or two nodes — and says what changed: findings
+// resolved, new and unchanged, each device's and each application's key
+// rates and latencies before and after, and the two verdicts.
+package compare
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/report/content"
+)
+
+// Schema names the JSON of a comparison.
+const Schema = "iorca.diff/v1"
+
+// Side is one bundle's part of a comparison.
+type Side struct {
+	Bundle  string          `json:"bundle"`
+	Host    string          `json:"host"`
+	Node    string          `json:"node,omitempty"`
+	Kernel  string          `json:"kernel"`
+	Start   string          `json:"start"`
+	Seconds float64         `json:"seconds"`
+	Verdict content.Verdict `json:"verdict"`
+}
+
+// FindingChange is a finding on one side or both.
+type FindingChange struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Subject tells findings of one id apart (their device, or path).
+	Subject        string `json:"subject,omitempty"`
+	SeverityBefore string `json:"severity_before,omitempty"`
+	SeverityAfter  string `json:"severity_after,omitempty"`
+}
+
+// Figure is one figure before and after.
+type Figure struct {
+	Name   string  `json:"name"`
+	Unit   string  `json:"unit"`
+	Before float64 `json:"before"`
+	After  float64 `json:"after"`
+}
+
+// Change is the relative change, in percent (0 when before was 0).
+func (f Figure) Change() float64 {
+	if f.Before == 0 {
+		return 0
+	}
+	return (f.After - f.Before) / f.Before * 100
+}
+
+// Row is one device's or application's figures.
+type Row struct {
+	Name    string   `json:"name"`
+	Figures []Figure `json:"figures"`
+}
+
+// Diff is the comparison.
+type Diff struct {
+	Schema string `json:"schema"`
+	Before Side   `json:"before"`
+	After  Side   `json:"after"`
+	// Warnings say when the two are not like with like (two nodes, two
+	// kernels).
+	Warnings []string `json:"warnings"`
+	// Resolved were warnings or worse before and are not after; New the
+	// reverse; Unchanged are warnings or worse on both sides.
+	Resolved  []FindingChange `json:"resolved"`
+	New       []FindingChange `json:"new"`
+	Unchanged []FindingChange `json:"unchanged"`
+	Devices   []Row           `json:"devices"`
+	Apps      []Row           `json:"applications"`
+	// Timelines are the two captures' busiest device's %util and the
+	// write rate on the same axes (seconds since each capture began).
+	Timelines []content.Chart `json:"-"`
+}
+
+func side(path string, d *rules.Diagnosis) Side {
+	m := d.Context.Model
+	start, _ := m.Span()
+	return Side{Bundle: path, Host: m.Manifest.Host.Hostname, Node: m.Manifest.Node, Kernel: m.Manifest.Host.KernelRelease,
+		Start: start.UTC().Format("2006-01-02 15:04:05 UTC"), Seconds: d.Context.Seconds, Verdict: d.Verdict}
+}
+
+// findingKey tells findings apart: id and subject.
+func findingKey(f content.Finding) (string, string) {
+	sub := f.Subjects.Device
+	if sub == "" {
+		sub = f.Subjects.Path
+	}
+	return f.ID, sub
+}
+
+// Compare sets two diagnoses side by side.
+func Compare(beforePath string, before *rules.Diagnosis, afterPath string, after *rules.Diagnosis) *Diff {
+	d := &Diff{Schema: Schema, Before: side(beforePath, before), After: side(afterPath, after), Warnings: []string{},
+		Resolved: []FindingChange{}, New: []FindingChange{}, Unchanged: []FindingChange{}}
+	if a, b := d.Before.Node+d.Before.Host, d.After.Node+d.After.Host; a != b {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("the bundles are of two nodes (%s and %s): the differences include the nodes'", nodeName(d.Before), nodeName(d.After)))
+	}
+	if d.Before.Kernel != d.After.Kernel {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("the kernels differ (%s and %s): counters and their meaning may too", d.Before.Kernel, d.After.Kernel))
+	}
+	d.findings(before.Findings, after.Findings)
+	d.Devices = deviceRows(before.Context, after.Context)
+	d.Apps = appRows(before.Context, after.Context)
+	d.Timelines = timelines(before.Context, after.Context)
+	return d
+}
+
+func nodeName(s Side) string {
+	if s.Node != "" {
+		return s.Node
+	}
+	return s.Host
+}
+
+func (d *Diff) findings(before, after []content.Finding) {
+	type key struct{ id, sub string }
+	serious := func(fs []content.Finding) (map[key]content.Finding, []key) {
+		m := map[key]content.Finding{}
+		var order []key
+		for _, f := range fs {
+			if f.Severity < content.Warning {
+				continue
+			}
+			id, sub := findingKey(f)
+			k := key{id, sub}
+			if old, ok := m[k]; !ok || f.Severity > old.Severity {
+				if !ok {
+					order = append(order, k)
+				}
+				m[k] = f
+			}
+		}
+		return m, order
+	}
+	b, bo := serious(before)
+	a, ao := serious(after)
+	for _, k := range bo {
+		f := b[k]
+		if g, ok := a[k]; ok {
+			d.Unchanged = append(d.Unchanged, FindingChange{ID: k.id, Subject: k.sub, Title: g.Title, SeverityBefore: f.Severity.String(), SeverityAfter: g.Severity.String()})
+		} else {
+			d.Resolved = append(d.Resolved, FindingChange{ID: k.id, Subject: k.sub, Title: f.Title, SeverityBefore: f.Severity.String()})
+		}
+	}
+	for _, k := range ao {
+		if _, ok := b[k]; !ok {
+			g := a[k]
+			d.New = append(d.New, FindingChange{ID: k.id, Subject: k.sub, Title: g.Title, SeverityAfter: g.Severity.String()})
+		}
+	}
+}
+
+// deviceRows are iostat -x over each window, for every device busy on
+// either side, the busiest first.
+func deviceRows(b, a *rules.Context) []Row {
+	names := map[string]float64{}
+	for n, x := range b.Devices {
+		names[n] = max(names[n], x.Util+x.TPS)
+	}
+	for n, x := range a.Devices {
+		names[n] = max(names[n], x.Util+x.TPS)
+	}
+	var order []string
+	for n, v := range names {
+		if v > 0 {
+			order = append(order, n)
+		}
+	}
+	sort.Slice(order, func(i, j int) bool {
+		if names[order[i]] != names[order[j]] {
+			return names[order[i]] > names[order[j]]
+		}
+		return order[i] < order[j]
+	})
+	rows := []Row{}
+	for _, n := range order {
+		x, y := b.Devices[n], a.Devices[n]
+		rows = append(rows, Row{Name: n, Figures: []Figure{
+			{"w/s", "/s", x.WPS, y.WPS}, {"wkB/s", "kB/s", x.WkBPS, y.WkBPS}, {"f/s", "/s", x.FPS, y.FPS},
+			{"r/s", "/s", x.RPS, y.RPS}, {"rkB/s", "kB/s", x.RkBPS, y.RkBPS},
+			{"await", "ms", x.Await, y.Await}, {"aqu-sz", "", x.AquSz, y.AquSz}, {"%util", "%", x.Util, y.Util}}})
+	}
+	return rows
+}
+
+// appName names an application the same way on both sides: its
+// container, or its main process's command (PIDs differ between
+// captures).
+func appName(c *rules.Context, p *model.Process) string {
+	if app := c.Apps()[p.PID]; app != nil {
+		p = app.Main
+	}
+	if p.Container != nil && p.Container.Name != "" && p.Serves() == nil {
+		return "container " + p.Container.Name
+	}
+	return p.Comm
+}
+
+type appRates struct{ write, read, syscw, syncs float64 }
+
+func rates(c *rules.Context) map[string]*appRates {
+	out := map[string]*appRates{}
+	if c.Seconds <= 0 {
+		return out
+	}
+	for _, p := range c.Procs {
+		if p.Proc.Kernel {
+			continue
+		}
+		n := appName(c, p.Proc)
+		r := out[n]
+		if r == nil {
+			r = &appRates{}
+			out[n] = r
+		}
+		r.write += float64(p.Delta.IO.WriteBytes) / c.Seconds / 1024
+		r.read += float64(p.Delta.IO.ReadBytes) / c.Seconds / 1024
+		r.syscw += float64(p.Delta.IO.SyscW) / c.Seconds
+	}
+	return out
+}
+
+// appRows are the applications' IO rates over each window, the busiest
+// (on either side) first, at most ten.
+func appRows(b, a *rules.Context) []Row {
+	rb, ra := rates(b), rates(a)
+	load := map[string]float64{}
+	for n, r := range rb {
+		load[n] = max(load[n], r.write+r.read+r.syscw)
+	}
+	for n, r := range ra {
+		load[n] = max(load[n], r.write+r.read+r.syscw)
+	}
+	var order []string
+	for n, v := range load {
+		if v > 0 {
+			order = append(order, n)
+		}
+	}
+	sort.Slice(order, func(i, j int) bool {
+		if load[order[i]] != load[order[j]] {
+			return load[order[i]] > load[order[j]]
+		}
+		return order[i] < order[j]
+	})
+	if len(order) > 10 {
+		order = order[:10]
+	}
+	rows := []Row{}
+	for _, n := range order {
+		x, y := rb[n], ra[n]
+		if x == nil {
+			x = &appRates{}
+		}
+		if y == nil {
+			y = &appRates{}
+		}
+		rows = append(rows, Row{Name: n, Figures: []Figure{
+			{"write_bytes", "kB/s", x.write, y.write}, {"read_bytes", "kB/s", x.read, y.read}, {"write calls", "/s", x.syscw, y.syscw}}})
+	}
+	return rows
+}
+
+// timelines put the two captures on the same axes: the busiest device's
+// %util, and the device's writes per second.
+func timelines(b, a *rules.Context) []content.Chart {
+	dev := ""
+	best := -1.0
+	for n, x := range b.Devices {
+		if x.Util > best || (x.Util == best && n < dev) {
+			dev, best = n, x.Util
+		}
+	}
+	if dev == "" {
+		return nil
+	}
+	series := func(c *rules.Context, pick func(model.Iostat) float64) ([]float64, []float64) {
+		m := c.Model
+		var xs, vs []float64
+		for k := 1; k < len(m.Ticks); k++ {
+			xs = append(xs, m.Seconds(0, k))
+			vs = append(vs, pick(m.DeviceIostat(k-1, k)[dev]))
+		}
+		return xs, vs
+	}
+	chart := func(id, title, ylabel string, ymax float64, pick func(model.Iostat) float64) content.Chart {
+		xb, vb := series(b, pick)
+		xa, va := series(a, pick)
+		// One x axis: the longer capture's; the shorter series ends early.
+		x := xb
+		if len(xa) > len(xb) {
+			x = xa
+		}
+		return content.Chart{ID: id, Kind: content.ChartLines, Title: title, X: x, XLabel: "seconds since each capture began", YLabel: ylabel, YMax: ymax,
+			Series: []content.Series{{Name: "before: " + dev, Values: vb}, {Name: "after: " + dev, Values: va}},
+			Alt:    fmt.Sprintf("%s of %s per interval, before and after, each from the start of its capture.", ylabel, dev)}
+	}
+	return []content.Chart{
+		chart("diff-util", fmt.Sprintf("How busy %s was, before and after", dev), "%util", 100, func(x model.Iostat) float64 { return x.Util }),
+		chart("diff-writes", fmt.Sprintf("How many writes %s took, before and after", dev), "writes/s", 0, func(x model.Iostat) float64 { return x.WPS }),
+	}
+}
