@@ -52,6 +52,15 @@ var sampleVerdicts = map[string]struct {
 				t.Errorf("culprit %v is not the shim of nginx-logger-12", c)
 			}
 		}},
+	// The same logger with /var/log/nginx on a tmpfs volume: a sync there
+	// waits for no device and a small write amplifies nothing; what is
+	// left is the CPU of 800,000 calls a second, nothing throttling them.
+	"overlay-sync-logger-tmpfs": {present: []string{"cpu-cost"}, absent: []string{"sync-writes", "small-writes", "overlay-hot-path", "write-amplification"}, container: "web-7", problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			if v := r["verdict"].(map[string]any); v["primary_finding"] != "cpu-cost" {
+				t.Errorf("primary %v, want cpu-cost", v["primary_finding"])
+			}
+		}},
 	"overlay-sync-logger": {present: []string{"small-writes", "sync-writes", "write-amplification", "overlay-hot-path"}, container: "web-7", problem: true,
 		check: func(t *testing.T, r map[string]any) {
 			f := finding(r, "overlay-hot-path")

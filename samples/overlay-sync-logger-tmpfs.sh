@@ -16,7 +16,7 @@ mkdir -p "$SRV/layers/upper" "$SRV/layers/work" "$SRV/merged"
 mount -t overlay overlay -o "lowerdir=$SRV/layers/lower,upperdir=$SRV/layers/upper,workdir=$SRV/layers/work" "$SRV/merged"
 defer "umount '$SRV/merged' || umount -l '$SRV/merged'; rmdir '$SRV/merged'"
 start_containerd
-run_container web-7 "$SRV/merged" --mount type=tmpfs,src=tmpfs,dst=/var/log/nginx,options=rw:size=64m -- \
+run_container web-7 "$SRV/merged" --mount type=tmpfs,src=tmpfs,dst=/var/log/nginx,options=rw -- \
   /usr/local/bin/access-logger --file /var/log/nginx/access.log --size 58 --sync osync
 sleep 2
 collect

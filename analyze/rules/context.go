@@ -226,6 +226,20 @@ func (c *Context) Place(tv *TargetView, path string) (*Placement, bool) {
 	return pl, true
 }
 
+// memoryFS are filesystems held in memory: a write there reaches no
+// device, and a sync waits for none.
+var memoryFS = map[string]bool{"tmpfs": true, "ramfs": true, "hugetlbfs": true}
+
+// InMemory reports whether writes to path by a target land in a
+// filesystem held in memory (a tmpfs volume), and which.
+func (c *Context) InMemory(tv *TargetView, path string) (string, bool) {
+	pl, ok := c.Place(tv, path)
+	if !ok || pl.Overlay != nil {
+		return "", false
+	}
+	return pl.Mount.FSType, memoryFS[pl.Mount.FSType]
+}
+
 // DescribeDevice says a device and, for a loop device, what backs it.
 func (pl *Placement) DescribeDevice() string {
 	s := pl.Device

@@ -28,6 +28,9 @@ func checkSmallWrites(c *Context) []Finding {
 				if f.Kind != "file" || f.Writes == 0 || f.AvgWrite() >= c.Thresholds.SmallWriteMaxAvg {
 					continue
 				}
+				if _, mem := c.InMemory(tv, f.Path); mem {
+					continue // no page to amplify on a device: cpu-cost weighs the calls
+				}
 				cost, costly := c.costly(tv, f.Path)
 				if rate < c.Thresholds.SmallWriteMinPerSec && !costly {
 					continue
@@ -48,6 +51,9 @@ func checkSmallWrites(c *Context) []Finding {
 		}
 		files := writableFiles(tv.Target)
 		if len(files) != 1 {
+			continue
+		}
+		if _, mem := c.InMemory(tv, files[0]); mem {
 			continue
 		}
 		rate := float64(io.Delta.IO.SyscW) / io.Seconds

@@ -34,6 +34,9 @@ func checkSyncWrites(c *Context) []Finding {
 			if fd.Info == nil || !fd.Info.Flags.Writable() || !(fd.Info.Flags.Sync() || fd.Info.Flags.DSync()) || !strings.HasPrefix(fd.Path, "/") {
 				continue
 			}
+			if _, mem := c.InMemory(tv, fd.Path); mem {
+				continue // a sync on tmpfs waits for no device; cpu-cost weighs the calls
+			}
 			flag := "O_DSYNC"
 			if fd.Info.Flags.Sync() {
 				flag = "O_SYNC"
@@ -89,6 +92,9 @@ func checkSyncWrites(c *Context) []Finding {
 		for _, f := range tv.Summary.Files {
 			rate := c.syncRate(tv, f)
 			if done[f.Path] || f.Kind != "file" || f.SyncAfterWrite == 0 {
+				continue
+			}
+			if _, mem := c.InMemory(tv, f.Path); mem {
 				continue
 			}
 			cost, costly := c.costly(tv, f.Path)

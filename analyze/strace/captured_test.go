@@ -54,8 +54,8 @@ func TestParseCapturedTraces(t *testing.T) {
 			}
 			// A target blocked in one syscall for the whole trace (a
 			// shell in wait4) gives no line: strace prints a call when
-			// it returns.
-			if len(tr.Calls) == 0 && tr.Lines > 0 {
+			// it returns. Its signals (a runtime's SIGURG) are events.
+			if len(tr.Calls) == 0 && tr.Lines > len(tr.Events) {
 				t.Errorf("%s: no syscall parsed from %d lines", name, tr.Lines)
 			}
 		}
