@@ -45,8 +45,9 @@ func TestTriggerCatchesOnset(t *testing.T) {
 		res, err := collector.Run(context.Background(), cfg)
 		done <- result{res, err}
 	}()
-	// The quiet baseline: the recorder samples the idle disk for 6 s.
-	time.Sleep(6 * time.Second)
+	// The quiet baseline: the recorder samples the idle disk for 7 s (its
+	// first tick comes after the collector's start-up).
+	time.Sleep(7 * time.Second)
 	started := time.Now()
 	workload.StartProgram(t, "orders-db", "--file", filepath.Join(mnt, "orders.wal"), "--size", "4096", "--sync", "odsync", "--max-bytes", "64MiB")
 	out := <-done
@@ -109,6 +110,13 @@ func TestTriggerCatchesOnset(t *testing.T) {
 		t.Errorf("replay timeline: exit %d: %s", code, tlErr.String())
 	} else if o != nil && !timelineHas(tl.String(), o.Tick, "onset") || !timelineHas(tl.String(), cs.Trigger.Tick, "trigger "+expr.Text+" fired") {
 		t.Errorf("the timeline does not mark the onset at tick %d and the trigger at tick %d:\n%s", o.Tick, cs.Trigger.Tick, tl.String())
+		ok = false
+	}
+	var page, pageErr bytes.Buffer
+	if code := run([]string{"report", "--format", "html", out.res.Path}, &page, &pageErr); code != exitOK {
+		t.Errorf("html report: exit %d: %s", code, pageErr.String())
+	} else if h := page.String(); !strings.Contains(h, `class="mark"`) || !strings.Contains(h, ">onset</text>") || !strings.Contains(h, ">trigger</text>") {
+		t.Error("the HTML report's charts do not mark the onset and the trigger")
 		ok = false
 	}
 	if !strings.Contains(md, "**When it began:**") || !strings.Contains(md, "**Trigger:**") {

@@ -17,6 +17,7 @@ const (
 	plotW                  = chartW - marginL - marginR
 	plotH                  = chartH - marginT - marginB
 	legendRowH             = 18
+	legendGap              = 10
 	maxCategoryLabelLength = 14
 )
 
@@ -72,7 +73,7 @@ func trimZero(s string) string {
 func SVG(c content.Chart) string {
 	var b strings.Builder
 	legendRows := (len(c.Series) + 3) / 4
-	h := chartH + legendRows*legendRowH
+	h := chartH + legendGap + legendRows*legendRowH
 	fmt.Fprintf(&b, `<svg class="chart" id="%s" role="img" viewBox="0 0 %d %d" width="%d" height="%d" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
 		xmlEsc(c.ID), chartW, h, chartW, h, xmlEsc(c.Title+". "+c.Alt))
 	fmt.Fprintf(&b, "<title>%s</title><desc>%s</desc>", xmlEsc(c.Title), xmlEsc(c.Alt))
@@ -158,9 +159,9 @@ func SVG(c content.Chart) string {
 	// Legend, four to a row.
 	for i, s := range c.Series {
 		x := marginL + (i%4)*((plotW)/4)
-		y := chartH + (i/4)*legendRowH - 2
+		y := chartH + legendGap + (i/4)*legendRowH
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/>`, x, y-10, palette[i%len(palette)])
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" fill="#111827">%s</text>`, x+16, y, xmlEsc(shorten(s.Name, 40)))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" fill="#111827"><title>%s</title>%s</text>`, x+16, y, xmlEsc(s.Name), xmlEsc(shorten(s.Name, 20)))
 	}
 	b.WriteString("</svg>")
 	return b.String()

@@ -70,7 +70,8 @@ func appName(c *rules.Context, p *model.Process) string {
 }
 
 // ioChart stacks the write (or read) rate of the busiest applications per
-// interval, in MiB/s, with the rest as "others".
+// interval, in MiB/s, with the rest as "others"; kernel threads are left
+// out, as the report's totals leave them.
 func ioChart(c *rules.Context, x []float64, writes bool) *content.Chart {
 	m := c.Model
 	n := len(x)
@@ -82,7 +83,9 @@ func ioChart(c *rules.Context, x []float64, writes bool) *content.Chart {
 			continue
 		}
 		for _, p := range m.ProcessIO(k-1, k) {
-			if p.Proc.Collector {
+			// Kernel threads (writeback, a loop device's worker) do IO on
+			// behalf of others, who are counted already.
+			if p.Proc.Collector || p.Proc.Kernel {
 				continue
 			}
 			v := p.Delta.IO.ReadBytes
