@@ -190,19 +190,6 @@ func deviceRows(b, a *rules.Context) []Row {
 	return rows
 }
 
-// appName names an application the same way on both sides: its
-// container, or its main process's command (PIDs differ between
-// captures).
-func appName(c *rules.Context, p *model.Process) string {
-	if app := c.Apps()[p.PID]; app != nil {
-		p = app.Main
-	}
-	if p.Container != nil && p.Container.Name != "" && p.Serves() == nil {
-		return "container " + p.Container.Name
-	}
-	return p.Comm
-}
-
 type appRates struct{ write, read, syscw, syncs float64 }
 
 func rates(c *rules.Context) map[string]*appRates {
@@ -214,7 +201,7 @@ func rates(c *rules.Context) map[string]*appRates {
 		if p.Proc.Kernel {
 			continue
 		}
-		n := appName(c, p.Proc)
+		n := c.AppLabel(p.Proc, false)
 		r := out[n]
 		if r == nil {
 			r = &appRates{}

@@ -57,18 +57,6 @@ func Charts(d *rules.Diagnosis) []content.Chart {
 	return out
 }
 
-// appName names a process's application for a legend: its container, or
-// PID and command of its main process.
-func appName(c *rules.Context, p *model.Process) string {
-	if app := c.Apps()[p.PID]; app != nil {
-		p = app.Main
-	}
-	if p.Container != nil && p.Container.Name != "" && !strings.Contains(p.Comm, "shim") {
-		return "container " + p.Container.Name
-	}
-	return fmt.Sprintf("%d %s", p.PID, p.Comm)
-}
-
 // ioChart stacks the write (or read) rate of the busiest applications per
 // interval, in MiB/s, with the rest as "others"; kernel threads are left
 // out, as the report's totals leave them.
@@ -95,7 +83,7 @@ func ioChart(c *rules.Context, x []float64, writes bool) *content.Chart {
 			if v <= 0 {
 				continue
 			}
-			name := appName(c, p.Proc)
+			name := c.AppLabel(p.Proc, true)
 			if per[name] == nil {
 				per[name] = make([]float64, n)
 			}
@@ -192,17 +180,8 @@ func psiChart(c *rules.Context, x []float64) *content.Chart {
 	some, full := make([]float64, len(x)), make([]float64, len(x))
 	seen := false
 	for k := 1; k < len(m.Ticks); k++ {
-		a, b := m.Ticks[k-1].PSI, m.Ticks[k].PSI
-		s := m.Seconds(k-1, k)
-		if a == nil || b == nil || s <= 0 {
-			continue
-		}
-		if a.Some != nil && b.Some != nil && b.Some.TotalUS >= a.Some.TotalUS {
-			some[k-1] = float64(b.Some.TotalUS-a.Some.TotalUS) / (s * 1e6) * 100
-			seen = true
-		}
-		if a.Full != nil && b.Full != nil && b.Full.TotalUS >= a.Full.TotalUS {
-			full[k-1] = float64(b.Full.TotalUS-a.Full.TotalUS) / (s * 1e6) * 100
+		if sm, fl, ok := m.PSIShare(k-1, k); ok {
+			some[k-1], full[k-1], seen = sm, fl, true
 		}
 	}
 	if !seen {

@@ -279,3 +279,21 @@ func (p ProcIO) IOPercent(userHZ int) float64 {
 func (m *Model) FormatTick(n int) string {
 	return strconv.Itoa(n) + " (" + m.Ticks[n].Wall.UTC().Format("15:04:05") + ")"
 }
+
+// PSIShare is the share (percent) of the time from tick from to tick to in
+// which some, and all, non-idle tasks were stalled on IO: the growth of
+// /proc/pressure/io's totals over the span (Documentation/accounting/
+// psi.rst). ok is false without PSI at either end, or when a total went
+// down; full is 0 where the file has no "full" line.
+func (m *Model) PSIShare(from, to int) (some, full float64, ok bool) {
+	a, b := m.Ticks[from].PSI, m.Ticks[to].PSI
+	s := m.Seconds(from, to)
+	if a == nil || b == nil || a.Some == nil || b.Some == nil || s <= 0 || b.Some.TotalUS < a.Some.TotalUS {
+		return 0, 0, false
+	}
+	some = float64(b.Some.TotalUS-a.Some.TotalUS) / (s * 1e6) * 100
+	if a.Full != nil && b.Full != nil && b.Full.TotalUS >= a.Full.TotalUS {
+		full = float64(b.Full.TotalUS-a.Full.TotalUS) / (s * 1e6) * 100
+	}
+	return some, full, true
+}

@@ -130,3 +130,20 @@ func (c *Context) Apps() map[int]*model.App {
 	}
 	return c.apps
 }
+
+// AppLabel names a process's application for a chart's legend or a
+// comparison: its container (a runtime's shim serves one, and is not in
+// it), else its main process — "PID comm" with withPID, the command alone
+// where PIDs differ (two captures).
+func (c *Context) AppLabel(p *model.Process, withPID bool) string {
+	if app := c.Apps()[p.PID]; app != nil {
+		p = app.Main
+	}
+	if p.Container != nil && p.Container.Name != "" && p.Serves() == nil {
+		return "container " + p.Container.Name
+	}
+	if withPID {
+		return fmt.Sprintf("%d %s", p.PID, p.Comm)
+	}
+	return p.Comm
+}

@@ -516,9 +516,9 @@ func noProblem(c *Context) Verdict {
 		parts = append(parts, fmt.Sprintf("the busiest device, %s, was %.1f %% busy with %.2f ms await", name, x.Util, x.Await))
 	}
 	parts = append(parts, fmt.Sprintf("processes caused %s/s of writes (write_bytes) and read %s/s from disk in all", human(float64(c.UserWriteBytes)/c.Seconds), human(float64(c.UserDiskBytes-c.UserWriteBytes)/c.Seconds)))
-	first, last := c.Model.Ticks[c.From], c.Model.Ticks[c.To]
-	if first.PSI != nil && last.PSI != nil && first.PSI.Some != nil && last.PSI.Some != nil {
-		parts = append(parts, fmt.Sprintf("some task waited for IO %.1f %% of the time", float64(last.PSI.Some.TotalUS-first.PSI.Some.TotalUS)/(c.Seconds*1e6)*100))
+	first := c.Model.Ticks[c.From]
+	if some, _, ok := c.Model.PSIShare(c.From, c.To); ok {
+		parts = append(parts, fmt.Sprintf("some task waited for IO %.1f %% of the time", some))
 	} else {
 		v.Confidence = Medium
 	}

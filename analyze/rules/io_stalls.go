@@ -17,14 +17,7 @@ var ioStalls = Rule{ID: "io-stalls", Check: checkIOStalls}
 func checkIOStalls(c *Context) []Finding {
 	m := c.Model
 	first, last := m.Ticks[c.From], m.Ticks[c.To]
-	var some, full float64
-	havePSI := first.PSI != nil && last.PSI != nil && first.PSI.Some != nil && last.PSI.Some != nil
-	if havePSI && c.Seconds > 0 {
-		some = float64(last.PSI.Some.TotalUS-first.PSI.Some.TotalUS) / (c.Seconds * 1e6) * 100
-		if first.PSI.Full != nil && last.PSI.Full != nil {
-			full = float64(last.PSI.Full.TotalUS-first.PSI.Full.TotalUS) / (c.Seconds * 1e6) * 100
-		}
-	}
+	some, full, havePSI := m.PSIShare(c.From, c.To)
 	type stalled struct {
 		p      *model.ProcIO
 		dshare float64

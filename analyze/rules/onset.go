@@ -183,12 +183,8 @@ func (d *Diagnosis) pressureSignal() *onsetSignal {
 	return &onsetSignal{
 		condition: fmt.Sprintf("some task waited for IO at least %.0f %% of the time (PSI)", th.PSISomePct),
 		held: func(k int) bool {
-			a, b := m.Ticks[k-1].PSI, m.Ticks[k].PSI
-			s := m.Seconds(k-1, k)
-			if a == nil || b == nil || a.Some == nil || b.Some == nil || s <= 0 || b.Some.TotalUS < a.Some.TotalUS {
-				return false
-			}
-			return float64(b.Some.TotalUS-a.Some.TotalUS)/(s*1e6)*100 >= th.PSISomePct
+			some, _, ok := m.PSIShare(k-1, k)
+			return ok && some >= th.PSISomePct
 		}}
 }
 
