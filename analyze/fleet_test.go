@@ -40,6 +40,7 @@ func TestFleetOfSamples(t *testing.T) {
 		t.Fatalf("%d sample bundles", len(bundles))
 	}
 	want := map[string]string{} // sample file -> expected primary finding
+	hosts := map[string]bool{}
 	problems, critical := 0, 0
 	for _, b := range bundles {
 		data, err := os.ReadFile(b)
@@ -50,6 +51,7 @@ func TestFleetOfSamples(t *testing.T) {
 			t.Fatal(err)
 		}
 		var exp struct {
+			Host    string `json:"host"`
 			Verdict struct {
 				Problem bool   `json:"problem"`
 				Primary string `json:"primary_finding"`
@@ -63,6 +65,7 @@ func TestFleetOfSamples(t *testing.T) {
 			t.Fatalf("expected report of %s: %v", b, err)
 		}
 		want[filepath.Base(b)] = exp.Verdict.Primary
+		hosts[exp.Host] = true
 		if exp.Verdict.Problem {
 			problems++
 		}
@@ -78,8 +81,8 @@ func TestFleetOfSamples(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "truncated.tar.zst"), data[:len(data)/2], 0o644)
 
 	s := fleetJSON(t, dir)
-	if len(s.Nodes) != len(bundles) || s.Problems != problems {
-		t.Errorf("%d nodes, %d with a problem; want %d and %d", len(s.Nodes), s.Problems, len(bundles), problems)
+	if len(s.Nodes) != len(bundles) || s.Problems != problems || s.Distinct != len(hosts) {
+		t.Errorf("%d captures of %d nodes, %d with a problem; want %d of %d and %d", len(s.Nodes), s.Distinct, s.Problems, len(bundles), len(hosts), problems)
 	}
 	if len(s.Unreadable) != 1 || filepath.Base(s.Unreadable[0].Source) != "truncated.tar.zst" || !strings.Contains(s.Unreadable[0].Error, "truncated") {
 		t.Errorf("unreadable %+v, want the truncated bundle, saying so", s.Unreadable)

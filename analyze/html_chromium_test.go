@@ -105,7 +105,7 @@ func TestHTMLChartsInChromium(t *testing.T) {
 			}
 			if dst := os.Getenv("IORCA_SCREENSHOTS"); dst != "" {
 				data, _ := os.ReadFile(png)
-				os.WriteFile(filepath.Join(dst, name+".png"), data, 0o644)
+				os.WriteFile(filepath.Join(dst, "report-"+name+".png"), data, 0o644)
 			}
 		})
 	}

@@ -255,20 +255,28 @@ func appRows(b, a *rules.Context) []Row {
 	return rows
 }
 
-// timelines put the two captures on the same axes: the busiest device's
-// %util, and the device's writes per second.
+// timelines put the two captures on the same axes: each one's busiest
+// device's %util, and its writes per second (the same device when both
+// captures have it busiest, as before and after a fix on one node).
 func timelines(b, a *rules.Context) []content.Chart {
-	dev := ""
-	best := -1.0
-	for n, x := range b.Devices {
-		if x.Util > best || (x.Util == best && n < dev) {
-			dev, best = n, x.Util
+	busiest := func(c *rules.Context) string {
+		dev, best := "", -1.0
+		for n, x := range c.Devices {
+			if x.Util > best || (x.Util == best && n < dev) {
+				dev, best = n, x.Util
+			}
 		}
+		return dev
 	}
-	if dev == "" {
+	devB := busiest(b)
+	if devB == "" {
 		return nil
 	}
-	series := func(c *rules.Context, pick func(model.Iostat) float64) ([]float64, []float64) {
+	devA := devB
+	if _, ok := a.Devices[devB]; !ok {
+		devA = busiest(a)
+	}
+	series := func(c *rules.Context, dev string, pick func(model.Iostat) float64) ([]float64, []float64) {
 		m := c.Model
 		var xs, vs []float64
 		for k := 1; k < len(m.Ticks); k++ {
@@ -277,20 +285,25 @@ func timelines(b, a *rules.Context) []content.Chart {
 		}
 		return xs, vs
 	}
-	chart := func(id, title, ylabel string, ymax float64, pick func(model.Iostat) float64) content.Chart {
-		xb, vb := series(b, pick)
-		xa, va := series(a, pick)
+	devs := devB
+	if devA != devB {
+		devs = devB + " and " + devA
+	}
+	chart := func(id, what, ylabel string, ymax float64, pick func(model.Iostat) float64) content.Chart {
+		xb, vb := series(b, devB, pick)
+		xa, va := series(a, devA, pick)
 		// One x axis: the longer capture's; the shorter series ends early.
 		x := xb
 		if len(xa) > len(xb) {
 			x = xa
 		}
-		return content.Chart{ID: id, Kind: content.ChartLines, Title: title, X: x, XLabel: "seconds since each capture began", YLabel: ylabel, YMax: ymax,
-			Series: []content.Series{{Name: "before: " + dev, Values: vb}, {Name: "after: " + dev, Values: va}},
-			Alt:    fmt.Sprintf("%s of %s per interval, before and after, each from the start of its capture.", ylabel, dev)}
+		return content.Chart{ID: id, Kind: content.ChartLines, Title: fmt.Sprintf("%s %s, before and after", what, devs), X: x,
+			XLabel: "seconds since each capture began", YLabel: ylabel, YMax: ymax,
+			Series: []content.Series{{Name: "before: " + devB, Values: vb}, {Name: "after: " + devA, Values: va}},
+			Alt:    fmt.Sprintf("%s per interval of %s before and %s after, each from the start of its capture.", ylabel, devB, devA)}
 	}
 	return []content.Chart{
-		chart("diff-util", fmt.Sprintf("How busy %s was, before and after", dev), "%util", 100, func(x model.Iostat) float64 { return x.Util }),
-		chart("diff-writes", fmt.Sprintf("How many writes %s took, before and after", dev), "writes/s", 0, func(x model.Iostat) float64 { return x.WPS }),
+		chart("diff-util", "How busy was", "%util", 100, func(x model.Iostat) float64 { return x.Util }),
+		chart("diff-writes", "How many writes went to", "writes/s", 0, func(x model.Iostat) float64 { return x.WPS }),
 	}
 }

@@ -126,7 +126,10 @@ type Summary struct {
 	Schema string `json:"schema"`
 	// Nodes are every report read, problems first (critical, then
 	// warning), then by node name.
-	Nodes      []*Node        `json:"nodes"`
+	Nodes []*Node `json:"nodes"`
+	// Distinct is how many distinct nodes the reports are of (a node
+	// captured twice has two reports); Problems counts reports.
+	Distinct   int            `json:"distinct_nodes"`
 	Problems   int            `json:"nodes_with_a_problem"`
 	Recurring  []Recurring    `json:"recurring_culprits"`
 	Findings   []FindingCount `json:"findings"`
@@ -214,11 +217,14 @@ func Summarize(nodes []*Node, unreadable []Unreadable, by string) *Summary {
 		}
 		return a.Source < b.Source
 	})
+	distinct := map[string]bool{}
 	for _, n := range nodes {
+		distinct[n.Key()] = true
 		if n.Verdict.Problem {
 			s.Problems++
 		}
 	}
+	s.Distinct = len(distinct)
 	s.Recurring = recurring(nodes)
 	s.Findings = findingCounts(nodes)
 	if by != "" {

@@ -60,8 +60,13 @@ func culpritText(c *Culprit) string {
 // Markdown writes the summary for people.
 func (s *Summary) Markdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# IO fleet review: %d nodes\n\n", len(s.Nodes))
-	fmt.Fprintf(&b, "%d of %d nodes have a disk-IO problem", s.Problems, len(s.Nodes))
+	if s.Distinct == len(s.Nodes) {
+		fmt.Fprintf(&b, "# IO fleet review: %d nodes\n\n", len(s.Nodes))
+		fmt.Fprintf(&b, "%d of %d nodes have a disk-IO problem", s.Problems, len(s.Nodes))
+	} else {
+		fmt.Fprintf(&b, "# IO fleet review: %d captures of %s\n\n", len(s.Nodes), plural(s.Distinct, "node"))
+		fmt.Fprintf(&b, "%d of %d captures show a disk-IO problem (a node captured more than once has a row per capture)", s.Problems, len(s.Nodes))
+	}
 	if len(s.Unreadable) > 0 {
 		fmt.Fprintf(&b, "; %d input(s) could not be read (listed at the end)", len(s.Unreadable))
 	}
@@ -150,4 +155,12 @@ func labelText(l map[string]string) string {
 		parts[i] = k + "=" + l[k]
 	}
 	return strings.Join(parts, ", ")
+}
+
+// plural is "1 node", "2 nodes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
