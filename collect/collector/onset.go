@@ -153,7 +153,15 @@ func (c *collection) record(ctx context.Context, cs *bundle.CaptureStart) (int, 
 	deadline := deadlineOf(cfg.Wait)
 	follow := false
 	for n := 0; ; n++ {
-		why := waitFor(ctx, began.Add(time.Duration(n)*cfg.Interval), cfg.Dump, deadline)
+		due := began.Add(time.Duration(n) * cfg.Interval)
+		if late := time.Since(due); late > cfg.Interval {
+			// A stall (a loaded node, a stopped collector): skip the
+			// slots it missed rather than sample back to back to catch
+			// up; each sample carries its own clock.
+			n += int(late / cfg.Interval)
+			due = began.Add(time.Duration(n) * cfg.Interval)
+		}
+		why := waitFor(ctx, due, cfg.Dump, deadline)
 		if why == waitExpired {
 			return 0, false, notFired(w, fmt.Sprintf("--wait %v expired", cfg.Wait))
 		}
