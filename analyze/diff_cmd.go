@@ -82,14 +82,14 @@ func cmdDiff(args []string, stdout, stderr io.Writer) int {
 		d := compare.Compare(before, ds[0], after, ds[1])
 		switch *format {
 		case "json":
-			err = d.JSON(&buf)
+			err = report.ComparisonJSON(&buf, d)
 		case "html":
 			var md bytes.Buffer
-			if err = d.Markdown(&md); err == nil {
+			if err = report.ComparisonMarkdown(&md, d); err == nil {
 				err = report.ChartsPage(&buf, "IO comparison", md.Bytes(), d.Timelines)
 			}
 		default:
-			err = d.Markdown(&buf)
+			err = report.ComparisonMarkdown(&buf, d)
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "iorca diff: %v\n", err)

@@ -102,14 +102,14 @@ func cmdFleet(args []string, stdout, stderr io.Writer) int {
 	var buf bytes.Buffer
 	switch *format {
 	case "json":
-		err = s.JSON(&buf)
+		err = report.FleetJSON(&buf, s)
 	case "html":
 		var md bytes.Buffer
-		if err = s.Markdown(&md); err == nil {
+		if err = report.FleetMarkdown(&md, s); err == nil {
 			err = report.MarkdownPage(&buf, fmt.Sprintf("IO fleet review: %d nodes", len(s.Nodes)), md.Bytes())
 		}
 	default:
-		err = s.Markdown(&buf)
+		err = report.FleetMarkdown(&buf, s)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "iorca fleet: %v\n", err)

@@ -13,71 +13,18 @@ import (
 	"github.com/iorca/iorca/report/content"
 )
 
+// The comparison's data lives with the report's (report/content), which
+// the report package renders.
+type (
+	Side          = content.ComparisonSide
+	FindingChange = content.FindingChange
+	Figure        = content.ComparedFigure
+	Row           = content.ComparedRow
+	Diff          = content.Comparison
+)
+
 // Schema names the JSON of a comparison.
-const Schema = "iorca.diff/v1"
-
-// Side is one bundle's part of a comparison.
-type Side struct {
-	Bundle  string          `json:"bundle"`
-	Host    string          `json:"host"`
-	Node    string          `json:"node,omitempty"`
-	Kernel  string          `json:"kernel"`
-	Start   string          `json:"start"`
-	Seconds float64         `json:"seconds"`
-	Verdict content.Verdict `json:"verdict"`
-}
-
-// FindingChange is a finding on one side or both.
-type FindingChange struct {
-	ID    string `json:"id"`
-	Title string `json:"title"`
-	// Subject tells findings of one id apart (their device, or path).
-	Subject        string `json:"subject,omitempty"`
-	SeverityBefore string `json:"severity_before,omitempty"`
-	SeverityAfter  string `json:"severity_after,omitempty"`
-}
-
-// Figure is one figure before and after.
-type Figure struct {
-	Name   string  `json:"name"`
-	Unit   string  `json:"unit"`
-	Before float64 `json:"before"`
-	After  float64 `json:"after"`
-}
-
-// Change is the relative change, in percent (0 when before was 0).
-func (f Figure) Change() float64 {
-	if f.Before == 0 {
-		return 0
-	}
-	return (f.After - f.Before) / f.Before * 100
-}
-
-// Row is one device's or application's figures.
-type Row struct {
-	Name    string   `json:"name"`
-	Figures []Figure `json:"figures"`
-}
-
-// Diff is the comparison.
-type Diff struct {
-	Schema string `json:"schema"`
-	Before Side   `json:"before"`
-	After  Side   `json:"after"`
-	// Warnings say when the two are not like with like (two nodes, two
-	// kernels).
-	Warnings []string `json:"warnings"`
-	// Resolved were warnings or worse before and are not after; New the
-	// reverse; Unchanged are warnings or worse on both sides.
-	Resolved  []FindingChange `json:"resolved"`
-	New       []FindingChange `json:"new"`
-	Unchanged []FindingChange `json:"unchanged"`
-	Devices   []Row           `json:"devices"`
-	Apps      []Row           `json:"applications"`
-	// Timelines are the two captures' busiest device's %util and the
-	// write rate on the same axes (seconds since each capture began).
-	Timelines []content.Chart `json:"-"`
-}
+const Schema = content.ComparisonSchema
 
 func side(path string, d *rules.Diagnosis) Side {
 	m := d.Context.Model
@@ -100,26 +47,21 @@ func Compare(beforePath string, before *rules.Diagnosis, afterPath string, after
 	d := &Diff{Schema: Schema, Before: side(beforePath, before), After: side(afterPath, after), Warnings: []string{},
 		Resolved: []FindingChange{}, New: []FindingChange{}, Unchanged: []FindingChange{}}
 	if a, b := d.Before.Node+d.Before.Host, d.After.Node+d.After.Host; a != b {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("the bundles are of two nodes (%s and %s): the differences include the nodes'", nodeName(d.Before), nodeName(d.After)))
+		d.Warnings = append(d.Warnings, fmt.Sprintf("the bundles are of two nodes (%s and %s): the differences include the nodes'", d.Before.NodeName(), d.After.NodeName()))
 	}
 	if d.Before.Kernel != d.After.Kernel {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("the kernels differ (%s and %s): counters and their meaning may too", d.Before.Kernel, d.After.Kernel))
 	}
-	d.findings(before.Findings, after.Findings)
+	compareFindings(d, before.Findings, after.Findings)
 	d.Devices = deviceRows(before.Context, after.Context)
 	d.Apps = appRows(before.Context, after.Context)
 	d.Timelines = timelines(before.Context, after.Context)
 	return d
 }
 
-func nodeName(s Side) string {
-	if s.Node != "" {
-		return s.Node
-	}
-	return s.Host
-}
-
-func (d *Diff) findings(before, after []content.Finding) {
+// compareFindings sorts the findings of warning or worse into resolved,
+// new and unchanged.
+func compareFindings(d *Diff, before, after []content.Finding) {
 	type key struct{ id, sub string }
 	serious := func(fs []content.Finding) (map[key]content.Finding, []key) {
 		m := map[key]content.Finding{}
@@ -183,9 +125,9 @@ func deviceRows(b, a *rules.Context) []Row {
 	for _, n := range order {
 		x, y := b.Devices[n], a.Devices[n]
 		rows = append(rows, Row{Name: n, Figures: []Figure{
-			{"w/s", "/s", x.WPS, y.WPS}, {"wkB/s", "kB/s", x.WkBPS, y.WkBPS}, {"f/s", "/s", x.FPS, y.FPS},
-			{"r/s", "/s", x.RPS, y.RPS}, {"rkB/s", "kB/s", x.RkBPS, y.RkBPS},
-			{"await", "ms", x.Await, y.Await}, {"aqu-sz", "", x.AquSz, y.AquSz}, {"%util", "%", x.Util, y.Util}}})
+			fig("w/s", "/s", x.WPS, y.WPS), fig("wkB/s", "kB/s", x.WkBPS, y.WkBPS), fig("f/s", "/s", x.FPS, y.FPS),
+			fig("r/s", "/s", x.RPS, y.RPS), fig("rkB/s", "kB/s", x.RkBPS, y.RkBPS),
+			fig("await", "ms", x.Await, y.Await), fig("aqu-sz", "", x.AquSz, y.AquSz), fig("%util", "%", x.Util, y.Util)}})
 	}
 	return rows
 }
@@ -250,7 +192,7 @@ func appRows(b, a *rules.Context) []Row {
 			y = &appRates{}
 		}
 		rows = append(rows, Row{Name: n, Figures: []Figure{
-			{"write_bytes", "kB/s", x.write, y.write}, {"read_bytes", "kB/s", x.read, y.read}, {"write calls", "/s", x.syscw, y.syscw}}})
+			fig("write_bytes", "kB/s", x.write, y.write), fig("read_bytes", "kB/s", x.read, y.read), fig("write calls", "/s", x.syscw, y.syscw)}})
 	}
 	return rows
 }
@@ -306,4 +248,9 @@ func timelines(b, a *rules.Context) []content.Chart {
 		chart("diff-util", "How busy was", "%util", 100, func(x model.Iostat) float64 { return x.Util }),
 		chart("diff-writes", "How many writes went to", "writes/s", 0, func(x model.Iostat) float64 { return x.WPS }),
 	}
+}
+
+// fig is one figure before and after.
+func fig(name, unit string, before, after float64) Figure {
+	return Figure{Name: name, Unit: unit, Before: before, After: after}
 }

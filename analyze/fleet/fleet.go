@@ -10,64 +10,29 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
+
+	"github.com/iorca/iorca/report/content"
 )
 
-// Node is what the fleet view needs of one node's report: a subset of
-// the JSON report (schema iorca.report/v1).
-type Node struct {
-	// Source is the file the report came from (a bundle or a JSON
-	// report).
-	Source string            `json:"source"`
-	Schema string            `json:"schema"`
-	Host   string            `json:"host"`
-	Name   string            `json:"node"`
-	Labels map[string]string `json:"labels"`
-	Bundle string            `json:"bundle"`
-	Window struct {
-		Start   time.Time `json:"start"`
-		Seconds float64   `json:"seconds"`
-	} `json:"window"`
-	Verdict struct {
-		Problem    bool     `json:"problem"`
-		Summary    string   `json:"summary"`
-		Confidence string   `json:"confidence"`
-		Primary    string   `json:"primary_finding"`
-		Culprit    *Culprit `json:"culprit"`
-	} `json:"verdict"`
-	Findings []struct {
-		ID          string `json:"id"`
-		Title       string `json:"title"`
-		Severity    string `json:"severity"`
-		Mitigations []struct {
-			Horizon string `json:"horizon"`
-			Action  string `json:"action"`
-		} `json:"mitigations"`
-	} `json:"findings"`
-	WorstDevice *Device `json:"worst_device"`
-	Partial     bool    `json:"partial"`
-}
+// The fleet's data lives with the report's (report/content), which the
+// report package renders.
+type (
+	Node         = content.FleetNode
+	Culprit      = content.FleetCulprit
+	Device       = content.FleetDevice
+	Summary      = content.Fleet
+	Mitigation   = content.FleetMitigation
+	Unreadable   = content.FleetUnreadable
+	Recurring    = content.FleetRecurring
+	FindingCount = content.FleetFindingCount
+	ByLabel      = content.FleetByLabel
+	LabelGroup   = content.FleetGroup
+)
 
-// Culprit is a report's culprit, with the names people know.
-type Culprit struct {
-	Kind      string `json:"kind"`
-	Device    string `json:"device"`
-	Limit     string `json:"limit"`
-	PID       int    `json:"pid"`
-	Comm      string `json:"comm"`
-	Container string `json:"container"`
-	Pod       string `json:"pod"`
-	Namespace string `json:"namespace"`
-	Workload  string `json:"workload"`
-	Image     string `json:"image"`
-}
+// FleetSchema is the schema of the fleet's JSON.
+const FleetSchema = content.FleetSchema
 
-// Device is the busiest device of a node over its capture.
-type Device struct {
-	Name    string  `json:"name"`
-	Util    float64 `json:"util"`
-	AwaitMS float64 `json:"await_ms"`
-}
+func severityRank(s string) int { return content.SeverityRank(s) }
 
 // ReportSchema is the schema of the reports fleet reads.
 const ReportSchema = "iorca.report/v1"
@@ -83,118 +48,6 @@ func ParseReport(source string, data []byte) (*Node, error) {
 	}
 	n.Source = source
 	return n, nil
-}
-
-// Key is the node's name: the collector's node name, else its hostname.
-func (n *Node) Key() string {
-	if n.Name != "" {
-		return n.Name
-	}
-	return n.Host
-}
-
-// severityRank orders severities, worst last.
-func severityRank(s string) int {
-	switch s {
-	case "critical":
-		return 2
-	case "warning":
-		return 1
-	}
-	return 0
-}
-
-// Worst is the node's worst finding severity, "" without findings.
-func (n *Node) Worst() string {
-	w := ""
-	for _, f := range n.Findings {
-		if w == "" || severityRank(f.Severity) > severityRank(w) {
-			w = f.Severity
-		}
-	}
-	return w
-}
-
-// Unreadable is an input the fleet could not read, and why.
-type Unreadable struct {
-	Source string `json:"source"`
-	Error  string `json:"error"`
-}
-
-// Summary is the fleet's view.
-type Summary struct {
-	Schema string `json:"schema"`
-	// Nodes are every report read, problems first (critical, then
-	// warning), then by node name.
-	Nodes []*Node `json:"nodes"`
-	// Distinct is how many distinct nodes the reports are of (a node
-	// captured twice has two reports); Problems counts reports.
-	Distinct   int            `json:"distinct_nodes"`
-	Problems   int            `json:"nodes_with_a_problem"`
-	Recurring  []Recurring    `json:"recurring_culprits"`
-	Findings   []FindingCount `json:"findings"`
-	By         *ByLabel       `json:"by,omitempty"`
-	Mitigation []Mitigation   `json:"mitigations"`
-	Unreadable []Unreadable   `json:"unreadable"`
-}
-
-// FleetSchema is the schema of the fleet's JSON.
-const FleetSchema = "iorca.fleet/v1"
-
-// Recurring is a culprit found on more than one node: the same container
-// name, workload (pod owner), image or, outside containers, program.
-type Recurring struct {
-	Kind  string   `json:"kind"`
-	Name  string   `json:"name"`
-	Nodes []string `json:"nodes"`
-}
-
-// FindingCount is how many nodes a finding was made on.
-type FindingCount struct {
-	ID string `json:"id"`
-	// Nodes counts the nodes with it as a warning or worse, Critical
-	// those with it critical, Primary those whose verdict rests on it,
-	// Info those with it as information only.
-	Nodes    int `json:"nodes"`
-	Critical int `json:"critical"`
-	Primary  int `json:"primary"`
-	Info     int `json:"info"`
-}
-
-// ByLabel groups the nodes by one label's value.
-type ByLabel struct {
-	Label  string       `json:"label"`
-	Groups []LabelGroup `json:"groups"`
-}
-
-// LabelGroup is the nodes sharing a label value.
-type LabelGroup struct {
-	// Value is the label's value, "" for the nodes without the label.
-	Value    string `json:"value"`
-	Nodes    int    `json:"nodes"`
-	Problems int    `json:"nodes_with_a_problem"`
-	Critical int    `json:"nodes_critical"`
-	// TopPrimary is the most common primary finding and on how many of
-	// the group's nodes.
-	TopPrimary      string `json:"top_primary_finding,omitempty"`
-	TopPrimaryNodes int    `json:"top_primary_nodes,omitempty"`
-	// The worst devices' %util and await: the mean over the group's
-	// nodes and the highest.
-	MeanUtil    float64 `json:"mean_util"`
-	MaxUtil     float64 `json:"max_util"`
-	MeanAwaitMS float64 `json:"mean_await_ms"`
-	MaxAwaitMS  float64 `json:"max_await_ms"`
-}
-
-// Mitigation is one action and the nodes whose reports call for it.
-type Mitigation struct {
-	Action   string   `json:"action"`
-	Horizon  string   `json:"horizon"`
-	Findings []string `json:"findings"`
-	// Fixes are the nodes on which it answers the verdict's cause, Nodes
-	// every node whose findings (warning or worse) call for it.
-	Fixes []string `json:"fixes"`
-	Nodes []string `json:"nodes"`
 }
 
 // Summarize builds the fleet's view of nodes, grouped by the label by

@@ -1,4 +1,4 @@
-package fleet
+package report
 
 import (
 	"encoding/json"
@@ -7,17 +7,20 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/iorca/iorca/report/content"
 )
 
-// JSON writes the summary as one JSON document (schema iorca.fleet/v1).
-func (s *Summary) JSON(w io.Writer) error {
+// FleetJSON writes a fleet review as one JSON document (schema
+// iorca.fleet/v1).
+func FleetJSON(w io.Writer, s *content.Fleet) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(s)
 }
 
-// cell escapes a table cell.
+// cell escapes a table cell of the fleet review.
 func cell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.ReplaceAll(s, "\n", " ")
@@ -32,7 +35,7 @@ func listNodes(ns []string) string {
 }
 
 // culpritText names a node's culprit as people know it.
-func culpritText(c *Culprit) string {
+func culpritText(c *content.FleetCulprit) string {
 	if c == nil {
 		return "-"
 	}
@@ -57,8 +60,8 @@ func culpritText(c *Culprit) string {
 	return s
 }
 
-// Markdown writes the summary for people.
-func (s *Summary) Markdown(w io.Writer) error {
+// FleetMarkdown writes a fleet review for people.
+func FleetMarkdown(w io.Writer, s *content.Fleet) error {
 	var b strings.Builder
 	if s.Distinct == len(s.Nodes) {
 		fmt.Fprintf(&b, "# IO fleet review: %d nodes\n\n", len(s.Nodes))

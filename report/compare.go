@@ -1,4 +1,4 @@
-package compare
+package report
 
 import (
 	"encoding/json"
@@ -6,22 +6,21 @@ import (
 	"io"
 	"strings"
 
-	"github.com/iorca/iorca/internal/table"
+	"github.com/iorca/iorca/report/content"
 )
 
-// JSON writes the comparison as one JSON document (schema iorca.diff/v1).
-func (d *Diff) JSON(w io.Writer) error {
+// ComparisonJSON writes a comparison as one JSON document (schema
+// iorca.diff/v1).
+func ComparisonJSON(w io.Writer, d *content.Comparison) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(d)
 }
 
-func esc(s string) string { return table.MarkdownEscape(s) }
-
 // figureText is "12.3 → 0.4 (−97 %)".
-func figureText(f Figure) string {
-	s := fmt.Sprintf("%s → %s", num(f.Before), num(f.After))
+func figureText(f content.ComparedFigure) string {
+	s := fmt.Sprintf("%s → %s", diffNum(f.Before), diffNum(f.After))
 	switch {
 	case f.Before == 0 && f.After == 0:
 		return "0"
@@ -31,7 +30,7 @@ func figureText(f Figure) string {
 	return fmt.Sprintf("%s (%+.0f %%)", s, f.Change())
 }
 
-func num(v float64) string {
+func diffNum(v float64) string {
 	switch {
 	case v == 0:
 		return "0"
@@ -43,7 +42,7 @@ func num(v float64) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
-func findingLine(f FindingChange) string {
+func findingLine(f content.FindingChange) string {
 	s := fmt.Sprintf("`%s`", f.ID)
 	if f.Subject != "" {
 		s += " (" + esc(f.Subject) + ")"
@@ -60,10 +59,10 @@ func findingLine(f FindingChange) string {
 	return s
 }
 
-// Markdown writes the comparison for people.
-func (d *Diff) Markdown(w io.Writer) error {
+// ComparisonMarkdown writes a comparison for people.
+func ComparisonMarkdown(w io.Writer, d *content.Comparison) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# IO comparison: %s → %s\n\n", esc(nodeName(d.Before)), esc(nodeName(d.After)))
+	fmt.Fprintf(&b, "# IO comparison: %s → %s\n\n", esc(d.Before.NodeName()), esc(d.After.NodeName()))
 	fmt.Fprintf(&b, "Before: `%s`, %s, %.0f s. After: `%s`, %s, %.0f s.\n\n", d.Before.Bundle, d.Before.Start, d.Before.Seconds, d.After.Bundle, d.After.Start, d.After.Seconds)
 	for _, w := range d.Warnings {
 		fmt.Fprintf(&b, "**Warning:** %s.\n\n", esc(w))
@@ -72,7 +71,7 @@ func (d *Diff) Markdown(w io.Writer) error {
 	fmt.Fprintf(&b, "- **Before:** %s\n- **After:** %s\n\n", verdictText(d.Before), verdictText(d.After))
 
 	b.WriteString("## Findings\n\n")
-	list := func(title string, fs []FindingChange) {
+	list := func(title string, fs []content.FindingChange) {
 		fmt.Fprintf(&b, "**%s** (%d)\n\n", title, len(fs))
 		if len(fs) == 0 {
 			b.WriteString("- none\n\n")
@@ -87,7 +86,7 @@ func (d *Diff) Markdown(w io.Writer) error {
 	list("New", d.New)
 	list("Unchanged", d.Unchanged)
 
-	rows := func(title, first string, rs []Row) {
+	rows := func(title, first string, rs []content.ComparedRow) {
 		if len(rs) == 0 {
 			return
 		}
@@ -122,7 +121,7 @@ func unitText(u string) string {
 	return "(" + u + ")"
 }
 
-func verdictText(s Side) string {
+func verdictText(s content.ComparisonSide) string {
 	v := s.Verdict
 	if !v.Problem {
 		return "no IO problem found."
