@@ -20,11 +20,6 @@ func FleetJSON(w io.Writer, s *content.Fleet) error {
 	return enc.Encode(s)
 }
 
-// cell escapes a table cell of the fleet review.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
-}
 
 // listNodes names up to five nodes, and how many more.
 func listNodes(ns []string) string {
@@ -82,7 +77,7 @@ func FleetMarkdown(w io.Writer, s *content.Fleet) error {
 				fmt.Fprintf(&b, "\n%d more in the JSON output.\n", len(s.Mitigation)-15)
 				break
 			}
-			fmt.Fprintf(&b, "| %d | %d | %s | %s | %s |\n", len(m.Fixes), len(m.Nodes), m.Horizon, cell(m.Action), strings.Join(m.Findings, ", "))
+			fmt.Fprintf(&b, "| %d | %d | %s | %s | %s |\n", len(m.Fixes), len(m.Nodes), m.Horizon, esc(m.Action), strings.Join(m.Findings, ", "))
 		}
 		b.WriteString("\n")
 	}
@@ -90,7 +85,7 @@ func FleetMarkdown(w io.Writer, s *content.Fleet) error {
 	if len(s.Recurring) > 0 {
 		b.WriteString("## Culprits on more than one node\n\n| Culprit | By | Nodes | Which |\n|---|---|---:|---|\n")
 		for _, r := range s.Recurring {
-			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", cell(r.Name), r.Kind, len(r.Nodes), cell(listNodes(r.Nodes)))
+			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", esc(r.Name), r.Kind, len(r.Nodes), esc(listNodes(r.Nodes)))
 		}
 		b.WriteString("\n")
 	}
@@ -104,7 +99,7 @@ func FleetMarkdown(w io.Writer, s *content.Fleet) error {
 	}
 
 	if s.By != nil {
-		fmt.Fprintf(&b, "## By %s, worst first\n\n| %s | Nodes | With a problem | Critical | Most common cause | Worst device %%util (mean / max) | await ms (mean / max) |\n|---|---:|---:|---:|---|---|---|\n", s.By.Label, cell(s.By.Label))
+		fmt.Fprintf(&b, "## By %s, worst first\n\n| %s | Nodes | With a problem | Critical | Most common cause | Worst device %%util (mean / max) | await ms (mean / max) |\n|---|---:|---:|---:|---|---|---|\n", s.By.Label, esc(s.By.Label))
 		for _, g := range s.By.Groups {
 			v := g.Value
 			if v == "" {
@@ -114,7 +109,7 @@ func FleetMarkdown(w io.Writer, s *content.Fleet) error {
 			if g.TopPrimary != "" {
 				top = fmt.Sprintf("`%s` (%d)", g.TopPrimary, g.TopPrimaryNodes)
 			}
-			fmt.Fprintf(&b, "| %s | %d | %d (%.0f %%) | %d | %s | %.0f / %.0f | %.1f / %.1f |\n", cell(v), g.Nodes, g.Problems,
+			fmt.Fprintf(&b, "| %s | %d | %d (%.0f %%) | %d | %s | %.0f / %.0f | %.1f / %.1f |\n", esc(v), g.Nodes, g.Problems,
 				100*float64(g.Problems)/float64(g.Nodes), g.Critical, top, g.MeanUtil, g.MaxUtil, g.MeanAwaitMS, g.MaxAwaitMS)
 		}
 		b.WriteString("\n")
@@ -130,15 +125,15 @@ func FleetMarkdown(w io.Writer, s *content.Fleet) error {
 		if d := n.WorstDevice; d != nil {
 			dev, util, await = d.Name, fmt.Sprintf("%.0f", d.Util), fmt.Sprintf("%.1f", d.AwaitMS)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", cell(n.Key()), cell(labelText(n.Labels)), n.Window.Start.UTC().Format("2006-01-02 15:04:05"),
-			cause, cell(culpritText(n.Verdict.Culprit)), dev, util, await, cell(filepath.Base(n.Source)))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", esc(n.Key()), esc(labelText(n.Labels)), n.Window.Start.UTC().Format("2006-01-02 15:04:05"),
+			cause, esc(culpritText(n.Verdict.Culprit)), dev, util, await, esc(filepath.Base(n.Source)))
 	}
 	b.WriteString("\n")
 
 	if len(s.Unreadable) > 0 {
 		b.WriteString("## Unreadable\n\n")
 		for _, u := range s.Unreadable {
-			fmt.Fprintf(&b, "- %s: %s\n", cell(u.Source), cell(u.Error))
+			fmt.Fprintf(&b, "- %s: %s\n", esc(u.Source), esc(u.Error))
 		}
 		b.WriteString("\n")
 	}
