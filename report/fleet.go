@@ -20,7 +20,6 @@ func FleetJSON(w io.Writer, s *content.Fleet) error {
 	return enc.Encode(s)
 }
 
-
 // listNodes names up to five nodes, and how many more.
 func listNodes(ns []string) string {
 	if len(ns) <= 5 {
