@@ -96,16 +96,5 @@ func cmdDiff(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 	}
-	if *out == "" {
-		if _, err := stdout.Write(buf.Bytes()); err != nil {
-			fmt.Fprintf(stderr, "iorca diff: %v\n", err)
-			return exitFailure
-		}
-		return exitOK
-	}
-	if err := writeAtomic(*out, buf.Bytes()); err != nil {
-		fmt.Fprintf(stderr, "iorca diff: %v\n", err)
-		return exitFailure
-	}
-	return exitOK
+	return emit("diff", *out, buf.Bytes(), stdout, stderr)
 }

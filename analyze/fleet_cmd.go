@@ -115,14 +115,8 @@ func cmdFleet(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "iorca fleet: %v\n", err)
 		return exitFailure
 	}
-	if *out == "" {
-		if _, err := stdout.Write(buf.Bytes()); err != nil {
-			fmt.Fprintf(stderr, "iorca fleet: %v\n", err)
-			return exitFailure
-		}
-	} else if err := writeAtomic(*out, buf.Bytes()); err != nil {
-		fmt.Fprintf(stderr, "iorca fleet: %v\n", err)
-		return exitFailure
+	if code := emit("fleet", *out, buf.Bytes(), stdout, stderr); code != exitOK {
+		return code
 	}
 	if len(nodes) == 0 {
 		fmt.Fprintf(stderr, "iorca fleet: none of the %d inputs could be read\n", len(paths))

@@ -116,15 +116,20 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "iorca report: %v\n", err)
 		return exitFailure
 	}
-	if *out == "" {
-		if _, err := stdout.Write(buf.Bytes()); err != nil {
-			fmt.Fprintf(stderr, "iorca report: %v\n", err)
-			return exitFailure
-		}
-		return exitOK
+	return emit("report", *out, buf.Bytes(), stdout, stderr)
+}
+
+// emit writes a command's output to stdout, or to the file out through
+// writeAtomic, and says what failed.
+func emit(cmd, out string, data []byte, stdout, stderr io.Writer) int {
+	var err error
+	if out == "" {
+		_, err = stdout.Write(data)
+	} else {
+		err = writeAtomic(out, data)
 	}
-	if err := writeAtomic(*out, buf.Bytes()); err != nil {
-		fmt.Fprintf(stderr, "iorca report: %v\n", err)
+	if err != nil {
+		fmt.Fprintf(stderr, "iorca %s: %v\n", cmd, err)
 		return exitFailure
 	}
 	return exitOK

@@ -109,19 +109,8 @@ func deviceRows(b, a *rules.Context) []Row {
 	for n, x := range a.Devices {
 		names[n] = max(names[n], x.Util+x.TPS)
 	}
-	var order []string
-	for n, v := range names {
-		if v > 0 {
-			order = append(order, n)
-		}
-	}
-	sort.Slice(order, func(i, j int) bool {
-		if names[order[i]] != names[order[j]] {
-			return names[order[i]] > names[order[j]]
-		}
-		return order[i] < order[j]
-	})
 	rows := []Row{}
+	order := busiestFirst(names)
 	for _, n := range order {
 		x, y := b.Devices[n], a.Devices[n]
 		rows = append(rows, Row{Name: n, Figures: []Figure{
@@ -132,7 +121,7 @@ func deviceRows(b, a *rules.Context) []Row {
 	return rows
 }
 
-type appRates struct{ write, read, syscw, syncs float64 }
+type appRates struct{ write, read, syscw float64 }
 
 func rates(c *rules.Context) map[string]*appRates {
 	out := map[string]*appRates{}
@@ -167,18 +156,7 @@ func appRows(b, a *rules.Context) []Row {
 	for n, r := range ra {
 		load[n] = max(load[n], r.write+r.read+r.syscw)
 	}
-	var order []string
-	for n, v := range load {
-		if v > 0 {
-			order = append(order, n)
-		}
-	}
-	sort.Slice(order, func(i, j int) bool {
-		if load[order[i]] != load[order[j]] {
-			return load[order[i]] > load[order[j]]
-		}
-		return order[i] < order[j]
-	})
+	order := busiestFirst(load)
 	if len(order) > 10 {
 		order = order[:10]
 	}
@@ -201,22 +179,13 @@ func appRows(b, a *rules.Context) []Row {
 // device's %util, and its writes per second (the same device when both
 // captures have it busiest, as before and after a fix on one node).
 func timelines(b, a *rules.Context) []content.Chart {
-	busiest := func(c *rules.Context) string {
-		dev, best := "", -1.0
-		for n, x := range c.Devices {
-			if x.Util > best || (x.Util == best && n < dev) {
-				dev, best = n, x.Util
-			}
-		}
-		return dev
-	}
-	devB := busiest(b)
-	if devB == "" {
+	devB, _, ok := b.BusiestDevice()
+	if !ok {
 		return nil
 	}
 	devA := devB
 	if _, ok := a.Devices[devB]; !ok {
-		devA = busiest(a)
+		devA, _, _ = a.BusiestDevice()
 	}
 	series := func(c *rules.Context, dev string, pick func(model.Iostat) float64) ([]float64, []float64) {
 		m := c.Model
@@ -253,4 +222,22 @@ func timelines(b, a *rules.Context) []content.Chart {
 // fig is one figure before and after.
 func fig(name, unit string, before, after float64) Figure {
 	return Figure{Name: name, Unit: unit, Before: before, After: after}
+}
+
+// busiestFirst lists the names with a load above zero, the largest first
+// (by name among equals).
+func busiestFirst(load map[string]float64) []string {
+	var order []string
+	for n, v := range load {
+		if v > 0 {
+			order = append(order, n)
+		}
+	}
+	sort.Slice(order, func(i, j int) bool {
+		if load[order[i]] != load[order[j]] {
+			return load[order[i]] > load[order[j]]
+		}
+		return order[i] < order[j]
+	})
+	return order
 }

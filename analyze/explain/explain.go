@@ -136,17 +136,10 @@ func human(b float64) string { return units.FormatBytes(int64(b)) }
 // worstDevice is the device that hurts most over the window, else the
 // busiest one, with its %util and await.
 func worstDevice(c *rules.Context) *content.DeviceFigures {
-	name := ""
+	name, x, ok := c.BusiestDevice()
 	if h := c.Hurting(); len(h) > 0 {
-		name = h[0]
-	} else {
-		for d, x := range c.Devices {
-			if b, ok := c.Devices[name]; name == "" || !ok || x.Util > b.Util || (x.Util == b.Util && d < name) {
-				name = d
-			}
-		}
+		name, x, ok = h[0], c.Devices[h[0]], true
 	}
-	x, ok := c.Devices[name]
 	if !ok {
 		return nil
 	}

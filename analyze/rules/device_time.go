@@ -123,7 +123,7 @@ func (c *Context) Hurting() []string {
 	if sat := c.Saturated(); len(sat) > 0 {
 		return sat
 	}
-	if name, x, ok := busiestDevice(c); ok && x.Util >= c.Thresholds.UtilPct/2 {
+	if name, x, ok := c.BusiestDevice(); ok && x.Util >= c.Thresholds.UtilPct/2 {
 		return []string{name}
 	}
 	return nil

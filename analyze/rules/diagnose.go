@@ -252,7 +252,7 @@ func (d *Diagnosis) follows(f Finding, cause *Finding) bool {
 	}
 	// Node-wide pressure with no task named: the culprit's device is the
 	// busiest one, so its waits are the pressure.
-	if busiest, _, ok := busiestDevice(c); ok && len(f.Subjects.PIDs) == 0 && busiest == dev {
+	if busiest, _, ok := c.BusiestDevice(); ok && len(f.Subjects.PIDs) == 0 && busiest == dev {
 		return true
 	}
 	for _, pid := range f.Subjects.PIDs {
@@ -472,11 +472,12 @@ func (d *Diagnosis) culpritDevice() (string, model.Iostat, bool) {
 			}
 		}
 	}
-	return busiestDevice(c)
+	return c.BusiestDevice()
 }
 
-// busiestDevice is the whole device with the highest %util.
-func busiestDevice(c *Context) (string, model.Iostat, bool) {
+// BusiestDevice is the whole device with the highest %util over the
+// window (the most bytes among equals).
+func (c *Context) BusiestDevice() (string, model.Iostat, bool) {
 	var names []string
 	for n := range c.Devices {
 		names = append(names, n)
@@ -512,7 +513,7 @@ func noProblem(c *Context) Verdict {
 		return v
 	}
 	var parts []string
-	if name, x, ok := busiestDevice(c); ok {
+	if name, x, ok := c.BusiestDevice(); ok {
 		parts = append(parts, fmt.Sprintf("the busiest device, %s, was %.1f %% busy with %.2f ms await", name, x.Util, x.Await))
 	}
 	parts = append(parts, fmt.Sprintf("processes caused %s/s of writes (write_bytes) and read %s/s from disk in all", human(float64(c.UserWriteBytes)/c.Seconds), human(float64(c.UserDiskBytes-c.UserWriteBytes)/c.Seconds)))

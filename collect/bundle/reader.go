@@ -99,12 +99,6 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 type Reader struct {
 	// Manifest is the bundle's manifest, read and validated by NewReader.
 	Manifest *Manifest
-	// Reuse makes Next return its data in one buffer reused from member
-	// to member: the data is then valid only until the next call. A
-	// reader that parses each member and keeps none of its bytes saves
-	// an allocation per member.
-	Reuse bool
-	buf   bytes.Buffer
 	// ahead is set by Prefetch: the reading goroutine's results, the
 	// buffers it may fill, the one the caller holds, and its stop.
 	ahead chan fetched
@@ -221,8 +215,8 @@ type fetched struct {
 // in its own goroutine while the caller works on the one Next returned:
 // for a caller that parses every member, checking a member costs about
 // as much as parsing it, so on two CPUs the two overlap. Data is then
-// valid until the next call of Next, as with Reuse, and Close must be
-// called. Call it before the first Next.
+// valid until the next call of Next (the goroutine reuses two buffers),
+// and Close must be called. Call it before the first Next.
 func (r *Reader) Prefetch() {
 	if r.ahead != nil || r.err != nil {
 		return
@@ -271,12 +265,7 @@ func (r *Reader) Next() (string, []byte, error) {
 		f := <-r.ahead
 		name, data, err, r.held = f.name, f.data, f.err, f.buf
 	} else {
-		var buf *bytes.Buffer
-		if r.Reuse {
-			r.buf.Reset()
-			buf = &r.buf
-		}
-		name, data, err = r.next(buf)
+		name, data, err = r.next(nil)
 	}
 	if err != nil {
 		r.err = err
