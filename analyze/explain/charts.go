@@ -45,8 +45,9 @@ func Charts(d *rules.Diagnosis) []content.Chart {
 			out = append(out, *ch)
 		}
 	}
-	add(ioChart(c, x, true))
-	add(ioChart(c, x, false))
+	perTick := appRates(c)
+	add(ioChart(perTick, x, true))
+	add(ioChart(perTick, x, false))
 	util, await := deviceCharts(c, x)
 	add(util)
 	add(await)
@@ -57,38 +58,54 @@ func Charts(d *rules.Diagnosis) []content.Chart {
 	return out
 }
 
-// ioChart stacks the write (or read) rate of the busiest applications per
-// interval, in MiB/s, with the rest as "others"; kernel threads are left
-// out, as the report's totals leave them.
-func ioChart(c *rules.Context, x []float64, writes bool) *content.Chart {
+// tickRates is one interval's write and read rates by application.
+type tickRates struct{ write, read map[string]float64 }
+
+// appRates sums, per interval, the write_bytes and read_bytes rates
+// (MiB/s) of each application; kernel threads are left out (writeback, a
+// loop device's worker: they do IO on behalf of others, who are counted
+// already), as the report's totals leave them.
+func appRates(c *rules.Context) []tickRates {
 	m := c.Model
-	n := len(x)
-	per := map[string][]float64{}
-	total := map[string]float64{}
+	out := make([]tickRates, len(m.Ticks)-1)
 	for k := 1; k < len(m.Ticks); k++ {
+		tr := tickRates{write: map[string]float64{}, read: map[string]float64{}}
+		out[k-1] = tr
 		s := m.Seconds(k-1, k)
 		if s <= 0 {
 			continue
 		}
 		for _, p := range m.ProcessIO(k-1, k) {
-			// Kernel threads (writeback, a loop device's worker) do IO on
-			// behalf of others, who are counted already.
-			if p.Proc.Collector || p.Proc.Kernel {
-				continue
-			}
-			v := p.Delta.IO.ReadBytes
-			if writes {
-				v = p.Delta.IO.WriteBytes
-			}
-			if v <= 0 {
+			if p.Proc.Collector || p.Proc.Kernel || p.Delta.IO.WriteBytes+p.Delta.IO.ReadBytes <= 0 {
 				continue
 			}
 			name := c.AppLabel(p.Proc, true)
+			tr.write[name] += float64(p.Delta.IO.WriteBytes) / s / (1 << 20)
+			tr.read[name] += float64(p.Delta.IO.ReadBytes) / s / (1 << 20)
+		}
+	}
+	return out
+}
+
+// ioChart stacks the write (or read) rate of the busiest applications per
+// interval, in MiB/s, with the rest as "others".
+func ioChart(perTick []tickRates, x []float64, writes bool) *content.Chart {
+	n := len(x)
+	per := map[string][]float64{}
+	total := map[string]float64{}
+	for k, tr := range perTick {
+		rates := tr.read
+		if writes {
+			rates = tr.write
+		}
+		for name, rate := range rates {
+			if rate <= 0 {
+				continue
+			}
 			if per[name] == nil {
 				per[name] = make([]float64, n)
 			}
-			rate := float64(v) / s / (1 << 20)
-			per[name][k-1] += rate
+			per[name][k] += rate
 			total[name] += rate
 		}
 	}

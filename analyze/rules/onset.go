@@ -34,7 +34,9 @@ type onsetSignal struct {
 // verdict); the device the verdict blames (the culprit's device, the
 // primary finding's, or the worst hurting one) busy or slow; the
 // culprit's own IO at half its average rate or more; the node's PSI.
-func (d *Diagnosis) signalOf(culpritDev string, primary *Finding) *onsetSignal {
+// It returns the signal with whether it held in each interval (held[k]
+// for the interval ending at tick k), each evaluated once.
+func (d *Diagnosis) signalOf(culpritDev string, primary *Finding) (*onsetSignal, []bool) {
 	var sigs []*onsetSignal
 	if primary.ID == "kernel-io-errors" && primary.Severity == Critical {
 		sigs = append(sigs, d.errorSignal(primary.Subjects.Device))
@@ -45,13 +47,16 @@ func (d *Diagnosis) signalOf(culpritDev string, primary *Finding) *onsetSignal {
 		if sig == nil {
 			continue
 		}
+		held, ever := make([]bool, len(m.Ticks)), false
 		for k := 1; k < len(m.Ticks); k++ {
-			if sig.held(k) {
-				return sig
-			}
+			held[k] = sig.held(k)
+			ever = ever || held[k]
+		}
+		if ever {
+			return sig, held
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // errorSignal holds in the intervals in which the kernel logged an error
@@ -192,21 +197,16 @@ func (d *Diagnosis) pressureSignal() *onsetSignal {
 // condition: it holds there, in at least two of the three intervals from
 // there, and in at least half of the intervals from there to the end of
 // the capture — a lone bad interval before the incident is not its
-// start, a good one inside it does not end it. 0 when there is none.
-func findOnset(sig *onsetSignal, ticks int) int {
-	if sig.first {
-		for k := 1; k < ticks; k++ {
-			if sig.held(k) {
-				return k
-			}
-		}
-		return 0
-	}
-	held := make([]bool, ticks)
+// start, a good one inside it does not end it; with first, simply the
+// first interval that held. 0 when there is none.
+func findOnset(held []bool, first bool) int {
+	ticks := len(held)
 	n := 0
 	for k := 1; k < ticks; k++ {
-		held[k] = sig.held(k)
 		if held[k] {
+			if first {
+				return k
+			}
 			n++
 		}
 	}
@@ -239,11 +239,11 @@ func (d *Diagnosis) onset(culpritDev string, primary *Finding) *Onset {
 	if len(m.Ticks) < 3 {
 		return nil
 	}
-	sig := d.signalOf(culpritDev, primary)
+	sig, held := d.signalOf(culpritDev, primary)
 	if sig == nil {
 		return nil
 	}
-	k := findOnset(sig, len(m.Ticks))
+	k := findOnset(held, sig.first)
 	if k == 0 {
 		return nil
 	}

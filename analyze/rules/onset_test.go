@@ -21,8 +21,11 @@ func TestFindOnset(t *testing.T) {
 		{"..x.........", true, 3},
 	}
 	for _, tt := range tests {
-		sig := &onsetSignal{first: tt.first, held: func(k int) bool { return tt.held[k-1] == 'x' }}
-		if got := findOnset(sig, len(tt.held)+1); got != tt.want {
+		held := make([]bool, len(tt.held)+1)
+		for k := 1; k < len(held); k++ {
+			held[k] = tt.held[k-1] == 'x'
+		}
+		if got := findOnset(held, tt.first); got != tt.want {
 			t.Errorf("%s (first %v): onset %d, want %d", tt.held, tt.first, got, tt.want)
 		}
 	}
