@@ -132,6 +132,9 @@ func (e *explainer) limits() []content.Line {
 	if man.Partial {
 		items = append(items, linef("The bundle is partial: %s; figures cover the ticks captured.", text(man.PartialReason)))
 	}
+	if cs := man.Capture; cs != nil && cs.Record != nil && cs.Record.Skipped > 0 {
+		items = append(items, linef("The flight recorder ran late and skipped %d interval(s) rather than sample back to back: some intervals of its window are longer than --interval (rates use each tick's own clock).", cs.Record.Skipped))
+	}
 	if man.Collector.UID != 0 {
 		items = append(items, linef("The collector ran as uid %d, not root: other users' /proc/PID/io and traces were denied.", man.Collector.UID))
 	}

@@ -140,6 +140,10 @@ type RecordInfo struct {
 	RecordedSeconds float64 `json:"recorded_seconds"`
 	// BudgetBound says the budget, not the window, set the oldest tick.
 	BudgetBound bool `json:"budget_bound,omitempty"`
+	// Skipped counts the intervals the recorder did not sample because it
+	// ran late (a stall of the node or of the collector): it skips them
+	// rather than sample back to back.
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // BlockTraceInfo records one bounded capture of block, writeback and jbd2

@@ -151,7 +151,7 @@ func (c *collection) record(ctx context.Context, cs *bundle.CaptureStart) (int, 
 	}
 	began := time.Now()
 	deadline := deadlineOf(cfg.Wait)
-	follow := false
+	follow, skipped := false, 0
 	for n := 0; ; n++ {
 		due := began.Add(time.Duration(n) * cfg.Interval)
 		if late := time.Since(due); late > cfg.Interval {
@@ -159,6 +159,7 @@ func (c *collection) record(ctx context.Context, cs *bundle.CaptureStart) (int, 
 			// slots it missed rather than sample back to back to catch
 			// up; each sample carries its own clock.
 			n += int(late / cfg.Interval)
+			skipped += int(late / cfg.Interval)
 			due = began.Add(time.Duration(n) * cfg.Interval)
 		}
 		why := waitFor(ctx, due, cfg.Dump, deadline)
@@ -195,7 +196,7 @@ func (c *collection) record(ctx context.Context, cs *bundle.CaptureStart) (int, 
 		return 0, false, fmt.Errorf("the recorder was stopped (%s) before its first sample; no bundle written", cs.Signal)
 	}
 	cs.Record = &bundle.RecordInfo{Window: bundle.Duration(cfg.Record), BudgetBytes: cfg.RecordBytes, Ticks: len(r.ticks),
-		Bytes: r.bytes, Dropped: r.dropped, RecordedSeconds: time.Since(began).Seconds(), BudgetBound: r.budgetBound}
+		Bytes: r.bytes, Dropped: r.dropped, RecordedSeconds: time.Since(began).Seconds(), BudgetBound: r.budgetBound, Skipped: skipped}
 	c.startClock = r.ticks[0].clock
 	err := r.each(func(i int, frames []byte) error {
 		c.store.put(bundle.TickMember(i), frames)
