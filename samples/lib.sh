@@ -202,6 +202,17 @@ rootfs() {
   echo "root:x:0:0:root:/:/usr/local/bin/access-logger" >"$dir/etc/passwd"
 }
 
+# overlay_root LAYERS MERGED: a container's root as containerd would make
+# it: the minimal rootfs as the lower layer, upper and work directories
+# beside it in LAYERS, the overlay mounted at MERGED (unmounted at exit).
+overlay_root() {
+  local layers=$1 merged=$2
+  rootfs "$layers/lower"
+  mkdir -p "$layers/upper" "$layers/work" "$merged"
+  mount -t overlay overlay -o "lowerdir=$layers/lower,upperdir=$layers/upper,workdir=$layers/work" "$merged"
+  defer "umount '$merged' || umount -l '$merged'; rmdir '$merged'"
+}
+
 # collect: run the collector from / (so no path of this checkout appears in
 # the bundle) and copy the bundle into samples/. The collector runs as a
 # background job that the script waits for: a Ctrl-C then interrupts the

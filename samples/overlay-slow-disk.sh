@@ -13,10 +13,8 @@ source "$(dirname "$0")/lib.sh"
 setup overlay-slow-disk
 
 slow_ext4 256 "$SRV/layers" delay wdelay=15ms
-rootfs "$SRV/layers/lower"
-mkdir -p "$SRV/layers/upper" "$SRV/layers/work" "$SRV/merged" "$SRV/layers/db"
-mount -t overlay overlay -o "lowerdir=$SRV/layers/lower,upperdir=$SRV/layers/upper,workdir=$SRV/layers/work" "$SRV/merged"
-defer "umount '$SRV/merged' || umount -l '$SRV/merged'; rmdir '$SRV/merged'"
+overlay_root "$SRV/layers" "$SRV/merged"
+mkdir -p "$SRV/layers/db"
 start_containerd
 run_container web-7 "$SRV/merged" -- \
   /usr/local/bin/access-logger --file /var/log/nginx/access.log --size 58 --sync osync

@@ -9,10 +9,7 @@ source "$(dirname "$0")/lib.sh"
 setup overlay-sync-logger
 
 loop_ext4 512 "$SRV/layers"
-rootfs "$SRV/layers/lower"
-mkdir -p "$SRV/layers/upper" "$SRV/layers/work" "$SRV/merged"
-mount -t overlay overlay -o "lowerdir=$SRV/layers/lower,upperdir=$SRV/layers/upper,workdir=$SRV/layers/work" "$SRV/merged"
-defer "umount '$SRV/merged' || umount -l '$SRV/merged'; rmdir '$SRV/merged'"
+overlay_root "$SRV/layers" "$SRV/merged"
 start_containerd
 run_container web-7 "$SRV/merged" -- \
   /usr/local/bin/access-logger --file /var/log/nginx/access.log --size 58 --sync osync

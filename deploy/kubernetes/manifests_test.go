@@ -180,17 +180,26 @@ func collector(t *testing.T) string {
 	return bin
 }
 
-func TestDaemonSet(t *testing.T) {
-	objs := decode(t, "daemonset.yaml")
-	var ds *appsv1.DaemonSet
-	for _, o := range objs {
-		if d, ok := o.(*appsv1.DaemonSet); ok {
-			ds = d
+// only is the one object of type T among a file's documents.
+func only[T any](t *testing.T, file string) *T {
+	t.Helper()
+	var found *T
+	for _, o := range decode(t, file) {
+		if v, ok := o.(*T); ok {
+			if found != nil {
+				t.Fatalf("%s holds two %T", file, v)
+			}
+			found = v
 		}
 	}
-	if ds == nil {
-		t.Fatal("no DaemonSet")
+	if found == nil {
+		t.Fatalf("%s holds no %T", file, found)
 	}
+	return found
+}
+
+func TestDaemonSet(t *testing.T) {
+	ds := only[appsv1.DaemonSet](t, "daemonset.yaml")
 	c := checkPod(t, "DaemonSet", ds.Spec.Template.Spec)
 	if c.Image != "iorca-collect:dev" {
 		t.Errorf("image %q, want the one deploy/image/build.sh tags", c.Image)
@@ -223,16 +232,7 @@ func TestDaemonSet(t *testing.T) {
 }
 
 func TestJob(t *testing.T) {
-	objs := decode(t, "job.yaml")
-	var job *batchv1.Job
-	for _, o := range objs {
-		if j, ok := o.(*batchv1.Job); ok {
-			job = j
-		}
-	}
-	if job == nil {
-		t.Fatal("no Job")
-	}
+	job := only[batchv1.Job](t, "job.yaml")
 	spec := job.Spec.Template.Spec
 	c := checkPod(t, "Job", spec)
 	if spec.NodeName == "" || spec.RestartPolicy != corev1.RestartPolicyNever {
