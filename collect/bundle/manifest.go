@@ -3,7 +3,8 @@ package bundle
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -108,11 +109,7 @@ func (t TriggerInterval) String() string {
 	if len(t.Figures) == 0 {
 		return ""
 	}
-	names := make([]string, 0, len(t.Figures))
-	for k := range t.Figures {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(t.Figures))
 	figs := make([]string, len(names))
 	for i, k := range names {
 		figs[i] = fmt.Sprintf("%s %.1f", k, t.Figures[k])
