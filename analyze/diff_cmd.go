@@ -7,7 +7,7 @@ import (
 
 	"github.com/iorca/iorca/analyze/compare"
 	"github.com/iorca/iorca/analyze/explain"
-	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/verdict"
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/iorca/iorca/report"
 	"github.com/iorca/iorca/report/diff"
@@ -56,14 +56,14 @@ func cmdDiff(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "iorca diff: %v\n", err)
 		return exitBadInput
 	}
-	var ds [2]*rules.Diagnosis
+	var ds [2]*verdict.Diagnosis
 	for i, p := range fs.Args() {
 		m, err := loadBundle(p)
 		if err != nil {
 			fmt.Fprintf(stderr, "iorca: %v\n", err)
 			return exitBadInput
 		}
-		ds[i] = rules.Diagnose(m, th)
+		ds[i] = verdict.Diagnose(m, th)
 	}
 	before, after := fs.Arg(0), fs.Arg(1)
 	var buf bytes.Buffer

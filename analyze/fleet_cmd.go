@@ -8,7 +8,7 @@ import (
 
 	"github.com/iorca/iorca/analyze/explain"
 	"github.com/iorca/iorca/analyze/fleet"
-	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/verdict"
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/iorca/iorca/report"
 	"github.com/spf13/pflag"
@@ -85,7 +85,7 @@ func cmdFleet(args []string, stdout, stderr io.Writer) int {
 			return nil, err
 		}
 		var buf bytes.Buffer
-		err = report.New(explain.Build(path, rules.Diagnose(m, th))).JSON(&buf)
+		err = report.New(explain.Build(path, verdict.Diagnose(m, th))).JSON(&buf)
 		return buf.Bytes(), err
 	}
 	var progress func(done, total, bad int)

@@ -10,7 +10,8 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/explain"
-	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/verdict"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/iorca/iorca/report"
 	"github.com/iorca/iorca/report/diff"
@@ -88,13 +89,13 @@ func cmdRegress(args []string, stdout, stderr io.Writer) int {
 }
 
 // regressOne checks (or updates) one sample and reports it on w.
-func regressOne(bundlePath, name, dir string, th rules.Thresholds, update, colour bool, w io.Writer) bool {
+func regressOne(bundlePath, name, dir string, th window.Thresholds, update, colour bool, w io.Writer) bool {
 	m, err := loadBundle(bundlePath)
 	if err != nil {
 		fmt.Fprintf(w, "FAIL %s: %v\n", name, err)
 		return false
 	}
-	rep := report.New(explain.Build(bundlePath, rules.Diagnose(m, th)))
+	rep := report.New(explain.Build(bundlePath, verdict.Diagnose(m, th)))
 	var md, js bytes.Buffer
 	if err := rep.Markdown(&md); err != nil {
 		fmt.Fprintf(w, "FAIL %s: %v\n", name, err)

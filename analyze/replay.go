@@ -9,7 +9,8 @@ import (
 
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/replay"
-	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/verdict"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/spf13/pflag"
 )
@@ -158,7 +159,7 @@ func timelineMarks(m *model.Model) map[int]string {
 			add(cs.StartTick, cs.Signal+": window written")
 		}
 	}
-	if o := rules.Diagnose(m, rules.Defaults()).Verdict.Onset; o != nil {
+	if o := verdict.Diagnose(m, window.Defaults()).Verdict.Onset; o != nil {
 		if o.UnderWay {
 			add(o.Tick, "onset: already under way")
 		} else {

@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/iorca/iorca/analyze/explain"
-	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/verdict"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report"
 	"github.com/spf13/pflag"
 )
@@ -31,7 +32,7 @@ Examples:
 Flags:
 `)
 	fmt.Fprint(w, fs.FlagUsages())
-	t := rules.Defaults()
+	t := window.Defaults()
 	fmt.Fprintf(w, "\nThresholds (--threshold NAME=VALUE, or a --rules file of NAME = VALUE lines):\n")
 	vals := t.Values()
 	for _, n := range t.Names() {
@@ -50,8 +51,8 @@ func (tf *thresholdFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&tf.rules, "rules", "", "a file of NAME = VALUE threshold lines")
 }
 
-func (tf *thresholdFlags) thresholds() (rules.Thresholds, error) {
-	t := rules.Defaults()
+func (tf *thresholdFlags) thresholds() (window.Thresholds, error) {
+	t := window.Defaults()
 	if tf.rules != "" {
 		f, err := os.Open(tf.rules)
 		if err != nil {
@@ -97,7 +98,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "iorca: %v\n", err)
 		return exitBadInput
 	}
-	d := rules.Diagnose(m, th)
+	d := verdict.Diagnose(m, th)
 	rc := explain.Build(fs.Arg(0), d)
 	if *format == "html" {
 		rc.Charts = explain.Charts(d)

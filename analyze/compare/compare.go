@@ -9,7 +9,8 @@ import (
 	"sort"
 
 	"github.com/iorca/iorca/analyze/model"
-	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/verdict"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
 )
 
@@ -26,11 +27,11 @@ type (
 // Schema names the JSON of a comparison.
 const Schema = content.ComparisonSchema
 
-func side(path string, d *rules.Diagnosis) Side {
-	m := d.Context.Model
+func side(path string, d *verdict.Diagnosis) Side {
+	m := d.Window.Model
 	start, _ := m.Span()
 	return Side{Bundle: path, Host: m.Manifest.Host.Hostname, Node: m.Manifest.Node, Kernel: m.Manifest.Host.KernelRelease,
-		Start: start.UTC().Format("2006-01-02 15:04:05 UTC"), Seconds: d.Context.Seconds, Verdict: d.Verdict}
+		Start: start.UTC().Format("2006-01-02 15:04:05 UTC"), Seconds: d.Window.Seconds, Verdict: d.Verdict}
 }
 
 // findingKey tells findings apart: id and subject.
@@ -43,7 +44,7 @@ func findingKey(f content.Finding) (string, string) {
 }
 
 // Compare sets two diagnoses side by side.
-func Compare(beforePath string, before *rules.Diagnosis, afterPath string, after *rules.Diagnosis) *Diff {
+func Compare(beforePath string, before *verdict.Diagnosis, afterPath string, after *verdict.Diagnosis) *Diff {
 	d := &Diff{Schema: Schema, Before: side(beforePath, before), After: side(afterPath, after), Warnings: []string{},
 		Resolved: []FindingChange{}, New: []FindingChange{}, Unchanged: []FindingChange{}}
 	if a, b := d.Before.Node+d.Before.Host, d.After.Node+d.After.Host; a != b {
@@ -53,9 +54,9 @@ func Compare(beforePath string, before *rules.Diagnosis, afterPath string, after
 		d.Warnings = append(d.Warnings, fmt.Sprintf("the kernels differ (%s and %s): counters and their meaning may too", d.Before.Kernel, d.After.Kernel))
 	}
 	compareFindings(d, before.Findings, after.Findings)
-	d.Devices = deviceRows(before.Context, after.Context)
-	d.Apps = appRows(before.Context, after.Context)
-	d.Timelines = timelines(before.Context, after.Context)
+	d.Devices = deviceRows(before.Window, after.Window)
+	d.Apps = appRows(before.Window, after.Window)
+	d.Timelines = timelines(before.Window, after.Window)
 	return d
 }
 
@@ -101,7 +102,7 @@ func compareFindings(d *Diff, before, after []content.Finding) {
 
 // deviceRows are iostat -x over each window, for every device busy on
 // either side, the busiest first.
-func deviceRows(b, a *rules.Context) []Row {
+func deviceRows(b, a *window.Window) []Row {
 	names := map[string]float64{}
 	for n, x := range b.Devices {
 		names[n] = max(names[n], x.Util+x.TPS)
@@ -123,7 +124,7 @@ func deviceRows(b, a *rules.Context) []Row {
 
 type appRates struct{ write, read, syscw float64 }
 
-func rates(c *rules.Context) map[string]*appRates {
+func rates(c *window.Window) map[string]*appRates {
 	out := map[string]*appRates{}
 	if c.Seconds <= 0 {
 		return out
@@ -147,7 +148,7 @@ func rates(c *rules.Context) map[string]*appRates {
 
 // appRows are the applications' IO rates over each window, the busiest
 // (on either side) first, at most ten.
-func appRows(b, a *rules.Context) []Row {
+func appRows(b, a *window.Window) []Row {
 	rb, ra := rates(b), rates(a)
 	load := map[string]float64{}
 	for n, r := range rb {
@@ -178,7 +179,7 @@ func appRows(b, a *rules.Context) []Row {
 // timelines put the two captures on the same axes: each one's busiest
 // device's %util, and its writes per second (the same device when both
 // captures have it busiest, as before and after a fix on one node).
-func timelines(b, a *rules.Context) []content.Chart {
+func timelines(b, a *window.Window) []content.Chart {
 	devB, _, ok := b.BusiestDevice()
 	if !ok {
 		return nil
@@ -187,7 +188,7 @@ func timelines(b, a *rules.Context) []content.Chart {
 	if _, ok := a.Devices[devB]; !ok {
 		devA, _, _ = a.BusiestDevice()
 	}
-	series := func(c *rules.Context, dev string, pick func(model.Iostat) float64) ([]float64, []float64) {
+	series := func(c *window.Window, dev string, pick func(model.Iostat) float64) ([]float64, []float64) {
 		m := c.Model
 		var xs, vs []float64
 		for k := 1; k < len(m.Ticks); k++ {

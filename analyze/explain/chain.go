@@ -3,7 +3,7 @@ package explain
 import (
 	"fmt"
 
-	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/report/content"
 )
@@ -52,7 +52,7 @@ func (e *explainer) chain() []content.Step {
 		// A failing device: what the kernel said, then the device.
 		next("What the kernel logged", linef("dmesg, %s", code(bundle.KmsgMember)))
 		for _, f := range e.d.Findings {
-			if f.ID != "kernel-io-errors" || f.Subjects.Device != v.Device {
+			if f.ID != e.d.Verdict.Primary || f.Subjects.Device != v.Device {
 				continue
 			}
 			for _, ev := range f.Evidence {
@@ -72,7 +72,7 @@ func (e *explainer) chain() []content.Step {
 
 	// 2. What it is.
 	next("What it is", linef("ps and the process table, %s", code(bundle.ProcTableMember)))
-	add(linef("PID %d, parent %d, uid %d: %s", cp.PID, cp.PPID, cp.UID, code(rules.Cmdline(cp))))
+	add(linef("PID %d, parent %d, uid %d: %s", cp.PID, cp.PPID, cp.UID, code(window.Cmdline(cp))))
 	if cp.Container != nil {
 		add(linef("container %s (%s)", code(cp.Container.Name), text(cp.Container.Source)))
 	}

@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
-	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/verdict"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
 )
 
@@ -18,8 +19,8 @@ const maxChartSeries = 5
 // alert thresholds, IO pressure, dirty memory against its thresholds, the
 // targets' write sizes, and the devices' latency distributions. The onset
 // and the trigger are marked on every time chart.
-func Charts(d *rules.Diagnosis) []content.Chart {
-	c := d.Context
+func Charts(d *verdict.Diagnosis) []content.Chart {
+	c := d.Window
 	m := c.Model
 	if len(m.Ticks) < 2 {
 		return nil
@@ -65,7 +66,7 @@ type tickRates struct{ write, read map[string]float64 }
 // (MiB/s) of each application; kernel threads are left out (writeback, a
 // loop device's worker: they do IO on behalf of others, who are counted
 // already), as the report's totals leave them.
-func appRates(c *rules.Context) []tickRates {
+func appRates(c *window.Window) []tickRates {
 	m := c.Model
 	out := make([]tickRates, len(m.Ticks)-1)
 	for k := 1; k < len(m.Ticks); k++ {
@@ -152,7 +153,7 @@ func ioChart(perTick []tickRates, x []float64, writes bool) *content.Chart {
 
 // deviceCharts draw the busiest devices' %util and await per interval,
 // with the thresholds the rules judge them by.
-func deviceCharts(c *rules.Context, x []float64) (*content.Chart, *content.Chart) {
+func deviceCharts(c *window.Window, x []float64) (*content.Chart, *content.Chart) {
 	m := c.Model
 	devs := make([]string, 0, len(c.Devices))
 	for d := range c.Devices {
@@ -192,7 +193,7 @@ func deviceCharts(c *rules.Context, x []float64) (*content.Chart, *content.Chart
 
 // psiChart draws the share of each interval in which some or all
 // non-idle tasks waited for IO.
-func psiChart(c *rules.Context, x []float64) *content.Chart {
+func psiChart(c *window.Window, x []float64) *content.Chart {
 	m := c.Model
 	some, full := make([]float64, len(x)), make([]float64, len(x))
 	seen := false
@@ -217,7 +218,7 @@ func psiChart(c *rules.Context, x []float64) *content.Chart {
 // dirtyChart draws dirty and writeback memory per tick against the
 // background threshold (where writeback starts) and the dirty limit
 // (where writers are throttled), in MiB.
-func dirtyChart(c *rules.Context) *content.Chart {
+func dirtyChart(c *window.Window) *content.Chart {
 	m := c.Model
 	if m.Ticks[0].Vmstat == nil {
 		return nil
@@ -257,7 +258,7 @@ func dirtyChart(c *rules.Context) *content.Chart {
 }
 
 // writeSizeChart draws the traced targets' write sizes (strace).
-func writeSizeChart(c *rules.Context) *content.Chart {
+func writeSizeChart(c *window.Window) *content.Chart {
 	ch := &content.Chart{ID: "chart-write-sizes", Kind: content.ChartBars, Categories: model.SizeBucketNames, XLabel: "write size", YLabel: "writes"}
 	total := 0
 	for _, tv := range c.Targets {
@@ -291,7 +292,7 @@ func writeSizeChart(c *rules.Context) *content.Chart {
 
 // latencyChart draws each traced device's service-time distribution
 // (biolatency -D), in power-of-two buckets.
-func latencyChart(c *rules.Context) *content.Chart {
+func latencyChart(c *window.Window) *content.Chart {
 	devs := make([]string, 0, len(c.DeviceTimes))
 	for d, dt := range c.DeviceTimes {
 		if dt != nil && dt.Service.Count > 0 && !c.DeviceTimesEstimated {

@@ -7,7 +7,8 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
-	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/verdict"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/internal/units"
 	"github.com/iorca/iorca/report/content"
 )
@@ -21,8 +22,8 @@ type (
 var linef = content.Linef
 
 // Build explains a diagnosis of the bundle at bundlePath.
-func Build(bundlePath string, d *rules.Diagnosis) *content.Report {
-	c := d.Context
+func Build(bundlePath string, d *verdict.Diagnosis) *content.Report {
+	c := d.Window
 	m := c.Model
 	man := m.Manifest
 	start, end := m.Span()
@@ -62,8 +63,8 @@ func Build(bundlePath string, d *rules.Diagnosis) *content.Report {
 }
 
 type explainer struct {
-	d *rules.Diagnosis
-	c *rules.Context
+	d *verdict.Diagnosis
+	c *window.Window
 	m *model.Model
 }
 
@@ -116,8 +117,8 @@ func mitigations(findings []content.Finding) []content.MitigationGroup {
 // thresholds lists the thresholds that differ from their defaults, by
 // name: the defaults are the same in every report (iorca report --help
 // lists them).
-func thresholds(t rules.Thresholds) []content.Threshold {
-	vals, defs := t.Values(), rules.Defaults()
+func thresholds(t window.Thresholds) []content.Threshold {
+	vals, defs := t.Values(), window.Defaults()
 	defVals := defs.Values()
 	names := t.Names()
 	sort.Strings(names)
@@ -135,7 +136,7 @@ func human(b float64) string { return units.FormatBytes(int64(b)) }
 
 // worstDevice is the device that hurts most over the window, else the
 // busiest one, with its %util and await.
-func worstDevice(c *rules.Context) *content.DeviceFigures {
+func worstDevice(c *window.Window) *content.DeviceFigures {
 	name, x, ok := c.BusiestDevice()
 	if h := c.Hurting(); len(h) > 0 {
 		name, x, ok = h[0], c.Devices[h[0]], true

@@ -2,9 +2,11 @@ package explain
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/rules"
 	"github.com/iorca/iorca/internal/table"
 	"github.com/iorca/iorca/report/content"
 )
@@ -15,13 +17,18 @@ import (
 // Metric names are those of node_exporter, cAdvisor (kubelet) and
 // process-exporter.
 func (e *explainer) monitoring() content.Monitoring {
-	found := map[string]bool{}
-	for _, f := range e.d.Findings {
+	found := map[rules.Watch]bool{}
+	serious := false
+	for i := range e.d.Findings {
+		f := &e.d.Findings[i]
 		if f.Severity >= content.Warning {
-			found[f.ID] = true
+			serious = true
+			for _, w := range rules.Of(f).Watch {
+				found[w] = true
+			}
 		}
 	}
-	if len(found) == 0 {
+	if !serious {
 		return content.Monitoring{}
 	}
 	cont := ""
@@ -29,35 +36,27 @@ func (e *explainer) monitoring() content.Monitoring {
 		cont = cp.Container
 	}
 	t := &table.Table{Columns: []table.Column{{Name: "Layer", Left: true}, {Name: "Metric", Left: true}, {Name: "Why", Left: true}}}
-	any := func(ids ...string) bool {
-		for _, id := range ids {
-			if found[id] {
-				return true
-			}
-		}
-		return false
-	}
 	devs := e.alertDevices()
 	if len(devs) > 0 {
 		t.Add(table.Text("device"), table.Text("node_disk_io_time_seconds_total, node_disk_write_time_seconds_total / node_disk_writes_completed_total"), table.Text("%util and write await: saturation and latency of "+strings.Join(devs, ", ")))
 	}
-	if any("io-stalls", "io-victims", "dirty-throttling") {
+	if found[rules.WatchTasks] {
 		t.Add(table.Text("tasks"), table.Text("node_pressure_io_stalled_seconds_total, node_pressure_io_waiting_seconds_total"), table.Text("how long tasks wait for IO (PSI)"))
 	}
 	if cont != "" {
 		t.Add(table.Text("container"), table.Text("container_fs_writes_bytes_total, container_fs_writes_total (cAdvisor)"), table.Text("what container "+cont+" writes, and in how many operations"))
 	}
-	if any("container-log-flood") {
+	if found[rules.WatchContainerLog] {
 		t.Add(table.Text("container log"), table.Text("kubelet_container_log_filesystem_used_bytes"), table.Text("a container whose log grows fast floods the disk through its runtime"))
 		t.Add(table.Text("runtime shim"), table.Text("process-exporter group for containerd-shim, conmon, containerd"), table.Text("the runtime's write rate is the containers' stdout rate"))
 	}
-	if any("small-writes", "sync-writes", "write-amplification", "dominant-io-process") {
+	if found[rules.WatchProcess] {
 		t.Add(table.Text("process"), table.Text("namedprocess_namegroup_write_bytes_total (process-exporter, from /proc/PID/io write_bytes)"), table.Text("write_bytes vs wchar per process shows amplification and pipe traffic"))
 	}
-	if any("overlay-hot-path") {
+	if found[rules.WatchOverlay] {
 		t.Add(table.Text("overlay"), table.Text("node_filesystem_avail_bytes and the write rate of the device holding the upper layers"), table.Text("upper layers live there, next to every container's image"))
 	}
-	if any("dirty-throttling", "swap-io") {
+	if found[rules.WatchMemory] {
 		t.Add(table.Text("memory"), table.Text("node_memory_Dirty_bytes, node_memory_Writeback_bytes, node_vmstat_pswpout"), table.Text("dirty-page throttling and swap turn memory into IO"))
 	}
 	th := e.c.Thresholds
@@ -75,7 +74,7 @@ func (e *explainer) monitoring() content.Monitoring {
           summary: "%[2]s over %.0[5]f%% busy with writes waiting over %.0[6]f ms for 5 minutes"
 `, alertName(d), d, th.UtilPct/100, th.AwaitMS/1000, th.UtilPct, th.AwaitMS)
 	}
-	if any("io-stalls", "io-victims") {
+	if found[rules.AlertIOPressure] {
 		fmt.Fprintf(&b, `      - alert: IOPressureHigh
         expr: rate(node_pressure_io_stalled_seconds_total[5m]) > %.2f
         for: 5m
@@ -84,7 +83,7 @@ func (e *explainer) monitoring() content.Monitoring {
           summary: "all non-idle tasks stalled on IO more than %.0f%% of the time"
 `, th.PSIFullPct/100, th.PSIFullPct)
 	}
-	if any("fs-full") {
+	if found[rules.AlertFilesystemFull] {
 		fmt.Fprintf(&b, `      - alert: FilesystemAlmostFull
         expr: |
           (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay|squashfs"}
@@ -93,7 +92,7 @@ func (e *explainer) monitoring() content.Monitoring {
         labels: {severity: warning}
 `, th.FSFullPct)
 	}
-	if cont != "" && any("small-writes", "sync-writes", "container-log-flood", "dominant-io-process") {
+	if cont != "" && found[rules.AlertContainerWrites] {
 		fmt.Fprintf(&b, `      - alert: ContainerWriteFlood
         expr: |
           sum by (namespace, pod, container) (rate(container_fs_writes_total{container="%[1]s"}[5m])) > %.0[2]f
@@ -103,7 +102,7 @@ func (e *explainer) monitoring() content.Monitoring {
           summary: "container %[1]s issues more than %.0[2]f writes/s"
 `, cont, th.SmallWriteMinPerSec)
 	}
-	if cont != "" && any("container-log-flood") {
+	if cont != "" && found[rules.AlertContainerLog] {
 		fmt.Fprintf(&b, `      - alert: ContainerLogGrowth
         expr: deriv(kubelet_container_log_filesystem_used_bytes{container="%[1]s"}[10m]) > 1048576
         for: 10m
@@ -122,12 +121,14 @@ func (e *explainer) monitoring() content.Monitoring {
 	return m
 }
 
-// alertDevices are the devices a device-saturated finding names: an
-// alert is pinned only where it would have fired.
+// alertDevices are the devices of the findings that call for a device
+// alert (a saturated device): an alert is pinned only where it would
+// have fired.
 func (e *explainer) alertDevices() []string {
 	set := map[string]bool{}
-	for _, f := range e.d.Findings {
-		if f.ID == "device-saturated" {
+	for i := range e.d.Findings {
+		f := &e.d.Findings[i]
+		if f.Subjects.Device != "" && slices.Contains(rules.Of(f).Watch, rules.AlertDevice) {
 			set[f.Subjects.Device] = true
 		}
 	}

@@ -3,7 +3,7 @@ package model_test
 import (
 	"testing"
 
-	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/sampletest"
 	"github.com/iorca/iorca/analyze/model"
 )
 
@@ -12,7 +12,7 @@ import (
 // the capture. Its records are placed on the capture's clock and
 // classified.
 func TestKernelEventsFailingDiskSample(t *testing.T) {
-	m := livetest.Load(t, "../../samples/failing-disk.tar.zst")
+	m := sampletest.Model(t, "failing-disk")
 	during := map[model.KernelEventKind]int{}
 	for _, e := range m.KernelEvents() {
 		if e.During && e.Device == "loop0" {

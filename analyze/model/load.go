@@ -1,10 +1,12 @@
 package model
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,20 +15,36 @@ import (
 	"github.com/iorca/iorca/internal/procfs"
 )
 
-// Load builds the model of a bundle. A member whose frames are not
-// well-formed is an error naming it (a bundle that passed its checksums
-// but was not written by the collector); a kernel file that does not
-// parse is only noted, and the rest is used.
-func Load(b *bundle.Bundle) (*Model, error) {
-	l := newLoader(b.Manifest)
-	for _, name := range b.Names() {
-		data, _ := b.Member(name)
-		if err := l.member(name, data); err != nil {
-			return nil, err
-		}
+// LoadFile reads and models the bundle at path, streaming it through a
+// bundle.Reader (LoadReader). Its error is one line that names the file
+// and the problem: not a bundle, truncated, corrupt, hostile.
+func LoadFile(path string) (*Model, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, not a bundle", path)
 	}
-	return l.finish(), nil
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %w", path, pe.Err)
+		}
+		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
+	}
+	defer f.Close()
+	rd, err := bundle.NewReader(bufio.NewReaderSize(f, 1<<16), bundle.DefaultLimits)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
+	}
+	defer rd.Close()
+	m, err := LoadReader(rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
+	}
+	return m, nil
 }
+
+// oneLine folds an error's text onto one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // LoadReader builds the model of a bundle as it streams from rd: each
 // member is parsed as it arrives and let go, so that memory follows the

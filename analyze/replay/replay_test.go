@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/sampletest"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/internal/table"
 )
@@ -17,7 +17,7 @@ var samples = []string{"nginx-logger-stdout", "overlay-sync-logger", "fsync-stor
 
 func load(t *testing.T, name string) *model.Model {
 	t.Helper()
-	return livetest.Load(t, "../../samples/"+name+".tar.zst")
+	return sampletest.Model(t, name)
 }
 
 func run(t *testing.T, m *model.Model, view string, o Options) []Block {

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
 )
 
@@ -18,16 +19,16 @@ import (
 
 // ionice returns how to lower a process's IO priority, or "" and why that
 // cannot work here.
-func (c *Context) ionice(p *model.Process) (string, string) {
+func ionice(c *window.Window, p *model.Process) (string, string) {
 	if k := p.RuntimeKind(); k != "" {
-		return "", fmt.Sprintf("%s is a container runtime component (%s): a lower IO priority would stall the container on its stdout pipe", Name(p), k)
+		return "", fmt.Sprintf("%s is a container runtime component (%s): a lower IO priority would stall the container on its stdout pipe", window.Name(p), k)
 	}
-	dev, mode := c.writeMode(p)
+	dev, mode := writeMode(c, p)
 	if mode == "buffered" {
-		return "", fmt.Sprintf("%s's writes are buffered: writeback kworkers write its pages later and do not carry its IO priority", Name(p))
+		return "", fmt.Sprintf("%s's writes are buffered: writeback kworkers write its pages later and do not carry its IO priority", window.Name(p))
 	}
 	if dev == "" {
-		return "", fmt.Sprintf("the device %s writes to is not known (it was not traced), so whether its scheduler honours IO priorities is not either", Name(p))
+		return "", fmt.Sprintf("the device %s writes to is not known (it was not traced), so whether its scheduler honours IO priorities is not either", window.Name(p))
 	}
 	sched := ""
 	if b := c.Model.Blocks[dev]; b != nil {
@@ -45,7 +46,7 @@ func (c *Context) ionice(p *model.Process) (string, string) {
 // writeMode is the device a target's hot file lands on and how it writes
 // there: "sync" (O_SYNC, O_DSYNC), "direct" (O_DIRECT), "buffered", or ""
 // when the process was not a target.
-func (c *Context) writeMode(p *model.Process) (string, string) {
+func writeMode(c *window.Window, p *model.Process) (string, string) {
 	tv := c.Target(p.PID)
 	hot := c.HotFile(tv)
 	if hot == "" {
@@ -78,7 +79,7 @@ func (c *Context) writeMode(p *model.Process) (string, string) {
 
 // ioLimit returns how to cap a process's cgroup's IO on dev, or "" and
 // why that cannot work here.
-func (c *Context) ioLimit(p *model.Process, dev string) (string, string) {
+func ioLimit(c *window.Window, p *model.Process, dev string) (string, string) {
 	var v2, v1 string
 	hasV2, hasV1 := false, false
 	for _, cg := range p.Cgroups {
@@ -93,20 +94,20 @@ func (c *Context) ioLimit(p *model.Process, dev string) (string, string) {
 	if b := c.Model.Blocks[dev]; b != nil && dev != "" {
 		devNum = b.Dev.String()
 	}
-	_, mode := c.writeMode(p)
+	_, mode := writeMode(c, p)
 	switch {
 	case c.Model.CgroupV1Root != "" && hasV1:
 		// The io controller is bound to the v1 blkio hierarchy.
 		if v1 == "/" {
-			return "", fmt.Sprintf("%s is in the root blkio cgroup, which takes no limits", Name(p))
+			return "", fmt.Sprintf("%s is in the root blkio cgroup, which takes no limits", window.Name(p))
 		}
 		if mode == "buffered" {
-			return "", fmt.Sprintf("the io controller is on cgroup v1 here, whose limits hold only for direct IO, and %s's writes are buffered", Name(p))
+			return "", fmt.Sprintf("the io controller is on cgroup v1 here, whose limits hold only for direct IO, and %s's writes are buffered", window.Name(p))
 		}
 		return fmt.Sprintf("echo \"%s BYTES_PER_S\" > %s/blkio.throttle.write_bps_device (cgroup v1: holds for direct and synchronous IO only, not for buffered writeback)", devNum, path.Join(c.Model.CgroupV1Root, v1)), ""
 	case c.Model.CgroupV2Root != "" && hasV2 && c.Model.CgroupV1Root == "":
 		if v2 == "/" {
-			return "", fmt.Sprintf("%s is in the root cgroup, which io.max cannot limit", Name(p))
+			return "", fmt.Sprintf("%s is in the root cgroup, which io.max cannot limit", window.Name(p))
 		}
 		return fmt.Sprintf("echo \"%s wbps=BYTES_PER_S\" > %s/io.max", devNum, path.Join(c.Model.CgroupV2Root, v2)), ""
 	}
@@ -117,12 +118,12 @@ func (c *Context) ioLimit(p *model.Process, dev string) (string, string) {
 // a lower IO priority where that works, else a cgroup limit where that
 // works, else none — with why, so that the report can say what was ruled
 // out.
-func (c *Context) slowDown(p *model.Process, dev string) (Mitigation, bool) {
-	if how, _ := c.ionice(p); how != "" {
-		return Mitigation{Horizon: Immediate, Action: "Lower the IO priority of " + Name(p), How: how, Effect: "Other IO is served first"}, true
+func slowDown(c *window.Window, p *model.Process, dev string) (Mitigation, bool) {
+	if how, _ := ionice(c, p); how != "" {
+		return Mitigation{Horizon: Immediate, Action: "Lower the IO priority of " + window.Name(p), How: how, Effect: "Other IO is served first"}, true
 	}
-	if how, _ := c.ioLimit(p, dev); how != "" {
-		return Mitigation{Horizon: Immediate, Action: "Cap the IO of " + Name(p) + "'s cgroup", How: how, Effect: "Its share of the device is bounded; the rest of the node recovers"}, true
+	if how, _ := ioLimit(c, p, dev); how != "" {
+		return Mitigation{Horizon: Immediate, Action: "Cap the IO of " + window.Name(p) + "'s cgroup", How: how, Effect: "Its share of the device is bounded; the rest of the node recovers"}, true
 	}
 	return Mitigation{}, false
 }
@@ -130,12 +131,12 @@ func (c *Context) slowDown(p *model.Process, dev string) (Mitigation, bool) {
 // ruledOut records, as evidence, the levers this node's facts rule out
 // for a process, so that a reader sees why a familiar mitigation is
 // missing.
-func (c *Context) ruledOut(f *Finding, p *model.Process, dev string) {
+func ruledOut(c *window.Window, f *Finding, p *model.Process, dev string) {
 	var why []string
-	if how, w := c.ionice(p); how == "" && w != "" {
+	if how, w := ionice(c, p); how == "" && w != "" {
 		why = append(why, "ionice: "+w)
 	}
-	if how, w := c.ioLimit(p, dev); how == "" && w != "" {
+	if how, w := ioLimit(c, p, dev); how == "" && w != "" {
 		why = append(why, "a cgroup IO limit: "+w)
 	}
 	for _, w := range why {
@@ -145,7 +146,7 @@ func (c *Context) ruledOut(f *Finding, p *model.Process, dev string) {
 
 // ownVolume reports whether path is already on a filesystem of its own,
 // not the one that holds the node's root.
-func (c *Context) ownVolume(path string) bool {
+func ownVolume(c *window.Window, path string) bool {
 	mt, ok := model.MountFor(c.Model.Mounts, path)
 	root, rok := model.MountFor(c.Model.Mounts, "/")
 	return ok && rok && mt.MountPoint != "/" && (mt.Major != root.Major || mt.Minor != root.Minor)
@@ -153,7 +154,7 @@ func (c *Context) ownVolume(path string) bool {
 
 // containerBlockIO is the disk bytes a container's own processes moved:
 // zero for one whose output goes through its runtime's pipe.
-func (c *Context) containerBlockIO(name string) int64 {
+func containerBlockIO(c *window.Window, name string) int64 {
 	var sum int64
 	for _, p := range c.Procs {
 		if p.Proc.Container != nil && p.Proc.Container.Name == name && p.Proc.RuntimeKind() == "" {

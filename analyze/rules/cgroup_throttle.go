@@ -5,9 +5,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/procfs"
+	"github.com/iorca/iorca/report/content"
 )
 
 // cgroupThrottle reports a cgroup held at an IO limit it has configured
@@ -15,7 +18,10 @@ import (
 // device over the window is at least ThrottleUsePct of the limit. Its
 // processes' stalls then come from the throttle, not the device, and the
 // report says the device's own utilisation to show it.
-var cgroupThrottle = Rule{ID: "cgroup-throttle", Check: checkCgroupThrottle}
+var cgroupThrottle = &Rule{ID: "cgroup-throttle",
+	Role: content.Cause, Check: checkCgroupThrottle,
+	Deciding: [][]Condition{{{Figure: FigUsePct, Threshold: func(t window.Thresholds) float64 { return t.ThrottleUsePct }, Bounded: true, What: "% of the limit"}}},
+}
 
 type limitUse struct {
 	dir         string // "write bytes", "read IOs"...
@@ -23,7 +29,7 @@ type limitUse struct {
 	unit        string
 }
 
-func checkCgroupThrottle(c *Context) []Finding {
+func checkCgroupThrottle(c *window.Window) []Finding {
 	var dirs []string
 	for d := range c.Model.Cgroups {
 		dirs = append(dirs, d)
@@ -113,7 +119,7 @@ func limitsOf(cg *model.Cgroup, dev procfs.Dev) []limitUse {
 	return out
 }
 
-func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitUse, secs float64) Finding {
+func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []limitUse, secs float64) Finding {
 	devName := c.Model.DeviceName(dev)
 	rel := cg.Path
 	for _, root := range []string{c.Model.CgroupV1Root, c.Model.CgroupV2Root} {
@@ -130,16 +136,16 @@ func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitU
 	}
 	var parts []string
 	for _, h := range hits {
-		parts = append(parts, fmt.Sprintf("%s at %s of a %s limit (%.0f %%)", h.dir, rateText(h.used, h.unit), rateText(h.limit, h.unit), pct(h.used, h.limit)))
+		parts = append(parts, fmt.Sprintf("%s at %s of a %s limit (%.0f %%)", h.dir, rateText(h.used, h.unit), rateText(h.limit, h.unit), prose.Pct(h.used, h.limit)))
 	}
 	f := Finding{
-		ID: "cgroup-throttle", Severity: Warning, Confidence: High, Score: pct(hits[0].used, hits[0].limit),
+		ID: "cgroup-throttle", Limit: content.IOLimit, Severity: Warning, Confidence: High, Score: prose.Pct(hits[0].used, hits[0].limit),
 		Title:    fmt.Sprintf("Cgroup %s is held at its IO limit on %s", rel, devName),
 		Subjects: Subjects{Cgroup: rel, Device: devName},
 		Evidence: []Evidence{
 			{Member: bundle.CgroupLimitsMember + " (" + file + ")", What: fmt.Sprintf("%s/%s limits %s: %s", cg.Path, file, devName, limitsText(c, cg, dev))},
-			{Member: c.TicksMembers() + " (cgroup IO counters)", Ticks: c.tickSpan(), What: fmt.Sprintf("over %.1f s the cgroup moved %s", secs, strings.Join(parts, "; ")),
-				Figures: map[string]float64{"use_pct": pct(hits[0].used, hits[0].limit), "limit": hits[0].limit, "rate": hits[0].used}},
+			{Member: c.TicksMembers() + " (cgroup IO counters)", Ticks: c.TickSpan(), What: fmt.Sprintf("over %.1f s the cgroup moved %s", secs, strings.Join(parts, "; ")),
+				Figures: map[string]float64{FigUsePct: prose.Pct(hits[0].used, hits[0].limit), "limit": hits[0].limit, "rate": hits[0].used}},
 		},
 	}
 	// Its processes, and whether they wait.
@@ -148,7 +154,7 @@ func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitU
 		p := &c.Procs[i]
 		if inCgroup(p.Proc, rel, cg.V2) {
 			f.Subjects.PIDs = append(f.Subjects.PIDs, p.Proc.PID)
-			s := fmt.Sprintf("%s (D state in %d of %d ticks", Name(p.Proc), p.DStates, p.Samples)
+			s := fmt.Sprintf("%s (D state in %d of %d ticks", window.Name(p.Proc), p.DStates, p.Samples)
 			if io := p.IOPercent(c.Model.Manifest.Host.UserHZ); io > 0 {
 				s += fmt.Sprintf(", IO delay %.0f %%", io)
 			}
@@ -156,13 +162,13 @@ func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitU
 		}
 	}
 	if len(names) > 0 {
-		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember + " (cgroup) and ticks (/proc/PID/stat)", Ticks: c.tickSpan(), What: "processes in the cgroup: " + strings.Join(names, "; ")})
+		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember + " (cgroup) and ticks (/proc/PID/stat)", Ticks: c.TickSpan(), What: "processes in the cgroup: " + strings.Join(names, "; ")})
 	}
 	util := "not sampled"
 	if x, ok := c.Devices[devName]; ok {
 		util = fmt.Sprintf("%%util %.1f, await %.2f ms", x.Util, x.Await)
-		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.tickSpan(),
-			What: fmt.Sprintf("%s itself: %s — the waits come from the throttle, not from the device", devName, util), Figures: map[string]float64{"util_pct": x.Util, "await_ms": x.Await}})
+		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.TickSpan(),
+			What: fmt.Sprintf("%s itself: %s — the waits come from the throttle, not from the device", devName, util), Figures: map[string]float64{FigUtilPct: x.Util, FigAwaitMS: x.Await}})
 	}
 	f.Summary = fmt.Sprintf("The cgroup %s has an IO limit on %s and runs at it: %s. Its processes wait because of the limit; the device itself shows %s.", rel, devName, strings.Join(parts, "; "), util)
 	// How long work takes under the limit, and what it holds on v1.
@@ -172,7 +178,7 @@ func throttleFinding(c *Context, cg *model.Cgroup, dev procfs.Dev, hits []limitU
 			if strings.HasPrefix(h.dir, "write") {
 				verb = "written"
 			}
-			f.Summary += fmt.Sprintf(" At %s/s, each GiB %s takes %.1f minutes.", human(h.limit), verb, float64(1<<30)/h.limit/60)
+			f.Summary += fmt.Sprintf(" At %s/s, each GiB %s takes %.1f minutes.", prose.Bytes(h.limit), verb, float64(1<<30)/h.limit/60)
 			break
 		}
 	}
@@ -207,12 +213,12 @@ func undoLimit(cg *model.Cgroup, dev procfs.Dev) string {
 
 func rateText(v float64, unit string) string {
 	if unit == "B/s" {
-		return human(v) + "/s"
+		return prose.Bytes(v) + "/s"
 	}
 	return fmt.Sprintf("%.0f %s", v, unit)
 }
 
-func limitsText(c *Context, cg *model.Cgroup, dev procfs.Dev) string {
+func limitsText(c *window.Window, cg *model.Cgroup, dev procfs.Dev) string {
 	var parts []string
 	for _, l := range limitsOf(cg, dev) {
 		parts = append(parts, l.dir+" "+rateText(l.limit, l.unit))

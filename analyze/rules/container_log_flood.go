@@ -5,8 +5,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/report/content"
 )
 
 // containerLogFlood reports a container runtime component — a containerd
@@ -15,9 +18,12 @@ import (
 // container's name in the log file's path (REFERENCE-IO.md 8). A shim
 // copying a container's stdout through a pipe shows wchar and syscw but no
 // write_bytes; the file write is then containerd's.
-var containerLogFlood = Rule{ID: "container-log-flood", Check: checkContainerLogFlood}
+var containerLogFlood = &Rule{ID: "container-log-flood",
+	Role: content.Cause, Check: checkContainerLogFlood, CountsCalls: true,
+	Watch: []Watch{WatchContainerLog, AlertContainerWrites, AlertContainerLog},
+}
 
-func checkContainerLogFlood(c *Context) []Finding {
+func checkContainerLogFlood(c *window.Window) []Finding {
 	if c.Seconds <= 0 {
 		return nil
 	}
@@ -39,7 +45,7 @@ func checkContainerLogFlood(c *Context) []Finding {
 		return nil
 	}
 	total := float64(c.UserWriteBytes)
-	share := pct(float64(byBytes.Delta.IO.WriteBytes), total)
+	share := prose.Pct(float64(byBytes.Delta.IO.WriteBytes), total)
 	writer := byBytes
 	if share < c.Thresholds.DominantShare*100/2 || float64(writer.Delta.IO.WriteBytes)/c.Seconds < c.Thresholds.DominantMinBytesPerSec {
 		return nil // runtime components write, but are not what loads the disk
@@ -60,13 +66,13 @@ func checkContainerLogFlood(c *Context) []Finding {
 	f := Finding{
 		ID: "container-log-flood", Severity: sev, Confidence: conf, ConfidenceWhy: why, Score: share,
 		Title:    fmt.Sprintf("Container %s floods the disk with its log, written by %s", cont.Name, p.Comm),
-		Summary:  fmt.Sprintf("%s, the %s of container %s, dirtied %s of page cache for writing (%.0f %% of all processes' write_bytes, %s/s); the bytes are %s's stdout/stderr going to its log file%s.", Name(p), p.RuntimeKind(), cont.Name, human(float64(writer.Delta.IO.WriteBytes)), share, human(float64(writer.Delta.IO.WriteBytes)/writer.Seconds), cont.Name, pathSuffix(logPath)),
-		Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Container: cont.Name, Pod: cont.Pod, Path: logPath},
+		Summary:  fmt.Sprintf("%s, the %s of container %s, dirtied %s of page cache for writing (%.0f %% of all processes' write_bytes, %s/s); the bytes are %s's stdout/stderr going to its log file%s.", window.Name(p), p.RuntimeKind(), cont.Name, prose.Bytes(float64(writer.Delta.IO.WriteBytes)), share, prose.Bytes(float64(writer.Delta.IO.WriteBytes)/writer.Seconds), cont.Name, pathSuffix(logPath)),
+		Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Container: cont.Name, Pod: cont.Pod, Path: logPath},
 		Evidence: []Evidence{
-			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
+			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 				What:    fmt.Sprintf("/proc/%d/io: write_bytes +%d, wchar +%d in %d write syscalls, rchar +%d in %d reads", p.PID, writer.Delta.IO.WriteBytes, writer.Delta.IO.WChar, writer.Delta.IO.SyscW, writer.Delta.IO.RChar, writer.Delta.IO.SyscR),
-				Figures: map[string]float64{"share_pct": share, "write_bytes": float64(writer.Delta.IO.WriteBytes), "syscw": float64(writer.Delta.IO.SyscW)}},
-			{Member: bundle.ProcTableMember, What: fmt.Sprintf("PID %d: %s", p.PID, Cmdline(p))},
+				Figures: map[string]float64{FigSharePct: share, "write_bytes": float64(writer.Delta.IO.WriteBytes), "syscw": float64(writer.Delta.IO.SyscW)}},
+			{Member: bundle.ProcTableMember, What: fmt.Sprintf("PID %d: %s", p.PID, window.Cmdline(p))},
 			{Member: how.member, What: how.what},
 		},
 		Mitigations: logMitigations(c, cont, p.RuntimeKind(), logPath, float64(writer.Delta.IO.WChar)/writer.Seconds),
@@ -78,12 +84,12 @@ func checkContainerLogFlood(c *Context) []Finding {
 			names = append(names, fmt.Sprintf("PID %d (%s): wchar +%d in %d writes", a.Proc.PID, a.Proc.Comm, a.Delta.IO.WChar, a.Delta.IO.SyscW))
 			f.Subjects.PIDs = append(f.Subjects.PIDs, a.Proc.PID)
 		}
-		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
+		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 			What: "the container's own processes write to stdout/stderr (a pipe: wchar, no write_bytes): " + strings.Join(names, "; ")})
 	}
 	if bySysc != nil && bySysc != writer && bySysc.Proc.RuntimeKind() == "containerd-shim" {
-		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
-			What: fmt.Sprintf("%s copies the container's output pipe to containerd: %d write syscalls, wchar +%d, but write_bytes +%d (pipes are not disk)", Name(bySysc.Proc), bySysc.Delta.IO.SyscW, bySysc.Delta.IO.WChar, bySysc.Delta.IO.WriteBytes)})
+		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
+			What: fmt.Sprintf("%s copies the container's output pipe to containerd: %d write syscalls, wchar +%d, but write_bytes +%d (pipes are not disk)", window.Name(bySysc.Proc), bySysc.Delta.IO.SyscW, bySysc.Delta.IO.WChar, bySysc.Delta.IO.WriteBytes)})
 	}
 	return []Finding{f}
 }
@@ -92,7 +98,7 @@ type citation struct{ member, what string }
 
 // identifyLogged names the container whose log the runtime component
 // writes, and the log file when it can be seen.
-func identifyLogged(c *Context, writer, bySysc *model.ProcIO) (*model.Container, string, citation) {
+func identifyLogged(c *window.Window, writer, bySysc *model.ProcIO) (*model.Container, string, citation) {
 	p := writer.Proc
 	tv := c.Target(p.PID)
 	// The log file: a writable regular file the component has open, or
@@ -126,16 +132,16 @@ func identifyLogged(c *Context, writer, bySysc *model.ProcIO) (*model.Container,
 	switch {
 	case p.Serves() != nil:
 		cont := p.Serves()
-		what := fmt.Sprintf("%s serves container %s (from its arguments: %s)", Name(p), cont.Name, cont.Source)
+		what := fmt.Sprintf("%s serves container %s (from its arguments: %s)", window.Name(p), cont.Name, cont.Source)
 		if logPath != "" {
 			what += "; it has " + logPath + " open for writing"
 		}
 		return cont, logPath, citation{member, what}
 	case fromLog != nil:
-		return fromLog, logPath, citation{member, fmt.Sprintf("%s writes %s, the log of container %s (%s)", Name(p), logPath, fromLog.Name, fromLog.Source)}
+		return fromLog, logPath, citation{member, fmt.Sprintf("%s writes %s, the log of container %s (%s)", window.Name(p), logPath, fromLog.Name, fromLog.Source)}
 	case bySysc != nil && bySysc.Proc.Serves() != nil:
 		cont := bySysc.Proc.Serves()
-		return cont, logPath, citation{bundle.ProcTableMember, fmt.Sprintf("the shim with the most write syscalls, %s, serves container %s: its output is what %s writes", Name(bySysc.Proc), cont.Name, p.Comm)}
+		return cont, logPath, citation{bundle.ProcTableMember, fmt.Sprintf("the shim with the most write syscalls, %s, serves container %s: its output is what %s writes", window.Name(bySysc.Proc), cont.Name, p.Comm)}
 	}
 	return nil, "", citation{}
 }
@@ -148,7 +154,7 @@ func pathSuffix(p string) string {
 }
 
 // containerProcs are the processes of a container other than the runtime.
-func containerProcs(c *Context, name string, exclude int) []*model.ProcIO {
+func containerProcs(c *window.Window, name string, exclude int) []*model.ProcIO {
 	var out []*model.ProcIO
 	for i := range c.Procs {
 		p := &c.Procs[i]
@@ -165,7 +171,7 @@ func containerProcs(c *Context, name string, exclude int) []*model.ProcIO {
 
 // logMitigations are about the container's logging, for the runtime that
 // writes it.
-func logMitigations(c *Context, cont *model.Container, runtime, logPath string, bytesPerSec float64) []Mitigation {
+func logMitigations(c *window.Window, cont *model.Container, runtime, logPath string, bytesPerSec float64) []Mitigation {
 	n := cont.Name
 	ms := []Mitigation{
 		{Horizon: Immediate, Action: "Cut " + n + "'s log volume at the source", How: "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", Effect: "The log stops dominating the disk as soon as the container is reconfigured"},
@@ -176,10 +182,10 @@ func logMitigations(c *Context, cont *model.Container, runtime, logPath string, 
 		ms = append(ms,
 			Mitigation{Horizon: ShortTerm, Action: "Rotate and cap the container log",
 				How: fmt.Sprintf("kubelet: containerLogMaxSize (default 10Mi) and containerLogMaxFiles (5), checked every 10 s (containerLogMonitorInterval): at %s/s the log grows %s between checks, so set the size above that; without kubelet, logrotate with copytruncate on the --log-uri file (safe: the shim appends with O_APPEND), or ctr run --log-uri binary:///path/to/a-batching-logger; nerdctl run --log-driver local (or none)",
-					human(bytesPerSec), human(bytesPerSec*10)),
+					prose.Bytes(bytesPerSec), prose.Bytes(bytesPerSec*10)),
 				Effect: "The log cannot fill the filesystem; rotation cost stays bounded"},
 		)
-		if logPath == "" || !c.ownVolume(logPath) {
+		if logPath == "" || !ownVolume(c, logPath) {
 			ms = append(ms, Mitigation{Horizon: LongTerm, Action: "Put container logs on their own volume", How: "Mount a dedicated disk at /var/log/pods (or the log directory of --log-uri), or ship logs with a sidecar or node agent (fluent-bit tailing the file) rather than growing it on the root disk", Effect: "Log bursts no longer compete with the node's and other containers' IO"})
 		}
 	case "dockerd":
@@ -190,7 +196,7 @@ func logMitigations(c *Context, cont *model.Container, runtime, logPath string, 
 	// A cgroup limit on the container holds only its own block IO; its
 	// log is written by the runtime, so where that is zero a limit
 	// contains nothing.
-	if c.containerBlockIO(cont.Name) > 0 {
+	if containerBlockIO(c, cont.Name) > 0 {
 		ms = append(ms, Mitigation{Horizon: LongTerm, Action: "Limit the container's IO as a safety net", How: "io.max (cgroup v2) or blkio throttle (v1) on the container's cgroup; the log file write happens in the runtime's cgroup, so rate-limit the output at the source", Effect: "A future flood is contained"})
 	}
 	return ms
@@ -200,22 +206,22 @@ func logMitigations(c *Context, cont *model.Container, runtime, logPath string, 
 // counts pages dirtied, so when the log's device stays idle the cost is
 // the page cache and the log filesystem filling (with when), not device
 // time.
-func logCost(c *Context, f *Finding, writer *model.ProcIO, logPath string) {
+func logCost(c *window.Window, f *Finding, writer *model.ProcIO, logPath string) {
 	tv := c.Target(writer.Proc.PID)
 	pl, ok := c.Place(tv, logPath)
-	if !ok || !c.deviceIdle(pl.Device) {
+	if !ok || !deviceIdle(c, pl.Device) {
 		return
 	}
 	rate := float64(writer.Delta.IO.WriteBytes) / writer.Seconds
 	x := c.Devices[pl.Device]
 	f.Title = fmt.Sprintf("Container %s's log fills the page cache and %s, written by %s", f.Subjects.Container, pl.HostMount.MountPoint, writer.Proc.Comm)
-	what := fmt.Sprintf("its device %s wrote %s/s (%%util %.0f): the pages wait in the page cache", pl.Device, human(x.WkBPS*1024), x.Util)
-	for _, s := range []string{c.dirtyForecast(rate), c.fillForecast(tv, logPath, rate)} {
+	what := fmt.Sprintf("its device %s wrote %s/s (%%util %.0f): the pages wait in the page cache", pl.Device, prose.Bytes(x.WkBPS*1024), x.Util)
+	for _, s := range []string{dirtyForecast(c, rate), fillForecast(c, tv, logPath, rate)} {
 		if s != "" {
 			what += "; " + s
 		}
 	}
 	f.Summary += " " + strings.ToUpper(what[:1]) + what[1:] + "."
-	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat) and " + bundle.StatfsMember, Ticks: c.tickSpan(), What: what,
+	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat) and " + bundle.StatfsMember, Ticks: c.TickSpan(), What: what,
 		Figures: map[string]float64{"device_wkb_per_s": x.WkBPS, "dirty_rate": rate}})
 }

@@ -5,16 +5,29 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/report/content"
 )
 
 // deviceSaturated reports a whole device whose %util and await over the
 // window are both above their thresholds: it is busy and requests wait.
 // Evidence: iostat -x over the window and the worst tick.
-var deviceSaturated = Rule{ID: "device-saturated", Check: checkDeviceSaturated}
+var deviceSaturated = &Rule{ID: "device-saturated",
+	Role: content.Saturation, Check: checkDeviceSaturated,
+	Deciding: [][]Condition{
+		{
+			{Figure: FigUtilPct, Threshold: func(t window.Thresholds) float64 { return t.UtilPct }, Bounded: true, What: "%util"},
+			{Figure: FigAquSz, Threshold: func(t window.Thresholds) float64 { return t.QueueDepth }, What: "requests queued (aqu-sz)"},
+		},
+		{{Figure: FigAwaitMS, Threshold: func(t window.Thresholds) float64 { return t.AwaitMS }, What: "ms await"}},
+	},
+	Watch: []Watch{AlertDevice},
+}
 
-func checkDeviceSaturated(c *Context) []Finding {
+func checkDeviceSaturated(c *window.Window) []Finding {
 	var out []Finding
 	names := make([]string, 0, len(c.Devices))
 	for d := range c.Devices {
@@ -23,7 +36,7 @@ func checkDeviceSaturated(c *Context) []Finding {
 	sort.Strings(names)
 	var saturated []string
 	for _, d := range names {
-		if c.saturated(c.Devices[d]) {
+		if c.IsSaturated(c.Devices[d]) {
 			saturated = append(saturated, d)
 		}
 	}
@@ -41,7 +54,7 @@ func checkDeviceSaturated(c *Context) []Finding {
 		stats := c.Model.DeviceIostat(k-1, k)
 		for _, d := range saturated {
 			t, p := stats[d], ticks[d]
-			if c.saturated(t) {
+			if c.IsSaturated(t) {
 				p.busy++
 			}
 			if t.Util > p.worst {
@@ -61,9 +74,9 @@ func checkDeviceSaturated(c *Context) []Finding {
 			Subjects: Subjects{Device: d},
 			Score:    x.Util * x.Await,
 			Evidence: []Evidence{
-				{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.tickSpan(), What: what,
-					Figures: map[string]float64{"util_pct": x.Util, "await_ms": x.Await, "w_per_s": x.WPS, "wkb_per_s": x.WkBPS, "aqu_sz": x.AquSz}},
-				{Member: "ticks (/proc/diskstats)", Ticks: c.tickSpan(),
+				{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.TickSpan(), What: what,
+					Figures: map[string]float64{FigUtilPct: x.Util, FigAwaitMS: x.Await, "w_per_s": x.WPS, "wkb_per_s": x.WkBPS, FigAquSz: x.AquSz}},
+				{Member: "ticks (/proc/diskstats)", Ticks: c.TickSpan(),
 					What: fmt.Sprintf("%d of %d one-second intervals above both thresholds; worst %%util %.1f at tick %s", busy, c.To-c.From, worst, c.Model.FormatTick(worstK))},
 			},
 			Mitigations: []Mitigation{
@@ -94,18 +107,18 @@ func orDash(s string) string {
 // addContributors names who holds a saturated device's time: the
 // processes whose share reaches DeviceSharePct become the finding's
 // subjects, the largest first, and the first mitigation names them.
-func addContributors(c *Context, d string, f *Finding) {
+func addContributors(c *window.Window, d string, f *Finding) {
 	dt := c.DeviceTimes[d]
 	if dt == nil || dt.ServiceNS <= 0 {
 		return
 	}
 	var parts []string
-	for _, s := range c.appSharesOf(d).list {
+	for _, s := range c.Shares(d) {
 		if len(parts) == 5 {
 			break
 		}
 		if s.NS() > 0 {
-			parts = append(parts, c.shareText(d, s))
+			parts = append(parts, c.ShareText(d, s))
 		}
 	}
 	if len(parts) == 0 {
@@ -120,14 +133,14 @@ func addContributors(c *Context, d string, f *Finding) {
 		f.Subjects.PIDs = append(f.Subjects.PIDs, s.Task.PID)
 		if i == 0 {
 			figs["top_share_pct"] = dt.Fraction(s) * 100
-			f.Summary += fmt.Sprintf(" %s holds %.0f %% of its time.", sentence(c.shareName(d, s)), dt.Fraction(s)*100)
+			f.Summary += fmt.Sprintf(" %s holds %.0f %% of its time.", prose.Sentence(c.ShareName(d, s)), dt.Fraction(s)*100)
 			how := "See the findings on its write pattern below"
 			if s.Process != nil {
-				if m, ok := c.slowDown(s.Process, d); ok {
+				if m, ok := slowDown(c, s.Process, d); ok {
 					how += "; meanwhile " + m.How
 				}
 			}
-			f.Mitigations[0] = Mitigation{Horizon: Immediate, Action: "Slow, stop or move " + c.shareName(d, s) + "'s IO on " + d,
+			f.Mitigations[0] = Mitigation{Horizon: Immediate, Action: "Slow, stop or move " + c.ShareName(d, s) + "'s IO on " + d,
 				How: how, Effect: "The device's time goes back to the processes waiting for it"}
 		}
 	}
@@ -135,11 +148,11 @@ func addContributors(c *Context, d string, f *Finding) {
 	if c.DeviceTimesEstimated {
 		what = "estimated who holds its time (no block trace): " + strings.Join(parts, "; ")
 	}
-	f.Evidence = append(f.Evidence, Evidence{Member: c.deviceTimeSource(), What: what, Figures: figs})
+	f.Evidence = append(f.Evidence, Evidence{Member: c.DeviceTimeSource(), What: what, Figures: figs})
 }
 
 // saturationText says which test the device met.
-func saturationText(c *Context, d string, x model.Iostat) string {
+func saturationText(c *window.Window, d string, x model.Iostat) string {
 	if x.Util > c.Thresholds.UtilPct {
 		return fmt.Sprintf("%s was busy %.0f %% of the time and requests waited %.1f ms on average (thresholds %.0f %% and %.0f ms).", d, x.Util, x.Await, c.Thresholds.UtilPct, c.Thresholds.AwaitMS)
 	}

@@ -5,24 +5,35 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/report/content"
 )
 
 // dirtyThrottling reports writers held back by the kernel's dirty-page
 // limit: Dirty + Writeback close to nr_dirty_threshold (vmstat), or a
 // target's thread seen waiting in balance_dirty_pages (REFERENCE-IO.md
 // 9.3). Such a wait is killable, so it never shows as a hung task.
-var dirtyThrottling = Rule{ID: "dirty-throttling", Check: checkDirtyThrottling}
+var dirtyThrottling = &Rule{ID: "dirty-throttling",
+	Role: content.Pressure, Check: checkDirtyThrottling,
+	Deciding: [][]Condition{{
+		{Figure: FigDirtySharePct, Threshold: func(t window.Thresholds) float64 { return t.DirtyLimitPct }, Bounded: true, What: "% of the dirty limit"},
+		// Or seen paused in balance_dirty_pages: a fact, not a margin.
+		{Figure: FigPausedS, Threshold: func(window.Thresholds) float64 { return 0 }, What: "s paused"},
+	}},
+	Watch: []Watch{WatchTasks, WatchMemory},
+}
 
-func checkDirtyThrottling(c *Context) []Finding {
+func checkDirtyThrottling(c *window.Window) []Finding {
 	maxShare, maxK := 0.0, -1
 	for k := c.From; k <= c.To; k++ {
 		v := c.Model.Ticks[k].Vmstat
 		if v == nil || v["nr_dirty_threshold"] == 0 {
 			continue
 		}
-		share := pct(float64(v["nr_dirty"]+v["nr_writeback"]), float64(v["nr_dirty_threshold"]))
+		share := prose.Pct(float64(v["nr_dirty"]+v["nr_writeback"]), float64(v["nr_dirty_threshold"]))
 		if share > maxShare {
 			maxShare, maxK = share, k
 		}
@@ -66,7 +77,7 @@ func checkDirtyThrottling(c *Context) []Finding {
 	// there.
 	if maxK >= 0 {
 		v := c.Model.Ticks[maxK].Vmstat
-		freerun := pct(float64(v["nr_dirty_background_threshold"]+v["nr_dirty_threshold"])/2, float64(v["nr_dirty_threshold"]))
+		freerun := prose.Pct(float64(v["nr_dirty_background_threshold"]+v["nr_dirty_threshold"])/2, float64(v["nr_dirty_threshold"]))
 		if maxShare < freerun {
 			throttled = map[int]int{}
 		}
@@ -91,25 +102,25 @@ func checkDirtyThrottling(c *Context) []Finding {
 	}
 	if maxK >= 0 {
 		v := c.Model.Ticks[maxK].Vmstat
-		page := c.pageSize()
+		page := c.PageSize()
 		f.Evidence = append(f.Evidence, Evidence{Member: bundle.TickMember(maxK) + " (/proc/vmstat)", Ticks: fmt.Sprint(maxK),
 			What: fmt.Sprintf("nr_dirty %d + nr_writeback %d pages (%s) against nr_dirty_threshold %d (%s), background threshold %d",
-				v["nr_dirty"], v["nr_writeback"], human(float64(v["nr_dirty"]+v["nr_writeback"])*page), v["nr_dirty_threshold"], human(float64(v["nr_dirty_threshold"])*page), v["nr_dirty_background_threshold"]),
-			Figures: map[string]float64{"dirty_share_pct": maxShare}})
+				v["nr_dirty"], v["nr_writeback"], prose.Bytes(float64(v["nr_dirty"]+v["nr_writeback"])*page), v["nr_dirty_threshold"], prose.Bytes(float64(v["nr_dirty_threshold"])*page), v["nr_dirty_background_threshold"]),
+			Figures: map[string]float64{FigDirtySharePct: maxShare}})
 	}
 	for _, pid := range pids {
 		if throttled[pid] > 0 {
-			f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/wchan, stack)", Ticks: c.tickSpan(),
+			f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/wchan, stack)", Ticks: c.TickSpan(),
 				What: fmt.Sprintf("PID %d seen in balance_dirty_pages in %d thread samples", pid, throttled[pid])})
 		}
 		if th, ok := paused[pid]; ok && th.Pauses > 0 {
 			name := fmt.Sprintf("PID %d (%s)", pid, pausedComm[pid])
 			if pio := c.ByPID[pid]; pio != nil {
-				name = Name(pio.Proc)
+				name = window.Name(pio.Proc)
 			}
 			f.Evidence = append(f.Evidence, Evidence{Member: bundle.BlockTraceMember + " (balance_dirty_pages)",
 				What:    fmt.Sprintf("%s was paused %d times for %.1f s in all over %.1f s of trace", name, th.Pauses, float64(th.PauseMS)/1000, traceSecs),
-				Figures: map[string]float64{"pauses": float64(th.Pauses), "paused_s": float64(th.PauseMS) / 1000}})
+				Figures: map[string]float64{"pauses": float64(th.Pauses), FigPausedS: float64(th.PauseMS) / 1000}})
 		}
 	}
 	s := c.Model.Sysctl
@@ -131,12 +142,12 @@ func checkDirtyThrottling(c *Context) []Finding {
 // the node's biggest buffered writers themselves: the kernel is pacing
 // them to their device, no one else waits, and "slow the writer" is what
 // already happens.
-func selfPaced(c *Context, f *Finding, pids []int) {
+func selfPaced(c *window.Window, f *Finding, pids []int) {
 	if len(pids) == 0 || !onlyTheBufferedWriter(c, pids) {
 		return
 	}
 	f.Severity = Info
-	f.Title = fmt.Sprintf("%s is paced to its device by dirty-page throttling", Name(c.ByPID[pids[0]].Proc))
+	f.Title = fmt.Sprintf("%s is paced to its device by dirty-page throttling", window.Name(c.ByPID[pids[0]].Proc))
 	f.Summary += " The only writer held back is the node's biggest buffered writer itself: the kernel is pacing it, and no other process waits."
 	f.Mitigations = nil
 }
@@ -144,7 +155,7 @@ func selfPaced(c *Context, f *Finding, pids []int) {
 // bufferedSlowDown is how to slow a buffered writer on this node: IO
 // priorities do not reach writeback, and only a cgroup v2 io.max
 // throttles it (a v1 limit holds for direct IO only).
-func bufferedSlowDown(c *Context) string {
+func bufferedSlowDown(c *window.Window) string {
 	how := "For copies and backups, O_DIRECT, or sync_file_range and posix_fadvise(DONTNEED) every few MiB (ionice does not reach writeback)"
 	if c.Model.CgroupV2Root != "" && c.Model.CgroupV1Root == "" {
 		how += "; or io.max on the writer's cgroup (cgroup v2 throttles its writeback too)"

@@ -5,8 +5,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/report/content"
 )
 
 // dominantIOProcess reports one process (or one container's processes
@@ -14,9 +17,17 @@ import (
 // bytes (read_bytes + write_bytes of /proc/PID/io), when the node moves
 // enough bytes for a share to matter. Kernel threads are left out: a loop
 // device's worker or jbd2 writes on behalf of others.
-var dominantIOProcess = Rule{ID: "dominant-io-process", Check: checkDominantIOProcess}
+var dominantIOProcess = &Rule{ID: "dominant-io-process",
+	Role: content.Volume, Check: checkDominantIOProcess,
+	Deciding: [][]Condition{{
+		{Figure: FigSharePct, Threshold: func(t window.Thresholds) float64 { return t.DominantShare * 100 }, Bounded: true, What: "share of the node's disk bytes"},
+		deviceShareCondition,
+	}},
+	Clause: neighbourClause,
+	Watch:  []Watch{WatchProcess, AlertContainerWrites},
+}
 
-func checkDominantIOProcess(c *Context) []Finding {
+func checkDominantIOProcess(c *window.Window) []Finding {
 	total := float64(c.UserDiskBytes)
 	if c.Seconds <= 0 || total/c.Seconds < c.Thresholds.DominantMinBytesPerSec {
 		return nil
@@ -62,36 +73,36 @@ func checkDominantIOProcess(c *Context) []Finding {
 		if float64(sum) < c.Thresholds.DominantShare*total {
 			continue
 		}
-		share := pct(float64(sum), total)
+		share := prose.Pct(float64(sum), total)
 		return []Finding{{
 			ID: "dominant-io-process", Severity: Warning, Confidence: High, Score: share,
 			Title:    fmt.Sprintf("Container %s does %.0f %% of the node's disk IO", n, share),
-			Summary:  fmt.Sprintf("The processes of container %s read and wrote %s (%.0f %% of all processes' disk bytes) over %.0f s.", n, human(float64(sum)), share, c.Seconds),
+			Summary:  fmt.Sprintf("The processes of container %s read and wrote %s (%.0f %% of all processes' disk bytes) over %.0f s.", n, prose.Bytes(float64(sum)), share, c.Seconds),
 			Subjects: Subjects{PIDs: pids, Container: n},
-			Evidence: []Evidence{{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
-				What:    fmt.Sprintf("%d processes of %s: %s of %s disk bytes (read_bytes+write_bytes)", len(pids), n, human(float64(sum)), human(total)),
-				Figures: map[string]float64{"share_pct": share, "bytes": float64(sum)}}},
+			Evidence: []Evidence{{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
+				What:    fmt.Sprintf("%d processes of %s: %s of %s disk bytes (read_bytes+write_bytes)", len(pids), n, prose.Bytes(float64(sum)), prose.Bytes(total)),
+				Figures: map[string]float64{FigSharePct: share, "bytes": float64(sum)}}},
 			Mitigations: containerMitigations(c, n, byCont[n]),
 		}}
 	}
 	return nil
 }
 
-func dominantProcessFinding(c *Context, top *model.ProcIO, total float64) Finding {
+func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) Finding {
 	p := top.Proc
-	share := pct(float64(top.DiskBytes()), total)
+	share := prose.Pct(float64(top.DiskBytes()), total)
 	io := top.Delta.IO
 	f := Finding{
 		ID: "dominant-io-process", Severity: Warning, Confidence: High, Score: share,
-		Title:    fmt.Sprintf("%s does %.0f %% of the node's disk IO", Name(p), share),
-		Summary:  fmt.Sprintf("%s caused %s of writes (write_bytes: pages it dirtied or wrote directly) and read %s from disk, %.0f %% of all processes' disk bytes (%s/s) over %.0f s.", Name(p), human(float64(io.WriteBytes)), human(float64(io.ReadBytes)), share, human(float64(top.DiskBytes())/top.Seconds), c.Seconds),
-		Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p)},
+		Title:    fmt.Sprintf("%s does %.0f %% of the node's disk IO", window.Name(p), share),
+		Summary:  fmt.Sprintf("%s caused %s of writes (write_bytes: pages it dirtied or wrote directly) and read %s from disk, %.0f %% of all processes' disk bytes (%s/s) over %.0f s.", window.Name(p), prose.Bytes(float64(io.WriteBytes)), prose.Bytes(float64(io.ReadBytes)), share, prose.Bytes(float64(top.DiskBytes())/top.Seconds), c.Seconds),
+		Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p)},
 		Evidence: []Evidence{
-			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
+			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 				What: fmt.Sprintf("/proc/%d/io over %.1f s: write_bytes +%d, read_bytes +%d, wchar +%d, rchar +%d, syscw +%d, syscr +%d, cancelled_write_bytes +%d",
 					p.PID, top.Seconds, io.WriteBytes, io.ReadBytes, io.WChar, io.RChar, io.SyscW, io.SyscR, io.CancelledWriteBytes),
-				Figures: map[string]float64{"share_pct": share, "write_bytes": float64(io.WriteBytes), "read_bytes": float64(io.ReadBytes), "wchar": float64(io.WChar), "syscw": float64(io.SyscW)}},
-			{Member: bundle.ProcTableMember, What: fmt.Sprintf("PID %d: %s (parent %d, uid %d)", p.PID, Cmdline(p), p.PPID, p.UID)},
+				Figures: map[string]float64{FigSharePct: share, "write_bytes": float64(io.WriteBytes), "read_bytes": float64(io.ReadBytes), "wchar": float64(io.WChar), "syscw": float64(io.SyscW)}},
+			{Member: bundle.ProcTableMember, What: fmt.Sprintf("PID %d: %s (parent %d, uid %d)", p.PID, window.Cmdline(p), p.PPID, p.UID)},
 		},
 	}
 	if p.Container != nil {
@@ -105,12 +116,12 @@ func dominantProcessFinding(c *Context, top *model.ProcIO, total float64) Findin
 	if k := p.RuntimeKind(); k != "" {
 		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember, What: "it is a container runtime component (" + k + "): the bytes are a container's output, see container-log-flood"})
 	}
-	dev, mode := c.writeMode(p)
+	dev, mode := writeMode(c, p)
 	noImpact(c, &f, top, dev, mode)
-	if m, ok := c.slowDown(p, dev); ok {
+	if m, ok := slowDown(c, p, dev); ok {
 		f.Mitigations = append(f.Mitigations, m)
 	}
-	c.ruledOut(&f, p, dev)
+	ruledOut(c, &f, p, dev)
 	switch {
 	case p.RuntimeKind() != "":
 		// Its bytes are a container's log: container-log-flood advises.
@@ -124,11 +135,11 @@ func dominantProcessFinding(c *Context, top *model.ProcIO, total float64) Findin
 
 // containerMitigations are the steps for a container that dominates the
 // node's IO; its cgroup is capped only where a limit can work.
-func containerMitigations(c *Context, name string, procs []*model.ProcIO) []Mitigation {
+func containerMitigations(c *window.Window, name string, procs []*model.ProcIO) []Mitigation {
 	var ms []Mitigation
 	for _, p := range procs {
-		dev, _ := c.writeMode(p.Proc)
-		if how, _ := c.ioLimit(p.Proc, dev); how != "" && c.containerBlockIO(name) > 0 {
+		dev, _ := writeMode(c, p.Proc)
+		if how, _ := ioLimit(c, p.Proc, dev); how != "" && containerBlockIO(c, name) > 0 {
 			ms = append(ms, Mitigation{Horizon: Immediate, Action: "Throttle container " + name, How: how, Effect: "Caps its share; the rest of the node recovers"})
 			break
 		}
@@ -139,7 +150,7 @@ func containerMitigations(c *Context, name string, procs []*model.ProcIO) []Miti
 // neighbour lowers a dominant finding to info when a device is saturated
 // and the process holds little of its time: the loudest process on the
 // node is then a neighbour of the incident, not its cause.
-func neighbour(c *Context, f *Finding) {
+func neighbour(c *window.Window, f *Finding) {
 	sat := c.Saturated()
 	if len(sat) == 0 || len(f.Subjects.PIDs) == 0 || c.DeviceTimes[sat[0]] == nil {
 		return
@@ -156,34 +167,35 @@ func neighbour(c *Context, f *Finding) {
 	if held*100 >= c.Thresholds.DeviceSharePct {
 		return
 	}
-	f.Severity = Info
-	f.Title = "Neighbour: " + f.Title
+	f.Severity, f.Role = Info, content.Neighbour
+	f.Subjects.Device = sat[0]
+	f.Title = neighbourPrefix + f.Title
 	f.Summary += fmt.Sprintf(" It holds %.0f %% of the time of %s, the saturated device: its volume lands elsewhere, so it is a neighbour of the incident, not its cause.", held*100, sat[0])
-	f.Evidence = append(f.Evidence, Evidence{Member: c.deviceTimeSource(), What: fmt.Sprintf("its share of %s's time: %.0f %%", sat[0], held*100),
-		Figures: map[string]float64{"device_share_pct": held * 100}})
+	f.Evidence = append(f.Evidence, Evidence{Member: c.DeviceTimeSource(), What: fmt.Sprintf("its share of %s's time: %.0f %%", sat[0], held*100),
+		Figures: map[string]float64{FigDeviceSharePct: held * 100}})
 }
 
 // noImpact lowers a dominant finding to info when its writes are buffered
 // and their device stayed idle: write_bytes counts pages dirtied, so the
 // volume is in the page cache, not on the device — a cost in memory now,
 // with writeback to come (when, it says), not an IO problem yet.
-func noImpact(c *Context, f *Finding, top *model.ProcIO, dev, mode string) {
-	if dev == "" || mode != "buffered" || !c.deviceIdle(dev) {
+func noImpact(c *window.Window, f *Finding, top *model.ProcIO, dev, mode string) {
+	if dev == "" || mode != "buffered" || !deviceIdle(c, dev) {
 		return
 	}
 	x := c.Devices[dev]
 	rate := float64(top.Delta.IO.WriteBytes) / top.Seconds
 	f.Severity = Info
-	f.Title = fmt.Sprintf("%s dirties %s/s of page cache; its device %s is not busy", Name(top.Proc), human(rate), dev)
-	what := fmt.Sprintf("its writes are buffered, and write_bytes counts the pages it dirtied; %s kept up without being busy (it wrote %s/s at %%util %.0f, await %.1f ms)", dev, human(x.WkBPS*1024), x.Util, x.Await)
+	f.Title = fmt.Sprintf("%s dirties %s/s of page cache; its device %s is not busy", window.Name(top.Proc), prose.Bytes(rate), dev)
+	what := fmt.Sprintf("its writes are buffered, and write_bytes counts the pages it dirtied; %s kept up without being busy (it wrote %s/s at %%util %.0f, await %.1f ms)", dev, prose.Bytes(x.WkBPS*1024), x.Util, x.Await)
 	if x.WkBPS*1024 < rate/2 {
-		what = fmt.Sprintf("its writes are buffered, and write_bytes counts the pages it dirtied: %s wrote only %s/s (%%util %.0f, await %.1f ms), the rest waits in the page cache for writeback", dev, human(x.WkBPS*1024), x.Util, x.Await)
-		if fc := c.dirtyForecast(rate); fc != "" {
+		what = fmt.Sprintf("its writes are buffered, and write_bytes counts the pages it dirtied: %s wrote only %s/s (%%util %.0f, await %.1f ms), the rest waits in the page cache for writeback", dev, prose.Bytes(x.WkBPS*1024), x.Util, x.Await)
+		if fc := dirtyForecast(c, rate); fc != "" {
 			what += "; " + fc
 		}
 	}
 	f.Summary += " " + strings.ToUpper(what[:1]) + what[1:] + "."
-	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat)", Ticks: c.tickSpan(), What: what,
+	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat)", Ticks: c.TickSpan(), What: what,
 		Figures: map[string]float64{"device_util_pct": x.Util, "dirty_rate": rate}})
 }
 
@@ -193,16 +205,30 @@ func noImpact(c *Context, f *Finding, top *model.ProcIO, dev, mode string) {
 // (with readahead, more than it faulted on). Its volume is then the
 // symptom of its memory, which swap-io explains; writing less would not
 // help it.
-func swapIns(c *Context, p *model.ProcIO, f *Finding) {
-	pages, ok := c.vmstatDelta("pswpin")
+func swapIns(c *window.Window, p *model.ProcIO, f *Finding) {
+	pages, ok := c.VmstatDelta("pswpin")
 	if !ok || p.Delta.MajFlt == 0 || p.Delta.IO.ReadBytes <= p.Delta.IO.WriteBytes {
 		return
 	}
-	swapIn := float64(pages) * c.pageSize()
+	swapIn := float64(pages) * c.PageSize()
 	if swapIn < 0.5*float64(p.Delta.IO.ReadBytes) {
 		return
 	}
 	f.Severity = Info
-	f.Summary += fmt.Sprintf(" Its reads are swap-ins: it took %d major faults while the node read %s back from swap (pswpin): see swap-io.", p.Delta.MajFlt, human(swapIn))
+	f.Summary += fmt.Sprintf(" Its reads are swap-ins: it took %d major faults while the node read %s back from swap (pswpin): see swap-io.", p.Delta.MajFlt, prose.Bytes(swapIn))
 	f.Mitigations = nil
+}
+
+// neighbourPrefix starts the title of a loud process that is not the
+// cause.
+const neighbourPrefix = "Neighbour: "
+
+// neighbourClause names, in the verdict, a loud process that holds
+// little of the saturated device: who it is, and how little it holds.
+func neighbourClause(f *Finding) string {
+	if f.Role != content.Neighbour {
+		return ""
+	}
+	share, _ := f.Figure(FigDeviceSharePct)
+	return fmt.Sprintf(" %s. It holds %.0f %% of %s's time: a neighbour, not the cause.", strings.TrimPrefix(f.Title, neighbourPrefix), share, f.Subjects.Device)
 }

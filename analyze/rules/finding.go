@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"fmt"
-
 	"github.com/iorca/iorca/report/content"
 )
 
@@ -34,6 +32,3 @@ const (
 	ShortTerm = content.ShortTerm
 	LongTerm  = content.LongTerm
 )
-
-// ticksRange formats a tick range for evidence.
-func ticksRange(from, to int) string { return fmt.Sprintf("%d-%d", from, to) }

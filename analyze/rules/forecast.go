@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/internal/procfs"
 )
 
@@ -14,7 +16,7 @@ import (
 // nodeCPU is the node's CPU use over the window from /proc/stat: the busy
 // share of all CPUs, and the share spent in the kernel (system, irq,
 // softirq).
-func (c *Context) nodeCPU() (busy, kernel float64, ok bool) {
+func nodeCPU(c *window.Window) (busy, kernel float64, ok bool) {
 	a, b := c.Model.Ticks[c.From].Stat, c.Model.Ticks[c.To].Stat
 	if a == nil || b == nil {
 		return 0, 0, false
@@ -35,12 +37,12 @@ func (c *Context) nodeCPU() (busy, kernel float64, ok bool) {
 // the dirty page cache reaches the background threshold (when writeback
 // starts) and the dirty limit (when writers are throttled), from the last
 // tick's vmstat; "" without the figures.
-func (c *Context) dirtyForecast(bytesPerSec float64) string {
+func dirtyForecast(c *window.Window, bytesPerSec float64) string {
 	v := c.Model.Ticks[c.To].Vmstat
 	if v == nil || bytesPerSec <= 0 || v["nr_dirty_threshold"] == 0 {
 		return ""
 	}
-	page := c.pageSize()
+	page := c.PageSize()
 	dirty := float64(v["nr_dirty"]+v["nr_writeback"]) * page
 	bg, limit := float64(v["nr_dirty_background_threshold"])*page, float64(v["nr_dirty_threshold"])*page
 	when := func(to float64) string {
@@ -50,12 +52,12 @@ func (c *Context) dirtyForecast(bytesPerSec float64) string {
 		return fmt.Sprintf("in about %.0f s", (to-dirty)/bytesPerSec)
 	}
 	return fmt.Sprintf("dirty memory (%s) reaches the background threshold (%s, where writeback starts) %s and the dirty limit (%s, where writers are throttled) %s",
-		human(dirty), human(bg), when(bg), human(limit), when(limit))
+		prose.Bytes(dirty), prose.Bytes(bg), when(bg), prose.Bytes(limit), when(limit))
 }
 
 // fillForecast says when the filesystem holding a target's file fills at
 // bytesPerSec, from its statfs; "" when unknown.
-func (c *Context) fillForecast(tv *TargetView, path string, bytesPerSec float64) string {
+func fillForecast(c *window.Window, tv *window.TargetView, path string, bytesPerSec float64) string {
 	pl, ok := c.Place(tv, path)
 	if !ok || bytesPerSec <= 0 {
 		return ""
@@ -65,14 +67,14 @@ func (c *Context) fillForecast(tv *TargetView, path string, bytesPerSec float64)
 			continue
 		}
 		avail := float64(s.BlocksAvail) * float64(s.BlockSize)
-		return fmt.Sprintf("%s fills in about %.0f s at this rate (%s available)", s.MountPoint, avail/bytesPerSec, human(avail))
+		return fmt.Sprintf("%s fills in about %.0f s at this rate (%s available)", s.MountPoint, avail/bytesPerSec, prose.Bytes(avail))
 	}
 	return ""
 }
 
 // deviceIdle reports whether a device was far from busy over the window:
 // under half the saturation %util and under the await threshold.
-func (c *Context) deviceIdle(dev string) bool {
+func deviceIdle(c *window.Window, dev string) bool {
 	x, ok := c.Devices[dev]
 	return ok && x.Util < c.Thresholds.UtilPct/2 && x.Await < c.Thresholds.AwaitMS
 }

@@ -4,19 +4,25 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/procfs"
+	"github.com/iorca/iorca/report/content"
 )
 
 // fsFull reports a filesystem whose space or inodes are nearly used up, as
 // df computes it: used / (used + available to unprivileged users).
 // Read-only image filesystems (squashfs, iso9660, erofs) are always full
 // and are skipped; bind mounts of one filesystem are reported once.
-var fsFull = Rule{ID: "fs-full", Check: checkFSFull}
+var fsFull = &Rule{ID: "fs-full",
+	Role: content.State, Check: checkFSFull, FromState: true,
+	Watch: []Watch{AlertFilesystemFull},
+}
 
 var alwaysFull = map[string]bool{"squashfs": true, "iso9660": true, "erofs": true, "cramfs": true, "udf": true}
 
-func checkFSFull(c *Context) []Finding {
+func checkFSFull(c *window.Window) []Finding {
 	seen := map[string]bool{}
 	var out []Finding
 	sts := append([]bundle.Statfs(nil), c.Model.Statfs...)
@@ -34,10 +40,10 @@ func checkFSFull(c *Context) []Finding {
 		}
 		seen[key] = true
 		used := float64(s.Blocks - s.BlocksFree)
-		space := pct(used, used+float64(s.BlocksAvail))
+		space := prose.Pct(used, used+float64(s.BlocksAvail))
 		inodes := 0.0
 		if s.Files > 0 {
-			inodes = pct(float64(s.Files-s.FilesFree), float64(s.Files))
+			inodes = prose.Pct(float64(s.Files-s.FilesFree), float64(s.Files))
 		}
 		worst, what := space, "space"
 		if inodes > worst {
@@ -54,7 +60,7 @@ func checkFSFull(c *Context) []Finding {
 		out = append(out, Finding{
 			ID: "fs-full", Severity: sev, Confidence: High, Score: worst,
 			Title:    fmt.Sprintf("%s is %.0f %% full (%s)", s.MountPoint, worst, what),
-			Summary:  fmt.Sprintf("The %s filesystem at %s (%s) has %.1f %% of its space and %.1f %% of its inodes in use; %s is left for ordinary users.", s.FSType, s.MountPoint, s.Source, space, inodes, human(avail)),
+			Summary:  fmt.Sprintf("The %s filesystem at %s (%s) has %.1f %% of its space and %.1f %% of its inodes in use; %s is left for ordinary users.", s.FSType, s.MountPoint, s.Source, space, inodes, prose.Bytes(avail)),
 			Subjects: Subjects{Mount: s.MountPoint, Device: s.Source},
 			Evidence: []Evidence{{Member: bundle.StatfsMember,
 				What:    fmt.Sprintf("statfs(%s): %d blocks of %d B, %d free, %d available; %d inodes, %d free", s.MountPoint, s.Blocks, s.BlockSize, s.BlocksFree, s.BlocksAvail, s.Files, s.FilesFree),
@@ -69,7 +75,7 @@ func checkFSFull(c *Context) []Finding {
 	return out
 }
 
-func mountByID(c *Context, id int) (procfs.Mount, bool) {
+func mountByID(c *window.Window, id int) (procfs.Mount, bool) {
 	for _, m := range c.Model.Mounts {
 		if m.ID == id {
 			return m, true

@@ -5,16 +5,27 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/report/content"
 )
 
 // ioStalls reports tasks waiting for IO: the share of the window with IO
 // pressure (PSI totals, exact, rather than the avg10 trend), processes in
 // D state in most ticks, and block-IO delay (iotop's IO%) where delay
 // accounting is on. For targets it quotes where in the kernel they wait.
-var ioStalls = Rule{ID: "io-stalls", Check: checkIOStalls}
+var ioStalls = &Rule{ID: "io-stalls",
+	Role: content.Stall, Check: checkIOStalls,
+	Deciding: [][]Condition{{
+		{Figure: FigSomePct, Threshold: func(t window.Thresholds) float64 { return t.PSISomePct }, Bounded: true, What: "% of the time with a task waiting for IO"},
+		{Figure: FigDStatePct, Threshold: func(t window.Thresholds) float64 { return t.DStatePct }, Bounded: true, What: "% of samples in D state"},
+		{Figure: FigIODelayPct, Threshold: func(t window.Thresholds) float64 { return t.IODelayPct }, Bounded: true, What: "% block-IO delay"},
+	}},
+	Watch: []Watch{WatchTasks, AlertIOPressure},
+}
 
-func checkIOStalls(c *Context) []Finding {
+func checkIOStalls(c *window.Window) []Finding {
 	m := c.Model
 	first, last := m.Ticks[c.From], m.Ticks[c.To]
 	some, full, havePSI := m.PSIShare(c.From, c.To)
@@ -29,7 +40,7 @@ func checkIOStalls(c *Context) []Finding {
 		if p.Samples < 3 {
 			continue
 		}
-		ds := pct(float64(p.DStates), float64(p.Samples))
+		ds := prose.Pct(float64(p.DStates), float64(p.Samples))
 		io := p.IOPercent(m.Manifest.Host.UserHZ)
 		if ds >= c.Thresholds.DStatePct || io >= c.Thresholds.IODelayPct {
 			procs = append(procs, stalled{p, ds, io})
@@ -59,27 +70,27 @@ func checkIOStalls(c *Context) []Finding {
 	var parts []string
 	if havePSI {
 		parts = append(parts, fmt.Sprintf("IO pressure: some task waited %.1f %% and all non-idle tasks %.1f %% of the %.0f s", some, full, c.Seconds))
-		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/pressure/io)", Ticks: c.tickSpan(),
+		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/pressure/io)", Ticks: c.TickSpan(),
 			What:    fmt.Sprintf("PSI io totals: some +%d µs, full +%d µs over %.1f s (%.1f %% and %.1f %%); avg10 at the end %.2f / %.2f", last.PSI.Some.TotalUS-first.PSI.Some.TotalUS, fullTotal(first, last), c.Seconds, some, full, last.PSI.Some.Avg10, fullAvg10(last)),
-			Figures: map[string]float64{"some_pct": some, "full_pct": full}})
+			Figures: map[string]float64{FigSomePct: some, "full_pct": full}})
 	}
 	for i, s := range procs {
 		if i == 5 {
 			break
 		}
 		f.Subjects.PIDs = append(f.Subjects.PIDs, s.p.Proc.PID)
-		what := fmt.Sprintf("%s was in D state in %d of %d ticks (%.0f %%)", Name(s.p.Proc), s.p.DStates, s.p.Samples, s.dshare)
+		what := fmt.Sprintf("%s was in D state in %d of %d ticks (%.0f %%)", window.Name(s.p.Proc), s.p.DStates, s.p.Samples, s.dshare)
 		if s.iopct > 0 {
 			what += fmt.Sprintf(", IO delay %.0f %% of the time", s.iopct)
 		}
 		if w := waitSites(c, s.p.Proc.PID); w != "" {
 			what += "; waiting in " + w
 		}
-		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.tickSpan(), What: what,
-			Figures: map[string]float64{"dstate_pct": s.dshare, "iodelay_pct": s.iopct}})
+		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(), What: what,
+			Figures: map[string]float64{FigDStatePct: s.dshare, FigIODelayPct: s.iopct}})
 	}
 	if len(procs) > 0 {
-		parts = append(parts, fmt.Sprintf("%d process(es) mostly in uninterruptible IO wait, first %s", len(procs), Name(procs[0].p.Proc)))
+		parts = append(parts, fmt.Sprintf("%d process(es) mostly in uninterruptible IO wait, first %s", len(procs), window.Name(procs[0].p.Proc)))
 	}
 	f.Summary = strings.Join(parts, "; ") + "."
 	f.Mitigations = []Mitigation{
@@ -113,7 +124,7 @@ func fullAvg10(t *model.Tick) float64 {
 
 // waitSites names the kernel functions a target's threads were seen
 // waiting in (wchan), most frequent first.
-func waitSites(c *Context, pid int) string {
+func waitSites(c *window.Window, pid int) string {
 	count := map[string]int{}
 	for k := c.From; k <= c.To; k++ {
 		for _, th := range c.Model.Ticks[k].Threads[pid] {
@@ -150,7 +161,7 @@ func waitSites(c *Context, pid int) string {
 // writer (and kernel threads working for it), and it writes buffered: a
 // bulk writer the kernel paces to its device, not a process that makes
 // others wait.
-func onlyTheBufferedWriter(c *Context, pids []int) bool {
+func onlyTheBufferedWriter(c *window.Window, pids []int) bool {
 	if len(c.Procs) == 0 {
 		return false
 	}
@@ -165,6 +176,6 @@ func onlyTheBufferedWriter(c *Context, pids []int) bool {
 			return false
 		}
 	}
-	_, mode := c.writeMode(top)
+	_, mode := writeMode(c, top)
 	return mode == "buffered"
 }

@@ -5,7 +5,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/report/content"
 )
 
 // ioVictims names the processes that waited for a saturated device
@@ -14,7 +17,10 @@ import (
 // latency their own requests met on the device (block trace). Processes
 // holding DeviceSharePct or more of the device are its causes and are
 // reported by the other findings.
-var ioVictims = Rule{ID: "io-victims", Check: checkIOVictims}
+var ioVictims = &Rule{ID: "io-victims",
+	Role: content.Victims, Check: checkIOVictims,
+	Watch: []Watch{WatchTasks, AlertIOPressure},
+}
 
 // victim is one waiting process.
 type victim struct {
@@ -25,7 +31,7 @@ type victim struct {
 	requests  int
 }
 
-func checkIOVictims(c *Context) []Finding {
+func checkIOVictims(c *window.Window) []Finding {
 	sat := c.Saturated()
 	if len(sat) == 0 {
 		return nil
@@ -42,7 +48,7 @@ func checkIOVictims(c *Context) []Finding {
 		if c.DeviceShare(p.Proc.PID, dev)*100 >= c.Thresholds.DeviceSharePct {
 			continue // a cause, not a victim
 		}
-		v := victim{p: p, waitS: float64(max(p.MaxThreadBlkio, p.Delta.BlkioTicks)) / hz, dshare: pct(float64(p.DStates), float64(p.Samples))}
+		v := victim{p: p, waitS: float64(max(p.MaxThreadBlkio, p.Delta.BlkioTicks)) / hz, dshare: prose.Pct(float64(p.DStates), float64(p.Samples))}
 		if dt != nil {
 			if s := dt.Find(p.Proc.PID); s != nil && s.Latency.Count > 0 {
 				v.latencyMS, v.requests = s.Latency.MeanMS(), s.Requests
@@ -69,7 +75,7 @@ func checkIOVictims(c *Context) []Finding {
 	x := c.Devices[dev]
 	f := Finding{
 		ID: "io-victims", Severity: Warning, Confidence: High, Score: vs[0].waitS,
-		Title:    fmt.Sprintf("%d process(es) waited for %s, led by %s", len(vs), dev, Name(vs[0].p.Proc)),
+		Title:    fmt.Sprintf("%d process(es) waited for %s, led by %s", len(vs), dev, window.Name(vs[0].p.Proc)),
 		Subjects: Subjects{Device: dev},
 	}
 	var names []string
@@ -78,11 +84,11 @@ func checkIOVictims(c *Context) []Finding {
 			break
 		}
 		f.Subjects.PIDs = append(f.Subjects.PIDs, v.p.Proc.PID)
-		names = append(names, Name(v.p.Proc)+": "+victimText(c, v))
-		ev := Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.tickSpan(), What: Name(v.p.Proc) + ": " + victimText(c, v),
-			Figures: map[string]float64{"wait_s": v.waitS, "dstate_pct": v.dshare}}
+		names = append(names, window.Name(v.p.Proc)+": "+victimText(c, v))
+		ev := Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(), What: window.Name(v.p.Proc) + ": " + victimText(c, v),
+			Figures: map[string]float64{"wait_s": v.waitS, FigDStatePct: v.dshare}}
 		if v.requests > 0 {
-			ev.Member += " and " + c.deviceTimeSource()
+			ev.Member += " and " + c.DeviceTimeSource()
 			ev.Figures["latency_ms"] = v.latencyMS
 		}
 		f.Evidence = append(f.Evidence, ev)
@@ -99,7 +105,7 @@ func checkIOVictims(c *Context) []Finding {
 }
 
 // victimText says how one process waited.
-func victimText(c *Context, v victim) string {
+func victimText(c *window.Window, v victim) string {
 	var parts []string
 	if v.waitS > 0 {
 		parts = append(parts, fmt.Sprintf("%.1f s blocked on IO in %.0f s", v.waitS, v.p.Seconds))
@@ -124,7 +130,7 @@ func victimText(c *Context, v victim) string {
 
 // delayAcctOn reports whether per-task delay accounting counted during the
 // capture.
-func delayAcctOn(c *Context) bool {
+func delayAcctOn(c *window.Window) bool {
 	if da := c.Model.Manifest.DelayAcct; da != nil && (da.Enabled || da.Before == "1") {
 		return true
 	}
@@ -133,7 +139,7 @@ func delayAcctOn(c *Context) bool {
 
 // waitChannel is the kernel function a target's threads slept in most
 // often while in D state ("" when none was seen or it was no target).
-func waitChannel(c *Context, pid int) string {
+func waitChannel(c *window.Window, pid int) string {
 	seen := map[string]int{}
 	for k := c.From; k <= c.To; k++ {
 		for _, th := range c.Model.Ticks[k].Threads[pid] {
@@ -153,7 +159,7 @@ func waitChannel(c *Context, pid int) string {
 
 // fsyncLatency is how many fsync and fdatasync calls a traced target made
 // and their mean duration in µs.
-func fsyncLatency(c *Context, pid int) (int, float64) {
+func fsyncLatency(c *window.Window, pid int) (int, float64) {
 	tv := c.Target(pid)
 	if tv == nil || tv.Summary == nil {
 		return 0, 0

@@ -5,9 +5,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/procfs"
+	"github.com/iorca/iorca/report/content"
 )
 
 // kernelIOErrors reports what the kernel log says about failing devices
@@ -21,9 +24,11 @@ import (
 // attached to another device (loop device names are reused) are said to
 // be about the device it named before. Hung tasks are one finding of
 // their own.
-var kernelIOErrors = Rule{ID: "kernel-io-errors", Check: checkKernelIOErrors}
+var kernelIOErrors = &Rule{ID: "kernel-io-errors",
+	Role: content.Background, Check: checkKernelIOErrors, FromState: true,
+}
 
-func checkKernelIOErrors(c *Context) []Finding {
+func checkKernelIOErrors(c *window.Window) []Finding {
 	evs := c.Model.KernelEvents()
 	byDev := map[string][]model.KernelEvent{}
 	var hung []model.KernelEvent
@@ -45,10 +50,10 @@ func checkKernelIOErrors(c *Context) []Finding {
 	return out
 }
 
-// recent reports whether an event is part of the incident: after the
+// recentEvent reports whether an event is part of the incident: after the
 // capture's start (during it, or logged between its end and the read of
 // the log), or less than RecentErrorS before it.
-func (c *Context) recent(e model.KernelEvent) bool {
+func recentEvent(c *window.Window, e model.KernelEvent) bool {
 	return e.Offset >= 0 || -e.Offset.Seconds() <= c.Thresholds.RecentErrorS
 }
 
@@ -77,7 +82,7 @@ func ago(d time.Duration) string {
 }
 
 // deviceErrors is the finding about one device's errors.
-func deviceErrors(c *Context, all []model.KernelEvent, dev string, evs []model.KernelEvent) Finding {
+func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []model.KernelEvent) Finding {
 	var now, old []model.KernelEvent
 	var replacedBy *model.KernelEvent
 	attach, attached := model.LastAttach(all, dev)
@@ -87,7 +92,7 @@ func deviceErrors(c *Context, all []model.KernelEvent, dev string, evs []model.K
 			replacedBy = &attach
 			continue
 		}
-		if c.recent(e) {
+		if recentEvent(c, e) {
 			now = append(now, e)
 		} else {
 			old = append(old, e)
@@ -116,7 +121,8 @@ func deviceErrors(c *Context, all []model.KernelEvent, dev string, evs []model.K
 		f.Mitigations = []Mitigation{{Horizon: LongTerm, Action: "Check the device's health if it is still in use", How: healthHow(c, dev), Effect: "A device that failed once is found before it fails again"}}
 		return f
 	}
-	f.Severity = Critical
+	// Failing now: the cause, whoever writes to the device.
+	f.Severity, f.Role = Critical, content.Failure
 	count := map[model.KernelEventKind]int{}
 	first := map[model.KernelEventKind]model.KernelEvent{}
 	for _, e := range now {
@@ -161,7 +167,7 @@ func deviceErrors(c *Context, all []model.KernelEvent, dev string, evs []model.K
 	if !anyDuring(now) {
 		f.Title = fmt.Sprintf("%s is failing: the kernel logged IO errors on it %s", dev, when(now[len(now)-1]))
 	}
-	f.Summary = fmt.Sprintf("%s failed IO: %s.", dev, joinAnd(parts))
+	f.Summary = fmt.Sprintf("%s failed IO: %s.", dev, prose.JoinAnd(parts))
 	// The mount table at the end says what the applications meet now.
 	var ro []string
 	for _, m := range mountsEnd(c, dev) {
@@ -217,7 +223,7 @@ func orText(s, alt string) string {
 }
 
 // healthHow says how to check a device's health by its kind.
-func healthHow(c *Context, dev string) string {
+func healthHow(c *window.Window, dev string) string {
 	switch {
 	case strings.HasPrefix(dev, "loop"):
 		how := "A loop device fails when its backing file does: check the filesystem and device that hold it"
@@ -235,19 +241,19 @@ func healthHow(c *Context, dev string) string {
 
 // mountsOf are the mounts whose source is dev, in the mount table of
 // the start.
-func mountsOf(c *Context, dev string) []procfs.Mount {
+func mountsOf(c *window.Window, dev string) []procfs.Mount {
 	return mountsOn(c, c.Model.Mounts, dev)
 }
 
 // mountsEnd are the mounts of dev at the end of the capture.
-func mountsEnd(c *Context, dev string) []procfs.Mount {
+func mountsEnd(c *window.Window, dev string) []procfs.Mount {
 	return mountsOn(c, c.Model.MountsEnd, dev)
 }
 
 // mountsOn finds dev's mounts by source path or, for a whole device the
 // bundle describes, by its major:minor; bind mounts of one filesystem
 // are listed once, by the first mount point.
-func mountsOn(c *Context, ms []procfs.Mount, dev string) []procfs.Mount {
+func mountsOn(c *window.Window, ms []procfs.Mount, dev string) []procfs.Mount {
 	var out []procfs.Mount
 	seen := map[string]bool{}
 	b := c.Model.Blocks[dev]
@@ -276,7 +282,7 @@ func hasOption(opts, o string) bool {
 
 // isPartition reports whether dev is a partition of a device the bundle
 // describes (sda1 of sda): partitions are not listed in /sys/block.
-func isPartition(c *Context, dev string) bool {
+func isPartition(c *window.Window, dev string) bool {
 	for name := range c.Model.Blocks {
 		if strings.HasPrefix(dev, name) && len(dev) > len(name) {
 			return true
@@ -286,7 +292,7 @@ func isPartition(c *Context, dev string) bool {
 }
 
 // hungTasks is the finding about tasks the kernel reported blocked.
-func hungTasks(c *Context, hung []model.KernelEvent) (Finding, bool) {
+func hungTasks(c *window.Window, hung []model.KernelEvent) (Finding, bool) {
 	if len(hung) == 0 {
 		return Finding{}, false
 	}
@@ -295,7 +301,7 @@ func hungTasks(c *Context, hung []model.KernelEvent) (Finding, bool) {
 	seen := map[string]bool{}
 	var lines []string
 	for _, e := range hung {
-		if c.recent(e) {
+		if recentEvent(c, e) {
 			recent++
 		}
 		if !seen[e.Task] {
@@ -325,7 +331,7 @@ func hungTasks(c *Context, hung []model.KernelEvent) (Finding, bool) {
 // failedWrites are the traced writes and syncs to files on dev that
 // failed, one evidence line per target and file, with the first failing
 // line.
-func failedWrites(c *Context, dev string) []Evidence {
+func failedWrites(c *window.Window, dev string) []Evidence {
 	var out []Evidence
 	for _, tv := range c.Targets {
 		if tv.Summary == nil || tv.Target.Process == nil {
@@ -343,7 +349,7 @@ func failedWrites(c *Context, dev string) []Evidence {
 				errs = append(errs, fmt.Sprintf("%d with %s", fio.Failed[e], e))
 			}
 			out = append(out, Evidence{Member: tv.Target.Info.Strace.Member,
-				What:  fmt.Sprintf("%s's writes to %s failed: %s (strace)", Name(tv.Target.Process), fio.Path, joinAnd(errs)),
+				What:  fmt.Sprintf("%s's writes to %s failed: %s (strace)", window.Name(tv.Target.Process), fio.Path, prose.JoinAnd(errs)),
 				Lines: exampleLines(tv.Target, fio.FirstFailLine, 1)})
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/report/content"
 )
 
 // overlayHotPath reports a heavily written file that resolves, in the
@@ -13,10 +15,14 @@ import (
 // root): it names the upper layer and the device under it. Overlay adds
 // copy-up on first write and puts the file on the filesystem that holds
 // every container's layers.
-var overlayHotPath = Rule{ID: "overlay-hot-path", Check: checkOverlayHotPath}
+var overlayHotPath = &Rule{ID: "overlay-hot-path",
+	Role: content.Cause, Check: checkOverlayHotPath,
+	Clause: func(f *Finding) string { return " " + f.Title + "." },
+	Watch:  []Watch{WatchOverlay},
+}
 
 // A file is hot at the small-writes rate or the amplification byte rate.
-func checkOverlayHotPath(c *Context) []Finding {
+func checkOverlayHotPath(c *window.Window) []Finding {
 	var out []Finding
 	for _, tv := range c.Targets {
 		p := tv.Target.Process
@@ -31,8 +37,8 @@ func checkOverlayHotPath(c *Context) []Finding {
 		var files []hot
 		if tv.Summary != nil && tv.Target.Info.Strace != nil && tv.Target.Info.Strace.TracedSeconds > 0 {
 			for _, f := range tv.Summary.Files {
-				r := c.writeRate(tv, f)
-				_, costly := c.costly(tv, f.Path)
+				r := c.WriteRate(tv, f)
+				_, costly := costly(c, tv, f.Path)
 				if f.Kind == "file" && (costly || r >= c.Thresholds.SmallWriteMinPerSec || float64(f.WriteBytes)/tv.Target.Info.Strace.TracedSeconds >= c.Thresholds.AmplificationMinBytesPerSec) {
 					files = append(files, hot{f.Path, r, tv.Target.Info.Strace.Member})
 				}
@@ -50,8 +56,8 @@ func checkOverlayHotPath(c *Context) []Finding {
 			f := Finding{
 				ID: "overlay-hot-path", Severity: Warning, Confidence: High, Score: h.rate,
 				Title:    fmt.Sprintf("%s is on the overlay root of %s; its data lands in the upper layer on %s", h.path, containerOrProc(p), pl.Device),
-				Summary:  fmt.Sprintf("%s writes %s (%.0f writes/s), which lies on an overlayfs mounted at %s: its data is written to %s in the upper layer %s, on %s, the filesystem that also holds the container layers.", Name(p), h.path, h.rate, pl.Mount.MountPoint, pl.UpperPath, pl.Overlay.Upper, pl.DescribeDevice()),
-				Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Path: h.path, Mount: pl.Mount.MountPoint, Device: pl.Device},
+				Summary:  fmt.Sprintf("%s writes %s (%.0f writes/s), which lies on an overlayfs mounted at %s: its data is written to %s in the upper layer %s, on %s, the filesystem that also holds the container layers.", window.Name(p), h.path, h.rate, pl.Mount.MountPoint, pl.UpperPath, pl.Overlay.Upper, pl.DescribeDevice()),
+				Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: h.path, Mount: pl.Mount.MountPoint, Device: pl.Device},
 				Evidence: []Evidence{
 					{Member: bundle.TargetMember(p.PID) + fmt.Sprintf(" (/proc/%d/mountinfo)", p.PID),
 						What: fmt.Sprintf("findmnt -T %s in the process's namespace: %s on %s, type overlay, upperdir=%s, workdir=%s, %d lower layer(s)", h.path, pl.Mount.Source, pl.Mount.MountPoint, pl.Overlay.Upper, pl.Overlay.Work, len(pl.Overlay.Lower))},

@@ -1,62 +1,133 @@
 package rules
 
 import (
-	"sort"
+	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/report/content"
 )
 
-// Rule is one check over the model.
+// Rule is one check over the window and everything the verdict and the
+// report need to know about its findings. A rule is one place: adding a
+// finding is its file, its test and its line in Rules.
 type Rule struct {
-	ID    string
-	Check func(*Context) []Finding
+	ID string
+	// Role is its findings' part in the verdict (a finding may be given
+	// another: kernel errors are a Failure only while the device fails).
+	Role content.Role
+	// Check finds what the rule is about in a window.
+	Check func(*window.Window) []Finding
+	// PerApp merges the same finding about several processes of one
+	// application into one finding about the application.
+	PerApp bool
+	// CountsCalls says the rule is about how many calls a process makes,
+	// not how many bytes reach the disk: the onset of its culprit is
+	// looked for in read and write calls (syscr + syscw).
+	CountsCalls bool
+	// FromState says its findings describe a state (a full filesystem,
+	// kernel log lines), not a rate: a short window does not weaken them.
+	FromState bool
+	// Deciding lists the conditions its findings passed, for confidence:
+	// every group must hold, and within a group any one condition (a sync
+	// writer is reported for its rate, or for its share of a saturated
+	// device).
+	Deciding [][]Condition
+	// Traced names the evidence figure that counts the traced calls a
+	// finding rests on (nil when none does).
+	Traced *Traced
+	// Shows is what its findings say about how the culprit writes.
+	Shows Trait
+	// Clause is what one of its findings adds to a verdict about another
+	// finding's culprit (nil: nothing).
+	Clause func(f *Finding) string
+	// Watch are the metrics and alerts its findings call for.
+	Watch []Watch
 }
 
-// Rules lists every rule, in the order they run and their findings are
-// listed before ranking. Their ids are stable: reports, JSON consumers and
+// Traced is an evidence figure that counts traced calls, and what they
+// are.
+type Traced struct{ Figure, What string }
+
+// Trait is what a finding shows about how its culprit writes.
+type Trait int
+
+// Traits, combined with |.
+const (
+	// Syncs: it waits for stable storage (O_SYNC, O_DSYNC, fsync).
+	Syncs Trait = 1 << iota
+	// SmallPieces: it writes in pieces smaller than a page.
+	SmallPieces
+	// Amplified: the device writes many times what it is handed.
+	Amplified
+)
+
+// Rules is the catalogue, in the order the verdict weighs findings of
+// the same role (the first is the likelier cause) and in which equal
+// findings are listed. Their ids are stable: reports, JSON consumers and
 // regression tests rely on them.
-var Rules = []Rule{
-	deviceSaturated,
-	dominantIOProcess,
-	cpuCost,
+var Rules = []*Rule{
+	kernelIOErrors,
 	containerLogFlood,
-	smallWrites,
+	cgroupThrottle,
 	syncWrites,
+	smallWrites,
 	writeAmplification,
 	overlayHotPath,
+	cpuCost,
+	swapIO,
+	dirtyThrottling,
+	dominantIOProcess,
+	deviceSaturated,
 	ioStalls,
 	ioVictims,
-	dirtyThrottling,
-	cgroupThrottle,
 	fsFull,
-	kernelIOErrors,
-	swapIO,
 }
 
-// Run runs every rule and ranks the findings: by severity, then by score,
-// then by rule order and subject, so that the order is deterministic.
-func Run(c *Context) []Finding {
-	var out []Finding
-	order := map[string]int{}
-	for i, r := range Rules {
-		order[r.ID] = i
-		if len(c.Model.Ticks) < 2 {
-			continue
-		}
-		out = append(out, r.Check(c)...)
+// byID indexes Rules.
+var byID = func() map[string]*Rule {
+	m := make(map[string]*Rule, len(Rules))
+	for _, r := range Rules {
+		m[r.ID] = r
 	}
-	out = mergeApps(c, out)
-	gradeConfidence(c, out)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Severity != b.Severity {
-			return a.Severity > b.Severity
+	return m
+}()
+
+// Of is the rule that made a finding.
+func Of(f *Finding) *Rule {
+	if r := byID[f.ID]; r != nil {
+		return r
+	}
+	return &Rule{ID: f.ID}
+}
+
+// Order is a rule's place in the catalogue (len(Rules) for an unknown
+// id).
+func Order(id string) int {
+	for i, r := range Rules {
+		if r.ID == id {
+			return i
 		}
-		if a.Score != b.Score {
-			return a.Score > b.Score
+	}
+	return len(Rules)
+}
+
+// Check runs every rule over the window, in catalogue order, each
+// finding given its rule's role unless the rule gave it one. A window of
+// fewer than two ticks has no rates and gives no finding.
+func Check(c *window.Window) []Finding {
+	if len(c.Model.Ticks) < 2 {
+		return nil
+	}
+	var out []Finding
+	for _, r := range Rules {
+		fs := r.Check(c)
+		for i := range fs {
+			if fs[i].Role == content.NoRole {
+				fs[i].Role = r.Role
+			}
 		}
-		if order[a.ID] != order[b.ID] {
-			return order[a.ID] < order[b.ID]
-		}
-		return a.Subjects.Path+a.Subjects.Device < b.Subjects.Path+b.Subjects.Device
-	})
+		out = append(out, fs...)
+	}
 	return out
 }
+
+// Has reports whether a finding shows a trait.
+func (t Trait) Has(u Trait) bool { return t&u == u }

@@ -2,11 +2,12 @@ package rules
 
 import (
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/sampletest"
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/report/content"
 )
 
 // The rule tests run each rule on the models of real bundles: the
@@ -15,24 +16,8 @@ import (
 // incident it is for, stays silent on the others, and moves with its
 // thresholds.
 
-// sampleModel loads a sample once for all the tests of the package: a
-// rule does not change the model it reads.
-func sampleModel(t *testing.T, name string) *model.Model {
-	t.Helper()
-	modelsMu.Lock()
-	defer modelsMu.Unlock()
-	if m := models[name]; m != nil {
-		return m
-	}
-	m := livetest.Load(t, "../../samples/"+name+".tar.zst")
-	models[name] = m
-	return m
-}
-
-var (
-	modelsMu sync.Mutex
-	models   = map[string]*model.Model{}
-)
+// sampleModel is a sample's model, loaded once for the package's tests.
+func sampleModel(t *testing.T, name string) *model.Model { return sampletest.Model(t, name) }
 
 // first is the first finding on a sample, failing the test (rather than
 // panicking) when the rule did not fire there.
@@ -49,10 +34,10 @@ var samples = []string{"nginx-logger-stdout", "overlay-sync-logger", "fsync-stor
 
 // fires runs one rule on every sample with thresholds t and returns the
 // samples it fired on.
-func fires(t *testing.T, r Rule, th Thresholds) map[string][]Finding {
+func fires(t *testing.T, r *Rule, th window.Thresholds) map[string][]Finding {
 	out := map[string][]Finding{}
 	for _, s := range samples {
-		c := NewContext(sampleModel(t, s), th)
+		c := window.New(sampleModel(t, s), th)
 		if fs := r.Check(c); len(fs) > 0 {
 			out[s] = fs
 		}
@@ -71,7 +56,7 @@ func keys(m map[string][]Finding) string {
 }
 
 func TestSmallWrites(t *testing.T) {
-	got := fires(t, smallWrites, Defaults())
+	got := fires(t, smallWrites, window.Defaults())
 	if k := keys(got); k != "nginx-logger-stdout,overlay-sync-logger,fsync-storm" {
 		t.Errorf("small-writes fired on %s", k)
 	}
@@ -88,7 +73,7 @@ func TestSmallWrites(t *testing.T) {
 	}
 	// Raising the size bound over the lines' 58 bytes is what makes them
 	// small: below it they are not.
-	th := Defaults()
+	th := window.Defaults()
 	th.SmallWriteMaxAvg = 50
 	if _, ok := fires(t, smallWrites, th)["overlay-sync-logger"]; ok {
 		t.Error("58-byte writes reported small with a 50-byte bound")
@@ -96,7 +81,7 @@ func TestSmallWrites(t *testing.T) {
 }
 
 func TestSyncWritesNeedsProof(t *testing.T) {
-	got := fires(t, syncWrites, Defaults())
+	got := fires(t, syncWrites, window.Defaults())
 	if k := keys(got); k != "overlay-sync-logger,fsync-storm" {
 		t.Errorf("sync-writes fired on %s", k)
 	}
@@ -114,7 +99,7 @@ func TestSyncWritesNeedsProof(t *testing.T) {
 }
 
 func TestWriteAmplificationDirection(t *testing.T) {
-	got := fires(t, writeAmplification, Defaults())
+	got := fires(t, writeAmplification, window.Defaults())
 	if k := keys(got); k != "overlay-sync-logger,fsync-storm" {
 		t.Errorf("write-amplification fired on %s", k)
 	}
@@ -125,7 +110,7 @@ func TestWriteAmplificationDirection(t *testing.T) {
 }
 
 func TestOverlayHotPath(t *testing.T) {
-	got := fires(t, overlayHotPath, Defaults())
+	got := fires(t, overlayHotPath, window.Defaults())
 	if k := keys(got); k != "overlay-sync-logger" {
 		t.Errorf("overlay-hot-path fired on %s", k)
 	}
@@ -136,7 +121,7 @@ func TestOverlayHotPath(t *testing.T) {
 }
 
 func TestContainerLogFlood(t *testing.T) {
-	got := fires(t, containerLogFlood, Defaults())
+	got := fires(t, containerLogFlood, window.Defaults())
 	if k := keys(got); k != "nginx-logger-stdout" {
 		t.Errorf("container-log-flood fired on %s", k)
 	}
@@ -154,11 +139,11 @@ func TestContainerLogFlood(t *testing.T) {
 }
 
 func TestDominantIOProcess(t *testing.T) {
-	got := fires(t, dominantIOProcess, Defaults())
+	got := fires(t, dominantIOProcess, window.Defaults())
 	if k := keys(got); k != "nginx-logger-stdout,overlay-sync-logger,fsync-storm,bulk-writer,throttled-cgroup" {
 		t.Errorf("dominant-io-process fired on %s", k)
 	}
-	th := Defaults()
+	th := window.Defaults()
 	th.DominantMinBytesPerSec = 1 << 40
 	if k := keys(fires(t, dominantIOProcess, th)); k != "" {
 		t.Errorf("with an unreachable floor it still fired on %s", k)
@@ -166,7 +151,7 @@ func TestDominantIOProcess(t *testing.T) {
 }
 
 func TestCgroupThrottle(t *testing.T) {
-	got := fires(t, cgroupThrottle, Defaults())
+	got := fires(t, cgroupThrottle, window.Defaults())
 	if k := keys(got); k != "throttled-cgroup" {
 		t.Errorf("cgroup-throttle fired on %s", k)
 	}
@@ -176,7 +161,7 @@ func TestCgroupThrottle(t *testing.T) {
 	}
 	// Above the use it measured, it stays silent.
 	use := f.Evidence[1].Figures["use_pct"]
-	th := Defaults()
+	th := window.Defaults()
 	th.ThrottleUsePct = use + 1
 	if _, ok := fires(t, cgroupThrottle, th)["throttled-cgroup"]; ok || use < 90 {
 		t.Errorf("use %.1f %%: fired with a threshold above it", use)
@@ -184,12 +169,12 @@ func TestCgroupThrottle(t *testing.T) {
 }
 
 func TestDeviceSaturated(t *testing.T) {
-	if k := keys(fires(t, deviceSaturated, Defaults())); k != "" {
+	if k := keys(fires(t, deviceSaturated, window.Defaults())); k != "" {
 		t.Errorf("device-saturated fired on %s", k)
 	}
 	// The fsync storm kept its loop device about 70 % busy with
 	// sub-millisecond waits: lowering both thresholds makes it fire.
-	th := Defaults()
+	th := window.Defaults()
 	th.UtilPct, th.AwaitMS = 50, 0.05
 	got := fires(t, deviceSaturated, th)
 	if _, ok := got["fsync-storm"]; !ok {
@@ -198,21 +183,21 @@ func TestDeviceSaturated(t *testing.T) {
 }
 
 func TestFSFullAndQuietRules(t *testing.T) {
-	if k := keys(fires(t, fsFull, Defaults())); k != "" {
+	if k := keys(fires(t, fsFull, window.Defaults())); k != "" {
 		t.Errorf("fs-full fired on %s", k)
 	}
-	th := Defaults()
+	th := window.Defaults()
 	th.FSFullPct = 0
 	if got := fires(t, fsFull, th); len(got["idle"]) == 0 {
 		t.Error("fs-full did not fire at 0 %")
 	}
-	for _, r := range []Rule{swapIO, dirtyThrottling} {
-		if k := keys(fires(t, r, Defaults())); k != "" {
+	for _, r := range []*Rule{swapIO, dirtyThrottling} {
+		if k := keys(fires(t, r, window.Defaults())); k != "" {
 			t.Errorf("%s fired on %s", r.ID, k)
 		}
 	}
-	if k := keys(fires(t, kernelIOErrors, Defaults())); strings.Contains(k, "idle") {
-		for _, f := range fires(t, kernelIOErrors, Defaults())["idle"] {
+	if k := keys(fires(t, kernelIOErrors, window.Defaults())); strings.Contains(k, "idle") {
+		for _, f := range fires(t, kernelIOErrors, window.Defaults())["idle"] {
 			if f.Severity != Info {
 				t.Errorf("kernel-io-errors on the idle sample: %+v", f)
 			}
@@ -221,7 +206,7 @@ func TestFSFullAndQuietRules(t *testing.T) {
 }
 
 func TestThresholdsOverride(t *testing.T) {
-	th := Defaults()
+	th := window.Defaults()
 	if err := th.Set("util_pct=90"); err != nil || th.UtilPct != 90 {
 		t.Errorf("Set: %v %v", err, th.UtilPct)
 	}
@@ -239,17 +224,60 @@ func TestThresholdsOverride(t *testing.T) {
 	}
 }
 
-func TestDiagnoseIsDeterministic(t *testing.T) {
-	m := sampleModel(t, "overlay-sync-logger")
-	a := Diagnose(m, Defaults())
-	for i := 0; i < 5; i++ {
-		b := Diagnose(m, Defaults())
-		if a.Verdict.Summary != b.Verdict.Summary || len(a.Findings) != len(b.Findings) {
-			t.Fatal("two diagnoses of one bundle differ")
+// A percentage is measured against the room left to 100 %: a throttled
+// cgroup at 108 % of its limit is far past a 90 % threshold, at 95.5 %
+// use against 95 % it is close.
+func TestConditionMargin(t *testing.T) {
+	c := Condition{Bounded: true}
+	if m := c.Margin(108, 90); m < 0.2 {
+		t.Errorf("108 %% against 90 %%: margin %.2f", m)
+	}
+	if m := c.Margin(95.5, 95); m >= 0.2 {
+		t.Errorf("95.5 %% against 95 %%: margin %.2f", m)
+	}
+	if m := (Condition{Below: true}).Margin(50, 100); m != 1 {
+		t.Errorf("50 bytes against at most 100: margin %.2f, want 1", m)
+	}
+}
+
+// Every rule in the catalogue says what its findings are to the verdict,
+// once: a rule without a role would be weighed as nothing.
+func TestCatalogue(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range Rules {
+		if r.ID == "" || r.Check == nil {
+			t.Errorf("rule %+v: no id or no check", r)
 		}
-		for j := range a.Findings {
-			if a.Findings[j].ID != b.Findings[j].ID || a.Findings[j].Title != b.Findings[j].Title {
-				t.Fatalf("finding %d differs", j)
+		if r.Role == content.NoRole {
+			t.Errorf("rule %s has no role", r.ID)
+		}
+		if seen[r.ID] {
+			t.Errorf("rule %s listed twice", r.ID)
+		}
+		seen[r.ID] = true
+		if Of(&Finding{ID: r.ID}) != r {
+			t.Errorf("Of(%s) is not the rule", r.ID)
+		}
+		for _, group := range r.Deciding {
+			for _, cond := range group {
+				if cond.Figure == "" || cond.Threshold == nil || cond.What == "" {
+					t.Errorf("rule %s: incomplete condition %+v", r.ID, cond)
+				}
+			}
+		}
+	}
+}
+
+// Every finding a rule makes on the samples has a role, and the roles
+// the verdict weighs are the rule's, or one the rule chose for it.
+func TestFindingsHaveRoles(t *testing.T) {
+	for _, s := range append(samples, "failing-disk", "overlay-slow-disk", "dirty-throttled", "swap-cgroup-limit") {
+		for _, f := range Check(window.New(sampleModel(t, s), window.Defaults())) {
+			if f.Role == content.NoRole {
+				t.Errorf("%s: finding %s (%s) has no role", s, f.ID, f.Title)
+			}
+			if r := Of(&f); f.Role != r.Role && f.Role != content.Failure && f.Role != content.Neighbour {
+				t.Errorf("%s: finding %s has role %s, its rule %s", s, f.ID, f.Role, r.Role)
 			}
 		}
 	}

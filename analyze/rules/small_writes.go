@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/report/content"
 )
 
 // smallWrites reports a process that issues many small write() calls to
@@ -13,9 +15,22 @@ import (
 // sockets and ttys are never counted. Without a trace it fires only when
 // the process has a single writable regular file open, with medium
 // confidence.
-var smallWrites = Rule{ID: "small-writes", Check: checkSmallWrites}
+var smallWrites = &Rule{ID: "small-writes",
+	Role: content.Cause, Check: checkSmallWrites, PerApp: true, CountsCalls: true,
+	Deciding: [][]Condition{
+		{
+			{Figure: FigWritesPerS, Threshold: func(t window.Thresholds) float64 { return t.SmallWriteMinPerSec }, What: "writes a second"},
+			deviceShareCondition,
+		},
+		{{Figure: FigAvgBytes, Threshold: func(t window.Thresholds) float64 { return t.SmallWriteMaxAvg }, Below: true, What: "bytes per write"}},
+	},
+	Traced: &Traced{Figure: FigWrites, What: "writes"},
+	Shows:  SmallPieces,
+	Clause: smallWritesClause,
+	Watch:  []Watch{WatchProcess, AlertContainerWrites},
+}
 
-func checkSmallWrites(c *Context) []Finding {
+func checkSmallWrites(c *window.Window) []Finding {
 	var out []Finding
 	for _, tv := range c.Targets {
 		p := tv.Target.Process
@@ -24,14 +39,14 @@ func checkSmallWrites(c *Context) []Finding {
 		}
 		if tv.Summary != nil && tv.Target.Info.Strace != nil && tv.Target.Info.Strace.TracedSeconds > 0 {
 			for _, f := range tv.Summary.Files {
-				rate := c.writeRate(tv, f)
+				rate := c.WriteRate(tv, f)
 				if f.Kind != "file" || f.Writes == 0 || f.AvgWrite() >= c.Thresholds.SmallWriteMaxAvg {
 					continue
 				}
 				if _, mem := c.InMemory(tv, f.Path); mem {
 					continue // no page to amplify on a device: cpu-cost weighs the calls
 				}
-				cost, costly := c.costly(tv, f.Path)
+				cost, costly := costly(c, tv, f.Path)
 				if rate < c.Thresholds.SmallWriteMinPerSec && !costly {
 					continue
 				}
@@ -58,7 +73,7 @@ func checkSmallWrites(c *Context) []Finding {
 		}
 		rate := float64(io.Delta.IO.SyscW) / io.Seconds
 		avg := float64(io.Delta.IO.WChar) / float64(io.Delta.IO.SyscW)
-		cost, costly := c.costly(tv, files[0])
+		cost, costly := costly(c, tv, files[0])
 		if (rate < c.Thresholds.SmallWriteMinPerSec && !costly) || avg >= c.Thresholds.SmallWriteMaxAvg {
 			continue
 		}
@@ -72,13 +87,13 @@ func checkSmallWrites(c *Context) []Finding {
 	return out
 }
 
-func smallWritesFinding(c *Context, tv *TargetView, f *model.FileIO, rate float64, conf Confidence, why string) Finding {
+func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO, rate float64, conf Confidence, why string) Finding {
 	p := tv.Target.Process
 	fd := Finding{
 		ID: "small-writes", Severity: Warning, Confidence: conf, ConfidenceWhy: why, Score: rate,
-		Title:    fmt.Sprintf("%s writes %s in %.0f-byte pieces, %.0f times a second", Name(p), f.Path, f.AvgWrite(), rate),
-		Summary:  fmt.Sprintf("%s writes %s %.0f times a second in pieces of %.0f bytes on average (its untraced write syscalls; strace saw %d such writes): every call is a syscall, and each small write dirties or rewrites a whole page.", Name(p), f.Path, rate, f.AvgWrite(), f.Writes),
-		Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Path: f.Path},
+		Title:    fmt.Sprintf("%s writes %s in %.0f-byte pieces, %.0f times a second", window.Name(p), f.Path, f.AvgWrite(), rate),
+		Summary:  fmt.Sprintf("%s writes %s %.0f times a second in pieces of %.0f bytes on average (its untraced write syscalls; strace saw %d such writes): every call is a syscall, and each small write dirties or rewrites a whole page.", window.Name(p), f.Path, rate, f.AvgWrite(), f.Writes),
+		Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path},
 	}
 	if p.Container != nil {
 		fd.Subjects.Container = p.Container.Name
@@ -92,11 +107,11 @@ func smallWritesFinding(c *Context, tv *TargetView, f *model.FileIO, rate float6
 		}
 		fd.Evidence = append(fd.Evidence, Evidence{Member: tr.Member, What: fmt.Sprintf("strace over %.1f s: %d writes to %s, %d bytes, %.1f bytes each on average (%s); mean %.0f µs per write",
 			tr.TracedSeconds, f.Writes, f.Path, f.WriteBytes, f.AvgWrite(), strings.Join(hist, ", "), float64(f.WriteUS)/float64(max(f.Writes, 1))),
-			Figures: map[string]float64{"writes": float64(f.Writes), "avg_bytes": f.AvgWrite(), "writes_per_s": rate},
+			Figures: map[string]float64{FigWrites: float64(f.Writes), FigAvgBytes: f.AvgWrite(), FigWritesPerS: rate},
 			Lines:   traceLines(tv.Target, f.TypicalWriteLines())})
 	}
 	if io := tv.IO; io != nil && io.Delta.IO.SyscW > 0 {
-		fd.Evidence = append(fd.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.tickSpan(),
+		fd.Evidence = append(fd.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 			What:    fmt.Sprintf("/proc/%d/io over %.1f s (untraced too): %d write syscalls (%.0f/s) carrying wchar %d bytes, %.0f bytes per call", p.PID, io.Seconds, io.Delta.IO.SyscW, float64(io.Delta.IO.SyscW)/io.Seconds, io.Delta.IO.WChar, float64(io.Delta.IO.WChar)/float64(io.Delta.IO.SyscW)),
 			Figures: map[string]float64{"syscw": float64(io.Delta.IO.SyscW), "wchar": float64(io.Delta.IO.WChar)}})
 	}
@@ -138,4 +153,15 @@ func exampleLines(t *model.Target, first, n int) []string {
 		}
 	}
 	return out
+}
+
+// smallWritesClause says, in a verdict about the writer, how it writes:
+// its file, the size of its pieces and their rate.
+func smallWritesClause(f *Finding) string {
+	avg, ok1 := f.Figure(FigAvgBytes)
+	rate, ok2 := f.Figure(FigWritesPerS)
+	if !ok1 || !ok2 {
+		return " " + f.Title + "."
+	}
+	return fmt.Sprintf(" It writes %s in %.0f-byte pieces, %.0f times a second.", f.Subjects.Path, avg, rate)
 }

@@ -6,8 +6,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/report/content"
 )
 
 // swapIO reports paging to and from swap (vmstat pswpin, pswpout):
@@ -17,7 +20,10 @@ import (
 // limit makes it swap, and the fix is to raise it or shrink the working
 // set, by an amount the figures give — from a node short of memory. The
 // swap areas are named with their device's IO, apart from file IO.
-var swapIO = Rule{ID: "swap-io", Check: checkSwapIO}
+var swapIO = &Rule{ID: "swap-io",
+	Role: content.Pressure, Check: checkSwapIO,
+	Watch: []Watch{WatchMemory},
+}
 
 // swapper is a process that took major faults over the window.
 type swapper struct {
@@ -28,9 +34,9 @@ type swapper struct {
 	cg     *model.Cgroup
 }
 
-func checkSwapIO(c *Context) []Finding {
-	pin, ok1 := c.vmstatDelta("pswpin")
-	pout, ok2 := c.vmstatDelta("pswpout")
+func checkSwapIO(c *window.Window) []Finding {
+	pin, ok1 := c.VmstatDelta("pswpin")
+	pout, ok2 := c.VmstatDelta("pswpout")
 	if !ok1 || !ok2 || c.Seconds <= 0 {
 		return nil
 	}
@@ -38,13 +44,13 @@ func checkSwapIO(c *Context) []Finding {
 	if in+out < c.Thresholds.SwapPagesPerSec {
 		return nil
 	}
-	page := c.pageSize()
+	page := c.PageSize()
 	mem := c.Model.Ticks[c.To].Meminfo
 	f := Finding{
 		ID: "swap-io", Severity: Warning, Confidence: High, Score: in + out,
 		Title:   fmt.Sprintf("The node swaps: %.0f pages/s in, %.0f out", in, out),
-		Summary: fmt.Sprintf("The kernel pages to and from swap: %s/s in and %s/s out, on top of the workload's own IO.", human(in*page), human(out*page)),
-		Evidence: []Evidence{{Member: c.TicksMembers() + " (/proc/vmstat, /proc/meminfo)", Ticks: c.tickSpan(),
+		Summary: fmt.Sprintf("The kernel pages to and from swap: %s/s in and %s/s out, on top of the workload's own IO.", prose.Bytes(in*page), prose.Bytes(out*page)),
+		Evidence: []Evidence{{Member: c.TicksMembers() + " (/proc/vmstat, /proc/meminfo)", Ticks: c.TickSpan(),
 			What:    fmt.Sprintf("pswpin +%d, pswpout +%d pages over %.1f s; MemAvailable %d of %d kB, SwapFree %d of %d kB", pin, pout, c.Seconds, mem["MemAvailable"], mem["MemTotal"], mem["SwapFree"], mem["SwapTotal"]),
 			Figures: map[string]float64{"pswpin_per_s": in, "pswpout_per_s": out, "mem_available_kb": float64(mem["MemAvailable"])}}},
 	}
@@ -71,9 +77,9 @@ func checkSwapIO(c *Context) []Finding {
 	})
 	var who []string
 	for _, s := range ss[:min(3, len(ss))] {
-		w := fmt.Sprintf("%s %.0f major faults/s", Name(s.p.Proc), s.perSec)
+		w := fmt.Sprintf("%s %.0f major faults/s", window.Name(s.p.Proc), s.perSec)
 		if s.hasKB {
-			w += fmt.Sprintf(", %s in swap (VmSwap)", human(float64(s.swapKB)*1024))
+			w += fmt.Sprintf(", %s in swap (VmSwap)", prose.Bytes(float64(s.swapKB)*1024))
 		}
 		who = append(who, w)
 	}
@@ -82,14 +88,14 @@ func checkSwapIO(c *Context) []Finding {
 		f.Mitigations = nodeMemoryMitigations()
 		return []Finding{f}
 	}
-	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/stat field 12, /proc/PID/status VmSwap for targets)", Ticks: c.tickSpan(),
+	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/stat field 12, /proc/PID/status VmSwap for targets)", Ticks: c.TickSpan(),
 		What: "who waits for pages read back (major faults: swap-ins, or pages of mapped files): " + strings.Join(who, "; ")})
 	top := ss[0]
-	f.Subjects = Subjects{PIDs: []int{top.p.Proc.PID}, Command: Cmdline(top.p.Proc)}
+	f.Subjects = Subjects{PIDs: []int{top.p.Proc.PID}, Command: window.Cmdline(top.p.Proc)}
 	if top.p.Proc.Container != nil {
 		f.Subjects.Container = top.p.Proc.Container.Name
 	}
-	f.Summary += fmt.Sprintf(" %s waits for it most: %.0f major faults a second.", Name(top.p.Proc), top.perSec)
+	f.Summary += fmt.Sprintf(" %s waits for it most: %.0f major faults a second.", window.Name(top.p.Proc), top.perSec)
 
 	// A cgroup at its limit on a node with room, or a node short of
 	// memory.
@@ -106,7 +112,7 @@ func checkSwapIO(c *Context) []Finding {
 	}
 	if !atLimit || nodeShort {
 		if nodeShort {
-			f.Summary += fmt.Sprintf(" The node is short of memory: %s available of %s.", human(availKB*1024), human(totalKB*1024))
+			f.Summary += fmt.Sprintf(" The node is short of memory: %s available of %s.", prose.Bytes(availKB*1024), prose.Bytes(totalKB*1024))
 		}
 		f.Mitigations = nodeMemoryMitigations()
 		return []Finding{f}
@@ -117,25 +123,27 @@ func checkSwapIO(c *Context) []Finding {
 	if !swapKnown && top.hasKB {
 		swapped, swapKnown = top.swapKB*1024, true
 	}
-	f.Title = fmt.Sprintf("%s swaps because its memory cgroup is at its limit (%s), on a node with %s available", Name(top.p.Proc), human(float64(cg.MemLimit)), human(availKB*1024))
-	f.Summary += fmt.Sprintf(" Its memory cgroup %s is at its limit: %s charged of %s, the limit hit %d times in the window", cg.Path, human(float64(end.Usage)), human(float64(cg.MemLimit)), hits)
+	// The cause is the limit; the process is who it holds.
+	f.Limit = content.MemoryLimit
+	f.Title = fmt.Sprintf("%s swaps because its memory cgroup is at its limit (%s), on a node with %s available", window.Name(top.p.Proc), prose.Bytes(float64(cg.MemLimit)), prose.Bytes(availKB*1024))
+	f.Summary += fmt.Sprintf(" Its memory cgroup %s is at its limit: %s charged of %s, the limit hit %d times in the window", cg.Path, prose.Bytes(float64(end.Usage)), prose.Bytes(float64(cg.MemLimit)), hits)
 	if swapKnown {
-		f.Summary += fmt.Sprintf(", %s of it in swap", human(float64(swapped)))
+		f.Summary += fmt.Sprintf(", %s of it in swap", prose.Bytes(float64(swapped)))
 	}
-	f.Summary += fmt.Sprintf(". The node has %s available: it is the limit, not the node, that makes the kernel reclaim the cgroup's pages to swap and read them back.", human(availKB*1024))
-	figs := map[string]float64{"limit_bytes": float64(cg.MemLimit), "usage_bytes": float64(end.Usage), "limit_hits": float64(hits)}
+	f.Summary += fmt.Sprintf(". The node has %s available: it is the limit, not the node, that makes the kernel reclaim the cgroup's pages to swap and read them back.", prose.Bytes(availKB*1024))
+	figs := map[string]float64{FigLimitBytes: float64(cg.MemLimit), "usage_bytes": float64(end.Usage), "limit_hits": float64(hits)}
 	if swapKnown {
 		figs["swap_bytes"] = float64(swapped)
 	}
-	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " and " + bundle.CgroupLimitsMember, Ticks: c.tickSpan(),
-		What: fmt.Sprintf("memory cgroup %s: limit %s, usage %s at the end, limit hit %d times in the window%s", cg.Path, human(float64(cg.MemLimit)), human(float64(end.Usage)), hits,
-			map[bool]string{true: fmt.Sprintf(", %s in swap", human(float64(swapped))), false: ""}[swapKnown]),
+	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " and " + bundle.CgroupLimitsMember, Ticks: c.TickSpan(),
+		What: fmt.Sprintf("memory cgroup %s: limit %s, usage %s at the end, limit hit %d times in the window%s", cg.Path, prose.Bytes(float64(cg.MemLimit)), prose.Bytes(float64(end.Usage)), hits,
+			map[bool]string{true: fmt.Sprintf(", %s in swap", prose.Bytes(float64(swapped))), false: ""}[swapKnown]),
 		Figures: figs})
 	raise := "at least its usage plus what it has in swap"
 	if swapKnown {
 		need := float64(end.Usage+swapped) * 1.1
 		need = math.Ceil(need/(64<<20)) * (64 << 20) // a round 64 MiB
-		raise = fmt.Sprintf("to about %s (its %s charged plus %s in swap, and 10 %% headroom), %s more than now", human(need), human(float64(end.Usage)), human(float64(swapped)), human(need-float64(cg.MemLimit)))
+		raise = fmt.Sprintf("to about %s (its %s charged plus %s in swap, and 10 %% headroom), %s more than now", prose.Bytes(need), prose.Bytes(float64(end.Usage)), prose.Bytes(float64(swapped)), prose.Bytes(need-float64(cg.MemLimit)))
 	}
 	limitFile := "memory.max"
 	if !cg.V2 {
@@ -143,7 +151,7 @@ func checkSwapIO(c *Context) []Finding {
 	}
 	f.Mitigations = []Mitigation{
 		{Horizon: Immediate, Action: fmt.Sprintf("Raise the memory limit of %s %s", cg.Path, raise), How: fmt.Sprintf("Write the new size to %s/%s (or resources.limits.memory, docker --memory, systemd MemoryMax=)", cg.Path, limitFile), Effect: "Its working set fits: the kernel stops reclaiming its pages to swap and the major faults stop"},
-		{Horizon: ShortTerm, Action: "Or shrink its working set under the limit", How: fmt.Sprintf("Smaller caches or heap in %s (a JVM's -Xmx, a database's buffer pool) so that what it touches fits in %s", Name(top.p.Proc), human(float64(cg.MemLimit))), Effect: "The same limit without swapping"},
+		{Horizon: ShortTerm, Action: "Or shrink its working set under the limit", How: fmt.Sprintf("Smaller caches or heap in %s (a JVM's -Xmx, a database's buffer pool) so that what it touches fits in %s", window.Name(top.p.Proc), prose.Bytes(float64(cg.MemLimit))), Effect: "The same limit without swapping"},
 	}
 	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/meminfo)",
 		What: "not advised, tighter memory limits: this cgroup's limit is what makes it swap; the node has room"})
@@ -160,10 +168,10 @@ func nodeMemoryMitigations() []Mitigation {
 
 // swapAreas names the swap areas and their device's IO over the window:
 // on a device of its own, all of that device's IO is swap.
-func swapAreas(c *Context) []Evidence {
+func swapAreas(c *window.Window) []Evidence {
 	var out []Evidence
 	for _, s := range c.Model.Swaps {
-		what := fmt.Sprintf("swap area %s (%s), %s of %s used at the start", s.Filename, s.Type, human(float64(s.UsedKB)*1024), human(float64(s.SizeKB)*1024))
+		what := fmt.Sprintf("swap area %s (%s), %s of %s used at the start", s.Filename, s.Type, prose.Bytes(float64(s.UsedKB)*1024), prose.Bytes(float64(s.SizeKB)*1024))
 		dev := ""
 		if s.Type == "partition" {
 			dev = strings.TrimPrefix(s.Filename, "/dev/")

@@ -5,16 +5,29 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/report/content"
 )
 
 // syncWrites reports synchronous writes, and only with proof: a file open
 // with O_SYNC or O_DSYNC (fdinfo flags) that is being written, or fsync /
 // fdatasync following writes to the same descriptor in the trace. A high
 // write latency alone is not proof and is not claimed.
-var syncWrites = Rule{ID: "sync-writes", Check: checkSyncWrites}
+var syncWrites = &Rule{ID: "sync-writes",
+	Role: content.Cause, Check: checkSyncWrites, PerApp: true, CountsCalls: true,
+	Deciding: [][]Condition{{
+		{Figure: FigWritesPerS, Threshold: func(t window.Thresholds) float64 { return t.SyncMinPerSec }, What: "synchronous writes a second"},
+		{Figure: FigSyncsPerS, Threshold: func(t window.Thresholds) float64 { return t.SyncMinPerSec }, What: "syncs a second"},
+		deviceShareCondition,
+	}},
+	Traced: &Traced{Figure: FigSyncAfterWrite, What: "syncs after a write"},
+	Shows:  Syncs,
+	Clause: func(f *Finding) string { return " " + f.Title + "." },
+	Watch:  []Watch{WatchProcess, AlertContainerWrites},
+}
 
-func checkSyncWrites(c *Context) []Finding {
+func checkSyncWrites(c *window.Window) []Finding {
 	var out []Finding
 	for _, tv := range c.Targets {
 		p := tv.Target.Process
@@ -46,7 +59,7 @@ func checkSyncWrites(c *Context) []Finding {
 			f := written[fd.Path]
 			switch {
 			case traced && f != nil && f.Writes > 0:
-				rate = c.writeRate(tv, f)
+				rate = c.WriteRate(tv, f)
 			case traced:
 				continue // traced, and not written: open O_SYNC but idle
 			case tv.IO != nil && tv.IO.Seconds > 0 && tv.IO.Delta.IO.SyscW > 0 && len(writableFiles(tv.Target)) == 1:
@@ -55,19 +68,19 @@ func checkSyncWrites(c *Context) []Finding {
 			default:
 				continue
 			}
-			cost, costly := c.costly(tv, fd.Path)
+			cost, costly := costly(c, tv, fd.Path)
 			if rate < c.Thresholds.SyncMinPerSec && !costly {
 				continue
 			}
 			done[fd.Path] = true
 			fnd := Finding{
 				ID: "sync-writes", Severity: Warning, Confidence: conf, ConfidenceWhy: why, Score: rate,
-				Title:    fmt.Sprintf("%s writes %s with %s: every write waits for the disk", Name(p), fd.Path, flag),
-				Summary:  fmt.Sprintf("%s has %s open with %s (fd %d) and writes it %.0f times a second; each write returns only once its data is on stable storage.", Name(p), fd.Path, flag, fd.Num, rate),
-				Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Path: fd.Path},
+				Title:    fmt.Sprintf("%s writes %s with %s: every write waits for the disk", window.Name(p), fd.Path, flag),
+				Summary:  fmt.Sprintf("%s has %s open with %s (fd %d) and writes it %.0f times a second; each write returns only once its data is on stable storage.", window.Name(p), fd.Path, flag, fd.Num, rate),
+				Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: fd.Path},
 				Evidence: []Evidence{{Member: bundle.TargetMember(p.PID) + fmt.Sprintf(" (/proc/%d/fdinfo/%d)", p.PID, fd.Num),
 					What:    fmt.Sprintf("fd %d -> %s, flags 0%o = %s", fd.Num, fd.Path, uint64(fd.Info.Flags), fd.Info.Flags.Names(c.Model.Manifest.Host.Arch)),
-					Figures: map[string]float64{"writes_per_s": rate}}},
+					Figures: map[string]float64{FigWritesPerS: rate}}},
 				Mitigations: syncMitigations(p, fd.Path, flag),
 			}
 			if f != nil && f.FirstWriteLine > 0 {
@@ -90,25 +103,25 @@ func checkSyncWrites(c *Context) []Finding {
 		}
 		// write followed by fsync/fdatasync.
 		for _, f := range tv.Summary.Files {
-			rate := c.syncRate(tv, f)
+			rate := c.SyncRate(tv, f)
 			if done[f.Path] || f.Kind != "file" || f.SyncAfterWrite == 0 {
 				continue
 			}
 			if _, mem := c.InMemory(tv, f.Path); mem {
 				continue
 			}
-			cost, costly := c.costly(tv, f.Path)
+			cost, costly := costly(c, tv, f.Path)
 			if rate < c.Thresholds.SyncMinPerSec && !costly {
 				continue
 			}
 			fnd := Finding{
 				ID: "sync-writes", Severity: Warning, Confidence: High, Score: rate,
-				Title:    fmt.Sprintf("%s syncs %s after its writes, %.0f times a second", Name(p), f.Path, rate),
-				Summary:  fmt.Sprintf("%s called fsync/fdatasync on %s %d times in %.1f s, %d of them right after a write: each waits for the data (and for fsync the metadata) to reach stable storage.", Name(p), f.Path, f.Syncs, tv.Target.Info.Strace.TracedSeconds, f.SyncAfterWrite),
-				Subjects: Subjects{PIDs: []int{p.PID}, Command: Cmdline(p), Path: f.Path},
+				Title:    fmt.Sprintf("%s syncs %s after its writes, %.0f times a second", window.Name(p), f.Path, rate),
+				Summary:  fmt.Sprintf("%s called fsync/fdatasync on %s %d times in %.1f s, %d of them right after a write: each waits for the data (and for fsync the metadata) to reach stable storage.", window.Name(p), f.Path, f.Syncs, tv.Target.Info.Strace.TracedSeconds, f.SyncAfterWrite),
+				Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path},
 				Evidence: []Evidence{{Member: tv.Target.Info.Strace.Member,
 					What:    fmt.Sprintf("strace: %d writes then %d syncs (%d directly after a write), %.0f µs per sync on average", f.Writes, f.Syncs, f.SyncAfterWrite, float64(f.SyncUS)/float64(max(f.Syncs, 1))),
-					Figures: map[string]float64{"syncs_per_s": rate, "sync_after_write": float64(f.SyncAfterWrite)},
+					Figures: map[string]float64{FigSyncsPerS: rate, FigSyncAfterWrite: float64(f.SyncAfterWrite)},
 					Lines:   exampleLines(tv.Target, f.FirstSyncLine-1, 2)}},
 				Mitigations: syncMitigations(p, f.Path, "fsync"),
 			}
@@ -185,7 +198,7 @@ func syncMitigations(p *model.Process, path, how string) []Mitigation {
 // (an ext4 fsync or O_SYNC write waits in jbd2_log_wait_commit for the
 // journal commit), and the device's write cache mode (with a volatile
 // "write back" cache every commit also flushes it).
-func syncMechanism(c *Context, tv *TargetView, path string, f *Finding) {
+func syncMechanism(c *window.Window, tv *window.TargetView, path string, f *Finding) {
 	pid := tv.Target.Info.PID
 	inD, inCommit := 0, 0
 	for k := c.From; k <= c.To; k++ {
@@ -216,6 +229,6 @@ func syncMechanism(c *Context, tv *TargetView, path string, f *Finding) {
 	if len(parts) == 0 {
 		return
 	}
-	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/stack) and " + bundle.HostMember + " (queue/write_cache)", Ticks: c.tickSpan(),
+	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/stack) and " + bundle.HostMember + " (queue/write_cache)", Ticks: c.TickSpan(),
 		What: strings.Join(parts, "; ")})
 }

@@ -53,6 +53,38 @@ type Finding struct {
 	// ConsequenceOf is the id of the finding this one follows from (the
 	// stalls that synchronous writes cause), "" when it stands alone.
 	ConsequenceOf string `json:"consequence_of,omitempty"`
+	// Role is the finding's part in the verdict: its rule's role, or the
+	// one the rule gave this finding (a failing device's errors, a loud
+	// process that is only a neighbour).
+	Role Role `json:"-"`
+	// Limit says the cause is a limit, and which: the processes the
+	// finding names are who the limit holds.
+	Limit Limit `json:"-"`
+}
+
+// Limit is a kind of limit a finding blames.
+type Limit int
+
+// Limits.
+const (
+	NoLimit Limit = iota
+	// IOLimit is a cgroup's IO limit (io.max, blkio throttle): its
+	// processes wait for the limit, not for the device.
+	IOLimit
+	// MemoryLimit is a memory cgroup's limit: reclaim turns it into swap
+	// IO on a device.
+	MemoryLimit
+)
+
+// Figure is the first value of an evidence figure, false when no
+// evidence of the finding has it.
+func (f *Finding) Figure(key string) (float64, bool) {
+	for _, e := range f.Evidence {
+		if v, ok := e.Figures[key]; ok {
+			return v, true
+		}
+	}
+	return 0, false
 }
 
 // Subjects are what a finding is about.

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iorca/iorca/analyze/internal/sampletest"
 	"github.com/iorca/iorca/analyze/model"
-	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/collector"
 	"github.com/iorca/iorca/samples/workload"
 )
@@ -101,16 +101,8 @@ func captureOnce(t testing.TB, cfg collector.Config, cancelAfter time.Duration) 
 	return res.Path
 }
 
-// Load reads and models a bundle.
+// Load reads and models a bundle through the analyzer's loader.
 func Load(t testing.TB, path string) *model.Model {
 	t.Helper()
-	b, err := bundle.ReadFile(path, bundle.DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Load(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return sampletest.Load(t, path)
 }

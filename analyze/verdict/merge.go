@@ -1,10 +1,13 @@
-package rules
+package verdict
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/internal/prose"
+	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/report/content"
 )
 
 // One application, one finding. A server's workers (PostgreSQL's
@@ -13,11 +16,9 @@ import (
 // and listing the others, not seven copies with one backend picked as the
 // culprit.
 
-// perProcess are the findings raised per process that merge per
-// application.
-var perProcess = map[string]bool{"small-writes": true, "sync-writes": true, "write-amplification": true, "cpu-cost": true}
-
-func mergeApps(c *Context, fs []Finding) []Finding {
+// mergeApps makes one finding per application and cause of the findings
+// of rules that merge per application (Rule.PerApp).
+func mergeApps(c *window.Window, fs []content.Finding) []content.Finding {
 	apps := c.Apps()
 	// One finding per application and cause: its processes may write
 	// different files (a WAL segment each, a log each).
@@ -26,10 +27,10 @@ func mergeApps(c *Context, fs []Finding) []Finding {
 		main int
 	}
 	index := map[key]int{}
-	var out []Finding
-	var members [][]Finding
+	var out []content.Finding
+	var members [][]content.Finding
 	for _, f := range fs {
-		if !perProcess[f.ID] || len(f.Subjects.PIDs) != 1 {
+		if !rules.Of(&f).PerApp || len(f.Subjects.PIDs) != 1 {
 			out = append(out, f)
 			members = append(members, nil)
 			continue
@@ -47,7 +48,7 @@ func mergeApps(c *Context, fs []Finding) []Finding {
 		}
 		index[k] = len(out)
 		out = append(out, f)
-		members = append(members, []Finding{f})
+		members = append(members, []content.Finding{f})
 	}
 	for i := range out {
 		if len(members[i]) < 2 {
@@ -60,7 +61,7 @@ func mergeApps(c *Context, fs []Finding) []Finding {
 
 // merged is one finding for an application's processes: the strongest
 // one's evidence, every PID, the scores summed.
-func merged(c *Context, fs []Finding) Finding {
+func merged(c *window.Window, fs []content.Finding) content.Finding {
 	best := 0
 	for i, f := range fs {
 		if f.Score > fs[best].Score {
@@ -86,64 +87,31 @@ func merged(c *Context, fs []Finding) Finding {
 	m.Score = score
 	if p != nil {
 		name := fmt.Sprintf("the application %s (main PID %d, %d processes; PID %d shown)", p.Proc.Comm, app.Main.PID, len(app.Members), p.Proc.PID)
-		m.Title = strings.Replace(m.Title, Name(p.Proc), name, 1)
+		m.Title = strings.Replace(m.Title, window.Name(p.Proc), name, 1)
 	}
 	m.Summary += fmt.Sprintf(" The same holds for %s: %d processes of one application (main PID %d, %d processes in all) share the load, and this is one finding about the application.",
-		joinAnd(others), len(fs), app.Main.PID, len(app.Members))
+		prose.JoinAnd(others), len(fs), app.Main.PID, len(app.Members))
 	files := map[string]bool{}
 	for _, f := range fs {
 		if f.Subjects.Path != "" {
 			files[f.Subjects.Path] = true
 		}
 	}
-	what := fmt.Sprintf("the processes with the same finding, grouped by program, parent and cgroup: PID %s", joinInts(pids))
+	what := fmt.Sprintf("the processes with the same finding, grouped by program, parent and cgroup: PID %s", prose.JoinInts(pids))
 	if len(files) > 1 {
 		what += fmt.Sprintf("; they write %d files like it", len(files))
 	}
-	group := Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.tickSpan(), What: what}
+	group := content.Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(), What: what}
 	// The traced calls the finding rests on are all its processes'.
-	if tc, ok := tracedCount[m.ID]; ok {
+	if tc := rules.Of(&m).Traced; tc != nil {
 		var total float64
 		for i := range fs {
-			if n, ok := evidenceFigure(&fs[i], tc.figure); ok {
+			if n, ok := fs[i].Figure(tc.Figure); ok {
 				total += n
 			}
 		}
-		group.Figures = map[string]float64{tc.figure: total}
+		group.Figures = map[string]float64{tc.Figure: total}
 	}
 	m.Evidence = append(m.Evidence, group)
 	return m
-}
-
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = fmt.Sprint(x)
-	}
-	return strings.Join(s, ", ")
-}
-
-// Apps is the model's applications by PID, grouped once per context.
-func (c *Context) Apps() map[int]*model.App {
-	if c.apps == nil {
-		c.apps = c.Model.Apps()
-	}
-	return c.apps
-}
-
-// AppLabel names a process's application for a chart's legend or a
-// comparison: its container (a runtime's shim serves one, and is not in
-// it), else its main process — "PID comm" with withPID, the command alone
-// where PIDs differ (two captures).
-func (c *Context) AppLabel(p *model.Process, withPID bool) string {
-	if app := c.Apps()[p.PID]; app != nil {
-		p = app.Main
-	}
-	if p.Container != nil && p.Container.Name != "" && p.Serves() == nil {
-		return "container " + p.Container.Name
-	}
-	if withPID {
-		return fmt.Sprintf("%d %s", p.PID, p.Comm)
-	}
-	return p.Comm
 }

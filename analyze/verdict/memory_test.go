@@ -1,15 +1,17 @@
-package rules
+package verdict
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/internal/procfs"
+	"github.com/iorca/iorca/report/content"
 )
 
 // swapMitigations is every mitigation of the swap-io finding, as text.
-func swapMitigations(t *testing.T, d *Diagnosis) (Finding, string) {
+func swapMitigations(t *testing.T, d *Diagnosis) (content.Finding, string) {
 	f := findingByID(t, d, "swap-io")
 	var ms []string
 	for _, m := range f.Mitigations {
@@ -21,7 +23,7 @@ func swapMitigations(t *testing.T, d *Diagnosis) (Finding, string) {
 // The swap-cgroup-limit sample: a cgroup at its limit on a node with
 // room. The limit is the culprit, and raising it is the fix.
 func TestSwapCgroupAtLimit(t *testing.T) {
-	d := Diagnose(sampleModel(t, "swap-cgroup-limit"), Defaults())
+	d := Diagnose(sampleModel(t, "swap-cgroup-limit"), window.Defaults())
 	f, ms := swapMitigations(t, d)
 	if !strings.Contains(ms, "Raise the memory limit") || strings.Contains(ms, "Reduce the node's memory load") {
 		t.Errorf("mitigations:\n%s", ms)
@@ -29,7 +31,7 @@ func TestSwapCgroupAtLimit(t *testing.T) {
 	if c := d.Verdict.Culprit; c == nil || c.Kind != "limit" {
 		t.Errorf("culprit %+v, want the limit", c)
 	}
-	if _, ok := evidenceFigure(&f, "swap_bytes"); !ok {
+	if _, ok := f.Figure("swap_bytes"); !ok {
 		t.Error("the amount in swap is not a figure")
 	}
 }
@@ -48,7 +50,7 @@ func TestSwapNodeShort(t *testing.T) {
 	mem["MemAvailable"] = mem["MemTotal"] / 50
 	last.Meminfo = mem
 	m.Ticks = append(append([]*model.Tick(nil), m.Ticks[:len(m.Ticks)-1]...), &last)
-	d := Diagnose(&m, Defaults())
+	d := Diagnose(&m, window.Defaults())
 	f, ms := swapMitigations(t, d)
 	if !strings.Contains(ms, "Reduce the node's memory load") || strings.Contains(ms, "Raise the memory limit") {
 		t.Errorf("mitigations:\n%s", ms)

@@ -1,10 +1,10 @@
-package rules
+package window
 
 import (
 	"fmt"
 	"sort"
-	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/collect/bundle"
 )
@@ -16,7 +16,7 @@ import (
 
 // deviceTimes is who holds each device's time: from the block trace, or
 // estimated from the targets' open files when the bundle has none.
-func deviceTimes(c *Context) (map[string]*model.DeviceTime, bool) {
+func deviceTimes(c *Window) (map[string]*model.DeviceTime, bool) {
 	if dt := c.Model.DeviceTimes(); dt != nil {
 		return dt, false
 	}
@@ -28,7 +28,7 @@ func deviceTimes(c *Context) (map[string]*model.DeviceTime, bool) {
 // O_DSYNC or O_DIRECT file makes every write one), one per average
 // request size of its write_bytes otherwise, each costing the device's
 // w_await over the window. Processes that were not targets are unknown.
-func estimateDeviceTimes(c *Context) map[string]*model.DeviceTime {
+func estimateDeviceTimes(c *Window) map[string]*model.DeviceTime {
 	out := map[string]*model.DeviceTime{}
 	for _, tv := range c.Targets {
 		if tv.IO == nil {
@@ -87,7 +87,7 @@ func estimateDeviceTimes(c *Context) map[string]*model.DeviceTime {
 
 // syncFile reports whether a target's fd on path writes through to the
 // device at every write.
-func syncFile(c *Context, tv *TargetView, path string) bool {
+func syncFile(c *Window, tv *TargetView, path string) bool {
 	for _, fd := range tv.Target.FDs {
 		if fd.Path == path && fd.Info != nil && (fd.Info.Flags.Sync() || fd.Info.Flags.DSync() || fd.Info.Flags.Direct(c.Model.Manifest.Host.Arch)) {
 			return true
@@ -98,10 +98,10 @@ func syncFile(c *Context, tv *TargetView, path string) bool {
 
 // Saturated lists the whole devices above both saturation thresholds over
 // the window, worst (util × await) first.
-func (c *Context) Saturated() []string {
+func (c *Window) Saturated() []string {
 	var out []string
 	for d, x := range c.Devices {
-		if c.saturated(x) {
+		if c.IsSaturated(x) {
 			out = append(out, d)
 		}
 	}
@@ -119,7 +119,7 @@ func (c *Context) Saturated() []string {
 // saturated ones, worst first; without one, the busiest device, if it was
 // busy at least half of UtilPct of the time — a loud process on an idle
 // disk is not what hurts a node whose other disk is twice as busy.
-func (c *Context) Hurting() []string {
+func (c *Window) Hurting() []string {
 	if sat := c.Saturated(); len(sat) > 0 {
 		return sat
 	}
@@ -129,18 +129,18 @@ func (c *Context) Hurting() []string {
 	return nil
 }
 
-// saturated is the one test of a saturated device: requests wait longer
+// IsSaturated is the one test of a IsSaturated device: requests wait longer
 // than AwaitMS while the device is busy over UtilPct of the time, or while
 // QueueDepth requests are queued on average (io_ticks undercounts
 // requests that last longer than a jiffy).
-func (c *Context) saturated(x model.Iostat) bool {
+func (c *Window) IsSaturated(x model.Iostat) bool {
 	return x.Await > c.Thresholds.AwaitMS && (x.Util > c.Thresholds.UtilPct || x.AquSz >= c.Thresholds.QueueDepth)
 }
 
 // DeviceShare is the fraction (0 to 1) of dev's time a process holds,
 // with the other processes of its application when several of them
 // share the load (one application, one culprit).
-func (c *Context) DeviceShare(pid int, dev string) float64 {
+func (c *Window) DeviceShare(pid int, dev string) float64 {
 	dt := c.DeviceTimes[dev]
 	if dt == nil {
 		return 0
@@ -154,7 +154,7 @@ func (c *Context) DeviceShare(pid int, dev string) float64 {
 // ShareOf is the share of dev's time that holds pid: its application's
 // when several of its processes load the device, else its own; nil when
 // it has none.
-func (c *Context) ShareOf(pid int, dev string) *model.Share {
+func (c *Window) ShareOf(pid int, dev string) *model.Share {
 	return c.appSharesOf(dev).byPID[pid]
 }
 
@@ -169,7 +169,7 @@ type appShares struct {
 	members map[*model.Share]int
 }
 
-func (c *Context) appSharesOf(dev string) *appShares {
+func (c *Window) appSharesOf(dev string) *appShares {
 	if a := c.shareCache[dev]; a != nil {
 		return a
 	}
@@ -242,7 +242,7 @@ func (c *Context) appSharesOf(dev string) *appShares {
 }
 
 // SameApp reports whether two processes belong to one application.
-func (c *Context) SameApp(a, b int) bool {
+func (c *Window) SameApp(a, b int) bool {
 	if a == b {
 		return true
 	}
@@ -253,7 +253,7 @@ func (c *Context) SameApp(a, b int) bool {
 
 // HoldsSaturated reports the saturated device of which a process holds at
 // least DeviceSharePct of the time, and that share (0 to 1).
-func (c *Context) HoldsSaturated(pid int) (string, float64, bool) {
+func (c *Window) HoldsSaturated(pid int) (string, float64, bool) {
 	for _, d := range c.Saturated() {
 		if f := c.DeviceShare(pid, d); f*100 >= c.Thresholds.DeviceSharePct {
 			return d, f, true
@@ -264,7 +264,7 @@ func (c *Context) HoldsSaturated(pid int) (string, float64, bool) {
 
 // Contributors are the user processes (or applications, appShares)
 // holding a device's time, largest first, at most n.
-func (c *Context) Contributors(dev string, n int) []*model.Share {
+func (c *Window) Contributors(dev string, n int) []*model.Share {
 	dt := c.DeviceTimes[dev]
 	if dt == nil {
 		return nil
@@ -283,15 +283,15 @@ func (c *Context) Contributors(dev string, n int) []*model.Share {
 	return out
 }
 
-// shareText says what part of a device a share holds and how.
-func (c *Context) shareText(dev string, s *model.Share) string {
+// ShareText says what part of a device a share holds and how.
+func (c *Window) ShareText(dev string, s *model.Share) string {
 	dt := c.DeviceTimes[dev]
-	return fmt.Sprintf("%s %.0f %%", c.shareName(dev, s), dt.Fraction(s)*100) + shareHow(dt, s)
+	return fmt.Sprintf("%s %.0f %%", c.ShareName(dev, s), dt.Fraction(s)*100) + ShareHow(dt, s)
 }
 
-// shareHow splits a share into its own requests, writeback and journal,
+// ShareHow splits a share into its own requests, writeback and journal,
 // as " (...)", or "" when it is all of one kind.
-func shareHow(dt *model.DeviceTime, s *model.Share) string {
+func ShareHow(dt *model.DeviceTime, s *model.Share) string {
 	t := ""
 	var how []string
 	if s.DirectNS > 0 && (s.WritebackNS > 0 || s.JournalNS > 0) {
@@ -304,31 +304,23 @@ func shareHow(dt *model.DeviceTime, s *model.Share) string {
 		how = append(how, fmt.Sprintf("%.0f %% journal commits its syncs forced", s.JournalNS/dt.ServiceNS*100))
 	}
 	if len(how) > 0 {
-		t = " (" + joinAnd(how) + ")"
+		t = " (" + prose.JoinAnd(how) + ")"
 	}
 	return t
 }
 
-// shareName names a share's holder: a process, a kernel thread, or an
+// ShareName names a share's holder: a process, a kernel thread, or an
 // application by its main process and how many of its processes hold
 // the time.
-func (c *Context) shareName(dev string, s *model.Share) string {
+func (c *Window) ShareName(dev string, s *model.Share) string {
 	if n := c.appSharesOf(dev).members[s]; n > 1 {
 		app := c.Apps()[s.Task.PID]
 		return fmt.Sprintf("the application %s (main PID %d; %d of its %d processes)", s.Task.Comm, s.Task.PID, n, len(app.Members))
 	}
-	return taskName(s)
+	return TaskName(s)
 }
 
-// sentence starts a sentence with s: its first letter in upper case.
-func sentence(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
-}
-
-func taskName(s *model.Share) string {
+func TaskName(s *model.Share) string {
 	if s.Kernel {
 		return s.Task.Comm + " (kernel)"
 	}
@@ -338,50 +330,40 @@ func taskName(s *model.Share) string {
 	return fmt.Sprintf("PID %d (%s)", s.Task.PID, s.Task.Comm)
 }
 
-func joinAnd(parts []string) string {
-	switch len(parts) {
-	case 0:
-		return ""
-	case 1:
-		return parts[0]
-	}
-	s := parts[0]
-	for _, p := range parts[1 : len(parts)-1] {
-		s += ", " + p
-	}
-	return s + " and " + parts[len(parts)-1]
-}
-
-// costly reports whether a process's writes to path hold a large share
-// (DeviceSharePct) of a saturated device's time — a cause there however
-// few writes a second it manages — with the evidence that says so.
-func (c *Context) costly(tv *TargetView, path string) (Evidence, bool) {
-	p := tv.Target.Process
-	if p == nil {
-		return Evidence{}, false
-	}
-	dev, frac, ok := c.HoldsSaturated(p.PID)
-	if !ok {
-		return Evidence{}, false
-	}
-	if pl, ok := c.Place(tv, path); !ok || pl.Device != dev {
-		return Evidence{}, false
-	}
-	x := c.Devices[dev]
-	who := Name(p)
-	if s := c.ShareOf(p.PID, dev); s != nil && c.appSharesOf(dev).members[s] > 1 {
-		who = strings.TrimSuffix(c.shareName(dev, s), ")") + fmt.Sprintf(", PID %d among them)", p.PID)
-	}
-	return Evidence{Member: c.deviceTimeSource(), Ticks: c.tickSpan(),
-		What: fmt.Sprintf("%s holds %.0f %% of the time of %s, which is saturated (%%util %.0f, await %.1f ms): on a slow device each write waits, so the rate stays low while the cost is high",
-			who, frac*100, dev, x.Util, x.Await),
-		Figures: map[string]float64{"device_share_pct": frac * 100}}, true
-}
-
-// deviceTimeSource names where device-time figures come from.
-func (c *Context) deviceTimeSource() string {
+// DeviceTimeSource names where device-time figures come from.
+func (c *Window) DeviceTimeSource() string {
 	if c.DeviceTimesEstimated {
 		return "estimate: targets' files, fd flags and sync counts × w_await (no block trace)"
 	}
 	return bundle.BlockTraceMember
+}
+
+// BusiestDevice is the whole device with the highest %util over the
+// window (the most bytes among equals).
+func (c *Window) BusiestDevice() (string, model.Iostat, bool) {
+	var names []string
+	for n := range c.Devices {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	best, found := "", false
+	var bx model.Iostat
+	for _, n := range names {
+		x := c.Devices[n]
+		if !found || x.Util > bx.Util || (x.Util == bx.Util && x.RkBPS+x.WkBPS > bx.RkBPS+bx.WkBPS) {
+			best, bx, found = n, x, true
+		}
+	}
+	return best, bx, found
+}
+
+// Shares is a device's time by cause, largest first: a user process's
+// share, an application's (its processes' shares summed under its main
+// process, see AppProcesses), or a kernel thread's.
+func (c *Window) Shares(dev string) []*model.Share { return c.appSharesOf(dev).list }
+
+// AppProcesses is how many processes of one application stand behind a
+// share of dev's time: more than one for an application's summed share.
+func (c *Window) AppProcesses(dev string, s *model.Share) int {
+	return c.appSharesOf(dev).members[s]
 }

@@ -1,4 +1,4 @@
-package rules
+package verdict
 
 import (
 	"fmt"
@@ -6,14 +6,9 @@ import (
 	"sort"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/rules"
 	"github.com/iorca/iorca/internal/units"
 	"github.com/iorca/iorca/report/content"
-)
-
-// Onset and TriggerMark are part of the verdict.
-type (
-	Onset       = content.Onset
-	TriggerMark = content.TriggerMark
 )
 
 // onsetSignal is the per-interval test of the primary cause's condition:
@@ -36,13 +31,13 @@ type onsetSignal struct {
 // culprit's own IO at half its average rate or more; the node's PSI.
 // It returns the signal with whether it held in each interval (held[k]
 // for the interval ending at tick k), each evaluated once.
-func (d *Diagnosis) signalOf(culpritDev string, primary *Finding) (*onsetSignal, []bool) {
+func (d *Diagnosis) signalOf(culpritDev string, primary *content.Finding) (*onsetSignal, []bool) {
 	var sigs []*onsetSignal
-	if primary.ID == "kernel-io-errors" && primary.Severity == Critical {
+	if primary.Role == content.Failure {
 		sigs = append(sigs, d.errorSignal(primary.Subjects.Device))
 	}
 	sigs = append(sigs, d.deviceSignal(culpritDev, primary), d.culpritSignal(primary), d.pressureSignal())
-	m := d.Context.Model
+	m := d.Window.Model
 	for _, sig := range sigs {
 		if sig == nil {
 			continue
@@ -63,7 +58,7 @@ func (d *Diagnosis) signalOf(culpritDev string, primary *Finding) (*onsetSignal,
 // about dev, and in the first when it had in the recent_error_s before
 // the capture.
 func (d *Diagnosis) errorSignal(dev string) *onsetSignal {
-	c := d.Context
+	c := d.Window
 	m := c.Model
 	start := m.Manifest.Start.MonoNS
 	recent := int64(c.Thresholds.RecentErrorS * 1e9)
@@ -99,8 +94,8 @@ func (d *Diagnosis) errorSignal(dev string) *onsetSignal {
 
 // deviceSignal holds in the intervals in which the blamed device was busy
 // or slow.
-func (d *Diagnosis) deviceSignal(culpritDev string, primary *Finding) *onsetSignal {
-	c := d.Context
+func (d *Diagnosis) deviceSignal(culpritDev string, primary *content.Finding) *onsetSignal {
+	c := d.Window
 	m := c.Model
 	dev := culpritDev
 	if dev == "" {
@@ -123,16 +118,12 @@ func (d *Diagnosis) deviceSignal(culpritDev string, primary *Finding) *onsetSign
 		}}
 }
 
-// callFindings are the causes that are about how many calls a process
-// makes, not how many bytes reach the disk.
-var callFindings = map[string]bool{"sync-writes": true, "small-writes": true, "container-log-flood": true, "cpu-cost": true}
-
 // culpritSignal holds in the intervals in which the culprit's
 // application did at least half of its average IO over the capture: its
 // read and write calls for a finding about calls, its disk bytes
 // otherwise.
-func (d *Diagnosis) culpritSignal(primary *Finding) *onsetSignal {
-	c := d.Context
+func (d *Diagnosis) culpritSignal(primary *content.Finding) *onsetSignal {
+	c := d.Window
 	m := c.Model
 	if d.CulpritProc == nil {
 		return nil
@@ -141,7 +132,7 @@ func (d *Diagnosis) culpritSignal(primary *Finding) *onsetSignal {
 	if app == nil {
 		return nil
 	}
-	calls := callFindings[primary.ID]
+	calls := rules.Of(primary).CountsCalls
 	measure := func(from, to int) float64 {
 		s := m.Seconds(from, to)
 		if s <= 0 {
@@ -179,7 +170,7 @@ func (d *Diagnosis) culpritSignal(primary *Finding) *onsetSignal {
 // pressureSignal holds in the intervals in which some task waited for IO
 // at least PSISomePct of the time.
 func (d *Diagnosis) pressureSignal() *onsetSignal {
-	c := d.Context
+	c := d.Window
 	m := c.Model
 	if m.Ticks[0].PSI == nil || m.Ticks[0].PSI.Some == nil {
 		return nil
@@ -233,8 +224,8 @@ func findOnset(held []bool, first bool) int {
 // onset finds when the incident began and what changed then, comparing
 // the quiet intervals before it with the ones from it. It returns nil
 // when the condition never held.
-func (d *Diagnosis) onset(culpritDev string, primary *Finding) *Onset {
-	c := d.Context
+func (d *Diagnosis) onset(culpritDev string, primary *content.Finding) *content.Onset {
+	c := d.Window
 	m := c.Model
 	if len(m.Ticks) < 3 {
 		return nil
@@ -250,7 +241,7 @@ func (d *Diagnosis) onset(culpritDev string, primary *Finding) *Onset {
 	// Fewer than two quiet intervals before it are no baseline: the first
 	// interval of a capture may catch a load still ramping up, or the
 	// collector's own start.
-	o := &Onset{Tick: k, Time: m.Ticks[k].Wall, Seconds: m.Seconds(0, k), Condition: sig.condition, UnderWay: k <= 2}
+	o := &content.Onset{Tick: k, Time: m.Ticks[k].Wall, Seconds: m.Seconds(0, k), Condition: sig.condition, UnderWay: k <= 2}
 	if o.UnderWay {
 		return o
 	}
@@ -275,7 +266,7 @@ func (d *Diagnosis) onset(culpritDev string, primary *Finding) *Onset {
 // disk bytes (read_bytes + write_bytes) per second over the baseline and
 // over the incident, else write and read syscalls per second.
 func (d *Diagnosis) appChange(base, last int) string {
-	c := d.Context
+	c := d.Window
 	m := c.Model
 	apps := c.Apps()
 	type rates struct {
@@ -367,13 +358,13 @@ func (d *Diagnosis) appChange(base, last int) string {
 
 // triggerMark places the collector's trigger, when one fired, on the
 // bundle's ticks.
-func triggerMark(m *model.Model) *TriggerMark {
+func triggerMark(m *model.Model) *content.TriggerMark {
 	cs := m.Manifest.Capture
 	if cs == nil || cs.Trigger == nil || !cs.Trigger.Fired {
 		return nil
 	}
 	t := cs.Trigger
-	tm := &TriggerMark{Expression: t.Expression, Tick: t.Tick, Time: t.At.Wall}
+	tm := &content.TriggerMark{Expression: t.Expression, Tick: t.Tick, Time: t.At.Wall}
 	if n := len(t.Intervals); n > 0 {
 		tm.Figures = t.Intervals[n-1].String()
 	}

@@ -1,19 +1,19 @@
-package rules
+package window
 
 import (
 	"fmt"
 	"strings"
 
 	"github.com/iorca/iorca/collect/bundle"
-	"github.com/iorca/iorca/internal/units"
 
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/internal/procfs"
 )
 
-// Context is what every rule reads: the model and the figures over the
-// analysis window, computed once.
-type Context struct {
+// Window is what every rule reads: the model and the facts about the
+// analysis window (its ticks, processes, devices, targets, who holds
+// each device's time), computed once.
+type Window struct {
 	Model      *model.Model
 	Thresholds Thresholds
 	// From and To are the window's ticks; Seconds its length.
@@ -35,8 +35,6 @@ type Context struct {
 	// and the figures come from the targets' files and sync counts.
 	DeviceTimes          map[string]*model.DeviceTime
 	DeviceTimesEstimated bool
-	// findings are the rules' findings, for the verdict.
-	findings []Finding
 	// apps caches Apps; shareCache appSharesOf.
 	apps       map[int]*model.App
 	shareCache map[string]*appShares
@@ -49,14 +47,14 @@ type TargetView struct {
 	Summary *model.TraceSummary
 }
 
-// NewContext computes the window figures over the whole capture.
-func NewContext(m *model.Model, t Thresholds) *Context {
-	return NewContextWindow(m, t, 0, len(m.Ticks)-1)
+// New computes the window figures over the whole capture.
+func New(m *model.Model, t Thresholds) *Window {
+	return NewRange(m, t, 0, len(m.Ticks)-1)
 }
 
-// NewContextWindow computes the window figures from tick from to tick to.
-func NewContextWindow(m *model.Model, t Thresholds, from, to int) *Context {
-	c := &Context{Model: m, Thresholds: t, ByPID: map[int]*model.ProcIO{}, Devices: map[string]model.Iostat{}}
+// NewRange computes the window figures from tick from to tick to.
+func NewRange(m *model.Model, t Thresholds, from, to int) *Window {
+	c := &Window{Model: m, Thresholds: t, ByPID: map[int]*model.ProcIO{}, Devices: map[string]model.Iostat{}}
 	if len(m.Ticks) < 2 || from < 0 || to >= len(m.Ticks) || to <= from {
 		return c
 	}
@@ -98,7 +96,7 @@ func NewContextWindow(m *model.Model, t Thresholds, from, to int) *Context {
 // it: among the first three files of its trace that it wrote or synced,
 // the first regular file; else (no trace, or only pipes and sockets) the
 // first regular file it has open for writing. "" when there is none.
-func (c *Context) HotFile(tv *TargetView) string {
+func (c *Window) HotFile(tv *TargetView) string {
 	if tv == nil {
 		return ""
 	}
@@ -121,7 +119,7 @@ func (c *Context) HotFile(tv *TargetView) string {
 }
 
 // Target returns the target view of a PID.
-func (c *Context) Target(pid int) *TargetView {
+func (c *Window) Target(pid int) *TargetView {
 	for _, t := range c.Targets {
 		if t.Target.Info.PID == pid {
 			return t
@@ -130,20 +128,20 @@ func (c *Context) Target(pid int) *TargetView {
 	return nil
 }
 
-// tickSpan names the window's ticks for evidence.
-func (c *Context) tickSpan() string { return ticksRange(c.From, c.To) }
+// TickSpan names the window's ticks for evidence.
+func (c *Window) TickSpan() string { return TicksRange(c.From, c.To) }
 
-// pageSize is the host's page size (4096 where the manifest lacks it).
-func (c *Context) pageSize() float64 {
+// PageSize is the host's page size (4096 where the manifest lacks it).
+func (c *Window) PageSize() float64 {
 	if ps := c.Model.Manifest.Host.PageSize; ps > 0 {
 		return float64(ps)
 	}
 	return 4096
 }
 
-// vmstatDelta is how much a /proc/vmstat counter grew over the window,
+// VmstatDelta is how much a /proc/vmstat counter grew over the window,
 // false when either end has no vmstat.
-func (c *Context) vmstatDelta(key string) (int64, bool) {
+func (c *Window) VmstatDelta(key string) (int64, bool) {
 	a, b := c.Model.Ticks[c.From].Vmstat, c.Model.Ticks[c.To].Vmstat
 	if a == nil || b == nil {
 		return 0, false
@@ -152,7 +150,7 @@ func (c *Context) vmstatDelta(key string) (int64, bool) {
 }
 
 // TicksMembers names the tick members of the window, for citations.
-func (c *Context) TicksMembers() string {
+func (c *Window) TicksMembers() string {
 	return bundle.TickMember(c.From) + ".." + bundle.TickMember(c.To)
 }
 
@@ -196,7 +194,7 @@ type Placement struct {
 
 // Place resolves where writes to path by a target land; false when it
 // cannot (no target, no path, no mount holds it).
-func (c *Context) Place(tv *TargetView, path string) (*Placement, bool) {
+func (c *Window) Place(tv *TargetView, path string) (*Placement, bool) {
 	if tv == nil || path == "" {
 		return nil, false
 	}
@@ -232,7 +230,7 @@ var memoryFS = map[string]bool{"tmpfs": true, "ramfs": true, "hugetlbfs": true}
 
 // InMemory reports whether writes to path by a target land in a
 // filesystem held in memory (a tmpfs volume), and which.
-func (c *Context) InMemory(tv *TargetView, path string) (string, bool) {
+func (c *Window) InMemory(tv *TargetView, path string) (string, bool) {
 	pl, ok := c.Place(tv, path)
 	if !ok || pl.Overlay != nil {
 		return "", false
@@ -253,27 +251,16 @@ func (pl *Placement) DescribeDevice() string {
 	return s
 }
 
-// pct formats a share as a percentage.
-func pct(part, whole float64) float64 {
-	if whole <= 0 {
-		return 0
-	}
-	return part / whole * 100
-}
-
-// human formats a byte count for people ("1.5 MiB").
-func human(b float64) string { return units.FormatBytes(int64(b)) }
-
 // Rates under strace are the traced process's rates slowed down by
 // ptrace (by up to two orders of magnitude for a syscall-heavy writer):
 // a report quotes the untraced /proc rates, and the trace only for sizes,
 // files, latencies and the shares between files.
 
-// writeRate is how many write calls a second a target made to f over the
+// WriteRate is how many write calls a second a target made to f over the
 // window, untraced: its share of the trace's writes applied to the
 // process's write syscalls (syscw) in /proc. Without /proc figures it is
 // the traced rate.
-func (c *Context) writeRate(tv *TargetView, f *model.FileIO) float64 {
+func (c *Window) WriteRate(tv *TargetView, f *model.FileIO) float64 {
 	traced := float64(f.Writes) / tv.Target.Info.Strace.TracedSeconds
 	if tv.IO == nil || tv.IO.Seconds <= 0 || tv.IO.Delta.IO.SyscW == 0 {
 		return traced
@@ -288,14 +275,14 @@ func (c *Context) writeRate(tv *TargetView, f *model.FileIO) float64 {
 	return float64(f.Writes) / float64(all) * float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds
 }
 
-// syncRate is how many syncs a second a target made on f, untraced: the
+// SyncRate is how many syncs a second a target made on f, untraced: the
 // traced rate scaled as its writes were (there is no /proc counter of
 // fsync calls).
-func (c *Context) syncRate(tv *TargetView, f *model.FileIO) float64 {
+func (c *Window) SyncRate(tv *TargetView, f *model.FileIO) float64 {
 	secs := tv.Target.Info.Strace.TracedSeconds
 	traced := float64(f.Syncs) / secs
 	if f.Writes == 0 {
 		return traced
 	}
-	return traced * c.writeRate(tv, f) / (float64(f.Writes) / secs)
+	return traced * c.WriteRate(tv, f) / (float64(f.Writes) / secs)
 }

@@ -1,0 +1,49 @@
+// Package prose holds the small pieces a report's sentences are built
+// of: lists joined in English, byte counts and shares for people.
+package prose
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/iorca/iorca/internal/units"
+)
+
+// JoinAnd joins parts as English does: "a", "a and b", "a, b and c".
+func JoinAnd(parts []string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// JoinInts joins numbers with commas: "1, 2, 3".
+func JoinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Sentence starts a sentence with s: its first letter in upper case.
+func Sentence(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// Pct is part as a percentage of whole, 0 when whole is not positive.
+func Pct(part, whole float64) float64 {
+	if whole <= 0 {
+		return 0
+	}
+	return part / whole * 100
+}
+
+// Bytes formats a byte count for people ("1.5 MiB").
+func Bytes(b float64) string { return units.FormatBytes(int64(b)) }

@@ -1,0 +1,29 @@
+package rules
+
+// Watch is a metric or an alert rule a finding calls for in the report's
+// monitoring section: a layer to watch, or an alert ready to paste.
+type Watch int
+
+// What a finding can call for.
+const (
+	// WatchTasks: how long tasks wait for IO (PSI).
+	WatchTasks Watch = iota + 1
+	// WatchContainerLog: a container's log size and its runtime's writes.
+	WatchContainerLog
+	// WatchProcess: write_bytes against wchar per process.
+	WatchProcess
+	// WatchOverlay: the device and filesystem holding the upper layers.
+	WatchOverlay
+	// WatchMemory: dirty, writeback and swap counters.
+	WatchMemory
+	// AlertDevice: %util and await of the finding's device.
+	AlertDevice
+	// AlertIOPressure: tasks stalled on IO.
+	AlertIOPressure
+	// AlertFilesystemFull: space near exhaustion.
+	AlertFilesystemFull
+	// AlertContainerWrites: the culprit container's write operations.
+	AlertContainerWrites
+	// AlertContainerLog: the culprit container's log growth.
+	AlertContainerLog
+)

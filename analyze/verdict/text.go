@@ -1,0 +1,186 @@
+package verdict
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/iorca/iorca/analyze/internal/prose"
+	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/report/content"
+)
+
+// related returns the serious findings about the culprit other than the
+// primary one, the first of each rule, in catalogue order.
+func (d *Diagnosis) related(primary *content.Finding, serious []*content.Finding) []*content.Finding {
+	if d.CulpritProc == nil {
+		return nil
+	}
+	pids := map[int]bool{d.CulpritProc.PID: true}
+	if primary.Role != content.Saturation {
+		for _, p := range primary.Subjects.PIDs {
+			pids[p] = true
+		}
+	}
+	var out []*content.Finding
+	for _, f := range serious {
+		if f == primary || f.Role == content.Victims || f.Role == content.Saturation {
+			continue // the victims are not the culprit; the device has its own clause
+		}
+		if slices.ContainsFunc(f.Subjects.PIDs, func(p int) bool { return pids[p] }) &&
+			!slices.ContainsFunc(out, func(g *content.Finding) bool { return g.ID == f.ID }) {
+			out = append(out, f)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return rules.Order(out[i].ID) < rules.Order(out[j].ID) })
+	return out
+}
+
+func (d *Diagnosis) verdictText(primary *content.Finding, serious []*content.Finding) string {
+	var b strings.Builder
+	rel := d.related(primary, serious)
+	b.WriteString(primary.Summary)
+	// How the culprit writes.
+	var shows rules.Trait
+	for _, f := range rel {
+		r := rules.Of(f)
+		shows |= r.Shows
+		if r.Clause != nil {
+			b.WriteString(r.Clause(f))
+		}
+	}
+	if !shows.Has(rules.Syncs) && !shows.Has(rules.SmallPieces) {
+		b.WriteString(d.largeWritesClause())
+	}
+	// The device.
+	var devFinding *content.Finding
+	for _, f := range serious {
+		if f.Role == content.Saturation {
+			devFinding = f
+			break
+		}
+	}
+	switch {
+	case devFinding != nil && primary.Role != content.Saturation:
+		util, _ := devFinding.Figure(rules.FigUtilPct)
+		await, _ := devFinding.Figure(rules.FigAwaitMS)
+		fmt.Fprintf(&b, " %s is saturated (%%util %.0f, await %.1f ms)", devFinding.Subjects.Device, util, await)
+		if cp := d.CulpritProc; cp != nil {
+			if dt := d.Window.DeviceTimes[devFinding.Subjects.Device]; dt != nil {
+				if s := d.Window.ShareOf(cp.PID, devFinding.Subjects.Device); s != nil && dt.Fraction(s) > 0 {
+					fmt.Fprintf(&b, ", and %s holds %.0f %% of its time%s", d.Window.ShareName(devFinding.Subjects.Device, s), dt.Fraction(s)*100, window.ShareHow(dt, s))
+				}
+			}
+		}
+		b.WriteString(".")
+	case devFinding == nil && primary.Limit != content.IOLimit:
+		c := d.Window
+		if name, x, ok := d.culpritDevice(); ok {
+			// Thresholds decide severities and alerts; the words describe
+			// the device as it was.
+			fmt.Fprintf(&b, " The device %s was busy %.0f %% of the time, its requests took %.1f ms on average with %.1f queued", name, x.Util, x.Await, x.AquSz)
+			if x.Util >= 0.9*c.Thresholds.UtilPct || x.Await >= 0.9*c.Thresholds.AwaitMS {
+				b.WriteString(", close to saturation")
+			}
+			if shows.Has(rules.Syncs) || shows.Has(rules.SmallPieces|rules.Amplified) {
+				b.WriteString(": the cost is in operations and latency for everything that shares it, not in bandwidth")
+			}
+			b.WriteString(".")
+		}
+	}
+	// Who waited, and who was loud elsewhere.
+	for i := range d.Findings {
+		f := &d.Findings[i]
+		switch {
+		case f.Role == content.Victims && (d.CulpritProc == nil || !slices.Contains(f.Subjects.PIDs, d.CulpritProc.PID)):
+			var who []string
+			for _, e := range f.Evidence {
+				who = append(who, e.What)
+			}
+			fmt.Fprintf(&b, " Waiting for %s: %s.", f.Subjects.Device, strings.Join(who, "; "))
+		case f.Role == content.Neighbour && devFinding != nil:
+			if clause := rules.Of(f).Clause; clause != nil {
+				b.WriteString(clause(f))
+			}
+		}
+	}
+	// The rest.
+	var others []string
+	seen := map[*content.Finding]bool{primary: true, devFinding: true}
+	for _, f := range serious {
+		if f.Role == content.Victims {
+			seen[f] = true
+		}
+	}
+	for _, f := range rel {
+		seen[f] = true
+	}
+	var effects []string
+	for _, f := range serious {
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		if !primary.Role.Effect() && f.Role.Effect() && d.follows(*f, primary) {
+			effects = append(effects, f.ID)
+			continue
+		}
+		others = append(others, f.ID)
+	}
+	sort.Strings(effects)
+	sort.Strings(others)
+	if len(effects) > 0 {
+		fmt.Fprintf(&b, " It leads to: %s.", strings.Join(effects, ", "))
+	}
+	if len(others) > 0 {
+		fmt.Fprintf(&b, " Also found: %s.", strings.Join(others, ", "))
+	}
+	return b.String()
+}
+
+// largeWritesClause describes a culprit that writes in large, buffered
+// pieces (a backup, a copy): the page cache absorbs them.
+func (d *Diagnosis) largeWritesClause() string {
+	if d.CulpritProc == nil {
+		return ""
+	}
+	tv := d.Window.Target(d.CulpritProc.PID)
+	if tv == nil || tv.Summary == nil {
+		return ""
+	}
+	for _, f := range tv.Summary.Files {
+		if f.Kind != "file" || f.Writes == 0 {
+			continue
+		}
+		if f.Syncs > 0 || f.AvgWrite() < d.Window.Thresholds.SmallWriteMaxAvg {
+			return ""
+		}
+		for _, fd := range tv.Target.FDs {
+			if fd.Path != f.Path || fd.Info == nil {
+				continue
+			}
+			if fd.Info.Flags.Sync() || fd.Info.Flags.DSync() {
+				return ""
+			}
+			if fd.Info.Flags.Direct(d.Window.Model.Manifest.Host.Arch) {
+				return fmt.Sprintf(" It writes %s with O_DIRECT in %s pieces: they bypass the page cache and go to the device at once.", f.Path, prose.Bytes(f.AvgWrite()))
+			}
+		}
+		return fmt.Sprintf(" It writes %s in large buffered pieces (%s on average, no O_SYNC, no fsync): the page cache absorbs them and writeback sends them to the device later%s.", f.Path, prose.Bytes(f.AvgWrite()), d.dirtyGrowth())
+	}
+	return ""
+}
+
+// dirtyGrowth says how the dirty page cache moved over the window.
+func (d *Diagnosis) dirtyGrowth() string {
+	c := d.Window
+	a, b := c.Model.Ticks[c.From].Vmstat, c.Model.Ticks[c.To].Vmstat
+	if a == nil || b == nil || b["nr_dirty_threshold"] == 0 {
+		return ""
+	}
+	page := c.PageSize()
+	return fmt.Sprintf(" (dirty page cache went from %s to %s, %.0f %% of the dirty limit)",
+		prose.Bytes(float64(a["nr_dirty"])*page), prose.Bytes(float64(b["nr_dirty"])*page), prose.Pct(float64(b["nr_dirty"]+b["nr_writeback"]), float64(b["nr_dirty_threshold"])))
+}
