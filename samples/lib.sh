@@ -65,7 +65,7 @@ setup() {
   mkdir -p "$WORK/bin"
   say "building the collector, the analyzer and the workload"
   (cd "$REPO_DIR" &&
-    CGO_ENABLED=0 go build -o "$WORK/bin/iorca-collect" ./collect &&
+    CGO_ENABLED=0 go build -o "$WORK/bin/iorca-collect" ./collect/cmd/iorca-collect &&
     CGO_ENABLED=0 go build -o "$WORK/bin/iorca" ./analyze &&
     CGO_ENABLED=0 go build -o "$WORK/bin/iorca-workload" ./samples/workload/cmd/iorca-workload)
 }

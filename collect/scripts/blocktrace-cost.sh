@@ -22,7 +22,7 @@ trap cleanup EXIT INT TERM
 for tool in fio /usr/bin/time python3 zstd strace; do
   command -v "$tool" >/dev/null || { echo "blocktrace-cost.sh: $tool is missing" >&2; exit 1; }
 done
-CGO_ENABLED=0 go build -o "$tmp/iorca-collect" ./collect
+CGO_ENABLED=0 go build -o "$tmp/iorca-collect" ./collect/cmd/iorca-collect
 truncate -s 1G "$tmp/disk.img"
 dev=$(losetup --find --show "$tmp/disk.img")
 

@@ -23,7 +23,7 @@ trap cleanup EXIT INT TERM
 for tool in /usr/bin/time pidstat iotop-c zstd; do
   command -v "$tool" >/dev/null || { echo "cost.sh: $tool is missing" >&2; exit 1; }
 done
-CGO_ENABLED=0 go build -o "$tmp/iorca-collect" ./collect
+CGO_ENABLED=0 go build -o "$tmp/iorca-collect" ./collect/cmd/iorca-collect
 
 for _ in $(seq "$n"); do sleep 3600 & sleepers+=($!); done
 procs=$(ls /proc | grep -c '^[0-9]')

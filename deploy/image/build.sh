@@ -17,7 +17,7 @@ mkdir -p "$root/usr/local/bin" "$root/bin" "$root/tmp" "$root/var/lib/iorca" "$r
 chmod 1777 "$root/tmp"
 
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" \
-  -o "$root/usr/local/bin/iorca-collect" ./collect
+  -o "$root/usr/local/bin/iorca-collect" ./collect/cmd/iorca-collect
 
 # copy_with_libs copies a dynamic binary and every library ldd names,
 # at the same paths.

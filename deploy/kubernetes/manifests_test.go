@@ -171,7 +171,7 @@ func collectorArgs(t *testing.T, c corev1.Container) []string {
 func collector(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "iorca-collect")
-	cmd := exec.Command("go", "build", "-o", bin, "./collect")
+	cmd := exec.Command("go", "build", "-o", bin, "./collect/cmd/iorca-collect")
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

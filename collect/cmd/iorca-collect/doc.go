@@ -2,6 +2,6 @@
 // and iotop-equivalent counters every tick, /proc IO counters of every
 // process, cgroup IO stats, the mount table, kernel log tail and a bounded
 // strace of the top IO processes — into one compressed bundle for offline
-// analysis with iorca. Build it static: CGO_ENABLED=0 go build -o
-// iorca-collect ./collect
+// analysis with iorca. Build it static: CGO_ENABLED=0 go install
+// ./collect/cmd/iorca-collect
 package main

@@ -122,7 +122,7 @@ func TestTriggerWaitExpires(t *testing.T) {
 // (systemd-analyze verify, with the unit's binary path pointed at a
 // build of this collector).
 func TestSystemdUnit(t *testing.T) {
-	unit, err := os.ReadFile("../deploy/systemd/iorca-recorder.service")
+	unit, err := os.ReadFile("../../../deploy/systemd/iorca-recorder.service")
 	if err != nil {
 		t.Fatal(err)
 	}

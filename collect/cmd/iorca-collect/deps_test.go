@@ -14,7 +14,7 @@ func TestCollectorLinksNoAnalyzer(t *testing.T) {
 	if err != nil {
 		t.Skip("go is not on PATH")
 	}
-	out, err := exec.Command(goBin, "list", "-deps", "github.com/iorca/iorca/collect").Output()
+	out, err := exec.Command(goBin, "list", "-deps", "github.com/iorca/iorca/collect/cmd/iorca-collect").Output()
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
 	}
