@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"os"
+	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -35,11 +37,49 @@ func TestIsTerminal(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	if got := Version("v1.2.3"); got != "v1.2.3" {
+	if got := Version("v1.2.3"); !strings.HasPrefix(got, "v1.2.3") {
 		t.Errorf("stamped: %q", got)
 	}
-	// A test binary has no module version: "(devel)" or empty.
+	// A test binary has no module version ("(devel)" or empty) and go
+	// test records no commit.
 	if got := Version(""); got != "dev" {
 		t.Errorf("unstamped test binary: %q, want dev", got)
+	}
+}
+
+func TestVersionFromBuildInfo(t *testing.T) {
+	const sha = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
+	vcs := func(rev, modified string) []debug.BuildSetting {
+		return []debug.BuildSetting{
+			{Key: "-compiler", Value: "gc"},
+			{Key: "vcs", Value: "git"},
+			{Key: "vcs.revision", Value: rev},
+			{Key: "vcs.time", Value: "2026-11-29T06:10:02Z"},
+			{Key: "vcs.modified", Value: modified},
+		}
+	}
+	info := func(mainVersion string, settings []debug.BuildSetting) *debug.BuildInfo {
+		return &debug.BuildInfo{Main: debug.Module{Path: "github.com/iorca/iorca", Version: mainVersion}, Settings: settings}
+	}
+	for _, tc := range []struct {
+		name, stamped string
+		bi            *debug.BuildInfo
+		want          string
+	}{
+		{"no build info", "", nil, "dev"},
+		{"stamped, no build info", "v1.2.3", nil, "v1.2.3"},
+		{"go install @version", "", info("v0.3.0", nil), "v0.3.0"},
+		{"release from a clean checkout", "", info("v0.3.0", vcs(sha, "false")), "v0.3.0 (rev 1a2b3c4d5e6f)"},
+		{"stamped wins over the module version", "v1.2.3", info("v0.3.0", vcs(sha, "false")), "v1.2.3 (rev 1a2b3c4d5e6f)"},
+		{"devel, dirty tree", "", info("(devel)", vcs(sha, "true")), "dev (rev 1a2b3c4d5e6f+dirty)"},
+		{"empty main version", "", info("", vcs(sha, "false")), "dev (rev 1a2b3c4d5e6f)"},
+		{"devel, no VCS", "", info("(devel)", nil), "dev"},
+		{"pseudo-version", "", info("v0.0.0-20261129061002-1a2b3c4d5e6f+dirty", vcs(sha, "true")), "v0.0.0-20261129061002-1a2b3c4d5e6f+dirty (rev 1a2b3c4d5e6f+dirty)"},
+		{"short revision kept whole", "", info("(devel)", vcs("1a2b3c", "false")), "dev (rev 1a2b3c)"},
+		{"modified without a revision", "", info("(devel)", []debug.BuildSetting{{Key: "vcs.modified", Value: "true"}}), "dev"},
+	} {
+		if got := version(tc.stamped, tc.bi); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
