@@ -13,10 +13,10 @@ import (
 // process. The first tick (which also fills the process table) is not
 // timed.
 func BenchmarkTick(b *testing.B) {
-	rec := newRecorder()
+	lg := newLedger()
 	data, _ := os.ReadFile("/proc/self/mountinfo")
 	mounts, _ := procfs.ParseMountinfo(data)
-	s := &sampler{rec: rec, table: newProcTable(true), cgroups: newCgroupSet(mounts), self: os.Getpid()}
+	s := &sampler{ledger: lg, table: newProcTable(true), cgroups: newCgroupSet(mounts), self: os.Getpid()}
 	s.tick(0)
 	s.procsSampled = 0
 	b.ReportAllocs()

@@ -32,7 +32,7 @@ func (c *collection) finishBlockTrace(tr *blocktrace.Tracer, m *bundle.Manifest,
 	res := tr.Stop(reason)
 	info := res.Info
 	m.BlockTrace = &info
-	c.rec.time("block-trace", secondsDuration(info.Seconds))
+	c.ledger.time("block-trace", secondsDuration(info.Seconds))
 	if len(res.Output) > 0 || info.Status == bundle.StatusOK {
 		c.store.put(bundle.BlockTraceMember, res.Output)
 	}
@@ -41,13 +41,13 @@ func (c *collection) finishBlockTrace(tr *blocktrace.Tracer, m *bundle.Manifest,
 	}
 	st := info.Status
 	if st == bundle.StatusOK {
-		c.rec.source("block-trace").Items++
+		c.ledger.source("block-trace").Items++
 	} else {
-		c.rec.problem(bundle.Problem{Source: "block-trace", Status: st,
+		c.ledger.problem(bundle.Problem{Source: "block-trace", Status: st,
 			What: fmt.Sprintf("the block-layer trace did not run as planned (%s)", info.StopReason), Why: info.Error})
 	}
 	if len(info.Missing) > 0 {
-		c.rec.problem(bundle.Problem{Source: "block-trace", Status: bundle.StatusAbsent,
+		c.ledger.problem(bundle.Problem{Source: "block-trace", Status: bundle.StatusAbsent,
 			What: "events this kernel does not have: " + strings.Join(info.Missing, ", ")})
 	}
 	if info.Truncated {

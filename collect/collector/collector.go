@@ -33,7 +33,7 @@ type Result struct {
 // collection is the state of one run.
 type collection struct {
 	cfg       Config
-	rec       *recorder
+	ledger    *ledger
 	store     *store
 	sampler   *sampler
 	table     *procTable
@@ -66,9 +66,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	nice, ioprio := lowerPriority()
 	start := capture.Now()
 
-	c := &collection{cfg: cfg, rec: newRecorder(), store: newStore(start.Wall, spillDirs(cfg.Output)...), table: newProcTable(cfg.Redact), traces: make(chan traceDone, 64)}
+	c := &collection{cfg: cfg, ledger: newLedger(), store: newStore(start.Wall, spillDirs(cfg.Output)...), table: newProcTable(cfg.Redact), traces: make(chan traceDone, 64)}
 	defer c.store.close()
-	c.sampler = &sampler{rec: c.rec, table: c.table, self: os.Getpid()}
+	c.sampler = &sampler{ledger: c.ledger, table: c.table, self: os.Getpid()}
 	m := &bundle.Manifest{
 		Collector: bundle.Collector{Name: "iorca-collect", Version: cfg.Version, Go: runtime.Version(), Nice: nice, IOPriority: ioprio, UID: os.Geteuid(), PID: os.Getpid()},
 		Host:      hostInfo(),
@@ -162,7 +162,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	c.captureEnd()
 	c.captureContainers()
 	kmsg, st, err := readKmsg()
-	c.rec.read("kmsg", "/dev/kmsg", 0, 0, st, err)
+	c.ledger.read("kmsg", "/dev/kmsg", 0, 0, st, err)
 	c.store.put(bundle.KmsgMember, kmsg)
 	c.captureCgroupLimits()
 	if c.sampler.cgroupBound {

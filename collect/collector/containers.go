@@ -77,10 +77,10 @@ func (c *collection) captureContainers() {
 		path := filepath.Join(root, "containers", id, "config.v2.json")
 		cfg, err := readDockerConfig(path)
 		if err != nil {
-			c.rec.sweepRead("container-meta", path, 0, capture.Classify(err), err)
+			c.ledger.sweepRead("container-meta", path, 0, capture.Classify(err), err)
 			continue
 		}
-		c.rec.sweepRead("container-meta", path, 0, bundle.StatusOK, nil)
+		c.ledger.sweepRead("container-meta", path, 0, bundle.StatusOK, nil)
 		metas = append(metas, bundle.ContainerMeta{ID: id, Runtime: "docker", Name: strings.TrimPrefix(cfg.Name, "/"),
 			Image: cfg.Config.Image, Labels: cfg.Config.Labels, Source: path})
 	}

@@ -19,7 +19,7 @@ func (c *collection) fit(m *bundle.Manifest) error {
 	var dropped []string
 	drops := c.dropOrder()
 	for {
-		m.Sources, m.Errors = c.rec.finish()
+		m.Sources, m.Errors = c.ledger.finish()
 		m.Bounds = append([]bundle.Bound(nil), c.bounds...)
 		if len(dropped) > 0 {
 			m.Bounds = append(m.Bounds, bundle.Bound{Name: "max-bundle-bytes", Limit: c.cfg.MaxBundleBytes,

@@ -69,7 +69,7 @@ func (c *collection) triggerSample() trigger.Sample {
 	for i, p := range triggerFiles {
 		data, st, err := c.sampler.rd.Read(p)
 		if i > 0 || st != bundle.StatusOK { // uptime, every time, is noise in the manifest
-			c.rec.read("trigger", p, 0, 0, st, err)
+			c.ledger.read("trigger", p, 0, 0, st, err)
 		}
 		if st == bundle.StatusOK {
 			texts[i] = append([]byte(nil), data...)

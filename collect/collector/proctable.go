@@ -85,7 +85,7 @@ func (t *procTable) forget(before int) {
 // add reads the process's description into the table, after the stat
 // line just read (which identifies the process by PID and start time). It
 // returns the /proc/PID/cgroup content so that its cgroups can be tracked.
-func (t *procTable) add(pid int, start uint64, stat []byte, rd *capture.Reader, rec *recorder, tick int) []byte {
+func (t *procTable) add(pid int, start uint64, stat []byte, rd *capture.Reader, lg *ledger, tick int) []byte {
 	if len(t.entries) >= maxTableEntries {
 		t.full = true
 		return nil
@@ -97,14 +97,14 @@ func (t *procTable) add(pid int, start uint64, stat []byte, rd *capture.Reader, 
 	e.frames = appendFrame(e.frames, base+"stat", stat, bundle.StatusOK, nil)
 	for _, name := range []string{"status", "cmdline"} {
 		data, st, err := rd.Read(base + name)
-		rec.sweepRead("proc-table", base+name, tick, st, err)
+		lg.sweepRead("proc-table", base+name, tick, st, err)
 		if name == "cmdline" {
 			data = t.maskCmdline(pid, data, bundle.ProcTableMember)
 		}
 		e.frames = appendFrame(e.frames, base+name, data, st, err)
 	}
 	data, st, err := rd.Read(base + "cgroup")
-	rec.sweepRead("proc-table", base+"cgroup", tick, st, err)
+	lg.sweepRead("proc-table", base+"cgroup", tick, st, err)
 	e.frames = appendFrame(e.frames, base+"cgroup", data, st, err)
 	if st != bundle.StatusOK {
 		return nil

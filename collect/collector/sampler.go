@@ -23,7 +23,7 @@ var systemTickFiles = []string{
 // sampler captures one tick at a time.
 type sampler struct {
 	rd      capture.Reader
-	rec     *recorder
+	ledger  *ledger
 	table   *procTable
 	cgroups *cgroupSet
 	self    int
@@ -62,8 +62,8 @@ func (s *sampler) tick(n int) []byte {
 	for _, p := range systemTickFiles {
 		t0 := time.Now()
 		data, st, err := s.rd.Read(p)
-		s.rec.read(p, p, 0, n, st, err)
-		s.rec.time(p, time.Since(t0))
+		s.ledger.read(p, p, 0, n, st, err)
+		s.ledger.time(p, time.Since(t0))
 		b = appendFrame(b, p, data, st, err)
 		if s.keepNode && slices.Contains(triggerFiles, p) {
 			if s.node == nil {
@@ -77,11 +77,11 @@ func (s *sampler) tick(n int) []byte {
 	}
 	t0 := time.Now()
 	b = s.blockStats(b, n)
-	s.rec.time("sys-block-stat", time.Since(t0))
+	s.ledger.time("sys-block-stat", time.Since(t0))
 
 	t0 = time.Now()
 	b = s.processes(b, n)
-	s.rec.time("proc-pid-stat", time.Since(t0)) // stat and io are read together
+	s.ledger.time("proc-pid-stat", time.Since(t0)) // stat and io are read together
 
 	t0 = time.Now()
 	for _, p := range s.cgroups.files(false) {
@@ -92,16 +92,16 @@ func (s *sampler) tick(n int) []byte {
 			s.cgroups.absent[p] = true
 			continue
 		}
-		s.rec.sweepRead("cgroup-io", p, n, st, err)
+		s.ledger.sweepRead("cgroup-io", p, n, st, err)
 		b = appendFrame(b, p, data, st, err)
 	}
-	s.rec.time("cgroup-io", time.Since(t0))
+	s.ledger.time("cgroup-io", time.Since(t0))
 
 	t0 = time.Now()
 	for _, t := range s.targets {
 		b = s.targetTick(b, t, n)
 	}
-	s.rec.time("target-threads", time.Since(t0))
+	s.ledger.time("target-threads", time.Since(t0))
 	return b
 }
 
@@ -109,13 +109,13 @@ func (s *sampler) tick(n int) []byte {
 func (s *sampler) blockStats(b []byte, n int) []byte {
 	devs, err := readDirNames("/sys/block")
 	if err != nil {
-		s.rec.read("/sys/block", "/sys/block", 0, n, capture.Classify(err), err)
+		s.ledger.read("/sys/block", "/sys/block", 0, n, capture.Classify(err), err)
 		return b
 	}
 	for _, d := range devs {
 		p := "/sys/block/" + d + "/stat"
 		data, st, err := s.rd.Read(p)
-		s.rec.sweepRead("sys-block-stat", p, n, st, err)
+		s.ledger.sweepRead("sys-block-stat", p, n, st, err)
 		b = appendFrame(b, p, data, st, err)
 	}
 	return b
@@ -126,14 +126,14 @@ func (s *sampler) blockStats(b []byte, n int) []byte {
 func (s *sampler) processes(b []byte, n int) []byte {
 	pids, err := listPIDs()
 	if err != nil {
-		s.rec.read("/proc", "/proc", 0, n, capture.Classify(err), err)
+		s.ledger.read("/proc", "/proc", 0, n, capture.Classify(err), err)
 		return b
 	}
 	s.procsSampled += len(pids)
 	for _, pid := range pids {
 		base := "/proc/" + strconv.Itoa(pid) + "/"
 		data, st, err := s.rd.Read(base + "stat")
-		s.rec.sweepRead("proc-pid-stat", base+"stat", n, st, err)
+		s.ledger.sweepRead("proc-pid-stat", base+"stat", n, st, err)
 		b = appendFrame(b, base+"stat", data, st, err)
 		if st != bundle.StatusOK {
 			continue
@@ -141,14 +141,14 @@ func (s *sampler) processes(b []byte, n int) []byte {
 		ps, perr := procfs.ParsePIDStat(data)
 		if perr == nil && !s.table.known(pid, ps.StartTime, n) {
 			stat := append([]byte(nil), data...) // data is the reader's buffer
-			if cg := s.table.add(pid, ps.StartTime, stat, &s.rd, s.rec, n); cg != nil {
+			if cg := s.table.add(pid, ps.StartTime, stat, &s.rd, s.ledger, n); cg != nil {
 				if !s.cgroups.addProcess(cg) {
 					s.cgroupBound = true
 				}
 			}
 		}
 		data, st, err = s.rd.Read(base + "io")
-		s.rec.sweepRead("proc-pid-io", base+"io", n, st, err)
+		s.ledger.sweepRead("proc-pid-io", base+"io", n, st, err)
 		b = appendFrame(b, base+"io", data, st, err)
 		if s.snap != nil && perr == nil {
 			snap := &procSnap{stat: ps}
@@ -173,17 +173,17 @@ func (s *sampler) targetTick(b []byte, t *target, n int) []byte {
 	tids, err := readDirNames(base + "task")
 	if err != nil {
 		t.gone = true
-		s.rec.problem(bundle.Problem{Source: "targets", Path: base + "task", PID: t.pid, Status: capture.Classify(err), Tick: n,
+		s.ledger.problem(bundle.Problem{Source: "targets", Path: base + "task", PID: t.pid, Status: capture.Classify(err), Tick: n,
 			What: fmt.Sprintf("target %d (%s) is gone at tick %d", t.pid, t.comm, n), Why: err.Error()})
 		return b
 	}
 	data, st, err := s.rd.Read(base + "wchan")
-	s.rec.read("target-wchan", base+"wchan", t.pid, n, st, err)
+	s.ledger.read("target-wchan", base+"wchan", t.pid, n, st, err)
 	b = appendFrame(b, base+"wchan", data, st, err)
 	for _, tid := range tids {
 		tb := base + "task/" + tid + "/"
 		data, st, err := s.rd.Read(tb + "stat")
-		s.rec.sweepRead("target-threads", tb+"stat", n, st, err)
+		s.ledger.sweepRead("target-threads", tb+"stat", n, st, err)
 		b = appendFrame(b, tb+"stat", data, st, err)
 		if st != bundle.StatusOK {
 			continue
@@ -191,7 +191,7 @@ func (s *sampler) targetTick(b []byte, t *target, n int) []byte {
 		if ps, err := procfs.ParsePIDStat(data); err == nil && ps.State == 'D' {
 			for _, f := range []string{"wchan", "stack", "syscall"} {
 				data, st, err := s.rd.Read(tb + f)
-				s.rec.read("target-"+f, tb+f, t.pid, n, st, err)
+				s.ledger.read("target-"+f, tb+f, t.pid, n, st, err)
 				b = appendFrame(b, tb+f, data, st, err)
 			}
 		}

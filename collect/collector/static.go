@@ -32,7 +32,7 @@ func (c *collection) captureEnd() {
 	var b []byte
 	for _, p := range endFiles {
 		data, st, err := c.sampler.rd.Read(p)
-		c.rec.read("end", p, 0, 0, st, err)
+		c.ledger.read("end", p, 0, 0, st, err)
 		b = appendFrame(b, p, data, st, err)
 	}
 	c.store.put(bundle.EndMember, b)
@@ -57,7 +57,7 @@ func (c *collection) captureHost() []procfs.Mount {
 	var selfMounts []byte
 	for _, p := range hostFiles {
 		data, st, err := rd.Read(p)
-		c.rec.read("host", p, 0, 0, st, err)
+		c.ledger.read("host", p, 0, 0, st, err)
 		if p == "/proc/self/mountinfo" && st == bundle.StatusOK {
 			selfMounts = append([]byte(nil), data...)
 		}
@@ -65,7 +65,7 @@ func (c *collection) captureHost() []procfs.Mount {
 	}
 	devs, err := readDirNames("/sys/block")
 	if err != nil {
-		c.rec.read("block-queue", "/sys/block", 0, 0, capture.Classify(err), err)
+		c.ledger.read("block-queue", "/sys/block", 0, 0, capture.Classify(err), err)
 	}
 	for _, d := range devs {
 		for _, f := range blockFiles {
@@ -74,7 +74,7 @@ func (c *collection) captureHost() []procfs.Mount {
 			if st == bundle.StatusAbsent {
 				continue // loop/ only exists for loop devices, and so on
 			}
-			c.rec.sweepRead("block-queue", p, 0, st, err)
+			c.ledger.sweepRead("block-queue", p, 0, st, err)
 			b = appendFrame(b, p, data, st, err)
 		}
 		for _, sub := range []string{"slaves", "holders"} {
@@ -131,14 +131,14 @@ func (c *collection) captureStatfs(mounts []procfs.Mount) {
 				s.BlockSize, s.Blocks, s.BlocksFree, s.BlocksAvail = int64(r.st.Bsize), r.st.Blocks, r.st.Bfree, r.st.Bavail
 				s.Files, s.FilesFree = r.st.Files, r.st.Ffree
 			}
-			c.rec.sweepRead("statfs", m.MountPoint, 0, s.Status, r.err)
+			c.ledger.sweepRead("statfs", m.MountPoint, 0, s.Status, r.err)
 		case <-time.After(statfsTimeout):
 			s.Status, s.Error = bundle.StatusTimeout, fmt.Sprintf("no answer in %v", statfsTimeout)
-			c.rec.read("statfs", m.MountPoint, 0, 0, s.Status, nil)
+			c.ledger.read("statfs", m.MountPoint, 0, 0, s.Status, nil)
 		}
 		out = append(out, s)
 	}
-	c.rec.time("statfs", time.Since(t0))
+	c.ledger.time("statfs", time.Since(t0))
 	data, _ := json.MarshalIndent(out, "", "  ")
 	c.store.put(bundle.StatfsMember, append(data, '\n'))
 }
@@ -151,7 +151,7 @@ func (c *collection) captureCgroupLimits() {
 		if st == bundle.StatusAbsent {
 			continue
 		}
-		c.rec.sweepRead("cgroup-limits", p, 0, st, err)
+		c.ledger.sweepRead("cgroup-limits", p, 0, st, err)
 		b = appendFrame(b, p, data, st, err)
 	}
 	if cs := c.sampler.cgroups; cs.v2Root != "" || cs.v1Blkio != "" || cs.v1Memory != "" {

@@ -124,7 +124,7 @@ func (c *collection) captureTarget(t *target, tick int) {
 	rd := &c.sampler.rd
 	read := func(name, source string) {
 		data, st, err := rd.Read(base + name)
-		c.rec.read(source, base+name, t.pid, tick, st, err)
+		c.ledger.read(source, base+name, t.pid, tick, st, err)
 		if name == "cmdline" {
 			data = c.table.maskCmdline(t.pid, data, member)
 		}
@@ -132,7 +132,7 @@ func (c *collection) captureTarget(t *target, tick int) {
 	}
 	link := func(name, source string) {
 		data, st, err := readLink(base + name)
-		c.rec.read(source, base+name, t.pid, tick, st, err)
+		c.ledger.read(source, base+name, t.pid, tick, st, err)
 		b = appendFrame(b, base+name, data, st, err)
 	}
 	for _, name := range []string{"cmdline", "comm", "status", "stat", "io", "cgroup", "mountinfo", "wchan", "stack", "syscall"} {
@@ -143,7 +143,7 @@ func (c *collection) captureTarget(t *target, tick int) {
 	}
 	fds, err := readDirNames(base + "fd")
 	if err != nil {
-		c.rec.read("target-fd", base+"fd", t.pid, tick, capture.Classify(err), err)
+		c.ledger.read("target-fd", base+"fd", t.pid, tick, capture.Classify(err), err)
 	}
 	sort.Slice(fds, func(i, j int) bool { a, _ := strconv.Atoi(fds[i]); b, _ := strconv.Atoi(fds[j]); return a < b })
 	if len(fds) > maxFDs {

@@ -30,7 +30,7 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 		t.info.PID, t.info.Comm, t.info.StartTicks, t.info.SelectedTick = t.pid, t.comm, t.start, tick
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d", t.pid)); err != nil {
 			t.gone = true
-			c.rec.problem(bundle.Problem{Source: "targets", PID: t.pid, Status: capture.Classify(err), Tick: tick,
+			c.ledger.problem(bundle.Problem{Source: "targets", PID: t.pid, Status: capture.Classify(err), Tick: tick,
 				What: fmt.Sprintf("target %d does not exist at tick %d", t.pid, tick), Why: err.Error()})
 			continue
 		}
@@ -45,7 +45,7 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 	if path == "" {
 		p, err := strace.LookPath()
 		if err != nil {
-			c.rec.problem(bundle.Problem{Source: "strace", Status: bundle.StatusAbsent, Tick: tick,
+			c.ledger.problem(bundle.Problem{Source: "strace", Status: bundle.StatusAbsent, Tick: tick,
 				What: "strace is not installed or not on PATH: no syscall traces", Why: err.Error()})
 			return
 		}
@@ -84,7 +84,7 @@ func (c *collection) finishTrace(d traceDone) {
 		c.store.put(bundle.TraceMetaMember(t.pid), append(meta, '\n'))
 	}
 	if info.Status != bundle.StatusOK {
-		c.rec.problem(bundle.Problem{Source: "strace", PID: t.pid, Status: info.Status,
+		c.ledger.problem(bundle.Problem{Source: "strace", PID: t.pid, Status: info.Status,
 			What: fmt.Sprintf("strace of %d (%s) did not run as planned (%s)", t.pid, t.comm, info.StopReason), Why: info.Stderr})
 	}
 	if info.StopReason == "max-bytes" {
@@ -92,9 +92,9 @@ func (c *collection) finishTrace(d traceDone) {
 			What: fmt.Sprintf("strace of %d stopped after %.1fs at %d bytes", t.pid, info.TracedSeconds, info.Bytes)})
 	}
 	if st, err := strace.ProcessState(t.pid); err == nil && (st == 'T' || st == 't') {
-		c.rec.problem(bundle.Problem{Source: "strace", PID: t.pid, Status: bundle.StatusFailed,
+		c.ledger.problem(bundle.Problem{Source: "strace", PID: t.pid, Status: bundle.StatusFailed,
 			What: fmt.Sprintf("process %d is in state %c after strace detached and SIGCONT", t.pid, st)})
 	}
-	c.rec.time("strace", time.Duration(info.TracedSeconds*float64(time.Second)))
+	c.ledger.time("strace", time.Duration(info.TracedSeconds*float64(time.Second)))
 	t.info.Strace = &info
 }

@@ -8,10 +8,10 @@ import (
 	"github.com/iorca/iorca/collect/bundle"
 )
 
-// recorder keeps every source's outcome and every problem met, for the
+// ledger keeps every source's outcome and every problem met, for the
 // manifest. A sweep over all processes reads thousands of files; its
 // failures are aggregated per status so that the manifest stays readable.
-type recorder struct {
+type ledger struct {
 	sources  map[string]*bundle.Source
 	problems []bundle.Problem
 	sweeps   map[sweepKey]*sweepProblem
@@ -29,15 +29,15 @@ type sweepProblem struct {
 	firstTick  int
 }
 
-func newRecorder() *recorder {
-	return &recorder{sources: map[string]*bundle.Source{}, sweeps: map[sweepKey]*sweepProblem{}}
+func newLedger() *ledger {
+	return &ledger{sources: map[string]*bundle.Source{}, sweeps: map[sweepKey]*sweepProblem{}}
 }
 
-func (r *recorder) source(name string) *bundle.Source {
-	s := r.sources[name]
+func (l *ledger) source(name string) *bundle.Source {
+	s := l.sources[name]
 	if s == nil {
 		s = &bundle.Source{Name: name, Status: bundle.StatusOK}
-		r.sources[name] = s
+		l.sources[name] = s
 	}
 	return s
 }
@@ -45,8 +45,8 @@ func (r *recorder) source(name string) *bundle.Source {
 // read records one read of a single-file source (diskstats, PSI, a
 // target's fdinfo). A failure becomes a problem the first time it is seen
 // for that source and path.
-func (r *recorder) read(source, path string, pid, tick int, st bundle.Status, err error) {
-	s := r.source(source)
+func (l *ledger) read(source, path string, pid, tick int, st bundle.Status, err error) {
+	s := l.source(source)
 	s.Items++
 	if st == bundle.StatusOK {
 		return
@@ -55,12 +55,12 @@ func (r *recorder) read(source, path string, pid, tick int, st bundle.Status, er
 	if st != bundle.StatusPartial {
 		s.Failed++
 	}
-	for _, p := range r.problems {
+	for _, p := range l.problems {
 		if p.Source == source && p.Path == path && p.Status == st {
 			return
 		}
 	}
-	r.problems = append(r.problems, bundle.Problem{
+	l.problems = append(l.problems, bundle.Problem{
 		Source: source, Path: path, PID: pid, Status: st, Tick: tick,
 		What: describe(st, path), Why: errText(err),
 	})
@@ -69,8 +69,8 @@ func (r *recorder) read(source, path string, pid, tick int, st bundle.Status, er
 // sweepRead records one read of a sweep (every process's io). A process
 // that exited between listing and reading (absent) is normal and only
 // counted; other failures are aggregated into one problem per status.
-func (r *recorder) sweepRead(source, path string, tick int, st bundle.Status, err error) {
-	s := r.source(source)
+func (l *ledger) sweepRead(source, path string, tick int, st bundle.Status, err error) {
+	s := l.source(source)
 	s.Items++
 	if st == bundle.StatusOK {
 		return
@@ -83,38 +83,38 @@ func (r *recorder) sweepRead(source, path string, tick int, st bundle.Status, er
 	}
 	s.Status = s.Status.Worse(bundle.StatusPartial)
 	k := sweepKey{source, st}
-	sp := r.sweeps[k]
+	sp := l.sweeps[k]
 	if sp == nil {
 		sp = &sweepProblem{firstPath: path, firstError: errText(err), firstTick: tick}
-		r.sweeps[k] = sp
+		l.sweeps[k] = sp
 	}
 	sp.count++
 }
 
 // problem records a problem that is not a file read (a bound, a tool).
-func (r *recorder) problem(p bundle.Problem) {
-	r.problems = append(r.problems, p)
+func (l *ledger) problem(p bundle.Problem) {
+	l.problems = append(l.problems, p)
 	if p.Source != "" {
-		s := r.source(p.Source)
+		s := l.source(p.Source)
 		s.Status = s.Status.Worse(p.Status)
 	}
 }
 
 // time adds d to the source's duration.
-func (r *recorder) time(source string, d time.Duration) {
-	r.source(source).DurationMS += float64(d.Microseconds()) / 1000
+func (l *ledger) time(source string, d time.Duration) {
+	l.source(source).DurationMS += float64(d.Microseconds()) / 1000
 }
 
 // finish returns the sources sorted by name and the problems, sweeps last.
-func (r *recorder) finish() ([]bundle.Source, []bundle.Problem) {
-	srcs := make([]bundle.Source, 0, len(r.sources))
-	for _, s := range r.sources {
+func (l *ledger) finish() ([]bundle.Source, []bundle.Problem) {
+	srcs := make([]bundle.Source, 0, len(l.sources))
+	for _, s := range l.sources {
 		srcs = append(srcs, *s)
 	}
 	sort.Slice(srcs, func(i, j int) bool { return srcs[i].Name < srcs[j].Name })
-	probs := append([]bundle.Problem(nil), r.problems...)
-	keys := make([]sweepKey, 0, len(r.sweeps))
-	for k := range r.sweeps {
+	probs := append([]bundle.Problem(nil), l.problems...)
+	keys := make([]sweepKey, 0, len(l.sweeps))
+	for k := range l.sweeps {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool {
@@ -124,10 +124,10 @@ func (r *recorder) finish() ([]bundle.Source, []bundle.Problem) {
 		return keys[i].status < keys[j].status
 	})
 	for _, k := range keys {
-		sp := r.sweeps[k]
+		sp := l.sweeps[k]
 		probs = append(probs, bundle.Problem{
 			Source: k.source, Path: sp.firstPath, Status: k.status, Tick: sp.firstTick,
-			What: fmt.Sprintf("%d of %d reads, first %s", sp.count, r.sources[k.source].Items, sp.firstPath),
+			What: fmt.Sprintf("%d of %d reads, first %s", sp.count, l.sources[k.source].Items, sp.firstPath),
 			Why:  sp.firstError,
 		})
 	}
