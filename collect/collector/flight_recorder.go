@@ -1,9 +1,82 @@
 package collector
 
 import (
+	"context"
+	"fmt"
+	"time"
+
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/collect/trigger"
 	"github.com/klauspost/compress/zstd"
 )
+
+// record runs the flight recorder until the trigger fires, Dump receives
+// or ctx ends, then puts the window's ticks into the store, numbered from
+// 0. It returns how many ticks it put, and whether the capture proper
+// follows (the trigger fired).
+func (c *collection) record(ctx context.Context, cs *bundle.CaptureStart) (int, bool, error) {
+	cfg := &c.cfg
+	r := newRing(int64(cfg.Record), cfg.RecordBytes)
+	var w *trigger.Watch
+	if cfg.Trigger != nil {
+		w = &trigger.Watch{Expr: cfg.Trigger, For: cfg.TriggerFor}
+		c.sampler.keepNode = true
+	}
+	began := time.Now()
+	deadline := deadlineOf(cfg.Wait)
+	follow, skipped := false, 0
+	for n := 0; ; n++ {
+		due := began.Add(time.Duration(n) * cfg.Interval)
+		if late := time.Since(due); late > cfg.Interval {
+			// A stall (a loaded node, a stopped collector): skip the
+			// slots it missed rather than sample back to back to catch
+			// up; each sample carries its own clock.
+			n += int(late / cfg.Interval)
+			skipped += int(late / cfg.Interval)
+			due = began.Add(time.Duration(n) * cfg.Interval)
+		}
+		why := waitFor(ctx, due, cfg.Dump, deadline)
+		if why == waitExpired {
+			return 0, false, notFired(w, fmt.Sprintf("--wait %v expired", cfg.Wait))
+		}
+		if why == waitCancelled || why == waitDumped {
+			cs.How, cs.Signal = bundle.StartSignal, "SIGUSR1"
+			if why == waitCancelled {
+				cs.Signal = signalOf(ctx)
+			}
+			break
+		}
+		frames := c.sampler.tick(n)
+		r.add(n, c.sampler.clock, frames)
+		c.table.forget(r.oldest())
+		if w != nil && w.Add(c.nodeSample()) {
+			cs.How = bundle.StartTrigger
+			fired(w, cs, time.Since(began), len(r.ticks)-1)
+			follow = true
+			break
+		}
+		if cfg.Progress != nil {
+			p := Progress{Phase: PhaseRecording, Elapsed: time.Since(began), Duration: cfg.Wait, Tick: n + 1,
+				Window: time.Duration(c.sampler.clock.MonoNS - r.ticks[0].clock.MonoNS), WindowBytes: r.bytes}
+			if w != nil {
+				p.Trigger, p.Held = w.Last, w.Held()
+			}
+			cfg.Progress(p)
+		}
+	}
+	c.sampler.keepNode = false
+	if len(r.ticks) == 0 {
+		return 0, false, fmt.Errorf("the recorder was stopped (%s) before its first sample; no bundle written", cs.Signal)
+	}
+	cs.Record = &bundle.RecordInfo{Window: bundle.Duration(cfg.Record), BudgetBytes: cfg.RecordBytes, Ticks: len(r.ticks),
+		Bytes: r.bytes, Dropped: r.dropped, RecordedSeconds: time.Since(began).Seconds(), BudgetBound: r.budgetBound, Skipped: skipped}
+	c.startClock = r.ticks[0].clock
+	err := r.each(func(i int, frames []byte) error {
+		c.store.put(bundle.TickMember(i), frames)
+		return nil
+	})
+	return len(r.ticks), follow, err
+}
 
 // ring is the flight recorder's memory: the last ticks, each compressed
 // as it arrives, dropped oldest first when they span more than the
