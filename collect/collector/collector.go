@@ -12,7 +12,7 @@ import (
 	"github.com/iorca/iorca/collect/blocktrace"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
-	"github.com/iorca/iorca/collect/strace"
+	"github.com/iorca/iorca/collect/stracerun"
 )
 
 // Result describes a written bundle.
@@ -148,9 +148,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	restoreDelayAcct(m.DelayAcct)
 
 	// Stop the traces still running and collect every result.
-	cause := strace.ErrCollectionEnd
+	cause := stracerun.ErrCollectionEnd
 	if ctx.Err() != nil {
-		cause = strace.ErrInterrupted
+		cause = stracerun.ErrInterrupted
 	}
 	if c.stopTrace != nil {
 		c.stopTrace(cause)

@@ -9,12 +9,12 @@ import (
 
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
-	"github.com/iorca/iorca/collect/strace"
+	"github.com/iorca/iorca/collect/stracerun"
 )
 
 type traceDone struct {
 	t   *target
-	res strace.Result
+	res stracerun.Result
 }
 
 // selectAndTrace picks the targets after the first window, describes each,
@@ -43,7 +43,7 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 	}
 	path := c.cfg.StracePath
 	if path == "" {
-		p, err := strace.LookPath()
+		p, err := stracerun.LookPath()
 		if err != nil {
 			c.ledger.problem(bundle.Problem{Source: "strace", Status: bundle.StatusAbsent, Tick: tick,
 				What: "strace is not installed or not on PATH: no syscall traces", Why: err.Error()})
@@ -55,7 +55,7 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 	// their own bounds or when the collection ends.
 	tctx, cancel := context.WithCancelCause(context.Background())
 	c.stopTrace = cancel
-	scfg := strace.Config{Path: path, Duration: c.cfg.StraceDuration, MaxBytes: c.cfg.StraceMaxBytes, Redact: c.cfg.Redact}
+	scfg := stracerun.Config{Path: path, Duration: c.cfg.StraceDuration, MaxBytes: c.cfg.StraceMaxBytes, Redact: c.cfg.Redact}
 	for _, t := range targets {
 		if t.gone {
 			continue
@@ -63,7 +63,7 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 		c.tracing++
 		c.active.Add(1)
 		go func(t *target) {
-			res := strace.Run(tctx, t.pid, scfg)
+			res := stracerun.Run(tctx, t.pid, scfg)
 			c.active.Add(-1)
 			c.traces <- traceDone{t: t, res: res}
 		}(t)
@@ -91,7 +91,7 @@ func (c *collection) finishTrace(d traceDone) {
 		c.bound(bundle.Bound{Name: "strace-max-bytes", Limit: c.cfg.StraceMaxBytes,
 			What: fmt.Sprintf("strace of %d stopped after %.1fs at %d bytes", t.pid, info.TracedSeconds, info.Bytes)})
 	}
-	if st, err := strace.ProcessState(t.pid); err == nil && (st == 'T' || st == 't') {
+	if st, err := stracerun.ProcessState(t.pid); err == nil && (st == 'T' || st == 't') {
 		c.ledger.problem(bundle.Problem{Source: "strace", PID: t.pid, Status: bundle.StatusFailed,
 			What: fmt.Sprintf("process %d is in state %c after strace detached and SIGCONT", t.pid, st)})
 	}

@@ -1,4 +1,4 @@
-package strace
+package stracerun
 
 import (
 	"os"

@@ -1,8 +1,8 @@
-// Package strace runs a bounded `strace -f -tt -T -y` on one process: it
+// Package stracerun runs a bounded `strace -f -tt -T -y` on one process: it
 // stops at a time or byte limit, whichever comes first, detaches, and makes
 // sure the traced process is left running. It is the only package of the
 // collector that starts another program.
-package strace
+package stracerun
 
 import (
 	"bytes"
