@@ -59,7 +59,7 @@ func TestStaticBinary(t *testing.T) {
 	if !strings.Contains(string(out), "not a dynamic executable") {
 		t.Errorf("ldd says %q", out)
 	}
-	// What it links is TestCollectorLinksNoAnalyzer's.
+	// What it links is internal/archtest's.
 }
 
 func TestUsageAndExitCodes(t *testing.T) {
