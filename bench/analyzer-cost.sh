@@ -19,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 for tool in /usr/bin/time zstd gzip xz; do
   command -v "$tool" >/dev/null || { echo "analyzer-cost.sh: $tool is missing" >&2; exit 1; }
 done
-go build -o "$tmp/iorca" ./analyze
+go build -o "$tmp/iorca" ./analyze/cmd/iorca
 go build -o "$tmp/genbundle" ./bench/genbundle
 
 # measure NAME BASE_SECONDS CMD...: wall, user+system, peak RSS of CMD,

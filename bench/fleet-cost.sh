@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 nodes=${1:-1000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-go build -o "$tmp/iorca" ./analyze
+go build -o "$tmp/iorca" ./analyze/cmd/iorca
 go run ./bench/fleetcopies --from samples --nodes "$nodes" -o "$tmp/fleet"
 echo "Machine: $(nproc) CPUs, kernel $(uname -r), $(date -u +%Y-%m-%d); $nodes bundles ($(du -sm "$tmp/fleet" | cut -f1) MiB), copies of the $(ls samples/*.tar.zst | wc -l) samples."
 echo

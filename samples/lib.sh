@@ -66,7 +66,7 @@ setup() {
   say "building the collector, the analyzer and the workload"
   (cd "$REPO_DIR" &&
     CGO_ENABLED=0 go build -o "$WORK/bin/iorca-collect" ./collect/cmd/iorca-collect &&
-    CGO_ENABLED=0 go build -o "$WORK/bin/iorca" ./analyze &&
+    CGO_ENABLED=0 go build -o "$WORK/bin/iorca" ./analyze/cmd/iorca &&
     CGO_ENABLED=0 go build -o "$WORK/bin/iorca-workload" ./samples/workload/cmd/iorca-workload)
 }
 

@@ -88,7 +88,7 @@ func TestImageSeesTheHost(t *testing.T) {
 	}
 
 	iorca := filepath.Join(t.TempDir(), "iorca")
-	bld := exec.Command("go", "build", "-o", iorca, "./analyze")
+	bld := exec.Command("go", "build", "-o", iorca, "./analyze/cmd/iorca")
 	bld.Dir = "../.."
 	if o, err := bld.CombinedOutput(); err != nil {
 		t.Fatalf("building iorca: %v\n%s", err, o)

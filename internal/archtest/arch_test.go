@@ -48,7 +48,12 @@ var forbidden = []edge{
 	{name: "procfs -> iorca", from: []string{module + "/internal/procfs/..."}, to: []string{module + "/..."},
 		reason: "procfs is pure parsers of kernel text, below everything else"},
 	{name: "rules -> verdict", from: []string{module + "/analyze/rules/..."}, to: []string{module + "/analyze/verdict/..."},
-		reason: "a rule emits findings; the verdict merges and ranks them, rules never see it", optional: true},
+		reason: "a rule emits findings; the verdict merges and ranks them, rules never see it"},
+	{name: "window -> rules, verdict", from: []string{module + "/analyze/window/..."}, to: []string{module + "/analyze/rules/...", module + "/analyze/verdict/..."},
+		reason: "the window's facts lie below the rules that read them and the verdict that weighs them"},
+	{name: "analysis -> presentation", from: []string{module + "/analyze/window/...", module + "/analyze/rules/...", module + "/analyze/verdict/..."},
+		to:     []string{module + "/analyze/explain/...", module + "/analyze/comparison/...", module + "/analyze/fleet/...", module + "/report"},
+		reason: "the diagnosis is data; the report's content is built from it, never the other way"},
 }
 
 // TestForbiddenDependencies checks every row of forbidden on the module's

@@ -7,17 +7,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iorca/iorca/analyze/compare"
+	"github.com/iorca/iorca/report/content"
 )
 
 // diffDoc is the JSON of iorca diff, as a reader decodes it.
 type diffDoc struct {
 	Warnings  []string                `json:"warnings"`
-	Resolved  []compare.FindingChange `json:"resolved"`
-	New       []compare.FindingChange `json:"new"`
-	Unchanged []compare.FindingChange `json:"unchanged"`
-	Devices   []compare.Row           `json:"devices"`
-	Apps      []compare.Row           `json:"applications"`
+	Resolved  []content.FindingChange `json:"resolved"`
+	New       []content.FindingChange `json:"new"`
+	Unchanged []content.FindingChange `json:"unchanged"`
+	Devices   []content.ComparedRow   `json:"devices"`
+	Apps      []content.ComparedRow   `json:"applications"`
 }
 
 func diffJSON(t *testing.T, before, after string) *diffDoc {
@@ -33,7 +33,7 @@ func diffJSON(t *testing.T, before, after string) *diffDoc {
 	return &d
 }
 
-func figure(rows []compare.Row, row, name string) (compare.Figure, bool) {
+func figure(rows []content.ComparedRow, row, name string) (content.ComparedFigure, bool) {
 	for _, r := range rows {
 		if r.Name == row {
 			for _, f := range r.Figures {
@@ -43,7 +43,7 @@ func figure(rows []compare.Row, row, name string) (compare.Figure, bool) {
 			}
 		}
 	}
-	return compare.Figure{}, false
+	return content.ComparedFigure{}, false
 }
 
 // Issue 15: the overlay O_SYNC logger before its mitigation

@@ -6,11 +6,11 @@ import (
 	"io"
 	"runtime"
 
-	"github.com/iorca/iorca/analyze/explain"
 	"github.com/iorca/iorca/analyze/fleet"
-	"github.com/iorca/iorca/analyze/verdict"
+	"github.com/iorca/iorca/analyze/pipeline"
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/iorca/iorca/report"
+	"github.com/iorca/iorca/report/content"
 	"github.com/spf13/pflag"
 )
 
@@ -41,51 +41,46 @@ Flags:
 	fmt.Fprint(w, fs.FlagUsages())
 }
 
-func cmdFleet(args []string, stdout, stderr io.Writer) int {
+func cmdFleet(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("fleet", stdout, stderr, fleetUsage)
-	format := fs.String("format", "md", "md, json or html")
+	format := formatFlag(fs)
 	by := fs.String("by", "", "group the nodes by this label (zone, pool...)")
 	out := fs.StringP("output", "o", "", "write to FILE instead of stdout")
 	workers := fs.Int("jobs", min(runtime.GOMAXPROCS(0), 4), "bundles analysed at once")
 	quiet := fs.BoolP("quiet", "q", false, "no progress line")
 	var tf thresholdFlags
 	tf.register(fs)
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "iorca fleet: give at least one bundle, report or directory (see iorca fleet --help)")
-		return exitBadInput
+		return usagef("fleet", "give at least one bundle, report or directory (see iorca fleet --help)")
 	}
-	if *format != "md" && *format != "json" && *format != "html" {
-		fmt.Fprintf(stderr, "iorca fleet: --format %q: want md, json or html\n", *format)
-		return exitBadInput
+	f, err := lookupFormat("fleet", *format)
+	if err != nil {
+		return err
 	}
 	if *workers < 1 {
-		fmt.Fprintf(stderr, "iorca fleet: --jobs %d: want 1 or more\n", *workers)
-		return exitBadInput
+		return usagef("fleet", "--jobs %d: want 1 or more", *workers)
 	}
-	th, err := tf.thresholds()
+	o, err := tf.options("fleet")
 	if err != nil {
-		fmt.Fprintf(stderr, "iorca fleet: %v\n", err)
-		return exitBadInput
+		return err
 	}
 	paths, err := fleet.Inputs(fs.Args())
 	if err != nil {
-		fmt.Fprintf(stderr, "iorca fleet: %v\n", err)
-		return exitBadInput
+		return usagef("fleet", "%v", err)
 	}
 	if len(paths) == 0 {
-		fmt.Fprintln(stderr, "iorca fleet: no bundle (*.tar.zst) or report (*.json) found")
-		return exitBadInput
+		return usagef("fleet", "no bundle (*.tar.zst) or report (*.json) found")
 	}
 	analyze := func(path string) ([]byte, error) {
-		m, err := loadBundle(path)
+		res, err := pipeline.Run(path, o)
 		if err != nil {
 			return nil, err
 		}
 		var buf bytes.Buffer
-		err = report.New(explain.Build(path, verdict.Diagnose(m, th))).JSON(&buf)
+		err = report.New(res.Report).JSON(&buf)
 		return buf.Bytes(), err
 	}
 	var progress func(done, total, bad int)
@@ -98,29 +93,28 @@ func cmdFleet(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	nodes, bad := fleet.Read(paths, *workers, analyze, progress)
-	s := fleet.Summarize(nodes, bad, *by)
-	var buf bytes.Buffer
-	switch *format {
-	case "json":
-		err = report.FleetJSON(&buf, s)
-	case "html":
-		var md bytes.Buffer
-		if err = report.FleetMarkdown(&md, s); err == nil {
-			err = report.MarkdownPage(&buf, fmt.Sprintf("IO fleet review: %d nodes", len(s.Nodes)), md.Bytes())
-		}
-	default:
-		err = report.FleetMarkdown(&buf, s)
-	}
+	data, err := render("fleet", f, fleetDoc{fleet.Summarize(nodes, bad, *by)})
 	if err != nil {
-		fmt.Fprintf(stderr, "iorca fleet: %v\n", err)
-		return exitFailure
+		return err
 	}
-	if code := emit("fleet", *out, buf.Bytes(), stdout, stderr); code != exitOK {
-		return code
+	if err := emit("fleet", *out, data, stdout); err != nil {
+		return err
 	}
 	if len(nodes) == 0 {
-		fmt.Fprintf(stderr, "iorca fleet: none of the %d inputs could be read\n", len(paths))
-		return exitBadInput
+		return usagef("fleet", "none of the %d inputs could be read", len(paths))
 	}
-	return exitOK
+	return nil
+}
+
+// fleetDoc writes a fleet review in the output formats.
+type fleetDoc struct{ s *content.Fleet }
+
+func (d fleetDoc) Markdown(w io.Writer) error { return report.FleetMarkdown(w, d.s) }
+func (d fleetDoc) JSON(w io.Writer) error     { return report.FleetJSON(w, d.s) }
+func (d fleetDoc) HTML(w io.Writer) error {
+	var md bytes.Buffer
+	if err := report.FleetMarkdown(&md, d.s); err != nil {
+		return err
+	}
+	return report.MarkdownPage(w, fmt.Sprintf("IO fleet review: %d nodes", len(d.s.Nodes)), md.Bytes())
 }

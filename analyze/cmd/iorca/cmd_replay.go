@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/pipeline"
 	"github.com/iorca/iorca/analyze/replay"
-	"github.com/iorca/iorca/analyze/verdict"
-	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/spf13/pflag"
 )
@@ -33,11 +32,11 @@ Views:
 		}
 		fmt.Fprintf(w, "  %-9s %s%s\n", v.Name, v.Help, like)
 	}
-	fmt.Fprint(w, "\nExamples:\n  iorca replay node1.tar.zst iotop --at 06:10:02\n  iorca replay node1.tar.zst iostat --summary\n  iorca replay node1.tar.zst findmnt --target /var/log/nginx/access.log --pid 4242\n\nFlags:\n")
+	fmt.Fprint(w, "\nExamples:\n  iorca replay node1.tar.zst iotop --at 06:10:02\n  iorca replay node1.tar.zst iostat --summary\n  iorca replay node1.tar.zst findmnt --target /var/log/nginx/access.log --pid 4242\n  iorca replay node1.tar.zst timeline --threshold util_pct=60   # the onset by these thresholds\n\nFlags:\n")
 	fmt.Fprint(w, fs.FlagUsages())
 }
 
-func cmdReplay(args []string, stdout, stderr io.Writer) int {
+func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("replay", stdout, stderr, replayUsage)
 	at := fs.String("at", "", "show the interval ending at this time (HH:MM:SS UTC, RFC 3339, or +DURATION from the start)")
 	tick := fs.Int("tick", -1, "show the interval ending at this tick")
@@ -48,72 +47,69 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	pid := fs.Int("pid", 0, "pidio, strace: this process; findmnt: this target's mount namespace")
 	target := fs.String("target", "", "findmnt: the mount holding this path, with its overlay layers")
 	format := fs.String("format", "text", "text or json")
-	if code, done := parseFlags(fs, args); done {
-		return code
+	var tf thresholdFlags
+	tf.register(fs)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
 	if fs.NArg() < 1 {
-		fmt.Fprintln(stderr, "iorca replay: want a bundle (see iorca replay --help)")
-		return exitBadInput
+		return usagef("replay", "want a bundle (see iorca replay --help)")
 	}
 	if *format != "text" && *format != "json" {
-		fmt.Fprintf(stderr, "iorca replay: --format %q: want text or json\n", *format)
-		return exitBadInput
+		return usagef("replay", "--format %q: want text or json", *format)
 	}
-	m, err := loadBundle(fs.Arg(0))
+	o, err := tf.options("replay")
 	if err != nil {
-		fmt.Fprintf(stderr, "iorca: %v\n", err)
-		return exitBadInput
+		return err
+	}
+	m, err := pipeline.Load(fs.Arg(0))
+	if err != nil {
+		return err
 	}
 	if fs.NArg() == 1 {
 		listViews(stdout, m)
-		return exitOK
+		return nil
 	}
 	v, ok := replay.Find(fs.Arg(1))
 	if !ok {
-		fmt.Fprintf(stderr, "iorca replay: no view %q (see iorca replay --help)\n", fs.Arg(1))
-		return exitBadInput
+		return usagef("replay", "no view %q (see iorca replay --help)", fs.Arg(1))
 	}
-	o := replay.Options{Tick: -1, Summary: *summary, Rate: *rate, All: *all, PID: *pid, Target: *target}
+	ro := replay.Options{Tick: -1, Summary: *summary, Rate: *rate, All: *all, PID: *pid, Target: *target}
 	if fs.NArg() > 2 {
 		n, err := strconv.Atoi(fs.Arg(2))
 		if err != nil || n <= 0 {
-			fmt.Fprintf(stderr, "iorca replay: %q is not a PID\n", fs.Arg(2))
-			return exitBadInput
+			return usagef("replay", "%q is not a PID", fs.Arg(2))
 		}
-		o.PID = n
+		ro.PID = n
 	}
 	switch {
 	case *at != "" && *tick >= 0:
-		fmt.Fprintln(stderr, "iorca replay: give --at or --tick, not both")
-		return exitBadInput
+		return usagef("replay", "give --at or --tick, not both")
 	case *at != "":
 		n, err := m.ParseAt(*at)
 		if err != nil {
-			fmt.Fprintf(stderr, "iorca replay: %v\n", err)
-			return exitBadInput
+			return usagef("replay", "%v", err)
 		}
-		o.Tick = n
+		ro.Tick = n
 	case *tick >= 0:
 		if err := m.CheckTick(*tick); err != nil {
-			fmt.Fprintf(stderr, "iorca replay: %v\n", err)
-			return exitBadInput
+			return usagef("replay", "%v", err)
 		}
-		o.Tick = *tick
+		ro.Tick = *tick
 	}
 	if *window > 0 {
 		iv := time.Duration(m.Manifest.Options.Interval)
 		if iv <= 0 {
 			iv = time.Second
 		}
-		o.Window = int(math.Ceil(float64(*window) / float64(iv)))
+		ro.Window = int(math.Ceil(float64(*window) / float64(iv)))
 	}
 	if v.Name == "timeline" {
-		o.Marks = timelineMarks(m)
+		ro.Marks = timelineMarks(fs.Arg(0), m, o)
 	}
-	blocks, err := v.Run(m, o)
+	blocks, err := v.Run(m, ro)
 	if err != nil {
-		fmt.Fprintf(stderr, "iorca replay %s: %v\n", v.Name, err)
-		return exitBadInput
+		return usagef("replay "+v.Name, "%v", err)
 	}
 	if *format == "json" {
 		err = replay.JSON(stdout, v.Name, blocks)
@@ -121,10 +117,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		err = replay.Text(stdout, blocks)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "iorca replay: %v\n", err)
-		return exitFailure
+		return failed("replay", err)
 	}
-	return exitOK
+	return nil
 }
 
 func listViews(w io.Writer, m *model.Model) {
@@ -143,8 +138,8 @@ func listViews(w io.Writer, m *model.Model) {
 }
 
 // timelineMarks labels the ticks at which the incident began (by the
-// default thresholds' diagnosis) and at which a trigger fired.
-func timelineMarks(m *model.Model) map[int]string {
+// diagnosis with the user's thresholds) and at which a trigger fired.
+func timelineMarks(path string, m *model.Model, o pipeline.Options) map[int]string {
 	marks := map[int]string{}
 	add := func(k int, s string) {
 		if marks[k] != "" {
@@ -159,11 +154,11 @@ func timelineMarks(m *model.Model) map[int]string {
 			add(cs.StartTick, cs.Signal+": window written")
 		}
 	}
-	if o := verdict.Diagnose(m, window.Defaults()).Verdict.Onset; o != nil {
-		if o.UnderWay {
-			add(o.Tick, "onset: already under way")
+	if on := pipeline.Analyze(path, m, o).Diagnosis.Verdict.Onset; on != nil {
+		if on.UnderWay {
+			add(on.Tick, "onset: already under way")
 		} else {
-			add(o.Tick, "onset")
+			add(on.Tick, "onset")
 		}
 	}
 	return marks

@@ -1,7 +1,7 @@
-// Package diff renders the difference between two texts as a unified
+// Package textdiff renders the difference between two texts as a unified
 // diff (the format of diff -u and git diff), line by line, with optional
 // terminal colours. The line alignment is sergi/go-diff's.
-package diff
+package textdiff
 
 import (
 	"fmt"

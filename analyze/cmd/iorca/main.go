@@ -1,25 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
-	"strings"
 
-	"github.com/iorca/iorca/analyze/model"
-	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/spf13/pflag"
-)
-
-// Exit codes.
-const (
-	exitOK       = 0
-	exitFailure  = 1 // a check failed (regress drift) or writing failed
-	exitBadInput = 2 // bad usage, or a bundle that cannot be read
 )
 
 var version = ""
@@ -55,6 +44,16 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// commands are iorca's commands by name; each returns an error that
+// exitCode turns into the exit status and the line on stderr.
+var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"report":  cmdReport,
+	"replay":  cmdReplay,
+	"regress": cmdRegress,
+	"fleet":   cmdFleet,
+	"diff":    cmdDiff,
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -67,51 +66,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version", "--version":
 		fmt.Fprintln(stdout, "iorca", cli.Version(version))
 		return exitOK
-	case "replay":
-		return cmdReplay(args[1:], stdout, stderr)
-	case "report":
-		return cmdReport(args[1:], stdout, stderr)
-	case "regress":
-		return cmdRegress(args[1:], stdout, stderr)
-	case "fleet":
-		return cmdFleet(args[1:], stdout, stderr)
-	case "diff":
-		return cmdDiff(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "iorca: unknown command %q\n%s", args[0], usage)
-	return exitBadInput
-}
-
-// loadBundle reads and models a bundle. Its error is one line that names
-// the file and the problem.
-func loadBundle(path string) (*model.Model, error) {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory, not a bundle", path)
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "iorca: unknown command %q\n%s", args[0], usage)
+		return exitBadInput
 	}
-	// The bundle streams into the model: no member outlives its parse.
-	f, err := os.Open(path)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s: %w", path, pe.Err)
-		}
-		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
-	}
-	defer f.Close()
-	rd, err := bundle.NewReader(bufio.NewReaderSize(f, 1<<16), bundle.DefaultLimits)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
-	}
-	defer rd.Close()
-	m, err := model.LoadReader(rd)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
-	}
-	return m, nil
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return exitCode(args[0], cmd(args[1:], stdout, stderr), stderr)
 }
 
 // newFlagSet is the flag set of one subcommand: --help goes to stdout, as
@@ -125,19 +86,17 @@ func newFlagSet(name string, stdout, stderr io.Writer, usage func(io.Writer, *pf
 	return fs
 }
 
-// parseFlags parses a subcommand's arguments. done says the command ends
-// here with code: after --help (0), or after a bad flag (2), which is
-// reported on the flag set's output; pflag itself stays silent under
-// ContinueOnError.
-func parseFlags(fs *pflag.FlagSet, args []string) (code int, done bool) {
-	err := fs.Parse(args)
+// parseFlags parses a subcommand's arguments. help says the command
+// ends here after --help, which the flag set printed; a bad flag is a
+// usage error (pflag itself stays silent under ContinueOnError).
+func parseFlags(fs *pflag.FlagSet, args []string) (help bool, err error) {
+	err = fs.Parse(args)
 	switch {
 	case err == nil:
-		return 0, false
+		return false, nil
 	case errors.Is(err, pflag.ErrHelp):
-		return exitOK, true
+		return true, nil
 	default:
-		fmt.Fprintf(fs.Output(), "iorca %s: %v (see iorca %s --help)\n", fs.Name(), err, fs.Name())
-		return exitBadInput, true
+		return false, usagef(fs.Name(), "%v (see iorca %s --help)", err, fs.Name())
 	}
 }

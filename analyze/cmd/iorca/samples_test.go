@@ -12,7 +12,7 @@ import (
 	"github.com/iorca/iorca/internal/golden"
 )
 
-const samplesDir = "../samples"
+const samplesDir = "../../../samples"
 
 // TestSamplesRegress re-analyses every sample bundle and compares it with
 // its expected reports: iorca regress as go test runs it. With -update it

@@ -9,12 +9,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/iorca/iorca/analyze/explain"
-	"github.com/iorca/iorca/analyze/verdict"
-	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/analyze/pipeline"
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/iorca/iorca/report"
-	"github.com/iorca/iorca/report/diff"
+	"github.com/iorca/iorca/report/textdiff"
 	"github.com/spf13/pflag"
 )
 
@@ -32,19 +30,18 @@ Flags:
 	fmt.Fprint(w, fs.FlagUsages())
 }
 
-func cmdRegress(args []string, stdout, stderr io.Writer) int {
+func cmdRegress(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("regress", stdout, stderr, regressUsage)
 	update := fs.Bool("update", false, "rewrite the expected reports from the current analysis")
 	color := fs.String("color", "auto", "colour the diffs: auto (on a terminal), always, never")
 	var tf thresholdFlags
 	tf.register(fs)
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
 	dir := "samples"
 	if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "iorca regress: want at most one directory")
-		return exitBadInput
+		return usagef("regress", "want at most one directory")
 	}
 	if fs.NArg() == 1 {
 		dir = fs.Arg(0)
@@ -57,25 +54,21 @@ func cmdRegress(args []string, stdout, stderr io.Writer) int {
 		colour = cli.IsTerminal(stdout)
 	case "never":
 	default:
-		fmt.Fprintf(stderr, "iorca regress: --color %q: want auto, always or never\n", *color)
-		return exitBadInput
+		return usagef("regress", "--color %q: want auto, always or never", *color)
 	}
-	th, err := tf.thresholds()
+	o, err := tf.options("regress")
 	if err != nil {
-		fmt.Fprintf(stderr, "iorca regress: %v\n", err)
-		return exitBadInput
+		return err
 	}
 	bundles, err := filepath.Glob(filepath.Join(dir, "*.tar.zst"))
 	if err != nil || len(bundles) == 0 {
-		fmt.Fprintf(stderr, "iorca regress: no *.tar.zst bundle in %s\n", dir)
-		return exitBadInput
+		return usagef("regress", "no *.tar.zst bundle in %s", dir)
 	}
 	sort.Strings(bundles)
 	passed, failed := 0, 0
 	for _, b := range bundles {
 		name := strings.TrimSuffix(filepath.Base(b), ".tar.zst")
-		ok := regressOne(b, name, dir, th, *update, colour, stdout)
-		if ok {
+		if regressOne(b, name, dir, o, *update, colour, stdout) {
 			passed++
 		} else {
 			failed++
@@ -83,38 +76,36 @@ func cmdRegress(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
 	if failed > 0 {
-		return exitFailure
+		// The diffs and the count above say what failed.
+		return &exitError{code: exitFailure}
 	}
-	return exitOK
+	return nil
 }
 
 // regressOne checks (or updates) one sample and reports it on w.
-func regressOne(bundlePath, name, dir string, th window.Thresholds, update, colour bool, w io.Writer) bool {
-	m, err := loadBundle(bundlePath)
+func regressOne(bundlePath, name, dir string, o pipeline.Options, update, colour bool, w io.Writer) bool {
+	res, err := pipeline.Run(bundlePath, o)
 	if err != nil {
 		fmt.Fprintf(w, "FAIL %s: %v\n", name, err)
 		return false
 	}
-	rep := report.New(explain.Build(bundlePath, verdict.Diagnose(m, th)))
-	var md, js bytes.Buffer
-	if err := rep.Markdown(&md); err != nil {
-		fmt.Fprintf(w, "FAIL %s: %v\n", name, err)
-		return false
-	}
-	if err := rep.JSON(&js); err != nil {
-		fmt.Fprintf(w, "FAIL %s: %v\n", name, err)
-		return false
-	}
+	rep := report.New(res.Report)
 	ok := true
 	for _, out := range []struct {
-		file string
-		got  []byte
-	}{{name + ".md", md.Bytes()}, {name + ".json", js.Bytes()}} {
+		file   string
+		format string
+	}{{name + ".md", "md"}, {name + ".json", "json"}} {
+		f, _ := lookupFormat("regress", out.format)
+		got, err := render("regress", f, rep)
+		if err != nil {
+			fmt.Fprintf(w, "FAIL %s: %v\n", name, err)
+			return false
+		}
 		path := filepath.Join(dir, out.file)
 		want, err := os.ReadFile(path)
 		if update {
-			if err != nil || !bytes.Equal(want, out.got) {
-				if err := writeAtomic(path, out.got); err != nil {
+			if err != nil || !bytes.Equal(want, got) {
+				if err := writeAtomic(path, got); err != nil {
 					fmt.Fprintf(w, "FAIL %s: %v\n", out.file, err)
 					ok = false
 					continue
@@ -128,7 +119,7 @@ func regressOne(bundlePath, name, dir string, th window.Thresholds, update, colo
 			ok = false
 			continue
 		}
-		if d := diff.Unified(out.file+" (expected)", out.file+" (now)", string(want), string(out.got), colour); d != "" {
+		if d := textdiff.Unified(out.file+" (expected)", out.file+" (now)", string(want), string(got), colour); d != "" {
 			fmt.Fprintf(w, "FAIL %s: %s drifted\n%s", name, out.file, d)
 			ok = false
 		}

@@ -1,8 +1,8 @@
-// Package compare sets two diagnoses side by side — the same node before
+// Package comparison sets two diagnoses side by side — the same node before
 // and after a fix, or two nodes — and says what changed: findings
 // resolved, new and unchanged, each device's and each application's key
 // rates and latencies before and after, and the two verdicts.
-package compare
+package comparison
 
 import (
 	"fmt"
@@ -14,23 +14,10 @@ import (
 	"github.com/iorca/iorca/report/content"
 )
 
-// The comparison's data lives with the report's (report/content), which
-// the report package renders.
-type (
-	Side          = content.ComparisonSide
-	FindingChange = content.FindingChange
-	Figure        = content.ComparedFigure
-	Row           = content.ComparedRow
-	Diff          = content.Comparison
-)
-
-// Schema names the JSON of a comparison.
-const Schema = content.ComparisonSchema
-
-func side(path string, d *verdict.Diagnosis) Side {
+func side(path string, d *verdict.Diagnosis) content.ComparisonSide {
 	m := d.Window.Model
 	start, _ := m.Span()
-	return Side{Bundle: path, Host: m.Manifest.Host.Hostname, Node: m.Manifest.Node, Kernel: m.Manifest.Host.KernelRelease,
+	return content.ComparisonSide{Bundle: path, Host: m.Manifest.Host.Hostname, Node: m.Manifest.Node, Kernel: m.Manifest.Host.KernelRelease,
 		Start: start.UTC().Format("2006-01-02 15:04:05 UTC"), Seconds: d.Window.Seconds, Verdict: d.Verdict}
 }
 
@@ -44,9 +31,9 @@ func findingKey(f content.Finding) (string, string) {
 }
 
 // Compare sets two diagnoses side by side.
-func Compare(beforePath string, before *verdict.Diagnosis, afterPath string, after *verdict.Diagnosis) *Diff {
-	d := &Diff{Schema: Schema, Before: side(beforePath, before), After: side(afterPath, after), Warnings: []string{},
-		Resolved: []FindingChange{}, New: []FindingChange{}, Unchanged: []FindingChange{}}
+func Compare(beforePath string, before *verdict.Diagnosis, afterPath string, after *verdict.Diagnosis) *content.Comparison {
+	d := &content.Comparison{Schema: content.ComparisonSchema, Before: side(beforePath, before), After: side(afterPath, after), Warnings: []string{},
+		Resolved: []content.FindingChange{}, New: []content.FindingChange{}, Unchanged: []content.FindingChange{}}
 	if a, b := d.Before.Node+d.Before.Host, d.After.Node+d.After.Host; a != b {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("the bundles are of two nodes (%s and %s): the differences include the nodes'", d.Before.NodeName(), d.After.NodeName()))
 	}
@@ -62,7 +49,7 @@ func Compare(beforePath string, before *verdict.Diagnosis, afterPath string, aft
 
 // compareFindings sorts the findings of warning or worse into resolved,
 // new and unchanged.
-func compareFindings(d *Diff, before, after []content.Finding) {
+func compareFindings(d *content.Comparison, before, after []content.Finding) {
 	type key struct{ id, sub string }
 	serious := func(fs []content.Finding) (map[key]content.Finding, []key) {
 		m := map[key]content.Finding{}
@@ -87,22 +74,22 @@ func compareFindings(d *Diff, before, after []content.Finding) {
 	for _, k := range bo {
 		f := b[k]
 		if g, ok := a[k]; ok {
-			d.Unchanged = append(d.Unchanged, FindingChange{ID: k.id, Subject: k.sub, Title: g.Title, SeverityBefore: f.Severity.String(), SeverityAfter: g.Severity.String()})
+			d.Unchanged = append(d.Unchanged, content.FindingChange{ID: k.id, Subject: k.sub, Title: g.Title, SeverityBefore: f.Severity.String(), SeverityAfter: g.Severity.String()})
 		} else {
-			d.Resolved = append(d.Resolved, FindingChange{ID: k.id, Subject: k.sub, Title: f.Title, SeverityBefore: f.Severity.String()})
+			d.Resolved = append(d.Resolved, content.FindingChange{ID: k.id, Subject: k.sub, Title: f.Title, SeverityBefore: f.Severity.String()})
 		}
 	}
 	for _, k := range ao {
 		if _, ok := b[k]; !ok {
 			g := a[k]
-			d.New = append(d.New, FindingChange{ID: k.id, Subject: k.sub, Title: g.Title, SeverityAfter: g.Severity.String()})
+			d.New = append(d.New, content.FindingChange{ID: k.id, Subject: k.sub, Title: g.Title, SeverityAfter: g.Severity.String()})
 		}
 	}
 }
 
 // deviceRows are iostat -x over each window, for every device busy on
 // either side, the busiest first.
-func deviceRows(b, a *window.Window) []Row {
+func deviceRows(b, a *window.Window) []content.ComparedRow {
 	names := map[string]float64{}
 	for n, x := range b.Devices {
 		names[n] = max(names[n], x.Util+x.TPS)
@@ -110,11 +97,11 @@ func deviceRows(b, a *window.Window) []Row {
 	for n, x := range a.Devices {
 		names[n] = max(names[n], x.Util+x.TPS)
 	}
-	rows := []Row{}
+	rows := []content.ComparedRow{}
 	order := busiestFirst(names)
 	for _, n := range order {
 		x, y := b.Devices[n], a.Devices[n]
-		rows = append(rows, Row{Name: n, Figures: []Figure{
+		rows = append(rows, content.ComparedRow{Name: n, Figures: []content.ComparedFigure{
 			fig("w/s", "/s", x.WPS, y.WPS), fig("wkB/s", "kB/s", x.WkBPS, y.WkBPS), fig("f/s", "/s", x.FPS, y.FPS),
 			fig("r/s", "/s", x.RPS, y.RPS), fig("rkB/s", "kB/s", x.RkBPS, y.RkBPS),
 			fig("await", "ms", x.Await, y.Await), fig("aqu-sz", "", x.AquSz, y.AquSz), fig("%util", "%", x.Util, y.Util)}})
@@ -148,7 +135,7 @@ func rates(c *window.Window) map[string]*appRates {
 
 // appRows are the applications' IO rates over each window, the busiest
 // (on either side) first, at most ten.
-func appRows(b, a *window.Window) []Row {
+func appRows(b, a *window.Window) []content.ComparedRow {
 	rb, ra := rates(b), rates(a)
 	load := map[string]float64{}
 	for n, r := range rb {
@@ -161,7 +148,7 @@ func appRows(b, a *window.Window) []Row {
 	if len(order) > 10 {
 		order = order[:10]
 	}
-	rows := []Row{}
+	rows := []content.ComparedRow{}
 	for _, n := range order {
 		x, y := rb[n], ra[n]
 		if x == nil {
@@ -170,7 +157,7 @@ func appRows(b, a *window.Window) []Row {
 		if y == nil {
 			y = &appRates{}
 		}
-		rows = append(rows, Row{Name: n, Figures: []Figure{
+		rows = append(rows, content.ComparedRow{Name: n, Figures: []content.ComparedFigure{
 			fig("write_bytes", "kB/s", x.write, y.write), fig("read_bytes", "kB/s", x.read, y.read), fig("write calls", "/s", x.syscw, y.syscw)}})
 	}
 	return rows
@@ -221,8 +208,8 @@ func timelines(b, a *window.Window) []content.Chart {
 }
 
 // fig is one figure before and after.
-func fig(name, unit string, before, after float64) Figure {
-	return Figure{Name: name, Unit: unit, Before: before, After: after}
+func fig(name, unit string, before, after float64) content.ComparedFigure {
+	return content.ComparedFigure{Name: name, Unit: unit, Before: before, After: after}
 }
 
 // busiestFirst lists the names with a load above zero, the largest first

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
-	"github.com/iorca/iorca/analyze/explain"
-	"github.com/iorca/iorca/analyze/verdict"
+	"github.com/iorca/iorca/analyze/pipeline"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report"
 	"github.com/spf13/pflag"
@@ -51,78 +49,64 @@ func (tf *thresholdFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&tf.rules, "rules", "", "a file of NAME = VALUE threshold lines")
 }
 
-func (tf *thresholdFlags) thresholds() (window.Thresholds, error) {
-	t := window.Defaults()
+// options are the analysis options the flags give; a bad threshold or
+// rules file is a usage error of cmd.
+func (tf *thresholdFlags) options(cmd string) (pipeline.Options, error) {
+	o := pipeline.Defaults()
+	t := &o.Thresholds
 	if tf.rules != "" {
 		f, err := os.Open(tf.rules)
 		if err != nil {
-			return t, err
+			return o, usagef(cmd, "%v", err)
 		}
 		defer f.Close()
 		if err := t.Load(f, tf.rules); err != nil {
-			return t, err
+			return o, usagef(cmd, "%v", err)
 		}
 	}
 	for _, kv := range tf.set {
 		if err := t.Set(kv); err != nil {
-			return t, err
+			return o, usagef(cmd, "%v", err)
 		}
 	}
-	return t, nil
+	return o, nil
 }
 
-func cmdReport(args []string, stdout, stderr io.Writer) int {
+func cmdReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", stdout, stderr, reportUsage)
-	format := fs.String("format", "md", "md, json or html")
+	format := formatFlag(fs)
 	out := fs.StringP("output", "o", "", "write to this file instead of stdout")
 	var tf thresholdFlags
 	tf.register(fs)
-	if code, done := parseFlags(fs, args); done {
-		return code
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "iorca report: want exactly one bundle (see iorca report --help)")
-		return exitBadInput
+		return usagef("report", "want exactly one bundle (see iorca report --help)")
 	}
-	if *format != "md" && *format != "json" && *format != "html" {
-		fmt.Fprintf(stderr, "iorca report: --format %q: want md, json or html\n", *format)
-		return exitBadInput
-	}
-	th, err := tf.thresholds()
+	f, err := lookupFormat("report", *format)
 	if err != nil {
-		fmt.Fprintf(stderr, "iorca report: %v\n", err)
-		return exitBadInput
+		return err
 	}
-	m, err := loadBundle(fs.Arg(0))
+	o, err := tf.options("report")
 	if err != nil {
-		fmt.Fprintf(stderr, "iorca: %v\n", err)
-		return exitBadInput
+		return err
 	}
-	d := verdict.Diagnose(m, th)
-	rc := explain.Build(fs.Arg(0), d)
-	if *format == "html" {
-		rc.Charts = explain.Charts(d)
-	}
-	rep := report.New(rc)
-	var buf bytes.Buffer
-	switch *format {
-	case "json":
-		err = rep.JSON(&buf)
-	case "html":
-		err = rep.HTML(&buf)
-	default:
-		err = rep.Markdown(&buf)
-	}
+	o.Charts = f.name == "html"
+	res, err := pipeline.Run(fs.Arg(0), o)
 	if err != nil {
-		fmt.Fprintf(stderr, "iorca report: %v\n", err)
-		return exitFailure
+		return err
 	}
-	return emit("report", *out, buf.Bytes(), stdout, stderr)
+	data, err := render("report", f, report.New(res.Report))
+	if err != nil {
+		return err
+	}
+	return emit("report", *out, data, stdout)
 }
 
 // emit writes a command's output to stdout, or to the file out through
-// writeAtomic, and says what failed.
-func emit(cmd, out string, data []byte, stdout, stderr io.Writer) int {
+// writeAtomic.
+func emit(cmd, out string, data []byte, stdout io.Writer) error {
 	var err error
 	if out == "" {
 		_, err = stdout.Write(data)
@@ -130,10 +114,9 @@ func emit(cmd, out string, data []byte, stdout, stderr io.Writer) int {
 		err = writeAtomic(out, data)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "iorca %s: %v\n", cmd, err)
-		return exitFailure
+		return failed(cmd, err)
 	}
-	return exitOK
+	return nil
 }
 
 // writeAtomic writes data to path through a temporary file and a rename,

@@ -1,0 +1,66 @@
+// Package pipeline is the analyzer's one way from a bundle to a report:
+// the bundle is loaded into a model, diagnosed over its window by the
+// rules and the verdict, and explained as the report's content. Every
+// command of iorca goes through it, with the user's thresholds.
+package pipeline
+
+import (
+	"github.com/iorca/iorca/analyze/explain"
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/verdict"
+	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/report/content"
+)
+
+// Options are what a user can change about an analysis.
+type Options struct {
+	Thresholds window.Thresholds
+	// Charts adds the charts of the HTML report to the content.
+	Charts bool
+}
+
+// Defaults are the options of an analysis nobody tuned.
+func Defaults() Options { return Options{Thresholds: window.Defaults()} }
+
+// Result is one bundle analysed.
+type Result struct {
+	Diagnosis *verdict.Diagnosis
+	Report    *content.Report
+}
+
+// LoadError is a bundle that could not be read (not a bundle, truncated,
+// corrupt, hostile): its message is one line naming the file and the
+// problem.
+type LoadError struct{ Err error }
+
+func (e *LoadError) Error() string { return e.Err.Error() }
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// Load reads and models the bundle at path; its error is a *LoadError.
+func Load(path string) (*model.Model, error) {
+	m, err := model.LoadFile(path)
+	if err != nil {
+		return nil, &LoadError{err}
+	}
+	return m, nil
+}
+
+// Analyze diagnoses a bundle's model and explains it. path names the
+// bundle in the report.
+func Analyze(path string, m *model.Model, o Options) *Result {
+	d := verdict.Diagnose(m, o.Thresholds)
+	rc := explain.Build(path, d)
+	if o.Charts {
+		rc.Charts = explain.Charts(d)
+	}
+	return &Result{Diagnosis: d, Report: rc}
+}
+
+// Run loads, diagnoses and explains the bundle at path.
+func Run(path string, o Options) (*Result, error) {
+	m, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return Analyze(path, m, o), nil
+}
