@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/table"
 	"github.com/iorca/iorca/report/content"
@@ -32,8 +33,8 @@ func (e *explainer) iotop() *table.Table {
 		if p.Proc.Container != nil {
 			cont = p.Proc.Container.Name
 		}
-		t.Add(table.Int(int64(p.Proc.PID)), table.Text(p.Proc.Comm), table.Text(cont), table.Text(human(float64(p.Delta.IO.ReadBytes))),
-			table.Text(human(float64(p.Delta.IO.WriteBytes))), table.Text(human(float64(p.Delta.IO.WChar))), table.Int(p.Delta.IO.SyscW), table.Num(p.IOPercent(e.m.Manifest.Host.UserHZ)))
+		t.Add(table.Int(int64(p.Proc.PID)), table.Text(p.Proc.Comm), table.Text(cont), table.Text(prose.Bytes(float64(p.Delta.IO.ReadBytes))),
+			table.Text(prose.Bytes(float64(p.Delta.IO.WriteBytes))), table.Text(prose.Bytes(float64(p.Delta.IO.WChar))), table.Int(p.Delta.IO.SyscW), table.Num(p.IOPercent(e.m.Manifest.Host.UserHZ)))
 	}
 	return t
 }

@@ -3,6 +3,7 @@ package explain
 import (
 	"fmt"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/report/content"
@@ -37,7 +38,7 @@ func (e *explainer) chain() []content.Step {
 		}
 		if p.Proc.Kernel {
 			add(linef("PID %d %s (kernel thread, writing on others' behalf: writeback, a loop device, the journal): wrote %s, read %s",
-				p.Proc.PID, code(p.Proc.Comm), human(float64(p.Delta.IO.WriteBytes)), human(float64(p.Delta.IO.ReadBytes))))
+				p.Proc.PID, code(p.Proc.Comm), prose.Bytes(float64(p.Delta.IO.WriteBytes)), prose.Bytes(float64(p.Delta.IO.ReadBytes))))
 			continue
 		}
 		share := 0.0
@@ -45,7 +46,7 @@ func (e *explainer) chain() []content.Step {
 			share = float64(p.DiskBytes()) / float64(c.UserDiskBytes) * 100
 		}
 		add(linef("PID %d %s: wrote %s, read %s (%.0f %% of process disk bytes); wchar %s in %d writes",
-			p.Proc.PID, code(p.Proc.Comm), human(float64(p.Delta.IO.WriteBytes)), human(float64(p.Delta.IO.ReadBytes)), share, human(float64(p.Delta.IO.WChar)), p.Delta.IO.SyscW))
+			p.Proc.PID, code(p.Proc.Comm), prose.Bytes(float64(p.Delta.IO.WriteBytes)), prose.Bytes(float64(p.Delta.IO.ReadBytes)), share, prose.Bytes(float64(p.Delta.IO.WChar)), p.Delta.IO.SyscW))
 	}
 	cp := e.d.CulpritProc
 	if v := e.d.Verdict.Culprit; v != nil && v.Kind == "device" {

@@ -9,7 +9,6 @@ import (
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/verdict"
 	"github.com/iorca/iorca/analyze/window"
-	"github.com/iorca/iorca/internal/units"
 	"github.com/iorca/iorca/report/content"
 )
 
@@ -130,9 +129,6 @@ func thresholds(t window.Thresholds) []content.Threshold {
 	}
 	return out
 }
-
-// human formats a byte count for people ("1.5 MiB").
-func human(b float64) string { return units.FormatBytes(int64(b)) }
 
 // worstDevice is the device that hurts most over the window, else the
 // busiest one, with its %util and await.

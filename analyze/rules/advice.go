@@ -8,6 +8,7 @@ import (
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/report/content"
 )
 
 // Advice that works on this node (DESIGN.md, principle 8). Lowering a
@@ -118,20 +119,20 @@ func ioLimit(c *window.Window, p *model.Process, dev string) (string, string) {
 // a lower IO priority where that works, else a cgroup limit where that
 // works, else none — with why, so that the report can say what was ruled
 // out.
-func slowDown(c *window.Window, p *model.Process, dev string) (Mitigation, bool) {
+func slowDown(c *window.Window, p *model.Process, dev string) (content.Mitigation, bool) {
 	if how, _ := ionice(c, p); how != "" {
-		return Mitigation{Horizon: Immediate, Action: "Lower the IO priority of " + window.Name(p), How: how, Effect: "Other IO is served first"}, true
+		return content.Mitigation{Horizon: content.Immediate, Action: "Lower the IO priority of " + window.Name(p), How: how, Effect: "Other IO is served first"}, true
 	}
 	if how, _ := ioLimit(c, p, dev); how != "" {
-		return Mitigation{Horizon: Immediate, Action: "Cap the IO of " + window.Name(p) + "'s cgroup", How: how, Effect: "Its share of the device is bounded; the rest of the node recovers"}, true
+		return content.Mitigation{Horizon: content.Immediate, Action: "Cap the IO of " + window.Name(p) + "'s cgroup", How: how, Effect: "Its share of the device is bounded; the rest of the node recovers"}, true
 	}
-	return Mitigation{}, false
+	return content.Mitigation{}, false
 }
 
 // ruledOut records, as evidence, the levers this node's facts rule out
 // for a process, so that a reader sees why a familiar mitigation is
 // missing.
-func ruledOut(c *window.Window, f *Finding, p *model.Process, dev string) {
+func ruledOut(c *window.Window, f *content.Finding, p *model.Process, dev string) {
 	var why []string
 	if how, w := ionice(c, p); how == "" && w != "" {
 		why = append(why, "ionice: "+w)
@@ -140,7 +141,7 @@ func ruledOut(c *window.Window, f *Finding, p *model.Process, dev string) {
 		why = append(why, "a cgroup IO limit: "+w)
 	}
 	for _, w := range why {
-		f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember + " and " + bundle.ProcTableMember, What: "not advised, " + w})
+		f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.HostMember + " and " + bundle.ProcTableMember, What: "not advised, " + w})
 	}
 }
 

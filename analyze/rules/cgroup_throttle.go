@@ -29,13 +29,13 @@ type limitUse struct {
 	unit        string
 }
 
-func checkCgroupThrottle(c *window.Window) []Finding {
+func checkCgroupThrottle(c *window.Window) []content.Finding {
 	var dirs []string
 	for d := range c.Model.Cgroups {
 		dirs = append(dirs, d)
 	}
 	sort.Strings(dirs)
-	var out []Finding
+	var out []content.Finding
 	for _, d := range dirs {
 		cg := c.Model.Cgroups[d]
 		if len(cg.Samples) < 2 || (cg.IOMax == nil && cg.V1Limits == nil) {
@@ -119,7 +119,7 @@ func limitsOf(cg *model.Cgroup, dev procfs.Dev) []limitUse {
 	return out
 }
 
-func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []limitUse, secs float64) Finding {
+func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []limitUse, secs float64) content.Finding {
 	devName := c.Model.DeviceName(dev)
 	rel := cg.Path
 	for _, root := range []string{c.Model.CgroupV1Root, c.Model.CgroupV2Root} {
@@ -138,11 +138,11 @@ func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []
 	for _, h := range hits {
 		parts = append(parts, fmt.Sprintf("%s at %s of a %s limit (%.0f %%)", h.dir, rateText(h.used, h.unit), rateText(h.limit, h.unit), prose.Pct(h.used, h.limit)))
 	}
-	f := Finding{
-		ID: "cgroup-throttle", Limit: content.IOLimit, Severity: Warning, Confidence: High, Score: prose.Pct(hits[0].used, hits[0].limit),
+	f := content.Finding{
+		ID: "cgroup-throttle", Limit: content.IOLimit, Severity: content.Warning, Confidence: content.High, Score: prose.Pct(hits[0].used, hits[0].limit),
 		Title:    fmt.Sprintf("Cgroup %s is held at its IO limit on %s", rel, devName),
-		Subjects: Subjects{Cgroup: rel, Device: devName},
-		Evidence: []Evidence{
+		Subjects: content.Subjects{Cgroup: rel, Device: devName},
+		Evidence: []content.Evidence{
 			{Member: bundle.CgroupLimitsMember + " (" + file + ")", What: fmt.Sprintf("%s/%s limits %s: %s", cg.Path, file, devName, limitsText(c, cg, dev))},
 			{Member: c.TicksMembers() + " (cgroup IO counters)", Ticks: c.TickSpan(), What: fmt.Sprintf("over %.1f s the cgroup moved %s", secs, strings.Join(parts, "; ")),
 				Figures: map[string]float64{FigUsePct: prose.Pct(hits[0].used, hits[0].limit), "limit": hits[0].limit, "rate": hits[0].used}},
@@ -162,12 +162,12 @@ func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []
 		}
 	}
 	if len(names) > 0 {
-		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember + " (cgroup) and ticks (/proc/PID/stat)", Ticks: c.TickSpan(), What: "processes in the cgroup: " + strings.Join(names, "; ")})
+		f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.ProcTableMember + " (cgroup) and ticks (/proc/PID/stat)", Ticks: c.TickSpan(), What: "processes in the cgroup: " + strings.Join(names, "; ")})
 	}
 	util := "not sampled"
 	if x, ok := c.Devices[devName]; ok {
 		util = fmt.Sprintf("%%util %.1f, await %.2f ms", x.Util, x.Await)
-		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.TickSpan(),
+		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.TickSpan(),
 			What: fmt.Sprintf("%s itself: %s — the waits come from the throttle, not from the device", devName, util), Figures: map[string]float64{FigUtilPct: x.Util, FigAwaitMS: x.Await}})
 	}
 	f.Summary = fmt.Sprintf("The cgroup %s has an IO limit on %s and runs at it: %s. Its processes wait because of the limit; the device itself shows %s.", rel, devName, strings.Join(parts, "; "), util)
@@ -183,12 +183,12 @@ func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []
 		}
 	}
 	if !cg.V2 {
-		f.Evidence = append(f.Evidence, Evidence{Member: bundle.CgroupLimitsMember, What: "a cgroup v1 blkio limit holds only for direct and synchronous IO: buffered writes escape it, written back later by kworkers outside the cgroup"})
+		f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.CgroupLimitsMember, What: "a cgroup v1 blkio limit holds only for direct and synchronous IO: buffered writes escape it, written back later by kworkers outside the cgroup"})
 	}
-	f.Mitigations = []Mitigation{
-		{Horizon: Immediate, Action: "Check whether the limit is intended, and who set it", How: undoLimit(cg, dev) + " (limits come from systemd's IOWriteBandwidthMax=/IOReadBandwidthMax=, docker run --device-write-bps, or a manual write to the file; Kubernetes sets none)", Effect: "The workload runs at the device's speed again"},
-		{Horizon: ShortTerm, Action: "If it is intended, size it for the workload or make the workload fit", How: "Raise the limit to the workload's need, or have the workload write less (see its other findings)", Effect: "No more stalls at the limit"},
-		{Horizon: LongTerm, Action: "Alert on throttling, not only on device saturation", How: "Track the cgroup's io.stat rate against its io.max", Effect: "A throttled service is told apart from a slow disk at once"},
+	f.Mitigations = []content.Mitigation{
+		{Horizon: content.Immediate, Action: "Check whether the limit is intended, and who set it", How: undoLimit(cg, dev) + " (limits come from systemd's IOWriteBandwidthMax=/IOReadBandwidthMax=, docker run --device-write-bps, or a manual write to the file; Kubernetes sets none)", Effect: "The workload runs at the device's speed again"},
+		{Horizon: content.ShortTerm, Action: "If it is intended, size it for the workload or make the workload fit", How: "Raise the limit to the workload's need, or have the workload write less (see its other findings)", Effect: "No more stalls at the limit"},
+		{Horizon: content.LongTerm, Action: "Alert on throttling, not only on device saturation", How: "Track the cgroup's io.stat rate against its io.max", Effect: "A throttled service is told apart from a slow disk at once"},
 	}
 	return f
 }

@@ -23,7 +23,7 @@ var containerLogFlood = &Rule{ID: "container-log-flood",
 	Watch: []Watch{WatchContainerLog, AlertContainerWrites, AlertContainerLog},
 }
 
-func checkContainerLogFlood(c *window.Window) []Finding {
+func checkContainerLogFlood(c *window.Window) []content.Finding {
 	if c.Seconds <= 0 {
 		return nil
 	}
@@ -55,20 +55,20 @@ func checkContainerLogFlood(c *window.Window) []Finding {
 		return nil
 	}
 	p := writer.Proc
-	sev := Warning
+	sev := content.Warning
 	if share >= c.Thresholds.DominantShare*100 {
-		sev = Critical
+		sev = content.Critical
 	}
-	conf, why := High, ""
+	conf, why := content.High, ""
 	if logPath == "" {
-		conf, why = Medium, "the log file itself was not seen open or written (no fd or trace of it)"
+		conf, why = content.Medium, "the log file itself was not seen open or written (no fd or trace of it)"
 	}
-	f := Finding{
+	f := content.Finding{
 		ID: "container-log-flood", Severity: sev, Confidence: conf, ConfidenceWhy: why, Score: share,
 		Title:    fmt.Sprintf("Container %s floods the disk with its log, written by %s", cont.Name, p.Comm),
 		Summary:  fmt.Sprintf("%s, the %s of container %s, dirtied %s of page cache for writing (%.0f %% of all processes' write_bytes, %s/s); the bytes are %s's stdout/stderr going to its log file%s.", window.Name(p), p.RuntimeKind(), cont.Name, prose.Bytes(float64(writer.Delta.IO.WriteBytes)), share, prose.Bytes(float64(writer.Delta.IO.WriteBytes)/writer.Seconds), cont.Name, pathSuffix(logPath)),
-		Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Container: cont.Name, Pod: cont.Pod, Path: logPath},
-		Evidence: []Evidence{
+		Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Container: cont.Name, Pod: cont.Pod, Path: logPath},
+		Evidence: []content.Evidence{
 			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 				What:    fmt.Sprintf("/proc/%d/io: write_bytes +%d, wchar +%d in %d write syscalls, rchar +%d in %d reads", p.PID, writer.Delta.IO.WriteBytes, writer.Delta.IO.WChar, writer.Delta.IO.SyscW, writer.Delta.IO.RChar, writer.Delta.IO.SyscR),
 				Figures: map[string]float64{FigSharePct: share, "write_bytes": float64(writer.Delta.IO.WriteBytes), "syscw": float64(writer.Delta.IO.SyscW)}},
@@ -84,14 +84,14 @@ func checkContainerLogFlood(c *window.Window) []Finding {
 			names = append(names, fmt.Sprintf("PID %d (%s): wchar +%d in %d writes", a.Proc.PID, a.Proc.Comm, a.Delta.IO.WChar, a.Delta.IO.SyscW))
 			f.Subjects.PIDs = append(f.Subjects.PIDs, a.Proc.PID)
 		}
-		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
+		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 			What: "the container's own processes write to stdout/stderr (a pipe: wchar, no write_bytes): " + strings.Join(names, "; ")})
 	}
 	if bySysc != nil && bySysc != writer && bySysc.Proc.RuntimeKind() == "containerd-shim" {
-		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
+		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 			What: fmt.Sprintf("%s copies the container's output pipe to containerd: %d write syscalls, wchar +%d, but write_bytes +%d (pipes are not disk)", window.Name(bySysc.Proc), bySysc.Delta.IO.SyscW, bySysc.Delta.IO.WChar, bySysc.Delta.IO.WriteBytes)})
 	}
-	return []Finding{f}
+	return []content.Finding{f}
 }
 
 type citation struct{ member, what string }
@@ -171,33 +171,33 @@ func containerProcs(c *window.Window, name string, exclude int) []*model.ProcIO 
 
 // logMitigations are about the container's logging, for the runtime that
 // writes it.
-func logMitigations(c *window.Window, cont *model.Container, runtime, logPath string, bytesPerSec float64) []Mitigation {
+func logMitigations(c *window.Window, cont *model.Container, runtime, logPath string, bytesPerSec float64) []content.Mitigation {
 	n := cont.Name
-	ms := []Mitigation{
-		{Horizon: Immediate, Action: "Cut " + n + "'s log volume at the source", How: "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", Effect: "The log stops dominating the disk as soon as the container is reconfigured"},
-		{Horizon: ShortTerm, Action: "Buffer and batch its log writes", How: "Log through a buffered writer (one write per several KiB, not per line) and never with O_SYNC/fsync per line", Effect: "Tens of times fewer write syscalls and block writes for the same lines"},
+	ms := []content.Mitigation{
+		{Horizon: content.Immediate, Action: "Cut " + n + "'s log volume at the source", How: "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", Effect: "The log stops dominating the disk as soon as the container is reconfigured"},
+		{Horizon: content.ShortTerm, Action: "Buffer and batch its log writes", How: "Log through a buffered writer (one write per several KiB, not per line) and never with O_SYNC/fsync per line", Effect: "Tens of times fewer write syscalls and block writes for the same lines"},
 	}
 	switch runtime {
 	case "containerd", "containerd-shim", "conmon":
 		ms = append(ms,
-			Mitigation{Horizon: ShortTerm, Action: "Rotate and cap the container log",
+			content.Mitigation{Horizon: content.ShortTerm, Action: "Rotate and cap the container log",
 				How: fmt.Sprintf("kubelet: containerLogMaxSize (default 10Mi) and containerLogMaxFiles (5), checked every 10 s (containerLogMonitorInterval): at %s/s the log grows %s between checks, so set the size above that; without kubelet, logrotate with copytruncate on the --log-uri file (safe: the shim appends with O_APPEND), or ctr run --log-uri binary:///path/to/a-batching-logger; nerdctl run --log-driver local (or none)",
 					prose.Bytes(bytesPerSec), prose.Bytes(bytesPerSec*10)),
 				Effect: "The log cannot fill the filesystem; rotation cost stays bounded"},
 		)
 		if logPath == "" || !ownVolume(c, logPath) {
-			ms = append(ms, Mitigation{Horizon: LongTerm, Action: "Put container logs on their own volume", How: "Mount a dedicated disk at /var/log/pods (or the log directory of --log-uri), or ship logs with a sidecar or node agent (fluent-bit tailing the file) rather than growing it on the root disk", Effect: "Log bursts no longer compete with the node's and other containers' IO"})
+			ms = append(ms, content.Mitigation{Horizon: content.LongTerm, Action: "Put container logs on their own volume", How: "Mount a dedicated disk at /var/log/pods (or the log directory of --log-uri), or ship logs with a sidecar or node agent (fluent-bit tailing the file) rather than growing it on the root disk", Effect: "Log bursts no longer compete with the node's and other containers' IO"})
 		}
 	case "dockerd":
 		ms = append(ms,
-			Mitigation{Horizon: ShortTerm, Action: "Cap the json-file log", How: "docker run --log-opt max-size=10m --log-opt max-file=3 (or in daemon.json)", Effect: "Bounded log size and rotation"},
-			Mitigation{Horizon: LongTerm, Action: "Use a non-blocking log driver or a dedicated volume", How: "--log-driver local or fluentd with --log-opt mode=non-blocking; or /var/lib/docker/containers on its own disk", Effect: "The daemon's log writes stop competing with workloads"})
+			content.Mitigation{Horizon: content.ShortTerm, Action: "Cap the json-file log", How: "docker run --log-opt max-size=10m --log-opt max-file=3 (or in daemon.json)", Effect: "Bounded log size and rotation"},
+			content.Mitigation{Horizon: content.LongTerm, Action: "Use a non-blocking log driver or a dedicated volume", How: "--log-driver local or fluentd with --log-opt mode=non-blocking; or /var/lib/docker/containers on its own disk", Effect: "The daemon's log writes stop competing with workloads"})
 	}
 	// A cgroup limit on the container holds only its own block IO; its
 	// log is written by the runtime, so where that is zero a limit
 	// contains nothing.
 	if containerBlockIO(c, cont.Name) > 0 {
-		ms = append(ms, Mitigation{Horizon: LongTerm, Action: "Limit the container's IO as a safety net", How: "io.max (cgroup v2) or blkio throttle (v1) on the container's cgroup; the log file write happens in the runtime's cgroup, so rate-limit the output at the source", Effect: "A future flood is contained"})
+		ms = append(ms, content.Mitigation{Horizon: content.LongTerm, Action: "Limit the container's IO as a safety net", How: "io.max (cgroup v2) or blkio throttle (v1) on the container's cgroup; the log file write happens in the runtime's cgroup, so rate-limit the output at the source", Effect: "A future flood is contained"})
 	}
 	return ms
 }
@@ -206,7 +206,7 @@ func logMitigations(c *window.Window, cont *model.Container, runtime, logPath st
 // counts pages dirtied, so when the log's device stays idle the cost is
 // the page cache and the log filesystem filling (with when), not device
 // time.
-func logCost(c *window.Window, f *Finding, writer *model.ProcIO, logPath string) {
+func logCost(c *window.Window, f *content.Finding, writer *model.ProcIO, logPath string) {
 	tv := c.Target(writer.Proc.PID)
 	pl, ok := c.Place(tv, logPath)
 	if !ok || !deviceIdle(c, pl.Device) {
@@ -222,6 +222,6 @@ func logCost(c *window.Window, f *Finding, writer *model.ProcIO, logPath string)
 		}
 	}
 	f.Summary += " " + strings.ToUpper(what[:1]) + what[1:] + "."
-	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat) and " + bundle.StatfsMember, Ticks: c.TickSpan(), What: what,
+	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat) and " + bundle.StatfsMember, Ticks: c.TickSpan(), What: what,
 		Figures: map[string]float64{"device_wkb_per_s": x.WkBPS, "dirty_rate": rate}})
 }

@@ -27,7 +27,7 @@ var cpuCost = &Rule{ID: "cpu-cost",
 // cost.
 const minIOSyscallsPerSec = 1000
 
-func checkCPUCost(c *window.Window) []Finding {
+func checkCPUCost(c *window.Window) []content.Finding {
 	hz := c.Model.Manifest.Host.UserHZ
 	type hog struct {
 		pio           int
@@ -45,30 +45,30 @@ func checkCPUCost(c *window.Window) []Finding {
 		}
 	}
 	sort.Slice(hogs, func(i, j int) bool { return hogs[i].cpu > hogs[j].cpu })
-	var out []Finding
+	var out []content.Finding
 	busy, kernel, nodeOK := nodeCPU(c)
 	for _, h := range hogs {
 		p := &c.Procs[h.pio]
 		io := p.Delta.IO
-		f := Finding{
-			ID: "cpu-cost", Severity: Warning, Confidence: High, Score: h.cpu,
+		f := content.Finding{
+			ID: "cpu-cost", Severity: content.Warning, Confidence: content.High, Score: h.cpu,
 			Title:    fmt.Sprintf("%s spends %.0f %% of a CPU on %.0f IO syscalls a second", window.Name(p.Proc), h.cpu, h.syscalls),
 			Summary:  fmt.Sprintf("%s used %.0f %% of a CPU over %.0f s while making %.0f read and write syscalls a second (%s a second handed to write()): its IO costs CPU, most of it in the kernel copying small buffers, more than device time.", window.Name(p.Proc), h.cpu, p.Seconds, h.syscalls, units.FormatBytes(int64(float64(io.WChar)/p.Seconds))),
-			Subjects: Subjects{PIDs: []int{p.Proc.PID}, Command: window.Cmdline(p.Proc)},
-			Evidence: []Evidence{
+			Subjects: content.Subjects{PIDs: []int{p.Proc.PID}, Command: window.Cmdline(p.Proc)},
+			Evidence: []content.Evidence{
 				{Member: c.TicksMembers() + " (/proc/PID/stat, /proc/PID/io)", Ticks: c.TickSpan(),
 					What:    fmt.Sprintf("/proc/%d/stat utime+stime +%d clock ticks in %.1f s (%.0f %% of a CPU); /proc/%d/io syscw +%d, syscr +%d", p.Proc.PID, p.CPUTicks, p.Seconds, h.cpu, p.Proc.PID, io.SyscW, io.SyscR),
 					Figures: map[string]float64{FigCPUPct: h.cpu, "syscalls_per_s": h.syscalls}},
 			},
-			Mitigations: []Mitigation{
-				{Horizon: ShortTerm, Action: "Make fewer, larger IO calls", How: "Buffer before writing (64 KiB or more per write); for a container's stdout, log less or through a buffered logger inside the container", Effect: "The same bytes for a fraction of the CPU"},
+			Mitigations: []content.Mitigation{
+				{Horizon: content.ShortTerm, Action: "Make fewer, larger IO calls", How: "Buffer before writing (64 KiB or more per write); for a container's stdout, log less or through a buffered logger inside the container", Effect: "The same bytes for a fraction of the CPU"},
 			},
 		}
 		if p.Proc.Container != nil {
 			f.Subjects.Container = p.Proc.Container.Name
 		}
 		if nodeOK {
-			f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/stat)", Ticks: c.TickSpan(),
+			f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/stat)", Ticks: c.TickSpan(),
 				What:    fmt.Sprintf("the node was %.0f %% busy over its %d CPUs, %.0f %% in the kernel (system, irq, softirq)", busy, c.Model.Manifest.Host.CPUs, kernel),
 				Figures: map[string]float64{"node_busy_pct": busy, "node_kernel_pct": kernel}})
 			f.Summary += fmt.Sprintf(" The node was %.0f %% busy, %.0f %% in the kernel.", busy, kernel)
@@ -80,7 +80,7 @@ func checkCPUCost(c *window.Window) []Finding {
 
 // cpuCostClause says, in a verdict about the process, the CPU its IO
 // calls cost.
-func cpuCostClause(f *Finding) string {
+func cpuCostClause(f *content.Finding) string {
 	if v, ok := f.Figure(FigCPUPct); ok {
 		return fmt.Sprintf(" It spends %.0f %% of a CPU on it.", v)
 	}

@@ -27,8 +27,8 @@ var deviceSaturated = &Rule{ID: "device-saturated",
 	Watch: []Watch{AlertDevice},
 }
 
-func checkDeviceSaturated(c *window.Window) []Finding {
-	var out []Finding
+func checkDeviceSaturated(c *window.Window) []content.Finding {
+	var out []content.Finding
 	names := make([]string, 0, len(c.Devices))
 	for d := range c.Devices {
 		names = append(names, d)
@@ -67,29 +67,29 @@ func checkDeviceSaturated(c *window.Window) []Finding {
 		busy, worst, worstK := ticks[d].busy, ticks[d].worst, ticks[d].worstK
 		what := fmt.Sprintf("iostat -x over %.0f s: %%util %.1f, await %.2f ms (r_await %.2f, w_await %.2f), aqu-sz %.2f, %.1f r/s %.1f w/s, %.1f rkB/s %.1f wkB/s",
 			c.Seconds, x.Util, x.Await, x.RAwait, x.WAwait, x.AquSz, x.RPS, x.WPS, x.RkBPS, x.WkBPS)
-		f := Finding{
-			ID: "device-saturated", Severity: Critical, Confidence: High,
+		f := content.Finding{
+			ID: "device-saturated", Severity: content.Critical, Confidence: content.High,
 			Title:    fmt.Sprintf("%s is saturated: %.0f %% busy, %.1f ms per request", d, x.Util, x.Await),
 			Summary:  saturationText(c, d, x),
-			Subjects: Subjects{Device: d},
+			Subjects: content.Subjects{Device: d},
 			Score:    x.Util * x.Await,
-			Evidence: []Evidence{
+			Evidence: []content.Evidence{
 				{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.TickSpan(), What: what,
 					Figures: map[string]float64{FigUtilPct: x.Util, FigAwaitMS: x.Await, "w_per_s": x.WPS, "wkb_per_s": x.WkBPS, FigAquSz: x.AquSz}},
 				{Member: "ticks (/proc/diskstats)", Ticks: c.TickSpan(),
 					What: fmt.Sprintf("%d of %d one-second intervals above both thresholds; worst %%util %.1f at tick %s", busy, c.To-c.From, worst, c.Model.FormatTick(worstK))},
 			},
-			Mitigations: []Mitigation{
-				{Horizon: Immediate, Action: "Find the process that loads " + d, How: "iorca replay BUNDLE biotop --summary (with a block trace) or iotop --summary names who holds it; then the mitigations of its findings", Effect: "Other processes get the device back once it yields"},
-				{Horizon: ShortTerm, Action: "Move the hot data off " + d, How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names", Effect: d + " keeps its latency for the workloads that need it"},
-				{Horizon: LongTerm, Action: "Size the device for the load, and alert before it saturates", How: "A faster device class, or spread the writes; the alert rules below", Effect: "Saturation is seen minutes before users see it"},
+			Mitigations: []content.Mitigation{
+				{Horizon: content.Immediate, Action: "Find the process that loads " + d, How: "iorca replay BUNDLE biotop --summary (with a block trace) or iotop --summary names who holds it; then the mitigations of its findings", Effect: "Other processes get the device back once it yields"},
+				{Horizon: content.ShortTerm, Action: "Move the hot data off " + d, How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names", Effect: d + " keeps its latency for the workloads that need it"},
+				{Horizon: content.LongTerm, Action: "Size the device for the load, and alert before it saturates", How: "A faster device class, or spread the writes; the alert rules below", Effect: "Saturation is seen minutes before users see it"},
 			},
 		}
 		addContributors(c, d, &f)
 		if b := c.Model.Blocks[d]; b != nil {
-			f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember, What: fmt.Sprintf("%s: scheduler %s, rotational %v, nr_requests %s", d, orDash(b.Scheduler), b.Rotational, orDash(b.Settings["queue/nr_requests"]))})
+			f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.HostMember, What: fmt.Sprintf("%s: scheduler %s, rotational %v, nr_requests %s", d, orDash(b.Scheduler), b.Rotational, orDash(b.Settings["queue/nr_requests"]))})
 			if !b.Rotational && x.Util > c.Thresholds.UtilPct {
-				f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember, What: "a non-rotational device serves requests in parallel; %util can reach 100 while it still has capacity (iostat(1)), which is why await is required too"})
+				f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.HostMember, What: "a non-rotational device serves requests in parallel; %util can reach 100 while it still has capacity (iostat(1)), which is why await is required too"})
 			}
 		}
 		out = append(out, f)
@@ -107,7 +107,7 @@ func orDash(s string) string {
 // addContributors names who holds a saturated device's time: the
 // processes whose share reaches DeviceSharePct become the finding's
 // subjects, the largest first, and the first mitigation names them.
-func addContributors(c *window.Window, d string, f *Finding) {
+func addContributors(c *window.Window, d string, f *content.Finding) {
 	dt := c.DeviceTimes[d]
 	if dt == nil || dt.ServiceNS <= 0 {
 		return
@@ -140,7 +140,7 @@ func addContributors(c *window.Window, d string, f *Finding) {
 					how += "; meanwhile " + m.How
 				}
 			}
-			f.Mitigations[0] = Mitigation{Horizon: Immediate, Action: "Slow, stop or move " + c.ShareName(d, s) + "'s IO on " + d,
+			f.Mitigations[0] = content.Mitigation{Horizon: content.Immediate, Action: "Slow, stop or move " + c.ShareName(d, s) + "'s IO on " + d,
 				How: how, Effect: "The device's time goes back to the processes waiting for it"}
 		}
 	}
@@ -148,7 +148,7 @@ func addContributors(c *window.Window, d string, f *Finding) {
 	if c.DeviceTimesEstimated {
 		what = "estimated who holds its time (no block trace): " + strings.Join(parts, "; ")
 	}
-	f.Evidence = append(f.Evidence, Evidence{Member: c.DeviceTimeSource(), What: what, Figures: figs})
+	f.Evidence = append(f.Evidence, content.Evidence{Member: c.DeviceTimeSource(), What: what, Figures: figs})
 }
 
 // saturationText says which test the device met.

@@ -26,7 +26,7 @@ var dirtyThrottling = &Rule{ID: "dirty-throttling",
 	Watch: []Watch{WatchTasks, WatchMemory},
 }
 
-func checkDirtyThrottling(c *window.Window) []Finding {
+func checkDirtyThrottling(c *window.Window) []content.Finding {
 	maxShare, maxK := 0.0, -1
 	for k := c.From; k <= c.To; k++ {
 		v := c.Model.Ticks[k].Vmstat
@@ -95,22 +95,22 @@ func checkDirtyThrottling(c *window.Window) []Finding {
 		}
 	}
 	sort.Ints(pids)
-	f := Finding{
-		ID: "dirty-throttling", Severity: Warning, Confidence: High, Score: maxShare,
+	f := content.Finding{
+		ID: "dirty-throttling", Severity: content.Warning, Confidence: content.High, Score: maxShare,
 		Title:    fmt.Sprintf("Writers are throttled by the dirty-page limit (dirty memory reached %.0f %% of it)", maxShare),
-		Subjects: Subjects{PIDs: pids},
+		Subjects: content.Subjects{PIDs: pids},
 	}
 	if maxK >= 0 {
 		v := c.Model.Ticks[maxK].Vmstat
 		page := c.PageSize()
-		f.Evidence = append(f.Evidence, Evidence{Member: bundle.TickMember(maxK) + " (/proc/vmstat)", Ticks: fmt.Sprint(maxK),
+		f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.TickMember(maxK) + " (/proc/vmstat)", Ticks: fmt.Sprint(maxK),
 			What: fmt.Sprintf("nr_dirty %d + nr_writeback %d pages (%s) against nr_dirty_threshold %d (%s), background threshold %d",
 				v["nr_dirty"], v["nr_writeback"], prose.Bytes(float64(v["nr_dirty"]+v["nr_writeback"])*page), v["nr_dirty_threshold"], prose.Bytes(float64(v["nr_dirty_threshold"])*page), v["nr_dirty_background_threshold"]),
 			Figures: map[string]float64{FigDirtySharePct: maxShare}})
 	}
 	for _, pid := range pids {
 		if throttled[pid] > 0 {
-			f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/wchan, stack)", Ticks: c.TickSpan(),
+			f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/wchan, stack)", Ticks: c.TickSpan(),
 				What: fmt.Sprintf("PID %d seen in balance_dirty_pages in %d thread samples", pid, throttled[pid])})
 		}
 		if th, ok := paused[pid]; ok && th.Pauses > 0 {
@@ -118,35 +118,35 @@ func checkDirtyThrottling(c *window.Window) []Finding {
 			if pio := c.ByPID[pid]; pio != nil {
 				name = window.Name(pio.Proc)
 			}
-			f.Evidence = append(f.Evidence, Evidence{Member: bundle.BlockTraceMember + " (balance_dirty_pages)",
+			f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.BlockTraceMember + " (balance_dirty_pages)",
 				What:    fmt.Sprintf("%s was paused %d times for %.1f s in all over %.1f s of trace", name, th.Pauses, float64(th.PauseMS)/1000, traceSecs),
 				Figures: map[string]float64{"pauses": float64(th.Pauses), FigPausedS: float64(th.PauseMS) / 1000}})
 		}
 	}
 	s := c.Model.Sysctl
-	f.Evidence = append(f.Evidence, Evidence{Member: bundle.HostMember + " (/proc/sys/vm)",
+	f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.HostMember + " (/proc/sys/vm)",
 		What: fmt.Sprintf("vm.dirty_ratio %s, dirty_background_ratio %s, dirty_bytes %s, dirty_background_bytes %s", orDash(s["vm/dirty_ratio"]), orDash(s["vm/dirty_background_ratio"]), orDash(s["vm/dirty_bytes"]), orDash(s["vm/dirty_background_bytes"]))})
 	f.Summary = fmt.Sprintf("Dirty page cache reached %.0f %% of the limit at which the kernel makes writers wait in balance_dirty_pages(); those waits count as IO delay and pressure.", maxShare)
 	if maxShare < c.Thresholds.DirtyLimitPct && len(heldBack) > 0 {
 		f.Summary = fmt.Sprintf("The kernel paused writers in balance_dirty_pages() although the node's dirty memory stayed at %.0f %% of its limit: each device gets a share of the limit that follows its writeback speed, so a writer faster than its device is held to that speed. Those waits count as IO delay and pressure.", maxShare)
 	}
-	f.Mitigations = []Mitigation{
-		{Horizon: Immediate, Action: "Slow the bulk buffered writer", How: bufferedSlowDown(c), Effect: "Dirty memory stays below the limit; other writers stop being throttled"},
-		{Horizon: ShortTerm, Action: "Start writeback earlier and smaller", How: "sysctl vm.dirty_background_bytes=67108864 vm.dirty_bytes=268435456 (tune to the device's speed)", Effect: "Smoother writeback instead of bursts that stall every writer"},
+	f.Mitigations = []content.Mitigation{
+		{Horizon: content.Immediate, Action: "Slow the bulk buffered writer", How: bufferedSlowDown(c), Effect: "Dirty memory stays below the limit; other writers stop being throttled"},
+		{Horizon: content.ShortTerm, Action: "Start writeback earlier and smaller", How: "sysctl vm.dirty_background_bytes=67108864 vm.dirty_bytes=268435456 (tune to the device's speed)", Effect: "Smoother writeback instead of bursts that stall every writer"},
 	}
 	selfPaced(c, &f, pids)
-	return []Finding{f}
+	return []content.Finding{f}
 }
 
 // selfPaced lowers the finding to info when the only writers held back are
 // the node's biggest buffered writers themselves: the kernel is pacing
 // them to their device, no one else waits, and "slow the writer" is what
 // already happens.
-func selfPaced(c *window.Window, f *Finding, pids []int) {
+func selfPaced(c *window.Window, f *content.Finding, pids []int) {
 	if len(pids) == 0 || !onlyTheBufferedWriter(c, pids) {
 		return
 	}
-	f.Severity = Info
+	f.Severity = content.Info
 	f.Title = fmt.Sprintf("%s is paced to its device by dirty-page throttling", window.Name(c.ByPID[pids[0]].Proc))
 	f.Summary += " The only writer held back is the node's biggest buffered writer itself: the kernel is pacing it, and no other process waits."
 	f.Mitigations = nil

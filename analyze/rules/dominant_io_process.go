@@ -27,7 +27,7 @@ var dominantIOProcess = &Rule{ID: "dominant-io-process",
 	Watch:  []Watch{WatchProcess, AlertContainerWrites},
 }
 
-func checkDominantIOProcess(c *window.Window) []Finding {
+func checkDominantIOProcess(c *window.Window) []content.Finding {
 	total := float64(c.UserDiskBytes)
 	if c.Seconds <= 0 || total/c.Seconds < c.Thresholds.DominantMinBytesPerSec {
 		return nil
@@ -46,7 +46,7 @@ func checkDominantIOProcess(c *window.Window) []Finding {
 		f := dominantProcessFinding(c, top, total)
 		neighbour(c, &f)
 		swapIns(c, top, &f)
-		return []Finding{f}
+		return []content.Finding{f}
 	}
 	// No single process: perhaps one container's processes together.
 	byCont := map[string][]*model.ProcIO{}
@@ -74,12 +74,12 @@ func checkDominantIOProcess(c *window.Window) []Finding {
 			continue
 		}
 		share := prose.Pct(float64(sum), total)
-		return []Finding{{
-			ID: "dominant-io-process", Severity: Warning, Confidence: High, Score: share,
+		return []content.Finding{{
+			ID: "dominant-io-process", Severity: content.Warning, Confidence: content.High, Score: share,
 			Title:    fmt.Sprintf("Container %s does %.0f %% of the node's disk IO", n, share),
 			Summary:  fmt.Sprintf("The processes of container %s read and wrote %s (%.0f %% of all processes' disk bytes) over %.0f s.", n, prose.Bytes(float64(sum)), share, c.Seconds),
-			Subjects: Subjects{PIDs: pids, Container: n},
-			Evidence: []Evidence{{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
+			Subjects: content.Subjects{PIDs: pids, Container: n},
+			Evidence: []content.Evidence{{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 				What:    fmt.Sprintf("%d processes of %s: %s of %s disk bytes (read_bytes+write_bytes)", len(pids), n, prose.Bytes(float64(sum)), prose.Bytes(total)),
 				Figures: map[string]float64{FigSharePct: share, "bytes": float64(sum)}}},
 			Mitigations: containerMitigations(c, n, byCont[n]),
@@ -88,16 +88,16 @@ func checkDominantIOProcess(c *window.Window) []Finding {
 	return nil
 }
 
-func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) Finding {
+func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) content.Finding {
 	p := top.Proc
 	share := prose.Pct(float64(top.DiskBytes()), total)
 	io := top.Delta.IO
-	f := Finding{
-		ID: "dominant-io-process", Severity: Warning, Confidence: High, Score: share,
+	f := content.Finding{
+		ID: "dominant-io-process", Severity: content.Warning, Confidence: content.High, Score: share,
 		Title:    fmt.Sprintf("%s does %.0f %% of the node's disk IO", window.Name(p), share),
 		Summary:  fmt.Sprintf("%s caused %s of writes (write_bytes: pages it dirtied or wrote directly) and read %s from disk, %.0f %% of all processes' disk bytes (%s/s) over %.0f s.", window.Name(p), prose.Bytes(float64(io.WriteBytes)), prose.Bytes(float64(io.ReadBytes)), share, prose.Bytes(float64(top.DiskBytes())/top.Seconds), c.Seconds),
-		Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p)},
-		Evidence: []Evidence{
+		Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p)},
+		Evidence: []content.Evidence{
 			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 				What: fmt.Sprintf("/proc/%d/io over %.1f s: write_bytes +%d, read_bytes +%d, wchar +%d, rchar +%d, syscw +%d, syscr +%d, cancelled_write_bytes +%d",
 					p.PID, top.Seconds, io.WriteBytes, io.ReadBytes, io.WChar, io.RChar, io.SyscW, io.SyscR, io.CancelledWriteBytes),
@@ -108,13 +108,13 @@ func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) 
 	if p.Container != nil {
 		f.Subjects.Container = p.Container.Name
 		f.Subjects.Pod = p.Container.Pod
-		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember + " (cgroup)", What: fmt.Sprintf("it belongs to container %s (found by %s)", p.Container.Name, p.Container.Source)})
+		f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.ProcTableMember + " (cgroup)", What: fmt.Sprintf("it belongs to container %s (found by %s)", p.Container.Name, p.Container.Source)})
 	}
 	if top.Started {
-		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember + " (stat)", What: "it started during the capture; its counters are counted from zero"})
+		f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.ProcTableMember + " (stat)", What: "it started during the capture; its counters are counted from zero"})
 	}
 	if k := p.RuntimeKind(); k != "" {
-		f.Evidence = append(f.Evidence, Evidence{Member: bundle.ProcTableMember, What: "it is a container runtime component (" + k + "): the bytes are a container's output, see container-log-flood"})
+		f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.ProcTableMember, What: "it is a container runtime component (" + k + "): the bytes are a container's output, see container-log-flood"})
 	}
 	dev, mode := writeMode(c, p)
 	noImpact(c, &f, top, dev, mode)
@@ -126,31 +126,31 @@ func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) 
 	case p.RuntimeKind() != "":
 		// Its bytes are a container's log: container-log-flood advises.
 	case mode == "buffered":
-		f.Mitigations = append(f.Mitigations, Mitigation{Horizon: ShortTerm, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Writeback keeps pace; dirty memory and the other writers' throttling stay low"})
+		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Writeback keeps pace; dirty memory and the other writers' throttling stay low"})
 	default:
-		f.Mitigations = append(f.Mitigations, Mitigation{Horizon: ShortTerm, Action: "Reduce or batch what it writes", How: "Larger writes and fewer syncs; see the findings on its write pattern", Effect: "Fewer, larger writes: the same data at a fraction of the device time"})
+		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Action: "Reduce or batch what it writes", How: "Larger writes and fewer syncs; see the findings on its write pattern", Effect: "Fewer, larger writes: the same data at a fraction of the device time"})
 	}
 	return f
 }
 
 // containerMitigations are the steps for a container that dominates the
 // node's IO; its cgroup is capped only where a limit can work.
-func containerMitigations(c *window.Window, name string, procs []*model.ProcIO) []Mitigation {
-	var ms []Mitigation
+func containerMitigations(c *window.Window, name string, procs []*model.ProcIO) []content.Mitigation {
+	var ms []content.Mitigation
 	for _, p := range procs {
 		dev, _ := writeMode(c, p.Proc)
 		if how, _ := ioLimit(c, p.Proc, dev); how != "" && containerBlockIO(c, name) > 0 {
-			ms = append(ms, Mitigation{Horizon: Immediate, Action: "Throttle container " + name, How: how, Effect: "Caps its share; the rest of the node recovers"})
+			ms = append(ms, content.Mitigation{Horizon: content.Immediate, Action: "Throttle container " + name, How: how, Effect: "Caps its share; the rest of the node recovers"})
 			break
 		}
 	}
-	return append(ms, Mitigation{Horizon: ShortTerm, Action: "Give " + name + " its own volume", How: "Mount a dedicated volume for its write-heavy paths", Effect: "Its IO no longer queues behind or in front of others'"})
+	return append(ms, content.Mitigation{Horizon: content.ShortTerm, Action: "Give " + name + " its own volume", How: "Mount a dedicated volume for its write-heavy paths", Effect: "Its IO no longer queues behind or in front of others'"})
 }
 
 // neighbour lowers a dominant finding to info when a device is saturated
 // and the process holds little of its time: the loudest process on the
 // node is then a neighbour of the incident, not its cause.
-func neighbour(c *window.Window, f *Finding) {
+func neighbour(c *window.Window, f *content.Finding) {
 	sat := c.Saturated()
 	if len(sat) == 0 || len(f.Subjects.PIDs) == 0 || c.DeviceTimes[sat[0]] == nil {
 		return
@@ -167,11 +167,11 @@ func neighbour(c *window.Window, f *Finding) {
 	if held*100 >= c.Thresholds.DeviceSharePct {
 		return
 	}
-	f.Severity, f.Role = Info, content.Neighbour
+	f.Severity, f.Role = content.Info, content.Neighbour
 	f.Subjects.Device = sat[0]
 	f.Title = neighbourPrefix + f.Title
 	f.Summary += fmt.Sprintf(" It holds %.0f %% of the time of %s, the saturated device: its volume lands elsewhere, so it is a neighbour of the incident, not its cause.", held*100, sat[0])
-	f.Evidence = append(f.Evidence, Evidence{Member: c.DeviceTimeSource(), What: fmt.Sprintf("its share of %s's time: %.0f %%", sat[0], held*100),
+	f.Evidence = append(f.Evidence, content.Evidence{Member: c.DeviceTimeSource(), What: fmt.Sprintf("its share of %s's time: %.0f %%", sat[0], held*100),
 		Figures: map[string]float64{FigDeviceSharePct: held * 100}})
 }
 
@@ -179,13 +179,13 @@ func neighbour(c *window.Window, f *Finding) {
 // and their device stayed idle: write_bytes counts pages dirtied, so the
 // volume is in the page cache, not on the device — a cost in memory now,
 // with writeback to come (when, it says), not an IO problem yet.
-func noImpact(c *window.Window, f *Finding, top *model.ProcIO, dev, mode string) {
+func noImpact(c *window.Window, f *content.Finding, top *model.ProcIO, dev, mode string) {
 	if dev == "" || mode != "buffered" || !deviceIdle(c, dev) {
 		return
 	}
 	x := c.Devices[dev]
 	rate := float64(top.Delta.IO.WriteBytes) / top.Seconds
-	f.Severity = Info
+	f.Severity = content.Info
 	f.Title = fmt.Sprintf("%s dirties %s/s of page cache; its device %s is not busy", window.Name(top.Proc), prose.Bytes(rate), dev)
 	what := fmt.Sprintf("its writes are buffered, and write_bytes counts the pages it dirtied; %s kept up without being busy (it wrote %s/s at %%util %.0f, await %.1f ms)", dev, prose.Bytes(x.WkBPS*1024), x.Util, x.Await)
 	if x.WkBPS*1024 < rate/2 {
@@ -195,7 +195,7 @@ func noImpact(c *window.Window, f *Finding, top *model.ProcIO, dev, mode string)
 		}
 	}
 	f.Summary += " " + strings.ToUpper(what[:1]) + what[1:] + "."
-	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat)", Ticks: c.TickSpan(), What: what,
+	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat)", Ticks: c.TickSpan(), What: what,
 		Figures: map[string]float64{"device_util_pct": x.Util, "dirty_rate": rate}})
 }
 
@@ -205,7 +205,7 @@ func noImpact(c *window.Window, f *Finding, top *model.ProcIO, dev, mode string)
 // (with readahead, more than it faulted on). Its volume is then the
 // symptom of its memory, which swap-io explains; writing less would not
 // help it.
-func swapIns(c *window.Window, p *model.ProcIO, f *Finding) {
+func swapIns(c *window.Window, p *model.ProcIO, f *content.Finding) {
 	pages, ok := c.VmstatDelta("pswpin")
 	if !ok || p.Delta.MajFlt == 0 || p.Delta.IO.ReadBytes <= p.Delta.IO.WriteBytes {
 		return
@@ -214,7 +214,7 @@ func swapIns(c *window.Window, p *model.ProcIO, f *Finding) {
 	if swapIn < 0.5*float64(p.Delta.IO.ReadBytes) {
 		return
 	}
-	f.Severity = Info
+	f.Severity = content.Info
 	f.Summary += fmt.Sprintf(" Its reads are swap-ins: it took %d major faults while the node read %s back from swap (pswpin): see swap-io.", p.Delta.MajFlt, prose.Bytes(swapIn))
 	f.Mitigations = nil
 }
@@ -225,7 +225,7 @@ const neighbourPrefix = "Neighbour: "
 
 // neighbourClause names, in the verdict, a loud process that holds
 // little of the saturated device: who it is, and how little it holds.
-func neighbourClause(f *Finding) string {
+func neighbourClause(f *content.Finding) string {
 	if f.Role != content.Neighbour {
 		return ""
 	}

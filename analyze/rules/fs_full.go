@@ -22,9 +22,9 @@ var fsFull = &Rule{ID: "fs-full",
 
 var alwaysFull = map[string]bool{"squashfs": true, "iso9660": true, "erofs": true, "cramfs": true, "udf": true}
 
-func checkFSFull(c *window.Window) []Finding {
+func checkFSFull(c *window.Window) []content.Finding {
 	seen := map[string]bool{}
-	var out []Finding
+	var out []content.Finding
 	sts := append([]bundle.Statfs(nil), c.Model.Statfs...)
 	sort.SliceStable(sts, func(i, j int) bool { return len(sts[i].MountPoint) < len(sts[j].MountPoint) })
 	for _, s := range sts {
@@ -52,23 +52,23 @@ func checkFSFull(c *window.Window) []Finding {
 		if worst < c.Thresholds.FSFullPct {
 			continue
 		}
-		sev := Warning
+		sev := content.Warning
 		if worst >= c.Thresholds.FSCriticalPct {
-			sev = Critical
+			sev = content.Critical
 		}
 		avail := float64(s.BlocksAvail) * float64(s.BlockSize)
-		out = append(out, Finding{
-			ID: "fs-full", Severity: sev, Confidence: High, Score: worst,
+		out = append(out, content.Finding{
+			ID: "fs-full", Severity: sev, Confidence: content.High, Score: worst,
 			Title:    fmt.Sprintf("%s is %.0f %% full (%s)", s.MountPoint, worst, what),
 			Summary:  fmt.Sprintf("The %s filesystem at %s (%s) has %.1f %% of its space and %.1f %% of its inodes in use; %s is left for ordinary users.", s.FSType, s.MountPoint, s.Source, space, inodes, prose.Bytes(avail)),
-			Subjects: Subjects{Mount: s.MountPoint, Device: s.Source},
-			Evidence: []Evidence{{Member: bundle.StatfsMember,
+			Subjects: content.Subjects{Mount: s.MountPoint, Device: s.Source},
+			Evidence: []content.Evidence{{Member: bundle.StatfsMember,
 				What:    fmt.Sprintf("statfs(%s): %d blocks of %d B, %d free, %d available; %d inodes, %d free", s.MountPoint, s.Blocks, s.BlockSize, s.BlocksFree, s.BlocksAvail, s.Files, s.FilesFree),
 				Figures: map[string]float64{"space_used_pct": space, "inodes_used_pct": inodes, "avail_bytes": avail}}},
-			Mitigations: []Mitigation{
-				{Horizon: Immediate, Action: "Free space on " + s.MountPoint, How: "du -xh --max-depth=2 " + s.MountPoint + " | sort -h; find deleted files still held open: lsof +L1; rotate or truncate runaway logs", Effect: "Writes stop failing with ENOSPC; ext4 stops reserving its last blocks"},
-				{Horizon: ShortTerm, Action: "Cap what grows there", How: "Log rotation with size limits; image garbage collection (crictl rmi --prune)", Effect: "It does not fill again"},
-				{Horizon: LongTerm, Action: "Alert on free space and inodes", How: "node_filesystem_avail_bytes and node_filesystem_files_free (rules below)", Effect: "Hours of warning instead of an outage"},
+			Mitigations: []content.Mitigation{
+				{Horizon: content.Immediate, Action: "Free space on " + s.MountPoint, How: "du -xh --max-depth=2 " + s.MountPoint + " | sort -h; find deleted files still held open: lsof +L1; rotate or truncate runaway logs", Effect: "Writes stop failing with ENOSPC; ext4 stops reserving its last blocks"},
+				{Horizon: content.ShortTerm, Action: "Cap what grows there", How: "Log rotation with size limits; image garbage collection (crictl rmi --prune)", Effect: "It does not fill again"},
+				{Horizon: content.LongTerm, Action: "Alert on free space and inodes", How: "node_filesystem_avail_bytes and node_filesystem_files_free (rules below)", Effect: "Hours of warning instead of an outage"},
 			},
 		})
 	}

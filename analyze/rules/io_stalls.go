@@ -25,7 +25,7 @@ var ioStalls = &Rule{ID: "io-stalls",
 	Watch: []Watch{WatchTasks, AlertIOPressure},
 }
 
-func checkIOStalls(c *window.Window) []Finding {
+func checkIOStalls(c *window.Window) []content.Finding {
 	m := c.Model
 	first, last := m.Ticks[c.From], m.Ticks[c.To]
 	some, full, havePSI := m.PSIShare(c.From, c.To)
@@ -55,22 +55,22 @@ func checkIOStalls(c *window.Window) []Finding {
 	if some < c.Thresholds.PSISomePct && full < c.Thresholds.PSIFullPct && len(procs) == 0 {
 		return nil
 	}
-	sev := Warning
+	sev := content.Warning
 	if full >= 4*c.Thresholds.PSIFullPct {
-		sev = Critical
+		sev = content.Critical
 	}
-	conf, why := High, ""
+	conf, why := content.High, ""
 	if !havePSI {
-		conf, why = Medium, "no PSI on this kernel: stalls are seen only in sampled task states"
+		conf, why = content.Medium, "no PSI on this kernel: stalls are seen only in sampled task states"
 	}
-	f := Finding{
+	f := content.Finding{
 		ID: "io-stalls", Severity: sev, Confidence: conf, ConfidenceWhy: why, Score: some + full,
 		Title: fmt.Sprintf("Tasks stall on IO: %.0f %% of the time some wait, %.0f %% all do", some, full),
 	}
 	var parts []string
 	if havePSI {
 		parts = append(parts, fmt.Sprintf("IO pressure: some task waited %.1f %% and all non-idle tasks %.1f %% of the %.0f s", some, full, c.Seconds))
-		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/pressure/io)", Ticks: c.TickSpan(),
+		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/pressure/io)", Ticks: c.TickSpan(),
 			What:    fmt.Sprintf("PSI io totals: some +%d µs, full +%d µs over %.1f s (%.1f %% and %.1f %%); avg10 at the end %.2f / %.2f", last.PSI.Some.TotalUS-first.PSI.Some.TotalUS, fullTotal(first, last), c.Seconds, some, full, last.PSI.Some.Avg10, fullAvg10(last)),
 			Figures: map[string]float64{FigSomePct: some, "full_pct": full}})
 	}
@@ -86,26 +86,26 @@ func checkIOStalls(c *window.Window) []Finding {
 		if w := waitSites(c, s.p.Proc.PID); w != "" {
 			what += "; waiting in " + w
 		}
-		f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(), What: what,
+		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(), What: what,
 			Figures: map[string]float64{FigDStatePct: s.dshare, FigIODelayPct: s.iopct}})
 	}
 	if len(procs) > 0 {
 		parts = append(parts, fmt.Sprintf("%d process(es) mostly in uninterruptible IO wait, first %s", len(procs), window.Name(procs[0].p.Proc)))
 	}
 	f.Summary = strings.Join(parts, "; ") + "."
-	f.Mitigations = []Mitigation{
-		{Horizon: Immediate, Action: "Relieve the device of the writer the other findings name", How: "The mitigations of the finding these stalls follow from", Effect: "Waiting tasks resume"},
-		{Horizon: LongTerm, Action: "Protect latency-sensitive workloads and alert on pressure", How: "cgroup v2 io.latency or io.weight for the critical services; alert on node_pressure_io_stalled_seconds_total", Effect: "Stalls are contained and seen early"},
+	f.Mitigations = []content.Mitigation{
+		{Horizon: content.Immediate, Action: "Relieve the device of the writer the other findings name", How: "The mitigations of the finding these stalls follow from", Effect: "Waiting tasks resume"},
+		{Horizon: content.LongTerm, Action: "Protect latency-sensitive workloads and alert on pressure", How: "cgroup v2 io.latency or io.weight for the critical services; alert on node_pressure_io_stalled_seconds_total", Effect: "Stalls are contained and seen early"},
 	}
 	var stalledPIDs []int
 	for _, p := range procs {
 		stalledPIDs = append(stalledPIDs, p.p.Proc.PID)
 	}
 	if len(stalledPIDs) > 0 && onlyTheBufferedWriter(c, stalledPIDs) {
-		f.Severity = Info
+		f.Severity = content.Info
 		f.Summary += " The stalled task is the node's biggest buffered writer itself, held to its device's speed by dirty-page throttling: no other task waits."
 	}
-	return []Finding{f}
+	return []content.Finding{f}
 }
 
 func fullTotal(a, b *model.Tick) uint64 {

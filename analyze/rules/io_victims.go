@@ -31,7 +31,7 @@ type victim struct {
 	requests  int
 }
 
-func checkIOVictims(c *window.Window) []Finding {
+func checkIOVictims(c *window.Window) []content.Finding {
 	sat := c.Saturated()
 	if len(sat) == 0 {
 		return nil
@@ -73,10 +73,10 @@ func checkIOVictims(c *window.Window) []Finding {
 		return vs[i].p.Proc.PID < vs[j].p.Proc.PID
 	})
 	x := c.Devices[dev]
-	f := Finding{
-		ID: "io-victims", Severity: Warning, Confidence: High, Score: vs[0].waitS,
+	f := content.Finding{
+		ID: "io-victims", Severity: content.Warning, Confidence: content.High, Score: vs[0].waitS,
 		Title:    fmt.Sprintf("%d process(es) waited for %s, led by %s", len(vs), dev, window.Name(vs[0].p.Proc)),
-		Subjects: Subjects{Device: dev},
+		Subjects: content.Subjects{Device: dev},
 	}
 	var names []string
 	for i, v := range vs {
@@ -85,7 +85,7 @@ func checkIOVictims(c *window.Window) []Finding {
 		}
 		f.Subjects.PIDs = append(f.Subjects.PIDs, v.p.Proc.PID)
 		names = append(names, window.Name(v.p.Proc)+": "+victimText(c, v))
-		ev := Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(), What: window.Name(v.p.Proc) + ": " + victimText(c, v),
+		ev := content.Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(), What: window.Name(v.p.Proc) + ": " + victimText(c, v),
 			Figures: map[string]float64{"wait_s": v.waitS, FigDStatePct: v.dshare}}
 		if v.requests > 0 {
 			ev.Member += " and " + c.DeviceTimeSource()
@@ -95,13 +95,13 @@ func checkIOVictims(c *window.Window) []Finding {
 	}
 	f.Summary = fmt.Sprintf("While %s was saturated (%%util %.0f, await %.1f ms), these processes waited for it: %s.", dev, x.Util, x.Await, strings.Join(names, "; "))
 	if !delayAcctOn(c) {
-		f.Confidence, f.ConfidenceWhy = Medium, "kernel.task_delayacct was off: waits are seen only in sampled D states and traced requests"
+		f.Confidence, f.ConfidenceWhy = content.Medium, "kernel.task_delayacct was off: waits are seen only in sampled D states and traced requests"
 	}
-	f.Mitigations = []Mitigation{
-		{Horizon: Immediate, Action: "Relieve " + dev + " of its cause", How: "The device-saturated finding names who holds its time", Effect: "These processes' IO waits fall with the device's await"},
-		{Horizon: LongTerm, Action: "Keep latency-sensitive data off devices shared with bulk or log writers", How: "A separate volume for the victims' data", Effect: "Their latency no longer depends on a neighbour's writes"},
+	f.Mitigations = []content.Mitigation{
+		{Horizon: content.Immediate, Action: "Relieve " + dev + " of its cause", How: "The device-saturated finding names who holds its time", Effect: "These processes' IO waits fall with the device's await"},
+		{Horizon: content.LongTerm, Action: "Keep latency-sensitive data off devices shared with bulk or log writers", How: "A separate volume for the victims' data", Effect: "Their latency no longer depends on a neighbour's writes"},
 	}
-	return []Finding{f}
+	return []content.Finding{f}
 }
 
 // victimText says how one process waited.

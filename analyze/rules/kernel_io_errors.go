@@ -28,7 +28,7 @@ var kernelIOErrors = &Rule{ID: "kernel-io-errors",
 	Role: content.Background, Check: checkKernelIOErrors, FromState: true,
 }
 
-func checkKernelIOErrors(c *window.Window) []Finding {
+func checkKernelIOErrors(c *window.Window) []content.Finding {
 	evs := c.Model.KernelEvents()
 	byDev := map[string][]model.KernelEvent{}
 	var hung []model.KernelEvent
@@ -40,7 +40,7 @@ func checkKernelIOErrors(c *window.Window) []Finding {
 			byDev[e.Device] = append(byDev[e.Device], e)
 		}
 	}
-	var out []Finding
+	var out []content.Finding
 	for _, d := range sortedKeys(byDev) {
 		out = append(out, deviceErrors(c, evs, d, byDev[d]))
 	}
@@ -82,7 +82,7 @@ func ago(d time.Duration) string {
 }
 
 // deviceErrors is the finding about one device's errors.
-func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []model.KernelEvent) Finding {
+func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []model.KernelEvent) content.Finding {
 	var now, old []model.KernelEvent
 	var replacedBy *model.KernelEvent
 	attach, attached := model.LastAttach(all, dev)
@@ -102,12 +102,12 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 	for _, e := range evs[max(0, len(evs)-6):] {
 		lines = append(lines, fmt.Sprintf("[%12.6f] (%s) %s", float64(e.Record.Usec)/1e6, when(e), strings.ReplaceAll(e.Record.Text, "\n", " | ")))
 	}
-	ev := Evidence{Member: bundle.KmsgMember, What: fmt.Sprintf("%d kernel log record(s) about %s, %d of them during the capture or in the %s before it and about today's %s; the last ones (seconds since boot, and on the capture's clock):", len(evs), dev, len(now), ago(time.Duration(c.Thresholds.RecentErrorS)*time.Second), dev), Lines: lines,
+	ev := content.Evidence{Member: bundle.KmsgMember, What: fmt.Sprintf("%d kernel log record(s) about %s, %d of them during the capture or in the %s before it and about today's %s; the last ones (seconds since boot, and on the capture's clock):", len(evs), dev, len(now), ago(time.Duration(c.Thresholds.RecentErrorS)*time.Second), dev), Lines: lines,
 		Figures: map[string]float64{"records": float64(len(evs)), "recent": float64(len(now))}}
-	f := Finding{ID: "kernel-io-errors", Confidence: High, Score: float64(len(now)), Subjects: Subjects{Device: dev}, Evidence: []Evidence{ev}}
+	f := content.Finding{ID: "kernel-io-errors", Confidence: content.High, Score: float64(len(now)), Subjects: content.Subjects{Device: dev}, Evidence: []content.Evidence{ev}}
 	if len(now) == 0 {
 		last := old[len(old)-1]
-		f.Severity = Info
+		f.Severity = content.Info
 		f.Title = fmt.Sprintf("Old kernel IO errors about %s, the last %s", dev, when(last))
 		f.Summary = fmt.Sprintf("The kernel log holds %d IO error record(s) about %s, the last %s.", len(old), dev, when(last))
 		if replacedBy != nil {
@@ -118,11 +118,11 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 				f.Summary += fmt.Sprintf(" %s is not among the node's block devices now: it was removed since.", dev)
 			}
 		}
-		f.Mitigations = []Mitigation{{Horizon: LongTerm, Action: "Check the device's health if it is still in use", How: healthHow(c, dev), Effect: "A device that failed once is found before it fails again"}}
+		f.Mitigations = []content.Mitigation{{Horizon: content.LongTerm, Action: "Check the device's health if it is still in use", How: healthHow(c, dev), Effect: "A device that failed once is found before it fails again"}}
 		return f
 	}
 	// Failing now: the cause, whoever writes to the device.
-	f.Severity, f.Role = Critical, content.Failure
+	f.Severity, f.Role = content.Critical, content.Failure
 	count := map[model.KernelEventKind]int{}
 	first := map[model.KernelEventKind]model.KernelEvent{}
 	for _, e := range now {
@@ -183,7 +183,7 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 	case len(ro) > 0:
 		f.Title = fmt.Sprintf("%s is failing and %s is read-only", dev, strings.Join(ro, ", "))
 		f.Summary += fmt.Sprintf(" At the end of the capture %s is mounted read-only: every write there fails with EROFS (\"Read-only file system\"), which explains the applications' write errors from then on.", strings.Join(ro, ", "))
-		f.Evidence = append(f.Evidence, Evidence{Member: bundle.EndMember + " (/proc/self/mountinfo)", What: fmt.Sprintf("mounted read-only at the end of the capture: %s", strings.Join(ro, ", "))})
+		f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.EndMember + " (/proc/self/mountinfo)", What: fmt.Sprintf("mounted read-only at the end of the capture: %s", strings.Join(ro, ", "))})
 	case c.Model.MountsEnd == nil && first[model.ReadOnly].Record.Usec != 0:
 		f.Summary += " (This bundle has no mount table from the end of the capture to confirm it.)"
 	}
@@ -198,10 +198,10 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 	if b := c.Model.Blocks[dev]; b != nil && b.BackingFile != "" {
 		f.Summary += fmt.Sprintf(" %s is a loop device backed by %s: its errors are that file's, or its filesystem's device's.", dev, b.BackingFile)
 	}
-	f.Mitigations = []Mitigation{
-		{Horizon: Immediate, Action: "Stop writing to the filesystems on " + dev + " and save what matters", How: "Fail the workload over or stop it; copy what is still readable off " + orText(strings.Join(mps, ", "), dev), Effect: "No more lost writes; data that is still readable is kept"},
-		{Horizon: Immediate, Action: "Check the device's health", How: healthHow(c, dev), Effect: "Whether the device, its path or its host failed is known"},
-		{Horizon: ShortTerm, Action: "Replace or repair the device, then check the filesystem", How: "Replace the disk (or volume); unmount, fsck -f (xfs_repair for XFS), and mount again read-write", Effect: "The filesystem is consistent and writable again"},
+	f.Mitigations = []content.Mitigation{
+		{Horizon: content.Immediate, Action: "Stop writing to the filesystems on " + dev + " and save what matters", How: "Fail the workload over or stop it; copy what is still readable off " + orText(strings.Join(mps, ", "), dev), Effect: "No more lost writes; data that is still readable is kept"},
+		{Horizon: content.Immediate, Action: "Check the device's health", How: healthHow(c, dev), Effect: "Whether the device, its path or its host failed is known"},
+		{Horizon: content.ShortTerm, Action: "Replace or repair the device, then check the filesystem", How: "Replace the disk (or volume); unmount, fsck -f (xfs_repair for XFS), and mount again read-write", Effect: "The filesystem is consistent and writable again"},
 	}
 	return f
 }
@@ -292,9 +292,9 @@ func isPartition(c *window.Window, dev string) bool {
 }
 
 // hungTasks is the finding about tasks the kernel reported blocked.
-func hungTasks(c *window.Window, hung []model.KernelEvent) (Finding, bool) {
+func hungTasks(c *window.Window, hung []model.KernelEvent) (content.Finding, bool) {
 	if len(hung) == 0 {
-		return Finding{}, false
+		return content.Finding{}, false
 	}
 	recent := 0
 	var tasks []string
@@ -313,15 +313,15 @@ func hungTasks(c *window.Window, hung []model.KernelEvent) (Finding, bool) {
 		lines = append(lines, fmt.Sprintf("[%12.6f] (%s) %s", float64(e.Record.Usec)/1e6, when(e), strings.ReplaceAll(e.Record.Text, "\n", " | ")))
 	}
 	last := hung[len(hung)-1]
-	f := Finding{ID: "kernel-io-errors", Severity: Info, Confidence: High, Score: float64(recent),
+	f := content.Finding{ID: "kernel-io-errors", Severity: content.Info, Confidence: content.High, Score: float64(recent),
 		Title:   fmt.Sprintf("The kernel reported tasks blocked on IO (hung task), the last %s", when(last)),
 		Summary: fmt.Sprintf("%d hung-task report(s) about %s: each task waited in D state longer than kernel.hung_task_timeout_secs.", len(hung), strings.Join(tasks, ", ")),
-		Evidence: []Evidence{{Member: bundle.KmsgMember, What: fmt.Sprintf("%d records; the last ones:", len(hung)), Lines: lines,
+		Evidence: []content.Evidence{{Member: bundle.KmsgMember, What: fmt.Sprintf("%d records; the last ones:", len(hung)), Lines: lines,
 			Figures: map[string]float64{"records": float64(len(hung)), "recent": float64(recent)}}},
-		Mitigations: []Mitigation{{Horizon: Immediate, Action: "See what the blocked tasks wait on", How: "The stacks in the kernel log after each report; cat /proc/PID/stack of tasks still in D state", Effect: "The device or lock they wait on is known"}},
+		Mitigations: []content.Mitigation{{Horizon: content.Immediate, Action: "See what the blocked tasks wait on", How: "The stacks in the kernel log after each report; cat /proc/PID/stack of tasks still in D state", Effect: "The device or lock they wait on is known"}},
 	}
 	if recent > 0 {
-		f.Severity = Warning
+		f.Severity = content.Warning
 	} else {
 		f.Summary += fmt.Sprintf(" They are older than %s before the capture.", ago(time.Duration(c.Thresholds.RecentErrorS)*time.Second))
 	}
@@ -331,8 +331,8 @@ func hungTasks(c *window.Window, hung []model.KernelEvent) (Finding, bool) {
 // failedWrites are the traced writes and syncs to files on dev that
 // failed, one evidence line per target and file, with the first failing
 // line.
-func failedWrites(c *window.Window, dev string) []Evidence {
-	var out []Evidence
+func failedWrites(c *window.Window, dev string) []content.Evidence {
+	var out []content.Evidence
 	for _, tv := range c.Targets {
 		if tv.Summary == nil || tv.Target.Process == nil {
 			continue
@@ -348,7 +348,7 @@ func failedWrites(c *window.Window, dev string) []Evidence {
 			for _, e := range sortedKeys(fio.Failed) {
 				errs = append(errs, fmt.Sprintf("%d with %s", fio.Failed[e], e))
 			}
-			out = append(out, Evidence{Member: tv.Target.Info.Strace.Member,
+			out = append(out, content.Evidence{Member: tv.Target.Info.Strace.Member,
 				What:  fmt.Sprintf("%s's writes to %s failed: %s (strace)", window.Name(tv.Target.Process), fio.Path, prose.JoinAnd(errs)),
 				Lines: exampleLines(tv.Target, fio.FirstFailLine, 1)})
 		}

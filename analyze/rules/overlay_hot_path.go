@@ -17,13 +17,13 @@ import (
 // every container's layers.
 var overlayHotPath = &Rule{ID: "overlay-hot-path",
 	Role: content.Cause, Check: checkOverlayHotPath,
-	Clause: func(f *Finding) string { return " " + f.Title + "." },
+	Clause: func(f *content.Finding) string { return " " + f.Title + "." },
 	Watch:  []Watch{WatchOverlay},
 }
 
 // A file is hot at the small-writes rate or the amplification byte rate.
-func checkOverlayHotPath(c *window.Window) []Finding {
-	var out []Finding
+func checkOverlayHotPath(c *window.Window) []content.Finding {
+	var out []content.Finding
 	for _, tv := range c.Targets {
 		p := tv.Target.Process
 		if p == nil {
@@ -53,21 +53,21 @@ func checkOverlayHotPath(c *window.Window) []Finding {
 			if !ok || pl.Overlay == nil {
 				continue
 			}
-			f := Finding{
-				ID: "overlay-hot-path", Severity: Warning, Confidence: High, Score: h.rate,
+			f := content.Finding{
+				ID: "overlay-hot-path", Severity: content.Warning, Confidence: content.High, Score: h.rate,
 				Title:    fmt.Sprintf("%s is on the overlay root of %s; its data lands in the upper layer on %s", h.path, containerOrProc(p), pl.Device),
 				Summary:  fmt.Sprintf("%s writes %s (%.0f writes/s), which lies on an overlayfs mounted at %s: its data is written to %s in the upper layer %s, on %s, the filesystem that also holds the container layers.", window.Name(p), h.path, h.rate, pl.Mount.MountPoint, pl.UpperPath, pl.Overlay.Upper, pl.DescribeDevice()),
-				Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: h.path, Mount: pl.Mount.MountPoint, Device: pl.Device},
-				Evidence: []Evidence{
+				Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: h.path, Mount: pl.Mount.MountPoint, Device: pl.Device},
+				Evidence: []content.Evidence{
 					{Member: bundle.TargetMember(p.PID) + fmt.Sprintf(" (/proc/%d/mountinfo)", p.PID),
 						What: fmt.Sprintf("findmnt -T %s in the process's namespace: %s on %s, type overlay, upperdir=%s, workdir=%s, %d lower layer(s)", h.path, pl.Mount.Source, pl.Mount.MountPoint, pl.Overlay.Upper, pl.Overlay.Work, len(pl.Overlay.Lower))},
 					{Member: bundle.HostMember + " (/proc/self/mountinfo)",
 						What: fmt.Sprintf("the upper layer is on %s (%s, %d:%d), device %s", pl.HostMount.MountPoint, pl.HostMount.FSType, pl.HostMount.Major, pl.HostMount.Minor, pl.DescribeDevice())},
 					{Member: h.source, What: fmt.Sprintf("%.0f writes per second to %s", h.rate, h.path)},
 				},
-				Mitigations: []Mitigation{
-					{Horizon: ShortTerm, Action: "Mount a volume at " + dirOf(h.path), How: "Kubernetes: an emptyDir (or a hostPath/PVC on a separate disk) mounted at " + dirOf(h.path) + "; docker/ctr: -v/--mount; for disposable logs an emptyDir with medium: Memory (tmpfs)", Effect: "The writes bypass overlayfs and leave the disk shared with the container layers"},
-					{Horizon: LongTerm, Action: "Keep container root filesystems read-mostly", How: "readOnlyRootFilesystem: true with explicit volumes for the paths that are written", Effect: "No hot data ends up in an upper layer by accident"},
+				Mitigations: []content.Mitigation{
+					{Horizon: content.ShortTerm, Action: "Mount a volume at " + dirOf(h.path), How: "Kubernetes: an emptyDir (or a hostPath/PVC on a separate disk) mounted at " + dirOf(h.path) + "; docker/ctr: -v/--mount; for disposable logs an emptyDir with medium: Memory (tmpfs)", Effect: "The writes bypass overlayfs and leave the disk shared with the container layers"},
+					{Horizon: content.LongTerm, Action: "Keep container root filesystems read-mostly", How: "readOnlyRootFilesystem: true with explicit volumes for the paths that are written", Effect: "No hot data ends up in an upper layer by accident"},
 				},
 			}
 			if p.Container != nil {

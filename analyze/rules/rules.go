@@ -14,7 +14,7 @@ type Rule struct {
 	// another: kernel errors are a Failure only while the device fails).
 	Role content.Role
 	// Check finds what the rule is about in a window.
-	Check func(*window.Window) []Finding
+	Check func(*window.Window) []content.Finding
 	// PerApp merges the same finding about several processes of one
 	// application into one finding about the application.
 	PerApp bool
@@ -37,7 +37,7 @@ type Rule struct {
 	Shows Trait
 	// Clause is what one of its findings adds to a verdict about another
 	// finding's culprit (nil: nothing).
-	Clause func(f *Finding) string
+	Clause func(f *content.Finding) string
 	// Watch are the metrics and alerts its findings call for.
 	Watch []Watch
 }
@@ -91,7 +91,7 @@ var byID = func() map[string]*Rule {
 }()
 
 // Of is the rule that made a finding.
-func Of(f *Finding) *Rule {
+func Of(f *content.Finding) *Rule {
 	if r := byID[f.ID]; r != nil {
 		return r
 	}
@@ -112,11 +112,11 @@ func Order(id string) int {
 // Check runs every rule over the window, in catalogue order, each
 // finding given its rule's role unless the rule gave it one. A window of
 // fewer than two ticks has no rates and gives no finding.
-func Check(c *window.Window) []Finding {
+func Check(c *window.Window) []content.Finding {
 	if len(c.Model.Ticks) < 2 {
 		return nil
 	}
-	var out []Finding
+	var out []content.Finding
 	for _, r := range Rules {
 		fs := r.Check(c)
 		for i := range fs {

@@ -21,7 +21,7 @@ func sampleModel(t *testing.T, name string) *model.Model { return sampletest.Mod
 
 // first is the first finding on a sample, failing the test (rather than
 // panicking) when the rule did not fire there.
-func first(t *testing.T, got map[string][]Finding, sample string) Finding {
+func first(t *testing.T, got map[string][]content.Finding, sample string) content.Finding {
 	t.Helper()
 	fs := got[sample]
 	if len(fs) == 0 {
@@ -34,8 +34,8 @@ var samples = []string{"nginx-logger-stdout", "overlay-sync-logger", "fsync-stor
 
 // fires runs one rule on every sample with thresholds t and returns the
 // samples it fired on.
-func fires(t *testing.T, r *Rule, th window.Thresholds) map[string][]Finding {
-	out := map[string][]Finding{}
+func fires(t *testing.T, r *Rule, th window.Thresholds) map[string][]content.Finding {
+	out := map[string][]content.Finding{}
 	for _, s := range samples {
 		c := window.New(sampleModel(t, s), th)
 		if fs := r.Check(c); len(fs) > 0 {
@@ -45,7 +45,7 @@ func fires(t *testing.T, r *Rule, th window.Thresholds) map[string][]Finding {
 	return out
 }
 
-func keys(m map[string][]Finding) string {
+func keys(m map[string][]content.Finding) string {
 	var out []string
 	for _, s := range samples {
 		if _, ok := m[s]; ok {
@@ -61,7 +61,7 @@ func TestSmallWrites(t *testing.T) {
 		t.Errorf("small-writes fired on %s", k)
 	}
 	f := first(t, got, "overlay-sync-logger")
-	if f.Subjects.Path != "/var/log/nginx/access.log" || f.Confidence != High || len(f.Evidence[0].Lines) == 0 {
+	if f.Subjects.Path != "/var/log/nginx/access.log" || f.Confidence != content.High || len(f.Evidence[0].Lines) == 0 {
 		t.Errorf("finding %+v", f)
 	}
 	// Pipes never count: the container's own process writes its lines to
@@ -126,7 +126,7 @@ func TestContainerLogFlood(t *testing.T) {
 		t.Errorf("container-log-flood fired on %s", k)
 	}
 	f := first(t, got, "nginx-logger-stdout")
-	if f.Subjects.Container != "nginx-logger-12" || f.Severity != Critical || len(f.Subjects.PIDs) < 2 || !strings.HasSuffix(f.Subjects.Path, "nginx-logger-12.log") {
+	if f.Subjects.Container != "nginx-logger-12" || f.Severity != content.Critical || len(f.Subjects.PIDs) < 2 || !strings.HasSuffix(f.Subjects.Path, "nginx-logger-12.log") {
 		t.Errorf("finding %+v", f)
 	}
 	var logMit bool
@@ -198,7 +198,7 @@ func TestFSFullAndQuietRules(t *testing.T) {
 	}
 	if k := keys(fires(t, kernelIOErrors, window.Defaults())); strings.Contains(k, "idle") {
 		for _, f := range fires(t, kernelIOErrors, window.Defaults())["idle"] {
-			if f.Severity != Info {
+			if f.Severity != content.Info {
 				t.Errorf("kernel-io-errors on the idle sample: %+v", f)
 			}
 		}
@@ -255,7 +255,7 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("rule %s listed twice", r.ID)
 		}
 		seen[r.ID] = true
-		if Of(&Finding{ID: r.ID}) != r {
+		if Of(&content.Finding{ID: r.ID}) != r {
 			t.Errorf("Of(%s) is not the rule", r.ID)
 		}
 		for _, group := range r.Deciding {

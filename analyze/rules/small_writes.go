@@ -30,8 +30,8 @@ var smallWrites = &Rule{ID: "small-writes",
 	Watch:  []Watch{WatchProcess, AlertContainerWrites},
 }
 
-func checkSmallWrites(c *window.Window) []Finding {
-	var out []Finding
+func checkSmallWrites(c *window.Window) []content.Finding {
+	var out []content.Finding
 	for _, tv := range c.Targets {
 		p := tv.Target.Process
 		if p == nil {
@@ -50,7 +50,7 @@ func checkSmallWrites(c *window.Window) []Finding {
 				if rate < c.Thresholds.SmallWriteMinPerSec && !costly {
 					continue
 				}
-				fnd := smallWritesFinding(c, tv, f, rate, High, "")
+				fnd := smallWritesFinding(c, tv, f, rate, content.High, "")
 				if costly {
 					fnd.Evidence = append(fnd.Evidence, cost)
 				}
@@ -78,7 +78,7 @@ func checkSmallWrites(c *window.Window) []Finding {
 			continue
 		}
 		f := &model.FileIO{Path: files[0], Kind: "file", Writes: int(io.Delta.IO.SyscW), WriteBytes: io.Delta.IO.WChar}
-		fnd := smallWritesFinding(c, tv, f, rate, Medium, "no strace of this process: the size is /proc/PID/io's average and the file is its only writable file descriptor")
+		fnd := smallWritesFinding(c, tv, f, rate, content.Medium, "no strace of this process: the size is /proc/PID/io's average and the file is its only writable file descriptor")
 		if costly {
 			fnd.Evidence = append(fnd.Evidence, cost)
 		}
@@ -87,13 +87,13 @@ func checkSmallWrites(c *window.Window) []Finding {
 	return out
 }
 
-func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO, rate float64, conf Confidence, why string) Finding {
+func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO, rate float64, conf content.Confidence, why string) content.Finding {
 	p := tv.Target.Process
-	fd := Finding{
-		ID: "small-writes", Severity: Warning, Confidence: conf, ConfidenceWhy: why, Score: rate,
+	fd := content.Finding{
+		ID: "small-writes", Severity: content.Warning, Confidence: conf, ConfidenceWhy: why, Score: rate,
 		Title:    fmt.Sprintf("%s writes %s in %.0f-byte pieces, %.0f times a second", window.Name(p), f.Path, f.AvgWrite(), rate),
 		Summary:  fmt.Sprintf("%s writes %s %.0f times a second in pieces of %.0f bytes on average (its untraced write syscalls; strace saw %d such writes): every call is a syscall, and each small write dirties or rewrites a whole page.", window.Name(p), f.Path, rate, f.AvgWrite(), f.Writes),
-		Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path},
+		Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path},
 	}
 	if p.Container != nil {
 		fd.Subjects.Container = p.Container.Name
@@ -105,19 +105,19 @@ func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO
 				hist = append(hist, fmt.Sprintf("%s: %d", model.SizeBucketNames[i], n))
 			}
 		}
-		fd.Evidence = append(fd.Evidence, Evidence{Member: tr.Member, What: fmt.Sprintf("strace over %.1f s: %d writes to %s, %d bytes, %.1f bytes each on average (%s); mean %.0f µs per write",
+		fd.Evidence = append(fd.Evidence, content.Evidence{Member: tr.Member, What: fmt.Sprintf("strace over %.1f s: %d writes to %s, %d bytes, %.1f bytes each on average (%s); mean %.0f µs per write",
 			tr.TracedSeconds, f.Writes, f.Path, f.WriteBytes, f.AvgWrite(), strings.Join(hist, ", "), float64(f.WriteUS)/float64(max(f.Writes, 1))),
 			Figures: map[string]float64{FigWrites: float64(f.Writes), FigAvgBytes: f.AvgWrite(), FigWritesPerS: rate},
 			Lines:   traceLines(tv.Target, f.TypicalWriteLines())})
 	}
 	if io := tv.IO; io != nil && io.Delta.IO.SyscW > 0 {
-		fd.Evidence = append(fd.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
+		fd.Evidence = append(fd.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 			What:    fmt.Sprintf("/proc/%d/io over %.1f s (untraced too): %d write syscalls (%.0f/s) carrying wchar %d bytes, %.0f bytes per call", p.PID, io.Seconds, io.Delta.IO.SyscW, float64(io.Delta.IO.SyscW)/io.Seconds, io.Delta.IO.WChar, float64(io.Delta.IO.WChar)/float64(io.Delta.IO.SyscW)),
 			Figures: map[string]float64{"syscw": float64(io.Delta.IO.SyscW), "wchar": float64(io.Delta.IO.WChar)}})
 	}
-	fd.Mitigations = []Mitigation{
-		{Horizon: ShortTerm, Action: "Buffer the writes to " + f.Path, How: "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler; nginx access_log ... buffer=64k flush=5s)", Effect: fmt.Sprintf("About %.0f times fewer write() calls for the same bytes", 65536/max(f.AvgWrite(), 1))},
-		{Horizon: LongTerm, Action: "Send high-rate records to a collector instead of a file", How: "A local agent or socket (syslog, fluent-bit) that batches", Effect: "The application no longer pays a syscall and a page per record"},
+	fd.Mitigations = []content.Mitigation{
+		{Horizon: content.ShortTerm, Action: "Buffer the writes to " + f.Path, How: "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler; nginx access_log ... buffer=64k flush=5s)", Effect: fmt.Sprintf("About %.0f times fewer write() calls for the same bytes", 65536/max(f.AvgWrite(), 1))},
+		{Horizon: content.LongTerm, Action: "Send high-rate records to a collector instead of a file", How: "A local agent or socket (syslog, fluent-bit) that batches", Effect: "The application no longer pays a syscall and a page per record"},
 	}
 	return fd
 }
@@ -157,7 +157,7 @@ func exampleLines(t *model.Target, first, n int) []string {
 
 // smallWritesClause says, in a verdict about the writer, how it writes:
 // its file, the size of its pieces and their rate.
-func smallWritesClause(f *Finding) string {
+func smallWritesClause(f *content.Finding) string {
 	avg, ok1 := f.Figure(FigAvgBytes)
 	rate, ok2 := f.Figure(FigWritesPerS)
 	if !ok1 || !ok2 {

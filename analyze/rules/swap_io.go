@@ -34,7 +34,7 @@ type swapper struct {
 	cg     *model.Cgroup
 }
 
-func checkSwapIO(c *window.Window) []Finding {
+func checkSwapIO(c *window.Window) []content.Finding {
 	pin, ok1 := c.VmstatDelta("pswpin")
 	pout, ok2 := c.VmstatDelta("pswpout")
 	if !ok1 || !ok2 || c.Seconds <= 0 {
@@ -46,11 +46,11 @@ func checkSwapIO(c *window.Window) []Finding {
 	}
 	page := c.PageSize()
 	mem := c.Model.Ticks[c.To].Meminfo
-	f := Finding{
-		ID: "swap-io", Severity: Warning, Confidence: High, Score: in + out,
+	f := content.Finding{
+		ID: "swap-io", Severity: content.Warning, Confidence: content.High, Score: in + out,
 		Title:   fmt.Sprintf("The node swaps: %.0f pages/s in, %.0f out", in, out),
 		Summary: fmt.Sprintf("The kernel pages to and from swap: %s/s in and %s/s out, on top of the workload's own IO.", prose.Bytes(in*page), prose.Bytes(out*page)),
-		Evidence: []Evidence{{Member: c.TicksMembers() + " (/proc/vmstat, /proc/meminfo)", Ticks: c.TickSpan(),
+		Evidence: []content.Evidence{{Member: c.TicksMembers() + " (/proc/vmstat, /proc/meminfo)", Ticks: c.TickSpan(),
 			What:    fmt.Sprintf("pswpin +%d, pswpout +%d pages over %.1f s; MemAvailable %d of %d kB, SwapFree %d of %d kB", pin, pout, c.Seconds, mem["MemAvailable"], mem["MemTotal"], mem["SwapFree"], mem["SwapTotal"]),
 			Figures: map[string]float64{"pswpin_per_s": in, "pswpout_per_s": out, "mem_available_kb": float64(mem["MemAvailable"])}}},
 	}
@@ -86,12 +86,12 @@ func checkSwapIO(c *window.Window) []Finding {
 	if len(ss) == 0 {
 		f.Summary += " No sampled process took major faults: the pages swapped out were not read back during the capture."
 		f.Mitigations = nodeMemoryMitigations()
-		return []Finding{f}
+		return []content.Finding{f}
 	}
-	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/stat field 12, /proc/PID/status VmSwap for targets)", Ticks: c.TickSpan(),
+	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/stat field 12, /proc/PID/status VmSwap for targets)", Ticks: c.TickSpan(),
 		What: "who waits for pages read back (major faults: swap-ins, or pages of mapped files): " + strings.Join(who, "; ")})
 	top := ss[0]
-	f.Subjects = Subjects{PIDs: []int{top.p.Proc.PID}, Command: window.Cmdline(top.p.Proc)}
+	f.Subjects = content.Subjects{PIDs: []int{top.p.Proc.PID}, Command: window.Cmdline(top.p.Proc)}
 	if top.p.Proc.Container != nil {
 		f.Subjects.Container = top.p.Proc.Container.Name
 	}
@@ -115,7 +115,7 @@ func checkSwapIO(c *window.Window) []Finding {
 			f.Summary += fmt.Sprintf(" The node is short of memory: %s available of %s.", prose.Bytes(availKB*1024), prose.Bytes(totalKB*1024))
 		}
 		f.Mitigations = nodeMemoryMitigations()
-		return []Finding{f}
+		return []content.Finding{f}
 	}
 	// The limit makes it swap. Its working set is at least what is
 	// charged to it plus what it has in swap.
@@ -135,7 +135,7 @@ func checkSwapIO(c *window.Window) []Finding {
 	if swapKnown {
 		figs["swap_bytes"] = float64(swapped)
 	}
-	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " and " + bundle.CgroupLimitsMember, Ticks: c.TickSpan(),
+	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " and " + bundle.CgroupLimitsMember, Ticks: c.TickSpan(),
 		What: fmt.Sprintf("memory cgroup %s: limit %s, usage %s at the end, limit hit %d times in the window%s", cg.Path, prose.Bytes(float64(cg.MemLimit)), prose.Bytes(float64(end.Usage)), hits,
 			map[bool]string{true: fmt.Sprintf(", %s in swap", prose.Bytes(float64(swapped))), false: ""}[swapKnown]),
 		Figures: figs})
@@ -149,27 +149,27 @@ func checkSwapIO(c *window.Window) []Finding {
 	if !cg.V2 {
 		limitFile = "memory.limit_in_bytes"
 	}
-	f.Mitigations = []Mitigation{
-		{Horizon: Immediate, Action: fmt.Sprintf("Raise the memory limit of %s %s", cg.Path, raise), How: fmt.Sprintf("Write the new size to %s/%s (or resources.limits.memory, docker --memory, systemd MemoryMax=)", cg.Path, limitFile), Effect: "Its working set fits: the kernel stops reclaiming its pages to swap and the major faults stop"},
-		{Horizon: ShortTerm, Action: "Or shrink its working set under the limit", How: fmt.Sprintf("Smaller caches or heap in %s (a JVM's -Xmx, a database's buffer pool) so that what it touches fits in %s", window.Name(top.p.Proc), prose.Bytes(float64(cg.MemLimit))), Effect: "The same limit without swapping"},
+	f.Mitigations = []content.Mitigation{
+		{Horizon: content.Immediate, Action: fmt.Sprintf("Raise the memory limit of %s %s", cg.Path, raise), How: fmt.Sprintf("Write the new size to %s/%s (or resources.limits.memory, docker --memory, systemd MemoryMax=)", cg.Path, limitFile), Effect: "Its working set fits: the kernel stops reclaiming its pages to swap and the major faults stop"},
+		{Horizon: content.ShortTerm, Action: "Or shrink its working set under the limit", How: fmt.Sprintf("Smaller caches or heap in %s (a JVM's -Xmx, a database's buffer pool) so that what it touches fits in %s", window.Name(top.p.Proc), prose.Bytes(float64(cg.MemLimit))), Effect: "The same limit without swapping"},
 	}
-	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/meminfo)",
+	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/meminfo)",
 		What: "not advised, tighter memory limits: this cgroup's limit is what makes it swap; the node has room"})
-	return []Finding{f}
+	return []content.Finding{f}
 }
 
 // nodeMemoryMitigations are for a node short of memory.
-func nodeMemoryMitigations() []Mitigation {
-	return []Mitigation{
-		{Horizon: Immediate, Action: "Find the memory consumers", How: "ps -eo pid,rss,comm --sort=-rss | head; memory.current (v2) or memory.usage_in_bytes (v1) of the cgroups", Effect: "Who holds the node's memory is known"},
-		{Horizon: ShortTerm, Action: "Reduce the node's memory load", How: "Move workloads off the node or add memory; bound the largest consumers with memory limits sized to their working set", Effect: "Paging stops; the OOM killer acts on an offender instead of the whole node slowing down"},
+func nodeMemoryMitigations() []content.Mitigation {
+	return []content.Mitigation{
+		{Horizon: content.Immediate, Action: "Find the memory consumers", How: "ps -eo pid,rss,comm --sort=-rss | head; memory.current (v2) or memory.usage_in_bytes (v1) of the cgroups", Effect: "Who holds the node's memory is known"},
+		{Horizon: content.ShortTerm, Action: "Reduce the node's memory load", How: "Move workloads off the node or add memory; bound the largest consumers with memory limits sized to their working set", Effect: "Paging stops; the OOM killer acts on an offender instead of the whole node slowing down"},
 	}
 }
 
 // swapAreas names the swap areas and their device's IO over the window:
 // on a device of its own, all of that device's IO is swap.
-func swapAreas(c *window.Window) []Evidence {
-	var out []Evidence
+func swapAreas(c *window.Window) []content.Evidence {
+	var out []content.Evidence
 	for _, s := range c.Model.Swaps {
 		what := fmt.Sprintf("swap area %s (%s), %s of %s used at the start", s.Filename, s.Type, prose.Bytes(float64(s.UsedKB)*1024), prose.Bytes(float64(s.SizeKB)*1024))
 		dev := ""
@@ -190,7 +190,7 @@ func swapAreas(c *window.Window) []Evidence {
 				what += ", swap and file IO together"
 			}
 		}
-		out = append(out, Evidence{Member: bundle.HostMember + " (/proc/swaps)", What: what})
+		out = append(out, content.Evidence{Member: bundle.HostMember + " (/proc/swaps)", What: what})
 	}
 	return out
 }

@@ -23,12 +23,12 @@ var syncWrites = &Rule{ID: "sync-writes",
 	}},
 	Traced: &Traced{Figure: FigSyncAfterWrite, What: "syncs after a write"},
 	Shows:  Syncs,
-	Clause: func(f *Finding) string { return " " + f.Title + "." },
+	Clause: func(f *content.Finding) string { return " " + f.Title + "." },
 	Watch:  []Watch{WatchProcess, AlertContainerWrites},
 }
 
-func checkSyncWrites(c *window.Window) []Finding {
-	var out []Finding
+func checkSyncWrites(c *window.Window) []content.Finding {
+	var out []content.Finding
 	for _, tv := range c.Targets {
 		p := tv.Target.Process
 		if p == nil {
@@ -55,7 +55,7 @@ func checkSyncWrites(c *window.Window) []Finding {
 				flag = "O_SYNC"
 			}
 			var rate float64
-			conf, why := High, ""
+			conf, why := content.High, ""
 			f := written[fd.Path]
 			switch {
 			case traced && f != nil && f.Writes > 0:
@@ -64,7 +64,7 @@ func checkSyncWrites(c *window.Window) []Finding {
 				continue // traced, and not written: open O_SYNC but idle
 			case tv.IO != nil && tv.IO.Seconds > 0 && tv.IO.Delta.IO.SyscW > 0 && len(writableFiles(tv.Target)) == 1:
 				rate = float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds
-				conf, why = Medium, "no strace: the writes are inferred from /proc/PID/io and this being the only file open for writing"
+				conf, why = content.Medium, "no strace: the writes are inferred from /proc/PID/io and this being the only file open for writing"
 			default:
 				continue
 			}
@@ -73,18 +73,18 @@ func checkSyncWrites(c *window.Window) []Finding {
 				continue
 			}
 			done[fd.Path] = true
-			fnd := Finding{
-				ID: "sync-writes", Severity: Warning, Confidence: conf, ConfidenceWhy: why, Score: rate,
+			fnd := content.Finding{
+				ID: "sync-writes", Severity: content.Warning, Confidence: conf, ConfidenceWhy: why, Score: rate,
 				Title:    fmt.Sprintf("%s writes %s with %s: every write waits for the disk", window.Name(p), fd.Path, flag),
 				Summary:  fmt.Sprintf("%s has %s open with %s (fd %d) and writes it %.0f times a second; each write returns only once its data is on stable storage.", window.Name(p), fd.Path, flag, fd.Num, rate),
-				Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: fd.Path},
-				Evidence: []Evidence{{Member: bundle.TargetMember(p.PID) + fmt.Sprintf(" (/proc/%d/fdinfo/%d)", p.PID, fd.Num),
+				Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: fd.Path},
+				Evidence: []content.Evidence{{Member: bundle.TargetMember(p.PID) + fmt.Sprintf(" (/proc/%d/fdinfo/%d)", p.PID, fd.Num),
 					What:    fmt.Sprintf("fd %d -> %s, flags 0%o = %s", fd.Num, fd.Path, uint64(fd.Info.Flags), fd.Info.Flags.Names(c.Model.Manifest.Host.Arch)),
 					Figures: map[string]float64{FigWritesPerS: rate}}},
 				Mitigations: syncMitigations(p, fd.Path, flag),
 			}
 			if f != nil && f.FirstWriteLine > 0 {
-				fnd.Evidence = append(fnd.Evidence, Evidence{Member: tv.Target.Info.Strace.Member,
+				fnd.Evidence = append(fnd.Evidence, content.Evidence{Member: tv.Target.Info.Strace.Member,
 					What:  fmt.Sprintf("strace: %d writes to it in %.1f s, %.0f µs each on average (a synchronous write's latency is the device's)", f.Writes, tv.Target.Info.Strace.TracedSeconds, float64(f.WriteUS)/float64(max(f.Writes, 1))),
 					Lines: traceLines(tv.Target, f.TypicalWriteLines()[:min(2, len(f.TypicalWriteLines()))])})
 			}
@@ -114,12 +114,12 @@ func checkSyncWrites(c *window.Window) []Finding {
 			if rate < c.Thresholds.SyncMinPerSec && !costly {
 				continue
 			}
-			fnd := Finding{
-				ID: "sync-writes", Severity: Warning, Confidence: High, Score: rate,
+			fnd := content.Finding{
+				ID: "sync-writes", Severity: content.Warning, Confidence: content.High, Score: rate,
 				Title:    fmt.Sprintf("%s syncs %s after its writes, %.0f times a second", window.Name(p), f.Path, rate),
 				Summary:  fmt.Sprintf("%s called fsync/fdatasync on %s %d times in %.1f s, %d of them right after a write: each waits for the data (and for fsync the metadata) to reach stable storage.", window.Name(p), f.Path, f.Syncs, tv.Target.Info.Strace.TracedSeconds, f.SyncAfterWrite),
-				Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path},
-				Evidence: []Evidence{{Member: tv.Target.Info.Strace.Member,
+				Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path},
+				Evidence: []content.Evidence{{Member: tv.Target.Info.Strace.Member,
 					What:    fmt.Sprintf("strace: %d writes then %d syncs (%d directly after a write), %.0f µs per sync on average", f.Writes, f.Syncs, f.SyncAfterWrite, float64(f.SyncUS)/float64(max(f.Syncs, 1))),
 					Figures: map[string]float64{FigSyncsPerS: rate, FigSyncAfterWrite: float64(f.SyncAfterWrite)},
 					Lines:   exampleLines(tv.Target, f.FirstSyncLine-1, 2)}},
@@ -141,7 +141,7 @@ func checkSyncWrites(c *window.Window) []Finding {
 
 // failedNote says when the synchronous writes a finding describes failed:
 // they no longer wait for the disk, they fail (kernel-io-errors says why).
-func failedNote(f *model.FileIO, fnd *Finding) {
+func failedNote(f *model.FileIO, fnd *content.Finding) {
 	if f == nil || len(f.Failed) == 0 {
 		return
 	}
@@ -157,17 +157,17 @@ func failedNote(f *model.FileIO, fnd *Finding) {
 // programSync is the durability setting of programs known to sync every
 // commit: the knob their own documentation gives, which an operator turns
 // rather than patching the program.
-var programSync = map[string]Mitigation{
-	"postgres": {Horizon: ShortTerm, Action: "Let PostgreSQL group its commits, or commit asynchronously where some loss is acceptable",
+var programSync = map[string]content.Mitigation{
+	"postgres": {Horizon: content.ShortTerm, Action: "Let PostgreSQL group its commits, or commit asynchronously where some loss is acceptable",
 		How:    "commit_delay = 1000 with commit_siblings = 5 (one WAL flush for concurrent commits); synchronous_commit = off per session or role for data that may lose its last ~200 ms (never corrupts); pg_wal on its own device",
 		Effect: "Fewer WAL flushes for the same commits: each backend waits less on the device"},
-	"mysqld": {Horizon: ShortTerm, Action: "Relax InnoDB's flush per commit where some loss is acceptable",
+	"mysqld": {Horizon: content.ShortTerm, Action: "Relax InnoDB's flush per commit where some loss is acceptable",
 		How:    "innodb_flush_log_at_trx_commit = 2 (flush once a second; a crash of the OS loses up to a second) and sync_binlog = 0 or N; or keep them at 1 and group commits with binlog_group_commit_sync_delay",
 		Effect: "One log flush a second instead of one per commit"},
-	"redis-server": {Horizon: ShortTerm, Action: "Use appendfsync everysec instead of always",
+	"redis-server": {Horizon: content.ShortTerm, Action: "Use appendfsync everysec instead of always",
 		How:    "appendfsync everysec in redis.conf (at most a second of writes lost on a crash)",
 		Effect: "One AOF fsync a second instead of one per write"},
-	"etcd": {Horizon: LongTerm, Action: "Give etcd's WAL a device with low fsync latency",
+	"etcd": {Horizon: content.LongTerm, Action: "Give etcd's WAL a device with low fsync latency",
 		How:    "A dedicated SSD (etcd's documentation asks for a 99th percentile fdatasync under 10 ms); --wal-dir on it",
 		Effect: "Raft commits stop waiting on a shared device"},
 }
@@ -181,14 +181,14 @@ func init() {
 // known program's own setting (its file format is not the operator's to
 // change) and a device for its log, else how a program's log can sync
 // less or more cheaply.
-func syncMitigations(p *model.Process, path, how string) []Mitigation {
-	device := Mitigation{Horizon: LongTerm, Action: "If every record must be durable, give the log a device built for it", How: "A separate device for the log, ideally with power-loss protection so that flushes are cheap", Effect: "Sync latency no longer adds to the shared device's queue"}
+func syncMitigations(p *model.Process, path, how string) []content.Mitigation {
+	device := content.Mitigation{Horizon: content.LongTerm, Action: "If every record must be durable, give the log a device built for it", How: "A separate device for the log, ideally with power-loss protection so that flushes are cheap", Effect: "Sync latency no longer adds to the shared device's queue"}
 	if m, ok := programSync[p.Comm]; ok {
-		return []Mitigation{m, device}
+		return []content.Mitigation{m, device}
 	}
-	return []Mitigation{
-		{Horizon: ShortTerm, Action: "Stop syncing every record of " + path + " unless it must survive a crash", How: "Open without " + how + " and flush on a timer, or sync once per batch (group commit: one fdatasync for many records)", Effect: "Writes stop waiting for the device one by one: latency per write drops from milliseconds to microseconds"},
-		{Horizon: LongTerm, Action: "If each record must be durable, make each sync cheap", How: "Write the log into preallocated segments (fallocate and zero-fill ahead, then overwrite: an fdatasync of an overwrite in allocated blocks needs no journal commit, an appending one must log the size change), or open it O_DIRECT|O_DSYNC with block-aligned writes (one device write per record, no page cache, no separate fsync)", Effect: "One data write and a cache flush per sync instead of data, journal commit and flushes"},
+	return []content.Mitigation{
+		{Horizon: content.ShortTerm, Action: "Stop syncing every record of " + path + " unless it must survive a crash", How: "Open without " + how + " and flush on a timer, or sync once per batch (group commit: one fdatasync for many records)", Effect: "Writes stop waiting for the device one by one: latency per write drops from milliseconds to microseconds"},
+		{Horizon: content.LongTerm, Action: "If each record must be durable, make each sync cheap", How: "Write the log into preallocated segments (fallocate and zero-fill ahead, then overwrite: an fdatasync of an overwrite in allocated blocks needs no journal commit, an appending one must log the size change), or open it O_DIRECT|O_DSYNC with block-aligned writes (one device write per record, no page cache, no separate fsync)", Effect: "One data write and a cache flush per sync instead of data, journal commit and flushes"},
 		device,
 	}
 }
@@ -198,7 +198,7 @@ func syncMitigations(p *model.Process, path, how string) []Mitigation {
 // (an ext4 fsync or O_SYNC write waits in jbd2_log_wait_commit for the
 // journal commit), and the device's write cache mode (with a volatile
 // "write back" cache every commit also flushes it).
-func syncMechanism(c *window.Window, tv *window.TargetView, path string, f *Finding) {
+func syncMechanism(c *window.Window, tv *window.TargetView, path string, f *content.Finding) {
 	pid := tv.Target.Info.PID
 	inD, inCommit := 0, 0
 	for k := c.From; k <= c.To; k++ {
@@ -229,6 +229,6 @@ func syncMechanism(c *window.Window, tv *window.TargetView, path string, f *Find
 	if len(parts) == 0 {
 		return
 	}
-	f.Evidence = append(f.Evidence, Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/stack) and " + bundle.HostMember + " (queue/write_cache)", Ticks: c.TickSpan(),
+	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/stack) and " + bundle.HostMember + " (queue/write_cache)", Ticks: c.TickSpan(),
 		What: strings.Join(parts, "; ")})
 }

@@ -33,8 +33,8 @@ var writeAmplification = &Rule{ID: "write-amplification",
 	Watch:    []Watch{WatchProcess},
 }
 
-func checkWriteAmplification(c *window.Window) []Finding {
-	var out []Finding
+func checkWriteAmplification(c *window.Window) []content.Finding {
+	var out []content.Finding
 	page := c.PageSize()
 	for i := range c.Procs {
 		pio := &c.Procs[i]
@@ -58,42 +58,42 @@ func checkWriteAmplification(c *window.Window) []Finding {
 		if ratio < c.Thresholds.AmplificationRatio {
 			continue
 		}
-		counters := Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
+		counters := content.Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 			What: fmt.Sprintf("/proc/%d/io over %.1f s: write_bytes +%d vs wchar +%d in %d syscalls (%.0f bytes each); write_bytes/wchar %.1f: it dirtied more page cache than it handed to write() (page-cache absorption would make it below 1)",
 				p.PID, pio.Seconds, io.WriteBytes, io.WChar, io.SyscW, avg, dirtied),
 			Figures: map[string]float64{"dirtied_ratio": dirtied, "write_bytes": float64(io.WriteBytes), "wchar": float64(io.WChar), "syscw": float64(io.SyscW), FigAvgBytes: avg}}
-		f := Finding{
-			ID: "write-amplification", Severity: Warning, Confidence: High, Score: ratio,
-			Subjects: Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p)},
+		f := content.Finding{
+			ID: "write-amplification", Severity: content.Warning, Confidence: content.High, Score: ratio,
+			Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p)},
 		}
 		switch {
 		case traced:
 			perRecord.Figures[FigRatio] = ratio
 			f.Title = fmt.Sprintf("%s makes the device write %.0f× the bytes it writes", window.Name(p), ratio)
 			f.Summary = fmt.Sprintf("%s: each write() of %.0f bytes cost the device %.1f requests and %s (its data, journal commits and cache flushes, from the block trace).", f.Title, avg, perRecord.Figures[FigRequestsPerWrite], prose.Bytes(perRecord.Figures[FigDeviceBytesPerWrite]))
-			f.Evidence = []Evidence{perRecord, counters}
+			f.Evidence = []content.Evidence{perRecord, counters}
 		case avg < page:
 			counters.Figures[FigRatio] = ratio
 			f.Title = fmt.Sprintf("%s makes the disk write %.0f× the bytes it writes", window.Name(p), ratio)
 			f.Summary = fmt.Sprintf("%s handed %s to write() but caused %s of block writes (write_bytes/wchar = %.1f): each %.0f-byte write dirties a whole %.0f-byte page.", window.Name(p), prose.Bytes(float64(io.WChar)), prose.Bytes(float64(io.WriteBytes)), ratio, avg, page)
-			f.Evidence = []Evidence{counters}
+			f.Evidence = []content.Evidence{counters}
 		default:
 			// Writes of a page or more: the ratio is folio accounting
 			// more than device work, and no trace says which.
 			counters.Figures[FigRatio] = ratio
-			f.Severity, f.Confidence = Info, Medium
+			f.Severity, f.Confidence = content.Info, content.Medium
 			f.ConfidenceWhy = "no block trace, and for writes of a page or more write_bytes charges whole page-cache folios, not what the device wrote"
 			f.Title = fmt.Sprintf("%s dirtied %.0f× the page cache it wrote", window.Name(p), ratio)
 			f.Summary = fmt.Sprintf("%s handed %s to write() in %.0f-byte calls and was charged %s of write_bytes (%.1f×). write_bytes counts a whole page-cache folio each time a write dirties a clean one (again after each sync writes it back); with large folios that overstates the device's work, which only a block trace (the collector's default) measures.", window.Name(p), prose.Bytes(float64(io.WChar)), avg, prose.Bytes(float64(io.WriteBytes)), ratio)
-			f.Evidence = []Evidence{counters}
+			f.Evidence = []content.Evidence{counters}
 		}
 		if avg < page {
-			f.Mitigations = []Mitigation{
-				{Horizon: ShortTerm, Action: "Write in page-sized or larger pieces", How: "Buffer records in user space and write 64 KiB at a time; avoid syncing each record", Effect: fmt.Sprintf("The device's writes fall towards the %s actually written, about %.0f× less", prose.Bytes(float64(io.WChar)), ratio)},
+			f.Mitigations = []content.Mitigation{
+				{Horizon: content.ShortTerm, Action: "Write in page-sized or larger pieces", How: "Buffer records in user space and write 64 KiB at a time; avoid syncing each record", Effect: fmt.Sprintf("The device's writes fall towards the %s actually written, about %.0f× less", prose.Bytes(float64(io.WChar)), ratio)},
 			}
 		} else if traced {
-			f.Mitigations = []Mitigation{
-				{Horizon: ShortTerm, Action: "Sync less often", How: "Each write already fills pages: what multiplies it is the journal commit and cache flush of each sync; batch several writes per sync (group commit)", Effect: fmt.Sprintf("Towards one data write per record instead of %.1f requests", perRecord.Figures[FigRequestsPerWrite])},
+			f.Mitigations = []content.Mitigation{
+				{Horizon: content.ShortTerm, Action: "Sync less often", How: "Each write already fills pages: what multiplies it is the journal commit and cache flush of each sync; batch several writes per sync (group commit)", Effect: fmt.Sprintf("Towards one data write per record instead of %.1f requests", perRecord.Figures[FigRequestsPerWrite])},
 			}
 		}
 		if p.Container != nil {
@@ -106,11 +106,11 @@ func checkWriteAmplification(c *window.Window) []Finding {
 
 // devicePerWrite is what the device did per write() call of a process,
 // from the block trace: requests and bytes, its own and those it caused.
-func devicePerWrite(c *window.Window, pio *model.ProcIO) (Evidence, bool) {
+func devicePerWrite(c *window.Window, pio *model.ProcIO) (content.Evidence, bool) {
 	bt := c.Model.BlockTrace
 	io := pio.Delta.IO
 	if bt == nil || io.SyscW == 0 || pio.Seconds <= 0 {
-		return Evidence{}, false
+		return content.Evidence{}, false
 	}
 	writes := float64(io.SyscW) / pio.Seconds * bt.Seconds()
 	avg := float64(io.WChar) / float64(io.SyscW)
@@ -123,10 +123,10 @@ func devicePerWrite(c *window.Window, pio *model.ProcIO) (Evidence, bool) {
 		}
 	}
 	if s == nil || writes <= 0 || s.CausedRequests == 0 {
-		return Evidence{}, false
+		return content.Evidence{}, false
 	}
 	reqs, bytes := s.CausedRequests/writes, s.CausedBytes/writes
-	return Evidence{Member: bundle.BlockTraceMember, What: fmt.Sprintf("On %s the block trace counts %.1f requests and %s written per write() call of %.0f bytes (%.0f× its bytes, with the writeback, journal commits and cache flushes it caused)",
+	return content.Evidence{Member: bundle.BlockTraceMember, What: fmt.Sprintf("On %s the block trace counts %.1f requests and %s written per write() call of %.0f bytes (%.0f× its bytes, with the writeback, journal commits and cache flushes it caused)",
 		best.Device, reqs, prose.Bytes(bytes), avg, bytes/max(avg, 1)),
 		Figures: map[string]float64{FigRequestsPerWrite: reqs, FigDeviceBytesPerWrite: bytes}}, true
 }
@@ -144,7 +144,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // writeAmplificationClause says, in a verdict about the writer, what
 // each write costs the device: measured per write in the block trace, or
 // as the ratio of write_bytes to wchar.
-func writeAmplificationClause(f *Finding) string {
+func writeAmplificationClause(f *content.Finding) string {
 	if reqs, ok := f.Figure(FigRequestsPerWrite); ok {
 		bytes, _ := f.Figure(FigDeviceBytesPerWrite)
 		return fmt.Sprintf(" Each write costs the device %.1f requests and %.0f bytes (its data, journal commits and cache flushes, from the block trace).", reqs, bytes)

@@ -1,0 +1,150 @@
+package explain
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/iorca/iorca/analyze/internal/sampletest"
+	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/verdict"
+	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/report/content"
+)
+
+func build(t *testing.T, name string) (*content.Report, *verdict.Diagnosis) {
+	t.Helper()
+	d := verdict.Diagnose(sampletest.Model(t, name), window.Defaults())
+	return Build("/some/where/"+name+".tar.zst", d), d
+}
+
+// A report carries the diagnosis as it is — the verdict, the findings in
+// their order — and names the bundle by its file name only, never a path
+// of the machine that made the report.
+func TestBuildCarriesTheDiagnosis(t *testing.T) {
+	r, d := build(t, "overlay-slow-disk")
+	if r.Bundle != "overlay-slow-disk.tar.zst" || strings.Contains(r.Intro.Plain(), "/some/where") {
+		t.Errorf("bundle %q, intro %q", r.Bundle, r.Intro.Plain())
+	}
+	if r.Verdict.Summary != d.Verdict.Summary || len(r.Findings) != len(d.Findings) {
+		t.Fatalf("verdict or findings differ from the diagnosis")
+	}
+	for i := range r.Findings {
+		if r.Findings[i].ID != d.Findings[i].ID || r.Findings[i].Title != d.Findings[i].Title {
+			t.Errorf("finding %d: %s, diagnosis %s", i, r.Findings[i].ID, d.Findings[i].ID)
+		}
+	}
+	m := d.Window.Model
+	if r.Window.Ticks != len(m.Ticks) || r.Window.Seconds != d.Window.Seconds {
+		t.Errorf("window %+v", r.Window)
+	}
+	if len(r.Chain) < 3 {
+		t.Errorf("evidence chain of %d steps", len(r.Chain))
+	}
+}
+
+// Mitigations are grouped by horizon, immediate first, each action once,
+// and only from warning or critical findings.
+func TestMitigationsGrouped(t *testing.T) {
+	r, d := build(t, "overlay-slow-disk")
+	serious := map[string]bool{}
+	for _, f := range d.Findings {
+		if f.Severity >= content.Warning {
+			serious[f.ID] = true
+		}
+	}
+	order := map[content.Horizon]int{content.Immediate: 0, content.ShortTerm: 1, content.LongTerm: 2}
+	last := -1
+	seen := map[string]bool{}
+	for _, g := range r.Mitigations {
+		if order[g.Horizon] <= last {
+			t.Errorf("horizon %q out of order", g.Horizon)
+		}
+		last = order[g.Horizon]
+		for _, row := range g.Rows {
+			if seen[row.Action] {
+				t.Errorf("action %q twice", row.Action)
+			}
+			seen[row.Action] = true
+			if !serious[row.Finding] {
+				t.Errorf("mitigation %q from %s, not a serious finding", row.Action, row.Finding)
+			}
+		}
+	}
+	if len(seen) == 0 {
+		t.Error("no mitigation")
+	}
+}
+
+// Monitoring follows the findings: a saturated device gets its alert, a
+// container writer its container alert, stalls the pressure alert; a
+// quiet node gets nothing.
+func TestMonitoringFollowsFindings(t *testing.T) {
+	r, d := build(t, "overlay-slow-disk")
+	var sat string
+	for _, f := range d.Findings {
+		if f.Role == content.Saturation {
+			sat = f.Subjects.Device
+		}
+	}
+	if sat == "" {
+		t.Fatal("the slow-disk sample has no saturated device")
+	}
+	for _, want := range []string{"alert: DiskSaturated_" + sat, `device="` + sat + `"`, "alert: IOPressureHigh", "alert: ContainerWriteFlood", `container="web-7"`} {
+		if !strings.Contains(r.Monitoring.AlertRules, want) {
+			t.Errorf("alert rules lack %q:\n%s", want, r.Monitoring.AlertRules)
+		}
+	}
+	if strings.Contains(r.Monitoring.AlertRules, "FilesystemAlmostFull") || strings.Contains(r.Monitoring.AlertRules, "ContainerLogGrowth") {
+		t.Errorf("alerts for findings the report does not have:\n%s", r.Monitoring.AlertRules)
+	}
+	if quiet, _ := build(t, "idle"); quiet.Monitoring.AlertRules != "" || quiet.Monitoring.Metrics != nil {
+		t.Errorf("a quiet node gets monitoring: %+v", quiet.Monitoring)
+	}
+}
+
+// Every kind of watch a rule can call for is one the monitoring section
+// knows how to write.
+func TestEveryWatchIsWritten(t *testing.T) {
+	for _, r := range rules.Rules {
+		for _, w := range r.Watch {
+			if w < rules.WatchTasks || w > rules.AlertContainerLog {
+				t.Errorf("rule %s calls for unknown watch %d", r.ID, w)
+			}
+		}
+	}
+}
+
+// The HTML report's charts: each with an id and a title; a time chart's
+// points lie within the capture, in order, and every series has a value
+// for each of them (rates per interval, levels such as dirty memory per
+// tick).
+func TestCharts(t *testing.T) {
+	_, d := build(t, "overlay-slow-disk")
+	charts := Charts(d)
+	if len(charts) == 0 {
+		t.Fatal("no charts")
+	}
+	m := d.Window.Model
+	span := m.Seconds(0, len(m.Ticks)-1)
+	for _, c := range charts {
+		if c.Title == "" || c.ID == "" || c.Alt == "" {
+			t.Errorf("chart without id, title or text alternative: %+v", c)
+		}
+		if c.Kind == content.ChartBars {
+			continue
+		}
+		if len(c.X) < len(m.Ticks)-1 || len(c.X) > len(m.Ticks) {
+			t.Errorf("%s: %d points for %d ticks", c.ID, len(c.X), len(m.Ticks))
+		}
+		for i, x := range c.X {
+			if x < 0 || x > span || (i > 0 && x <= c.X[i-1]) {
+				t.Errorf("%s: point %d at %.2f s of a %.2f s capture", c.ID, i, x, span)
+			}
+		}
+		for _, s := range c.Series {
+			if len(s.Values) != len(c.X) {
+				t.Errorf("%s/%s: %d values for %d points", c.ID, s.Name, len(s.Values), len(c.X))
+			}
+		}
+	}
+}
