@@ -38,11 +38,25 @@ func (d *Diagnosis) related(primary *content.Finding, serious []*content.Finding
 	return out
 }
 
+// verdictText is the verdict in one paragraph: the primary finding, how
+// the culprit writes, the device, who waited and who was loud elsewhere,
+// and the other findings by what they are to the cause.
 func (d *Diagnosis) verdictText(primary *content.Finding, serious []*content.Finding) string {
 	var b strings.Builder
 	rel := d.related(primary, serious)
 	b.WriteString(primary.Summary)
-	// How the culprit writes.
+	shows := d.howItWrites(&b, rel)
+	devFinding := firstWithRole(serious, content.Saturation)
+	d.deviceClause(&b, primary, devFinding, shows)
+	d.waitersClause(&b, devFinding)
+	d.restClause(&b, primary, devFinding, serious, rel)
+	return b.String()
+}
+
+// howItWrites writes what the findings about the culprit add to the
+// verdict, in catalogue order, and returns what they show; without a
+// finding about syncs or small pieces, the culprit's large writes.
+func (d *Diagnosis) howItWrites(b *strings.Builder, rel []*content.Finding) rules.Trait {
 	var shows rules.Trait
 	for _, f := range rel {
 		r := rules.Of(f)
@@ -54,43 +68,59 @@ func (d *Diagnosis) verdictText(primary *content.Finding, serious []*content.Fin
 	if !shows.Has(rules.Syncs) && !shows.Has(rules.SmallPieces) {
 		b.WriteString(d.largeWritesClause())
 	}
-	// The device.
-	var devFinding *content.Finding
-	for _, f := range serious {
-		if f.Role == content.Saturation {
-			devFinding = f
-			break
+	return shows
+}
+
+// firstWithRole is the first finding of a role, nil when none has it.
+func firstWithRole(fs []*content.Finding, r content.Role) *content.Finding {
+	for _, f := range fs {
+		if f.Role == r {
+			return f
 		}
 	}
+	return nil
+}
+
+// deviceClause says how the device fared: saturated, and how much of it
+// the culprit holds; else how busy the culprit's device was (nothing for
+// an IO limit, whose summary says it).
+func (d *Diagnosis) deviceClause(b *strings.Builder, primary, devFinding *content.Finding, shows rules.Trait) {
+	c := d.Window
 	switch {
 	case devFinding != nil && primary.Role != content.Saturation:
+		dev := devFinding.Subjects.Device
 		util, _ := devFinding.Figure(rules.FigUtilPct)
 		await, _ := devFinding.Figure(rules.FigAwaitMS)
-		fmt.Fprintf(&b, " %s is saturated (%%util %.0f, await %.1f ms)", devFinding.Subjects.Device, util, await)
+		fmt.Fprintf(b, " %s is saturated (%%util %.0f, await %.1f ms)", dev, util, await)
 		if cp := d.CulpritProc; cp != nil {
-			if dt := d.Window.DeviceTimes[devFinding.Subjects.Device]; dt != nil {
-				if s := d.Window.ShareOf(cp.PID, devFinding.Subjects.Device); s != nil && dt.Fraction(s) > 0 {
-					fmt.Fprintf(&b, ", and %s holds %.0f %% of its time%s", d.Window.ShareName(devFinding.Subjects.Device, s), dt.Fraction(s)*100, window.ShareHow(dt, s))
+			if dt := c.DeviceTimes[dev]; dt != nil {
+				if s := c.ShareOf(cp.PID, dev); s != nil && dt.Fraction(s) > 0 {
+					fmt.Fprintf(b, ", and %s holds %.0f %% of its time%s", c.ShareName(dev, s), dt.Fraction(s)*100, window.ShareHow(dt, s))
 				}
 			}
 		}
 		b.WriteString(".")
 	case devFinding == nil && primary.Limit != content.IOLimit:
-		c := d.Window
-		if name, x, ok := d.culpritDevice(); ok {
-			// Thresholds decide severities and alerts; the words describe
-			// the device as it was.
-			fmt.Fprintf(&b, " The device %s was busy %.0f %% of the time, its requests took %.1f ms on average with %.1f queued", name, x.Util, x.Await, x.AquSz)
-			if x.Util >= 0.9*c.Thresholds.UtilPct || x.Await >= 0.9*c.Thresholds.AwaitMS {
-				b.WriteString(", close to saturation")
-			}
-			if shows.Has(rules.Syncs) || shows.Has(rules.SmallPieces|rules.Amplified) {
-				b.WriteString(": the cost is in operations and latency for everything that shares it, not in bandwidth")
-			}
-			b.WriteString(".")
+		name, x, ok := d.culpritDevice()
+		if !ok {
+			return
 		}
+		// Thresholds decide severities and alerts; the words describe the
+		// device as it was.
+		fmt.Fprintf(b, " The device %s was busy %.0f %% of the time, its requests took %.1f ms on average with %.1f queued", name, x.Util, x.Await, x.AquSz)
+		if x.Util >= 0.9*c.Thresholds.UtilPct || x.Await >= 0.9*c.Thresholds.AwaitMS {
+			b.WriteString(", close to saturation")
+		}
+		if shows.Has(rules.Syncs) || shows.Has(rules.SmallPieces|rules.Amplified) {
+			b.WriteString(": the cost is in operations and latency for everything that shares it, not in bandwidth")
+		}
+		b.WriteString(".")
 	}
-	// Who waited, and who was loud elsewhere.
+}
+
+// waitersClause names who waited for the device (other than the
+// culprit), and the loud neighbours that are not the cause.
+func (d *Diagnosis) waitersClause(b *strings.Builder, devFinding *content.Finding) {
 	for i := range d.Findings {
 		f := &d.Findings[i]
 		switch {
@@ -99,15 +129,18 @@ func (d *Diagnosis) verdictText(primary *content.Finding, serious []*content.Fin
 			for _, e := range f.Evidence {
 				who = append(who, e.What)
 			}
-			fmt.Fprintf(&b, " Waiting for %s: %s.", f.Subjects.Device, strings.Join(who, "; "))
+			fmt.Fprintf(b, " Waiting for %s: %s.", f.Subjects.Device, strings.Join(who, "; "))
 		case f.Role == content.Neighbour && devFinding != nil:
 			if clause := rules.Of(f).Clause; clause != nil {
 				b.WriteString(clause(f))
 			}
 		}
 	}
-	// The rest.
-	var others []string
+}
+
+// restClause lists the serious findings the verdict has not spoken of:
+// the effects of the cause, then the others.
+func (d *Diagnosis) restClause(b *strings.Builder, primary, devFinding *content.Finding, serious, rel []*content.Finding) {
 	seen := map[*content.Finding]bool{primary: true, devFinding: true}
 	for _, f := range serious {
 		if f.Role == content.Victims {
@@ -117,7 +150,7 @@ func (d *Diagnosis) verdictText(primary *content.Finding, serious []*content.Fin
 	for _, f := range rel {
 		seen[f] = true
 	}
-	var effects []string
+	var effects, others []string
 	for _, f := range serious {
 		if seen[f] {
 			continue
@@ -132,12 +165,11 @@ func (d *Diagnosis) verdictText(primary *content.Finding, serious []*content.Fin
 	sort.Strings(effects)
 	sort.Strings(others)
 	if len(effects) > 0 {
-		fmt.Fprintf(&b, " It leads to: %s.", strings.Join(effects, ", "))
+		fmt.Fprintf(b, " It leads to: %s.", strings.Join(effects, ", "))
 	}
 	if len(others) > 0 {
-		fmt.Fprintf(&b, " Also found: %s.", strings.Join(others, ", "))
+		fmt.Fprintf(b, " Also found: %s.", strings.Join(others, ", "))
 	}
-	return b.String()
 }
 
 // largeWritesClause describes a culprit that writes in large, buffered
