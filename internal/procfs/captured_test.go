@@ -60,7 +60,8 @@ func TestParsersOnCapturedFiles(t *testing.T) {
 	// the throttled-cgroup sample. The machine the samples were captured on
 	// runs a hybrid hierarchy with blkio on v1, so the v2 io controller's
 	// io.stat and io.max cannot be captured there: their parsers are tested
-	// on the shared fixtures (TestParseCgroupIO) and fuzzed.
+	// on documented lines (TestParseCgroupIOLines), on the shared fixtures
+	// (TestParseCgroupIOFixtures) and fuzzed; testdata/README.md says why.
 	for _, kind := range []string{"diskstats", "block-stat", "dev", "vmstat", "meminfo", "psi", "proc-stat", "loadavg", "uptime",
 		"pid-stat", "pid-io", "pid-status", "pid-cgroup", "mountinfo", "fdinfo", "kmsg", "blkio-throttle", "blkio-limit"} {
 		if used[kind] == 0 {

@@ -96,6 +96,10 @@ func TestParseUptime(t *testing.T) {
 			t.Errorf("ParseUptime(%q) = %+v %v, want %d cs", in, u, err, want)
 		}
 	}
+}
+
+// Source: sysstat tests/root*/proc/uptime.
+func TestParseUptimeSysstatFixtures(t *testing.T) {
 	for _, f := range fixture.Glob(t, "sysstat/tests/root*/proc/uptime") {
 		if _, err := ParseUptime(fixture.Read(t, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
@@ -105,7 +109,7 @@ func TestParseUptime(t *testing.T) {
 
 // Source: prometheus/procfs proc/26231/status and 26235/status
 // (proc_status_test.go).
-func TestParsePIDStatus(t *testing.T) {
+func TestParsePIDStatusFixtures(t *testing.T) {
 	s, err := ParsePIDStatus(fixture.Read(t, "procfs/testdata/fixtures/proc/26231/status"))
 	if err != nil {
 		t.Fatal(err)
@@ -125,9 +129,8 @@ func TestParsePIDStatus(t *testing.T) {
 	}
 }
 
-// Source: prometheus/procfs proc/26231/fdinfo/* (proc_fdinfo_test.go), and
-// flags captured on this kernel (REFERENCE-IO.md 4.1).
-func TestParseFDInfo(t *testing.T) {
+// Source: prometheus/procfs proc/26231/fdinfo/* (proc_fdinfo_test.go).
+func TestParseFDInfoProcfsFixtures(t *testing.T) {
 	fi, err := ParseFDInfo(fixture.Read(t, "procfs/testdata/fixtures/proc/26231/fdinfo/0"))
 	if err != nil || fi.Pos != 0 || fi.Flags != 02004000 || fi.MntID != 13 {
 		t.Errorf("fd 0 = %+v %v", fi, err)
@@ -136,6 +139,10 @@ func TestParseFDInfo(t *testing.T) {
 	if err != nil || fi.Flags != 02004002 || fi.MntID != 9 {
 		t.Errorf("fd 10 = %+v %v", fi, err)
 	}
+}
+
+// Flags captured on this kernel (REFERENCE-IO.md 4.1).
+func TestOpenFlags(t *testing.T) {
 	for _, tc := range []struct {
 		flags                        OpenFlags
 		sync, dsync, direct, app, wr bool
@@ -162,8 +169,8 @@ func TestParseFDInfo(t *testing.T) {
 }
 
 // Source: prometheus/procfs proc/pressure/io (proc_psi_test.go),
-// opencontainers/cgroups fs2/psi_test, sysstat tests/root*/proc/pressure.
-func TestParsePSI(t *testing.T) {
+// opencontainers/cgroups fs2/psi_test.
+func TestParsePSIFixtures(t *testing.T) {
 	p, err := ParsePSI(fixture.Read(t, "procfs/testdata/fixtures/proc/pressure/io"))
 	if err != nil || p.Some == nil || p.Full == nil || p.Some.Avg60 != 2.00 || p.Full.Avg300 != 4.95 || p.Full.TotalUS != 25 {
 		t.Errorf("procfs io = %+v %v", p, err)
@@ -176,6 +183,9 @@ func TestParsePSI(t *testing.T) {
 	if err != nil || p.Full != nil {
 		t.Errorf("cpu psi has no full line: %+v %v", p, err)
 	}
+}
+
+func TestParsePSIBadLines(t *testing.T) {
 	for _, bad := range []string{"some avg10=0.00 total=oops\n", "some avg300=teddy\n", "full avg10\n"} {
 		if _, err := ParsePSI([]byte(bad)); err == nil {
 			t.Errorf("ParsePSI(%q) accepted it", bad)
@@ -213,8 +223,8 @@ func TestParseMeminfoVmstatStat(t *testing.T) {
 }
 
 // Source: opencontainers/cgroups fs2/io_test/exampleIoStatData.txt and
-// exampleIoCostDebugData.txt (io_test.go); v1 and v2 lines of this kernel.
-func TestParseCgroupIO(t *testing.T) {
+// exampleIoCostDebugData.txt (io_test.go).
+func TestParseCgroupIOFixtures(t *testing.T) {
 	st, err := ParseIOStat(fixture.Read(t, "opencontainers-cgroups/fs2/io_test/exampleIoStatData.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -232,6 +242,10 @@ func TestParseCgroupIO(t *testing.T) {
 	if s := cost[Dev{259, 0}]; s.Extra["cost.usage"] != "1532009788" || s.WIOs != 40358485 {
 		t.Errorf("io.cost keys not kept: %+v", s)
 	}
+}
+
+// An io.max line as cgroup-v2.rst writes it; v1 lines of this kernel.
+func TestParseCgroupIOLines(t *testing.T) {
 	mx, err := ParseIOMax([]byte("8:16 rbps=2097152 wbps=max riops=max wiops=120\n"))
 	if m := mx[Dev{8, 16}]; err != nil || m.RBPS != 2097152 || m.WBPS != Unlimited || m.WIOPS != 120 || !m.Limited() {
 		t.Errorf("io.max = %+v %v", mx, err)
@@ -248,10 +262,8 @@ func TestParseCgroupIO(t *testing.T) {
 	}
 }
 
-// Source: prometheus/procfs proc_cgroup_test.go (inline lines),
-// insights-core test_init_process_cgroup, REFERENCE-IO.md 5.4 (lines from
-// runc, lxc, containerd and opentelemetry issues).
-func TestParsePIDCgroupAndIdentity(t *testing.T) {
+// Source: prometheus/procfs proc_cgroup_test.go (inline lines).
+func TestParsePIDCgroup(t *testing.T) {
 	cg, err := ParsePIDCgroup([]byte("10:rdma:/\n3:cpu,cpuacct:/user.slice/user-1000.slice/session-10.scope\n0::/some/long/path:foobar\n"))
 	if err != nil || len(cg) != 3 || !reflect.DeepEqual(cg[1].Controllers, []string{"cpu", "cpuacct"}) || cg[2].Path != "/some/long/path:foobar" || cg[2].Controllers != nil {
 		t.Errorf("cgroup = %+v %v", cg, err)
@@ -259,6 +271,10 @@ func TestParsePIDCgroupAndIdentity(t *testing.T) {
 	if _, err := ParsePIDCgroup([]byte("a:cpu:/\n")); err == nil {
 		t.Error("non-numeric hierarchy accepted")
 	}
+}
+
+// Source: insights-core test_init_process_cgroup/CGROUP_CONTAINER.txt.
+func TestParsePIDCgroupInsightsFixture(t *testing.T) {
 	docker, err := ParsePIDCgroup(fixture.Read(t, "insights-core/test_init_process_cgroup/CGROUP_CONTAINER.txt"))
 	if err != nil {
 		t.Fatal(err)
