@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -131,5 +132,86 @@ func TestWatchFiresAfterConsecutiveIntervals(t *testing.T) {
 	}
 	if len(w.Fired) != 2 {
 		t.Errorf("fired with %d intervals, want 2", len(w.Fired))
+	}
+}
+
+// capturedSample reads one of three snapshots of /proc/uptime,
+// /proc/diskstats and /proc/pressure/io taken one second apart on this
+// project's machine while fio drove loop0 (testdata/README.md). Its
+// monotonic clock is taken from its uptime.
+func capturedSample(t *testing.T, root string) Sample {
+	t.Helper()
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", root, "proc", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	s := ParseSample(0, read("uptime"), read("diskstats"), read("pressure/io"))
+	if s.UptimeCS == 0 || len(s.Disks) != 10 || s.PSI == nil || s.PSI.Full == nil {
+		t.Fatalf("%s: a part of the sample did not parse: %+v", root, s)
+	}
+	s.MonoNS = int64(s.UptimeCS) * 1e7
+	return s
+}
+
+// The figures a trigger sees are those sysstat's iostat printed on the
+// same files (testdata/iostat-x-p-ALL.txt: its second report is root0 to
+// root1, its third root1 to root2): loop0 at %util 21.92 then 19.46, w/s
+// 434.62 then 416.22, r/s 152.88 then 147.75; vda's w_await 0.00 then
+// 1.00 (three writes of 1 ms each).
+func TestEvalOnCapturedSamples(t *testing.T) {
+	r0, r1, r2 := capturedSample(t, "root0"), capturedSample(t, "root1"), capturedSample(t, "root2")
+	check := func(expr string, a, b Sample, held bool, dev string, figs map[string]float64) {
+		t.Helper()
+		e, err := Parse(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := e.Eval(a, b)
+		if o.Held != held || o.Device != dev {
+			t.Errorf("%s: held %v on %q, want %v on %q", expr, o.Held, o.Device, held, dev)
+		}
+		for k, want := range figs {
+			if got := o.Figures[k]; math.Abs(got-want) > 0.005 {
+				t.Errorf("%s: %s = %.4f, want %.4f", expr, k, got, want)
+			}
+		}
+	}
+	check("util>20", r0, r1, true, "loop0", map[string]float64{"util": 21.92})
+	// No device reaches 20 % in the next second: the closest is named.
+	check("util>20", r1, r2, false, "loop0", map[string]float64{"util": 19.46})
+	check("w/s>400,r/s>140", r1, r2, true, "loop0", map[string]float64{"w/s": 416.22, "r/s": 147.75})
+	check("dev=vda:w_await>=1", r0, r1, false, "vda", map[string]float64{"w_await": 0})
+	check("dev=vda:w_await>=1", r1, r2, true, "vda", map[string]float64{"w_await": 1})
+	// PSI io: some total 5406306 -> 5483541 -> 5546073 us, full 2561456
+	// -> 2608949 -> 2654407 us, over 1.04 s then 1.11 s of uptime.
+	check("psi_some>7", r0, r1, true, "", map[string]float64{"psi_some": 77235.0 / 1.04e6 * 100})
+	check("psi_some>7", r1, r2, false, "", map[string]float64{"psi_some": 62532.0 / 1.11e6 * 100})
+	check("psi_full>4,util>19", r1, r2, true, "loop0", map[string]float64{"psi_full": 45458.0 / 1.11e6 * 100, "util": 19.46})
+}
+
+func TestWatchOnCapturedSamples(t *testing.T) {
+	seq := []Sample{capturedSample(t, "root0"), capturedSample(t, "root1"), capturedSample(t, "root2")}
+	run := func(expr string, forN int) (*Watch, bool) {
+		e, err := Parse(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &Watch{Expr: e, For: forN}
+		fired := false
+		for _, s := range seq {
+			fired = w.Add(s) || fired
+		}
+		return w, fired
+	}
+	// loop0 wrote more than 400 times a second in both intervals.
+	if w, fired := run("w/s>400", 2); !fired || len(w.Fired) != 2 || w.Fired[0].Device != "loop0" || w.Held() != 2 {
+		t.Errorf("w/s>400 for 2: fired %v, %+v", fired, w.Fired)
+	}
+	// util was over 20 % in the first interval only.
+	if w, fired := run("util>20", 2); fired || w.Held() != 0 || w.Last.Figures["util"] >= 20 {
+		t.Errorf("util>20 for 2: fired %v, last %+v", fired, w.Last)
 	}
 }
