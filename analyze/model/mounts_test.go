@@ -8,10 +8,9 @@ import (
 	"github.com/iorca/iorca/internal/procfs"
 )
 
-// Sources: insights-core test_init_process_cgroup (a Docker container's and
-// a host's /proc/1/cgroup); the Kubernetes paths are those REFERENCE-IO.md
-// 5.4 quotes from kubelet, CRI-O and containerd.
-func TestIdentifyContainer(t *testing.T) {
+// Source: insights-core test_init_process_cgroup (a Docker container's and
+// a host's /proc/1/cgroup).
+func TestIdentifyContainerInsightsFixture(t *testing.T) {
 	docker, err := procfs.ParsePIDCgroup(fixture.Read(t, "insights-core/test_init_process_cgroup/CGROUP_CONTAINER.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -23,6 +22,11 @@ func TestIdentifyContainer(t *testing.T) {
 	if _, ok := IdentifyContainer(host[0].Path); ok {
 		t.Error("host cgroup taken for a container")
 	}
+}
+
+// The Kubernetes paths REFERENCE-IO.md 5.4 quotes from kubelet, CRI-O and
+// containerd.
+func TestIdentifyContainerKubernetesPaths(t *testing.T) {
 	for path, want := range map[string]ContainerIdentity{
 		"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-poda5c1f8d5_1919_434d_add7_4afaafdaef89.slice/crio-5eed917563583925ffdbd40a64efb2aaffe58638e57add8becaf460fe74f5b1c.scope": {Runtime: "crio", ContainerID: "5eed917563583925ffdbd40a64efb2aaffe58638e57add8becaf460fe74f5b1c", PodUID: "a5c1f8d5-1919-434d-add7-4afaafdaef89", QoS: "burstable"},
 		"/kubepods/besteffort/pod74c13223-5a00-11e9-b385-42010a80018d/34dc0b5e626f2c5c4c5170e34b10e7654ce36f0fcd532739f4445baabea03376":                                                         {ContainerID: "34dc0b5e626f2c5c4c5170e34b10e7654ce36f0fcd532739f4445baabea03376", PodUID: "74c13223-5a00-11e9-b385-42010a80018d", QoS: "besteffort"},
