@@ -15,15 +15,15 @@ import (
 const samplesDir = "../../../samples"
 
 // TestSamplesRegress re-analyses every sample bundle and compares it with
-// its expected reports: iorca regress as go test runs it. With -update it
-// rewrites them instead.
+// its expected reports: iorca regress as go test runs it. With -update
+// (or IORCA_UPDATE=1, golden.Update) it rewrites them instead.
 func TestSamplesRegress(t *testing.T) {
 	bundles, _ := filepath.Glob(filepath.Join(samplesDir, "*.tar.zst"))
 	if len(bundles) == 0 {
 		t.Fatalf("no sample bundle in %s", samplesDir)
 	}
 	args := []string{"regress", samplesDir, "--color", "never"}
-	if *golden.Update {
+	if golden.Update(t) {
 		args = append(args, "--update")
 	}
 	var out, errb bytes.Buffer
@@ -33,7 +33,7 @@ func TestSamplesRegress(t *testing.T) {
 	if want := fmt.Sprintf("%d passed, 0 failed", len(bundles)); !strings.Contains(out.String(), want) {
 		t.Errorf("summary %q, want %q", out.String(), want)
 	}
-	if *golden.Update {
+	if golden.Update(t) {
 		t.Logf("expected reports rewritten:\n%s", out.String())
 	}
 }
