@@ -2,8 +2,8 @@
 // (expected reports) whether to rewrite them instead. The switch is read in
 // one place, so that no test package needs a file of its own for it:
 //
-//	IORCA_UPDATE=1 go test ./...   every package (the environment reaches every test binary)
-//	go test ./analyze -update      a package that imports this one
+//	IORCA_UPDATE=1 go test ./...          every package (the environment reaches every test binary)
+//	go test ./analyze/cmd/iorca -update   a package that imports this one
 //
 // go test ./... -update is not the way: a test binary of a package that
 // does not import golden rejects a flag it does not define. The variable
