@@ -3,6 +3,7 @@ package iostat
 import (
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -157,15 +158,10 @@ var columns = []struct {
 
 // iostatReports reads the device reports of a plain iostat output:
 // report -> device -> column -> printed value.
-func iostatReports(t *testing.T, name string) []map[string]map[string]string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+func iostatReports(text string) []map[string]map[string]string {
 	var reps []map[string]map[string]string
 	var cols []string
-	for _, l := range strings.Split(string(b), "\n") {
+	for _, l := range strings.Split(text, "\n") {
 		f := strings.Fields(l)
 		switch {
 		case len(f) == 0:
@@ -189,39 +185,103 @@ func iostatReports(t *testing.T, name string) []map[string]map[string]string {
 // report since boot, then one per interval. Every figure it printed, for
 // every device, is Between's to two decimals.
 func TestBetweenMatchesSysstatIostat(t *testing.T) {
-	roots := []sample{load(t, 0), load(t, 1), load(t, 2)}
 	for _, file := range []string{"iostat-x-p-ALL.txt", "iostat-xs-p-ALL.txt"} {
-		reps := iostatReports(t, file)
-		if len(reps) != 3 {
-			t.Fatalf("%s: %d reports, want 3", file, len(reps))
-		}
-		checked := 0
-		for k, rep := range reps {
-			cur := roots[k]
-			var prev sample
-			if k > 0 {
-				prev = roots[k-1]
-			}
-			if len(rep) != len(cur.disks) {
-				t.Errorf("%s report %d: %d devices, diskstats has %d", file, k+1, len(rep), len(cur.disks))
-			}
-			for dev, row := range rep {
-				x := Between(prev.disks[dev], cur.disks[dev], cur.uptimeCS-prev.uptimeCS)
-				for _, c := range columns {
-					want, ok := row[c.name]
-					if !ok {
-						continue
-					}
-					if got := strconv.FormatFloat(c.get(x), 'f', 2, 64); got != want {
-						t.Errorf("%s report %d %s %s = %s, iostat printed %s", file, k+1, dev, c.name, got, want)
-					}
-					checked++
-				}
-			}
+		b, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
 		}
 		// -x prints 22 columns, -x -s 7, for 10 devices in 3 reports.
-		if want := map[string]int{"iostat-x-p-ALL.txt": 22 * 30, "iostat-xs-p-ALL.txt": 7 * 30}[file]; checked != want {
-			t.Errorf("%s: %d figures checked, want %d", file, checked, want)
+		compareWithIostat(t, file, string(b), map[string]int{"iostat-x-p-ALL.txt": 22 * 30, "iostat-xs-p-ALL.txt": 7 * 30}[file])
+	}
+}
+
+// compareWithIostat checks every figure of an iostat output on root0,
+// root1 and root2 (since boot, then each interval) against Between.
+func compareWithIostat(t *testing.T, name, text string, figures int) {
+	t.Helper()
+	roots := []sample{load(t, 0), load(t, 1), load(t, 2)}
+	reps := iostatReports(text)
+	if len(reps) != 3 {
+		t.Fatalf("%s: %d reports, want 3:\n%s", name, len(reps), text)
+	}
+	checked := 0
+	for k, rep := range reps {
+		cur := roots[k]
+		var prev sample
+		if k > 0 {
+			prev = roots[k-1]
 		}
+		if len(rep) != len(cur.disks) {
+			t.Errorf("%s report %d: %d devices, diskstats has %d", name, k+1, len(rep), len(cur.disks))
+		}
+		for dev, row := range rep {
+			x := Between(prev.disks[dev], cur.disks[dev], cur.uptimeCS-prev.uptimeCS)
+			for _, c := range columns {
+				want, ok := row[c.name]
+				if !ok {
+					continue
+				}
+				if got := strconv.FormatFloat(c.get(x), 'f', 2, 64); got != want {
+					t.Errorf("%s report %d %s %s = %s, iostat printed %s", name, k+1, dev, c.name, got, want)
+				}
+				checked++
+			}
+		}
+	}
+	if checked != figures {
+		t.Errorf("%s: %d figures checked, want %d", name, checked, figures)
+	}
+}
+
+// replayScript runs iostat on the three snapshots: in the private mount
+// namespace unshare gives it, /proc/uptime and /proc/diskstats are
+// bind-mounted over by files that hold root0's content, then root1's and
+// root2's, swapped half-way between iostat's one-second samples.
+const replayScript = `set -e
+td=$1 work=$2; shift 2
+mount --make-rprivate /
+for f in uptime diskstats; do cat "$td/root0/proc/$f" > "$work/$f"; mount --bind "$work/$f" "/proc/$f"; done
+"$@" > "$work/out" &
+p=$!
+for n in 1 2; do
+  if [ $n = 1 ]; then sleep 0.5; else sleep 1; fi
+  for f in uptime diskstats; do cat "$td/root$n/proc/$f" > "$work/$f"; done
+done
+wait $p
+cat "$work/out"
+`
+
+// The same check on sysstat's iostat run now, on the committed snapshots:
+// the figures the committed outputs hold are what this machine's iostat
+// computes from these files. Live: it needs root, unshare and sysstat.
+func TestBetweenMatchesIostatReplayed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs sysstat's iostat for 2 s: -short skips it")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: unshare -m and bind mounts")
+	}
+	for _, tool := range []string{"iostat", "unshare", "bash"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (.ci/run installs sysstat)", tool)
+		}
+	}
+	td, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args    []string
+		figures int
+	}{
+		{[]string{"iostat", "-d", "-x", "-k", "-p", "ALL", "1", "3"}, 22 * 30},
+		{[]string{"iostat", "-d", "-x", "-s", "-k", "-p", "ALL", "1", "3"}, 7 * 30},
+	} {
+		args := append([]string{"-m", "bash", "-c", replayScript, "_", td, t.TempDir()}, tc.args...)
+		out, err := exec.Command("unshare", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("unshare %v: %v\n%s", tc.args, err, out)
+		}
+		compareWithIostat(t, strings.Join(tc.args, " "), string(out), tc.figures)
 	}
 }
