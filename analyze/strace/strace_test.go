@@ -211,6 +211,7 @@ func TestParseModernAndSliced(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
+	addTestdataSeeds(f, "sh.strace")
 	f.Add([]byte("23139 01:53:59.023639 pread64(11</srv/exp/x.log>,  <unfinished ...>\n23139 01:53:59.023683 <... pread64 resumed>\"hello\"..., 64, 0) = 64 <0.000036>\n"))
 	f.Add([]byte(`[pid 23278] 01:54:02.614566 write(1</dev/null<char 1:3>>, "child1\n", 7) = 7` + "\n"))
 	f.Add([]byte("--- SIGCHLD (Child exited) @ 0 (0) ---\n+++ killed by SIGKILL (core dumped) +++\n"))

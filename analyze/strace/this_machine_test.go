@@ -167,3 +167,14 @@ func TestParseThreadsTrace(t *testing.T) {
 		t.Errorf("%d calls joined, want 163; %d tasks exited 0, want 6", joined, exits)
 	}
 }
+
+// addTestdataSeeds seeds a fuzz target with captured traces.
+func addTestdataSeeds(f *testing.F, names ...string) {
+	for _, name := range names {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}

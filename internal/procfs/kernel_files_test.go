@@ -304,11 +304,13 @@ func TestParseKmsg(t *testing.T) {
 
 // The fuzz targets prove that no input panics a parser and that what a
 // parser returns never outgrows its input (bounded work); the seeds are
-// real lines from the fixtures and this kernel.
+// real lines from the fixtures and this kernel, and the files captured
+// here (testdata/).
 
 func lines(b []byte) int { return strings.Count(string(b), "\n") + 1 }
 
 func FuzzParseDiskstats(f *testing.F) {
+	addTestdataSeeds(f, "node/proc/diskstats")
 	f.Add([]byte(" 254       0 vda 8684 5668 709618 2224 4229 3760 1061936 1918 0 2884 4345 3343 36 122152 176 774 25\n   8    1 sda1 51 4216 3 24\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if ds, _ := ParseDiskstats(b); len(ds) > lines(b) {
@@ -318,16 +320,19 @@ func FuzzParseDiskstats(f *testing.F) {
 }
 
 func FuzzParseBlockStat(f *testing.F) {
+	addTestdataSeeds(f, "node/sys/block/loop0/stat")
 	f.Add([]byte("9652963   396792 759304206   412943  8422549  6731723 286915323 13947418        0  5658367 19174573 1 2 3 12\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParseBlockStat("x", b) })
 }
 
 func FuzzParseUptime(f *testing.F) {
+	addTestdataSeeds(f, "node/proc/uptime")
 	f.Add([]byte("7192.55 29212.05\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParseUptime(b) })
 }
 
 func FuzzParsePIDStatus(f *testing.F) {
+	addTestdataSeeds(f, "holder/proc/25066/status", "docker/proc/26447/status")
 	f.Add([]byte("Name:\tfirefox\nPid:\t8741\nUid:\t1000\t1000\t1000\t1000\nNSpid:\t26235\t1\nVmRSS:\t 6716 kB\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if s, _ := ParsePIDStatus(b); len(s.NSpid) > len(b) {
@@ -337,6 +342,7 @@ func FuzzParsePIDStatus(f *testing.F) {
 }
 
 func FuzzParseFDInfo(f *testing.F) {
+	addTestdataSeeds(f, "holder/proc/25066/fdinfo/3", "holder/proc/25066/fdinfo/6")
 	f.Add([]byte("pos:\t0\nflags:\t02004000\nmnt_id:\t13\ninotify wd:3 ino:1 sdev:34 mask:fce\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fi, _ := ParseFDInfo(b)
@@ -345,11 +351,13 @@ func FuzzParseFDInfo(f *testing.F) {
 }
 
 func FuzzParsePSI(f *testing.F) {
+	addTestdataSeeds(f, "node/proc/pressure/io", "node/proc/pressure/cpu")
 	f.Add([]byte("some avg10=0.10 avg60=2.00 avg300=3.85 total=15\nfull avg10=0.20 avg60=3.00 avg300=4.95 total=25\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParsePSI(b) })
 }
 
 func FuzzParseMeminfo(f *testing.F) {
+	addTestdataSeeds(f, "node/proc/meminfo")
 	f.Add([]byte("MemTotal:       15666184 kB\nDirty:               768 kB\nHugePages_Total:       0\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if m, _ := ParseMeminfo(b); len(m) > lines(b) {
@@ -359,6 +367,7 @@ func FuzzParseMeminfo(f *testing.F) {
 }
 
 func FuzzParseVmstat(f *testing.F) {
+	addTestdataSeeds(f, "node/proc/vmstat")
 	f.Add([]byte("nr_dirty 26\npgpgin 1789470\nnr_dirty_threshold 1218625\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if m, _ := ParseVmstat(b); len(m) > lines(b) {
@@ -368,11 +377,13 @@ func FuzzParseVmstat(f *testing.F) {
 }
 
 func FuzzParseProcStat(f *testing.F) {
+	addTestdataSeeds(f, "node/proc/stat")
 	f.Add([]byte("cpu  96005 2578701 53845 3617879 60648 27891 25853 0 0 0\ncpu0 10600 331675 5802 352894 4235 3243 9600 0 0 0\nbtime 1418183276\nprocs_blocked 1\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParseProcStat(b) })
 }
 
 func FuzzParseLoadavg(f *testing.F) {
+	addTestdataSeeds(f, "node/proc/loadavg")
 	f.Add([]byte("0.02 0.04 0.05 1/497 11947\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParseLoadavg(b) })
 }
@@ -392,16 +403,19 @@ func FuzzParseIOMax(f *testing.F) {
 }
 
 func FuzzParseBlkioThrottle(f *testing.F) {
+	addTestdataSeeds(f, "holder/blkio-iorca-capture/blkio.throttle.io_service_bytes")
 	f.Add([]byte("7:0 Read 6144\n7:0 Write 16784384\n7:0 Total 16790528\nTotal 16790528\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParseBlkioThrottle(b) })
 }
 
 func FuzzParseBlkioLimit(f *testing.F) {
+	addTestdataSeeds(f, "holder/blkio-iorca-capture/blkio.throttle.write_bps_device")
 	f.Add([]byte("7:0 1048576\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParseBlkioLimit(b) })
 }
 
 func FuzzParsePIDCgroup(f *testing.F) {
+	addTestdataSeeds(f, "docker/proc/26447/cgroup")
 	f.Add([]byte("13:freezer:/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-poda5c1f8d5_1919_434d_add7_4afaafdaef89.slice/crio-5eed917563583925ffdbd40a64efb2aaffe58638e57add8becaf460fe74f5b1c.scope\n0::/\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cg, _ := ParsePIDCgroup(b)

@@ -161,6 +161,7 @@ func TestUnescapeOctal(t *testing.T) {
 }
 
 func FuzzParseMountinfo(f *testing.F) {
+	addTestdataSeeds(f, "holder/proc/25066/mountinfo", "docker/proc/26447/mountinfo")
 	f.Add([]byte(`45 27 0:39 / /srv/ovl/mer\040ged rw,relatime - overlay overlay rw,lowerdir=/srv/ovl/lo\040wer:/srv/ovl/lower2,upperdir=/srv/ovl/up=per,workdir=/srv/ovl/wo\040rk,uuid=on` + "\n"))
 	f.Add([]byte("1 1 0:5 /  /root rw,nosuid shared:8 - rootfs rootfs rw\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {

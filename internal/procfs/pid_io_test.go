@@ -60,6 +60,7 @@ func TestParsePIDIO(t *testing.T) {
 }
 
 func FuzzParsePIDIO(f *testing.F) {
+	addTestdataSeeds(f, "node/proc/21537/io", "holder/proc/25066/io")
 	f.Add([]byte("rchar: 750339\nwchar: 818609\nsyscr: 7405\nsyscw: 5245\nread_bytes: 1024\nwrite_bytes: 2048\ncancelled_write_bytes: -1024\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParsePIDIO(b) })
 }

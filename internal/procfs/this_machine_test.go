@@ -319,3 +319,15 @@ func TestSwapsOfThisMachine(t *testing.T) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
+
+// addTestdataSeeds seeds a fuzz target with captured files, as the fuzz
+// targets are seeded with real input.
+func addTestdataSeeds(f *testing.F, rels ...string) {
+	for _, rel := range rels {
+		b, err := os.ReadFile(filepath.Join("testdata", rel))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
