@@ -10,7 +10,7 @@ import (
 )
 
 // ComparisonJSON writes a comparison as one JSON document (schema
-// iorca.diff/v1).
+// content.ComparisonSchema).
 func ComparisonJSON(w io.Writer, d *content.Comparison) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -13,7 +13,7 @@ import (
 )
 
 // FleetJSON writes a fleet review as one JSON document (schema
-// iorca.fleet/v1).
+// content.FleetSchema).
 func FleetJSON(w io.Writer, s *content.Fleet) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -7,7 +7,7 @@ import (
 	"github.com/iorca/iorca/report/content"
 )
 
-// jsonReport is the stable JSON contract (schema iorca.report/v1),
+// jsonReport is the stable JSON contract (schema content.ReportSchema),
 // documented in the README.
 type jsonReport struct {
 	Schema        string                 `json:"schema"`
@@ -28,7 +28,7 @@ type jsonReport struct {
 func (r *Report) JSON(w io.Writer) error {
 	c := r.Content
 	jr := jsonReport{
-		Schema: Schema, Host: c.Host, Node: c.Node, Labels: c.Labels, Bundle: c.Bundle, Window: c.Window, WorstDevice: c.WorstDevice,
+		Schema: content.ReportSchema, Host: c.Host, Node: c.Node, Labels: c.Labels, Bundle: c.Bundle, Window: c.Window, WorstDevice: c.WorstDevice,
 		Verdict: c.Verdict, EvidenceChain: c.Chain, Findings: c.Findings,
 		Partial: c.Partial, Limits: []string{},
 	}

@@ -7,9 +7,6 @@ import (
 	"github.com/iorca/iorca/report/content"
 )
 
-// Schema names the JSON report format.
-const Schema = "iorca.report/v1"
-
 // Report renders one report's content.
 type Report struct {
 	Content *content.Report

@@ -91,7 +91,7 @@ func TestJSONHasEvidenceChain(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Schema != Schema || len(r.Chain) != 1 || r.Chain[0].Source != "iotop over 30 s, ticks/000000.frames" ||
+	if r.Schema != "iorca.report/v1" || len(r.Chain) != 1 || r.Chain[0].Source != "iotop over 30 s, ticks/000000.frames" ||
 		r.Chain[0].Facts[0].Text != "PID 42 we`ird wrote" || r.Chain[0].Facts[0].Quote == "" {
 		t.Errorf("evidence chain as JSON: %+v", r.Chain)
 	}

@@ -31,13 +31,7 @@ type (
 	LabelGroup   = content.FleetGroup
 )
 
-// FleetSchema is the schema of the fleet's JSON.
-const FleetSchema = content.FleetSchema
-
 func severityRank(s string) int { return content.SeverityRank(s) }
-
-// ReportSchema is the schema of the reports fleet reads.
-const ReportSchema = "iorca.report/v1"
 
 // ParseReport reads a JSON report into a Node.
 func ParseReport(source string, data []byte) (*Node, error) {
@@ -45,8 +39,8 @@ func ParseReport(source string, data []byte) (*Node, error) {
 	if err := json.Unmarshal(data, n); err != nil {
 		return nil, fmt.Errorf("not a JSON report: %v", err)
 	}
-	if n.Schema != ReportSchema {
-		return nil, fmt.Errorf("schema %q, want %q", n.Schema, ReportSchema)
+	if n.Schema != content.ReportSchema {
+		return nil, fmt.Errorf("schema %q, want %q", n.Schema, content.ReportSchema)
 	}
 	n.Source = source
 	return n, nil
@@ -55,7 +49,7 @@ func ParseReport(source string, data []byte) (*Node, error) {
 // Summarize builds the fleet's view of nodes, grouped by the label by
 // ("" for none).
 func Summarize(nodes []*Node, unreadable []Unreadable, by string) *Summary {
-	s := &Summary{Schema: FleetSchema, Nodes: nodes, Unreadable: unreadable, Recurring: []Recurring{}, Findings: []FindingCount{}, Mitigation: []Mitigation{}}
+	s := &Summary{Schema: content.FleetSchema, Nodes: nodes, Unreadable: unreadable, Recurring: []Recurring{}, Findings: []FindingCount{}, Mitigation: []Mitigation{}}
 	if s.Unreadable == nil {
 		s.Unreadable = []Unreadable{}
 	}

@@ -1,8 +1,5 @@
 package content
 
-// ComparisonSchema names the JSON of a comparison (iorca diff).
-const ComparisonSchema = "iorca.diff/v1"
-
 // ComparisonSide is one bundle's part of a comparison.
 type ComparisonSide struct {
 	Bundle  string  `json:"bundle"`

@@ -114,9 +114,6 @@ type Fleet struct {
 	Unreadable []FleetUnreadable   `json:"unreadable"`
 }
 
-// FleetSchema is the schema of the fleet's JSON.
-const FleetSchema = "iorca.fleet/v1"
-
 // FleetRecurring is a culprit found on more than one node: the same container
 // name, workload (pod owner), image or, outside containers, program.
 type FleetRecurring struct {
