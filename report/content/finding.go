@@ -2,6 +2,9 @@ package content
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -20,6 +23,18 @@ func (s Severity) String() string { return [...]string{"info", "warning", "criti
 // MarshalJSON writes the severity's name.
 func (s Severity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
+// UnmarshalJSON reads a severity's name, as MarshalJSON writes it.
+func (s *Severity) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil // a no-op, as encoding/json has it
+	}
+	v, err := unmarshalName(data, "severity", Info.String(), Warning.String(), Critical.String())
+	if err == nil {
+		*s = Severity(v)
+	}
+	return err
+}
+
 // Confidence says how sure a finding is.
 type Confidence int
 
@@ -34,6 +49,31 @@ func (c Confidence) String() string { return [...]string{"low", "medium", "high"
 
 // MarshalJSON writes the confidence's name.
 func (c Confidence) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
+
+// UnmarshalJSON reads a confidence's name, as MarshalJSON writes it.
+func (c *Confidence) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil // a no-op, as encoding/json has it
+	}
+	v, err := unmarshalName(data, "confidence", Low.String(), Medium.String(), High.String())
+	if err == nil {
+		*c = Confidence(v)
+	}
+	return err
+}
+
+// unmarshalName is the index in names of the JSON string data; a name
+// not among them is an error that says which would do.
+func unmarshalName(data []byte, what string, names ...string) (int, error) {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	if i := slices.Index(names, s); i >= 0 {
+		return i, nil
+	}
+	return 0, fmt.Errorf("%s %q: want one of %s", what, s, strings.Join(names, ", "))
+}
 
 // Finding is one diagnosis.
 type Finding struct {

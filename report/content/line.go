@@ -136,3 +136,18 @@ func (l Line) Render(literal, text, code func(string) string) string {
 
 // MarshalJSON writes the line as plain text.
 func (l Line) MarshalJSON() ([]byte, error) { return json.Marshal(l.Plain()) }
+
+// UnmarshalJSON reads a line that MarshalJSON wrote: its plain text, as
+// one Text span (none when empty). The JSON does not keep the spans'
+// kinds, and what a JSON input says is data, escaped when rendered.
+func (l *Line) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil // a no-op, as encoding/json has it
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("line: %w", err)
+	}
+	*l = Line(nil).add(Text, s)
+	return nil
+}

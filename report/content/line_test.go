@@ -1,7 +1,9 @@
 package content
 
 import (
+	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -43,4 +45,28 @@ func FuzzLinef(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A line is written as its plain text and read back as one Text span:
+// the kinds of its spans are not in the JSON, and what a JSON input says
+// is data to escape.
+func TestLineJSON(t *testing.T) {
+	l := Linef("%s is on %s, type %s.", AsCode("/var/log/a.log"), AsCode("/"), AsText("ext*4"))
+	data, err := json.Marshal(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Line
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := (Line{{Text, "/var/log/a.log is on /, type ext*4."}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("read back %#v, want %#v", got, want)
+	}
+	if err := json.Unmarshal([]byte(`""`), &got); err != nil || got != nil {
+		t.Errorf(`"" read back as %#v (%v), want no span`, got, err)
+	}
+	if err := json.Unmarshal([]byte(`["a"]`), &got); err == nil || !strings.Contains(err.Error(), "line: ") {
+		t.Errorf("an array read as a line: error %v", err)
+	}
 }
