@@ -6,8 +6,6 @@
 package fleet
 
 import (
-	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -16,50 +14,21 @@ import (
 	"github.com/iorca/iorca/report/content"
 )
 
-// The fleet's data lives with the report's (report/content), which the
-// report package renders.
-type (
-	Node         = content.FleetNode
-	Culprit      = content.FleetCulprit
-	Device       = content.FleetDevice
-	Summary      = content.Fleet
-	Mitigation   = content.FleetMitigation
-	Unreadable   = content.FleetUnreadable
-	Recurring    = content.FleetRecurring
-	FindingCount = content.FleetFindingCount
-	ByLabel      = content.FleetByLabel
-	LabelGroup   = content.FleetGroup
-)
-
-func severityRank(s string) int { return content.SeverityRank(s) }
-
-// ParseReport reads a JSON report into a Node.
-func ParseReport(source string, data []byte) (*Node, error) {
-	n := &Node{}
-	if err := json.Unmarshal(data, n); err != nil {
-		return nil, fmt.Errorf("not a JSON report: %v", err)
-	}
-	if n.Schema != content.ReportSchema {
-		return nil, fmt.Errorf("schema %q, want %q", n.Schema, content.ReportSchema)
-	}
-	n.Source = source
-	return n, nil
-}
-
 // Summarize builds the fleet's view of nodes, grouped by the label by
 // ("" for none).
-func Summarize(nodes []*Node, unreadable []Unreadable, by string) *Summary {
-	s := &Summary{Schema: content.FleetSchema, Nodes: nodes, Unreadable: unreadable, Recurring: []Recurring{}, Findings: []FindingCount{}, Mitigation: []Mitigation{}}
+func Summarize(nodes []*content.FleetNode, unreadable []content.FleetUnreadable, by string) *content.Fleet {
+	s := &content.Fleet{Schema: content.FleetSchema, Nodes: nodes, Unreadable: unreadable, Recurring: []content.FleetRecurring{},
+		Findings: []content.FleetFindingCount{}, Mitigation: []content.FleetMitigation{}}
 	if s.Unreadable == nil {
-		s.Unreadable = []Unreadable{}
+		s.Unreadable = []content.FleetUnreadable{}
 	}
 	sort.SliceStable(s.Nodes, func(i, j int) bool {
 		a, b := s.Nodes[i], s.Nodes[j]
 		if a.Verdict.Problem != b.Verdict.Problem {
 			return a.Verdict.Problem
 		}
-		if ra, rb := severityRank(a.Worst()), severityRank(b.Worst()); ra != rb {
-			return ra > rb
+		if wa, wb := a.Worst(), b.Worst(); wa != wb {
+			return wa > wb
 		}
 		if a.Key() != b.Key() {
 			return a.Key() < b.Key()
@@ -85,7 +54,7 @@ func Summarize(nodes []*Node, unreadable []Unreadable, by string) *Summary {
 }
 
 // culpritKeys are the names a node's culprit recurs by.
-func culpritKeys(c *Culprit) [][2]string {
+func culpritKeys(c *content.FleetCulprit) [][2]string {
 	if c == nil {
 		return nil
 	}
@@ -112,7 +81,7 @@ func culpritKeys(c *Culprit) [][2]string {
 	return out
 }
 
-func recurring(nodes []*Node) []Recurring {
+func recurring(nodes []*content.FleetNode) []content.FleetRecurring {
 	seen := map[[2]string]map[string]bool{}
 	for _, n := range nodes {
 		if !n.Verdict.Problem {
@@ -125,12 +94,12 @@ func recurring(nodes []*Node) []Recurring {
 			seen[k][n.Key()] = true
 		}
 	}
-	out := []Recurring{}
+	out := []content.FleetRecurring{}
 	for k, ns := range seen {
 		if len(ns) < 2 {
 			continue
 		}
-		out = append(out, Recurring{Kind: k[0], Name: k[1], Nodes: sortedKeys(ns)})
+		out = append(out, content.FleetRecurring{Kind: k[0], Name: k[1], Nodes: sortedKeys(ns)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if len(out[i].Nodes) != len(out[j].Nodes) {
@@ -148,26 +117,26 @@ func kindOrder(k string) int {
 	return strings.Index("container workload image program", k)
 }
 
-func findingCounts(nodes []*Node) []FindingCount {
-	by := map[string]*FindingCount{}
+func findingCounts(nodes []*content.FleetNode) []content.FleetFindingCount {
+	by := map[string]*content.FleetFindingCount{}
 	for _, n := range nodes {
-		worst := map[string]string{}
+		worst := map[string]content.Severity{}
 		for _, f := range n.Findings {
-			if w, ok := worst[f.ID]; !ok || severityRank(f.Severity) > severityRank(w) {
+			if w, ok := worst[f.ID]; !ok || f.Severity > w {
 				worst[f.ID] = f.Severity
 			}
 		}
 		for id, sev := range worst {
 			fc := by[id]
 			if fc == nil {
-				fc = &FindingCount{ID: id}
+				fc = &content.FleetFindingCount{ID: id}
 				by[id] = fc
 			}
 			switch sev {
-			case "critical":
+			case content.Critical:
 				fc.Critical++
 				fc.Nodes++
-			case "warning":
+			case content.Warning:
 				fc.Nodes++
 			default:
 				fc.Info++
@@ -177,7 +146,7 @@ func findingCounts(nodes []*Node) []FindingCount {
 			}
 		}
 	}
-	out := []FindingCount{}
+	out := []content.FleetFindingCount{}
 	for _, fc := range by {
 		out = append(out, *fc)
 	}
@@ -197,14 +166,14 @@ func findingCounts(nodes []*Node) []FindingCount {
 	return out
 }
 
-func byLabel(nodes []*Node, label string) *ByLabel {
-	groups := map[string]*LabelGroup{}
+func byLabel(nodes []*content.FleetNode, label string) *content.FleetByLabel {
+	groups := map[string]*content.FleetGroup{}
 	primaries := map[string]map[string]int{}
 	for _, n := range nodes {
 		v := n.Labels[label]
 		g := groups[v]
 		if g == nil {
-			g = &LabelGroup{Value: v}
+			g = &content.FleetGroup{Value: v}
 			groups[v] = g
 			primaries[v] = map[string]int{}
 		}
@@ -213,7 +182,7 @@ func byLabel(nodes []*Node, label string) *ByLabel {
 			g.Problems++
 			primaries[v][n.Verdict.Primary]++
 		}
-		if n.Worst() == "critical" {
+		if n.Worst() == content.Critical {
 			g.Critical++
 		}
 		if d := n.WorstDevice; d != nil {
@@ -223,7 +192,7 @@ func byLabel(nodes []*Node, label string) *ByLabel {
 			g.MaxAwaitMS = max(g.MaxAwaitMS, d.AwaitMS)
 		}
 	}
-	b := &ByLabel{Label: label}
+	b := &content.FleetByLabel{Label: label}
 	for v, g := range groups {
 		g.MeanUtil /= float64(g.Nodes)
 		g.MeanAwaitMS /= float64(g.Nodes)
@@ -250,19 +219,19 @@ func byLabel(nodes []*Node, label string) *ByLabel {
 }
 
 // horizonOrder puts what can be done now first.
-func horizonOrder(h string) int {
+func horizonOrder(h content.Horizon) int {
 	switch h {
-	case "immediate":
+	case content.Immediate:
 		return 0
-	case "short term":
+	case content.ShortTerm:
 		return 1
 	}
 	return 2
 }
 
-func mitigations(nodes []*Node) []Mitigation {
+func mitigations(nodes []*content.FleetNode) []content.FleetMitigation {
 	type acc struct {
-		m        Mitigation
+		m        content.FleetMitigation
 		nodes    map[string]bool
 		fixes    map[string]bool
 		findings map[string]bool
@@ -270,13 +239,13 @@ func mitigations(nodes []*Node) []Mitigation {
 	by := map[string]*acc{}
 	for _, n := range nodes {
 		for _, f := range n.Findings {
-			if severityRank(f.Severity) < 1 {
+			if f.Severity < content.Warning {
 				continue
 			}
 			for _, mt := range f.Mitigations {
 				a := by[mt.Action]
 				if a == nil {
-					a = &acc{m: Mitigation{Action: mt.Action, Horizon: mt.Horizon}, nodes: map[string]bool{}, fixes: map[string]bool{}, findings: map[string]bool{}}
+					a = &acc{m: content.FleetMitigation{Action: mt.Action, Horizon: mt.Horizon}, nodes: map[string]bool{}, fixes: map[string]bool{}, findings: map[string]bool{}}
 					by[mt.Action] = a
 				}
 				if horizonOrder(mt.Horizon) < horizonOrder(a.m.Horizon) {
@@ -290,7 +259,7 @@ func mitigations(nodes []*Node) []Mitigation {
 			}
 		}
 	}
-	out := []Mitigation{}
+	out := []content.FleetMitigation{}
 	for _, a := range by {
 		a.m.Nodes, a.m.Fixes, a.m.Findings = sortedKeys(a.nodes), sortedKeys(a.fixes), sortedKeys(a.findings)
 		out = append(out, a.m)

@@ -9,6 +9,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/iorca/iorca/report"
+	"github.com/iorca/iorca/report/content"
 )
 
 // maxReportBytes bounds a JSON report read from a file: a report is tens
@@ -59,17 +62,19 @@ func Inputs(args []string) ([]string, error) {
 // bundle.
 func IsReport(path string) bool { return strings.HasSuffix(path, ".json") }
 
-// Read reads every input, workers at a time: a JSON report is parsed, a
-// bundle is turned into its report by analyze. Memory is bounded by the
+// Read reads every input, workers at a time, into its node (NodeOf): a
+// JSON report is parsed into its content (report.ParseJSON), a bundle is
+// turned into its report's content by analyze. Memory is bounded by the
 // workers: each holds one bundle's model at a time, and what is kept of
-// a node is its Node. An input that cannot be read is one Unreadable,
-// never the end of the run. progress, when set, is called after each
-// input with how many are done and how many were unreadable.
-func Read(paths []string, workers int, analyze func(path string) ([]byte, error), progress func(done, total, bad int)) ([]*Node, []Unreadable) {
+// an input is its node. An input that cannot be read is one
+// FleetUnreadable, never the end of the run; the nodes keep the inputs'
+// order. progress, when set, is called after each input with how many
+// are done and how many were unreadable.
+func Read(paths []string, workers int, analyze func(path string) (*content.Report, error), progress func(done, total, bad int)) ([]*content.FleetNode, []content.FleetUnreadable) {
 	workers = max(1, min(workers, len(paths)))
 	type result struct {
 		i    int
-		node *Node
+		node *content.FleetNode
 		err  error
 	}
 	jobs := make(chan int)
@@ -93,13 +98,13 @@ func Read(paths []string, workers int, analyze func(path string) ([]byte, error)
 		wg.Wait()
 		close(results)
 	}()
-	nodes := make([]*Node, len(paths))
-	var bad []Unreadable
+	nodes := make([]*content.FleetNode, len(paths))
+	var bad []content.FleetUnreadable
 	done := 0
 	for r := range results {
 		done++
 		if r.err != nil {
-			bad = append(bad, Unreadable{Source: paths[r.i], Error: r.err.Error()})
+			bad = append(bad, content.FleetUnreadable{Source: paths[r.i], Error: r.err.Error()})
 		} else {
 			nodes[r.i] = r.node
 		}
@@ -116,7 +121,7 @@ func Read(paths []string, workers int, analyze func(path string) ([]byte, error)
 	return out, bad
 }
 
-func readOne(path string, analyze func(string) ([]byte, error)) (*Node, error) {
+func readOne(path string, analyze func(string) (*content.Report, error)) (*content.FleetNode, error) {
 	if IsReport(path) {
 		f, err := os.Open(path)
 		if err != nil {
@@ -130,11 +135,15 @@ func readOne(path string, analyze func(string) ([]byte, error)) (*Node, error) {
 		if len(data) > maxReportBytes {
 			return nil, fmt.Errorf("over %d MiB: not a report", maxReportBytes>>20)
 		}
-		return ParseReport(path, data)
+		rc, err := report.ParseJSON(data)
+		if err != nil {
+			return nil, err
+		}
+		return NodeOf(path, rc), nil
 	}
-	data, err := analyze(path)
+	rc, err := analyze(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseReport(path, data)
+	return NodeOf(path, rc), nil
 }

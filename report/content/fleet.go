@@ -5,39 +5,59 @@ import "time"
 // The fleet review's data (iorca fleet): what analyze/fleet decides,
 // which report renders.
 
-// FleetNode is what the fleet view needs of one node's report: a subset of
-// the JSON report (schema iorca.report/v1).
+// FleetNode is one node of the fleet review (its JSON is the fleet's,
+// schema FleetSchema, under "nodes"): what the review needs of the node's
+// report, filled from the report's content (analyze/fleet.NodeOf).
 type FleetNode struct {
 	// Source is the file the report came from (a bundle or a JSON
 	// report).
-	Source string            `json:"source"`
+	Source string `json:"source"`
+	// Schema is ReportSchema, the schema of the report the node sums
+	// up.
 	Schema string            `json:"schema"`
 	Host   string            `json:"host"`
 	Name   string            `json:"node"`
 	Labels map[string]string `json:"labels"`
 	Bundle string            `json:"bundle"`
-	Window struct {
-		Start   time.Time `json:"start"`
-		Seconds float64   `json:"seconds"`
-	} `json:"window"`
-	Verdict struct {
-		Problem    bool          `json:"problem"`
-		Summary    string        `json:"summary"`
-		Confidence string        `json:"confidence"`
-		Primary    string        `json:"primary_finding"`
-		Culprit    *FleetCulprit `json:"culprit"`
-	} `json:"verdict"`
-	Findings []struct {
-		ID          string `json:"id"`
-		Title       string `json:"title"`
-		Severity    string `json:"severity"`
-		Mitigations []struct {
-			Horizon string `json:"horizon"`
-			Action  string `json:"action"`
-		} `json:"mitigations"`
-	} `json:"findings"`
-	WorstDevice *FleetDevice `json:"worst_device"`
-	Partial     bool         `json:"partial"`
+	Window FleetWindow       `json:"window"`
+	// Verdict is the report's verdict; Findings are its findings, nil
+	// when the report's are.
+	Verdict     FleetVerdict   `json:"verdict"`
+	Findings    []FleetFinding `json:"findings"`
+	WorstDevice *FleetDevice   `json:"worst_device"`
+	Partial     bool           `json:"partial"`
+}
+
+// FleetWindow is when a node was captured, and for how long.
+type FleetWindow struct {
+	Start   time.Time `json:"start"`
+	Seconds float64   `json:"seconds"`
+}
+
+// FleetVerdict is a node's verdict: whether it has a problem, the
+// finding it rests on and who is to blame.
+type FleetVerdict struct {
+	Problem    bool          `json:"problem"`
+	Summary    string        `json:"summary"`
+	Confidence Confidence    `json:"confidence"`
+	Primary    string        `json:"primary_finding"`
+	Culprit    *FleetCulprit `json:"culprit"`
+}
+
+// FleetFinding is one finding of a node, with the mitigations the review
+// merges over nodes (nil when the report's are).
+type FleetFinding struct {
+	ID          string        `json:"id"`
+	Title       string        `json:"title"`
+	Severity    Severity      `json:"severity"`
+	Mitigations []FleetAction `json:"mitigations"`
+}
+
+// FleetAction is one mitigation of a node's finding: what to do, and
+// when.
+type FleetAction struct {
+	Horizon Horizon `json:"horizon"`
+	Action  string  `json:"action"`
 }
 
 // FleetCulprit is a report's culprit, with the names people know.
@@ -69,24 +89,11 @@ func (n *FleetNode) Key() string {
 	return n.Host
 }
 
-// SeverityRank orders severities, worst last.
-func SeverityRank(s string) int {
-	switch s {
-	case "critical":
-		return 2
-	case "warning":
-		return 1
-	}
-	return 0
-}
-
-// Worst is the node's worst finding severity, "" without findings.
-func (n *FleetNode) Worst() string {
-	w := ""
+// Worst is the node's worst finding severity, Info without findings.
+func (n *FleetNode) Worst() Severity {
+	w := Info
 	for _, f := range n.Findings {
-		if w == "" || SeverityRank(f.Severity) > SeverityRank(w) {
-			w = f.Severity
-		}
+		w = max(w, f.Severity)
 	}
 	return w
 }
@@ -162,7 +169,7 @@ type FleetGroup struct {
 // FleetMitigation is one action and the nodes whose reports call for it.
 type FleetMitigation struct {
 	Action   string   `json:"action"`
-	Horizon  string   `json:"horizon"`
+	Horizon  Horizon  `json:"horizon"`
 	Findings []string `json:"findings"`
 	// Fixes are the nodes on which it answers the verdict's cause, Nodes
 	// every node whose findings (warning or worse) call for it.

@@ -74,14 +74,12 @@ func cmdFleet(args []string, stdout, stderr io.Writer) error {
 	if len(paths) == 0 {
 		return usagef("fleet", "no bundle (*.tar.zst) or report (*.json) found")
 	}
-	analyze := func(path string) ([]byte, error) {
+	analyze := func(path string) (*content.Report, error) {
 		res, err := pipeline.Run(path, o)
 		if err != nil {
 			return nil, err
 		}
-		var buf bytes.Buffer
-		err = report.New(res.Report).JSON(&buf)
-		return buf.Bytes(), err
+		return res.Report, nil
 	}
 	var progress func(done, total, bad int)
 	if !*quiet && cli.IsTerminal(stderr) {

@@ -10,19 +10,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iorca/iorca/analyze/fleet"
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/report/content"
 	"github.com/iorca/iorca/samples/workload"
 )
 
 // fleetJSON runs iorca fleet with args and decodes its JSON.
-func fleetJSON(t *testing.T, args ...string) *fleet.Summary {
+func fleetJSON(t *testing.T, args ...string) *content.Fleet {
 	t.Helper()
 	var out, errb bytes.Buffer
 	if code := run(append([]string{"fleet", "--format", "json", "-q"}, args...), &out, &errb); code != exitOK {
 		t.Fatalf("iorca fleet %v: exit %d: %s", args, code, errb.String())
 	}
-	var s fleet.Summary
+	var s content.Fleet
 	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
 		t.Fatalf("fleet JSON: %v", err)
 	}
@@ -92,7 +92,7 @@ func TestFleetOfSamples(t *testing.T) {
 		if got := n.Verdict.Primary; got != want[filepath.Base(n.Source)] {
 			t.Errorf("%s: primary %q, its expected report says %q", n.Source, got, want[filepath.Base(n.Source)])
 		}
-		if n.Worst() == "critical" {
+		if n.Worst() == content.Critical {
 			crit++
 		}
 	}
@@ -135,7 +135,7 @@ func TestFleetNothingReadable(t *testing.T) {
 	if code := run([]string{"fleet", "-q", "--format", "json", dir}, &out, &errb); code != exitBadInput {
 		t.Errorf("exit %d, want 2", code)
 	}
-	var s fleet.Summary
+	var s content.Fleet
 	if err := json.Unmarshal(out.Bytes(), &s); err != nil || len(s.Unreadable) != 2 {
 		t.Errorf("unreadable %+v (%v), want both inputs", s.Unreadable, err)
 	}
@@ -199,7 +199,7 @@ func TestFleetOfLabelledNodes(t *testing.T) {
 	if len(s.Nodes) != 4 || len(s.Unreadable) != 1 {
 		fail("%d nodes and %d unreadable, want 4 and 1 (%+v)", len(s.Nodes), len(s.Unreadable), s.Unreadable)
 	}
-	names := map[string]*fleet.Node{}
+	names := map[string]*content.FleetNode{}
 	for _, n := range s.Nodes {
 		names[n.Key()] = n
 	}
