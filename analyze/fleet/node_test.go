@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/iorca/iorca/analyze/internal/sampletest"
@@ -16,27 +15,20 @@ import (
 	"github.com/iorca/iorca/report/textdiff"
 )
 
-var (
-	samplesMu sync.Mutex
-	samples   = map[string]*content.Report{}
-)
+var samples sampletest.Memo[*content.Report]
 
 // sampleReport is the content of samples/NAME.tar.zst's report, as
 // pipeline.Run makes it with the default thresholds, once for all the
-// tests: they read it, never change it.
+// tests.
 func sampleReport(t testing.TB, name string) *content.Report {
 	t.Helper()
-	samplesMu.Lock()
-	defer samplesMu.Unlock()
-	if rc := samples[name]; rc != nil {
-		return rc
-	}
-	res, err := pipeline.Run(sampletest.Path(t, name), pipeline.Defaults())
-	if err != nil {
-		t.Fatal(err)
-	}
-	samples[name] = res.Report
-	return res.Report
+	return samples.Get(name, func() *content.Report {
+		res, err := pipeline.Run(sampletest.Path(t, name), pipeline.Defaults())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Report
+	})
 }
 
 // sampleNames are the names of the shipped sample bundles.

@@ -12,23 +12,36 @@ import (
 	"github.com/iorca/iorca/analyze/model"
 )
 
-var (
-	mu     sync.Mutex
-	models = map[string]*model.Model{}
-)
+// Memo keeps one value per sample for all the tests of a package, made
+// the first time a test asks for it: tests read what a sample gives,
+// they never change it.
+type Memo[T any] struct {
+	mu   sync.Mutex
+	vals map[string]T
+}
+
+// Get is name's value, made by make the first time.
+func (c *Memo[T]) Get(name string, make func() T) T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.vals[name]; ok {
+		return v
+	}
+	if c.vals == nil {
+		c.vals = map[string]T{}
+	}
+	v := make()
+	c.vals[name] = v
+	return v
+}
+
+var models Memo[*model.Model]
 
 // Model is the model of samples/NAME.tar.zst, loaded once for all the
-// tests of a package: tests read a model, they never change it.
+// tests of a package.
 func Model(t testing.TB, name string) *model.Model {
 	t.Helper()
-	mu.Lock()
-	defer mu.Unlock()
-	if m := models[name]; m != nil {
-		return m
-	}
-	m := Load(t, Path(t, name))
-	models[name] = m
-	return m
+	return models.Get(name, func() *model.Model { return Load(t, Path(t, name)) })
 }
 
 // Path is the path of samples/NAME.tar.zst in this module.
