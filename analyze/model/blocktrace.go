@@ -44,7 +44,16 @@ type Throttle struct {
 }
 
 // Request is one block request from issue to completion.
-type Request struct{ ftrace.Matched }
+type Request struct {
+	ftrace.Matched
+	// HeldNS is the part of its device's busy time it held (hold.go):
+	// its residence less the time it waited behind other requests.
+	HeldNS int64
+}
+
+// WaitNS is how long the request waited: in the scheduler's queue
+// (insert to issue) and in flight behind other requests.
+func (r *Request) WaitNS() int64 { return r.QueueNS() + r.ServiceNS() - r.HeldNS }
 
 // Task is who put the request in the queue: the application for
 // synchronous and direct IO, a kworker for writeback, jbd2 for the
@@ -75,7 +84,7 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 			case err != nil:
 				bt.Malformed++
 			case done:
-				bt.Requests = append(bt.Requests, Request{m})
+				bt.Requests = append(bt.Requests, Request{Matched: m})
 			}
 			continue
 		}
@@ -111,6 +120,7 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 		}
 	}
 	bt.Unmatched = match.Unmatched
+	bt.hold()
 	return bt
 }
 

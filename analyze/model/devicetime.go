@@ -9,17 +9,17 @@ import (
 	"github.com/iorca/iorca/internal/procfs"
 )
 
-// DeviceTime is who holds one device's time: the service time (issue to
-// completion) of every request the device served, charged to its cause.
+// DeviceTime is who holds one device's time: its busy time, each stretch
+// held by one request in flight (hold.go) and charged to that request's
+// cause.
 type DeviceTime struct {
 	Device string
 	Dev    procfs.Dev
-	// ServiceNS sums the requests' service times: with several requests
-	// in flight it exceeds the wall time, as each request sees the
-	// device for that long.
-	ServiceNS float64
-	Requests  int
-	Bytes     int64
+	// BusyNS is the time the device had requests in flight: the sum of
+	// the held times of its requests, never more than the wall time.
+	BusyNS   float64
+	Requests int
+	Bytes    int64
 	// Shares are the causes, largest first.
 	Shares []*Share
 	// Service and Queue are the latency distributions of the device's
@@ -39,12 +39,17 @@ type Share struct {
 	// Kernel is true when the time stays with a kernel thread: no user
 	// process could be found behind its requests.
 	Kernel bool
-	// DirectNS is its own requests (synchronous, direct, reads);
-	// WritebackNS the writeback of pages it dirtied; JournalNS the
-	// journal commits its synchronous writes forced.
+	// DirectNS is the busy time its own requests held (synchronous,
+	// direct, reads); WritebackNS the writeback of pages it dirtied;
+	// JournalNS the journal commits its synchronous writes forced. They
+	// are its load on the device.
 	DirectNS, WritebackNS, JournalNS float64
-	// Requests and Bytes are its own requests'; Latency their service
-	// times.
+	// WaitNS is how long its own requests waited — queued in the
+	// scheduler, and in flight behind others' — on top of the time they
+	// held: what the device made it wait, not its load.
+	WaitNS float64
+	// Requests and Bytes are its own requests'; Latency their residence
+	// (issue to completion), as biolatency measures it.
 	Requests int
 	Bytes    int64
 	Latency  Histogram
@@ -54,15 +59,24 @@ type Share struct {
 	CausedRequests, CausedBytes float64
 }
 
+// MeanWaitMS is how long each of its own requests waited, on average, in
+// milliseconds.
+func (s *Share) MeanWaitMS() float64 {
+	if s.Requests == 0 {
+		return 0
+	}
+	return s.WaitNS / float64(s.Requests) / 1e6
+}
+
 // NS is the share's whole device time.
 func (s *Share) NS() float64 { return s.DirectNS + s.WritebackNS + s.JournalNS }
 
 // Fraction is the share's part of the device's time, 0 to 1.
 func (d *DeviceTime) Fraction(s *Share) float64 {
-	if d.ServiceNS <= 0 {
+	if d.BusyNS <= 0 {
 		return 0
 	}
-	return s.NS() / d.ServiceNS
+	return s.NS() / d.BusyNS
 }
 
 // Find returns the share of a process, nil when it has none.
@@ -120,8 +134,9 @@ func (h *Histogram) Percentile(p float64) float64 {
 	return 0
 }
 
-// DeviceTimes charges every traced request's service time to its cause,
-// per device: the task that queued it for synchronous and direct IO and
+// DeviceTimes charges every traced request's held time (its part of the
+// device's busy time, hold.go) to its cause, per device: the task that
+// queued it for synchronous and direct IO and
 // reads; for writeback (queued by a kworker), the tasks that dirtied
 // pages on that device, by their share of the pages dirtied; for journal
 // commits (queued by jbd2), the tasks whose synchronous writes forced
@@ -151,29 +166,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 		byPID[p.PID] = p // the last one seen with that PID
 	}
 	out := map[string]*DeviceTime{}
-	// Who forced journal commits: user tasks' synchronous writes.
-	syncWriters := map[procfs.Dev]map[Task]float64{}
-	for i := range bt.Requests {
-		r := &bt.Requests[i]
-		if r.Write() && r.Sync() && !ftrace.KernelTask(r.Comm) {
-			if syncWriters[r.Dev] == nil {
-				syncWriters[r.Dev] = map[Task]float64{}
-			}
-			syncWriters[r.Dev][r.Task()]++
-		}
-	}
-	dirtiers := map[procfs.Dev]map[Task]float64{}
-	for bdi, tasks := range bt.Dirtied {
-		for t, n := range tasks {
-			if ftrace.KernelTask(t.Comm) {
-				continue
-			}
-			if dirtiers[bdi] == nil {
-				dirtiers[bdi] = map[Task]float64{}
-			}
-			dirtiers[bdi][t] += float64(n)
-		}
-	}
+	ch := bt.charger()
 	shares := map[string]map[Task]*Share{}
 	share := func(dt *DeviceTime, t Task, kernel bool) *Share {
 		if shares[dt.Device] == nil {
@@ -208,40 +201,37 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 			dt = &DeviceTime{Device: name, Dev: r.Dev, Seconds: seconds}
 			out[name] = dt
 		}
-		ns := float64(r.ServiceNS())
-		dt.ServiceNS += ns
+		ns := float64(r.HeldNS)
+		dt.BusyNS += ns
 		dt.Requests++
 		dt.Bytes += r.Bytes
 		dt.Service.Add(r.ServiceNS())
 		dt.Queue.Add(r.QueueNS())
-		switch {
-		case !ftrace.KernelTask(r.Comm):
+		switch kind, weights := ch.of(r); kind {
+		case ownRequest:
 			s := share(dt, r.Task(), false)
 			s.DirectNS += ns
+			s.WaitNS += float64(r.WaitNS())
 			s.Requests++
 			s.Bytes += r.Bytes
 			s.CausedRequests++
 			s.CausedBytes += float64(r.Bytes)
 			s.Latency.Add(r.ServiceNS())
-		case (ftrace.JournalTask(r.Comm) || r.Flush()) && len(syncWriters[r.Dev]) > 0:
-			// A journal commit, or a cache flush the block layer issued
-			// for one: forced by the synchronous writers.
-			spread(syncWriters[r.Dev], func(t Task, frac float64) {
+		case journalRequest, writebackRequest:
+			spread(weights, func(t Task, frac float64) {
 				s := share(dt, t, false)
-				s.JournalNS += ns * frac
-				s.CausedRequests += frac
-				s.CausedBytes += frac * float64(r.Bytes)
-			})
-		case !ftrace.JournalTask(r.Comm) && !r.Flush() && len(dirtiers[r.Dev]) > 0:
-			spread(dirtiers[r.Dev], func(t Task, frac float64) {
-				s := share(dt, t, false)
-				s.WritebackNS += ns * frac
+				if kind == journalRequest {
+					s.JournalNS += ns * frac
+				} else {
+					s.WritebackNS += ns * frac
+				}
 				s.CausedRequests += frac
 				s.CausedBytes += frac * float64(r.Bytes)
 			})
 		default:
 			s := share(dt, Task{Comm: kernelName(r.Comm)}, true)
 			s.DirectNS += ns
+			s.WaitNS += float64(r.WaitNS())
 			s.Requests++
 			s.Bytes += r.Bytes
 			s.Latency.Add(r.ServiceNS())
@@ -260,6 +250,68 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 		})
 	}
 	return out
+}
+
+// A request is charged as one of these kinds (charger.of).
+const (
+	// ownRequest: a user task's own request (synchronous, direct, a read).
+	ownRequest = iota
+	// journalRequest: a journal commit, or a cache flush the block layer
+	// issued for one, charged to the synchronous writers that forced it.
+	journalRequest
+	// writebackRequest: a kworker writing back pages, charged to the tasks
+	// that dirtied pages on the device.
+	writebackRequest
+	// kernelRequest: a kernel thread's request no user task explains.
+	kernelRequest
+)
+
+// charger knows, for a trace, who each request is for: the one reading
+// of a request's cause that the device times and the waits share.
+type charger struct {
+	// syncWriters are, per device, the user tasks' synchronous writes:
+	// who forced its journal commits. dirtiers are, per device, the pages
+	// each user task dirtied. Both are over the whole trace.
+	syncWriters, dirtiers map[procfs.Dev]map[Task]float64
+}
+
+func (bt *BlockTrace) charger() *charger {
+	ch := &charger{syncWriters: map[procfs.Dev]map[Task]float64{}, dirtiers: map[procfs.Dev]map[Task]float64{}}
+	for i := range bt.Requests {
+		r := &bt.Requests[i]
+		if r.Write() && r.Sync() && !ftrace.KernelTask(r.Comm) {
+			if ch.syncWriters[r.Dev] == nil {
+				ch.syncWriters[r.Dev] = map[Task]float64{}
+			}
+			ch.syncWriters[r.Dev][r.Task()]++
+		}
+	}
+	for bdi, tasks := range bt.Dirtied {
+		for t, n := range tasks {
+			if ftrace.KernelTask(t.Comm) {
+				continue
+			}
+			if ch.dirtiers[bdi] == nil {
+				ch.dirtiers[bdi] = map[Task]float64{}
+			}
+			ch.dirtiers[bdi][t] += float64(n)
+		}
+	}
+	return ch
+}
+
+// of is the kind of a request and, for journal and writeback requests,
+// the tasks it is charged to with their weights.
+func (ch *charger) of(r *Request) (int, map[Task]float64) {
+	switch {
+	case !ftrace.KernelTask(r.Comm):
+		return ownRequest, nil
+	case (ftrace.JournalTask(r.Comm) || r.Flush()) && len(ch.syncWriters[r.Dev]) > 0:
+		return journalRequest, ch.syncWriters[r.Dev]
+	case !ftrace.JournalTask(r.Comm) && !r.Flush() && len(ch.dirtiers[r.Dev]) > 0:
+		return writebackRequest, ch.dirtiers[r.Dev]
+	}
+	return kernelRequest, nil
 }
 
 // spread divides one request among tasks by their weights, in a fixed

@@ -29,7 +29,8 @@ func biotop(m *model.Model, o Options) ([]Block, error) {
 			from, to = bt.FirstNS-1, bt.LastNS
 			title = "biotop over the whole block trace"
 		}
-		head := []string{"TIME% is the share of the device's service time: its own requests (OWN) plus the writeback of pages it dirtied (WBACK) and the journal commits its synchronous writes forced (JRNL); PID -1 is time no user process explains"}
+		head := []string{"TIME% is the share of the device's busy time it caused: its own requests (OWN) plus the writeback of pages it dirtied (WBACK) and the journal commits its synchronous writes forced (JRNL); PID -1 is time no user process explains",
+			"each stretch of busy time is held by the request in flight that completes first, and the others wait behind it: AVGms is a request's time from issue to completion, WAITms the part of it (and of its time in the scheduler's queue) spent waiting"}
 		switch {
 		case to <= bt.FirstNS || from >= bt.LastNS:
 			head = append(head, fmt.Sprintf("outside the block trace (%.1f s from the start of the capture)", bt.Seconds()))
@@ -45,15 +46,15 @@ func biotop(m *model.Model, o Options) ([]Block, error) {
 // biotopTable is one interval's rows: per device, its causes.
 func biotopTable(dts map[string]*model.DeviceTime, o Options) *table.Table {
 	t := &table.Table{Columns: []table.Column{{Name: "DISK", Left: true}, {Name: "PID", Prec: -1}, {Name: "COMM", Left: true},
-		{Name: "I/O", Prec: -1}, {Name: "Kbytes", Prec: 0}, {Name: "AVGms", Prec: 2}, {Name: "TIME%", Prec: 1},
+		{Name: "I/O", Prec: -1}, {Name: "Kbytes", Prec: 0}, {Name: "AVGms", Prec: 2}, {Name: "WAITms", Prec: 2}, {Name: "TIME%", Prec: 1},
 		{Name: "OWN%", Prec: 1}, {Name: "WBACK%", Prec: 1}, {Name: "JRNL%", Prec: 1}}}
 	for _, name := range sortedDevices(dts) {
 		dt := dts[name]
 		pct := func(ns float64) float64 {
-			if dt.ServiceNS <= 0 {
+			if dt.BusyNS <= 0 {
 				return 0
 			}
-			return ns / dt.ServiceNS * 100
+			return ns / dt.BusyNS * 100
 		}
 		for _, s := range dt.Shares {
 			if o.PID > 0 && s.Task.PID != o.PID {
@@ -67,7 +68,7 @@ func biotopTable(dts map[string]*model.DeviceTime, o Options) *table.Table {
 				comm += " (iorca)"
 			}
 			t.Add(table.Text(name), table.Int(pid), table.Text(comm), table.Int(int64(s.Requests)), table.Num(float64(s.Bytes)/1024),
-				table.Num(s.Latency.MeanMS()), table.Num(pct(s.NS())), table.Num(pct(s.DirectNS)), table.Num(pct(s.WritebackNS)), table.Num(pct(s.JournalNS)))
+				table.Num(s.Latency.MeanMS()), table.Num(s.MeanWaitMS()), table.Num(pct(s.NS())), table.Num(pct(s.DirectNS)), table.Num(pct(s.WritebackNS)), table.Num(pct(s.JournalNS)))
 		}
 	}
 	return t

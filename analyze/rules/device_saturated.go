@@ -109,7 +109,7 @@ func orDash(s string) string {
 // subjects, the largest first, and the first mitigation names them.
 func addContributors(c *window.Window, d string, f *content.Finding) {
 	dt := c.DeviceTimes[d]
-	if dt == nil || dt.ServiceNS <= 0 {
+	if dt == nil || dt.BusyNS <= 0 {
 		return
 	}
 	var parts []string

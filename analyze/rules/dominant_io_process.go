@@ -170,7 +170,11 @@ func neighbour(c *window.Window, f *content.Finding) {
 	f.Severity, f.Role = content.Info, content.Neighbour
 	f.Subjects.Device = sat[0]
 	f.Title = neighbourPrefix + f.Title
-	f.Summary += fmt.Sprintf(" It holds %.0f %% of the time of %s, the saturated device: its volume lands elsewhere, so it is a neighbour of the incident, not its cause.", held*100, sat[0])
+	if waited(c, f.Subjects.PIDs, sat[0]) {
+		f.Summary += fmt.Sprintf(" It holds %.0f %% of the time of %s, the saturated device: its requests there cost the device little and mostly waited behind others', so it suffers the incident rather than causes it (see io-victims).", held*100, sat[0])
+	} else {
+		f.Summary += fmt.Sprintf(" It holds %.0f %% of the time of %s, the saturated device: its volume lands elsewhere, so it is a neighbour of the incident, not its cause.", held*100, sat[0])
+	}
 	f.Evidence = append(f.Evidence, content.Evidence{Member: c.DeviceTimeSource(), What: fmt.Sprintf("its share of %s's time: %.0f %%", sat[0], held*100),
 		Figures: map[string]float64{FigDeviceSharePct: held * 100}})
 }
@@ -217,6 +221,23 @@ func swapIns(c *window.Window, p *model.ProcIO, f *content.Finding) {
 	f.Severity = content.Info
 	f.Summary += fmt.Sprintf(" Its reads are swap-ins: it took %d major faults while the node read %s back from swap (pswpin): see swap-io.", p.Delta.MajFlt, prose.Bytes(swapIn))
 	f.Mitigations = nil
+}
+
+// waited reports whether the processes' own requests on dev waited
+// longer than they held the device (block trace only).
+func waited(c *window.Window, pids []int, dev string) bool {
+	dt := c.DeviceTimes[dev]
+	if dt == nil || c.DeviceTimesEstimated {
+		return false
+	}
+	var wait, held float64
+	for _, pid := range pids {
+		if s := dt.Find(pid); s != nil {
+			wait += s.WaitNS
+			held += s.DirectNS
+		}
+	}
+	return wait > 0 && wait > held
 }
 
 // neighbourPrefix starts the title of a loud process that is not the

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -29,6 +30,10 @@ type victim struct {
 	dshare    float64
 	latencyMS float64
 	requests  int
+	// reqWaitMS is how long each of its requests waited on the device
+	// (queued, and in flight behind others'); behind says behind whom.
+	reqWaitMS float64
+	behind    string
 }
 
 func checkIOVictims(c *window.Window) []content.Finding {
@@ -39,6 +44,7 @@ func checkIOVictims(c *window.Window) []content.Finding {
 	dev := sat[0]
 	hz := float64(max(c.Model.Manifest.Host.UserHZ, 1))
 	dt := c.DeviceTimes[dev]
+	waited := c.Model.WaitedBehind(dev, math.MinInt64, math.MaxInt64)
 	var vs []victim
 	for i := range c.Procs {
 		p := &c.Procs[i]
@@ -51,12 +57,23 @@ func checkIOVictims(c *window.Window) []content.Finding {
 		v := victim{p: p, waitS: float64(max(p.MaxThreadBlkio, p.Delta.BlkioTicks)) / hz, dshare: prose.Pct(float64(p.DStates), float64(p.Samples))}
 		if dt != nil {
 			if s := dt.Find(p.Proc.PID); s != nil && s.Latency.Count > 0 {
-				v.latencyMS, v.requests = s.Latency.MeanMS(), s.Requests
+				v.latencyMS, v.requests, v.reqWaitMS = s.Latency.MeanMS(), s.Requests, s.MeanWaitMS()
+				v.behind = behindWhom(c, waited, s.Task.PID)
 			}
 		}
-		waited := p.IOPercent(c.Model.Manifest.Host.UserHZ) >= c.Thresholds.IODelayPct || v.dshare >= c.Thresholds.DStatePct ||
-			(v.requests > 0 && v.latencyMS >= c.Thresholds.AwaitMS)
-		if waited {
+		// Its requests' waiting, as a share of the trace: the time they
+		// spent queued and in flight behind others' (a reader whose every
+		// request waits behind a slow writer's) — block-IO delay seen from
+		// the device, where delay accounting may miss it.
+		var reqWaitPct float64
+		if dt != nil && dt.Seconds > 0 && !c.DeviceTimesEstimated {
+			if s := dt.Find(p.Proc.PID); s != nil {
+				reqWaitPct = s.WaitNS / 1e9 / dt.Seconds * 100
+			}
+		}
+		waits := p.IOPercent(c.Model.Manifest.Host.UserHZ) >= c.Thresholds.IODelayPct || v.dshare >= c.Thresholds.DStatePct ||
+			(v.requests > 0 && v.latencyMS >= c.Thresholds.AwaitMS) || reqWaitPct >= c.Thresholds.IODelayPct
+		if waits {
 			vs = append(vs, v)
 		}
 	}
@@ -90,6 +107,9 @@ func checkIOVictims(c *window.Window) []content.Finding {
 		if v.requests > 0 {
 			ev.Member += " and " + c.DeviceTimeSource()
 			ev.Figures["latency_ms"] = v.latencyMS
+			if !c.DeviceTimesEstimated {
+				ev.Figures["request_wait_ms"] = v.reqWaitMS
+			}
 		}
 		f.Evidence = append(f.Evidence, ev)
 	}
@@ -117,7 +137,11 @@ func victimText(c *window.Window, v victim) string {
 		parts = append(parts, "waiting in "+w)
 	}
 	if v.requests > 0 {
-		parts = append(parts, fmt.Sprintf("its %d requests took %.1f ms each", v.requests, v.latencyMS))
+		took := fmt.Sprintf("its %d requests took %.1f ms each", v.requests, v.latencyMS)
+		if v.behind != "" && v.reqWaitMS >= 0.05*v.latencyMS {
+			took += fmt.Sprintf(", %.1f ms of it waiting behind %s", v.reqWaitMS, v.behind)
+		}
+		parts = append(parts, took)
 	}
 	if n, us := fsyncLatency(c, v.p.Proc.PID); n > 0 {
 		parts = append(parts, fmt.Sprintf("its %d fsync/fdatasync calls took %.1f ms each (strace)", n, us/1000))
@@ -174,4 +198,52 @@ func fsyncLatency(c *window.Window, pid int) (int, float64) {
 		return 0, 0
 	}
 	return n, float64(us) / float64(n)
+}
+
+// behindWhom names who held the device while a process's requests waited
+// in flight, the largest part first, at most three: processes, or kernel
+// threads by kind.
+func behindWhom(c *window.Window, waited map[model.Task]map[model.Task]float64, pid int) string {
+	var total float64
+	by := map[model.Task]float64{}
+	for waiter, holders := range waited {
+		if waiter.PID != pid {
+			continue
+		}
+		for h, ns := range holders {
+			if h.PID == pid && h.PID != 0 {
+				continue // its own earlier requests
+			}
+			by[model.Task{PID: h.PID, Comm: h.Comm}] += ns
+			total += ns
+		}
+	}
+	if total == 0 {
+		return ""
+	}
+	holders := make([]model.Task, 0, len(by))
+	for h := range by {
+		holders = append(holders, h)
+	}
+	sort.Slice(holders, func(i, j int) bool {
+		if by[holders[i]] != by[holders[j]] {
+			return by[holders[i]] > by[holders[j]]
+		}
+		return holders[i].PID < holders[j].PID
+	})
+	var names []string
+	for i, h := range holders {
+		if i == 3 {
+			break
+		}
+		name := h.Comm + " (kernel)"
+		if h.PID != 0 {
+			name = fmt.Sprintf("PID %d (%s)", h.PID, h.Comm)
+			if pio := c.ByPID[h.PID]; pio != nil {
+				name = window.Name(pio.Proc)
+			}
+		}
+		names = append(names, fmt.Sprintf("%s (%.0f %%)", name, by[h]/total*100))
+	}
+	return prose.JoinAnd(names)
 }

@@ -130,12 +130,22 @@ func (d *Diagnosis) waitersClause(b *strings.Builder, devFinding *content.Findin
 				who = append(who, e.What)
 			}
 			fmt.Fprintf(b, " Waiting for %s: %s.", f.Subjects.Device, strings.Join(who, "; "))
-		case f.Role == content.Neighbour && devFinding != nil:
+		case f.Role == content.Neighbour && devFinding != nil && !d.isVictim(f.Subjects.PIDs):
 			if clause := rules.Of(f).Clause; clause != nil {
 				b.WriteString(clause(f))
 			}
 		}
 	}
+}
+
+// isVictim reports whether a victims finding names one of the processes.
+func (d *Diagnosis) isVictim(pids []int) bool {
+	for _, f := range d.Findings {
+		if f.Role == content.Victims && slices.ContainsFunc(f.Subjects.PIDs, func(p int) bool { return slices.Contains(pids, p) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // restClause lists the serious findings the verdict has not spoken of:

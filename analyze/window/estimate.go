@@ -60,7 +60,7 @@ func estimateDeviceTimes(c *Window) map[string]*model.DeviceTime {
 		if dt == nil {
 			// The device's own time over the window: its busy share of
 			// the seconds, as iostat's %util.
-			dt = &model.DeviceTime{Device: pl.Device, Seconds: c.Seconds, ServiceNS: x.Util / 100 * c.Seconds * 1e9}
+			dt = &model.DeviceTime{Device: pl.Device, Seconds: c.Seconds, BusyNS: x.Util / 100 * c.Seconds * 1e9}
 			out[pl.Device] = dt
 		}
 		p := tv.IO.Proc
@@ -72,9 +72,9 @@ func estimateDeviceTimes(c *Window) map[string]*model.DeviceTime {
 			sum += s.NS()
 		}
 		// Waits overlap when requests queue: never more than the device.
-		if sum > dt.ServiceNS && sum > 0 {
+		if sum > dt.BusyNS && sum > 0 {
 			for _, s := range dt.Shares {
-				s.DirectNS *= dt.ServiceNS / sum
+				s.DirectNS *= dt.BusyNS / sum
 			}
 		}
 		sort.Slice(dt.Shares, func(i, j int) bool { return dt.Shares[i].NS() > dt.Shares[j].NS() })

@@ -170,13 +170,13 @@ func ShareHow(dt *model.DeviceTime, s *model.Share) string {
 	t := ""
 	var how []string
 	if s.DirectNS > 0 && (s.WritebackNS > 0 || s.JournalNS > 0) {
-		how = append(how, fmt.Sprintf("%.0f %% its own requests", s.DirectNS/dt.ServiceNS*100))
+		how = append(how, fmt.Sprintf("%.0f %% its own requests", s.DirectNS/dt.BusyNS*100))
 	}
 	if s.WritebackNS > 0 {
-		how = append(how, fmt.Sprintf("%.0f %% writeback of pages it dirtied", s.WritebackNS/dt.ServiceNS*100))
+		how = append(how, fmt.Sprintf("%.0f %% writeback of pages it dirtied", s.WritebackNS/dt.BusyNS*100))
 	}
 	if s.JournalNS > 0 {
-		how = append(how, fmt.Sprintf("%.0f %% journal commits its syncs forced", s.JournalNS/dt.ServiceNS*100))
+		how = append(how, fmt.Sprintf("%.0f %% journal commits its syncs forced", s.JournalNS/dt.BusyNS*100))
 	}
 	if len(how) > 0 {
 		t = " (" + prose.JoinAnd(how) + ")"

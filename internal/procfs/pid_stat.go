@@ -21,6 +21,12 @@ type PIDStat struct {
 	MinFlt, MajFlt uint64
 	UTime          uint64 // (14) clock ticks
 	STime          uint64 // (15) clock ticks
+	// CUTime (16) and CSTime (17) are the CPU time of the children it
+	// waited for, in clock ticks: they grow when it reaps a child — the
+	// moment the kernel also adds the child's IO counters to its
+	// /proc/PID/io (REFERENCE-IO.md §14). A value that is not a number
+	// (some test files hold int64 extremes) reads as 0.
+	CUTime, CSTime int64
 	Priority       int64  // (18)
 	Nice           int64  // (19)
 	NumThreads     int64  // (20)
@@ -129,6 +135,21 @@ func ParsePIDStat(b []byte) (PIDStat, error) {
 			s.UTime = u()
 		case 15:
 			s.STime = u()
+		case 16, 17:
+			// Lenient: the children's times only tell that a child was
+			// reaped; a bad value must not cost the fields that matter.
+			var v int64
+			if x, err := parseUint(bytes.TrimPrefix(tok, []byte{'-'})); err == nil && x <= 1<<63-1 {
+				v = int64(x)
+				if tok[0] == '-' {
+					v = -v
+				}
+			}
+			if n == 16 {
+				s.CUTime = v
+			} else {
+				s.CSTime = v
+			}
 		case 18:
 			s.Priority = i64()
 		case 19:

@@ -58,6 +58,11 @@ func TestParsePIDStat(t *testing.T) {
 	if s.State != 'D' || s.DelayAcctBlkioTicks != 111 || s.StartTime != 99881 || s.Processor != 1 || s.PPID != 1 {
 		t.Errorf("got %+v", s)
 	}
+	// A shell that reaped a dd child: cutime 7, cstime 41 (fields 16, 17).
+	shell := "4200 (bash) S 1 4200 4200 0 -1 4194304 900 4000 0 0 2 3 7 41 20 0 1 0 99000 8000000 900 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+	if s, err := ParsePIDStat([]byte(shell)); err != nil || s.CUTime != 7 || s.CSTime != 41 || s.UTime != 2 || s.STime != 3 {
+		t.Errorf("bash: %+v %v", s, err)
+	}
 	kthread := "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
 	if s, err := ParsePIDStat([]byte(kthread)); err != nil || !s.IsKernelThread() {
 		t.Errorf("kthreadd: %+v %v", s, err)

@@ -6,6 +6,7 @@
 //	iorca-workload --file wal.log --size 120 --sync fdatasync
 //	iorca-workload --file backup.img --size 1048576 --sync none --max-bytes 512MiB
 //	iorca-workload --file - --size 90          # a container logging to stdout
+//	iorca-workload --file db.dat --size 4096 --read --direct --rate 100
 package main
 
 import (
@@ -30,6 +31,7 @@ func main() {
 	fs.DurationVar(&s.For, "for", 0, "stop after this long; 0 runs until killed")
 	fs.StringVar(&s.Secret, "password", "", "a pretend credential written into every line (redaction tests)")
 	touch := fs.Int("touch-mib", 0, "instead of writing, keep this many MiB of memory in use, touching every page in turn (a working set; under a smaller memory limit it swaps)")
+	fs.BoolVar(&s.Read, "read", false, "read --size blocks of --file at scattered offsets instead of writing (--rate reads a second; --direct for O_DIRECT)")
 	fs.BoolVar(&s.KeepGoing, "keep-going", false, "report a failed write or sync and go on, as an application that retries does")
 	fs.Var(&maxBytes, "max-bytes", "truncate the file after this many bytes (e.g. 256MiB); 0 never")
 	if err := fs.Parse(os.Args[1:]); err != nil {

@@ -1,0 +1,116 @@
+package model
+
+import (
+	"math"
+	"testing"
+
+	"github.com/iorca/iorca/internal/ftrace"
+	"github.com/iorca/iorca/internal/procfs"
+)
+
+// req is a request of one device for the hold tests: issued at issue ms,
+// completed at done ms, queued by pid.
+func req(pid int, issue, done float64) Request {
+	return Request{Matched: ftrace.Matched{PID: pid, Comm: "p", IssueNS: int64(issue * 1e6), CompleteNS: int64(done * 1e6),
+		Request: ftrace.Request{Dev: procfs.Dev{Major: 7}}}}
+}
+
+// Worked by hand: the held times of a device's requests add up to its busy
+// time, and a request that waited behind another holds only the time from
+// that one's completion to its own.
+func TestHold(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		reqs     []Request
+		heldMS   []float64
+		busyMS   float64
+		behindMS map[int]map[int]float64 // waiter PID -> holder PID -> ms
+	}{
+		{
+			// A device that serves one at a time: a 2 ms read issued 5 ms
+			// into a 20 ms write waits for it, then takes its 2 ms.
+			name:     "read behind a slow write",
+			reqs:     []Request{req(1, 0, 20), req(2, 5, 22)},
+			heldMS:   []float64{20, 2},
+			busyMS:   22,
+			behindMS: map[int]map[int]float64{2: {1: 15}},
+		},
+		{
+			name:   "idle between",
+			reqs:   []Request{req(1, 0, 5), req(2, 10, 15)},
+			heldMS: []float64{5, 5},
+			busyMS: 10,
+		},
+		{
+			// A device that serves several: the one that finishes first
+			// holds until it finishes, the other from then on.
+			name:     "parallel, out of order",
+			reqs:     []Request{req(1, 0, 10), req(2, 2, 6), req(3, 4, 12)},
+			heldMS:   []float64{6, 4, 2},
+			busyMS:   12,
+			behindMS: map[int]map[int]float64{1: {2: 4}, 3: {2: 2, 1: 4}},
+		},
+		{
+			// A request issued the instant another completes does not
+			// share that instant.
+			name:   "back to back",
+			reqs:   []Request{req(1, 0, 3), req(2, 3, 7), req(1, 7, 8)},
+			heldMS: []float64{3, 4, 1},
+			busyMS: 8,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bt := &BlockTrace{Requests: tc.reqs}
+			bt.hold()
+			var busy float64
+			for i, r := range bt.Requests {
+				if got := float64(r.HeldNS) / 1e6; math.Abs(got-tc.heldMS[i]) > 1e-9 {
+					t.Errorf("request %d held %.3f ms, want %.3f", i, got, tc.heldMS[i])
+				}
+				if r.WaitNS() != r.ServiceNS()-r.HeldNS {
+					t.Errorf("request %d: wait %d, residence %d, held %d", i, r.WaitNS(), r.ServiceNS(), r.HeldNS)
+				}
+				busy += float64(r.HeldNS) / 1e6
+			}
+			if math.Abs(busy-tc.busyMS) > 1e-9 {
+				t.Errorf("busy %.3f ms, want %.3f", busy, tc.busyMS)
+			}
+			m := &Model{BlockTrace: bt}
+			got := m.WaitedBehind(m.DeviceName(procfs.Dev{Major: 7}), math.MinInt64, math.MaxInt64)
+			for w, hs := range tc.behindMS {
+				for h, ms := range hs {
+					if v := got[Task{PID: w, Comm: "p"}][Task{PID: h, Comm: "p"}] / 1e6; math.Abs(v-ms) > 1e-9 {
+						t.Errorf("PID %d waited %.3f ms behind PID %d, want %.3f (all: %v)", w, v, h, ms, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+// On every sample with a block trace, each device's requests hold at
+// most the trace's span in all, and no request holds more than its
+// residence.
+func TestHoldOnSamples(t *testing.T) {
+	for _, name := range []string{"overlay-slow-disk", "dirty-throttled"} {
+		m, err := LoadFile("../../samples/" + name + ".tar.zst")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bt := m.BlockTrace
+		if bt == nil {
+			t.Fatalf("%s has no block trace", name)
+		}
+		span := float64(bt.LastNS - bt.FirstNS)
+		for dev, dt := range m.DeviceTimes() {
+			if dt.BusyNS > span*1.0001 || dt.BusyNS <= 0 {
+				t.Errorf("%s %s: busy %.0f ns over a %.0f ns trace", name, dev, dt.BusyNS, span)
+			}
+		}
+		for i, r := range bt.Requests {
+			if r.HeldNS < 0 || r.HeldNS > r.ServiceNS() {
+				t.Fatalf("%s request %d: held %d of a %d ns residence", name, i, r.HeldNS, r.ServiceNS())
+			}
+		}
+	}
+}
