@@ -27,9 +27,9 @@ type PIDStat struct {
 	// /proc/PID/io (REFERENCE-IO.md §14). A value that is not a number
 	// (some test files hold int64 extremes) reads as 0.
 	CUTime, CSTime int64
-	Priority       int64  // (18)
-	Nice           int64  // (19)
-	NumThreads     int64  // (20)
+	Priority       int64 // (18)
+	Nice           int64 // (19)
+	NumThreads     int64 // (20)
 	// StartTime (22) is the start time in clock ticks after boot; with PID
 	// it names a process even after the PID is reused.
 	StartTime uint64
