@@ -176,7 +176,7 @@ func (e *explainer) limits() []content.Line {
 	}
 	var ours []string
 	for _, p := range m.Procs {
-		if p.Collector {
+		if p.Collector && p.ReapedBy == 0 {
 			ours = append(ours, fmt.Sprintf("%d (%s)", p.PID, p.Comm))
 		}
 	}

@@ -45,6 +45,11 @@ func (e *explainer) chain() []content.Step {
 		if c.UserDiskBytes > 0 {
 			share = float64(p.DiskBytes()) / float64(c.UserDiskBytes) * 100
 		}
+		if p.Proc.ReapedBy != 0 {
+			add(linef("%s, never sampled: wrote %s, read %s (%.0f %% of process disk bytes); wchar %s in %d writes (the kernel added their counters to PID %d's as it reaped them)",
+				text(prose.Sentence(window.Name(p.Proc))), prose.Bytes(float64(p.Delta.IO.WriteBytes)), prose.Bytes(float64(p.Delta.IO.ReadBytes)), share, prose.Bytes(float64(p.Delta.IO.WChar)), p.Delta.IO.SyscW, p.Proc.ReapedBy))
+			continue
+		}
 		add(linef("PID %d %s: wrote %s, read %s (%.0f %% of process disk bytes); wchar %s in %d writes",
 			p.Proc.PID, code(p.Proc.Comm), prose.Bytes(float64(p.Delta.IO.WriteBytes)), prose.Bytes(float64(p.Delta.IO.ReadBytes)), share, prose.Bytes(float64(p.Delta.IO.WChar)), p.Delta.IO.SyscW))
 	}

@@ -32,7 +32,9 @@ func (m *Model) Apps() map[int]*App {
 	groups := map[appKey]*App{}
 	out := map[int]*App{}
 	for _, p := range m.Procs {
-		if p.Kernel {
+		if p.Kernel || p.ReapedBy != 0 {
+			// A kernel thread, or the children a process reaped unseen:
+			// an application of their own.
 			out[p.PID] = &App{Main: p, Members: []*Process{p}}
 			continue
 		}

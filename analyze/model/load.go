@@ -129,6 +129,7 @@ func (l *loader) finish() *Model {
 	l.traces()
 	l.m.CgroupV1Root, l.m.CgroupV2Root = l.v1Root, l.v2Root
 	l.describeProcesses()
+	l.m.unreap()
 	attribute(l.m)
 	return l.m
 }

@@ -273,7 +273,8 @@ func (l *loader) pidStat(member string, t *Tick, f bundle.Frame, pid int, cur *t
 	p.Last = t.N
 	p.Comm = st.Comm
 	p.Points = append(p.Points, Point{Tick: t.N, Mono: f.MonoNS, State: st.State,
-		Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks, MajFlt: st.MajFlt}, CPUTicks: st.UTime + st.STime, Threads: st.NumThreads})
+		Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks, MajFlt: st.MajFlt}, CPUTicks: st.UTime + st.STime, Threads: st.NumThreads,
+		ChildTicks: uint64(max(0, st.CUTime+st.CSTime))})
 	lp.stat = append(lp.stat[:0], f.Data...)
 	lp.statTick, lp.statMono = t.N, f.MonoNS
 	*cur = tickProc{lp: lp, pid: pid}

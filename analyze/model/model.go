@@ -99,6 +99,10 @@ type Process struct {
 	Kernel  bool
 	// Collector marks iorca-collect itself and its strace processes.
 	Collector bool
+	// ReapedBy is set on the process that stands for the children a
+	// process reaped that were never sampled (reaped.go): their IO, taken
+	// off the parent. Its PID is the parent's, negated.
+	ReapedBy int
 	// Container is set when the cgroup path or a runtime's arguments
 	// tell which container the process belongs to.
 	Container *Container
@@ -115,7 +119,7 @@ type Process struct {
 // sameSample reports whether two points hold the same sample but for
 // their tick and read time.
 func sameSample(a, b *Point) bool {
-	return a.State == b.State && a.Counters == b.Counters && a.CPUTicks == b.CPUTicks && a.Threads == b.Threads
+	return a.State == b.State && a.Counters == b.Counters && a.CPUTicks == b.CPUTicks && a.Threads == b.Threads && a.ChildTicks == b.ChildTicks
 }
 
 // PointAt is process p's sample at tick k, false outside First..Last.
@@ -159,6 +163,9 @@ type Point struct {
 	Counters
 	CPUTicks uint64
 	Threads  int64
+	// ChildTicks is the CPU time of the children it reaped (cutime +
+	// cstime): it grows when it reaps one.
+	ChildTicks uint64
 }
 
 // Container names the container (and pod) a process belongs to.

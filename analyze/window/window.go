@@ -154,9 +154,13 @@ func (c *Window) TicksMembers() string {
 	return bundle.TickMember(c.From) + ".." + bundle.TickMember(c.To)
 }
 
-// Name is how a report names a process: PID, comm and container.
+// Name is how a report names a process: PID, comm and container; for
+// the children a process reaped unseen, whose they were.
 func Name(p *model.Process) string {
 	s := fmt.Sprintf("PID %d (%s)", p.PID, p.Comm)
+	if p.ReapedBy != 0 {
+		s = fmt.Sprintf("the exited children of PID %d (%s)", p.ReapedBy, p.ReaperComm())
+	}
 	if p.Container != nil {
 		s += " in container " + p.Container.Name
 	}
@@ -165,6 +169,9 @@ func Name(p *model.Process) string {
 
 // Cmdline is a process's command line for a report (already redacted).
 func Cmdline(p *model.Process) string {
+	if p.ReapedBy != 0 {
+		return fmt.Sprintf("(processes PID %d started and reaped between two samples; the kernel added their IO to its counters)", p.ReapedBy)
+	}
 	if len(p.Cmdline) == 0 {
 		return p.Comm
 	}

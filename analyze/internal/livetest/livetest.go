@@ -79,7 +79,9 @@ func buildIO(m *model.Model) string {
 	}
 	var busy []string
 	for _, p := range m.ProcessIO(0, len(m.Ticks)-1) {
-		if workload.OwnBuild(p.Proc.PID, p.Proc.PPID, p.Proc.Comm) && p.DiskBytes() > buildNoise {
+		// The build tools a go command reaped unseen stand for it too.
+		own := workload.OwnBuild(p.Proc.PID, p.Proc.PPID, p.Proc.Comm) || (p.Proc.ReapedBy != 0 && workload.OwnBuild(p.Proc.ReapedBy, 0, ""))
+		if own && p.DiskBytes() > buildNoise {
 			busy = append(busy, fmt.Sprintf("%s (PID %d, %d bytes)", p.Proc.Comm, p.Proc.PID, p.DiskBytes()))
 		}
 	}
