@@ -19,6 +19,9 @@ import (
 // writeback_dirty_folio around 5.17).
 var wanted = [][]string{
 	{"block/block_rq_insert"}, {"block/block_rq_issue"}, {"block/block_rq_complete"},
+	// A request the driver gives back is issued again: without this the
+	// analyzer would match its first issue with its completion.
+	{"block/block_rq_requeue"},
 	{"writeback/writeback_dirty_folio", "writeback/writeback_dirty_page"},
 	{"writeback/writeback_single_inode"}, {"writeback/balance_dirty_pages"},
 	{"jbd2/jbd2_commit_flushing"}, {"jbd2/jbd2_end_commit"},

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,11 @@ func TestCaptureLeavesTracefsAsFound(t *testing.T) {
 			}
 			if !strings.Contains(string(res.Output), "block_rq_complete") || res.Info.Lines == 0 || !strings.Contains(string(res.Formats), "events/block/block_rq_issue/format") {
 				t.Errorf("trace of %d lines has no completion, or formats missing:\n%.300s", res.Info.Lines, res.Output)
+			}
+			// Requeues are traced so that a request issued twice is one
+			// request (the analyzer's matcher); this kernel has the event.
+			if !slices.Contains(res.Info.Events, "block/block_rq_requeue") || !strings.Contains(string(res.Formats), "events/block/block_rq_requeue/format") {
+				t.Errorf("block_rq_requeue not enabled: events %v, missing %v", res.Info.Events, res.Info.Missing)
 			}
 			if after := tracefsMounts(t); strings.Join(after, ",") != strings.Join(before, ",") {
 				t.Errorf("tracefs mounts %v after, %v before", after, before)

@@ -66,7 +66,10 @@ func keyOf(r Request) matchKey {
 
 // Matcher pairs block_rq_insert, block_rq_issue and block_rq_complete
 // events into requests (biosnoop's matching: by device and sector, in
-// order). Feed it events in trace order.
+// order). A request the driver gives back (block_rq_requeue) is issued
+// again: its service runs from the last issue, and it leaves no stale
+// issue behind for a later request at its sector to complete. Feed it
+// events in trace order.
 type Matcher struct {
 	inserted map[matchKey]*Matched
 	open     map[matchKey][]*Matched
@@ -83,13 +86,14 @@ func NewMatcher() *Matcher {
 
 // IsBlockRequest reports the events a Matcher takes.
 func IsBlockRequest(name string) bool {
-	return name == "block_rq_insert" || name == "block_rq_issue" || name == "block_rq_complete"
+	return name == "block_rq_insert" || name == "block_rq_issue" || name == "block_rq_complete" || name == "block_rq_requeue"
 }
 
 // Add takes one block request event and returns the request it completes,
 // if it does. An event whose fields do not parse is an error.
 func (m *Matcher) Add(e Event) (Matched, bool, error) {
-	completion := e.Name == "block_rq_complete"
+	// A requeue's fields are a completion's (no bytes, an error field).
+	completion := e.Name == "block_rq_complete" || e.Name == "block_rq_requeue"
 	r, err := ParseRequest(e.Fields, completion)
 	if err != nil {
 		return Matched{}, false, err
@@ -105,11 +109,30 @@ func (m *Matcher) Add(e Event) (Matched, bool, error) {
 		req := m.inserted[k]
 		if req != nil {
 			delete(m.inserted, k)
+		} else if reissue := m.reissued(k, r); reissue != nil {
+			// Issued again with no requeue in the trace (a kernel or a
+			// capture without the event): the same request, not a second.
+			reissue.IssueNS = e.TimeNS
+			return Matched{}, false, nil
 		} else {
 			req = &Matched{Request: r, PID: e.Process(), Comm: e.Comm}
 		}
 		req.IssueNS = e.TimeNS
 		m.open[k] = append(m.open[k], req)
+	case "block_rq_requeue":
+		// Back from the driver: it waits to be issued again, as when it
+		// was inserted.
+		reqs := m.open[k]
+		if len(reqs) == 0 {
+			return Matched{}, false, nil
+		}
+		req := reqs[0]
+		if len(reqs) == 1 {
+			delete(m.open, k)
+		} else {
+			m.open[k] = reqs[1:]
+		}
+		m.inserted[k] = req
 	case "block_rq_complete":
 		reqs := m.open[k]
 		if len(reqs) == 0 {
@@ -126,6 +149,21 @@ func (m *Matcher) Add(e Event) (Matched, bool, error) {
 		return *req, true, nil
 	}
 	return Matched{}, false, nil
+}
+
+// reissued is the open request a data request's issue repeats: one at
+// the same sector with the same size and direction. Cache flushes share
+// one key per device and may overlap, so they are never taken for one.
+func (m *Matcher) reissued(k matchKey, r Request) *Matched {
+	if r.Sectors == 0 {
+		return nil
+	}
+	for _, o := range m.open[k] {
+		if o.Sectors == r.Sectors && o.RWBS == r.RWBS {
+			return o
+		}
+	}
+	return nil
 }
 
 type constError string
