@@ -19,6 +19,11 @@ type BlockTrace struct {
 	// they belong to: buffered writes reach the device later from a
 	// kworker, and these tie them back to their writer.
 	Dirtied map[procfs.Dev]map[Task]int64
+	// DirtiedInode counts the same pages by inode, and Written the pages
+	// the flushers wrote of each inode (writeback_single_inode): what the
+	// writeback of a device was the writeback of.
+	DirtiedInode map[procfs.Dev]map[uint64]map[Task]int64
+	Written      map[procfs.Dev]map[uint64]int64
 	// Throttled is balance_dirty_pages per task: how long writers were
 	// held back because dirty memory was over its limit.
 	Throttled map[Task]Throttle
@@ -62,7 +67,8 @@ func (r *Request) Task() Task { return Task{r.PID, r.Comm} }
 
 // ParseBlockTrace parses the text of a block-layer capture.
 func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
-	bt := &BlockTrace{Info: info, Dirtied: map[procfs.Dev]map[Task]int64{}, Throttled: map[Task]Throttle{}, Commits: map[procfs.Dev]int{}}
+	bt := &BlockTrace{Info: info, Dirtied: map[procfs.Dev]map[Task]int64{}, Throttled: map[Task]Throttle{}, Commits: map[procfs.Dev]int{},
+		DirtiedInode: map[procfs.Dev]map[uint64]map[Task]int64{}, Written: map[procfs.Dev]map[uint64]int64{}}
 	match := ftrace.NewMatcher()
 	for len(text) > 0 {
 		var line []byte
@@ -98,8 +104,25 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 			bdi := d.BDI
 			if bt.Dirtied[bdi] == nil {
 				bt.Dirtied[bdi] = map[Task]int64{}
+				bt.DirtiedInode[bdi] = map[uint64]map[Task]int64{}
 			}
 			bt.Dirtied[bdi][task]++
+			if bt.DirtiedInode[bdi][d.Ino] == nil {
+				bt.DirtiedInode[bdi][d.Ino] = map[Task]int64{}
+			}
+			bt.DirtiedInode[bdi][d.Ino][task]++
+		case "writeback_single_inode":
+			w, err := ftrace.ParseSingleInode(e.Fields)
+			if err != nil {
+				bt.Malformed++
+				continue
+			}
+			if w.Wrote > 0 {
+				if bt.Written[w.BDI] == nil {
+					bt.Written[w.BDI] = map[uint64]int64{}
+				}
+				bt.Written[w.BDI][w.Ino] += w.Wrote
+			}
 		case "balance_dirty_pages":
 			th, err := ftrace.ParseThrottle(e.Fields)
 			if err != nil {

@@ -287,6 +287,11 @@ func (bt *BlockTrace) charger() *charger {
 		}
 	}
 	for bdi, tasks := range bt.Dirtied {
+		if len(bt.Written[bdi]) > 0 {
+			ch.dirtiers[bdi] = bt.writtenFor(bdi)
+			continue
+		}
+		// No flusher said what it wrote: the pages dirtied stand for it.
 		for t, n := range tasks {
 			if ftrace.KernelTask(t.Comm) {
 				continue
@@ -300,15 +305,44 @@ func (bt *BlockTrace) charger() *charger {
 	return ch
 }
 
+// writtenFor weighs a device's dirtiers by what the flushers wrote for
+// them: each inode's pages written (writeback_single_inode), shared among
+// the tasks that dirtied it by the pages each dirtied. A task whose pages
+// were clean again by writeback time (an O_DSYNC writer's) weighs nothing,
+// however many it dirtied; four-KiB and large folios weigh by the pages
+// written, not by the events.
+func (bt *BlockTrace) writtenFor(bdi procfs.Dev) map[Task]float64 {
+	out := map[Task]float64{}
+	for ino, wrote := range bt.Written[bdi] {
+		var total int64
+		for t, n := range bt.DirtiedInode[bdi][ino] {
+			if !ftrace.KernelTask(t.Comm) {
+				total += n
+			}
+		}
+		for t, n := range bt.DirtiedInode[bdi][ino] {
+			if !ftrace.KernelTask(t.Comm) && total > 0 {
+				out[t] += float64(wrote) * float64(n) / float64(total)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // of is the kind of a request and, for journal and writeback requests,
 // the tasks it is charged to with their weights.
 func (ch *charger) of(r *Request) (int, map[Task]float64) {
 	switch {
 	case !ftrace.KernelTask(r.Comm):
 		return ownRequest, nil
-	case (ftrace.JournalTask(r.Comm) || r.Flush()) && len(ch.syncWriters[r.Dev]) > 0:
+	case (ftrace.JournalTask(r.Comm) || r.Flush() || r.Meta()) && len(ch.syncWriters[r.Dev]) > 0:
+		// A journal commit, a cache flush, or a metadata block of the
+		// commit's flush sequence re-issued by kblockd.
 		return journalRequest, ch.syncWriters[r.Dev]
-	case !ftrace.JournalTask(r.Comm) && !r.Flush() && len(ch.dirtiers[r.Dev]) > 0:
+	case !ftrace.JournalTask(r.Comm) && !r.Flush() && !r.Meta() && len(ch.dirtiers[r.Dev]) > 0:
 		return writebackRequest, ch.dirtiers[r.Dev]
 	}
 	return kernelRequest, nil

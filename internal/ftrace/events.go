@@ -140,6 +140,32 @@ func ParseDirty(fields []byte) (Dirty, error) {
 	return d, nil
 }
 
+// SingleInode is writeback_single_inode: a flusher (or a sync) wrote
+// pages of one inode — Wrote of them, in this pass.
+type SingleInode struct {
+	BDI   Dev
+	Ino   uint64
+	Wrote int64
+}
+
+// ParseSingleInode parses writeback_single_inode ("bdi 7:0: ino=12
+// state=... to_write=1024 wrote=1024 cgroup_ino=1").
+func ParseSingleInode(fields []byte) (SingleInode, error) {
+	var w SingleInode
+	bdi, kv, err := bdiAndPairs(fields)
+	if err != nil {
+		return w, err
+	}
+	w.BDI = bdi
+	ino, err1 := strconv.ParseUint(kv["ino"], 10, 64)
+	wrote, err2 := strconv.ParseInt(kv["wrote"], 10, 64)
+	if err1 != nil || err2 != nil {
+		return w, fmt.Errorf("writeback_single_inode %q: want ino= and wrote=", fields)
+	}
+	w.Ino, w.Wrote = ino, wrote
+	return w, nil
+}
+
 // Throttle is balance_dirty_pages: a task held back because dirty memory
 // is over its share of the limit. Pause is in milliseconds.
 type Throttle struct {

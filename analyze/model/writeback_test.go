@@ -1,0 +1,66 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/iorca/iorca/collect/bundle"
+)
+
+// Writeback is charged by what the flushers wrote: export (PID 20)
+// dirtied 10 pages of inode 12, the appender (PID 30) 100 pages of inode
+// 13 — which its O_DSYNC writes cleaned at once; the flusher wrote 8
+// pages of inode 12 only. Its request is export's alone. Without the
+// flusher's writeback_single_inode, the pages dirtied weigh it (10:100).
+func TestWritebackByWhatFlushersWrote(t *testing.T) {
+	var lines []string
+	at := 100.0
+	add := func(format string, args ...any) {
+		at += 0.001
+		lines = append(lines, fmt.Sprintf("  task-1 (1) [000] ..... %.6f: ", at)+fmt.Sprintf(format, args...))
+	}
+	for i := 0; i < 10; i++ {
+		lines = append(lines, fmt.Sprintf("  export-20 (20) [000] d..1. %.6f: writeback_dirty_folio: bdi 7:0: ino=12 index=%d", at, i))
+	}
+	for i := 0; i < 100; i++ {
+		lines = append(lines, fmt.Sprintf("  appender-30 (30) [000] d..1. %.6f: writeback_dirty_folio: bdi 7:0: ino=13 index=%d", at, i))
+	}
+	add("block_rq_issue: 7,0 W 32768 () 4096 + 64 be,0,4 [kworker/u8:2]")
+	lines[len(lines)-1] = strings.Replace(lines[len(lines)-1], "task-1 (1)", "kworker/u8:2-90 (90)", 1)
+	add("block_rq_complete: 7,0 W () 4096 + 64 be,0,4 [0]")
+	withInode := append(append([]string{}, lines...), "  kworker/u8:2-90 (90) [000] ..... 100.010000: writeback_single_inode: bdi 7:0: ino=12 state=I_DIRTY_PAGES dirtied_when=1 age=3 index=0 to_write=1024 wrote=8 cgroup_ino=1")
+	for _, tc := range []struct {
+		name         string
+		lines        []string
+		exportShare  float64
+		appenderPart float64
+	}{
+		{"with writeback_single_inode", withInode, 1, 0},
+		{"pages dirtied only", lines, 10.0 / 110, 100.0 / 110},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bt := ParseBlockTrace(bundle.BlockTraceInfo{}, []byte(strings.Join(tc.lines, "\n")+"\n"))
+			m := &Model{BlockTrace: bt}
+			dts := m.DeviceTimes()
+			if len(dts) != 1 || len(bt.Requests) != 1 {
+				t.Fatalf("%d devices, %d requests (malformed %d)", len(dts), len(bt.Requests), bt.Malformed)
+			}
+			for _, dt := range dts {
+				var export, appender float64
+				if s := dt.Find(20); s != nil {
+					export = s.WritebackNS / dt.BusyNS
+				}
+				if s := dt.Find(30); s != nil {
+					appender = s.WritebackNS / dt.BusyNS
+				}
+				if d := export - tc.exportShare; d > 1e-9 || d < -1e-9 {
+					t.Errorf("export holds %.3f of the writeback, want %.3f", export, tc.exportShare)
+				}
+				if d := appender - tc.appenderPart; d > 1e-9 || d < -1e-9 {
+					t.Errorf("the appender holds %.3f of the writeback, want %.3f", appender, tc.appenderPart)
+				}
+			}
+		})
+	}
+}
