@@ -3,6 +3,7 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -30,7 +31,8 @@ func biotop(m *model.Model, o Options) ([]Block, error) {
 			title = "biotop over the whole block trace"
 		}
 		head := []string{"TIME% is the share of the device's busy time it caused: its own requests (OWN) plus the writeback of pages it dirtied (WBACK) and the journal commits its synchronous writes forced (JRNL); PID -1 is time no user process explains",
-			"each stretch of busy time is held by the request in flight that completes first, and the others wait behind it: AVGms is a request's time from issue to completion, WAITms the part of it (and of its time in the scheduler's queue) spent waiting"}
+			"I/O and Kbytes are the requests the device served for it: its own, and its part of the writeback and journal requests charged to it",
+			"each stretch of busy time is held by the request in flight that completes first, and the others wait behind it: AVGms is its own requests' time from issue to completion, WAITms the part of it (and of their time in the scheduler's queue) spent waiting"}
 		switch {
 		case to <= bt.FirstNS || from >= bt.LastNS:
 			head = append(head, fmt.Sprintf("outside the block trace (%.1f s from the start of the capture)", bt.Seconds()))
@@ -67,7 +69,11 @@ func biotopTable(dts map[string]*model.DeviceTime, o Options) *table.Table {
 			case s.Process != nil && s.Process.Collector:
 				comm += " (iorca)"
 			}
-			t.Add(table.Text(name), table.Int(pid), table.Text(comm), table.Int(int64(s.Requests)), table.Num(float64(s.Bytes)/1024),
+			reqs, bytes := s.CausedRequests, s.CausedBytes
+			if s.Kernel {
+				reqs, bytes = float64(s.Requests), float64(s.Bytes)
+			}
+			t.Add(table.Text(name), table.Int(pid), table.Text(comm), table.Int(int64(math.Round(reqs))), table.Num(bytes/1024),
 				table.Num(s.Latency.MeanMS()), table.Num(s.MeanWaitMS()), table.Num(pct(s.NS())), table.Num(pct(s.DirectNS)), table.Num(pct(s.WritebackNS)), table.Num(pct(s.JournalNS)))
 		}
 	}
