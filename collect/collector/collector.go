@@ -43,6 +43,10 @@ type collection struct {
 	tracing   int          // traces started and not yet collected
 	active    atomic.Int32 // traces still running
 	stopTrace context.CancelCauseFunc
+	// selected is set once the first window's targets are picked; strace
+	// is what their traces share (nil until one starts).
+	selected bool
+	strace   *straceRun
 	// blockTrace is the running block-layer capture, nil when off or
 	// finished.
 	blockTrace *blocktrace.Tracer

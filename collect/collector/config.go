@@ -212,6 +212,14 @@ func (c *Config) ticks() int {
 	return int(c.Duration/c.Interval) + 1
 }
 
+// traceTicks is how many ticks a trace lasts at most.
+func (c *Config) traceTicks() int {
+	if !c.Strace {
+		return 0
+	}
+	return int((c.StraceDuration + c.Interval - 1) / c.Interval)
+}
+
 // selectTick is the tick after which targets are picked.
 func (c *Config) selectTick() int {
 	n := int((c.SelectAfter + c.Interval/2) / c.Interval)

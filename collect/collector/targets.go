@@ -54,11 +54,26 @@ type candidate struct {
 // find the quiet process on a slow disk — a few synchronous writes a
 // second, each waiting for the device — and those that wait behind it;
 // the major-fault ranking finds who swaps.
-func selectTargets(first, last map[int]*procSnap, devTime map[int]int64, top int, pids []int, exclude map[int]bool) []*target {
+//
+// A process absent from first started during the window: all its counters
+// are the window's. With onlyNew (a later window, after the first
+// selection), only processes that began their IO in it are candidates —
+// started during it, or with no disk bytes and no write call before it
+// (a shell that execs a writer, a job woken by a timer); the ones already
+// doing IO were weighed before.
+func selectTargets(first, last map[int]*procSnap, devTime map[int]int64, top int, pids []int, exclude map[int]bool, onlyNew bool) []*target {
 	var cands []candidate
 	for pid, b := range last {
 		a := first[pid]
-		if a == nil || !a.hasIO || !b.hasIO || exclude[pid] || b.stat.IsKernelThread() || a.stat.StartTime != b.stat.StartTime {
+		if a != nil && a.stat.StartTime != b.stat.StartTime {
+			a = nil // the PID was reused: a new process
+		}
+		if a == nil {
+			a = &procSnap{stat: procfs.PIDStat{StartTime: b.stat.StartTime}, hasIO: true}
+		} else if onlyNew && (a.io.ReadBytes+a.io.WriteBytes > 0 || a.io.SyscW > 0) {
+			continue
+		}
+		if !a.hasIO || !b.hasIO || exclude[pid] || b.stat.IsKernelThread() {
 			continue
 		}
 		c := candidate{pid: pid, start: b.stat.StartTime, comm: b.stat.Comm,

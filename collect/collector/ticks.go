@@ -28,11 +28,11 @@ func (c *collection) sampleTicks(ctx context.Context, m *bundle.Manifest, base i
 		if !sleepUntil(ctx, due) {
 			break
 		}
-		switch k {
-		case 0:
+		switch {
+		case k == 0:
 			first = map[int]*procSnap{}
 			c.sampler.snap = first
-		case sel:
+		case k == sel:
 			last = map[int]*procSnap{}
 			c.sampler.snap = last
 		}
@@ -45,7 +45,12 @@ func (c *collection) sampleTicks(ctx context.Context, m *bundle.Manifest, base i
 		done++
 		if k == sel {
 			c.selectAndTrace(first, last, base+k)
-			first, last = nil, nil
+			// The next window starts here: a process that starts in it
+			// can still be picked, while its trace fits before the end.
+			first, last = last, nil
+			if next := k + cfg.selectTick(); next+cfg.traceTicks() < n {
+				sel = next
+			}
 		}
 		if cfg.Progress != nil {
 			cfg.Progress(Progress{Phase: PhaseCapturing, Elapsed: time.Since(start), Duration: cfg.Duration, Tick: k + 1, Ticks: n, Targets: len(c.targets), Tracing: c.runningTraces()})

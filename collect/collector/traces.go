@@ -17,15 +17,27 @@ type traceDone struct {
 	res stracerun.Result
 }
 
-// selectAndTrace picks the targets after the first window, describes each,
-// and starts their traces.
+// selectAndTrace picks targets from a window of samples, describes each
+// and starts its trace. The first window picks the top processes and the
+// --pid ones; each later window (the same length, while a trace would
+// still fit before the end) adds the top processes that started during it
+// — a writer that starts after the first selection is still a target.
 func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
+	later := c.selected
+	c.selected = true
 	exclude := map[int]bool{c.sampler.self: true}
+	for _, t := range c.targets {
+		exclude[t.pid] = true
+	}
+	pids := c.cfg.PIDs
+	if later {
+		pids = nil
+	}
 	var devTime map[int]int64
 	if c.blockTrace != nil {
 		devTime = deviceTime(c.blockTrace.Snapshot())
 	}
-	targets := selectTargets(first, last, devTime, c.cfg.Top, c.cfg.PIDs, exclude)
+	targets := selectTargets(first, last, devTime, c.cfg.Top, pids, exclude, later)
 	for _, t := range targets {
 		t.info.PID, t.info.Comm, t.info.StartTicks, t.info.SelectedTick = t.pid, t.comm, t.start, tick
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d", t.pid)); err != nil {
@@ -36,26 +48,29 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 		}
 		c.captureTarget(t, tick)
 	}
-	c.targets = targets
-	c.sampler.targets = targets
-	if !c.cfg.Strace {
+	c.targets = append(c.targets, targets...)
+	c.sampler.targets = c.targets
+	if !c.cfg.Strace || len(targets) == 0 {
 		return
 	}
-	path := c.cfg.StracePath
-	if path == "" {
-		p, err := stracerun.LookPath()
-		if err != nil {
-			c.ledger.problem(bundle.Problem{Source: "strace", Status: bundle.StatusAbsent, Tick: tick,
-				What: "strace is not installed or not on PATH: no syscall traces", Why: err.Error()})
-			return
+	if c.strace == nil {
+		path := c.cfg.StracePath
+		if path == "" {
+			p, err := stracerun.LookPath()
+			if err != nil {
+				c.ledger.problem(bundle.Problem{Source: "strace", Status: bundle.StatusAbsent, Tick: tick,
+					What: "strace is not installed or not on PATH: no syscall traces", Why: err.Error()})
+				c.cfg.Strace = false
+				return
+			}
+			path = p
 		}
-		path = p
+		// The traces run in the background while ticks go on; they stop
+		// at their own bounds or when the collection ends.
+		tctx, cancel := context.WithCancelCause(context.Background())
+		c.stopTrace = cancel
+		c.strace = &straceRun{ctx: tctx, cfg: stracerun.Config{Path: path, Duration: c.cfg.StraceDuration, MaxBytes: c.cfg.StraceMaxBytes, Redact: c.cfg.Redact}}
 	}
-	// The traces run in the background while ticks go on; they stop at
-	// their own bounds or when the collection ends.
-	tctx, cancel := context.WithCancelCause(context.Background())
-	c.stopTrace = cancel
-	scfg := stracerun.Config{Path: path, Duration: c.cfg.StraceDuration, MaxBytes: c.cfg.StraceMaxBytes, Redact: c.cfg.Redact}
 	for _, t := range targets {
 		if t.gone {
 			continue
@@ -63,11 +78,17 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 		c.tracing++
 		c.active.Add(1)
 		go func(t *target) {
-			res := stracerun.Run(tctx, t.pid, scfg)
+			res := stracerun.Run(c.strace.ctx, t.pid, c.strace.cfg)
 			c.active.Add(-1)
 			c.traces <- traceDone{t: t, res: res}
 		}(t)
 	}
+}
+
+// straceRun is what every trace of a collection shares.
+type straceRun struct {
+	ctx context.Context
+	cfg stracerun.Config
 }
 
 // runningTraces counts the traces still attached.

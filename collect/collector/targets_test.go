@@ -1,0 +1,48 @@
+package collector
+
+import (
+	"testing"
+
+	"github.com/iorca/iorca/internal/procfs"
+)
+
+func snap(start uint64, comm string, writeBytes, syscw int64) *procSnap {
+	return &procSnap{stat: procfs.PIDStat{StartTime: start, Comm: comm}, io: procfs.PIDIO{WriteBytes: writeBytes, SyscW: syscw}, hasIO: true}
+}
+
+// A process that started during the window is a candidate like the
+// others, with all its counters the window's (before, one that started
+// within the first three seconds was never chosen and a bystander was
+// traced instead); a reused PID is a new process; in a later window only
+// processes that began their IO in it are weighed — never the old writer,
+// already weighed in the first.
+func TestSelectTargetsNewProcesses(t *testing.T) {
+	first := map[int]*procSnap{
+		10: snap(100, "old-writer", 1000, 10),
+		20: snap(100, "bystander", 0, 0),
+		30: snap(100, "gone-before", 0, 0),
+		50: snap(100, "exec-writer", 0, 0),
+	}
+	last := map[int]*procSnap{
+		10: snap(100, "old-writer", 2000, 20),      // +1000 bytes
+		20: snap(100, "bystander", 10, 1),          // +10
+		30: snap(900, "reused-pid", 50<<20, 5),     // a new process under an old PID
+		40: snap(800, "new-writer", 100<<20, 1000), // started in the window
+		50: snap(100, "exec-writer", 60<<20, 600),  // no IO before the window
+	}
+	names := func(ts []*target) map[string]bool {
+		out := map[string]bool{}
+		for _, t := range ts {
+			out[t.comm] = true
+		}
+		return out
+	}
+	got := names(selectTargets(first, last, nil, 1, nil, map[int]bool{}, false))
+	if !got["new-writer"] || got["bystander"] {
+		t.Errorf("first window, top 1 by each ranking: %v", got)
+	}
+	got = names(selectTargets(first, last, nil, 3, nil, map[int]bool{40: true}, true))
+	if !got["reused-pid"] || !got["exec-writer"] || got["old-writer"] || got["new-writer"] {
+		t.Errorf("later window, new processes only, 40 already a target: %v", got)
+	}
+}
