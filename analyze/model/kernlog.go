@@ -34,6 +34,11 @@ const (
 	// Attached SCSI disk"): older records about the name were about the
 	// device it named before.
 	Attach
+	// Unsupported: the device refused an operation it does not support
+	// ("operation not supported error, dev loop0, sector N op
+	// 0x9:(WRITE_ZEROES)" — mkfs probing a loop device): the request was
+	// not for it, the device did not fail.
+	Unsupported
 )
 
 // KernelEvent is a kernel log record about IO, placed on the capture's
@@ -78,6 +83,7 @@ var kernelPatterns = []struct {
 	{regexp.MustCompile(`EXT4-fs \(([^)]+)\): failed to convert unwritten extents.*data loss`), LostWrite},
 	{regexp.MustCompile(`Buffer I/O error on (?:dev|device) (\S+?),`), IOError},
 	{regexp.MustCompile(`EXT4-fs \(([^)]+)\): (?:I/O error while writing superblock|previous I/O error to superblock detected)`), FSError},
+	{regexp.MustCompile(`operation not supported error, dev (\S+?),? sector`), Unsupported},
 	{regexp.MustCompile(`\berror, dev (\S+?),? sector`), IOError},
 	{regexp.MustCompile(`attempt to access beyond end of device\s*\n?(\S+): rw=`), IOError},
 	{regexp.MustCompile(`JBD2: .*(?:I/O error|Error).* (?:for|on) (\S+?)(?:-\d+)?\.?$`), FSError},

@@ -45,3 +45,19 @@ func TestKernelEventsReplacedName(t *testing.T) {
 		t.Errorf("hung task %q", evs[5].Task)
 	}
 }
+
+// The record mkfs.ext4 leaves when it probes a fresh loop device with
+// WRITE_ZEROES (seen on this kernel, 6.18, right after the attach): the
+// device refused an operation it does not support; it did not fail, and
+// the record is no error of it.
+func TestKernelEventsUnsupportedOperation(t *testing.T) {
+	m := &Model{Kmsg: []procfs.KmsgRecord{
+		{Level: 3, Usec: 1_000_000, Text: "loop0: detected capacity change from 0 to 2097152"},
+		{Level: 3, Usec: 1_004_000, Text: "operation not supported error, dev loop0, sector 2097024 op 0x9:(WRITE_ZEROES) flags 0x20000800 phys_seg 0 prio class 2"},
+		{Level: 3, Usec: 2_000_000, Text: "I/O error, dev loop0, sector 18242 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 2"},
+	}}
+	evs := kernelEventsAt(m, 0, 0)
+	if len(evs) != 3 || evs[1].Kind != Unsupported || evs[1].Error() || evs[1].Device != "loop0" || evs[2].Kind != IOError || !evs[2].Error() {
+		t.Fatalf("events %+v", evs)
+	}
+}
