@@ -44,6 +44,13 @@ type Share struct {
 	// JournalNS the journal commits its synchronous writes forced. They
 	// are its load on the device.
 	DirectNS, WritebackNS, JournalNS float64
+	// StackedNS is its part of the time a stacking driver's requests held
+	// on this device (stack.go): a loop device's worker and the flushers
+	// writing its backing file, for the requests it sent the device above.
+	StackedNS float64
+	// Through names the devices above whose time it holds here through
+	// a stack ("loop1").
+	Through []string
 	// WaitNS is how long its own requests waited — queued in the
 	// scheduler, and in flight behind others' — on top of the time they
 	// held: what the device made it wait, not its load.
@@ -69,7 +76,7 @@ func (s *Share) MeanWaitMS() float64 {
 }
 
 // NS is the share's whole device time.
-func (s *Share) NS() float64 { return s.DirectNS + s.WritebackNS + s.JournalNS }
+func (s *Share) NS() float64 { return s.DirectNS + s.WritebackNS + s.JournalNS + s.StackedNS }
 
 // Fraction is the share's part of the device's time, 0 to 1.
 func (d *DeviceTime) Fraction(s *Share) float64 {
@@ -237,6 +244,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 			s.Latency.Add(r.ServiceNS())
 		}
 	}
+	m.throughStacks(out, func(dt *DeviceTime, t Task) *Share { return share(dt, t, false) }, shares)
 	for name, dt := range out {
 		for _, s := range shares[name] {
 			dt.Shares = append(dt.Shares, s)

@@ -169,8 +169,13 @@ func (c *Window) ShareText(dev string, s *model.Share) string {
 func ShareHow(dt *model.DeviceTime, s *model.Share) string {
 	t := ""
 	var how []string
-	if s.DirectNS > 0 && (s.WritebackNS > 0 || s.JournalNS > 0) {
+	if s.DirectNS > 0 && (s.WritebackNS > 0 || s.JournalNS > 0 || s.StackedNS > 0) {
 		how = append(how, fmt.Sprintf("%.0f %% its own requests", s.DirectNS/dt.BusyNS*100))
+	}
+	if s.StackedNS > 0 {
+		// The loop driver's and the flushers' requests for what it sent
+		// the device above.
+		how = append(how, fmt.Sprintf("%.0f %% through %s", s.StackedNS/dt.BusyNS*100, prose.JoinAnd(s.Through)))
 	}
 	if s.WritebackNS > 0 {
 		how = append(how, fmt.Sprintf("%.0f %% writeback of pages it dirtied", s.WritebackNS/dt.BusyNS*100))

@@ -66,3 +66,13 @@ func LoopDeviceAt(t testing.TB, dev string, sizeMiB int) {
 	MustRun(t, "losetup", dev, sparseImage(t, sizeMiB))
 	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
 }
+
+// LoopOnFile attaches a loop device to the file at path — a file on
+// another of the test's filesystems, to stack one device on another —
+// and detaches it when the test ends.
+func LoopOnFile(t testing.TB, path string) string {
+	t.Helper()
+	dev := MustRun(t, "losetup", "--find", "--show", path)
+	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+	return dev
+}
