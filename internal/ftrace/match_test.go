@@ -14,21 +14,7 @@ func TestMatcher(t *testing.T) {
 		"          <idle>-0       (-------) [001] ..s1.  2746.193585: block_rq_complete: 254,0 RA () 21075168 + 8 be,0,7 [0]",
 		"     ksoftirqd/1-22      (     22) [001] ..s..  2744.216426: block_rq_complete: 7,0 WSM () 229694 + 8 be,0,3 [0]",
 	}
-	m := NewMatcher()
-	var got []Matched
-	for _, l := range lines {
-		e, ok := ParseLine([]byte(l))
-		if !ok {
-			t.Fatalf("line %q", l)
-		}
-		r, done, err := m.Add(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if done {
-			got = append(got, r)
-		}
-	}
+	m, got := matchAll(t, lines)
 	if len(got) != 2 || m.Unmatched != 1 {
 		t.Fatalf("matched %+v, unmatched %d", got, m.Unmatched)
 	}
@@ -71,21 +57,7 @@ func TestMatcherRequeue(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := NewMatcher()
-			var got []Matched
-			for _, l := range tc.lines {
-				e, ok := ParseLine([]byte(l))
-				if !ok {
-					t.Fatalf("line %q", l)
-				}
-				r, done, err := m.Add(e)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if done {
-					got = append(got, r)
-				}
-			}
+			m, got := matchAll(t, tc.lines)
 			if len(got) != 2 || m.Unmatched != 0 {
 				t.Fatalf("matched %+v, unmatched %d", got, m.Unmatched)
 			}
@@ -97,4 +69,26 @@ func TestMatcherRequeue(t *testing.T) {
 			}
 		})
 	}
+}
+
+// matchAll feeds trace lines to a new Matcher and returns it with the
+// requests it completed.
+func matchAll(t *testing.T, lines []string) (*Matcher, []Matched) {
+	t.Helper()
+	m := NewMatcher()
+	var got []Matched
+	for _, l := range lines {
+		e, ok := ParseLine([]byte(l))
+		if !ok {
+			t.Fatalf("line %q", l)
+		}
+		r, done, err := m.Add(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			got = append(got, r)
+		}
+	}
+	return m, got
 }
