@@ -35,7 +35,7 @@ func (m *Model) uppers() map[string][]string {
 		if !ok {
 			continue
 		}
-		lower := m.DeviceName(procfs.Dev{Major: mt.Major, Minor: mt.Minor})
+		lower := m.DiskName(procfs.Dev{Major: mt.Major, Minor: mt.Minor})
 		if lower != "" && lower != name {
 			out[lower] = append(out[lower], name)
 		}

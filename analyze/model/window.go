@@ -138,6 +138,33 @@ func (m *Model) DeviceName(dev procfs.Dev) string {
 	return dev.String()
 }
 
+// DiskName returns the whole disk that holds the device with number dev:
+// the device itself when it is one, else the disk a partition belongs to
+// (vda1 → vda, nvme0n1p2 → nvme0n1, mmcblk0p1 → mmcblk0). A file's writes
+// are the disk's: /sys/block, the block trace and iostat's device rows
+// speak of whole disks.
+func (m *Model) DiskName(dev procfs.Dev) string {
+	name := m.DeviceName(dev)
+	if _, ok := m.Blocks[name]; ok || len(m.Blocks) == 0 {
+		return name
+	}
+	best := ""
+	for disk := range m.Blocks {
+		rest, ok := strings.CutPrefix(name, disk)
+		if !ok || len(disk) <= len(best) {
+			continue
+		}
+		rest = strings.TrimPrefix(rest, "p")
+		if rest != "" && strings.Trim(rest, "0123456789") == "" {
+			best = disk
+		}
+	}
+	if best == "" {
+		return name
+	}
+	return best
+}
+
 // ProcIO is what one process did between two ticks.
 type ProcIO struct {
 	Proc *Process

@@ -221,11 +221,11 @@ func (c *Window) Place(tv *TargetView, path string) (*Placement, bool) {
 			pl.HostMount = hm
 		}
 	}
-	pl.Device = c.Model.DeviceName(procfs.Dev{Major: pl.HostMount.Major, Minor: pl.HostMount.Minor})
+	pl.Device = c.Model.DiskName(procfs.Dev{Major: pl.HostMount.Major, Minor: pl.HostMount.Minor})
 	if b := c.Model.Blocks[pl.Device]; b != nil && b.BackingFile != "" {
 		pl.Backing = b.BackingFile
 		if bm, ok := model.MountFor(c.Model.Mounts, b.BackingFile); ok {
-			pl.BackingDevice = c.Model.DeviceName(procfs.Dev{Major: bm.Major, Minor: bm.Minor})
+			pl.BackingDevice = c.Model.DiskName(procfs.Dev{Major: bm.Major, Minor: bm.Minor})
 		}
 	}
 	return pl, true
