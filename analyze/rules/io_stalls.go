@@ -37,7 +37,10 @@ func checkIOStalls(c *window.Window) []content.Finding {
 	var procs []stalled
 	for i := range c.Procs {
 		p := &c.Procs[i]
-		if p.Samples < 3 {
+		// A kworker in D state is a flusher or a worker doing IO for
+		// others: busy, not stalled; the tasks it works for show their
+		// own waits.
+		if p.Samples < 3 || (p.Proc.Kernel && strings.HasPrefix(p.Proc.Comm, "kworker")) {
 			continue
 		}
 		ds := prose.Pct(float64(p.DStates), float64(p.Samples))
