@@ -122,33 +122,33 @@ func (m *Matcher) Add(e Event) (Matched, bool, error) {
 	case "block_rq_requeue":
 		// Back from the driver: it waits to be issued again, as when it
 		// was inserted.
-		reqs := m.open[k]
-		if len(reqs) == 0 {
-			return Matched{}, false, nil
+		if req := m.take(k); req != nil {
+			m.inserted[k] = req
 		}
-		req := reqs[0]
-		if len(reqs) == 1 {
-			delete(m.open, k)
-		} else {
-			m.open[k] = reqs[1:]
-		}
-		m.inserted[k] = req
 	case "block_rq_complete":
-		reqs := m.open[k]
-		if len(reqs) == 0 {
+		req := m.take(k)
+		if req == nil {
 			m.Unmatched++
 			return Matched{}, false, nil
-		}
-		req := reqs[0]
-		if len(reqs) == 1 {
-			delete(m.open, k)
-		} else {
-			m.open[k] = reqs[1:]
 		}
 		req.CompleteNS, req.Error = e.TimeNS, r.Error
 		return *req, true, nil
 	}
 	return Matched{}, false, nil
+}
+
+// take removes and returns the oldest request open at k, nil when none is.
+func (m *Matcher) take(k matchKey) *Matched {
+	reqs := m.open[k]
+	if len(reqs) == 0 {
+		return nil
+	}
+	if len(reqs) == 1 {
+		delete(m.open, k)
+	} else {
+		m.open[k] = reqs[1:]
+	}
+	return reqs[0]
 }
 
 // reissued is the open request a data request's issue repeats: one at

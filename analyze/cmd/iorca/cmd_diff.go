@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 
@@ -87,9 +86,5 @@ type comparisonDoc struct{ d *content.Comparison }
 func (c comparisonDoc) Markdown(w io.Writer) error { return report.ComparisonMarkdown(w, c.d) }
 func (c comparisonDoc) JSON(w io.Writer) error     { return report.ComparisonJSON(w, c.d) }
 func (c comparisonDoc) HTML(w io.Writer) error {
-	var md bytes.Buffer
-	if err := report.ComparisonMarkdown(&md, c.d); err != nil {
-		return err
-	}
-	return report.ChartsPage(w, "IO comparison", md.Bytes(), c.d.Timelines)
+	return markdownPage(c, w, func(w io.Writer, md []byte) error { return report.ChartsPage(w, "IO comparison", md, c.d.Timelines) })
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"runtime"
@@ -110,9 +109,7 @@ type fleetDoc struct{ s *content.Fleet }
 func (d fleetDoc) Markdown(w io.Writer) error { return report.FleetMarkdown(w, d.s) }
 func (d fleetDoc) JSON(w io.Writer) error     { return report.FleetJSON(w, d.s) }
 func (d fleetDoc) HTML(w io.Writer) error {
-	var md bytes.Buffer
-	if err := report.FleetMarkdown(&md, d.s); err != nil {
-		return err
-	}
-	return report.MarkdownPage(w, fmt.Sprintf("IO fleet review: %d nodes", len(d.s.Nodes)), md.Bytes())
+	return markdownPage(d, w, func(w io.Writer, md []byte) error {
+		return report.MarkdownPage(w, fmt.Sprintf("IO fleet review: %d nodes", len(d.s.Nodes)), md)
+	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -17,12 +16,7 @@ import (
 // busy loops of the test's own on every CPU beside it: the writer is still
 // the culprit, through the pages it dirtied.
 func TestVerdictWithCPUsBusy(t *testing.T) {
-	slow := workload.SlowDisk(t, 512, "delay", "wdelay=20ms")
-	if err := os.WriteFile(filepath.Join("/sys/block", filepath.Base(slow), "queue/max_sectors_kb"), []byte("64"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mnt := workload.Ext4On(t, slow)
-	workload.LimitDirty(t, slow, 32<<20)
+	_, mnt := writebackDisk(t, "20ms")
 	w := workload.StartWriter(t, "--file", filepath.Join(mnt, "export.csv"), "--size", "65536", "--sync", "none", "--rate", "128", "--max-bytes", "256MiB")
 	for range runtime.NumCPU() {
 		workload.Start(t, "sh", "-c", "while :; do :; done")

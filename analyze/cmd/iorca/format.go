@@ -64,3 +64,13 @@ func render(cmd string, f outputFormat, doc document) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// markdownPage writes a document's Markdown wrapped as a page: the HTML
+// of the documents whose HTML is their Markdown rendered (fleet, diff).
+func markdownPage(doc document, w io.Writer, page func(w io.Writer, md []byte) error) error {
+	var md bytes.Buffer
+	if err := doc.Markdown(&md); err != nil {
+		return err
+	}
+	return page(w, md.Bytes())
+}

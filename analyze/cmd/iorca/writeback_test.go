@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,12 +19,7 @@ import (
 // writeback is the buffered writer's, and the appender's time is its own
 // requests and the journal commits its syncs force.
 func TestWritebackCreditedByWhatFlushersWrote(t *testing.T) {
-	slow := workload.SlowDisk(t, 512, "delay", "wdelay=10ms")
-	if err := os.WriteFile(filepath.Join("/sys/block", filepath.Base(slow), "queue/max_sectors_kb"), []byte("64"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mnt := workload.Ext4On(t, slow)
-	workload.LimitDirty(t, slow, 32<<20)
+	slow, mnt := writebackDisk(t, "10ms")
 	export := workload.StartProgram(t, "export", "--file", filepath.Join(mnt, "export.csv"), "--size", "65536", "--sync", "none", "--rate", "64", "--max-bytes", "256MiB")
 	appender := workload.StartProgram(t, "appender", "--file", filepath.Join(mnt, "events.log"), "--size", "512", "--sync", "odsync", "--rate", "20")
 	cfg := livetest.Config(t, 8*time.Second)
