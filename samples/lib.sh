@@ -77,7 +77,8 @@ loop_ext4() {
   truncate -s "${size}M" "$WORK/disk-$(basename "$mnt").img"
   LOOPDEV=$(losetup --find --show "$WORK/disk-$(basename "$mnt").img")
   defer "losetup -d '$LOOPDEV'"
-  mkfs.ext4 -q -F "$LOOPDEV"
+  # No lazy init: ext4lazyinit would write into the host disk for minutes.
+  mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$LOOPDEV"
   mkdir -p "$mnt"
   mount "$LOOPDEV" "$mnt"
   defer "umount '$mnt' || umount -l '$mnt'; rmdir '$mnt'"

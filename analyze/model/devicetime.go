@@ -173,7 +173,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 		byPID[p.PID] = p // the last one seen with that PID
 	}
 	out := map[string]*DeviceTime{}
-	ch := bt.charger()
+	ch := m.charger()
 	shares := map[string]map[Task]*Share{}
 	share := func(dt *DeviceTime, t Task, kernel bool) *Share {
 		if shares[dt.Device] == nil {
@@ -244,7 +244,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 			s.Latency.Add(r.ServiceNS())
 		}
 	}
-	m.throughStacks(out, func(dt *DeviceTime, t Task) *Share { return share(dt, t, false) }, shares)
+	m.throughStacks(out, share, shares)
 	for name, dt := range out {
 		for _, s := range shares[name] {
 			dt.Shares = append(dt.Shares, s)
@@ -281,13 +281,26 @@ type charger struct {
 	// who forced its journal commits. dirtiers are, per device, the pages
 	// each user task dirtied. Both are over the whole trace.
 	syncWriters, dirtiers map[procfs.Dev]map[Task]float64
+	// threads are the kernel threads of the process table by PID, with
+	// the name each had: a helper that ftrace.KernelTask does not know by
+	// name (ext4lazyinit zeroing a new filesystem's inode tables, kswapd,
+	// a dm worker) is still kernel work, never a culprit by name.
+	threads map[int]string
 }
 
-func (bt *BlockTrace) charger() *charger {
-	ch := &charger{syncWriters: map[procfs.Dev]map[Task]float64{}, dirtiers: map[procfs.Dev]map[Task]float64{}}
+// charger weighs the trace's journal and writeback requests by their
+// causes, telling kernel threads by name and by the process table.
+func (m *Model) charger() *charger {
+	bt := m.BlockTrace
+	ch := &charger{syncWriters: map[procfs.Dev]map[Task]float64{}, dirtiers: map[procfs.Dev]map[Task]float64{}, threads: map[int]string{}}
+	for _, p := range m.Procs {
+		if p.Kernel {
+			ch.threads[p.PID] = p.Comm
+		}
+	}
 	for i := range bt.Requests {
 		r := &bt.Requests[i]
-		if r.Write() && r.Sync() && !ftrace.KernelTask(r.Comm) {
+		if r.Write() && r.Sync() && !ch.kernel(r.Task()) {
 			if ch.syncWriters[r.Dev] == nil {
 				ch.syncWriters[r.Dev] = map[Task]float64{}
 			}
@@ -296,12 +309,12 @@ func (bt *BlockTrace) charger() *charger {
 	}
 	for bdi, tasks := range bt.Dirtied {
 		if len(bt.Written[bdi]) > 0 {
-			ch.dirtiers[bdi] = bt.writtenFor(bdi)
+			ch.dirtiers[bdi] = ch.writtenFor(bt, bdi)
 			continue
 		}
 		// No flusher said what it wrote: the pages dirtied stand for it.
 		for t, n := range tasks {
-			if ftrace.KernelTask(t.Comm) {
+			if ch.kernel(t) {
 				continue
 			}
 			if ch.dirtiers[bdi] == nil {
@@ -319,17 +332,17 @@ func (bt *BlockTrace) charger() *charger {
 // were clean again by writeback time (an O_DSYNC writer's) weighs nothing,
 // however many it dirtied; four-KiB and large folios weigh by the pages
 // written, not by the events.
-func (bt *BlockTrace) writtenFor(bdi procfs.Dev) map[Task]float64 {
+func (ch *charger) writtenFor(bt *BlockTrace, bdi procfs.Dev) map[Task]float64 {
 	out := map[Task]float64{}
 	for ino, wrote := range bt.Written[bdi] {
 		var total int64
 		for t, n := range bt.DirtiedInode[bdi][ino] {
-			if !ftrace.KernelTask(t.Comm) {
+			if !ch.kernel(t) {
 				total += n
 			}
 		}
 		for t, n := range bt.DirtiedInode[bdi][ino] {
-			if !ftrace.KernelTask(t.Comm) && total > 0 {
+			if !ch.kernel(t) && total > 0 {
 				out[t] += float64(wrote) * float64(n) / float64(total)
 			}
 		}
@@ -344,7 +357,7 @@ func (bt *BlockTrace) writtenFor(bdi procfs.Dev) map[Task]float64 {
 // the tasks it is charged to with their weights.
 func (ch *charger) of(r *Request) (int, map[Task]float64) {
 	switch {
-	case !ftrace.KernelTask(r.Comm):
+	case !ch.kernel(r.Task()):
 		return ownRequest, nil
 	case (ftrace.JournalTask(r.Comm) || r.Flush() || r.Meta()) && len(ch.syncWriters[r.Dev]) > 0:
 		// A journal commit, a cache flush, or a metadata block of the
@@ -354,6 +367,17 @@ func (ch *charger) of(r *Request) (int, map[Task]float64) {
 		return writebackRequest, ch.dirtiers[r.Dev]
 	}
 	return kernelRequest, nil
+}
+
+// kernel reports a task that is a kernel thread: by name (the flushers,
+// jbd2, loop workers) or because the process table says so for that PID
+// under that name (a PID reused by a user process is not).
+func (ch *charger) kernel(t Task) bool {
+	if ftrace.KernelTask(t.Comm) {
+		return true
+	}
+	comm, ok := ch.threads[t.PID]
+	return ok && comm == t.Comm
 }
 
 // spread divides one request among tasks by their weights, in a fixed

@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"sort"
 
-	"github.com/iorca/iorca/internal/ftrace"
 	"github.com/iorca/iorca/internal/procfs"
 )
 
@@ -111,7 +110,7 @@ func (m *Model) WaitedBehind(dev string, fromNS, toNS int64) map[Task]map[Task]f
 	if bt == nil {
 		return nil
 	}
-	ch := bt.charger()
+	ch := m.charger()
 	out := map[Task]map[Task]float64{}
 	for d, idx := range bt.byDevice() {
 		if m.DeviceName(d) != dev {
@@ -122,7 +121,7 @@ func (m *Model) WaitedBehind(dev string, fromNS, toNS int64) map[Task]map[Task]f
 			kind, weights := ch.of(holder)
 			for _, w := range inFlight[1:] {
 				r := &bt.Requests[w]
-				if r.CompleteNS <= fromNS || r.CompleteNS > toNS || ftrace.KernelTask(r.Comm) {
+				if r.CompleteNS <= fromNS || r.CompleteNS > toNS || ch.kernel(r.Task()) {
 					continue
 				}
 				waiter := r.Task()

@@ -46,10 +46,13 @@ func (m *Model) uppers() map[string][]string {
 	return out
 }
 
-// throughStacks moves the kernel time on each lower device to the user
-// shares of the loop devices above it, by the bytes each loop device
-// served in the window and, within it, by the bytes it served for each.
-func (m *Model) throughStacks(out map[string]*DeviceTime, share func(*DeviceTime, Task) *Share, shares map[string]map[Task]*Share) {
+// throughStacks moves the kernel time on each lower device to the shares
+// of the loop devices above it, by the bytes each loop device served in
+// the window and, within it, by the bytes it served for each. A kernel
+// thread's requests above (ext4lazyinit zeroing inode tables, the
+// flushers with no dirtier known) keep their part as that thread's,
+// kernel work again on the lower device: never a user's, never a culprit.
+func (m *Model) throughStacks(out map[string]*DeviceTime, share func(*DeviceTime, Task, bool) *Share, shares map[string]map[Task]*Share) {
 	for lower, ups := range m.uppers() {
 		dt := out[lower]
 		if dt == nil {
@@ -63,19 +66,24 @@ func (m *Model) throughStacks(out map[string]*DeviceTime, share func(*DeviceTime
 				moved = append(moved, s)
 			}
 		}
-		// What each loop device above served its users, in bytes.
+		// What each loop device above served, in bytes, for whom.
 		type sender struct {
-			task  Task
-			bytes float64
-			dev   string
+			task   Task
+			kernel bool
+			bytes  float64
+			dev    string
 		}
 		var senders []sender
 		var total float64
 		for _, up := range ups {
 			for _, s := range shares[up] {
-				if !s.Kernel && s.CausedBytes > 0 {
-					senders = append(senders, sender{s.Task, s.CausedBytes, up})
-					total += s.CausedBytes
+				bytes := s.CausedBytes
+				if s.Kernel {
+					bytes = float64(s.Bytes)
+				}
+				if bytes > 0 {
+					senders = append(senders, sender{s.Task, s.Kernel, bytes, up})
+					total += bytes
 				}
 			}
 		}
@@ -83,17 +91,21 @@ func (m *Model) throughStacks(out map[string]*DeviceTime, share func(*DeviceTime
 			continue
 		}
 		sort.Slice(senders, func(i, j int) bool {
-			if senders[i].task.PID != senders[j].task.PID {
-				return senders[i].task.PID < senders[j].task.PID
+			a, b := senders[i], senders[j]
+			if a.task.PID != b.task.PID {
+				return a.task.PID < b.task.PID
 			}
-			return senders[i].dev < senders[j].dev
+			if a.task.Comm != b.task.Comm {
+				return a.task.Comm < b.task.Comm
+			}
+			return a.dev < b.dev
 		})
 		for _, s := range moved {
 			s.DirectNS, s.WritebackNS, s.JournalNS = 0, 0, 0
 		}
 		for _, sd := range senders {
 			frac := sd.bytes / total
-			sh := share(dt, sd.task)
+			sh := share(dt, sd.task, sd.kernel)
 			sh.StackedNS += kernelNS * frac
 			if !slices.Contains(sh.Through, sd.dev) {
 				sh.Through = append(sh.Through, sd.dev)

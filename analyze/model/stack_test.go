@@ -30,18 +30,28 @@ func TestThroughStacks(t *testing.T) {
 		"loop1": {
 			{PID: 20}: {Task: Task{PID: 20}, DirectNS: 3e6, CausedBytes: 3 << 20},
 			{PID: 30}: {Task: Task{PID: 30}, DirectNS: 1e6, CausedBytes: 1 << 20},
+			// A kernel thread's own requests above (a new filesystem's
+			// inode tables zeroed): its part stays kernel work below.
+			{Comm: "ext4lazyinit"}: {Task: Task{PID: 77, Comm: "ext4lazyinit"}, Kernel: true, DirectNS: 2e6, Bytes: 4 << 20},
 		},
 	}
-	share := func(dt *DeviceTime, tk Task) *Share {
-		s := shares[dt.Device][Task{PID: tk.PID}]
+	share := func(dt *DeviceTime, tk Task, kernel bool) *Share {
+		key := Task{PID: tk.PID}
+		if kernel {
+			key = tk
+		}
+		s := shares[dt.Device][key]
 		if s == nil {
-			s = &Share{Task: tk}
-			shares[dt.Device][Task{PID: tk.PID}] = s
+			s = &Share{Task: tk, Kernel: kernel}
+			shares[dt.Device][key] = s
 		}
 		return s
 	}
 	m.throughStacks(out, share, shares)
-	for pid, want := range map[int]float64{20: 7.5e6, 30: 2.5e6} {
+	if k := shares["loop0"][Task{PID: 77, Comm: "ext4lazyinit"}]; k == nil || !k.Kernel || k.StackedNS != 5e6 {
+		t.Errorf("ext4lazyinit on loop0: %+v, want 5 ms of kernel work through loop1", k)
+	}
+	for pid, want := range map[int]float64{20: 3.75e6, 30: 1.25e6} {
 		s := shares["loop0"][Task{PID: pid}]
 		if s == nil || s.StackedNS != want || len(s.Through) != 1 || s.Through[0] != "loop1" {
 			t.Errorf("PID %d on loop0: %+v, want %.1f ms through loop1", pid, s, want/1e6)

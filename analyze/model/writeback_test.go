@@ -64,3 +64,35 @@ func TestWritebackByWhatFlushersWrote(t *testing.T) {
 		})
 	}
 }
+
+// A kernel thread that ftrace.KernelTask does not know by name is kernel
+// work all the same when the process table says so: ext4lazyinit zeroing
+// a new filesystem's inode tables holds the device but is no user's
+// share (a live CI run once named it the culprit). A user process that
+// happens to carry the name (not a kernel thread in the table) is one.
+func TestKernelThreadByProcessTable(t *testing.T) {
+	text := strings.Join([]string{
+		"  ext4lazyinit-77 (77) [000] ..... 100.001000: block_rq_issue: 7,0 WS 4194304 () 8192 + 8192 be,0,4 [ext4lazyinit]",
+		"  <idle>-0 (0) [000] ..... 100.020000: block_rq_complete: 7,0 WS () 8192 + 8192 be,0,4 [0]",
+	}, "\n") + "\n"
+	for _, tc := range []struct {
+		name   string
+		kernel bool
+	}{{"kernel thread", true}, {"user process of that name", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &Model{BlockTrace: ParseBlockTrace(bundle.BlockTraceInfo{}, []byte(text)),
+				Procs: []*Process{{PID: 77, Comm: "ext4lazyinit", Kernel: tc.kernel}}}
+			for _, dt := range m.DeviceTimes() {
+				if len(dt.Shares) != 1 || dt.Shares[0].Kernel != tc.kernel {
+					t.Fatalf("shares %+v, want one with Kernel=%v", dt.Shares, tc.kernel)
+				}
+				if (dt.Find(77) != nil) == tc.kernel {
+					t.Errorf("Find(77) = %+v with Kernel=%v", dt.Find(77), tc.kernel)
+				}
+			}
+			if len(m.DeviceTimes()) != 1 {
+				t.Fatalf("%d devices, want 1", len(m.DeviceTimes()))
+			}
+		})
+	}
+}

@@ -187,7 +187,9 @@ func sparseImage(t testing.TB, sizeMiB int) string {
 func LoopExt4(t testing.TB, sizeMiB int) (mnt, dev string) {
 	t.Helper()
 	dev = LoopDevice(t, sizeMiB)
-	MustRun(t, "mkfs.ext4", "-q", "-F", dev)
+	// No lazy init: ext4lazyinit would go on zeroing inode tables into
+	// the host disk for minutes after the test, under other tests.
+	MustRun(t, "mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", dev)
 	mnt = filepath.Join(t.TempDir(), "mnt")
 	os.Mkdir(mnt, 0o755)
 	MustRun(t, "mount", dev, mnt)
