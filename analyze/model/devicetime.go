@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"sort"
 
 	"github.com/iorca/iorca/internal/ftrace"
@@ -41,9 +42,10 @@ type Share struct {
 	Kernel bool
 	// DirectNS is the busy time its own requests held (synchronous,
 	// direct, reads); WritebackNS the writeback of pages it dirtied;
-	// JournalNS the journal commits its synchronous writes forced. They
-	// are its load on the device.
-	DirectNS, WritebackNS, JournalNS float64
+	// JournalNS the journal commits its synchronous writes forced;
+	// FlushNS the cache flushes that wrote out its data, whoever asked for
+	// them. They are its load on the device.
+	DirectNS, WritebackNS, JournalNS, FlushNS float64
 	// StackedNS is its part of the time a stacking driver's requests held
 	// on this device (stack.go): a loop device's worker and the flushers
 	// writing its backing file, for the requests it sent the device above.
@@ -76,7 +78,9 @@ func (s *Share) MeanWaitMS() float64 {
 }
 
 // NS is the share's whole device time.
-func (s *Share) NS() float64 { return s.DirectNS + s.WritebackNS + s.JournalNS + s.StackedNS }
+func (s *Share) NS() float64 {
+	return s.DirectNS + s.WritebackNS + s.JournalNS + s.FlushNS + s.StackedNS
+}
 
 // Fraction is the share's part of the device's time, 0 to 1.
 func (d *DeviceTime) Fraction(s *Share) float64 {
@@ -224,13 +228,16 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 			s.CausedRequests++
 			s.CausedBytes += float64(r.Bytes)
 			s.Latency.Add(r.ServiceNS())
-		case journalRequest, writebackRequest:
+		case journalRequest, writebackRequest, flushRequest:
 			spread(weights, func(t Task, frac float64) {
-				s := share(dt, t, false)
-				if kind == journalRequest {
+				s := share(dt, t, t.PID == 0)
+				switch kind {
+				case journalRequest:
 					s.JournalNS += ns * frac
-				} else {
+				case writebackRequest:
 					s.WritebackNS += ns * frac
+				default:
+					s.FlushNS += ns * frac
 				}
 				s.CausedRequests += frac
 				s.CausedBytes += frac * float64(r.Bytes)
@@ -272,6 +279,10 @@ const (
 	writebackRequest
 	// kernelRequest: a kernel thread's request no user task explains.
 	kernelRequest
+	// flushRequest: a cache flush, charged to the producers of the data
+	// it forces out (flushWeights); a kernel thread's part by its kind
+	// (a Task with PID 0).
+	flushRequest
 )
 
 // charger knows, for a trace, who each request is for: the one reading
@@ -286,6 +297,10 @@ type charger struct {
 	// name (ext4lazyinit zeroing a new filesystem's inode tables, kswapd,
 	// a dm worker) is still kernel work, never a culprit by name.
 	threads map[int]string
+	// flushes are the cache flushes' causes: the data written to the
+	// device since its previous flush, by bytes, each write as it is
+	// charged (flushWeights).
+	flushes map[*Request]map[Task]float64
 }
 
 // charger weighs the trace's journal and writeback requests by their
@@ -298,13 +313,28 @@ func (m *Model) charger() *charger {
 			ch.threads[p.PID] = p.Comm
 		}
 	}
+	// Who forces commits: a task whose synchronous writes are of pages it
+	// dirtied (an fsync, O_SYNC or O_DSYNC on buffered data) or carry a
+	// flush or FUA. Plain O_DIRECT writes are synchronous too, but into
+	// allocated blocks they need no journal commit and wait for none.
+	forces := map[procfs.Dev]map[Task]bool{}
 	for i := range bt.Requests {
 		r := &bt.Requests[i]
-		if r.Write() && r.Sync() && !ch.kernel(r.Task()) {
+		if r.Write() && r.Flush() && !ch.kernel(r.Task()) {
+			if forces[r.Dev] == nil {
+				forces[r.Dev] = map[Task]bool{}
+			}
+			forces[r.Dev][r.Task()] = true
+		}
+	}
+	for i := range bt.Requests {
+		r := &bt.Requests[i]
+		t := r.Task()
+		if r.Write() && r.Sync() && !ch.kernel(t) && (forces[r.Dev][t] || bt.Dirtied[r.Dev][t] > 0) {
 			if ch.syncWriters[r.Dev] == nil {
 				ch.syncWriters[r.Dev] = map[Task]float64{}
 			}
-			ch.syncWriters[r.Dev][r.Task()]++
+			ch.syncWriters[r.Dev][t]++
 		}
 	}
 	for bdi, tasks := range bt.Dirtied {
@@ -323,7 +353,47 @@ func (m *Model) charger() *charger {
 			ch.dirtiers[bdi][t] += float64(n)
 		}
 	}
+	ch.flushes = ch.flushWeights(bt)
 	return ch
+}
+
+// flushWeights charges each cache flush to the data it forces out: the
+// writes issued on its device since the previous flush, by bytes, each
+// write as charged (its own task, the sync writers of a commit, the
+// dirtiers of writeback). A flush on a loop device fsyncs the backing
+// file and so writes out whatever was sent since; a disk's volatile cache
+// holds the same. Whoever asked for the flush waits for it: the time is
+// load of the data's producers, and wait of the flush's requester. A
+// flush with nothing written before it is charged as before (kind).
+func (ch *charger) flushWeights(bt *BlockTrace) map[*Request]map[Task]float64 {
+	out := map[*Request]map[Task]float64{}
+	for _, idx := range bt.byDevice() {
+		idx = slices.Clone(idx)
+		sort.SliceStable(idx, func(i, j int) bool { return bt.Requests[idx[i]].IssueNS < bt.Requests[idx[j]].IssueNS })
+		since := map[Task]float64{}
+		for _, i := range idx {
+			r := &bt.Requests[i]
+			if r.Flush() {
+				if len(since) > 0 {
+					out[r] = since
+					since = map[Task]float64{}
+				}
+				continue
+			}
+			if !r.Write() || r.Bytes <= 0 {
+				continue
+			}
+			switch kind, weights := ch.of(r); kind {
+			case ownRequest:
+				since[r.Task()] += float64(r.Bytes)
+			case journalRequest, writebackRequest:
+				spread(weights, func(t Task, frac float64) { since[t] += frac * float64(r.Bytes) })
+			default:
+				since[Task{Comm: kernelName(r.Comm)}] += float64(r.Bytes)
+			}
+		}
+	}
+	return out
 }
 
 // writtenFor weighs a device's dirtiers by what the flushers wrote for
@@ -356,6 +426,9 @@ func (ch *charger) writtenFor(bt *BlockTrace, bdi procfs.Dev) map[Task]float64 {
 // of is the kind of a request and, for journal and writeback requests,
 // the tasks it is charged to with their weights.
 func (ch *charger) of(r *Request) (int, map[Task]float64) {
+	if w, ok := ch.flushes[r]; ok {
+		return flushRequest, w
+	}
 	switch {
 	case !ch.kernel(r.Task()):
 		return ownRequest, nil

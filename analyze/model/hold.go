@@ -132,7 +132,7 @@ func (m *Model) WaitedBehind(dev string, fromNS, toNS int64) map[Task]map[Task]f
 				switch kind {
 				case ownRequest:
 					out[waiter][holder.Task()] += ns
-				case journalRequest, writebackRequest:
+				case journalRequest, writebackRequest, flushRequest:
 					spread(weights, func(t Task, frac float64) { out[waiter][t] += ns * frac })
 				default:
 					out[waiter][Task{Comm: kernelName(holder.Comm)}] += ns

@@ -101,7 +101,7 @@ func (m *Model) throughStacks(out map[string]*DeviceTime, share func(*DeviceTime
 			return a.dev < b.dev
 		})
 		for _, s := range moved {
-			s.DirectNS, s.WritebackNS, s.JournalNS = 0, 0, 0
+			s.DirectNS, s.WritebackNS, s.JournalNS, s.FlushNS = 0, 0, 0, 0
 		}
 		for _, sd := range senders {
 			frac := sd.bytes / total

@@ -96,3 +96,43 @@ func TestKernelThreadByProcessTable(t *testing.T) {
 		})
 	}
 }
+
+// A cache flush is charged to the data it forces out: bulk (PID 20)
+// wrote 3 MiB with O_DIRECT and beat (PID 30) 1 MiB of pages it dirtied
+// since the previous flush; beat's commit flush is then bulk's for three
+// quarters — bulk's plain O_DIRECT writes force no commit, so the
+// journal block is beat's alone. A flush with nothing written before it
+// keeps the journal's charge.
+func TestFlushChargedToTheDataItWritesOut(t *testing.T) {
+	lines := []string{
+		"  beat-30 (30) [000] d..1. 100.000000: writeback_dirty_folio: bdi 7:0: ino=13 index=0",
+		"  jbd2/loop0-8-90 (90) [000] ..... 100.000500: block_rq_issue: 7,0 FWFS 4096 () 16 + 8 be,0,4 [jbd2/loop0-8]",
+		"  <idle>-0 (0) [000] ..... 100.000900: block_rq_complete: 7,0 FWFS () 16 + 8 be,0,4 [0]",
+		"  bulk-20 (20) [000] ..... 100.001000: block_rq_issue: 7,0 WS 3145728 () 4096 + 6144 be,0,4 [bulk]",
+		"  beat-30 (30) [000] ..... 100.002000: block_rq_issue: 7,0 WS 1048576 () 20480 + 2048 be,0,4 [beat]",
+		"  <idle>-0 (0) [000] ..... 100.003000: block_rq_complete: 7,0 WS () 4096 + 6144 be,0,4 [0]",
+		"  <idle>-0 (0) [000] ..... 100.004000: block_rq_complete: 7,0 WS () 20480 + 2048 be,0,4 [0]",
+		"  jbd2/loop0-8-90 (90) [000] ..... 100.005000: block_rq_issue: 7,0 FWFS 4096 () 32 + 8 be,0,4 [jbd2/loop0-8]",
+		"  <idle>-0 (0) [000] ..... 100.045000: block_rq_complete: 7,0 FWFS () 32 + 8 be,0,4 [0]",
+	}
+	m := &Model{BlockTrace: ParseBlockTrace(bundle.BlockTraceInfo{}, []byte(strings.Join(lines, "\n")+"\n"))}
+	dts := m.DeviceTimes()
+	if len(dts) != 1 || len(m.BlockTrace.Requests) != 4 {
+		t.Fatalf("%d devices, %d requests", len(dts), len(m.BlockTrace.Requests))
+	}
+	for _, dt := range dts {
+		bulk, beat := dt.Find(20), dt.Find(30)
+		if bulk == nil || beat == nil {
+			t.Fatalf("shares %+v", dt.Shares)
+		}
+		if d := bulk.FlushNS - 0.75*40e6; d > 1 || d < -1 {
+			t.Errorf("bulk's part of the flush %.0f ns, want 30 ms", bulk.FlushNS)
+		}
+		if d := beat.FlushNS - 0.25*40e6; d > 1 || d < -1 {
+			t.Errorf("beat's part of the flush %.0f ns, want 10 ms", beat.FlushNS)
+		}
+		if bulk.JournalNS != 0 || beat.JournalNS != 0.4e6 {
+			t.Errorf("journal: bulk %.0f ns, beat %.0f ns; want 0 and the first commit's 0.4 ms", bulk.JournalNS, beat.JournalNS)
+		}
+	}
+}

@@ -146,6 +146,12 @@ func victimText(c *window.Window, v victim) string {
 	if n, us := fsyncLatency(c, v.p.Proc.PID); n > 0 {
 		parts = append(parts, fmt.Sprintf("its %d fsync/fdatasync calls took %.1f ms each (strace)", n, us/1000))
 	}
+	if n, us := syncWriteLatency(c, v.p.Proc.PID); n > 0 {
+		// An O_SYNC/O_DSYNC write waits for the commit and the flush that
+		// others' requests hold up: its wait is here, not in its own
+		// small requests.
+		parts = append(parts, fmt.Sprintf("its %d synchronous writes (O_SYNC/O_DSYNC) took %.1f ms each (strace)", n, us/1000))
+	}
 	if len(parts) == 0 {
 		return "waited"
 	}
@@ -193,6 +199,33 @@ func fsyncLatency(c *window.Window, pid int) (int, float64) {
 	for _, f := range tv.Summary.Files {
 		n += f.Syncs
 		us += f.SyncUS
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return n, float64(us) / float64(n)
+}
+
+// syncWriteLatency is the number of traced write calls to files the
+// process has open with O_SYNC or O_DSYNC, and their mean latency in µs.
+func syncWriteLatency(c *window.Window, pid int) (int, float64) {
+	tv := c.Target(pid)
+	if tv == nil || tv.Summary == nil {
+		return 0, 0
+	}
+	sync := map[string]bool{}
+	for _, fd := range tv.Target.FDs {
+		if fd.Info != nil && fd.Info.Flags.Writable() && (fd.Info.Flags.Sync() || fd.Info.Flags.DSync()) {
+			sync[fd.Path] = true
+		}
+	}
+	var n int
+	var us int64
+	for _, f := range tv.Summary.Files {
+		if sync[f.Path] {
+			n += f.Writes
+			us += f.WriteUS
+		}
 	}
 	if n == 0 {
 		return 0, 0

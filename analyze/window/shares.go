@@ -2,6 +2,7 @@ package window
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/iorca/iorca/analyze/internal/prose"
@@ -97,6 +98,14 @@ func (c *Window) appSharesOf(dev string) *appShares {
 		g.DirectNS += s.DirectNS
 		g.WritebackNS += s.WritebackNS
 		g.JournalNS += s.JournalNS
+		g.FlushNS += s.FlushNS
+		g.StackedNS += s.StackedNS
+		for _, d := range s.Through {
+			if !slices.Contains(g.Through, d) {
+				g.Through = append(g.Through, d)
+			}
+		}
+		g.WaitNS += s.WaitNS
 		g.Requests += s.Requests
 		g.Bytes += s.Bytes
 		g.CausedRequests += s.CausedRequests
@@ -164,29 +173,39 @@ func (c *Window) ShareText(dev string, s *model.Share) string {
 	return fmt.Sprintf("%s %.0f %%", c.ShareName(dev, s), dt.Fraction(s)*100) + ShareHow(dt, s)
 }
 
-// ShareHow splits a share into its own requests, writeback and journal,
-// as " (...)", or "" when it is all of one kind.
+// ShareHow splits a share into its own requests, writeback, journal,
+// flushes and stacked time, as " (...)", or "" when it is all its own
+// requests. A part under half a percent of the device is left out: it
+// would print as 0 %.
 func ShareHow(dt *model.DeviceTime, s *model.Share) string {
-	t := ""
+	type part struct {
+		ns   float64
+		what string
+	}
+	parts := []part{
+		{s.DirectNS, "its own requests"},
+		{s.StackedNS, "through " + prose.JoinAnd(s.Through)}, // the loop driver's and flushers' requests for what it sent above
+		{s.WritebackNS, "writeback of pages it dirtied"},
+		{s.JournalNS, "journal commits its syncs forced"},
+		{s.FlushNS, "cache flushes that wrote out its data"},
+	}
 	var how []string
-	if s.DirectNS > 0 && (s.WritebackNS > 0 || s.JournalNS > 0 || s.StackedNS > 0) {
-		how = append(how, fmt.Sprintf("%.0f %% its own requests", s.DirectNS/dt.BusyNS*100))
+	for i, p := range parts {
+		if pct := p.ns / dt.BusyNS * 100; dt.BusyNS > 0 && pct >= 0.5 {
+			how = append(how, fmt.Sprintf("%.0f %% %s", pct, p.what))
+		} else if i == 0 {
+			how = append(how, "") // placeholder: own requests too small to name
+		}
 	}
-	if s.StackedNS > 0 {
-		// The loop driver's and the flushers' requests for what it sent
-		// the device above.
-		how = append(how, fmt.Sprintf("%.0f %% through %s", s.StackedNS/dt.BusyNS*100, prose.JoinAnd(s.Through)))
+	if how[0] == "" {
+		how = how[1:]
+	} else if len(how) == 1 {
+		return "" // all its own requests
 	}
-	if s.WritebackNS > 0 {
-		how = append(how, fmt.Sprintf("%.0f %% writeback of pages it dirtied", s.WritebackNS/dt.BusyNS*100))
+	if len(how) == 0 {
+		return ""
 	}
-	if s.JournalNS > 0 {
-		how = append(how, fmt.Sprintf("%.0f %% journal commits its syncs forced", s.JournalNS/dt.BusyNS*100))
-	}
-	if len(how) > 0 {
-		t = " (" + prose.JoinAnd(how) + ")"
-	}
-	return t
+	return " (" + prose.JoinAnd(how) + ")"
 }
 
 // ShareName names a share's holder: a process, a kernel thread, or an

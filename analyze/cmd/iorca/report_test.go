@@ -54,6 +54,7 @@ type reportJSON struct {
 	Findings []struct {
 		ID       string `json:"id"`
 		Severity string `json:"severity"`
+		Summary  string `json:"summary"`
 		Subjects struct {
 			PIDs   []int  `json:"pids"`
 			Path   string `json:"path"`

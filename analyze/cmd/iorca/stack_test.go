@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +20,8 @@ import (
 // disk's time is the loop worker's and the flushers', writing the backing
 // file: it is charged through the loop device to the heavy writer, which
 // sent it nearly all its bytes, not to the heartbeat nor left with kernel
-// threads, and the heavy writer is the culprit.
+// threads, and the heavy writer is the culprit; the heartbeat, whose every
+// write waits for a flush of the heavy writer's data, is its victim.
 func TestStackedLoopChargedToItsWriters(t *testing.T) {
 	slow := workload.SlowDisk(t, 1024, "delay", "wdelay=2ms")
 	lowerMnt := workload.Ext4On(t, slow)
@@ -56,9 +59,34 @@ func TestStackedLoopChargedToItsWriters(t *testing.T) {
 	if bs != nil && dt.Fraction(bs) > 0.1 {
 		t.Errorf("the heartbeat holds %.0f %% of %s", dt.Fraction(bs)*100, lower)
 	}
+	// On the loop device itself most of the time is its cache flushes:
+	// each heartbeat's commit makes loop fsync the backing file, which
+	// writes out the heavy writer's data. That time is the heavy
+	// writer's load; the heartbeat waits for it (a victim, with the
+	// latency of its synchronous writes).
+	if up := w.DeviceTimes[filepath.Base(upper)]; up == nil {
+		t.Errorf("no device time on the loop device %s", upper)
+	} else {
+		hu, bu := up.Find(heavy.Process.Pid), up.Find(beat.Process.Pid)
+		if hu == nil || up.Fraction(hu) < 0.7 {
+			t.Errorf("the heavy writer holds %v of %s, want most (its data is what the flushes write)", hu, upper)
+		}
+		if bu != nil && up.Fraction(bu) > 0.2 {
+			t.Errorf("the heartbeat holds %.0f %% of %s", up.Fraction(bu)*100, upper)
+		}
+	}
 	r, md := runReport(t, path)
 	if c := r.Verdict.Culprit; c == nil || c.PID != heavy.Process.Pid {
 		t.Errorf("culprit %+v, want the heavy writer %d", c, heavy.Process.Pid)
+	}
+	victim := false
+	for _, f := range r.Findings {
+		if f.ID == "io-victims" && slices.Contains(f.Subjects.PIDs, beat.Process.Pid) {
+			victim = strings.Contains(f.Summary, "synchronous writes")
+		}
+	}
+	if !victim {
+		t.Errorf("the heartbeat %d is not named as a victim with its synchronous writes' latency", beat.Process.Pid)
 	}
 	if t.Failed() || testing.Verbose() {
 		t.Logf("lower %s: heavy %.0f %%, kernel %.0f %%\n%s", lower, dt.Fraction(hs)*100, kernel*100, md)
