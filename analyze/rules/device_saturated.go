@@ -36,7 +36,7 @@ func checkDeviceSaturated(c *window.Window) []content.Finding {
 	sort.Strings(names)
 	var saturated []string
 	for _, d := range names {
-		if c.IsSaturated(c.Devices[d]) {
+		if c.IsSaturated(d, c.Devices[d]) {
 			saturated = append(saturated, d)
 		}
 	}
@@ -54,7 +54,7 @@ func checkDeviceSaturated(c *window.Window) []content.Finding {
 		stats := c.Model.DeviceIostat(k-1, k)
 		for _, d := range saturated {
 			t, p := stats[d], ticks[d]
-			if c.IsSaturated(t) {
+			if c.IsSaturated(d, t) {
 				p.busy++
 			}
 			if t.Util > p.worst {
@@ -156,5 +156,9 @@ func saturationText(c *window.Window, d string, x model.Iostat) string {
 	if x.Util > c.Thresholds.UtilPct {
 		return fmt.Sprintf("%s was busy %.0f %% of the time and requests waited %.1f ms on average (thresholds %.0f %% and %.0f ms).", d, x.Util, x.Await, c.Thresholds.UtilPct, c.Thresholds.AwaitMS)
 	}
-	return fmt.Sprintf("%s had %.1f requests queued on average and they waited %.1f ms each (thresholds %.0f requests and %.0f ms); its %%util reads only %.0f %% because requests that last longer than a clock tick are undercounted in io_ticks.", d, x.AquSz, x.Await, c.Thresholds.QueueDepth, c.Thresholds.AwaitMS, x.Util)
+	t := fmt.Sprintf("%s had %.1f requests queued on average and they waited %.1f ms each (thresholds %.0f requests and %.0f ms); its %%util reads only %.0f %% because requests that last longer than a clock tick are undercounted in io_ticks", d, x.AquSz, x.Await, c.Thresholds.QueueDepth, c.Thresholds.AwaitMS, x.Util)
+	if busy := c.TraceBusyPct(d); busy >= 0 {
+		t += fmt.Sprintf(": the block trace shows a request in flight %.0f %% of the time", busy)
+	}
+	return t + "."
 }

@@ -13,7 +13,7 @@ import (
 func (c *Window) Saturated() []string {
 	var out []string
 	for d, x := range c.Devices {
-		if c.IsSaturated(x) {
+		if c.IsSaturated(d, x) {
 			out = append(out, d)
 		}
 	}
@@ -44,9 +44,32 @@ func (c *Window) Hurting() []string {
 // IsSaturated is the one test of a saturated device: requests wait longer
 // than AwaitMS while the device is busy over UtilPct of the time, or while
 // QueueDepth requests are queued on average (io_ticks undercounts
-// requests that last longer than a jiffy).
-func (c *Window) IsSaturated(x model.Iostat) bool {
-	return x.Await > c.Thresholds.AwaitMS && (x.Util > c.Thresholds.UtilPct || x.AquSz >= c.Thresholds.QueueDepth)
+// requests that last longer than a jiffy). Where the block trace covers
+// the device, it is the device's own figure for the second case: the time
+// it had a request in flight must be over UtilPct too — a device that
+// serves requests in parallel queues a writeback burst deeply and slowly
+// while busy a third of the time, and is not saturated.
+func (c *Window) IsSaturated(dev string, x model.Iostat) bool {
+	if x.Await <= c.Thresholds.AwaitMS {
+		return false
+	}
+	if x.Util > c.Thresholds.UtilPct {
+		return true
+	}
+	if x.AquSz < c.Thresholds.QueueDepth {
+		return false
+	}
+	return c.TraceBusyPct(dev) < 0 || c.TraceBusyPct(dev) > c.Thresholds.UtilPct
+}
+
+// TraceBusyPct is the share of the block trace's span in which dev had a
+// request in flight, -1 when the trace does not cover it.
+func (c *Window) TraceBusyPct(dev string) float64 {
+	dt := c.DeviceTimes[dev]
+	if dt == nil || dt.Seconds <= 0 || c.DeviceTimesEstimated {
+		return -1
+	}
+	return dt.BusyNS / (dt.Seconds * 1e9) * 100
 }
 
 // BusiestDevice is the whole device with the highest %util over the
