@@ -74,6 +74,10 @@ type CaptureStart struct {
 	// trigger fired, or the signal came): the ticks before it are the
 	// recorder's window. 0 without a recorder.
 	StartTick int `json:"start_tick"`
+	// HungUp is when the collector's terminal went away (SIGHUP, or its
+	// stderr's reader closed): the run went on as under nohup and wrote
+	// nothing more to the terminal. Absent when it never did.
+	HungUp *Clock `json:"hung_up,omitempty"`
 }
 
 // TriggerInfo records a --trigger condition and what made it fire.
@@ -318,6 +322,11 @@ type StraceInfo struct {
 	// Resumed is true when the collector sent SIGCONT after strace
 	// detached, so the target was never left stopped.
 	Resumed bool `json:"resumed"`
+	// WasStopped is true when the target was stopped (state T) before
+	// strace attached: it got no SIGCONT and was left stopped;
+	// Restopped when the detach had let it run and it was stopped again.
+	WasStopped bool `json:"was_stopped,omitempty"`
+	Restopped  bool `json:"restopped,omitempty"`
 	// Stderr is strace's own messages, bounded.
 	Stderr string `json:"stderr,omitempty"`
 }

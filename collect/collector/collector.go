@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -19,8 +20,10 @@ import (
 type Result struct {
 	// Path is where the bundle was written; it differs from the requested
 	// output when the fallback directory was used.
-	Path       string
-	FellBack   bool
+	Path     string
+	FellBack bool
+	// OutputErr is why the requested output failed when it fell back.
+	OutputErr  error
 	Size       int64
 	Manifest   *bundle.Manifest
 	Incomplete bool
@@ -94,6 +97,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	cs := &bundle.CaptureStart{How: bundle.StartManual}
 	m.Capture = cs
+	runDone := make(chan struct{})
+	defer close(runDone)
+	hungUp := watchHangUp(cfg.HungUp, runDone)
 	if cfg.Trigger != nil {
 		cs.Trigger = &bundle.TriggerInfo{Expression: cfg.Trigger.Text, For: cfg.TriggerFor, Wait: bundle.Duration(cfg.Wait)}
 	}
@@ -198,6 +204,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		m.Redaction.StracePayloads = "kept: the first 32 bytes of each buffer (strace -s 32)"
 	}
 
+	cs.HungUp = hungUp()
 	if err := c.fit(m); err != nil {
 		return nil, err
 	}
@@ -205,7 +212,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.Output = nameInDir(cfg.OutputDir, m.Start.Wall)
 	}
 	var size int64
-	path, fellBack, err := writeOutput(&cfg, func(w io.Writer) error {
+	path, outErr, err := writeOutput(&cfg, func(w io.Writer) error {
 		n, err := c.store.write(w, m)
 		size = n
 		return err
@@ -213,11 +220,37 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Path: path, FellBack: fellBack, Size: size, Manifest: m, Incomplete: Incomplete(m) || fellBack}
+	fellBack := outErr != nil
+	res := &Result{Path: path, FellBack: fellBack, OutputErr: outErr, Size: size, Manifest: m, Incomplete: Incomplete(m) || fellBack}
 	if cfg.OutputDir != "" && !fellBack {
 		res.Pruned, res.PruneErr = pruneBundles(cfg.OutputDir, path, cfg.Keep, cfg.KeepBytes)
 	}
 	return res, nil
+}
+
+// watchHangUp notes when ch is closed, until done is; the returned func
+// gives that moment, nil if it has not come.
+func watchHangUp(ch, done <-chan struct{}) func() *bundle.Clock {
+	var mu sync.Mutex
+	var at *bundle.Clock
+	if ch != nil {
+		go func() {
+			select {
+			case <-ch:
+			case <-done:
+				return
+			}
+			now := capture.Now()
+			mu.Lock()
+			at = &now
+			mu.Unlock()
+		}()
+	}
+	return func() *bundle.Clock {
+		mu.Lock()
+		defer mu.Unlock()
+		return at
+	}
 }
 
 // spillDirs are where the store may spill the compressed members, best

@@ -80,6 +80,9 @@ type Config struct {
 	Record      time.Duration
 	RecordBytes int64
 	Dump        <-chan struct{}
+	// HungUp is closed when the terminal went away (SIGHUP): the run goes
+	// on, and the manifest says when (CaptureStart.HungUp).
+	HungUp <-chan struct{}
 }
 
 // Progress is the state of a running collection.
@@ -116,9 +119,14 @@ var ErrNotFired = errors.New("the trigger did not fire")
 
 // Defaults for the flags.
 const (
-	DefaultDuration       = 30 * time.Second
-	DefaultInterval       = time.Second
-	DefaultTop            = 3
+	DefaultDuration = 30 * time.Second
+	DefaultInterval = time.Second
+	DefaultTop      = 3
+	// MaxTop bounds --top: up to four picks of N each (disk bytes, write
+	// syscalls, device time, IO wait) are traced at once.
+	MaxTop = 10
+	// MaxPIDs bounds the -p list, for the same reason.
+	MaxPIDs               = 64
 	DefaultSelectAfter    = 3 * time.Second
 	DefaultStraceDuration = 5 * time.Second
 	DefaultStraceMaxBytes = 16 << 20
@@ -151,8 +159,11 @@ func (c *Config) Validate() error {
 	if c.Duration < c.Interval {
 		errs = append(errs, fmt.Errorf("--duration %v is shorter than --interval %v", c.Duration, c.Interval))
 	}
-	if c.Top < 0 {
-		errs = append(errs, fmt.Errorf("--top %d: want 0 or more", c.Top))
+	if c.Top < 0 || c.Top > MaxTop {
+		errs = append(errs, fmt.Errorf("--top %d: want 0 to %d (each pick is traced: strace slows what it traces, and hundreds at once would make the incident worse)", c.Top, MaxTop))
+	}
+	if len(c.PIDs) > MaxPIDs {
+		errs = append(errs, fmt.Errorf("-p names %d processes: want at most %d (each is traced)", len(c.PIDs), MaxPIDs))
 	}
 	if c.Strace && c.StraceDuration <= 0 {
 		errs = append(errs, fmt.Errorf("--strace-duration %v: want more than 0 (or --no-strace)", c.StraceDuration))

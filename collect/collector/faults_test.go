@@ -240,3 +240,43 @@ func onlyFiller(t *testing.T, dir string) {
 		}
 	}
 }
+
+// TestOutputFailsOtherwise (issue 22, item 5): the output was fine at the
+// start and fails at the end for reasons other than room — its directory
+// removed, or its path taken meanwhile. Either way the bundle goes to the
+// fallback directory and the result says why the output failed; the
+// file that took the path is left as it was.
+func TestOutputFailsOtherwise(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		spoil func(dir, out string)
+		why   error
+	}{
+		{"directory removed", func(dir, _ string) { os.RemoveAll(dir) }, os.ErrNotExist},
+		{"path taken", func(_, out string) { os.WriteFile(out, []byte("someone else's\n"), 0o644) }, os.ErrExist},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cfg := testConfig(t)
+			cfg.Strace = false
+			cfg.Duration = 2 * time.Second
+			cfg.Output = filepath.Join(dir, "b.tar.zst")
+			cfg.FallbackDir = t.TempDir()
+			time.AfterFunc(500*time.Millisecond, func() { tc.spoil(dir, cfg.Output) })
+			res, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			if !res.FellBack || filepath.Dir(res.Path) != cfg.FallbackDir || !errors.Is(res.OutputErr, tc.why) {
+				t.Errorf("fell back %v to %s, output error %v; want %v", res.FellBack, res.Path, res.OutputErr, tc.why)
+			}
+			readBundle(t, res.Path)
+			if b, err := os.ReadFile(cfg.Output); tc.name == "path taken" && (err != nil || string(b) != "someone else's\n") {
+				t.Errorf("the file that took the path was changed: %q, %v", b, err)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -113,7 +114,7 @@ func unwrapPath(err error) error {
 func writeFile(path string, write func(io.Writer) error, force bool) (err error) {
 	if !force {
 		if _, err := os.Lstat(path); err == nil {
-			return &OutputError{Path: path, Err: errors.New("file exists")}
+			return &OutputError{Path: path, Err: fs.ErrExist}
 		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".iorca-collect-*.partial")
@@ -144,31 +145,43 @@ func writeFile(path string, write func(io.Writer) error, force bool) (err error)
 	return nil
 }
 
-// fallbackWorthy reports errors that another filesystem would not have.
-func fallbackWorthy(err error) bool {
+// filesystemFault reports errors that the whole filesystem gives, which
+// a fallback on the same filesystem would get again.
+func filesystemFault(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO)
 }
 
-// writeOutput writes the bundle to cfg.Output or, when that filesystem
-// refuses it at the end, to cfg.FallbackDir, so that a collection is not
-// lost to a disk that filled up while it ran. It returns where it wrote.
-func writeOutput(cfg *Config, write func(io.Writer) error) (string, bool, error) {
+// writeOutput writes the bundle to cfg.Output (a file, or stdout for
+// "-") or, when that fails at the end for any reason — a full or
+// read-only disk, the directory removed or unmounted meanwhile, the path
+// taken, stdout's reader gone — to cfg.FallbackDir, so that a collection
+// is not lost. It returns where it wrote and, when it fell back, why the
+// output failed.
+func writeOutput(cfg *Config, write func(io.Writer) error) (string, error, error) {
+	var err error
 	if cfg.Output == "-" {
-		return "-", false, write(os.Stdout)
+		if err = write(os.Stdout); err == nil {
+			return "-", nil, nil
+		}
+		err = &OutputError{Path: "stdout", Err: unwrapPath(err)}
+	} else if err = writeFile(cfg.Output, write, cfg.Force); err == nil {
+		return cfg.Output, nil, nil
 	}
-	err := writeFile(cfg.Output, write, cfg.Force)
-	if err == nil {
-		return cfg.Output, false, nil
+	if cfg.FallbackDir == "" || (cfg.Output != "-" && filesystemFault(err) && sameFilesystem(filepath.Dir(cfg.Output), cfg.FallbackDir)) {
+		return "", nil, err // the fallback's filesystem would refuse it too
 	}
-	dir := filepath.Dir(cfg.Output)
-	if cfg.FallbackDir == "" || !fallbackWorthy(err) || sameFilesystem(dir, cfg.FallbackDir) {
-		return "", false, err
+	name := filepath.Base(cfg.Output)
+	if cfg.Output == "-" {
+		name = BundleName(time.Now())
 	}
-	alt := filepath.Join(cfg.FallbackDir, filepath.Base(cfg.Output))
+	alt := nameInDir(cfg.FallbackDir, time.Now())
+	if _, e := os.Lstat(filepath.Join(cfg.FallbackDir, name)); errors.Is(e, os.ErrNotExist) {
+		alt = filepath.Join(cfg.FallbackDir, name)
+	}
 	if err2 := writeFile(alt, write, false); err2 != nil {
-		return "", false, fmt.Errorf("%w; the fallback %s failed too: %v", err, alt, err2)
+		return "", nil, fmt.Errorf("%w; the fallback %s failed too: %v", err, alt, err2)
 	}
-	return alt, true, nil
+	return alt, err, nil
 }
 
 // BundleName names a bundle after the host and the UTC time of its first

@@ -112,7 +112,7 @@ func (c *collection) finishTrace(d traceDone) {
 		c.bound(bundle.Bound{Name: "strace-max-bytes", Limit: c.cfg.StraceMaxBytes,
 			What: fmt.Sprintf("strace of %d stopped after %.1fs at %d bytes", t.pid, info.TracedSeconds, info.Bytes)})
 	}
-	if st, err := stracerun.ProcessState(t.pid); err == nil && (st == 'T' || st == 't') {
+	if st, err := stracerun.ProcessState(t.pid); err == nil && (st == 'T' || st == 't') && !info.WasStopped {
 		c.ledger.problem(bundle.Problem{Source: "strace", PID: t.pid, Status: bundle.StatusFailed,
 			What: fmt.Sprintf("process %d is in state %c after strace detached and SIGCONT", t.pid, st)})
 	}

@@ -82,9 +82,12 @@ const maxStderr = 4 << 10
 
 // Run traces pid until cfg.Duration passes, cfg.MaxBytes of output have been
 // read, the process exits, or ctx is cancelled (context.Cause says why). It
-// always waits for strace to exit and then sends SIGCONT to pid, so the
-// process is never left stopped.
+// always waits for strace to exit and then leaves pid as it found it:
+// SIGCONT to a process that was running (a detach can leave it in
+// group-stop), and a process the operator had stopped (SIGSTOP on a
+// runaway writer) stopped again.
 func Run(ctx context.Context, pid int, cfg Config) Result {
+	before, _ := ProcessState(pid)
 	if cfg.DetachTimeout <= 0 {
 		cfg.DetachTimeout = 5 * time.Second
 	}
@@ -182,9 +185,16 @@ func Run(ctx context.Context, pid int, cfg Config) Result {
 	<-readDone
 	pr.Close()
 
-	// A tracee can be left in group-stop after a detach (pt-stalk does the
-	// same); SIGCONT to a running process is harmless.
-	if err := syscall.Kill(pid, syscall.SIGCONT); err == nil {
+	if before == 'T' {
+		// Stopped before: the operator's choice stands. A detach may
+		// have let it run; stop it again.
+		res.Info.WasStopped = true
+		if st, err := ProcessState(pid); err == nil && st != 'T' {
+			res.Info.Restopped = syscall.Kill(pid, syscall.SIGSTOP) == nil
+		}
+	} else if err := syscall.Kill(pid, syscall.SIGCONT); err == nil {
+		// A tracee can be left in group-stop after a detach (pt-stalk
+		// does the same); SIGCONT to a running process is harmless.
 		res.Info.Resumed = true
 	}
 

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -121,4 +122,32 @@ func TestRunNoSuchProcess(t *testing.T) {
 	if res.Info.StopReason != "failed" || res.Info.Status == "ok" {
 		t.Errorf("info = %+v", res.Info)
 	}
+}
+
+// Issue 22, item 4: an operator stopped a runaway writer (SIGSTOP) and
+// captures it: the trace must not set it writing again. It is left
+// stopped, gets no SIGCONT, and the trace says it was stopped.
+func TestStoppedTargetStaysStopped(t *testing.T) {
+	path := straceOrSkip(t)
+	w := startWriter(t)
+	pid := w.Process.Pid
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		if st, _ := ProcessState(pid); st == 'T' {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	res := Run(context.Background(), pid, Config{Path: path, Duration: 500 * time.Millisecond, MaxBytes: 1 << 20, Redact: true})
+	if res.Info.Resumed || !res.Info.WasStopped {
+		t.Errorf("resumed %v, was stopped %v; want a stopped target left alone", res.Info.Resumed, res.Info.WasStopped)
+	}
+	// Still stopped a moment later: no write reaches its file.
+	time.Sleep(200 * time.Millisecond)
+	if st, err := ProcessState(pid); err != nil || st != 'T' {
+		t.Errorf("target in state %c (%v) after the trace, want T (stopped)", st, err)
+	}
+	syscall.Kill(pid, syscall.SIGCONT)
 }

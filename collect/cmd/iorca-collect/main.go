@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -70,6 +72,10 @@ Exit status:
   2  bad flags or trigger expression; nothing was started
   4  the trigger never fired (--wait expired, or SIGINT/SIGTERM came first):
      no bundle written
+
+SIGHUP (the terminal hung up) does not stop the run: it goes on to its end as
+under nohup, silently. If the output fails at the end, the bundle goes to
+--fallback-dir.
 
 Triggers (--trigger) name iostat -x figures of a device — util, await, r_await,
 w_await, f_await, aqu-sz, r/s, w/s, f/s, tps, rkB/s, wkB/s — and the node's IO
@@ -148,6 +154,11 @@ func run(args []string, stderr io.Writer) int {
 	case f.cfg.Trigger != nil:
 		onStop = "a partial bundle if the trigger has fired, none if not"
 	}
+	term := &terminal{w: stderr}
+	stderr = term
+	hungUp, stopWatch := watchTerminal(term)
+	defer stopWatch()
+	f.cfg.HungUp = hungUp
 	ctx, stop := interruptContext(stderr, f.quiet, onStop)
 	defer stop()
 	dump := make(chan struct{}, 1)
@@ -169,6 +180,9 @@ func run(args []string, stderr io.Writer) int {
 	}
 	if !f.quiet {
 		printSummary(stderr, res)
+	} else if res.FellBack {
+		// Even when quiet: the bundle is not where it was asked for.
+		fmt.Fprintf(stderr, "iorca-collect: the output failed (%v); the bundle is at %s\n", res.OutputErr, res.Path)
 	}
 	if res.PruneErr != nil {
 		fmt.Fprintf(stderr, "iorca-collect: removing old bundles: %v\n", res.PruneErr)
@@ -189,7 +203,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.DurationVarP(&c.Duration, "duration", "d", collector.DefaultDuration, "how long to sample")
 	fs.DurationVarP(&c.Interval, "interval", "i", collector.DefaultInterval, "time between samples")
 	fs.IntSliceVarP(&c.PIDs, "pid", "p", nil, "always make this process a target (repeatable)")
-	fs.IntVar(&c.Top, "top", collector.DefaultTop, "targets picked by disk bytes, write syscalls, device time and IO wait, N each")
+	fs.IntVar(&c.Top, "top", collector.DefaultTop, "targets picked by disk bytes, write syscalls, device time and IO wait, N each (at most 10)")
 	fs.DurationVar(&c.SelectAfter, "select-after", collector.DefaultSelectAfter, "first sampling window, after which targets are picked")
 	fs.DurationVar(&c.StraceDuration, "strace-duration", collector.DefaultStraceDuration, "how long each target is traced at most")
 	fs.Var(&f.strMax, "strace-max-bytes", "trace output kept per target at most; the trace stops there")
@@ -296,6 +310,54 @@ func interruptContext(stderr io.Writer, quiet bool, onStop string) (context.Cont
 		}
 	}()
 	return ctx, func() { signal.Stop(ch); cancel(nil) }
+}
+
+// terminal is the collector's stderr, which may go away mid-run: an ssh
+// session to a node in an IO incident is the one that drops. Once it
+// has hung up (SIGHUP) or a write to it failed (EIO from a closed pty,
+// EPIPE from a reader gone), nothing more is written to it.
+type terminal struct {
+	w    io.Writer
+	gone atomic.Bool
+}
+
+func (t *terminal) Write(p []byte) (int, error) {
+	if t.gone.Load() {
+		return len(p), nil
+	}
+	if _, err := t.w.Write(p); err != nil {
+		t.gone.Store(true)
+	}
+	return len(p), nil
+}
+
+// watchTerminal makes the collector outlive its terminal, as under
+// nohup: SIGHUP no longer kills it (the capture would be lost and its
+// tracing instance, tracefs mount and task_delayacct left behind); the
+// run goes on to its end, silent, and the manifest says when the
+// terminal went. SIGPIPE is caught too, so that a write to a stdout or
+// stderr whose reader is gone fails with EPIPE, which the output and the
+// terminal handle, instead of killing the process.
+func watchTerminal(t *terminal) (<-chan struct{}, func()) {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, syscall.SIGHUP, syscall.SIGPIPE)
+	hung := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		var once sync.Once
+		for {
+			select {
+			case sig := <-ch:
+				if sig == syscall.SIGHUP {
+					t.gone.Store(true)
+					once.Do(func() { close(hung) })
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return hung, func() { signal.Stop(ch); close(done) }
 }
 
 // notifyDump passes SIGUSR1 to a recorder: write the window now. Without

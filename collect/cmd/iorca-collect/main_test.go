@@ -73,7 +73,8 @@ func TestUsageAndExitCodes(t *testing.T) {
 	for _, args := range [][]string{{"--bogus"}, {"-d", "0s"}, {"--max-bundle-bytes", "12"}, {"--strace-max-bytes", "lots"}, {"extra"},
 		{"--trigger", "utl>80"}, {"--trigger", "util>80,"}, {"--wait", "10s"}, {"--trigger", "util>1", "--trigger-for", "0"},
 		{"--record", "10ms"}, {"--record", "60s", "--record-bytes", "1KiB"}, {"--keep", "3"},
-		{"--label", "zone"}, {"--label", "=x"}, {"--label", "-bad=x"}, {"--label", "a=1", "--label", "a=2"}} {
+		{"--label", "zone"}, {"--label", "=x"}, {"--label", "-bad=x"}, {"--label", "a=1", "--label", "a=2"},
+		{"--top", "11"}, {"--top", "500"}} {
 		stderr.Reset()
 		if code := run(args, &stderr); code != exitUsage || !strings.HasPrefix(stderr.String(), "iorca-collect: ") {
 			t.Errorf("%v: code %d, stderr %q", args, code, stderr.String())

@@ -109,7 +109,7 @@ func printSummary(w io.Writer, r *collector.Result) {
 		fmt.Fprintf(w, "  removed the older bundle %s (--keep, --keep-bytes)\n", p)
 	}
 	if r.FellBack {
-		fmt.Fprintf(w, "  NOTE: the requested output could not be written; the bundle is at %s instead\n", r.Path)
+		fmt.Fprintf(w, "  NOTE: the requested output could not be written (%v); the bundle is at %s instead\n", r.OutputErr, r.Path)
 	}
 	if m.Partial {
 		fmt.Fprintf(w, "  partial: %s\n", m.PartialReason)
