@@ -36,6 +36,17 @@ type Config struct {
 	BufferKB int
 	// Mountinfo is /proc/self/mountinfo, to find tracefs.
 	Mountinfo []byte
+	// Shared, when set, is told which tracefs and instance the capture
+	// uses, and decides at the end whether a tracefs a collector mounted
+	// is unmounted: only by the last collector using it, so that two at
+	// once do not undo each other.
+	Shared Sharer
+}
+
+// Sharer coordinates tracefs with other collectors (nodestate.Run).
+type Sharer interface {
+	UseTracefs(root, instance string, mounted bool) error
+	ReleaseTracefs() (unmount bool, err error)
 }
 
 // Result is what a capture gives the bundle.
@@ -105,6 +116,11 @@ func (t *Tracer) setup() error {
 	}
 	t.inst = inst
 	t.res.Info.Instance = name
+	if t.cfg.Shared != nil {
+		if err := t.cfg.Shared.UseTracefs(fs.root, inst.dir, fs.mounted); err != nil {
+			return fmt.Errorf("recording the tracing instance in the node's state: %w", err)
+		}
+	}
 	// Stop the instance's own tracing while it is set up, so that the
 	// buffer holds only the events asked for.
 	if err := inst.write("tracing_on", "0"); err != nil {
@@ -269,6 +285,9 @@ func (t *Tracer) Snapshot() []byte {
 	return append([]byte(nil), t.out...)
 }
 
+// Tracefs is where the tracefs in use is, "" when none could be used.
+func (t *Tracer) Tracefs() string { return t.res.Info.Tracefs }
+
 // Running reports whether the reader still reads.
 func (t *Tracer) Running() bool {
 	select {
@@ -347,6 +366,14 @@ func (t *Tracer) teardown() error {
 		t.inst = nil
 	}
 	if t.fs != nil {
+		if t.cfg.Shared != nil {
+			// The last collector using a tracefs one of them mounted
+			// unmounts it, whichever mounted it.
+			if unmount, err := t.cfg.Shared.ReleaseTracefs(); err == nil {
+				t.res.Info.TracefsShared = t.fs.mounted && !unmount
+				t.fs.mounted = unmount
+			}
+		}
 		if err := t.fs.close(); err != nil {
 			errs = append(errs, err)
 		}

@@ -33,8 +33,12 @@ type Manifest struct {
 	Sources       []Source  `json:"sources"`
 	Errors        []Problem `json:"errors"`
 	Bounds        []Bound   `json:"bounds"`
-	Redaction     Redaction `json:"redaction"`
-	Cost          Cost      `json:"cost"`
+	// Repaired says what the collector undid at its start that collectors
+	// no longer running had left on the node (a tracing instance still
+	// recording, task_delayacct left on, tracefs left mounted).
+	Repaired  []string  `json:"repaired,omitempty"`
+	Redaction Redaction `json:"redaction"`
+	Cost      Cost      `json:"cost"`
 	// BlockTrace records the block-layer capture; nil when it was off
 	// (--no-block-trace, or a bundle from before it existed).
 	BlockTrace *BlockTraceInfo `json:"block_trace,omitempty"`
@@ -175,6 +179,10 @@ type BlockTraceInfo struct {
 	// StopReason is one of "duration", "max-bytes", "interrupted",
 	// "collection-end", "failed".
 	StopReason string `json:"stop_reason"`
+	// TracefsShared is true when the collector mounted tracefs but left
+	// it mounted at the end because another collector still used it (the
+	// last one unmounts it).
+	TracefsShared bool `json:"tracefs_shared,omitempty"`
 	// Overruns counts the events lost because the reader fell behind
 	// (per_cpu/cpuN/stats, summed).
 	Overruns int64  `json:"overruns"`
@@ -188,9 +196,12 @@ type DelayAcct struct {
 	Before string `json:"before"`
 	// Enabled is true when the collector turned it on for the capture;
 	// Restored when it put the value back after.
-	Enabled  bool   `json:"enabled"`
-	Restored bool   `json:"restored"`
-	Error    string `json:"error,omitempty"`
+	Enabled  bool `json:"enabled"`
+	Restored bool `json:"restored"`
+	// LeftOn is true when it was not restored at the end because another
+	// collector still running needs it (the last one restores it).
+	LeftOn bool   `json:"left_on,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Collector identifies the program that wrote the bundle.

@@ -19,8 +19,17 @@ func (c *collection) startBlockTrace() *blocktrace.Tracer {
 		return nil
 	}
 	mi, _ := os.ReadFile("/proc/self/mountinfo")
-	return blocktrace.Start(blocktrace.Config{Duration: c.cfg.BlockTraceDuration, MaxBytes: c.cfg.BlockTraceMaxBytes,
-		BufferKB: blockTraceBufferKB, Mountinfo: mi})
+	cfg := blocktrace.Config{Duration: c.cfg.BlockTraceDuration, MaxBytes: c.cfg.BlockTraceMaxBytes,
+		BufferKB: blockTraceBufferKB, Mountinfo: mi}
+	if c.node != nil {
+		cfg.Shared = c.node
+	}
+	tr := blocktrace.Start(cfg)
+	if root := tr.Tracefs(); c.node != nil && root != "" {
+		// Instances of collectors killed before the state files existed.
+		c.repaired = append(c.repaired, c.node.Stragglers(root)...)
+	}
+	return tr
 }
 
 // finishBlockTrace stops the capture, stores its members and records

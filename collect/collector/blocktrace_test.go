@@ -9,14 +9,15 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/collect/nodestate"
 	"github.com/iorca/iorca/samples/workload"
 )
 
 func delayAcct(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(delayAcctPath)
+	b, err := os.ReadFile(nodestate.DelayAcctPath)
 	if err != nil {
-		t.Skipf("no %s: %v", delayAcctPath, err)
+		t.Skipf("no %s: %v", nodestate.DelayAcctPath, err)
 	}
 	return strings.TrimSpace(string(b))
 }

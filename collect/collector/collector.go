@@ -13,6 +13,7 @@ import (
 	"github.com/iorca/iorca/collect/blocktrace"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
+	"github.com/iorca/iorca/collect/nodestate"
 	"github.com/iorca/iorca/collect/stracerun"
 )
 
@@ -35,7 +36,11 @@ type Result struct {
 
 // collection is the state of one run.
 type collection struct {
-	cfg       Config
+	cfg Config
+	// node is the run's entry in the node's shared collector state;
+	// repaired what it undid that dead collectors had left.
+	node      *nodestate.Run
+	repaired  []string
 	ledger    *ledger
 	store     *store
 	sampler   *sampler
@@ -72,6 +77,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	nice, ioprio := lowerPriority()
 	start := capture.Now()
+	node, repaired, nodeErr := beginNodeState(cfg.StateDir)
+	defer node.End()
 
 	c := &collection{cfg: cfg, ledger: newLedger(), store: newStore(start.Wall, spillDirs(cfg.Output)...), table: newProcTable(cfg.Redact), traces: make(chan traceDone, 64)}
 	defer c.store.close()
@@ -93,6 +100,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		m.Options.PIDs = []int{}
 	}
 	m.Node, m.Labels = cfg.Node, cfg.Labels
+	c.node, c.repaired = node, repaired
+	if nodeErr != nil {
+		c.ledger.problem(bundle.Problem{Source: "node-state", Status: capture.Classify(nodeErr),
+			What: "the node's shared collector state could not be used: what a killed collector left is not repaired, and a collector running at the same time is not coordinated with", Why: nodeErr.Error()})
+	}
 	m.Collector.OwnMountNS = ownMountNS()
 
 	cs := &bundle.CaptureStart{How: bundle.StartManual}
@@ -112,8 +124,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		m.Start = capture.Now()
 	}
 
-	m.DelayAcct = enableDelayAcct(cfg.SetDelayAcct)
-	defer restoreDelayAcct(m.DelayAcct)
+	m.DelayAcct = enableDelayAcct(c.node, cfg.SetDelayAcct)
+	defer restoreDelayAcct(c.node, m.DelayAcct)
 	mounts := c.captureHost()
 	c.sampler.cgroups = newCgroupSet(mounts)
 	base, follow := 0, true
@@ -155,7 +167,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		c.finishBlockTrace(c.blockTrace, m, reason)
 		c.blockTrace = nil
 	}
-	restoreDelayAcct(m.DelayAcct)
+	restoreDelayAcct(c.node, m.DelayAcct)
 
 	// Stop the traces still running and collect every result.
 	cause := stracerun.ErrCollectionEnd
@@ -205,6 +217,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	cs.HungUp = hungUp()
+	m.Repaired = c.repaired
 	if err := c.fit(m); err != nil {
 		return nil, err
 	}
@@ -226,6 +239,31 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Pruned, res.PruneErr = pruneBundles(cfg.OutputDir, path, cfg.Keep, cfg.KeepBytes)
 	}
 	return res, nil
+}
+
+// beginNodeState registers the run in the node's shared state (dir, or
+// nodestate.DefaultDir), repairing what dead collectors left. Where that
+// directory cannot be used (no root, a read-only /run) the run still
+// keeps its own state in a private directory, so that its changes are
+// undone as before; the error says what was lost.
+func beginNodeState(dir string) (*nodestate.Run, []string, error) {
+	if dir == "" {
+		dir = nodestate.DefaultDir
+	}
+	run, repaired, err := nodestate.Begin(dir)
+	if err == nil {
+		return run, repaired, nil
+	}
+	priv, perr := os.MkdirTemp("", "iorca-state-")
+	if perr != nil {
+		return nil, nil, err
+	}
+	run, _, perr = nodestate.Begin(priv)
+	if perr != nil {
+		return nil, nil, err
+	}
+	run.RemoveDirAtEnd()
+	return run, nil, err
 }
 
 // watchHangUp notes when ch is closed, until done is; the returned func

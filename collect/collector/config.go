@@ -53,6 +53,9 @@ type Config struct {
 	// FallbackDir receives the bundle when Output's filesystem refuses it
 	// at the end (full, read-only); "" disables the fallback.
 	FallbackDir string
+	// StateDir holds the state files collectors share (what each changed
+	// on the node); "" is nodestate.DefaultDir.
+	StateDir string
 	// Version is the collector's version, written into the manifest.
 	Version string
 	// Node names the node in its cluster; Labels are attached to the

@@ -1,45 +1,43 @@
 package collector
 
 import (
-	"os"
-	"strings"
-
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/collect/nodestate"
 )
-
-// delayAcctPath is the sysctl that turns per-task delay accounting on.
-const delayAcctPath = "/proc/sys/kernel/task_delayacct"
 
 // enableDelayAcct turns kernel.task_delayacct on for the run, as iotop
 // does: field 42 of /proc/PID/stat then counts every task's wait for
-// block IO. It returns what was done, for the manifest and the restore.
-func enableDelayAcct(set bool) *bundle.DelayAcct {
+// block IO. It goes through the node's state (nodestate): a collector
+// running at the same time shares it, and the original value is kept
+// once. It returns what was done, for the manifest and the restore.
+func enableDelayAcct(reg *nodestate.Run, set bool) *bundle.DelayAcct {
 	da := &bundle.DelayAcct{}
-	b, err := os.ReadFile(delayAcctPath)
+	if !set {
+		before, err := nodestate.ReadDelayAcct()
+		da.Before = before
+		if err != nil {
+			da.Error = err.Error()
+		}
+		return da
+	}
+	before, enabled, err := reg.EnableDelayAcct()
+	da.Before, da.Enabled = before, enabled
 	if err != nil {
 		da.Error = err.Error()
-		return da
 	}
-	da.Before = strings.TrimSpace(string(b))
-	if !set || da.Before != "0" {
-		return da
-	}
-	if err := os.WriteFile(delayAcctPath, []byte("1"), 0o644); err != nil {
-		da.Error = err.Error()
-		return da
-	}
-	da.Enabled = true
 	return da
 }
 
-// restoreDelayAcct puts kernel.task_delayacct back as it was.
-func restoreDelayAcct(da *bundle.DelayAcct) {
-	if da == nil || !da.Enabled || da.Restored {
+// restoreDelayAcct gives up the run's need of kernel.task_delayacct: it is
+// put back as it was when no other collector still running needs it.
+func restoreDelayAcct(reg *nodestate.Run, da *bundle.DelayAcct) {
+	if da == nil || !da.Enabled || da.Restored || da.LeftOn {
 		return
 	}
-	if err := os.WriteFile(delayAcctPath, []byte(da.Before), 0o644); err != nil {
+	restored, err := reg.ReleaseDelayAcct()
+	if err != nil {
 		da.Error = "restore: " + err.Error()
 		return
 	}
-	da.Restored = true
+	da.Restored, da.LeftOn = restored, !restored
 }
