@@ -162,6 +162,9 @@ func (e *explainer) limits() []content.Line {
 	if bt := m.BlockTrace; bt != nil && (bt.Malformed > 0 || bt.Unmatched > 0) {
 		items = append(items, linef("The block trace %s has %d line(s) in no event form and %d completion(s) with no issue in it (issued before it began, or flush steps the block layer completes within another request); they are left out of the device times.", code(bundle.BlockTraceMember), bt.Malformed, bt.Unmatched))
 	}
+	if bt := m.BlockTrace; bt != nil && bt.OtherTracersNote() != "" {
+		items = append(items, linef("%s", text(bt.OtherTracersNote())))
+	}
 	if m.BlockTrace == nil && e.c.DeviceTimesEstimated && len(e.c.DeviceTimes) > 0 {
 		items = append(items, linef("No block trace: who holds each device's time is estimated from the targets' files, fd flags and sync counts; processes that were not targets are not in it."))
 	}

@@ -327,14 +327,32 @@ func (m *Model) charger() *charger {
 			forces[r.Dev][r.Task()] = true
 		}
 	}
+	// When none qualifies (O_DIRECT writers and a commit of their
+	// allocations), every synchronous writer stays. Checked against
+	// bpftrace (TestBpftraceCrossCheck): without the rule an O_DIRECT
+	// writer beside an O_DSYNC appender took half of the appender's
+	// commits.
+	all := map[procfs.Dev]map[Task]float64{}
 	for i := range bt.Requests {
 		r := &bt.Requests[i]
 		t := r.Task()
-		if r.Write() && r.Sync() && !ch.kernel(t) && (forces[r.Dev][t] || bt.Dirtied[r.Dev][t] > 0) {
+		if !r.Write() || !r.Sync() || ch.kernel(t) {
+			continue
+		}
+		if all[r.Dev] == nil {
+			all[r.Dev] = map[Task]float64{}
+		}
+		all[r.Dev][t]++
+		if forces[r.Dev][t] || bt.Dirtied[r.Dev][t] > 0 {
 			if ch.syncWriters[r.Dev] == nil {
 				ch.syncWriters[r.Dev] = map[Task]float64{}
 			}
 			ch.syncWriters[r.Dev][t]++
+		}
+	}
+	for dev, writers := range all {
+		if len(ch.syncWriters[dev]) == 0 {
+			ch.syncWriters[dev] = writers
 		}
 	}
 	for bdi, tasks := range bt.Dirtied {

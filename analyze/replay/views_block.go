@@ -39,6 +39,9 @@ func biotop(m *model.Model, o Options) ([]Block, error) {
 		case bt.Info.Overruns > 0:
 			head = append(head, fmt.Sprintf("%d events were lost (the reader fell behind): figures are low", bt.Info.Overruns))
 		}
+		if note := bt.OtherTracersNote(); note != "" {
+			head = append(head, note)
+		}
 		blocks = append(blocks, Block{Title: title, From: iv[0], To: iv[1], Time: m.Ticks[iv[1]].Wall, Seconds: m.Seconds(iv[0], iv[1]),
 			Header: head, Table: biotopTable(m.DeviceTimesBetween(from, to), o)})
 	}
@@ -91,7 +94,11 @@ func biolatency(m *model.Model, o Options) ([]Block, error) {
 	var out []Block
 	for _, name := range sortedDevices(dts) {
 		dt := dts[name]
-		out = append(out, histBlock(fmt.Sprintf("disk = %s, service time (issue to completion)", name), dt.Service))
+		b := histBlock(fmt.Sprintf("disk = %s, service time (issue to completion)", name), dt.Service)
+		if note := m.BlockTrace.OtherTracersNote(); note != "" {
+			b.Header = append(b.Header, note)
+		}
+		out = append(out, b)
 		if dt.Queue.SumNS > 0 {
 			out = append(out, histBlock(fmt.Sprintf("disk = %s, queue time (insert to issue)", name), dt.Queue))
 		}

@@ -110,6 +110,7 @@ func (t *Tracer) setup() error {
 	t.fs = fs
 	t.res.Info.Tracefs, t.res.Info.MountedTracefs = fs.root, fs.mounted
 	name := "iorca-" + strconv.Itoa(os.Getpid())
+	t.res.Info.OtherTracers = append(ScanBPF("/proc", os.Getpid()), ScanInstances(fs.root, name)...)
 	inst, err := fs.newInstance(name)
 	if err != nil {
 		return err

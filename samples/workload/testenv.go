@@ -335,7 +335,8 @@ func StartProgram(t testing.TB, name string, args ...string) *exec.Cmd {
 }
 
 // SlowDisk makes a real slow block device (REFERENCE-IO.md 13): an nbdkit
-// memory disk of sizeMiB behind filter (e.g. "delay", "wdelay=15ms"),
+// memory disk of sizeMiB behind filter (e.g. "delay", "wdelay=15ms"; several
+// filters are comma-separated, the outermost first: "noparallel,delay"),
 // served as a file by nbdfuse and put under a loop device, so that every
 // request pays what the filter says at the block layer. It returns
 // /dev/loopN; the loop device, the FUSE mount and nbdkit are torn down
@@ -351,7 +352,11 @@ func SlowDisk(t testing.TB, sizeMiB int, filter string, args ...string) string {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "disk")
-	cmdArgs := append([]string{file, "--command", "nbdkit", "-s", "--filter=" + filter, "memory", fmt.Sprintf("%dM", sizeMiB)}, args...)
+	cmdArgs := []string{file, "--command", "nbdkit", "-s"}
+	for _, f := range strings.Split(filter, ",") {
+		cmdArgs = append(cmdArgs, "--filter="+f)
+	}
+	cmdArgs = append(append(cmdArgs, "memory", fmt.Sprintf("%dM", sizeMiB)), args...)
 	srv := exec.Command(nbdfuse, cmdArgs...)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
