@@ -1,8 +1,8 @@
 package fleet
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/iorca/iorca/internal/safefile"
 	"github.com/iorca/iorca/report"
 	"github.com/iorca/iorca/report/content"
 )
@@ -20,7 +21,9 @@ const maxReportBytes = 64 << 20
 
 // Inputs expands the arguments into the files to read: a directory gives
 // every bundle (*.tar.zst) and JSON report (*.json) under it, sorted; a
-// file is taken as given. A path that does not exist is an error.
+// file is taken as given. A path that does not exist is an error. Names
+// are taken whatever their type: Read opens only regular files and lists
+// a FIFO or a device as unreadable, with its type.
 func Inputs(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
@@ -123,17 +126,12 @@ func Read(paths []string, workers int, analyze func(path string) (*content.Repor
 
 func readOne(path string, analyze func(string) (*content.Report, error)) (*content.FleetNode, error) {
 	if IsReport(path) {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		data, err := io.ReadAll(io.LimitReader(f, maxReportBytes+1))
-		if err != nil {
-			return nil, err
-		}
-		if len(data) > maxReportBytes {
+		data, err := safefile.ReadFile(path, maxReportBytes)
+		if errors.Is(err, safefile.ErrTooLarge) {
 			return nil, fmt.Errorf("over %d MiB: not a report", maxReportBytes>>20)
+		}
+		if err != nil {
+			return nil, err
 		}
 		rc, err := report.ParseJSON(data)
 		if err != nil {

@@ -13,16 +13,15 @@ import (
 
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/procfs"
+	"github.com/iorca/iorca/internal/safefile"
 )
 
 // LoadFile reads and models the bundle at path, streaming it through a
 // bundle.Reader (LoadReader). Its error is one line that names the file
-// and the problem: not a bundle, truncated, corrupt, hostile.
+// and the problem: not a bundle, truncated, corrupt, hostile, not a
+// regular file (a FIFO would block the read forever: safefile.OpenRegular).
 func LoadFile(path string) (*Model, error) {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory, not a bundle", path)
-	}
-	f, err := os.Open(path)
+	f, err := safefile.OpenRegular(path)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {

@@ -12,26 +12,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/iorca/iorca/internal/safefile"
 	"github.com/iorca/iorca/internal/units"
 )
 
 // OutputError is a problem with the output path, found before sampling or
 // when writing. It tells the user how to go on.
-type OutputError struct {
-	Path string
-	Err  error
-	Hint string
-}
-
-func (e *OutputError) Error() string {
-	s := fmt.Sprintf("output %s: %v", e.Path, e.Err)
-	if e.Hint != "" {
-		s += "; " + e.Hint
-	}
-	return s
-}
-
-func (e *OutputError) Unwrap() error { return e.Err }
+type OutputError = safefile.Error
 
 // freeBytes returns the bytes available to an unprivileged writer on the
 // filesystem holding dir.
@@ -108,38 +95,17 @@ func unwrapPath(err error) error {
 }
 
 // writeFile writes data to path through a temporary file in the same
-// directory, synced and renamed into place, so that a reader never sees a
-// half-written bundle and a failure (a full or read-only disk) leaves
-// nothing behind.
-func writeFile(path string, write func(io.Writer) error, force bool) (err error) {
+// directory, synced and renamed into place (safefile.Atomic), so that a
+// reader never sees a half-written bundle and a failure (a full or
+// read-only disk) leaves nothing behind. The bundle is 0600: it holds
+// command lines and paths.
+func writeFile(path string, write func(io.Writer) error, force bool) error {
 	if !force {
 		if _, err := os.Lstat(path); err == nil {
 			return &OutputError{Path: path, Err: fs.ErrExist}
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".iorca-collect-*.partial")
-	if err != nil {
-		return &OutputError{Path: path, Err: unwrapPath(err)}
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp); err != nil {
-		return &OutputError{Path: path, Err: unwrapPath(err)}
-	}
-	if err := tmp.Sync(); err != nil {
-		return &OutputError{Path: path, Err: unwrapPath(err)}
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		return &OutputError{Path: path, Err: unwrapPath(err)}
-	}
-	if err := tmp.Close(); err != nil {
-		return &OutputError{Path: path, Err: unwrapPath(err)}
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := safefile.Atomic(path, 0o600, write); err != nil {
 		return &OutputError{Path: path, Err: unwrapPath(err)}
 	}
 	return nil

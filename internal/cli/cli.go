@@ -67,7 +67,7 @@ func revision(bi *debug.BuildInfo) string {
 // IsTerminal reports whether w is a character device such as a terminal;
 // a pipe, a file or a buffer is not.
 func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(interface{ Stat() (os.FileInfo, error) })
 	if !ok {
 		return false
 	}

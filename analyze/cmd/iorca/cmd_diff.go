@@ -36,7 +36,8 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("diff", stdout, stderr, diffUsage)
 	format := formatFlag(fs)
 	text := fs.Bool("text", false, "a unified diff of the two Markdown reports instead")
-	out := fs.StringP("output", "o", "", "write to FILE instead of stdout")
+	var out outputFlags
+	out.register(fs)
 	var tf thresholdFlags
 	tf.register(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -70,13 +71,13 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return emit("diff", *out, []byte(textdiff.Unified(before, after, string(a), string(b), *out == "" && cli.IsTerminal(stdout))), stdout)
+		return out.emit("diff", []byte(textdiff.Unified(before, after, string(a), string(b), out.toStdout() && cli.IsTerminal(stdout))), stdout)
 	}
 	data, err := render("diff", f, comparisonDoc{comparison.Compare(before, res[0].Diagnosis, after, res[1].Diagnosis)})
 	if err != nil {
 		return err
 	}
-	return emit("diff", *out, data, stdout)
+	return out.emit("diff", data, stdout)
 }
 
 // comparisonDoc writes a comparison in the output formats; its HTML

@@ -44,7 +44,8 @@ func cmdFleet(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("fleet", stdout, stderr, fleetUsage)
 	format := formatFlag(fs)
 	by := fs.String("by", "", "group the nodes by this label (zone, pool...)")
-	out := fs.StringP("output", "o", "", "write to FILE instead of stdout")
+	var out outputFlags
+	out.register(fs)
 	workers := fs.Int("jobs", min(runtime.GOMAXPROCS(0), 4), "bundles analysed at once")
 	quiet := fs.BoolP("quiet", "q", false, "no progress line")
 	var tf thresholdFlags
@@ -94,7 +95,7 @@ func cmdFleet(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := emit("fleet", *out, data, stdout); err != nil {
+	if err := out.emit("fleet", data, stdout); err != nil {
 		return err
 	}
 	if len(nodes) == 0 {

@@ -2,15 +2,17 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/iorca/iorca/analyze/pipeline"
 	"github.com/iorca/iorca/internal/cli"
+	"github.com/iorca/iorca/internal/safefile"
 	"github.com/iorca/iorca/report"
 	"github.com/iorca/iorca/report/textdiff"
 	"github.com/spf13/pflag"
@@ -33,6 +35,7 @@ Flags:
 func cmdRegress(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("regress", stdout, stderr, regressUsage)
 	update := fs.Bool("update", false, "rewrite the expected reports from the current analysis")
+	force := fs.Bool("force", false, "with --update, replace an expected report that is a symbolic link with a file (refused without it, never written through)")
 	color := fs.String("color", "auto", "colour the diffs: auto (on a terminal), always, never")
 	var tf thresholdFlags
 	tf.register(fs)
@@ -68,7 +71,7 @@ func cmdRegress(args []string, stdout, stderr io.Writer) error {
 	passed, failed := 0, 0
 	for _, b := range bundles {
 		name := strings.TrimSuffix(filepath.Base(b), ".tar.zst")
-		if regressOne(b, name, dir, o, *update, colour, stdout) {
+		if regressOne(b, name, dir, o, regressMode{*update, *force, colour}, stdout) {
 			passed++
 		} else {
 			failed++
@@ -82,8 +85,14 @@ func cmdRegress(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// regressMode is how regress goes: --update (with --force), --color.
+type regressMode struct{ update, force, colour bool }
+
+// maxExpectedBytes bounds an expected report read: they are tens of KiB.
+const maxExpectedBytes = 64 << 20
+
 // regressOne checks (or updates) one sample and reports it on w.
-func regressOne(bundlePath, name, dir string, o pipeline.Options, update, colour bool, w io.Writer) bool {
+func regressOne(bundlePath, name, dir string, o pipeline.Options, mode regressMode, w io.Writer) bool {
 	res, err := pipeline.Run(bundlePath, o)
 	if err != nil {
 		fmt.Fprintf(w, "FAIL %s: %v\n", name, err)
@@ -102,10 +111,10 @@ func regressOne(bundlePath, name, dir string, o pipeline.Options, update, colour
 			return false
 		}
 		path := filepath.Join(dir, out.file)
-		want, err := os.ReadFile(path)
-		if update {
+		want, err := safefile.ReadFile(path, maxExpectedBytes)
+		if mode.update {
 			if err != nil || !bytes.Equal(want, got) {
-				if err := writeAtomic(path, got); err != nil {
+				if err := safefile.Write(path, got, mode.force); err != nil {
 					fmt.Fprintf(w, "FAIL %s: %v\n", out.file, err)
 					ok = false
 					continue
@@ -114,17 +123,22 @@ func regressOne(bundlePath, name, dir string, o pipeline.Options, update, colour
 			}
 			continue
 		}
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(w, "FAIL %s: no expected report %s (iorca regress --update writes it)\n", name, out.file)
 			ok = false
 			continue
 		}
-		if d := textdiff.Unified(out.file+" (expected)", out.file+" (now)", string(want), string(got), colour); d != "" {
+		if err != nil {
+			fmt.Fprintf(w, "FAIL %s: %v\n", name, err)
+			ok = false
+			continue
+		}
+		if d := textdiff.Unified(out.file+" (expected)", out.file+" (now)", string(want), string(got), mode.colour); d != "" {
 			fmt.Fprintf(w, "FAIL %s: %s drifted\n%s", name, out.file, d)
 			ok = false
 		}
 	}
-	if ok && !update {
+	if ok && !mode.update {
 		fmt.Fprintf(w, "ok   %s\n", name)
 	}
 	return ok

@@ -3,11 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/iorca/iorca/analyze/pipeline"
 	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/internal/safefile"
 	"github.com/iorca/iorca/report"
 	"github.com/spf13/pflag"
 )
@@ -55,7 +54,7 @@ func (tf *thresholdFlags) options(cmd string) (pipeline.Options, error) {
 	o := pipeline.Defaults()
 	t := &o.Thresholds
 	if tf.rules != "" {
-		f, err := os.Open(tf.rules)
+		f, err := safefile.OpenRegular(tf.rules)
 		if err != nil {
 			return o, usagef(cmd, "%v", err)
 		}
@@ -75,7 +74,8 @@ func (tf *thresholdFlags) options(cmd string) (pipeline.Options, error) {
 func cmdReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", stdout, stderr, reportUsage)
 	format := formatFlag(fs)
-	out := fs.StringP("output", "o", "", "write to this file instead of stdout")
+	var out outputFlags
+	out.register(fs)
 	var tf thresholdFlags
 	tf.register(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -101,47 +101,5 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return emit("report", *out, data, stdout)
-}
-
-// emit writes a command's output to stdout, or to the file out through
-// writeAtomic.
-func emit(cmd, out string, data []byte, stdout io.Writer) error {
-	var err error
-	if out == "" {
-		_, err = stdout.Write(data)
-	} else {
-		err = writeAtomic(out, data)
-	}
-	if err != nil {
-		return failed(cmd, err)
-	}
-	return nil
-}
-
-// writeAtomic writes data to path through a temporary file and a rename,
-// so that a failure leaves no partial report.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return out.emit("report", data, stdout)
 }

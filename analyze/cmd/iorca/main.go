@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/spf13/pflag"
@@ -25,7 +27,17 @@ Usage:
 
 Run "iorca COMMAND --help" for a command's flags.
 
-Exit status: 0 success; 1 a check failed or the output could not be written;
+Output (-o FILE of report, fleet and diff; regress --update): "-" is
+stdout; a missing or regular file is replaced whole (temporary file and
+rename), keeping its mode, or 0666 less the umask when new; a character
+device or a FIFO is written straight (a FIFO needs its reader already);
+a symbolic link is followed only into /dev or /proc/self/fd (-o
+/dev/stdout), and only to a device or a pipe; any other link is refused,
+or with --force replaced itself, never written through. A directory, a
+block device or a socket is refused. Only regular files are read.
+
+Exit status: 0 success; 1 a check failed or the output could not be written
+(a full or read-only disk, a refused -o, a closed stdout pipe);
 2 bad usage or a bundle that cannot be read (not a bundle, truncated,
 corrupt, or hostile) - one line on stderr names the problem.
 `
@@ -41,6 +53,10 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
+	// A closed stdout pipe (iorca report X | head -1) makes a write fail
+	// with EPIPE, which iorca reports (one line, exit 1), rather than the
+	// silent death by SIGPIPE Go gives a write to fd 1 by default.
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -72,7 +88,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "iorca: unknown command %q\n%s", args[0], usage)
 		return exitBadInput
 	}
-	return exitCode(args[0], cmd(args[1:], stdout, stderr), stderr)
+	out := &checkedStdout{w: stdout}
+	err := cmd(args[1:], out, stderr)
+	if err == nil && out.err != nil {
+		err = failed(args[0], stdoutError(out.err))
+	}
+	return exitCode(args[0], err, stderr)
 }
 
 // newFlagSet is the flag set of one subcommand: --help goes to stdout, as
