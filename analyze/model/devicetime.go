@@ -357,8 +357,7 @@ func (m *Model) charger() *charger {
 	}
 	for bdi, tasks := range bt.Dirtied {
 		if len(bt.Written[bdi]) > 0 {
-			ch.dirtiers[bdi] = ch.writtenFor(bt, bdi)
-			continue
+			continue // below
 		}
 		// No flusher said what it wrote: the pages dirtied stand for it.
 		for t, n := range tasks {
@@ -371,8 +370,41 @@ func (m *Model) charger() *charger {
 			ch.dirtiers[bdi][t] += float64(n)
 		}
 	}
+	for bdi := range bt.Written {
+		if w := ch.writtenFor(bt, bdi); w != nil {
+			ch.dirtiers[bdi] = w
+		}
+	}
+	ch.throughStacks(m.stacks().throughBDIs(m))
 	ch.flushes = ch.flushWeights(bt)
 	return ch
+}
+
+// throughStacks adds to each device's dirtiers and sync writers those of
+// the pass-through devices (bio-based dm, md) whose requests show on it
+// (stack.go): the flushers writing a dm device's pages, and its
+// filesystem's journal, issue their requests on the devices under it. A
+// flusher's request there is shared among both devices' dirtiers by the
+// pages written for each: the trace does not say whose pages it carried.
+func (ch *charger) throughStacks(through map[procfs.Dev][]procfs.Dev) {
+	merge := func(by map[procfs.Dev]map[Task]float64) map[procfs.Dev]map[Task]float64 {
+		out := map[procfs.Dev]map[Task]float64{}
+		for dev, ups := range through {
+			for _, d := range append([]procfs.Dev{dev}, ups...) {
+				for t, w := range by[d] {
+					if out[dev] == nil {
+						out[dev] = map[Task]float64{}
+					}
+					out[dev][t] += w
+				}
+			}
+		}
+		return out
+	}
+	dirtiers, syncWriters := merge(ch.dirtiers), merge(ch.syncWriters)
+	for dev := range through {
+		ch.dirtiers[dev], ch.syncWriters[dev] = dirtiers[dev], syncWriters[dev]
+	}
 }
 
 // flushWeights charges each cache flush to the data it forces out: the

@@ -3,6 +3,7 @@ package model_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +80,49 @@ func TestParsersOnLiveCapture(t *testing.T) {
 	}
 	if len(s.Files) == 0 || s.Files[0].Path != file || s.Files[0].SyncAfterWrite == 0 || s.Files[0].AvgWrite() != 120 {
 		t.Errorf("trace summary: %+v", s.Files[0])
+	}
+}
+
+// TestBlockStackFactsOnThisMachine captures this machine's /sys/block with
+// a loop device of the test's own attached, and checks that the model
+// holds each device's slaves and holders as the directories list them,
+// and the loop device's backing file. This kernel has neither
+// device-mapper nor md (no CONFIG, no module): the dm/name, md/level and
+// non-empty slaves/holders cases are tested on hand-made models
+// (stack_test.go), not live.
+func TestBlockStackFactsOnThisMachine(t *testing.T) {
+	workload.Live(t)
+	loop := workload.LoopDevice(t, 16)
+	cfg := livetest.Config(t, 2*time.Second)
+	cfg.BlockTrace, cfg.Strace = false, false
+	m := livetest.Load(t, livetest.Capture(t, cfg, 0))
+	name := filepath.Base(loop)
+	b := m.Blocks[name]
+	if b == nil || b.BackingFile == "" || len(b.Slaves) != 0 || len(b.Holders) != 0 || b.DMName != "" || b.MDLevel != "" {
+		t.Fatalf("%s: %+v, want a backing file and no stack", name, b)
+	}
+	devs, err := os.ReadDir("/sys/block")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devs {
+		b := m.Blocks[d.Name()]
+		if b == nil {
+			continue // attached or detached since, by someone else
+		}
+		for sub, got := range map[string][]string{"slaves": b.Slaves, "holders": b.Holders} {
+			ents, _ := os.ReadDir(filepath.Join("/sys/block", d.Name(), sub))
+			var want []string
+			for _, e := range ents {
+				want = append(want, e.Name())
+			}
+			if strings.Join(want, " ") != strings.Join(got, " ") {
+				t.Errorf("%s %s: model %q, /sys/block %q", d.Name(), sub, got, want)
+			}
+		}
+		dm, _ := os.ReadFile(filepath.Join("/sys/block", d.Name(), "dm/name"))
+		if strings.TrimSpace(string(dm)) != b.DMName {
+			t.Errorf("%s dm/name: model %q, /sys/block %q", d.Name(), b.DMName, dm)
+		}
 	}
 }

@@ -74,9 +74,16 @@ func (l *loader) host(member string, data []byte) error {
 				blk.Rotational = v == "1"
 			case "loop/backing_file":
 				blk.BackingFile = v
+			case "dm/name":
+				blk.DMName = v
+			case "md/level":
+				blk.MDLevel = v
 			}
-			if f.Path == bundle.BlockLinksFrame(dev, "slaves") {
+			switch f.Path {
+			case bundle.BlockLinksFrame(dev, "slaves"):
 				blk.Slaves = strings.Fields(v)
+			case bundle.BlockLinksFrame(dev, "holders"):
+				blk.Holders = strings.Fields(v)
 			}
 			blk.Settings[file] = v
 		}

@@ -222,8 +222,14 @@ type Block struct {
 	Scheduler   string
 	Rotational  bool
 	BackingFile string
-	Slaves      []string
-	Settings    map[string]string
+	// Slaves and Holders name the devices under and over it in a dm or
+	// md stack (/sys/block/DEV/slaves/, holders/): a slave may be a
+	// partition ("sda1"). DMName is a device-mapper device's name
+	// (dm/name, "vg0-root", "luks-…"); MDLevel an md array's RAID level
+	// (md/level, "raid1").
+	Slaves, Holders []string
+	DMName, MDLevel string
+	Settings        map[string]string
 }
 
 // Cgroup is one cgroup the collector sampled.

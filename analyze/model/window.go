@@ -143,8 +143,11 @@ func (m *Model) DeviceName(dev procfs.Dev) string {
 // (vda1 → vda, nvme0n1p2 → nvme0n1, mmcblk0p1 → mmcblk0). A file's writes
 // are the disk's: /sys/block, the block trace and iostat's device rows
 // speak of whole disks.
-func (m *Model) DiskName(dev procfs.Dev) string {
-	name := m.DeviceName(dev)
+func (m *Model) DiskName(dev procfs.Dev) string { return m.diskOf(m.DeviceName(dev)) }
+
+// diskOf is DiskName by the device's name: a dm or md device's slave may
+// be a partition.
+func (m *Model) diskOf(name string) string {
 	if _, ok := m.Blocks[name]; ok || len(m.Blocks) == 0 {
 		return name
 	}

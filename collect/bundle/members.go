@@ -30,8 +30,9 @@ const (
 	// HostMember holds frames of the files read once at the start:
 	// /proc/self/mountinfo, /proc/1/mountinfo, the vm and kernel sysctls,
 	// /proc/cgroups, /proc/swaps, /etc/os-release, and for every block
-	// device /sys/block/DEV/{dev,size,queue/...,loop/backing_file}, plus
-	// the synthetic BlockLinksFrame paths.
+	// device /sys/block/DEV/{dev,size,queue/...,loop/backing_file,
+	// dm/name,md/level} where present, plus the synthetic BlockLinksFrame
+	// paths (its slaves and holders, when it has any).
 	HostMember = "static/host.frames"
 	// StatfsMember holds the statfs of every mount, a JSON array of Statfs.
 	StatfsMember = "static/statfs.json"

@@ -40,9 +40,11 @@ func (c *collection) captureEnd() {
 
 // blockFiles are read once for every /sys/block device (queue settings
 // decide what "saturated" means: a rotational disk with mq-deadline is not
-// an NVMe with none).
+// an NVMe with none). dm/name and md/level, with the slaves and holders
+// listed below, say what a device-mapper or md device stacks on: whose
+// time the kernel threads under it hold (REFERENCE-IO.md §14.3).
 var blockFiles = []string{
-	"dev", "size", "ro", "removable", "loop/backing_file",
+	"dev", "size", "ro", "removable", "loop/backing_file", "dm/name", "md/level",
 	"queue/scheduler", "queue/rotational", "queue/nr_requests", "queue/max_sectors_kb",
 	"queue/max_hw_sectors_kb", "queue/read_ahead_kb", "queue/logical_block_size",
 	"queue/physical_block_size", "queue/write_cache", "queue/wbt_lat_usec", "queue/nomerges",

@@ -14,10 +14,25 @@ func (e Event) Process() int {
 
 // KernelTask reports tasks that issue IO on others' behalf: writeback
 // kworkers (and the loop driver's), the journal, the idle task and the
-// softirq threads that complete requests.
+// softirq threads that complete requests, and the stacking drivers'
+// threads: dm-crypt's writer (its workqueues, kcryptd and kdmflush, run
+// in kworkers) and an md array's personality thread.
 func KernelTask(comm string) bool {
 	return strings.HasPrefix(comm, "kworker") || JournalTask(comm) || comm == "<idle>" ||
-		strings.HasPrefix(comm, "loop") || strings.HasPrefix(comm, "ksoftirqd") || strings.HasPrefix(comm, "flush-") || comm == "swapper"
+		strings.HasPrefix(comm, "loop") || strings.HasPrefix(comm, "ksoftirqd") || strings.HasPrefix(comm, "flush-") || comm == "swapper" ||
+		strings.HasPrefix(comm, "dmcrypt_write") || strings.HasPrefix(comm, "kcryptd") || strings.HasPrefix(comm, "kdmflush") || MDTask(comm)
+}
+
+// MDTask reports an md array's own thread, "mdN_PERSONALITY" (md0_raid1,
+// md127_raid10, md1_resync): drivers/md names it after the array. A
+// command that merely starts with "md" (mdadm, md5sum) is not one.
+func MDTask(comm string) bool {
+	rest, ok := strings.CutPrefix(comm, "md")
+	if !ok {
+		return false
+	}
+	digits := len(rest) - len(strings.TrimLeft(rest, "0123456789"))
+	return digits > 0 && digits < len(rest) && rest[digits] == '_'
 }
 
 // JournalTask reports the ext4/jbd2 journal thread ("jbd2/DEV-8").

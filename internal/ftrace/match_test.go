@@ -28,6 +28,14 @@ func TestMatcher(t *testing.T) {
 	if !KernelTask("kworker/u8:4") || !KernelTask("jbd2/loop0-8") || KernelTask("postgres") {
 		t.Error("KernelTask")
 	}
+	// Stacking drivers' threads by the names the kernel gives them (comm
+	// is cut at 15 bytes); programs whose names merely look alike are not.
+	for comm, want := range map[string]bool{"md0_raid1": true, "md127_raid10": true, "md1_resync": true, "dmcrypt_write/2": true,
+		"jbd2/dm-0-8": true, "mdadm": false, "md5sum": false, "md_": false, "md0": false, "md0_": true} {
+		if KernelTask(comm) != want {
+			t.Errorf("KernelTask(%q) = %v, want %v", comm, !want, want)
+		}
+	}
 }
 
 // A request the driver gives back and issues again (block_rq_requeue, the
