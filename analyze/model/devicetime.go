@@ -46,6 +46,11 @@ type Share struct {
 	// FlushNS the cache flushes that wrote out its data, whoever asked for
 	// them. They are its load on the device.
 	DirectNS, WritebackNS, JournalNS, FlushNS float64
+	// OpenedNS is the part of WritebackNS charged to it as the task
+	// that held open for writing a file whose pages no traced write
+	// dirtied: they were dirtied before the trace began (the collector's
+	// open-writers scan).
+	OpenedNS float64
 	// StackedNS is its part of the time a stacking driver's requests held
 	// on this device (stack.go): a loop device's worker and the flushers
 	// writing its backing file, for the requests it sent the device above.
@@ -236,6 +241,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 					s.JournalNS += ns * frac
 				case writebackRequest:
 					s.WritebackNS += ns * frac
+					s.OpenedNS += ns * frac * ch.openedPart(r.Dev, t)
 				default:
 					s.FlushNS += ns * frac
 				}
@@ -292,6 +298,11 @@ type charger struct {
 	// who forced its journal commits. dirtiers are, per device, the pages
 	// each user task dirtied. Both are over the whole trace.
 	syncWriters, dirtiers map[procfs.Dev]map[Task]float64
+	// opened is, per device, the part of each dirtier's weight that
+	// stands for files it held open for writing, their pages dirtied
+	// before the trace; openWriters are those tasks by bdi and inode.
+	opened      map[procfs.Dev]map[Task]float64
+	openWriters map[procfs.Dev]map[uint64][]Task
 	// threads are the kernel threads of the process table by PID, with
 	// the name each had: a helper that ftrace.KernelTask does not know by
 	// name (ext4lazyinit zeroing a new filesystem's inode tables, kswapd,
@@ -307,7 +318,8 @@ type charger struct {
 // causes, telling kernel threads by name and by the process table.
 func (m *Model) charger() *charger {
 	bt := m.BlockTrace
-	ch := &charger{syncWriters: map[procfs.Dev]map[Task]float64{}, dirtiers: map[procfs.Dev]map[Task]float64{}, threads: map[int]string{}}
+	ch := &charger{syncWriters: map[procfs.Dev]map[Task]float64{}, dirtiers: map[procfs.Dev]map[Task]float64{}, threads: map[int]string{},
+		opened: map[procfs.Dev]map[Task]float64{}, openWriters: m.openWriters()}
 	for _, p := range m.Procs {
 		if p.Kernel {
 			ch.threads[p.PID] = p.Comm
@@ -401,9 +413,9 @@ func (ch *charger) throughStacks(through map[procfs.Dev][]procfs.Dev) {
 		}
 		return out
 	}
-	dirtiers, syncWriters := merge(ch.dirtiers), merge(ch.syncWriters)
+	dirtiers, syncWriters, opened := merge(ch.dirtiers), merge(ch.syncWriters), merge(ch.opened)
 	for dev := range through {
-		ch.dirtiers[dev], ch.syncWriters[dev] = dirtiers[dev], syncWriters[dev]
+		ch.dirtiers[dev], ch.syncWriters[dev], ch.opened[dev] = dirtiers[dev], syncWriters[dev], opened[dev]
 	}
 }
 
@@ -446,12 +458,54 @@ func (ch *charger) flushWeights(bt *BlockTrace) map[*Request]map[Task]float64 {
 	return out
 }
 
+// openedPart is the part of a dirtier's weight on a device that stands
+// for files it held open for writing (writtenFor).
+func (ch *charger) openedPart(dev procfs.Dev, t Task) float64 {
+	if w := ch.dirtiers[dev][t]; w > 0 {
+		return ch.opened[dev][t] / w
+	}
+	return 0
+}
+
+// openWriters indexes the open writers by the bdi the flushers wrote
+// each inode on and the inode: a writer's mount device and the bdi must
+// be one disk (a partition's filesystem writes back on its disk's bdi),
+// since inode numbers repeat across filesystems. One task a file, however
+// many descriptors it holds.
+func (m *Model) openWriters() map[procfs.Dev]map[uint64][]Task {
+	if len(m.OpenWriters) == 0 || m.BlockTrace == nil {
+		return nil
+	}
+	out := map[procfs.Dev]map[uint64][]Task{}
+	for bdi, inodes := range m.BlockTrace.Written {
+		disk := m.DiskName(bdi)
+		for _, w := range m.OpenWriters {
+			dev, err := procfs.ParseDev(w.Dev)
+			if err != nil || inodes[w.Ino] == 0 || m.DiskName(dev) != disk {
+				continue
+			}
+			t := Task{PID: w.PID, Comm: w.Comm}
+			if out[bdi] == nil {
+				out[bdi] = map[uint64][]Task{}
+			}
+			if !slices.Contains(out[bdi][w.Ino], t) {
+				out[bdi][w.Ino] = append(out[bdi][w.Ino], t)
+			}
+		}
+	}
+	return out
+}
+
 // writtenFor weighs a device's dirtiers by what the flushers wrote for
 // them: each inode's pages written (writeback_single_inode), shared among
 // the tasks that dirtied it by the pages each dirtied. A task whose pages
 // were clean again by writeback time (an O_DSYNC writer's) weighs nothing,
 // however many it dirtied; four-KiB and large folios weigh by the pages
 // written, not by the events.
+//
+// An inode no user task dirtied in the trace was dirtied before it: its
+// pages written go to the tasks that held it open for writing when the
+// trace ended, alike (Model.OpenWriters), and are counted in opened too.
 func (ch *charger) writtenFor(bt *BlockTrace, bdi procfs.Dev) map[Task]float64 {
 	out := map[Task]float64{}
 	for ino, wrote := range bt.Written[bdi] {
@@ -460,6 +514,16 @@ func (ch *charger) writtenFor(bt *BlockTrace, bdi procfs.Dev) map[Task]float64 {
 			if !ch.kernel(t) {
 				total += n
 			}
+		}
+		if ws := ch.openWriters[bdi][ino]; total == 0 && len(ws) > 0 {
+			if ch.opened[bdi] == nil {
+				ch.opened[bdi] = map[Task]float64{}
+			}
+			for _, t := range ws {
+				out[t] += float64(wrote) / float64(len(ws))
+				ch.opened[bdi][t] += float64(wrote) / float64(len(ws))
+			}
+			continue
 		}
 		for t, n := range bt.DirtiedInode[bdi][ino] {
 			if !ch.kernel(t) && total > 0 {

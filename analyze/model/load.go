@@ -100,6 +100,10 @@ func (l *loader) member(name string, data []byte) error {
 		if e := json.Unmarshal(data, &l.m.Statfs); e != nil {
 			l.note(name, "", "not valid JSON: "+e.Error())
 		}
+	case name == bundle.OpenWritersMember:
+		if e := json.Unmarshal(data, &l.m.OpenWriters); e != nil {
+			l.note(name, "", "not valid JSON: "+e.Error())
+		}
 	case name == bundle.KmsgMember:
 		l.m.Kmsg = procfs.ParseKmsg(data)
 	case name == bundle.ProcTableMember:

@@ -42,6 +42,11 @@ type Model struct {
 	Notes []Note
 	// BlockTrace is the block-layer capture, nil when the bundle has none.
 	BlockTrace *BlockTrace
+	// OpenWriters held open for writing, when the trace ended, the files
+	// the flushers wrote with no traced dirtier (bundle.OpenWritersMember;
+	// nil in bundles without it): the dirtiers of pages dirtied before
+	// the trace began.
+	OpenWriters []bundle.OpenWriter
 	// DeniedIO holds the PIDs whose /proc/PID/io the collector was denied
 	// (a process with capabilities the collector lacks): their IO is
 	// unknown.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // Writeback is charged by what the flushers wrote: export (PID 20)
@@ -134,5 +135,35 @@ func TestFlushChargedToTheDataItWritesOut(t *testing.T) {
 		if bulk.JournalNS != 0 || beat.JournalNS != 0.4e6 {
 			t.Errorf("journal: bulk %.0f ns, beat %.0f ns; want 0 and the first commit's 0.4 ms", bulk.JournalNS, beat.JournalNS)
 		}
+	}
+}
+
+// Hand-made case: the flushers wrote 256 pages of inode 12 on 7:1 and no
+// traced write dirtied them (they were dirtied before the trace). PID 20
+// held the file open for writing when the trace ended: the writeback is
+// its, and says so (OpenedNS). PID 21 holds inode 12 of another
+// filesystem (7:2) open: inode numbers repeat across filesystems, it gets
+// nothing. Without the open writers (an older bundle) the kernel keeps it.
+func TestWritebackOfFilesHeldOpen(t *testing.T) {
+	var h handTrace
+	h.request("kworker/u8:2", 90, "7,1", "W", 2048, 10)
+	h.event("kworker/u8:2", 90, "writeback_single_inode: bdi 7:1: ino=12 state=I_DIRTY_PAGES dirtied_when=1 age=31 index=0 to_write=1024 wrote=256 cgroup_ino=1")
+	blocks := []*Block{{Name: "loop1", Dev: procfs.Dev{Major: 7, Minor: 1}}, {Name: "loop2", Dev: procfs.Dev{Major: 7, Minor: 2}}}
+	m := h.model(blocks...)
+	m.OpenWriters = []bundle.OpenWriter{
+		{PID: 20, Comm: "quiet-writer", FD: 3, Flags: "102001", Ino: 12, Dev: "7:1"},
+		{PID: 20, Comm: "quiet-writer", FD: 4, Flags: "100002", Ino: 12, Dev: "7:1"},
+		{PID: 21, Comm: "other", FD: 3, Flags: "100001", Ino: 12, Dev: "7:2"},
+	}
+	dt := m.DeviceTimes()["loop1"]
+	if s := dt.Find(20); s == nil || !near(s.WritebackNS, 10e6) || !near(s.OpenedNS, 10e6) {
+		t.Errorf("PID 20: %+v, want the 10 ms of writeback as a file it held open", s)
+	}
+	if s := dt.Find(21); s != nil {
+		t.Errorf("PID 21, another filesystem's inode 12, holds %+v", s)
+	}
+	m.OpenWriters = nil
+	if k := kernelNS(m.DeviceTimes()["loop1"]); !near(k, 10e6) {
+		t.Errorf("without open writers the kernel holds %.1f ms, want 10", k/1e6)
 	}
 }

@@ -185,7 +185,10 @@ func ShareHow(dt *model.DeviceTime, s *model.Share) string {
 	parts := []part{
 		{s.DirectNS, "its own requests"},
 		{s.StackedNS, "through " + prose.JoinAnd(s.Through)}, // the loop driver's and flushers' requests for what it sent above
-		{s.WritebackNS, "writeback of pages it dirtied"},
+		{s.WritebackNS - s.OpenedNS, "writeback of pages it dirtied"},
+		// Pages dirtied before the trace: the evidence is that it held
+		// the file open for writing, not a traced write.
+		{s.OpenedNS, "writeback of files it held open for writing, dirtied before the trace began"},
 		{s.JournalNS, "journal commits its syncs forced"},
 		{s.FlushNS, "cache flushes that wrote out its data"},
 	}

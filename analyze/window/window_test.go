@@ -175,3 +175,22 @@ func TestSaturationByTheDevicesOwnBusyTime(t *testing.T) {
 		})
 	}
 }
+
+// Hand-made case: a share's words tell writeback of pages it dirtied in
+// the trace from writeback charged because it held the file open (pages
+// dirtied before the trace began), and say the latter even alone.
+func TestShareHowOpenedWriteback(t *testing.T) {
+	dt := &model.DeviceTime{BusyNS: 100}
+	for _, tc := range []struct {
+		s    model.Share
+		want string
+	}{
+		{model.Share{WritebackNS: 40}, " (40 % writeback of pages it dirtied)"},
+		{model.Share{WritebackNS: 40, OpenedNS: 40}, " (40 % writeback of files it held open for writing, dirtied before the trace began)"},
+		{model.Share{WritebackNS: 40, OpenedNS: 30}, " (10 % writeback of pages it dirtied and 30 % writeback of files it held open for writing, dirtied before the trace began)"},
+	} {
+		if got := ShareHow(dt, &tc.s); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.s, got, tc.want)
+		}
+	}
+}

@@ -20,7 +20,7 @@ import (
 //  4. strace/PID.txt and strace/PID.meta.json (TraceMember,
 //     TraceMetaMember), by name;
 //  5. trace/ members of the block-layer capture (BlockTraceMember,
-//     TraceFormatsMember);
+//     TraceFormatsMember, OpenWritersMember);
 //  6. ticks/NNNNNN.frames (TickMember), by tick number, which is time
 //     order.
 //
@@ -69,7 +69,33 @@ const (
 	// (events/SUBSYS/EVENT/format) as frames: event layouts change
 	// between kernels.
 	TraceFormatsMember = "trace/formats.frames"
+	// OpenWritersMember names who held open for writing the files whose
+	// pages the flushers wrote during the block trace while no traced
+	// writeback_dirty_folio dirtied them (dirtied before the trace began,
+	// up to dirty_expire_centisecs earlier): a JSON array of OpenWriter,
+	// from a bounded scan of every process's /proc/PID/fdinfo when the
+	// trace ends. Absent when there were no such files, and in bundles of
+	// collectors before it (their writeback of those files stays the
+	// kernel's).
+	OpenWritersMember = "trace/open-writers.json"
 )
+
+// OpenWriter is one descriptor open for writing (fdinfo flags O_WRONLY or
+// O_RDWR) on an inode the flushers wrote with no traced dirtier. It names
+// no path and holds nothing of the file: the inode and its mount's device
+// are what the trace's writeback_single_inode is matched against.
+type OpenWriter struct {
+	PID  int    `json:"pid"`
+	Comm string `json:"comm"`
+	FD   int    `json:"fd"`
+	// Flags are fdinfo's, in octal as the kernel prints them.
+	Flags string `json:"flags"`
+	Ino   uint64 `json:"ino"`
+	MntID int    `json:"mnt_id"`
+	// Dev is the mount's device (mountinfo's MAJ:MIN): a partition's
+	// for a filesystem on one, whose bdi is its disk's.
+	Dev string `json:"dev"`
+}
 
 // Synthetic frame paths: frames that hold what the collector found rather
 // than a file it read.

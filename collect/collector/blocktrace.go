@@ -48,6 +48,8 @@ func (c *collection) finishBlockTrace(tr *blocktrace.Tracer, m *bundle.Manifest,
 	if len(res.Formats) > 0 {
 		c.store.put(bundle.TraceFormatsMember, res.Formats)
 	}
+	// Now, while the files the flushers wrote are still open.
+	c.captureOpenWriters(res.Output)
 	st := info.Status
 	if st == bundle.StatusOK {
 		c.ledger.source("block-trace").Items++

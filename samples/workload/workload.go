@@ -38,6 +38,10 @@ type Spec struct {
 	Rate float64
 	// For stops the writer after this long; 0 runs until killed.
 	For time.Duration
+	// Hold keeps the file open after For, writing nothing more, until
+	// killed: a writer gone quiet whose last pages the flushers write
+	// back dirty_expire_centisecs later.
+	Hold bool
 	// Secret is a pretend credential put in every line, to test that
 	// payloads never reach a bundle.
 	Secret string
@@ -117,6 +121,9 @@ func Run(s Spec) error {
 				time.Sleep(d)
 			}
 		}
+	}
+	for s.Hold { // until killed, the file still open (a bare select{} is a deadlock to the runtime)
+		time.Sleep(time.Hour)
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ func main() {
 	fs.BoolVar(&s.Direct, "direct", false, "open the file O_DIRECT (size a multiple of 4096)")
 	fs.Float64Var(&s.Rate, "rate", 0, "writes per second; 0 is as fast as possible")
 	fs.DurationVar(&s.For, "for", 0, "stop after this long; 0 runs until killed")
+	fs.BoolVar(&s.Hold, "hold", false, "after --for, keep the file open, writing nothing, until killed")
 	fs.StringVar(&s.Secret, "password", "", "a pretend credential written into every line (redaction tests)")
 	touch := fs.Int("touch-mib", 0, "instead of writing, keep this many MiB of memory in use, touching every page in turn (a working set; under a smaller memory limit it swaps)")
 	fs.BoolVar(&s.Read, "read", false, "read --size blocks of --file at scattered offsets instead of writing (--rate reads a second; --direct for O_DIRECT)")
