@@ -30,7 +30,7 @@ func biotop(m *model.Model, o Options) ([]Block, error) {
 			from, to = bt.FirstNS-1, bt.LastNS
 			title = "biotop over the whole block trace"
 		}
-		head := []string{"TIME% is the share of the device's busy time it caused: its own requests (OWN) plus the writeback of pages it dirtied (WBACK), the journal commits its synchronous writes forced (JRNL), the cache flushes that wrote out its data, whoever asked for them (FLUSH) and, under a loop device, the loop driver's and the flushers' requests for what it sent the loop device (STACK); PID -1 is time no user process explains",
+		head := []string{"TIME% is the share of the device's busy time it caused: its own requests (OWN) plus the writeback of pages it dirtied (WBACK), the journal commits its synchronous writes forced (JRNL), the cache flushes that wrote out its data, whoever asked for them (FLUSH) and, under a loop, dm or md device, the stacking driver's, the flushers' and the journal's requests for what it sent the device above (STACK); PID -1 is time no user process explains",
 			"I/O and Kbytes are the requests the device served for it: its own, and its part of the writeback and journal requests charged to it",
 			"each stretch of busy time is held by the request in flight that completes first, and the others wait behind it: AVGms is its own requests' time from issue to completion, WAITms the part of it (and of their time in the scheduler's queue) spent waiting"}
 		switch {
