@@ -415,6 +415,46 @@ type Redaction struct {
 	MaskedArgs   int             `json:"masked_args"`
 	Log          []RedactedField `json:"log,omitempty"`
 	LogTruncated bool            `json:"log_truncated,omitempty"`
+	// Rules names the built-in rules the collector applied.
+	Rules string `json:"rules,omitempty"`
+	// Kinds counts the masked values by the rule that masked them
+	// ("http-header", "json", "pattern"...).
+	Kinds map[string]int `json:"kinds,omitempty"`
+	// Patterns are the --redact patterns, each with how many values it
+	// masked (the matches themselves are never recorded).
+	Patterns []PatternCount `json:"patterns,omitempty"`
+	// Passes are later redactions of the bundle (iorca redact), oldest
+	// first.
+	Passes []RedactionPass `json:"passes,omitempty"`
+}
+
+// PatternCount is a user pattern and how many values it masked.
+type PatternCount struct {
+	Pattern string `json:"pattern"`
+	Masked  int    `json:"masked"`
+}
+
+// PatternCounts pairs each pattern, in order, with its count in counts
+// (keyed by pattern).
+func PatternCounts(patterns []string, counts map[string]int) []PatternCount {
+	var out []PatternCount
+	for _, p := range patterns {
+		out = append(out, PatternCount{Pattern: p, Masked: counts[p]})
+	}
+	return out
+}
+
+// RedactionPass is one redaction of an existing bundle: when, by which
+// rules, what it masked and in which members (whose checksums in Members
+// are then the redacted content's).
+type RedactionPass struct {
+	At       time.Time      `json:"at"`
+	By       string         `json:"by"`
+	Rules    string         `json:"rules"`
+	Patterns []PatternCount `json:"patterns,omitempty"`
+	Kinds    map[string]int `json:"kinds,omitempty"`
+	Masked   int            `json:"masked"`
+	Members  []string       `json:"members,omitempty"`
 }
 
 // RedactedField is one masked value.
@@ -423,9 +463,12 @@ type RedactedField struct {
 	PID    int    `json:"pid"`
 	// Arg is the index of the masked argument in the command line.
 	Arg int `json:"arg"`
-	// Key is the option or variable name that made the value look secret.
+	// Key is the option or variable name that made the value look secret
+	// (the pattern, for a --redact pattern).
 	Key   string `json:"key"`
 	Chars int    `json:"chars"`
+	// Kind is the rule that masked it; "" in bundles from before kinds.
+	Kind string `json:"kind,omitempty"`
 }
 
 // Cost is what the collection cost the node, measured by the collector on

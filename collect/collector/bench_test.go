@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/iorca/iorca/collect/redact"
 	"github.com/iorca/iorca/internal/procfs"
 )
 
@@ -16,7 +17,7 @@ func BenchmarkTick(b *testing.B) {
 	lg := newLedger()
 	data, _ := os.ReadFile("/proc/self/mountinfo")
 	mounts, _ := procfs.ParseMountinfo(data)
-	s := &sampler{ledger: lg, table: newProcTable(true), cgroups: newCgroupSet(mounts), self: os.Getpid()}
+	s := &sampler{ledger: lg, table: newProcTable(&redact.Redactor{}), cgroups: newCgroupSet(mounts), self: os.Getpid()}
 	s.tick(0)
 	s.procsSampled = 0
 	b.ReportAllocs()

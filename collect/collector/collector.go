@@ -14,6 +14,7 @@ import (
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
 	"github.com/iorca/iorca/collect/nodestate"
+	"github.com/iorca/iorca/collect/redact"
 	"github.com/iorca/iorca/collect/stracerun"
 )
 
@@ -80,7 +81,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	node, repaired, nodeErr := beginNodeState(cfg.StateDir)
 	defer node.End()
 
-	c := &collection{cfg: cfg, ledger: newLedger(), store: newStore(start.Wall, spillDirs(cfg.Output)...), table: newProcTable(cfg.Redact), traces: make(chan traceDone, 64)}
+	var redactor *redact.Redactor
+	if cfg.Redact {
+		r, err := redact.New(cfg.RedactPatterns)
+		if err != nil {
+			return nil, err // Validate compiled them already
+		}
+		redactor = r
+	}
+	c := &collection{cfg: cfg, ledger: newLedger(), store: newStore(start.Wall, spillDirs(cfg.Output)...), table: newProcTable(redactor), traces: make(chan traceDone, 64)}
 	defer c.store.close()
 	c.sampler = &sampler{ledger: c.ledger, table: c.table, self: os.Getpid()}
 	m := &bundle.Manifest{
@@ -209,8 +218,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		m.Cost.ProcessesPerTick = float64(c.sampler.procsSampled) / float64(c.sampler.ticks)
 	}
 	m.Redaction = bundle.Redaction{Enabled: cfg.Redact, Environment: "never collected", MaskedArgs: c.table.masked,
-		Log: c.table.redacted, LogTruncated: c.table.masked > len(c.table.redacted)}
+		Log: c.table.redacted, LogTruncated: c.table.logged > len(c.table.redacted)}
 	if cfg.Redact {
+		m.Redaction.Rules = redact.Rules
+		m.Redaction.Kinds = c.table.kinds
+		m.Redaction.Patterns = bundle.PatternCounts(cfg.RedactPatterns, c.table.patterns)
 		m.Redaction.StracePayloads = "dropped: strace -s 0 keeps file names and byte counts, no buffer contents"
 	} else {
 		m.Redaction.StracePayloads = "kept: the first 32 bytes of each buffer (strace -s 32)"

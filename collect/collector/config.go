@@ -50,6 +50,10 @@ type Config struct {
 	MaxBundleBytes int64
 	// Redact masks secrets (on by default).
 	Redact bool
+	// RedactPatterns are user patterns (RE2) masked besides the built-in
+	// rules, in command lines and strace output: the match, or its first
+	// capture group.
+	RedactPatterns []string
 	// FallbackDir receives the bundle when Output's filesystem refuses it
 	// at the end (full, read-only); "" disables the fallback.
 	FallbackDir string
@@ -204,6 +208,14 @@ func (c *Config) Validate() error {
 		if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 			errs = append(errs, fmt.Errorf("--label %s: the value is at most 256 printable characters", k))
 		}
+	}
+	for _, p := range c.RedactPatterns {
+		if _, err := regexp.Compile(p); err != nil {
+			errs = append(errs, fmt.Errorf("--redact %q: %v", p, err))
+		}
+	}
+	if len(c.RedactPatterns) > 0 && !c.Redact {
+		errs = append(errs, errors.New("--redact adds patterns to the redaction that --no-redact turns off"))
 	}
 	if c.Trigger != nil && c.TriggerFor < 1 {
 		errs = append(errs, fmt.Errorf("--trigger-for %d: want 1 or more", c.TriggerFor))

@@ -18,11 +18,16 @@ type procTable struct {
 	// process gets a new entry; the old one stays for its samples).
 	seen map[int]*tableEntry
 	// entries are in the order the processes were first seen.
-	entries  []*tableEntry
-	redact   bool
+	entries []*tableEntry
+	// redactor masks command lines; nil when redaction is off.
+	redactor *redact.Redactor
 	redacted []bundle.RedactedField
-	masked   int
-	full     bool
+	// masked counts the command-line values masked, logged every value.
+	masked, logged int
+	// kinds and patterns count the masked values by rule and by user
+	// pattern.
+	kinds, patterns map[string]int
+	full            bool
 }
 
 // tableEntry is one process's description: its frames, and the last
@@ -35,8 +40,8 @@ type tableEntry struct {
 	last   int
 }
 
-func newProcTable(redactOn bool) *procTable {
-	return &procTable{seen: map[int]*tableEntry{}, redact: redactOn}
+func newProcTable(r *redact.Redactor) *procTable {
+	return &procTable{seen: map[int]*tableEntry{}, redactor: r, kinds: map[string]int{}, patterns: map[string]int{}}
 }
 
 // known reports whether pid with this start time is already in the
@@ -117,17 +122,27 @@ const maxRedactionLog = 1000
 
 // maskCmdline applies redaction to a command line and logs it.
 func (t *procTable) maskCmdline(pid int, data []byte, member string) []byte {
-	if !t.redact || len(data) == 0 {
+	if t.redactor == nil || len(data) == 0 {
 		return data
 	}
-	out, masked := redact.Cmdline(append([]byte(nil), data...))
+	out, masked := t.redactor.Cmdline(append([]byte(nil), data...))
+	t.masked += len(masked)
+	t.log(pid, member, masked)
+	return out
+}
+
+// log records masked values of a member.
+func (t *procTable) log(pid int, member string, masked []redact.Masked) {
 	for _, m := range masked {
-		t.masked++
+		t.logged++
+		t.kinds[m.Kind]++
+		if m.Kind == redact.KindPattern {
+			t.patterns[m.Key]++
+		}
 		if len(t.redacted) < maxRedactionLog {
-			t.redacted = append(t.redacted, bundle.RedactedField{Member: member, PID: pid, Arg: m.Arg, Key: m.Key, Chars: m.Chars})
+			t.redacted = append(t.redacted, bundle.RedactedField{Member: member, PID: pid, Arg: m.Arg, Key: m.Key, Chars: m.Chars, Kind: m.Kind})
 		}
 	}
-	return out
 }
 
 // appendFrame appends one read as a frame: its data, or the error text.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
+	"github.com/iorca/iorca/collect/redact"
 	"github.com/iorca/iorca/collect/stracerun"
 )
 
@@ -100,7 +101,14 @@ func (c *collection) finishTrace(d traceDone) {
 	info := res.Info
 	if len(res.Output) > 0 || info.Status == bundle.StatusOK {
 		info.Member = bundle.TraceMember(t.pid)
-		c.store.put(info.Member, res.Output)
+		out := res.Output
+		if r := c.table.redactor; r != nil {
+			// Without payloads (-s 0) only user patterns can match.
+			var masked []redact.Masked
+			out, masked = r.Lines(out, true)
+			c.table.log(t.pid, info.Member, masked)
+		}
+		c.store.put(info.Member, out)
 		meta, _ := json.MarshalIndent(info, "", "  ")
 		c.store.put(bundle.TraceMetaMember(t.pid), append(meta, '\n'))
 	}

@@ -23,6 +23,7 @@ Usage:
   iorca regress [DIR]                                      re-check sample bundles (default samples/)
   iorca fleet PATH... [--by LABEL] [--format md|json|html] many nodes: recurring culprits, by zone, merged fixes
   iorca diff BEFORE AFTER [--format md|json|html] [--text] what changed: findings, rates, latencies
+  iorca redact IN OUT [--redact REGEX]...                  mask secrets again before a bundle leaves
   iorca version
 
 Run "iorca COMMAND --help" for a command's flags.
@@ -68,6 +69,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"regress": cmdRegress,
 	"fleet":   cmdFleet,
 	"diff":    cmdDiff,
+	"redact":  cmdRedact,
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

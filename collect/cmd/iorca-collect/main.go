@@ -53,6 +53,7 @@ Examples:
   sudo iorca-collect -d 60s -o /dev/shm/node1.tar.zst   # the local disk is full or sick
   sudo iorca-collect -p 4242 --strace-duration 10s  # always look at PID 4242
   sudo iorca-collect --no-strace -q                 # never ptrace anything
+  sudo iorca-collect --redact 'customer-(\w+)'       # mask more than the built-in rules
   sudo iorca-collect --no-block-trace               # leave tracefs alone
   sudo iorca-collect --trigger 'util>80,await>10' --wait 1h   # capture when a disk chokes
   sudo iorca-collect --record 60s --trigger 'psi_some>20' -o /var/lib/iorca/ --keep 5
@@ -91,8 +92,11 @@ trace start at the trigger); on SIGUSR1, SIGINT or SIGTERM it holds the window.
 
 strace slows a traced process by orders of magnitude while attached; keep
 --strace-duration short. Syscall payloads, environment variables and secrets in
-command lines (--password=..., TOKEN=...) never enter the bundle unless
---no-redact is given.
+command lines (--password=..., TOKEN=..., Authorization: and Cookie: headers,
+user:password@ in URLs, curl -u, mysql -p..., redis -a, JSON secret keys) never
+enter the bundle unless --no-redact is given; --redact adds patterns of your
+own (the manifest records each pattern and how many values it masked, never
+what it matched). "iorca redact" masks a bundle again before it leaves.
 
 The block trace (block_rq_*, writeback and jbd2 tracepoints in a private
 tracefs instance, removed at the end) tells which process holds each
@@ -214,6 +218,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.keepDA, "keep-delayacct", false, "leave kernel.task_delayacct as it is (per-process IO wait is then unknown when it is 0)")
 	fs.Var(&f.bundMax, "max-bundle-bytes", "the bundle never exceeds this; what was dropped is in the manifest")
 	fs.BoolVar(&f.noRedact, "no-redact", false, "keep secrets in command lines and a 32-byte prefix of syscall buffers")
+	fs.StringArrayVar(&c.RedactPatterns, "redact", nil, "also mask what this RE2 pattern matches (its first group, if it has one) in command lines and strace output (repeatable)")
 	fs.BoolVar(&c.Force, "force", false, "replace an existing output file")
 	fs.StringVar(&c.FallbackDir, "fallback-dir", "/dev/shm", "where to write the bundle if the output filesystem fills up or fails at the end (\"\" disables)")
 	fs.StringVar(&f.trigger, "trigger", "", "wait until this holds, then capture (e.g. 'util>80,await>10', 'dev=sda:w_await>50', 'psi_some>20')")

@@ -74,11 +74,21 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"--trigger", "utl>80"}, {"--trigger", "util>80,"}, {"--wait", "10s"}, {"--trigger", "util>1", "--trigger-for", "0"},
 		{"--record", "10ms"}, {"--record", "60s", "--record-bytes", "1KiB"}, {"--keep", "3"},
 		{"--label", "zone"}, {"--label", "=x"}, {"--label", "-bad=x"}, {"--label", "a=1", "--label", "a=2"},
-		{"--top", "11"}, {"--top", "500"}} {
+		{"--top", "11"}, {"--top", "500"},
+
+		{"--redact", "a(b"}, {"--redact", "x", "--no-redact"}} {
 		stderr.Reset()
 		if code := run(args, &stderr); code != exitUsage || !strings.HasPrefix(stderr.String(), "iorca-collect: ") {
 			t.Errorf("%v: code %d, stderr %q", args, code, stderr.String())
 		}
+	}
+	// A bad --redact pattern is one line that names it.
+	stderr.Reset()
+	if code := run([]string{"--redact", "ok", "--redact", "a(b"}, &stderr); code != exitUsage || !strings.HasPrefix(stderr.String(), `iorca-collect: --redact "a(b": `) || strings.Count(stderr.String(), "\n") != 2 {
+		t.Errorf("bad pattern: code %d, stderr %q", code, stderr.String())
+	}
+	if f, err := parseFlags([]string{"--redact", `k=(\w+)`, "--redact", "x", "-o", "/tmp/x.tar.zst"}, &stderr); err != nil || len(f.cfg.RedactPatterns) != 2 || f.cfg.RedactPatterns[0] != `k=(\w+)` {
+		t.Errorf("--redact twice: %v %+v", err, f)
 	}
 	if got := defaultOutput(time.Date(2026, 11, 27, 6, 10, 2, 0, time.UTC)); !strings.HasPrefix(got, "iorca-") || !strings.HasSuffix(got, "-20261127T061002Z.tar.zst") {
 		t.Errorf("default output %q", got)
