@@ -2,7 +2,9 @@ package collector
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,6 +151,48 @@ func TestRedaction(t *testing.T) {
 		if m.Redaction.Environment != "never collected" || strings.Contains(text, "PATH=/") {
 			t.Error("environment reached the bundle")
 		}
+	}
+}
+
+// A --redact pattern masks what it matches in command lines and strace
+// text on a real capture, and the manifest counts it per pattern (never
+// what it matched) beside the built-in kinds.
+func TestRedactPatternLive(t *testing.T) {
+	workload.Live(t)
+	workload.RequireTool(t, "strace")
+	file := filepath.Join(t.TempDir(), "customer-acme.log")
+	w := workload.StartWriter(t, "--file", file, "--size", "90", "--rate", "300", "--password=hunter2")
+	cfg := testConfig(t)
+	cfg.PIDs = []int{w.Process.Pid}
+	cfg.RedactPatterns = []string{`customer-(\w+)`}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := readBundle(t, res.Path)
+	m := b.Manifest
+	cmdline := fmt.Sprintf("/proc/%d/cmdline", w.Process.Pid)
+	for _, member := range []string{bundle.ProcTableMember, bundle.TargetMember(w.Process.Pid)} {
+		f, ok := frames(t, b, member)[cmdline]
+		if !ok || !strings.Contains(string(f.Data), "customer-***.log") || strings.Contains(string(f.Data), "acme") || !strings.Contains(string(f.Data), "--password=***") {
+			t.Errorf("%s: cmdline %q", member, f.Data)
+		}
+	}
+	tg := findTarget(m, w.Process.Pid)
+	if tg == nil || tg.Strace == nil || tg.Strace.Member == "" {
+		t.Fatalf("no trace of the writer: %+v", tg)
+	}
+	if st, _ := b.Member(tg.Strace.Member); strings.Contains(string(st), "customer-acme") || !strings.Contains(string(st), "customer-***.log") {
+		t.Errorf("strace text not masked by the pattern:\n%.400s", st)
+	}
+	red := m.Redaction
+	if len(red.Patterns) != 1 || red.Patterns[0].Pattern != cfg.RedactPatterns[0] || red.Patterns[0].Masked < 3 ||
+		red.Kinds["pattern"] != red.Patterns[0].Masked || red.Kinds["option"] < 2 || red.Rules == "" {
+		t.Errorf("redaction record: patterns %+v kinds %v rules %q", red.Patterns, red.Kinds, red.Rules)
+	}
+	mj, _ := json.Marshal(m)
+	if strings.Contains(string(mj), "acme") || strings.Contains(string(mj), "hunter2") {
+		t.Error("the manifest holds a masked value")
 	}
 }
 
