@@ -14,6 +14,7 @@ import (
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/redact"
 	"github.com/iorca/iorca/internal/cli"
+	"github.com/iorca/iorca/internal/safefile"
 	"github.com/spf13/pflag"
 )
 
@@ -96,24 +97,9 @@ func checkRedactOutput(in, out string) error {
 
 // writeBundle writes a bundle to path through a temporary file in its
 // directory and a rename, so that a failure leaves nothing half-written;
-// the file is private (0600), as the collector writes bundles. Kept local
-// until the analyzer has a shared safe-output helper.
+// the file is private (0600), as the collector writes bundles.
 func writeBundle(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	err = write(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return safefile.Atomic(path, 0o600, write)
 }
 
 // passSummary says what a pass masked: "5 value(s) masked in 2

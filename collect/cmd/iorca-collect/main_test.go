@@ -75,7 +75,6 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"--record", "10ms"}, {"--record", "60s", "--record-bytes", "1KiB"}, {"--keep", "3"},
 		{"--label", "zone"}, {"--label", "=x"}, {"--label", "-bad=x"}, {"--label", "a=1", "--label", "a=2"},
 		{"--top", "11"}, {"--top", "500"},
-
 		{"--redact", "a(b"}, {"--redact", "x", "--no-redact"}} {
 		stderr.Reset()
 		if code := run(args, &stderr); code != exitUsage || !strings.HasPrefix(stderr.String(), "iorca-collect: ") {
