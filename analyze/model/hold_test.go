@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/ftrace"
 	"github.com/iorca/iorca/internal/procfs"
 )
@@ -93,7 +94,7 @@ func TestHold(t *testing.T) {
 // residence.
 func TestHoldOnSamples(t *testing.T) {
 	for _, name := range []string{"overlay-slow-disk", "dirty-throttled"} {
-		m, err := LoadFile("../../samples/" + name + ".tar.zst")
+		m, err := LoadFile("../../samples/"+name+".tar.zst", bundle.DefaultLimits)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,10 +17,12 @@ import (
 )
 
 // LoadFile reads and models the bundle at path, streaming it through a
-// bundle.Reader (LoadReader). Its error is one line that names the file
-// and the problem: not a bundle, truncated, corrupt, hostile, not a
-// regular file (a FIFO would block the read forever: safefile.OpenRegular).
-func LoadFile(path string) (*Model, error) {
+// bundle.Reader (LoadReader) bounded by lim. Its error is one line that
+// names the file and the problem: not a bundle, truncated, corrupt,
+// hostile, not a regular file (a FIFO would block the read forever:
+// safefile.OpenRegular); it wraps the reader's error (errors.Is(err,
+// bundle.ErrTooLarge)).
+func LoadFile(path string, lim bundle.Limits) (*Model, error) {
 	f, err := safefile.OpenRegular(path)
 	if err != nil {
 		var pe *os.PathError
@@ -30,30 +32,41 @@ func LoadFile(path string) (*Model, error) {
 		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
 	}
 	defer f.Close()
-	rd, err := bundle.NewReader(bufio.NewReaderSize(f, 1<<16), bundle.DefaultLimits)
+	rd, err := bundle.NewReader(bufio.NewReaderSize(f, 1<<16), lim)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
+		return nil, &fileError{path, err}
 	}
 	defer rd.Close()
 	m, err := LoadReader(rd)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
+		return nil, &fileError{path, err}
 	}
 	return m, nil
 }
+
+// fileError is a bundle's error on one line, after the bundle's path.
+type fileError struct {
+	path string
+	err  error
+}
+
+func (e *fileError) Error() string { return e.path + ": " + oneLine(e.err.Error()) }
+func (e *fileError) Unwrap() error { return e.err }
 
 // oneLine folds an error's text onto one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // LoadReader builds the model of a bundle as it streams from rd: each
 // member is parsed as it arrives and let go, so that memory follows the
-// model rather than the bundle. Only the strace traces are kept (the
-// report quotes their lines). A member that fails the reader's checks
+// model rather than the bundle. A strace trace is parsed and summarised
+// as it arrives, and only the lines its summary cites are kept (the report
+// quotes them), so that a trace costs its parse once, not its text for the
+// whole load. A member that fails the reader's checks
 // ends the load with the reader's error. The reader reads ahead in its
 // own goroutine (bundle.Reader.Prefetch): the caller must Close it.
 func LoadReader(rd *bundle.Reader) (*Model, error) {
-	// Nothing keeps a member's bytes but the traces, which are copied, so
-	// the reader may reuse its buffers.
+	// Nothing keeps a member's bytes, so the reader may reuse its
+	// buffers.
 	rd.Prefetch()
 	l := newLoader(rd.Manifest)
 	for {
@@ -76,11 +89,12 @@ func newLoader(man *bundle.Manifest) *loader {
 			Cgroups: map[string]*Cgroup{}, DeniedIO: map[int]bool{}},
 		live:   map[int]*liveProc{},
 		table:  map[procKey]*tableEntry{},
-		traced: map[string][]byte{},
+		traced: map[string]*bundle.StraceInfo{},
+		parsed: map[string]*parsedTrace{},
 	}
 	for _, tg := range man.Targets {
 		if tg.Strace != nil && tg.Strace.Member != "" {
-			l.traced[tg.Strace.Member] = nil
+			l.traced[tg.Strace.Member] = tg.Strace
 		}
 	}
 	return l
@@ -119,9 +133,8 @@ func (l *loader) member(name string, data []byte) error {
 	case name == bundle.BlockTraceMember && l.m.Manifest.BlockTrace != nil:
 		l.m.BlockTrace = ParseBlockTrace(*l.m.Manifest.BlockTrace, data)
 	default:
-		if _, ok := l.traced[name]; ok {
-			// Copied: a streaming reader reuses its buffer.
-			l.traced[name] = append([]byte{}, data...)
+		if info, ok := l.traced[name]; ok {
+			l.parsed[name] = parseTrace(data, info.TracedSeconds)
 		}
 	}
 	return err
@@ -158,8 +171,10 @@ type loader struct {
 	fd bundle.FrameDecoder
 	// places splits the per-process paths of a tick.
 	places pathPlaces
-	// traced holds the targets' strace members, nil until read.
-	traced map[string][]byte
+	// traced names the targets' strace members; parsed holds each once
+	// read.
+	traced map[string]*bundle.StraceInfo
+	parsed map[string]*parsedTrace
 }
 
 func (l *loader) note(member, path, what string) {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,16 +83,42 @@ func (l *loader) traces() {
 		if s == nil || s.Member == "" {
 			continue
 		}
-		text := l.traced[s.Member]
-		if text == nil {
+		p := l.parsed[s.Member]
+		if p == nil {
 			continue
 		}
-		tg.TraceText = text
-		tg.Trace = strace.Parse(text)
+		tg.Trace, tg.summary, tg.quotes = p.trace, p.summary, p.quotes
 		tg.TraceStart = s.Start.Wall
-		// Summarised once; the calls themselves are let go (a trace of
-		// a busy writer holds hundreds of thousands).
-		tg.summary = Summarize(tg.Trace, s.TracedSeconds)
-		tg.Trace.Calls = nil
 	}
+}
+
+// parsedTrace is a strace member reduced to what the model keeps.
+type parsedTrace struct {
+	trace   *strace.Trace
+	summary *TraceSummary
+	quotes  map[int]string
+}
+
+// parseTrace parses and summarises a trace, then lets its calls and its
+// text go (a trace of a busy writer holds hundreds of thousands of
+// lines): only the lines the summary cites are kept.
+func parseTrace(text []byte, seconds float64) *parsedTrace {
+	tr := strace.Parse(text)
+	sum := Summarize(tr, seconds)
+	tr.Calls = nil
+	return &parsedTrace{trace: tr, summary: sum, quotes: quoteLines(text, sum.cited())}
+}
+
+// quoteLines copies the lines of text numbered in want (1-based, as
+// strace.Parse numbers them).
+func quoteLines(text []byte, want map[int]bool) map[int]string {
+	out := make(map[int]string, len(want))
+	for n := 1; len(text) > 0 && len(out) < len(want); n++ {
+		line, rest, _ := bytes.Cut(text, []byte{'\n'})
+		if want[n] {
+			out[n] = string(line)
+		}
+		text = rest
+	}
+	return out
 }

@@ -206,10 +206,10 @@ type Target struct {
 	// summarises its calls (Summary) and drops them, keeping the counts.
 	Trace      *strace.Trace
 	summary    *TraceSummary
-	TraceText  []byte
 	TraceStart time.Time
-	// lineStarts indexes TraceText by line, built on the first TraceLine.
-	lineStarts []int
+	// quotes are the trace's lines its summary cites, by number
+	// (TraceSummary.cited): the rest of the text is not kept.
+	quotes map[int]string
 }
 
 // FD is one open descriptor of a target.

@@ -3,7 +3,8 @@ package model
 import "testing"
 
 // TraceLine cites a trace by strace line number, as strace.Parse numbers
-// lines: 1-based, the last line with or without its newline.
+// lines: 1-based, the last line with or without its newline; the loader
+// keeps the lines asked for (quoteLines).
 func TestTraceLine(t *testing.T) {
 	for _, c := range []struct {
 		text string
@@ -13,7 +14,11 @@ func TestTraceLine(t *testing.T) {
 		{"a\nbb\nccc", []string{"a", "bb", "ccc"}},
 		{"\n\nx", []string{"", "", "x"}},
 	} {
-		tg := &Target{TraceText: []byte(c.text)}
+		want := map[int]bool{}
+		for i := range len(c.want) + 1 {
+			want[i+1] = true
+		}
+		tg := &Target{quotes: quoteLines([]byte(c.text), want)}
 		for i, want := range c.want {
 			if got := tg.TraceLine(i + 1); got != want {
 				t.Errorf("%q: line %d = %q, want %q", c.text, i+1, got, want)

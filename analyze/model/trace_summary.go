@@ -232,27 +232,27 @@ func (t *Target) Summary() *TraceSummary {
 	return Summarize(t.Trace, secs)
 }
 
-// TraceLine returns line n (1-based) of the target's trace, for citing.
-// Rules and the report cite several lines each, so the line starts are
-// indexed once rather than the trace split on every call.
-func (t *Target) TraceLine(n int) string {
-	if n <= 0 || t.TraceText == nil {
-		return ""
-	}
-	if t.lineStarts == nil {
-		t.lineStarts = []int{0}
-		for i, c := range t.TraceText {
-			if c == '\n' {
-				t.lineStarts = append(t.lineStarts, i+1)
+// TraceLine returns line n (1-based) of the target's trace, for citing:
+// one of the lines its summary cites (TraceSummary.cited), "" for any
+// other.
+func (t *Target) TraceLine(n int) string { return t.quotes[n] }
+
+// cited are the lines of the trace that rules and the report may quote:
+// each file's example writes, its first write, its first sync and the
+// line before it, its first failure.
+func (s *TraceSummary) cited() map[int]bool {
+	out := map[int]bool{}
+	for _, f := range s.Files {
+		for _, ex := range f.ExampleLines {
+			for _, n := range ex {
+				out[n] = true
+			}
+		}
+		for _, n := range []int{f.FirstWriteLine, f.FirstSyncLine - 1, f.FirstSyncLine, f.FirstFailLine} {
+			if n > 0 {
+				out[n] = true
 			}
 		}
 	}
-	if n > len(t.lineStarts) {
-		return ""
-	}
-	start, end := t.lineStarts[n-1], len(t.TraceText)
-	if n < len(t.lineStarts) {
-		end = t.lineStarts[n] - 1
-	}
-	return string(t.TraceText[start:end])
+	return out
 }

@@ -5,22 +5,31 @@
 package pipeline
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/iorca/iorca/analyze/explain"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/verdict"
 	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/report/content"
 )
 
 // Options are what a user can change about an analysis.
 type Options struct {
 	Thresholds window.Thresholds
+	// Limits bound what reading a bundle may cost (iorca
+	// --max-bundle-bytes).
+	Limits bundle.Limits
 	// Charts adds the charts of the HTML report to the content.
 	Charts bool
 }
 
 // Defaults are the options of an analysis nobody tuned.
-func Defaults() Options { return Options{Thresholds: window.Defaults()} }
+func Defaults() Options {
+	return Options{Thresholds: window.Defaults(), Limits: bundle.DefaultLimits}
+}
 
 // Result is one bundle analysed.
 type Result struct {
@@ -36,9 +45,15 @@ type LoadError struct{ Err error }
 func (e *LoadError) Error() string { return e.Err.Error() }
 func (e *LoadError) Unwrap() error { return e.Err }
 
-// Load reads and models the bundle at path; its error is a *LoadError.
-func Load(path string) (*model.Model, error) {
-	m, err := model.LoadFile(path)
+// Load reads and models the bundle at path within lim; its error is a
+// *LoadError. A bundle over a bound is refused whole, never analysed in
+// part: what is left out would be evidence, and the report cannot say
+// what it held.
+func Load(path string, lim bundle.Limits) (*model.Model, error) {
+	m, err := model.LoadFile(path, lim)
+	if errors.Is(err, bundle.ErrTooLarge) {
+		return nil, &LoadError{fmt.Errorf("%w (--max-bundle-bytes raises the bounds)", err)}
+	}
 	if err != nil {
 		return nil, &LoadError{err}
 	}
@@ -58,7 +73,7 @@ func Analyze(path string, m *model.Model, o Options) *Result {
 
 // Run loads, diagnoses and explains the bundle at path.
 func Run(path string, o Options) (*Result, error) {
-	m, err := Load(path)
+	m, err := Load(path, o.Limits)
 	if err != nil {
 		return nil, err
 	}

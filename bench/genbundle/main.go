@@ -191,6 +191,9 @@ func run(from, out string, nProcs, nTicks, traceLines int) error {
 		cp := *tr
 		cp.Lines, cp.Bytes = bytes.Count(long, []byte{'\n'}), int64(len(long))
 		m.Targets[i].Strace = &cp
+		// As if collected with --strace-max-bytes that large: a reader
+		// bounds a trace by the cap in the manifest.
+		m.Options.StraceMaxBytes = max(m.Options.StraceMaxBytes, cp.Bytes)
 		if err := put(tr.Member, long); err != nil {
 			return err
 		}

@@ -166,8 +166,8 @@ func TestReaderRejects(t *testing.T) {
 		{"duplicate member", adversarialBundle(t, manifestListing("a"), reg("a"), reg("a")), DefaultLimits, ErrBadEntry, "twice"},
 		{"checksum", adversarialBundle(t, manifestListing("a"), rawEntry{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "a"}, data: []byte("b")}), DefaultLimits, ErrChecksum, `member "a"`},
 		{"missing member at clean end", adversarialBundle(t, manifestListing("a", "b"), reg("a")), DefaultLimits, ErrTruncated, `member "b": archive ends`},
-		{"member over limit", adversarialBundle(t, tooBig, rawEntry{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "big"}, data: bytes.Repeat([]byte("x"), 100)}), Limits{MaxManifest: 1 << 20, MaxMember: 99, MaxTotal: 1 << 20, MaxMembers: 10}, ErrTooLarge, "100 bytes, limit 99"},
-		{"total over limit", adversarialBundle(t, manifestListing("aaaa", "bbbb"), reg("aaaa"), reg("bbbb")), Limits{MaxManifest: 1 << 20, MaxMember: 1 << 20, MaxTotal: 0, MaxMembers: 10}, ErrTooLarge, "in all"},
+		{"member over limit", adversarialBundle(t, tooBig, rawEntry{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "big"}, data: bytes.Repeat([]byte("x"), 100)}), Limits{MaxManifest: 1 << 20, MaxMember: 99, MaxTotal: 1 << 20, MaxMembers: 10}, ErrTooLarge, "100 bytes, over its bound of 99"},
+		{"total over limit", adversarialBundle(t, manifestListing("aaaa", "bbbb"), reg("aaaa"), reg("bbbb")), Limits{MaxManifest: 1 << 20, MaxMember: 1 << 20, MaxTotal: 0, MaxMembers: 10}, ErrTooLarge, "over the bound of 0 on the whole bundle"},
 		{"manifest over limit", adversarialBundle(t, manifestListing("a"), reg("a")), Limits{MaxManifest: 10, MaxMember: 1 << 20, MaxTotal: 1 << 20, MaxMembers: 10}, ErrTooLarge, "manifest.json"},
 		{"too many members", adversarialBundle(t, manifestListing("a", "b"), reg("a"), reg("b")), Limits{MaxManifest: 1 << 20, MaxMember: 1 << 20, MaxTotal: 1 << 20, MaxMembers: 1}, ErrTooLarge, "2 members"},
 	}
@@ -360,12 +360,40 @@ func TestReaderDoesNotTrustHeaderSize(t *testing.T) {
 
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err := ReadAll(bytes.NewReader(buf.Bytes()), DefaultLimits)
+	// Bounds that allow the claim: the default ones refuse it unread.
+	_, err := ReadAll(bytes.NewReader(buf.Bytes()), Limits{MaxManifest: 1 << 20, MaxMember: 1 << 30, MaxTotal: 1 << 30, MaxMembers: 10})
 	runtime.ReadMemStats(&after)
 	if !errors.Is(err, ErrTruncated) {
 		t.Errorf("err = %v, want truncated", err)
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
 		t.Errorf("allocated %d MiB for a member that holds 9 bytes", grew>>20)
+	}
+}
+
+// hostileFrames are zstd frame headers whose window would take terabytes:
+// one that asks for a 2 TiB window, one single-segment frame that claims
+// 1 TiB of content (its window is its content size).
+func hostileFrames() map[string][]byte {
+	return map[string][]byte{
+		"window descriptor of 2 TiB": {0x28, 0xb5, 0x2f, 0xfd, 0x00, 31 << 3, 0x01, 0x00, 0x00},
+		"single segment of 1 TiB":    {0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0, 0, 1, 0, 0, 0x01, 0x00, 0x00},
+	}
+}
+
+// A zstd frame header that asks for a huge window is refused before the
+// decoder allocates it.
+func TestAdversarialFrameHeaders(t *testing.T) {
+	for name, in := range hostileFrames() {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := ReadAll(bytes.NewReader(in), DefaultLimits)
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, ErrNotBundle) || !strings.Contains(err.Error(), "window") && !strings.Contains(err.Error(), "exceeds configured limit") {
+			t.Errorf("%s: err %v, want not a bundle, naming the window", name, err)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+			t.Errorf("%s: allocated %d MiB", name, grew>>20)
+		}
 	}
 }

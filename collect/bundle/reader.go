@@ -76,21 +76,101 @@ func (e *Error) Unwrap() []error {
 }
 
 // Limits bound what a Reader accepts, so that a hostile bundle cannot make
-// the analyzer allocate without bound.
+// the analyzer allocate without bound. Every member has a bound
+// (Limits.Bound): a trace the manifest's own cap plus a margin, anything
+// else MaxMember; and the members together MaxTotal. A bundle whose
+// manifest lists a member over its bound, or members over MaxTotal in all,
+// is refused before any member is decompressed.
 type Limits struct {
 	MaxManifest int64
-	MaxMember   int64
-	MaxTotal    int64
-	MaxMembers  int
+	// MaxMember bounds a member the manifest does not bound (ticks,
+	// frames, JSON, the kernel log).
+	MaxMember int64
+	// MaxTrace bounds a trace (strace or block-layer) whatever cap the
+	// manifest claims the collector had.
+	MaxTrace   int64
+	MaxTotal   int64
+	MaxMembers int
+}
+
+// DefaultMaxTotal is the default bound on a bundle's uncompressed size.
+// The largest bundles measured hold 441 MiB (10 minutes at 1 s of 2,000
+// processes with a 200,000-line strace, bench/genbundle) and the samples
+// of real incidents at most 16 MiB; 1 GiB holds more than twice the
+// largest.
+const DefaultMaxTotal = 1 << 30
+
+// LimitsFor derives every bound from the bound on the whole bundle, so
+// that one figure (iorca --max-bundle-bytes) raises them together: one
+// trace at most a sixteenth of it (64 MiB by default: four times the
+// collector's default strace cap, twice its block-trace cap), any other
+// member a sixty-fourth (16 MiB: the largest tick measured, of 2,000
+// processes, holds 0.7 MiB).
+func LimitsFor(total int64) Limits {
+	return Limits{
+		MaxManifest: 16 << 20,
+		MaxMember:   max(total/64, 1<<20),
+		MaxTrace:    max(total/16, 1<<20),
+		MaxTotal:    total,
+		MaxMembers:  1 << 20,
+	}
 }
 
 // DefaultLimits suit any bundle the collector writes with its own bounds.
-var DefaultLimits = Limits{
-	MaxManifest: 16 << 20,
-	MaxMember:   1 << 30,
-	MaxTotal:    4 << 30,
-	MaxMembers:  1 << 20,
+var DefaultLimits = LimitsFor(DefaultMaxTotal)
+
+// Bound is the most bytes the member name of a bundle with manifest m
+// may hold, and what sets it. A trace may hold what the collector's cap
+// in the manifest allowed (it never writes past it) plus a sixteenth and
+// 64 KiB, never more than MaxTrace; a trace from a manifest without a
+// cap, and any other member, MaxMember.
+func (lim Limits) Bound(m *Manifest, name string) (int64, string) {
+	var capName string
+	var capBytes int64
+	switch {
+	case IsTraceText(name):
+		capName, capBytes = "strace_max_bytes", m.Options.StraceMaxBytes
+	case name == BlockTraceMember:
+		capName, capBytes = "block_trace_max_bytes", m.Options.BlockTraceMaxBytes
+	}
+	if capBytes <= 0 {
+		return lim.MaxMember, "the reader's bound on one member"
+	}
+	b := capBytes + capBytes/16 + 64<<10
+	if b > lim.MaxTrace {
+		return lim.MaxTrace, "the reader's bound on one trace"
+	}
+	return b, fmt.Sprintf("the manifest's %s %d plus a margin", capName, capBytes)
 }
+
+// checkSizes refuses a manifest that lists a member over its bound, or
+// members over MaxTotal in all, before anything is decompressed: the
+// archive must hold each member at the size the manifest says (next
+// checks it), so the listed sizes are what reading would cost.
+func (lim Limits) checkSizes(m *Manifest) error {
+	total := int64(0)
+	for _, mem := range m.Members {
+		if err := lim.checkMember(m, mem.Name, mem.Size); err != nil {
+			return &Error{Kind: ErrTooLarge, Member: mem.Name, Err: err}
+		}
+		total += mem.Size
+		if total > lim.MaxTotal {
+			return &Error{Kind: ErrTooLarge, Member: mem.Name, Err: fmt.Errorf("the manifest lists %d bytes up to this member, over the bound of %d on the whole bundle", total, lim.MaxTotal)}
+		}
+	}
+	return nil
+}
+
+// checkMember says why size bytes are too many for member name.
+func (lim Limits) checkMember(m *Manifest, name string, size int64) error {
+	if b, why := lim.Bound(m, name); size > b {
+		return fmt.Errorf("%d bytes, over its bound of %d (%s)", size, b, why)
+	}
+	return nil
+}
+
+// maxWindow bounds a zstd frame's window.
+const maxWindow = 8 << 20
 
 // zstdMagic starts every zstd frame (RFC 8878, 3.1.1).
 var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
@@ -102,8 +182,8 @@ type Reader struct {
 	// ahead is set by Prefetch: the reading goroutine's results, the
 	// buffers it may fill, the one the caller holds, and its stop.
 	ahead chan fetched
-	free  chan *bytes.Buffer
-	held  *bytes.Buffer
+	free  chan *[]byte
+	held  *[]byte
 	stop  chan struct{}
 	done  chan struct{}
 
@@ -127,8 +207,13 @@ func NewReader(r io.Reader, lim Limits) (*Reader, error) {
 	}
 	zr, err := zstd.NewReader(br,
 		zstd.WithDecoderConcurrency(1),
-		zstd.WithDecoderMaxWindow(64<<20),
-		zstd.WithDecoderMaxMemory(256<<20))
+		zstd.WithDecoderLowmem(true),
+		// A frame's header sets the window the decoder allocates (a
+		// single-segment frame: its whole content size), so both are
+		// bounded: the collector writes 1 MiB windows, and zstd(1) at
+		// levels up to 19 at most 8 MiB.
+		zstd.WithDecoderMaxWindow(maxWindow),
+		zstd.WithDecoderMaxMemory(maxWindow))
 	if err != nil {
 		return nil, &Error{Kind: ErrNotBundle, Err: err}
 	}
@@ -175,6 +260,10 @@ func NewReader(r io.Reader, lim Limits) (*Reader, error) {
 		zr.Close()
 		return nil, &Error{Kind: ErrTooLarge, Member: ManifestName, Err: fmt.Errorf("%d members, limit %d", len(m.Members), lim.MaxMembers)}
 	}
+	if err := lim.checkSizes(&m); err != nil {
+		zr.Close()
+		return nil, err
+	}
 	rd.listed = make(map[string]Member, len(m.Members))
 	for _, mem := range m.Members {
 		rd.listed[mem.Name] = mem
@@ -208,7 +297,7 @@ type fetched struct {
 	name string
 	data []byte
 	err  error
-	buf  *bytes.Buffer
+	buf  *[]byte
 }
 
 // Prefetch makes the reader read, decompress and verify the next member
@@ -222,20 +311,19 @@ func (r *Reader) Prefetch() {
 		return
 	}
 	r.ahead = make(chan fetched)
-	r.free = make(chan *bytes.Buffer, 2)
-	r.free <- new(bytes.Buffer)
-	r.free <- new(bytes.Buffer)
+	r.free = make(chan *[]byte, 2)
+	r.free <- new([]byte)
+	r.free <- new([]byte)
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(r.done)
 		for {
-			var buf *bytes.Buffer
+			var buf *[]byte
 			select {
 			case buf = <-r.free:
 			case <-r.stop:
 				return
 			}
-			buf.Reset()
 			name, data, err := r.next(buf)
 			select {
 			case r.ahead <- fetched{name, data, err, buf}:
@@ -276,7 +364,7 @@ func (r *Reader) Next() (string, []byte, error) {
 
 // next reads the next member into buf, or into a buffer of its own when
 // buf is nil.
-func (r *Reader) next(buf *bytes.Buffer) (string, []byte, error) {
+func (r *Reader) next(buf *[]byte) (string, []byte, error) {
 	hdr, err := r.tr.Next()
 	if errors.Is(err, io.EOF) {
 		if missing := r.missing(); len(missing) > 0 {
@@ -304,23 +392,21 @@ func (r *Reader) next(buf *bytes.Buffer) (string, []byte, error) {
 	if hdr.Size != mem.Size {
 		return "", nil, r.fail(ErrCorrupt, name, fmt.Errorf("archive says %d bytes, manifest %d", hdr.Size, mem.Size))
 	}
-	if hdr.Size > r.lim.MaxMember {
-		return "", nil, r.fail(ErrTooLarge, name, fmt.Errorf("%d bytes, limit %d", hdr.Size, r.lim.MaxMember))
+	if err := r.lim.checkMember(r.Manifest, name, hdr.Size); err != nil {
+		return "", nil, r.fail(ErrTooLarge, name, err)
 	}
 	if r.total+hdr.Size > r.lim.MaxTotal {
 		return "", nil, r.fail(ErrTooLarge, name, fmt.Errorf("bundle over %d bytes in all", r.lim.MaxTotal))
 	}
-	var data []byte
-	if buf != nil {
-		data, err = readInto(buf, r.tr, hdr.Size)
-	} else {
-		data, err = readSized(r.tr, hdr.Size)
+	if buf == nil {
+		buf = new([]byte)
 	}
+	h := sha256.New()
+	data, err := readInto(buf, io.TeeReader(r.tr, h), hdr.Size)
 	if err != nil {
 		return "", nil, r.streamError(name, err)
 	}
-	sum := sha256.Sum256(data)
-	if hex.EncodeToString(sum[:]) != mem.SHA256 {
+	if hex.EncodeToString(h.Sum(nil)) != mem.SHA256 {
 		return "", nil, r.fail(ErrChecksum, name, errors.New("content does not match the manifest's sha256"))
 	}
 	r.seen[name] = true
@@ -330,26 +416,40 @@ func (r *Reader) next(buf *bytes.Buffer) (string, []byte, error) {
 	return name, data, nil
 }
 
-// readSized reads exactly size bytes. It grows its buffer as data
-// arrives rather than trusting the header's size up front, so that a
-// hostile header cannot make the reader allocate what the stream does not
-// hold.
+// readSized reads exactly size bytes into a buffer of its own.
 func readSized(r io.Reader, size int64) ([]byte, error) {
-	var b bytes.Buffer
-	return readInto(&b, r, size)
+	return readInto(new([]byte), r, size)
 }
 
-// readInto reads exactly size bytes into b, as readSized does.
-func readInto(b *bytes.Buffer, r io.Reader, size int64) ([]byte, error) {
-	b.Grow(int(min(size, 1<<20)))
-	n, err := io.CopyN(b, r, size)
-	if err == nil && n != size {
-		err = io.ErrUnexpectedEOF
+// readInto reads exactly size bytes into *buf, reusing its room and
+// keeping whatever room it grew. It grows as data arrives (doubling from
+// 1 MiB, never past size) rather than trusting the header's size up
+// front, so that a header cannot make the reader allocate what the
+// stream does not hold, and a member costs at most its size once it is
+// read (half as much again while the last growth copies).
+func readInto(buf *[]byte, r io.Reader, size int64) ([]byte, error) {
+	b := (*buf)[:0]
+	for int64(len(b)) < size {
+		if len(b) == cap(b) {
+			nb := make([]byte, len(b), min(size, max(2*int64(cap(b)), 1<<20)))
+			copy(nb, b)
+			b = nb
+		}
+		n, err := r.Read(b[len(b):min(int64(cap(b)), size)])
+		b = b[:len(b)+n]
+		if err != nil {
+			*buf = b
+			if errors.Is(err, io.EOF) && int64(len(b)) < size {
+				err = io.ErrUnexpectedEOF
+			}
+			if int64(len(b)) == size && errors.Is(err, io.EOF) {
+				return b, nil
+			}
+			return b, err
+		}
 	}
-	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	return b.Bytes(), err
+	*buf = b
+	return b, nil
 }
 
 // streamError classifies an error of the zstd or tar layer.

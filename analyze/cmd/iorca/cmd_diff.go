@@ -30,6 +30,7 @@ Examples:
 Flags:
 `)
 	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, boundsHelp)
 }
 
 func cmdDiff(args []string, stdout, stderr io.Writer) error {

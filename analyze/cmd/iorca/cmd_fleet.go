@@ -19,9 +19,10 @@ func fleetUsage(w io.Writer, fs *pflag.FlagSet) {
 Reviews many nodes at once. Each PATH is a bundle, a JSON report (from
 "iorca report --format json", made elsewhere — one Kubernetes Job per shard,
 say — and merged here), or a directory of them (*.tar.zst, *.json). Bundles
-are analysed in parallel, a few at a time, so memory stays bounded however
-many there are; an input that cannot be read is one line in the
-"Unreadable" list, never the end of the run.
+are analysed in parallel, --jobs at a time, so memory stays bounded however
+many there are: at most --jobs times what one bundle may cost (see Bounds
+below; a bundle over them is refused unread). An input that cannot be read
+is one line in the "Unreadable" list, never the end of the run.
 
 It shows the mitigations merged, the one that would fix the most nodes
 first; the culprits that recur on several nodes (the same container name,
@@ -38,6 +39,7 @@ Examples:
 Flags:
 `)
 	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, boundsHelp)
 }
 
 func cmdFleet(args []string, stdout, stderr io.Writer) error {

@@ -30,6 +30,7 @@ unreadable bundle; --update rewrites the expected reports instead.
 Flags:
 `)
 	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, boundsHelp)
 }
 
 func cmdRegress(args []string, stdout, stderr io.Writer) error {

@@ -34,6 +34,7 @@ Views:
 	}
 	fmt.Fprint(w, "\nExamples:\n  iorca replay node1.tar.zst iotop --at 06:10:02\n  iorca replay node1.tar.zst iostat --summary\n  iorca replay node1.tar.zst findmnt --target /var/log/nginx/access.log --pid 4242\n  iorca replay node1.tar.zst timeline --threshold util_pct=60   # the onset by these thresholds\n\nFlags:\n")
 	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, boundsHelp)
 }
 
 func cmdReplay(args []string, stdout, stderr io.Writer) error {
@@ -62,7 +63,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := pipeline.Load(fs.Arg(0))
+	m, err := pipeline.Load(fs.Arg(0), o.Limits)
 	if err != nil {
 		return err
 	}

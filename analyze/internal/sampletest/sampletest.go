@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/collect/bundle"
 )
 
 // Memo keeps one value per sample for all the tests of a package, made
@@ -70,7 +71,7 @@ func Dir(t testing.TB) string {
 // Load reads and models the bundle at path, failing t when it cannot.
 func Load(t testing.TB, path string) *model.Model {
 	t.Helper()
-	m, err := model.LoadFile(path)
+	m, err := model.LoadFile(path, bundle.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
