@@ -324,3 +324,31 @@ func TestOutputFailsOtherwise(t *testing.T) {
 		})
 	}
 }
+
+// TestForceOntoADevice (issue 22, item 9, for the collector): --force -o
+// onto a device node writes the bundle into the device and leaves the
+// node as it was — never a regular file renamed over it. The node is the
+// test's own (the null device, made with mknod in its directory), so a
+// regression cannot break the machine's /dev/null.
+func TestForceOntoADevice(t *testing.T) {
+	workload.Live(t)
+	null := filepath.Join(t.TempDir(), "null")
+	if err := syscall.Mknod(null, syscall.S_IFCHR|0o666, nullDev); err != nil {
+		t.Skipf("mknod: %v (needs root)", err)
+	}
+	cfg := testConfig(t)
+	cfg.Strace = false
+	cfg.BlockTrace = false
+	cfg.Duration = time.Second
+	cfg.Output, cfg.Force, cfg.FallbackDir = null, true, ""
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	st, err := os.Lstat(null)
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("the device node is now %v (%v)", st.Mode(), err)
+	}
+}
+
+// nullDev is the device number of the null device: major 1, minor 3.
+const nullDev = 1<<8 | 3

@@ -52,6 +52,9 @@ func prepareOutput(cfg *Config) error {
 		return nil
 	}
 	path := cfg.Output
+	if st, err := os.Lstat(path); err == nil && cfg.Force && st.Mode()&(fs.ModeCharDevice|fs.ModeNamedPipe) != 0 {
+		return nil // written straight at the end: no room to check, no file to probe
+	}
 	if _, err := os.Lstat(path); err == nil && !cfg.Force {
 		return &OutputError{Path: path, Err: errors.New("file exists"), Hint: "choose another -o, or pass --force to replace it"}
 	}
@@ -105,10 +108,10 @@ func writeFile(path string, write func(io.Writer) error, force bool) error {
 			return &OutputError{Path: path, Err: fs.ErrExist}
 		}
 	}
-	if err := safefile.Atomic(path, 0o600, write); err != nil {
-		return &OutputError{Path: path, Err: unwrapPath(err)}
-	}
-	return nil
+	// By the rules of every output file (safefile.WriteFunc): a device
+	// or FIFO is written straight, never replaced by a file (--force -o
+	// /dev/null); a link is never written through.
+	return safefile.WriteFunc(path, 0o600, force, write)
 }
 
 // filesystemFault reports errors that the whole filesystem gives, which

@@ -46,14 +46,19 @@ func (e *Error) Unwrap() error { return e.Err }
 //
 // Its errors are *Error.
 func Write(path string, data []byte, force bool) error {
-	put := func(w io.Writer) error {
+	return WriteFunc(path, NewFileMode, force, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
-	}
+	})
+}
+
+// WriteFunc is Write for output that put streams (a bundle); a new file
+// gets perm (less the umask).
+func WriteFunc(path string, perm fs.FileMode, force bool, put func(io.Writer) error) error {
 	st, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return describe(path, Atomic(path, NewFileMode, put))
+		return describe(path, Atomic(path, perm, put))
 	case err != nil:
 		return describe(path, err)
 	}
@@ -67,15 +72,15 @@ func Write(path string, data []byte, force bool) error {
 			return describe(path, err)
 		}
 		if followable(path, target) {
-			return describe(path, writeThrough(path, data, true))
+			return describe(path, writeThrough(path, put, true))
 		}
 		if !force {
 			return &Error{Path: path, Err: fmt.Errorf("is a symbolic link to %s", target),
 				Hint: "iorca does not write through a link (one planted in a shared directory could redirect the write to any file): give the file's own path, or pass --force to replace the link itself"}
 		}
-		return describe(path, Atomic(path, NewFileMode, put))
+		return describe(path, Atomic(path, perm, put))
 	case m&(fs.ModeCharDevice|fs.ModeNamedPipe) != 0:
-		return describe(path, writeThrough(path, data, false))
+		return describe(path, writeThrough(path, put, false))
 	}
 	return &Error{Path: path, Err: fmt.Errorf("is a %s", Kind(m)), Hint: "iorca writes only a regular file, a character device or a FIFO"}
 }
@@ -125,7 +130,7 @@ func followable(path, target string) bool {
 // without a reader gives ENXIO) and the type is the opened descriptor's,
 // so that nothing can be swapped in between Write's look and the open;
 // the writes block as usual.
-func writeThrough(path string, data []byte, follow bool) error {
+func writeThrough(path string, put func(io.Writer) error, follow bool) error {
 	flags := syscall.O_WRONLY | syscall.O_NONBLOCK | syscall.O_NOCTTY | syscall.O_CLOEXEC
 	if !follow {
 		flags |= syscall.O_NOFOLLOW
@@ -155,7 +160,7 @@ func writeThrough(path string, data []byte, follow bool) error {
 		return &Error{Path: path, Err: fmt.Errorf("leads to a %s", Kind(m)),
 			Hint: "iorca follows a link only to a device or a pipe: give the file's own path, or -o - for stdout"}
 	}
-	_, err = f.Write(data)
+	err = put(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
