@@ -165,6 +165,9 @@ func (e *explainer) limits() []content.Line {
 	if bt := m.BlockTrace; bt != nil && bt.OtherTracersNote() != "" {
 		items = append(items, linef("%s", text(bt.OtherTracersNote())))
 	}
+	if bt := m.BlockTrace; bt != nil && bt.LostNote() != "" {
+		items = append(items, linef("%s", text(bt.LostNote())))
+	}
 	if m.BlockTrace == nil && e.c.DeviceTimesEstimated && len(e.c.DeviceTimes) > 0 {
 		items = append(items, linef("No block trace: who holds each device's time is estimated from the targets' files, fd flags and sync counts; processes that were not targets are not in it."))
 	}

@@ -182,6 +182,25 @@ func (bt *BlockTrace) OtherTracersNote() string {
 		". A BPF program on a block tracepoint runs before ftrace stamps the event, so the trace's request latencies (service, queue and wait) may read high by tens of µs each."
 }
 
+// LostShare is the share of the block trace's events lost from the
+// per-CPU buffers because the reader fell behind (0 when none was).
+func (bt *BlockTrace) LostShare() float64 {
+	lost := float64(bt.Info.Overruns)
+	if lost <= 0 {
+		return 0
+	}
+	return lost / (lost + float64(bt.Info.Lines))
+}
+
+// LostNote says what events lost from the block trace mean for its
+// figures, "" when none were lost.
+func (bt *BlockTrace) LostNote() string {
+	if bt.Info.Overruns <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d events (%.1f %% of the block trace) were lost from the kernel's per-CPU buffers because the reader fell behind: a request whose issue or completion was lost is left out, so device times, request counts and bytes read low; the shares between processes hold if the loss fell evenly, which a burst need not.", bt.Info.Overruns, bt.LostShare()*100)
+}
+
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what

@@ -37,7 +37,7 @@ func biotop(m *model.Model, o Options) ([]Block, error) {
 		case to <= bt.FirstNS || from >= bt.LastNS:
 			head = append(head, fmt.Sprintf("outside the block trace (%.1f s from the start of the capture)", bt.Seconds()))
 		case bt.Info.Overruns > 0:
-			head = append(head, fmt.Sprintf("%d events were lost (the reader fell behind): figures are low", bt.Info.Overruns))
+			head = append(head, bt.LostNote())
 		}
 		if note := bt.OtherTracersNote(); note != "" {
 			head = append(head, note)

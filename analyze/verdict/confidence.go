@@ -8,6 +8,7 @@ import (
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/rules"
 	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/report/content"
 )
 
@@ -36,6 +37,9 @@ func gradeConfidence(c *window.Window, fs []content.Finding) {
 			lower(f, content.Medium, why)
 		}
 		if why, ok := marginDoubt(c, f); ok {
+			lower(f, content.Medium, why)
+		}
+		if why, ok := lostDoubt(c, f); ok {
 			lower(f, content.Medium, why)
 		}
 	}
@@ -94,6 +98,26 @@ func traceDoubt(c *window.Window, f *content.Finding) (string, bool) {
 	}
 	return "", false
 }
+
+// lostDoubt: a finding resting on a block trace that lost more than
+// MaxLostPct of its events (the reader fell behind a burst).
+func lostDoubt(c *window.Window, f *content.Finding) (string, bool) {
+	bt := c.Model.BlockTrace
+	if bt == nil || bt.LostShare()*100 <= maxLostPct {
+		return "", false
+	}
+	for _, e := range f.Evidence {
+		if strings.Contains(e.Member, bundle.BlockTraceMember) {
+			return fmt.Sprintf("the block trace lost %.1f %% of its events (the reader fell behind): its device times read low", bt.LostShare()*100), true
+		}
+	}
+	return "", false
+}
+
+// maxLostPct is the share of lost block-trace events past which findings
+// resting on it are at most of medium confidence: one event in a
+// hundred can miss a whole burst's requests.
+const maxLostPct = 1
 
 // marginDoubt: the deciding figure only just past its threshold.
 func marginDoubt(c *window.Window, f *content.Finding) (string, bool) {

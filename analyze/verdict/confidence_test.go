@@ -159,3 +159,27 @@ func TestLowerKeepsReasons(t *testing.T) {
 		t.Errorf("got %s %q, want low \"d\"", f.Confidence, f.ConfidenceWhy)
 	}
 }
+
+// A block trace that lost events (the reader fell behind a burst) reads
+// device times low: findings resting on it are at most of medium
+// confidence, saying why; a loss under one event in a hundred changes
+// nothing. (The sample's trace lost none; the losses are set here.)
+func TestLostEventsLowerConfidence(t *testing.T) {
+	base := sampleModel(t, "overlay-slow-disk")
+	for _, tc := range []struct {
+		lost int64
+		want content.Confidence
+	}{{0, content.High}, {int64(base.BlockTrace.Info.Lines) / 1000, content.High}, {int64(base.BlockTrace.Info.Lines) / 10, content.Medium}} {
+		m := *base
+		bt := *base.BlockTrace
+		bt.Info.Overruns = tc.lost
+		m.BlockTrace = &bt
+		f := findingByID(t, Diagnose(&m, window.Defaults()), "device-saturated")
+		if f.Confidence != tc.want || (tc.want == content.Medium && !strings.Contains(f.ConfidenceWhy, "block trace lost")) {
+			t.Errorf("%d events lost: device-saturated %s (%q), want %s", tc.lost, f.Confidence, f.ConfidenceWhy, tc.want)
+		}
+		if note := bt.LostNote(); (tc.lost > 0) != (note != "") {
+			t.Errorf("%d events lost: note %q", tc.lost, note)
+		}
+	}
+}
