@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/samples/workload"
 	"github.com/klauspost/compress/zstd"
@@ -20,48 +21,7 @@ import (
 )
 
 // reportJSON is the part of the JSON report the tests read.
-type reportJSON struct {
-	Schema  string `json:"schema"`
-	Verdict struct {
-		Problem          bool   `json:"problem"`
-		Summary          string `json:"summary"`
-		Confidence       string `json:"confidence"`
-		ConfidenceReason string `json:"confidence_reason"`
-		Culprit          *struct {
-			PID       int    `json:"pid"`
-			Comm      string `json:"comm"`
-			Container string `json:"container"`
-			Processes int    `json:"processes"`
-			Kind      string `json:"kind"`
-			Device    string `json:"device"`
-		} `json:"culprit"`
-		Primary string `json:"primary_finding"`
-		Onset   *struct {
-			Tick            int       `json:"tick"`
-			Time            time.Time `json:"time"`
-			UnderWay        bool      `json:"under_way"`
-			Condition       string    `json:"condition"`
-			BaselineSeconds float64   `json:"baseline_seconds"`
-			Changes         []string  `json:"changes"`
-			WindowFrom      int       `json:"window_from"`
-		} `json:"onset"`
-		Trigger *struct {
-			Expression string    `json:"expression"`
-			Tick       int       `json:"tick"`
-			Time       time.Time `json:"time"`
-		} `json:"trigger"`
-	} `json:"verdict"`
-	Findings []struct {
-		ID       string `json:"id"`
-		Severity string `json:"severity"`
-		Summary  string `json:"summary"`
-		Subjects struct {
-			PIDs   []int  `json:"pids"`
-			Path   string `json:"path"`
-			Device string `json:"device"`
-		} `json:"subjects"`
-	} `json:"findings"`
-}
+type reportJSON = reporttest.Report
 
 func runReport(t *testing.T, path string, extra ...string) (reportJSON, string) {
 	t.Helper()
@@ -69,10 +29,7 @@ func runReport(t *testing.T, path string, extra ...string) (reportJSON, string) 
 	if code := run(append([]string{"report", path, "--format", "json"}, extra...), &out, &errb); code != exitOK {
 		t.Fatalf("report: exit %d: %s", code, errb.String())
 	}
-	var r reportJSON
-	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
-		t.Fatalf("report JSON: %v", err)
-	}
+	r := reporttest.Decode(t, out.Bytes())
 	var md, errm bytes.Buffer
 	if code := run(append([]string{"report", path}, extra...), &md, &errm); code != exitOK {
 		t.Fatalf("report md: exit %d: %s", code, errm.String())
@@ -80,31 +37,9 @@ func runReport(t *testing.T, path string, extra ...string) (reportJSON, string) 
 	return r, md.String()
 }
 
-func ids(r reportJSON) map[string]bool {
-	out := map[string]bool{}
-	for _, f := range r.Findings {
-		out[f.ID] = true
-	}
-	return out
-}
-
 func checkFindings(t *testing.T, r reportJSON, present, absent []string) bool {
 	t.Helper()
-	got := ids(r)
-	ok := true
-	for _, id := range present {
-		if !got[id] {
-			t.Errorf("finding %s missing; got %v", id, got)
-			ok = false
-		}
-	}
-	for _, id := range absent {
-		if got[id] {
-			t.Errorf("finding %s present, must not be; got %v", id, got)
-			ok = false
-		}
-	}
-	return ok
+	return reporttest.CheckFindings(t, r, present, absent)
 }
 
 // Acceptance 1 of issue 4, scenario 1: tiny O_SYNC appends to a file in an
