@@ -159,7 +159,7 @@ func mitigations(b *bytes.Buffer, c *content.Report) {
 	for _, g := range c.Mitigations {
 		t := &table.Table{Columns: []table.Column{{Name: "Action", Left: true}, {Name: "How", Left: true}, {Name: "Expected effect", Left: true}, {Name: "For", Left: true}}}
 		for _, m := range g.Rows {
-			t.Add(table.Text(m.Action), table.Text(m.How), table.Text(m.Effect), table.Text(m.Finding))
+			t.Add(table.Text(m.Action), table.Text(m.How), table.Text(m.Effect), table.Text(strings.Join(m.Findings, ", ")))
 		}
 		h := string(g.Horizon)
 		fmt.Fprintf(b, "### %s\n\n", strings.ToUpper(h[:1])+h[1:])

@@ -33,7 +33,7 @@ func hostile() *content.Report {
 			Summary: "It writes [a link](http://x) 100 times.", Subjects: content.Subjects{PIDs: []int{42}, Path: "/a|b"},
 			Evidence:    []content.Evidence{{Member: "strace/42.txt", What: "1 write", Lines: []string{"write(3, `x`, 1)"}}},
 			Mitigations: []content.Mitigation{{Horizon: content.Immediate, Action: "Buffer", How: "a|b", Effect: "fewer"}}}},
-		Mitigations: []content.MitigationGroup{{Horizon: content.Immediate, Rows: []content.MitigationRow{{Mitigation: content.Mitigation{Horizon: content.Immediate, Action: "Buffer", How: "a|b", Effect: "fewer"}, Finding: "small-writes"}}}},
+		Mitigations: []content.MitigationGroup{{Horizon: content.Immediate, Rows: []content.MitigationRow{{Mitigation: content.Mitigation{Horizon: content.Immediate, Action: "Buffer", How: "a|b", Effect: "fewer"}, Findings: []string{"small-writes"}}}}},
 		Monitoring:  content.Monitoring{Metrics: metrics, AlertRules: "groups: []\n"},
 		Appendix: content.Appendix{Iotop: iotop, Iostat: &table.Table{Columns: []table.Column{{Name: "Device", Left: true}}},
 			Limits: []content.Line{content.Linef("%s denied: %s", content.AsCode("proc-pid-io"), content.AsText("/proc/1/io <b>"))}, Thresholds: []content.Threshold{{Name: "util_pct", Value: 80}, {Name: "big", Value: 1 << 20}}},

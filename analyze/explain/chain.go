@@ -130,11 +130,7 @@ func (e *explainer) chain() []content.Step {
 			if i == 4 {
 				break
 			}
-			avg := 0.0
-			if sc.Complete > 0 {
-				avg = float64(sc.TotalUS) / float64(sc.Complete)
-			}
-			add(linef("%s: %d calls (%.0f/s), %d bytes, %.0f µs each on average", code(sc.Name), sc.Calls, float64(sc.Calls)/st.TracedSeconds, sc.Bytes, avg))
+			add(linef("%s: %d calls (%.0f/s), %d bytes, %s", code(sc.Name), sc.Calls, float64(sc.Calls)/st.TracedSeconds, sc.Bytes, text(sc.Latency().Mean())))
 		}
 		for i, f := range tv.Summary.Files {
 			if i == 3 || f.Writes+f.Syncs == 0 {

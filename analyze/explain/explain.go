@@ -3,9 +3,11 @@ package explain
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/verdict"
 	"github.com/iorca/iorca/analyze/window"
@@ -88,23 +90,57 @@ func (e *explainer) activeProcesses(n int) []model.ProcIO {
 }
 
 // mitigations groups every serious finding's mitigations by horizon, most
-// severe finding first, each action once.
+// severe finding first, one row per action: findings that call for the
+// same step (the same Key) share its row, which lists them all, sits at
+// the most urgent horizon any of them gives it and keeps the wording of
+// the most severe that names its subject; subjects that differ (two devices) are named together.
 func mitigations(findings []content.Finding) []content.MitigationGroup {
+	type row struct {
+		content.MitigationRow
+		subjects []string
+	}
+	var rows []*row
+	byKey := map[string]*row{}
+	for _, f := range findings {
+		if f.Severity < content.Warning {
+			continue
+		}
+		for _, mt := range f.Mitigations {
+			r := byKey[mt.MergeKey()]
+			if r == nil {
+				r = &row{MitigationRow: content.MitigationRow{Mitigation: mt}}
+				byKey[mt.MergeKey()] = r
+				rows = append(rows, r)
+			}
+			h := min(mt.Horizon.Rank(), r.Horizon.Rank())
+			if r.Subject == "" && mt.Subject != "" {
+				// The wording that names what it applies to (the file)
+				// says more than a generic one.
+				r.Mitigation = mt
+			}
+			r.Horizon = content.Horizons[h]
+			if !slices.Contains(r.Findings, f.ID) {
+				r.Findings = append(r.Findings, f.ID)
+			}
+			if mt.Subject != "" && !slices.Contains(r.subjects, mt.Subject) {
+				r.subjects = append(r.subjects, mt.Subject)
+			}
+		}
+	}
 	var out []content.MitigationGroup
-	for _, h := range []content.Horizon{content.Immediate, content.ShortTerm, content.LongTerm} {
+	for _, h := range content.Horizons {
 		g := content.MitigationGroup{Horizon: h}
-		seen := map[string]bool{}
-		for _, f := range findings {
-			if f.Severity < content.Warning {
+		for _, r := range rows {
+			if r.Horizon != h {
 				continue
 			}
-			for _, mt := range f.Mitigations {
-				if mt.Horizon != h || seen[mt.Action] {
-					continue
-				}
-				seen[mt.Action] = true
-				g.Rows = append(g.Rows, content.MitigationRow{Mitigation: mt, Finding: f.ID})
+			if len(r.subjects) > 1 {
+				all := prose.JoinAnd(r.subjects)
+				r.Action = strings.ReplaceAll(r.Action, r.Subject, all)
+				r.How = strings.ReplaceAll(r.How, r.Subject, all)
+				r.Effect = strings.ReplaceAll(r.Effect, r.Subject, all)
 			}
+			g.Rows = append(g.Rows, r.MitigationRow)
 		}
 		if len(g.Rows) > 0 {
 			out = append(out, g)

@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -65,8 +66,13 @@ func TestMitigationsGrouped(t *testing.T) {
 				t.Errorf("action %q twice", row.Action)
 			}
 			seen[row.Action] = true
-			if !serious[row.Finding] {
-				t.Errorf("mitigation %q from %s, not a serious finding", row.Action, row.Finding)
+			for _, id := range row.Findings {
+				if !serious[id] {
+					t.Errorf("mitigation %q from %s, not a serious finding", row.Action, id)
+				}
+			}
+			if len(row.Findings) == 0 {
+				t.Errorf("mitigation %q for no finding", row.Action)
 			}
 		}
 	}
@@ -146,5 +152,37 @@ func TestCharts(t *testing.T) {
 				t.Errorf("%s/%s: %d values for %d points", c.ID, s.Name, len(s.Values), len(c.X))
 			}
 		}
+	}
+}
+
+// One row per action (a hand-made list of findings): the same step asked
+// for by two findings, or for two devices, is one row that lists every
+// finding it answers, at the most urgent horizon, naming both devices;
+// an info finding's advice is left out.
+func TestMitigationsMerged(t *testing.T) {
+	move := func(d string) content.Mitigation {
+		return content.Mitigation{Horizon: content.ShortTerm, Key: "move-off-device", Subject: d, Action: "Move the hot data off " + d, How: "A separate volume", Effect: "The workloads on " + d + " get low latency back"}
+	}
+	fs := []content.Finding{
+		{ID: "device-saturated", Severity: content.Critical, Mitigations: []content.Mitigation{move("loop0")}},
+		{ID: "device-saturated", Severity: content.Critical, Mitigations: []content.Mitigation{move("loop1")}},
+		{ID: "write-amplification", Severity: content.Warning, Mitigations: []content.Mitigation{{Horizon: content.ShortTerm, Key: "buffer-writes:7", Action: "Write in page-sized or larger pieces"}}},
+		{ID: "small-writes", Severity: content.Warning, Mitigations: []content.Mitigation{{Horizon: content.ShortTerm, Key: "buffer-writes:7", Subject: "/var/log/a.log", Action: "Buffer the writes to /var/log/a.log"}}},
+		{ID: "dirty-throttling", Severity: content.Warning, Mitigations: []content.Mitigation{{Horizon: content.Immediate, Key: "buffer-writes:7", Action: "Slow it"}}},
+		{ID: "dominant-io-process", Severity: content.Info, Mitigations: []content.Mitigation{{Horizon: content.Immediate, Action: "Cap it"}}},
+	}
+	got := mitigations(fs)
+	var rows []string
+	for _, g := range got {
+		for _, r := range g.Rows {
+			rows = append(rows, fmt.Sprintf("%s|%s|%s|%s", g.Horizon, r.Action, r.Effect, strings.Join(r.Findings, ",")))
+		}
+	}
+	want := []string{
+		"immediate|Buffer the writes to /var/log/a.log||write-amplification,small-writes,dirty-throttling",
+		"short term|Move the hot data off loop0 and loop1|The workloads on loop0 and loop1 get low latency back|device-saturated",
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 	}
 }

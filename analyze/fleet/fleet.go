@@ -218,17 +218,6 @@ func byLabel(nodes []*content.FleetNode, label string) *content.FleetByLabel {
 	return b
 }
 
-// horizonOrder puts what can be done now first.
-func horizonOrder(h content.Horizon) int {
-	switch h {
-	case content.Immediate:
-		return 0
-	case content.ShortTerm:
-		return 1
-	}
-	return 2
-}
-
 func mitigations(nodes []*content.FleetNode) []content.FleetMitigation {
 	type acc struct {
 		m        content.FleetMitigation
@@ -248,7 +237,7 @@ func mitigations(nodes []*content.FleetNode) []content.FleetMitigation {
 					a = &acc{m: content.FleetMitigation{Action: mt.Action, Horizon: mt.Horizon}, nodes: map[string]bool{}, fixes: map[string]bool{}, findings: map[string]bool{}}
 					by[mt.Action] = a
 				}
-				if horizonOrder(mt.Horizon) < horizonOrder(a.m.Horizon) {
+				if mt.Horizon.Rank() < a.m.Horizon.Rank() {
 					a.m.Horizon = mt.Horizon
 				}
 				a.nodes[n.Key()] = true
@@ -274,8 +263,8 @@ func mitigations(nodes []*content.FleetNode) []content.FleetMitigation {
 		if len(a.Nodes) != len(b.Nodes) {
 			return len(a.Nodes) > len(b.Nodes)
 		}
-		if horizonOrder(a.Horizon) != horizonOrder(b.Horizon) {
-			return horizonOrder(a.Horizon) < horizonOrder(b.Horizon)
+		if a.Horizon.Rank() != b.Horizon.Rank() {
+			return a.Horizon.Rank() < b.Horizon.Rank()
 		}
 		return a.Action < b.Action
 	})

@@ -134,7 +134,7 @@ func (l *loader) member(name string, data []byte) error {
 		l.m.BlockTrace = ParseBlockTrace(*l.m.Manifest.BlockTrace, data)
 	default:
 		if info, ok := l.traced[name]; ok {
-			l.parsed[name] = parseTrace(data, info.TracedSeconds)
+			l.parsed[name] = parseTrace(data, info)
 		}
 	}
 	return err

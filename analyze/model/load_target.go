@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/iorca/iorca/analyze/strace"
 	"github.com/iorca/iorca/collect/bundle"
@@ -102,9 +103,9 @@ type parsedTrace struct {
 // parseTrace parses and summarises a trace, then lets its calls and its
 // text go (a trace of a busy writer holds hundreds of thousands of
 // lines): only the lines the summary cites are kept.
-func parseTrace(text []byte, seconds float64) *parsedTrace {
+func parseTrace(text []byte, info *bundle.StraceInfo) *parsedTrace {
 	tr := strace.Parse(text)
-	sum := Summarize(tr, seconds)
+	sum := SummarizeUntil(tr, info.TracedSeconds, info.Start.Wall.Add(time.Duration(info.TracedSeconds*float64(time.Second))))
 	tr.Calls = nil
 	return &parsedTrace{trace: tr, summary: sum, quotes: quoteLines(text, sum.cited())}
 }

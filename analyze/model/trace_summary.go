@@ -1,7 +1,9 @@
 package model
 
 import (
+	"fmt"
 	"sort"
+	"time"
 
 	"github.com/iorca/iorca/analyze/strace"
 )
@@ -46,7 +48,8 @@ type FileIO struct {
 	Writes, Reads         int
 	WriteBytes, ReadBytes int64
 	Syncs                 int // fsync, fdatasync, sync_file_range on it
-	WriteUS, SyncUS       int64
+	// WriteLat and SyncLat are the times of its writes and syncs.
+	WriteLat, SyncLat Latency
 	// WriteHist counts writes by size (SizeBuckets).
 	WriteHist []int
 	// SyncAfterWrite counts syncs that directly follow a write to the
@@ -98,6 +101,163 @@ type SyscallStat struct {
 	TotalUS  int64
 	MaxUS    int64
 	Complete int // calls with a known return and duration
+	// Open counts the calls still in progress when the trace ended.
+	Open int
+	// OpenUS is the longest of them until the trace's end.
+	OpenUS int64
+}
+
+// Latency is how long the completed calls of a set took, and which of
+// the set were still in progress when the trace ended. Those last are no
+// 0 µs calls: strace printed their entry and never their return, so
+// their duration is unknown, only bounded below by the trace's end. They
+// are left out of the mean, and Note says so.
+type Latency struct {
+	// Calls counts the calls with a duration; TotalUS sums it.
+	Calls   int
+	TotalUS int64
+	// Open counts the calls in progress at the trace's end; OpenUS is
+	// the longest time one of them had run by then.
+	Open   int
+	OpenUS int64
+}
+
+// AvgUS is the mean duration of the completed calls, 0 without one.
+func (l Latency) AvgUS() float64 {
+	if l.Calls == 0 {
+		return 0
+	}
+	return float64(l.TotalUS) / float64(l.Calls)
+}
+
+// Note says, for a report, which calls the mean leaves out: "" when none,
+// else a parenthesis that starts with a space.
+func (l Latency) Note() string {
+	switch {
+	case l.Open == 0:
+		return ""
+	case l.Open == 1:
+		return fmt.Sprintf(" (over the %d that returned; 1 more was still in progress when the trace ended, after at least %s)", l.Calls, FormatUS(float64(l.OpenUS)))
+	}
+	return fmt.Sprintf(" (over the %d that returned; %d more were still in progress when the trace ended, one after at least %s)", l.Calls, l.Open, FormatUS(float64(l.OpenUS)))
+}
+
+// Mean is "N µs each on average" with its Note: one wording of one mean
+// for every place that quotes it.
+func (l Latency) Mean() string {
+	return fmt.Sprintf("%.0f µs each on average%s", l.AvgUS(), l.Note())
+}
+
+// Merge adds another set of calls.
+func (l *Latency) Merge(o Latency) {
+	l.Calls += o.Calls
+	l.TotalUS += o.TotalUS
+	l.Open += o.Open
+	l.OpenUS = max(l.OpenUS, o.OpenUS)
+}
+
+// add counts one call's time: its duration, or, for a call the trace
+// ended in, how long it had run by then.
+func (l *Latency) add(c *strace.Syscall, end strace.Timestamp) {
+	switch {
+	case c.Dur.Valid:
+		l.Calls++
+		l.TotalUS += c.Dur.Micros
+	case inProgress(c, end):
+		l.Open++
+		l.OpenUS = max(l.OpenUS, end.Micros-c.Start.Micros)
+	}
+}
+
+// Latency is the syscall's time, as Latency says.
+func (s SyscallStat) Latency() Latency {
+	return Latency{Calls: s.Complete, TotalUS: s.TotalUS, Open: s.Open, OpenUS: s.OpenUS}
+}
+
+// inProgress reports a call whose entry the trace holds and whose return
+// it never printed: it was still running when the trace ended.
+func inProgress(c *strace.Syscall, end strace.Timestamp) bool {
+	return c.Incomplete && !c.Dur.Valid && c.Start.Valid && end.Valid && end.Micros >= c.Start.Micros
+}
+
+// FormatUS writes a duration in µs as a person reads it: µs below a
+// millisecond, ms below ten seconds, else seconds.
+func FormatUS(us float64) string {
+	switch {
+	case us < 1000:
+		return fmt.Sprintf("%.0f µs", us)
+	case us < 10e6:
+		return fmt.Sprintf("%.1f ms", us/1000)
+	}
+	return fmt.Sprintf("%.1f s", us/1e6)
+}
+
+// traceEnd is when strace stopped, on the trace's own clock: the detach
+// time the collector recorded, else the last time the trace holds (never
+// earlier than that).
+func traceEnd(t *strace.Trace, detach time.Time, seconds float64) strace.Timestamp {
+	end := lastTime(t)
+	if !end.Valid || detach.IsZero() {
+		return end
+	}
+	d := strace.Timestamp{Valid: true, Epoch: end.Epoch, Micros: detach.UnixMicro()}
+	if !end.Epoch {
+		// -tt prints the local time of day, and the bundle holds no time
+		// zone: the offset is what separates the first line from the
+		// attach, to the nearest quarter hour (zones are multiples of it;
+		// the first line follows the attach by far less).
+		const day, quarter = int64(86400e6), int64(900e6)
+		first := firstTime(t)
+		attach := detach.Add(-time.Duration(seconds * float64(time.Second)))
+		tod := func(w time.Time) int64 {
+			return (w.UnixMicro()%day + day) % day
+		}
+		off := ((first.Micros-tod(attach))%day + day + day/2) % day
+		off -= day / 2
+		off = (off + quarter/2*sign(off)) / quarter * quarter
+		d.Micros = (tod(detach)+off)%day + day
+		d.Micros %= day
+	}
+	if d.Micros > end.Micros && d.Micros-end.Micros < int64(max(seconds, 1)*1e6) {
+		return d
+	}
+	return end
+}
+
+func sign(v int64) int64 {
+	if v < 0 {
+		return -1
+	}
+	return 1
+}
+
+// firstTime is the earliest time the trace holds.
+func firstTime(t *strace.Trace) strace.Timestamp {
+	var first strace.Timestamp
+	for i := range t.Calls {
+		if ts := t.Calls[i].Start; ts.Valid && (!first.Valid || ts.Micros < first.Micros) {
+			first = ts
+		}
+	}
+	return first
+}
+
+// lastTime is the latest time the trace holds.
+func lastTime(t *strace.Trace) strace.Timestamp {
+	var end strace.Timestamp
+	later := func(ts strace.Timestamp) {
+		if ts.Valid && (!end.Valid || ts.Micros > end.Micros) {
+			end = ts
+		}
+	}
+	for i := range t.Calls {
+		later(t.Calls[i].Start)
+		later(t.Calls[i].End)
+	}
+	for _, e := range t.Events {
+		later(e.Time)
+	}
+	return end
 }
 
 // TraceSummary is a target's trace reduced to what the rules and the
@@ -112,14 +272,22 @@ type TraceSummary struct {
 	Orphans   int
 }
 
-// Summarize reduces a parsed trace.
+// Summarize reduces a parsed trace whose end is its last line.
 func Summarize(t *strace.Trace, seconds float64) *TraceSummary {
+	return SummarizeUntil(t, seconds, time.Time{})
+}
+
+// SummarizeUntil reduces a parsed trace that strace stopped at detach (the
+// collector's clock; zero when unknown): a call still in progress then
+// had run at least until that moment.
+func SummarizeUntil(t *strace.Trace, seconds float64, detach time.Time) *TraceSummary {
 	s := &TraceSummary{Seconds: seconds, Lines: t.Lines, Malformed: len(t.Malformed), Orphans: t.Orphans}
 	stats := map[string]*SyscallStat{}
 	files := map[string]*FileIO{}
 	// last records, per task and fd, whether the last call was a write.
 	type taskFD struct{ pid, fd int }
 	lastWrite := map[taskFD]bool{}
+	end := traceEnd(t, detach, seconds)
 	for i := range t.Calls {
 		c := &t.Calls[i]
 		st := stats[c.Name]
@@ -135,11 +303,21 @@ func Summarize(t *strace.Trace, seconds float64) *TraceSummary {
 			st.TotalUS += c.Dur.Micros
 			st.MaxUS = max(st.MaxUS, c.Dur.Micros)
 			st.Complete++
+		} else if inProgress(c, end) {
+			st.Open++
+			st.OpenUS = max(st.OpenUS, end.Micros-c.Start.Micros)
 		}
 		fd, hasFD := c.FD()
 		isW, isR, isS := IsWrite(c.Name), IsRead(c.Name), IsSync(c.Name)
-		if (isW || isR) && c.RetKnown && c.Ret > 0 {
+		switch {
+		case (isW || isR) && c.RetKnown && c.Ret > 0:
 			st.Bytes += c.Ret
+		case isW && !c.RetKnown:
+			// A write the trace ended in: the bytes it was asked to
+			// write, as its file's figures count it.
+			if n, ok := c.IntArg(2); ok && n > 0 {
+				st.Bytes += n
+			}
 		}
 		if !hasFD || !(isW || isR || isS) {
 			continue
@@ -172,7 +350,7 @@ func Summarize(t *strace.Trace, seconds float64) *TraceSummary {
 			if len(f.ExampleLines[bk]) < maxExamples {
 				f.ExampleLines[bk] = append(f.ExampleLines[bk], c.Line)
 			}
-			f.WriteUS += c.Dur.Micros
+			f.WriteLat.add(c, end)
 			if f.FirstWriteLine == 0 {
 				f.FirstWriteLine = c.Line
 			}
@@ -185,7 +363,7 @@ func Summarize(t *strace.Trace, seconds float64) *TraceSummary {
 			lastWrite[key] = false
 		case isS:
 			f.Syncs++
-			f.SyncUS += c.Dur.Micros
+			f.SyncLat.add(c, end)
 			if f.FirstSyncLine == 0 {
 				f.FirstSyncLine = c.Line
 			}

@@ -116,10 +116,7 @@ func straceView(m *model.Model, o Options) ([]Block, error) {
 		sc := &table.Table{Columns: []table.Column{{Name: "syscall", Left: true}, {Name: "calls", Prec: -1}, {Name: "errors", Prec: -1},
 			{Name: "bytes", Prec: -1}, {Name: "calls/s", Prec: 1, Key: "calls_per_s"}, {Name: "avg us", Prec: 1, Key: "avg_us"}, {Name: "max us", Prec: -1, Key: "max_us"}}}
 		for _, st := range s.Syscalls {
-			avg := 0.0
-			if st.Complete > 0 {
-				avg = float64(st.TotalUS) / float64(st.Complete)
-			}
+			avg := st.Latency().AvgUS()
 			cps := 0.0
 			if s.Seconds > 0 {
 				cps = float64(st.Calls) / s.Seconds

@@ -164,3 +164,27 @@ func containerBlockIO(c *window.Window, name string) int64 {
 	}
 	return sum
 }
+
+// bufferKey keys the step that makes a process write in fewer, larger
+// calls, whichever finding asks for it (small writes, amplification, CPU
+// cost, volume): one row in the report.
+// A runtime component's writes are a container's output: the step is
+// then the container's logging (container-log-flood's row).
+func bufferKey(p *model.Process) string {
+	if p.RuntimeKind() != "" && p.Container != nil {
+		return logBufferKey(p.Container.Name)
+	}
+	return fmt.Sprintf("buffer-writes:%d", p.PID)
+}
+
+// logBufferKey keys the step that makes a container log in fewer, larger
+// writes.
+func logBufferKey(container string) string { return "buffer-log:" + container }
+
+// syncLessKey keys the step that makes a process sync less often.
+func syncLessKey(p *model.Process) string { return fmt.Sprintf("sync-less:%d", p.PID) }
+
+// bulkWriterKey is dirty-throttling's action for the bulk buffered writer
+// (keyed by its text): a dominant buffered writer's own advice is the
+// same step.
+const bulkWriterKey = "Slow the bulk buffered writer"

@@ -175,7 +175,7 @@ func logMitigations(c *window.Window, cont *model.Container, runtime, logPath st
 	n := cont.Name
 	ms := []content.Mitigation{
 		{Horizon: content.Immediate, Action: "Cut " + n + "'s log volume at the source", How: "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", Effect: "The log stops dominating the disk as soon as the container is reconfigured"},
-		{Horizon: content.ShortTerm, Action: "Buffer and batch its log writes", How: "Log through a buffered writer (one write per several KiB, not per line) and never with O_SYNC/fsync per line", Effect: "Tens of times fewer write syscalls and block writes for the same lines"},
+		{Horizon: content.ShortTerm, Key: logBufferKey(n), Action: "Buffer and batch its log writes", How: "Log through a buffered writer (one write per several KiB, not per line) and never with O_SYNC/fsync per line", Effect: "Tens of times fewer write syscalls and block writes for the same lines"},
 	}
 	switch runtime {
 	case "containerd", "containerd-shim", "conmon":

@@ -126,9 +126,9 @@ func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) 
 	case p.RuntimeKind() != "":
 		// Its bytes are a container's log: container-log-flood advises.
 	case mode == "buffered":
-		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Writeback keeps pace; dirty memory and the other writers' throttling stay low"})
+		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Key: bulkWriterKey, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Writeback keeps pace; dirty memory and the other writers' throttling stay low"})
 	default:
-		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Action: "Reduce or batch what it writes", How: "Larger writes and fewer syncs; see the findings on its write pattern", Effect: "Fewer, larger writes: the same data at a fraction of the device time"})
+		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Key: bufferKey(p), Action: "Reduce or batch what it writes", How: "Larger writes and fewer syncs; see the findings on its write pattern", Effect: "Fewer, larger writes: the same data at a fraction of the device time"})
 	}
 	return f
 }

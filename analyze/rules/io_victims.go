@@ -118,7 +118,7 @@ func checkIOVictims(c *window.Window) []content.Finding {
 		f.Confidence, f.ConfidenceWhy = content.Medium, "kernel.task_delayacct was off: waits are seen only in sampled D states and traced requests"
 	}
 	f.Mitigations = []content.Mitigation{
-		{Horizon: content.Immediate, Action: "Relieve " + dev + " of its cause", How: "The device-saturated finding names who holds its time", Effect: "These processes' IO waits fall with the device's await"},
+		{Horizon: content.Immediate, Key: "relieve-device", Subject: dev, Action: "Relieve " + dev + " of its cause", How: "The device-saturated finding names who holds its time", Effect: "These processes' IO waits fall with the device's await"},
 		{Horizon: content.LongTerm, Action: "Keep latency-sensitive data off devices shared with bulk or log writers", How: "A separate volume for the victims' data", Effect: "Their latency no longer depends on a neighbour's writes"},
 	}
 	return []content.Finding{f}
@@ -143,14 +143,14 @@ func victimText(c *window.Window, v victim) string {
 		}
 		parts = append(parts, took)
 	}
-	if n, us := fsyncLatency(c, v.p.Proc.PID); n > 0 {
-		parts = append(parts, fmt.Sprintf("its %d fsync/fdatasync calls took %.1f ms each (strace)", n, us/1000))
+	if l := fsyncLatency(c, v.p.Proc.PID); l.Calls+l.Open > 0 {
+		parts = append(parts, tookEach(l, "fsync/fdatasync calls"))
 	}
-	if n, us := syncWriteLatency(c, v.p.Proc.PID); n > 0 {
+	if l := syncWriteLatency(c, v.p.Proc.PID); l.Calls+l.Open > 0 {
 		// An O_SYNC/O_DSYNC write waits for the commit and the flush that
 		// others' requests hold up: its wait is here, not in its own
 		// small requests.
-		parts = append(parts, fmt.Sprintf("its %d synchronous writes (O_SYNC/O_DSYNC) took %.1f ms each (strace)", n, us/1000))
+		parts = append(parts, tookEach(l, "synchronous writes (O_SYNC/O_DSYNC)"))
 	}
 	if len(parts) == 0 {
 		return "waited"
@@ -187,31 +187,25 @@ func waitChannel(c *window.Window, pid int) string {
 	return best
 }
 
-// fsyncLatency is how many fsync and fdatasync calls a traced target made
-// and their mean duration in µs.
-func fsyncLatency(c *window.Window, pid int) (int, float64) {
-	tv := c.Target(pid)
-	if tv == nil || tv.Summary == nil {
-		return 0, 0
+// fsyncLatency is the time of a traced target's fsync and fdatasync
+// calls.
+func fsyncLatency(c *window.Window, pid int) model.Latency {
+	var l model.Latency
+	if tv := c.Target(pid); tv != nil && tv.Summary != nil {
+		for _, f := range tv.Summary.Files {
+			l.Merge(f.SyncLat)
+		}
 	}
-	var n int
-	var us int64
-	for _, f := range tv.Summary.Files {
-		n += f.Syncs
-		us += f.SyncUS
-	}
-	if n == 0 {
-		return 0, 0
-	}
-	return n, float64(us) / float64(n)
+	return l
 }
 
-// syncWriteLatency is the number of traced write calls to files the
-// process has open with O_SYNC or O_DSYNC, and their mean latency in µs.
-func syncWriteLatency(c *window.Window, pid int) (int, float64) {
+// syncWriteLatency is the time of a traced target's write calls to files
+// it has open with O_SYNC or O_DSYNC.
+func syncWriteLatency(c *window.Window, pid int) model.Latency {
+	var l model.Latency
 	tv := c.Target(pid)
 	if tv == nil || tv.Summary == nil {
-		return 0, 0
+		return l
 	}
 	sync := map[string]bool{}
 	for _, fd := range tv.Target.FDs {
@@ -219,18 +213,28 @@ func syncWriteLatency(c *window.Window, pid int) (int, float64) {
 			sync[fd.Path] = true
 		}
 	}
-	var n int
-	var us int64
 	for _, f := range tv.Summary.Files {
 		if sync[f.Path] {
-			n += f.Writes
-			us += f.WriteUS
+			l.Merge(f.WriteLat)
 		}
 	}
-	if n == 0 {
-		return 0, 0
+	return l
+}
+
+// tookEach says how long a set of traced calls took: the completed ones'
+// mean, and those still in progress when the trace ended.
+func tookEach(l model.Latency, what string) string {
+	s := fmt.Sprintf("its %d %s took %s each (strace)", l.Calls, what, model.FormatUS(l.AvgUS()))
+	if l.Calls == 0 {
+		s = fmt.Sprintf("its %s had not returned when the trace ended (strace)", what)
 	}
-	return n, float64(us) / float64(n)
+	switch {
+	case l.Open == 1:
+		s += fmt.Sprintf(" and 1 more was still waiting when the trace ended, after at least %s", model.FormatUS(float64(l.OpenUS)))
+	case l.Open > 1:
+		s += fmt.Sprintf(" and %d more were still waiting when the trace ended, one after at least %s", l.Open, model.FormatUS(float64(l.OpenUS)))
+	}
+	return s
 }
 
 // behindWhom names who held the device while a process's requests waited

@@ -105,8 +105,8 @@ func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO
 				hist = append(hist, fmt.Sprintf("%s: %d", model.SizeBucketNames[i], n))
 			}
 		}
-		fd.Evidence = append(fd.Evidence, content.Evidence{Member: tr.Member, What: fmt.Sprintf("strace over %.1f s: %d writes to %s, %d bytes, %.1f bytes each on average (%s); mean %.0f µs per write",
-			tr.TracedSeconds, f.Writes, f.Path, f.WriteBytes, f.AvgWrite(), strings.Join(hist, ", "), float64(f.WriteUS)/float64(max(f.Writes, 1))),
+		fd.Evidence = append(fd.Evidence, content.Evidence{Member: tr.Member, What: fmt.Sprintf("strace over %.1f s: %d writes to %s, %d bytes, %.1f bytes each on average (%s); writes %s",
+			tr.TracedSeconds, f.Writes, f.Path, f.WriteBytes, f.AvgWrite(), strings.Join(hist, ", "), f.WriteLat.Mean()),
 			Figures: map[string]float64{FigWrites: float64(f.Writes), FigAvgBytes: f.AvgWrite(), FigWritesPerS: rate},
 			Lines:   traceLines(tv.Target, f.TypicalWriteLines())})
 	}
@@ -116,7 +116,7 @@ func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO
 			Figures: map[string]float64{"syscw": float64(io.Delta.IO.SyscW), "wchar": float64(io.Delta.IO.WChar)}})
 	}
 	fd.Mitigations = []content.Mitigation{
-		{Horizon: content.ShortTerm, Action: "Buffer the writes to " + f.Path, How: "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler; nginx access_log ... buffer=64k flush=5s)", Effect: fmt.Sprintf("About %.0f times fewer write() calls for the same bytes", 65536/max(f.AvgWrite(), 1))},
+		{Horizon: content.ShortTerm, Key: bufferKey(p), Subject: f.Path, Action: "Buffer the writes to " + f.Path, How: "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler; nginx access_log ... buffer=64k flush=5s)", Effect: fmt.Sprintf("About %.0f times fewer write() calls for the same bytes", 65536/max(f.AvgWrite(), 1))},
 		{Horizon: content.LongTerm, Action: "Send high-rate records to a collector instead of a file", How: "A local agent or socket (syslog, fluent-bit) that batches", Effect: "The application no longer pays a syscall and a page per record"},
 	}
 	return fd

@@ -85,7 +85,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 			}
 			if f != nil && f.FirstWriteLine > 0 {
 				fnd.Evidence = append(fnd.Evidence, content.Evidence{Member: tv.Target.Info.Strace.Member,
-					What:  fmt.Sprintf("strace: %d writes to it in %.1f s, %.0f µs each on average (a synchronous write's latency is the device's)", f.Writes, tv.Target.Info.Strace.TracedSeconds, float64(f.WriteUS)/float64(max(f.Writes, 1))),
+					What:  fmt.Sprintf("strace: %d writes to it in %.1f s, %s%s", f.Writes, tv.Target.Info.Strace.TracedSeconds, f.WriteLat.Mean(), syncLatencyNote(f)),
 					Lines: traceLines(tv.Target, f.TypicalWriteLines()[:min(2, len(f.TypicalWriteLines()))])})
 			}
 			if costly {
@@ -120,7 +120,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 				Summary:  fmt.Sprintf("%s called fsync/fdatasync on %s %d times in %.1f s, %d of them right after a write: each waits for the data (and for fsync the metadata) to reach stable storage.", window.Name(p), f.Path, f.Syncs, tv.Target.Info.Strace.TracedSeconds, f.SyncAfterWrite),
 				Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path},
 				Evidence: []content.Evidence{{Member: tv.Target.Info.Strace.Member,
-					What:    fmt.Sprintf("strace: %d writes then %d syncs (%d directly after a write), %.0f µs per sync on average", f.Writes, f.Syncs, f.SyncAfterWrite, float64(f.SyncUS)/float64(max(f.Syncs, 1))),
+					What:    fmt.Sprintf("strace: %d writes then %d syncs (%d directly after a write), syncs %s%s", f.Writes, f.Syncs, f.SyncAfterWrite, f.SyncLat.Mean(), syncLatencyNote(f)),
 					Figures: map[string]float64{FigSyncsPerS: rate, FigSyncAfterWrite: float64(f.SyncAfterWrite)},
 					Lines:   exampleLines(tv.Target, f.FirstSyncLine-1, 2)}},
 				Mitigations: syncMitigations(p, f.Path, "fsync"),
@@ -137,6 +137,24 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 		}
 	}
 	return out
+}
+
+// syncLatencyNote says what a synchronous call's time measures: the
+// device's latency when the calls succeeded; when they failed (EIO,
+// EROFS) they may never have reached the device, and the time is the
+// failure's.
+func syncLatencyNote(f *model.FileIO) string {
+	n := 0
+	for _, k := range f.Failed {
+		n += k
+	}
+	switch {
+	case n == 0:
+		return " (a synchronous call's latency is the device's)"
+	case n >= f.Writes+f.Syncs:
+		return fmt.Sprintf(" (all %d failed: a failed call's time is how fast it failed, not a device latency)", n)
+	}
+	return fmt.Sprintf(" (%d of them failed: their time is how fast they failed, not a device latency)", n)
 }
 
 // failedNote says when the synchronous writes a finding describes failed:
@@ -187,7 +205,7 @@ func syncMitigations(p *model.Process, path, how string) []content.Mitigation {
 		return []content.Mitigation{m, device}
 	}
 	return []content.Mitigation{
-		{Horizon: content.ShortTerm, Action: "Stop syncing every record of " + path + " unless it must survive a crash", How: "Open without " + how + " and flush on a timer, or sync once per batch (group commit: one fdatasync for many records)", Effect: "Writes stop waiting for the device one by one: latency per write drops from milliseconds to microseconds"},
+		{Horizon: content.ShortTerm, Key: syncLessKey(p), Subject: path, Action: "Stop syncing every record of " + path + " unless it must survive a crash", How: "Open without " + how + " and flush on a timer, or sync once per batch (group commit: one fdatasync for many records)", Effect: "Writes stop waiting for the device one by one: latency per write drops from milliseconds to microseconds"},
 		{Horizon: content.LongTerm, Action: "If each record must be durable, make each sync cheap", How: "Write the log into preallocated segments (fallocate and zero-fill ahead, then overwrite: an fdatasync of an overwrite in allocated blocks needs no journal commit, an appending one must log the size change), or open it O_DIRECT|O_DSYNC with block-aligned writes (one device write per record, no page cache, no separate fsync)", Effect: "One data write and a cache flush per sync instead of data, journal commit and flushes"},
 		device,
 	}

@@ -163,12 +163,42 @@ const (
 	LongTerm  Horizon = "long term"
 )
 
+// Horizons lists the horizons in the order a report lists them.
+var Horizons = []Horizon{Immediate, ShortTerm, LongTerm}
+
+// Rank orders horizons: what can be done now first (0).
+func (h Horizon) Rank() int {
+	switch h {
+	case Immediate:
+		return 0
+	case ShortTerm:
+		return 1
+	}
+	return 2
+}
+
 // Mitigation is one thing to do.
 type Mitigation struct {
 	Horizon Horizon `json:"horizon"`
 	Action  string  `json:"action"`
 	How     string  `json:"how"`
 	Effect  string  `json:"expected_effect"`
+	// Key names the action apart from its wording, so that findings that
+	// call for the same step (buffering one process's writes, moving data
+	// off a device) share one row of the report; "" keys it by Action.
+	Key string `json:"-"`
+	// Subject is the part of Action, How and Effect that names what the
+	// action applies to (a device); rows of one Key with different
+	// subjects merge into one that names them all.
+	Subject string `json:"-"`
+}
+
+// MergeKey is the key that rows of the same action share.
+func (m Mitigation) MergeKey() string {
+	if m.Key != "" {
+		return m.Key
+	}
+	return m.Action
 }
 
 // Culprit is the process (and container) the verdict blames.

@@ -82,10 +82,11 @@ type MitigationGroup struct {
 	Rows    []MitigationRow
 }
 
-// MitigationRow is one mitigation and the finding it answers.
+// MitigationRow is one action and the findings it answers, most severe
+// first.
 type MitigationRow struct {
 	Mitigation
-	Finding string
+	Findings []string
 }
 
 // Monitoring is what to watch per layer, and alert rules to paste.
