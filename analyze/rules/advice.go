@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
@@ -91,11 +93,8 @@ func ioLimit(c *window.Window, p *model.Process, dev string) (string, string) {
 			v1, hasV1 = cg.Path, true
 		}
 	}
-	devNum := "MAJ:MIN"
-	if b := c.Model.Blocks[dev]; b != nil && dev != "" {
-		devNum = b.Dev.String()
-	}
 	_, mode := writeMode(c, p)
+	var dir string
 	switch {
 	case c.Model.CgroupV1Root != "" && hasV1:
 		// The io controller is bound to the v1 blkio hierarchy.
@@ -105,14 +104,79 @@ func ioLimit(c *window.Window, p *model.Process, dev string) (string, string) {
 		if mode == "buffered" {
 			return "", fmt.Sprintf("the io controller is on cgroup v1 here, whose limits hold only for direct IO, and %s's writes are buffered", window.Name(p))
 		}
-		return fmt.Sprintf("echo \"%s BYTES_PER_S\" > %s/blkio.throttle.write_bps_device (cgroup v1: holds for direct and synchronous IO only, not for buffered writeback)", devNum, path.Join(c.Model.CgroupV1Root, v1)), ""
+		dir = path.Join(c.Model.CgroupV1Root, v1)
 	case c.Model.CgroupV2Root != "" && hasV2 && c.Model.CgroupV1Root == "":
 		if v2 == "/" {
 			return "", fmt.Sprintf("%s is in the root cgroup, which io.max cannot limit", window.Name(p))
 		}
-		return fmt.Sprintf("echo \"%s wbps=BYTES_PER_S\" > %s/io.max", devNum, path.Join(c.Model.CgroupV2Root, v2)), ""
+		dir = path.Join(c.Model.CgroupV2Root, v2)
+	default:
+		return "", "no cgroup io controller holds this process on this node"
 	}
-	return "", "no cgroup io controller holds this process on this node"
+	b := c.Model.Blocks[dev]
+	if b == nil || dev == "" {
+		return "", fmt.Sprintf("the device %s writes to is not known, so neither is the limit's device number", window.Name(p))
+	}
+	cp := capFor(c, p, mode)
+	if cp.value == 0 {
+		return "", fmt.Sprintf("%s's write rate is not in the bundle, so no cap below it can be given", window.Name(p))
+	}
+	if held := limitedAbove(c, dir); held != "" {
+		return "", fmt.Sprintf("its cgroup %s already has an IO limit (see cgroup-throttle): that limit is the incident, a lower one would deepen it", held)
+	}
+	if strings.HasPrefix(dir, c.Model.CgroupV2Root+"/") && c.Model.CgroupV1Root == "" {
+		return fmt.Sprintf("echo \"%s %s=%d\" > %s/io.max (%s)", b.Dev, cp.v2Key, cp.value, dir, cp.why), ""
+	}
+	return fmt.Sprintf("echo \"%s %d\" > %s/blkio.throttle.%s (%s; cgroup v1: holds for direct and synchronous IO only, not for buffered writeback)", b.Dev, cp.value, dir, cp.v1File, cp.why), ""
+}
+
+// ioCap is a cap in the unit that fits a process's writes: IOPS for
+// synchronous writes (each is a request or more, whatever its size),
+// bytes a second for bulk and direct ones.
+type ioCap struct {
+	v1File, v2Key string
+	value         int64
+	why           string
+}
+
+// capFor is a cap at half the rate the process writes now, in its unit;
+// value 0 when the bundle holds no rate.
+func capFor(c *window.Window, p *model.Process, mode string) ioCap {
+	var pio *model.ProcIO
+	for i := range c.Procs {
+		if c.Procs[i].Proc == p {
+			pio = &c.Procs[i]
+		}
+	}
+	if pio == nil || pio.Seconds <= 0 {
+		return ioCap{}
+	}
+	if mode == "sync" {
+		rate := float64(pio.Delta.IO.SyscW) / pio.Seconds
+		return ioCap{v1File: "write_iops_device", v2Key: "wiops", value: int64(max(rate/2, 1)),
+			why: fmt.Sprintf("half the %.0f synchronous writes a second it makes now: each is a device request or more, whatever its size", rate)}
+	}
+	rate := float64(pio.Delta.IO.WriteBytes) / pio.Seconds
+	v := int64(rate / 2)
+	if v >= 1<<20 {
+		v = v >> 20 << 20
+	}
+	if v <= 0 {
+		return ioCap{}
+	}
+	return ioCap{v1File: "write_bps_device", v2Key: "wbps", value: v,
+		why: fmt.Sprintf("%s/s, half the %s/s it writes now", prose.Bytes(float64(v)), prose.Bytes(rate))}
+}
+
+// limitedAbove names the cgroup, dir or one above it, that already has an
+// IO limit, "" when none does.
+func limitedAbove(c *window.Window, dir string) string {
+	for d := dir; d != "/" && d != "." && d != ""; d = path.Dir(d) {
+		if cg := c.Model.Cgroups[d]; cg != nil && (len(cg.IOMax) > 0 || len(cg.V1Limits) > 0) {
+			return d
+		}
+	}
+	return ""
 }
 
 // slowDown is the immediate mitigation for a process whose IO must yield:
@@ -120,13 +184,35 @@ func ioLimit(c *window.Window, p *model.Process, dev string) (string, string) {
 // works, else none — with why, so that the report can say what was ruled
 // out.
 func slowDown(c *window.Window, p *model.Process, dev string) (content.Mitigation, bool) {
+	if copes(c, dev) != "" {
+		return content.Mitigation{}, false
+	}
+	effect := "Its share of the device is bounded; the rest of the node recovers"
+	if _, mode := writeMode(c, p); mode == "sync" {
+		// A synchronous writer waits for each write: slowed at the
+		// device, it is slowed itself.
+		effect = "The rest of the node recovers, but " + window.Name(p) + " waits for each of its synchronous writes: where it writes in its request path (a log line per request) the service slows with it. A stopgap until its writes are buffered"
+	}
 	if how, _ := ionice(c, p); how != "" {
-		return content.Mitigation{Horizon: content.Immediate, Action: "Lower the IO priority of " + window.Name(p), How: how, Effect: "Other IO is served first"}, true
+		return content.Mitigation{Horizon: content.Immediate, Action: "Lower the IO priority of " + window.Name(p), How: how, Effect: strings.Replace(effect, "Its share of the device is bounded", "Other IO is served first", 1)}, true
 	}
 	if how, _ := ioLimit(c, p, dev); how != "" {
-		return content.Mitigation{Horizon: content.Immediate, Action: "Cap the IO of " + window.Name(p) + "'s cgroup", How: how, Effect: "Its share of the device is bounded; the rest of the node recovers"}, true
+		return content.Mitigation{Horizon: content.Immediate, Action: "Cap the IO of " + window.Name(p) + "'s cgroup", How: how, Effect: effect}, true
 	}
 	return content.Mitigation{}, false
+}
+
+// copes says why dev needs no process slowed on it: it is not saturated
+// (or not known); "" when it is.
+func copes(c *window.Window, dev string) string {
+	x, ok := c.Devices[dev]
+	switch {
+	case dev == "" || !ok:
+		return "the device it writes to is not known"
+	case !c.IsSaturated(dev, x):
+		return fmt.Sprintf("%s copes (%%util %.0f, await %.1f ms, not saturated): slowing it would relieve nothing", dev, x.Util, x.Await)
+	}
+	return ""
 }
 
 // ruledOut records, as evidence, the levers this node's facts rule out
@@ -134,6 +220,9 @@ func slowDown(c *window.Window, p *model.Process, dev string) (content.Mitigatio
 // missing.
 func ruledOut(c *window.Window, f *content.Finding, p *model.Process, dev string) {
 	var why []string
+	if w := copes(c, dev); w != "" && dev != "" {
+		why = append(why, "slowing it: "+w)
+	}
 	if how, w := ionice(c, p); how == "" && w != "" {
 		why = append(why, "ionice: "+w)
 	}
@@ -188,3 +277,67 @@ func syncLessKey(p *model.Process) string { return fmt.Sprintf("sync-less:%d", p
 // (keyed by its text): a dominant buffered writer's own advice is the
 // same step.
 const bulkWriterKey = "Slow the bulk buffered writer"
+
+// logKind tells, from a file's path, what kind of log it is: "wal" for a
+// log whose records must be durable one by one (a database's WAL or redo
+// log, a binlog, an append-only file, a raft log, a journal), "log" for a
+// record log (access or application log: a line lost in a crash is a
+// line), "" for neither.
+func logKind(p string) string {
+	l := strings.ToLower(p)
+	base := path.Base(l)
+	for _, w := range []string{"wal", "xlog", "redo", "binlog", "bin-log", "appendonly", ".aof", "raft", "commitlog", "journal"} {
+		if strings.Contains(l, w) {
+			return "wal"
+		}
+	}
+	if strings.HasSuffix(base, ".log") || strings.Contains(base, ".log.") || strings.Contains(l, "/log/") || strings.Contains(l, "/logs/") {
+		return "log"
+	}
+	return ""
+}
+
+// bufferHow is how to buffer writes to a file, in the terms of its kind:
+// nginx's directive only for an nginx log, group commit for a WAL.
+func bufferHow(p *model.Process, file string) string {
+	switch {
+	case logKind(file) == "wal":
+		return "Gather the records of concurrent commits and write them together (group commit), 64 KiB or more per write, syncing once per group"
+	case p.Comm == "nginx" || strings.Contains(file, "/nginx/"):
+		return "Write through a user-space buffer of 64 KiB and flush on size or time: for nginx, access_log " + file + " main buffer=64k flush=5s"
+	}
+	return "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler), e.g. every 5 s"
+}
+
+// bufferGain says what a 64 KiB buffer flushed at least every 5 s saves
+// at rate calls a second of avg bytes: the buffer fills (rate*avg/64 KiB
+// writes a second) or the timer fires (one every 5 s), whichever comes
+// first; a slow writer gains what the flush interval allows, not what
+// the buffer size would.
+func bufferGain(rate, avg float64) string {
+	const buf, flush = 65536.0, 5.0
+	if rate <= 0 || avg <= 0 {
+		return "Fewer, larger write() calls for the same bytes"
+	}
+	after := max(rate*avg/buf, 1/flush)
+	if after >= rate {
+		return "Its writes are already as large as a buffer would make them"
+	}
+	return fmt.Sprintf("About %.0f times fewer write() calls for the same bytes (%s a second instead of %.0f: at %s/s a 64 KiB buffer flushed at least every 5 s writes %s)",
+		rate/after, perSecond(after), rate, prose.Bytes(rate*avg), flushWhen(rate*avg, buf, flush))
+}
+
+func perSecond(v float64) string {
+	if v < 1 {
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// flushWhen says what triggers a buffer's writes: the timer or its size.
+func flushWhen(bytesPerSec, buf, flush float64) string {
+	if bytesPerSec*flush < buf {
+		return fmt.Sprintf("once per %.0f s, when the timer fires", flush)
+	}
+	return fmt.Sprintf("each time it fills, every %.2f s", buf/bytesPerSec)
+}

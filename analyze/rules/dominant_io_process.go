@@ -46,6 +46,7 @@ func checkDominantIOProcess(c *window.Window) []content.Finding {
 		f := dominantProcessFinding(c, top, total)
 		neighbour(c, &f)
 		swapIns(c, top, &f)
+		noDeviceHurts(c, &f)
 		return []content.Finding{f}
 	}
 	// No single process: perhaps one container's processes together.
@@ -74,18 +75,42 @@ func checkDominantIOProcess(c *window.Window) []content.Finding {
 			continue
 		}
 		share := prose.Pct(float64(sum), total)
-		return []content.Finding{{
+		f := content.Finding{
 			ID: "dominant-io-process", Severity: content.Warning, Confidence: content.High, Score: share,
-			Title:    fmt.Sprintf("Container %s does %.0f %% of the node's disk IO", n, share),
+			Title:    fmt.Sprintf("Container %s moves %.0f %% of all processes' disk bytes", n, share),
 			Summary:  fmt.Sprintf("The processes of container %s read and wrote %s (%.0f %% of all processes' disk bytes) over %.0f s.", n, prose.Bytes(float64(sum)), share, c.Seconds),
 			Subjects: content.Subjects{PIDs: pids, Container: n},
 			Evidence: []content.Evidence{{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 				What:    fmt.Sprintf("%d processes of %s: %s of %s disk bytes (read_bytes+write_bytes)", len(pids), n, prose.Bytes(float64(sum)), prose.Bytes(total)),
 				Figures: map[string]float64{FigSharePct: share, "bytes": float64(sum)}}},
 			Mitigations: containerMitigations(c, n, byCont[n]),
-		}}
+		}
+		noDeviceHurts(c, &f)
+		return []content.Finding{f}
 	}
 	return nil
+}
+
+// noDeviceHurts lowers a dominant finding to info when no device was
+// busy enough to hurt (window.Hurting): the loudest process on a node
+// whose disks cope is volume, not an incident, and nothing needs capping.
+func noDeviceHurts(c *window.Window, f *content.Finding) {
+	if f.Severity < content.Warning || len(c.Hurting()) > 0 {
+		return
+	}
+	for _, x := range c.Devices {
+		if x.Await > c.Thresholds.AwaitMS && x.WPS+x.RPS > 0 {
+			return // slow, if not busy: it may hurt
+		}
+	}
+	name, x, ok := c.BusiestDevice()
+	f.Severity = content.Info
+	if ok {
+		f.Summary += fmt.Sprintf(" No device was hurting: the busiest, %s, was %.0f %% busy with %.1f ms await, so this volume needs no cap.", name, x.Util, x.Await)
+	} else {
+		f.Summary += " No device was busy, so this volume needs no cap."
+	}
+	f.Mitigations = nil
 }
 
 func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) content.Finding {
@@ -94,7 +119,7 @@ func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) 
 	io := top.Delta.IO
 	f := content.Finding{
 		ID: "dominant-io-process", Severity: content.Warning, Confidence: content.High, Score: share,
-		Title:    fmt.Sprintf("%s does %.0f %% of the node's disk IO", window.Name(p), share),
+		Title:    fmt.Sprintf("%s moves %.0f %% of all processes' disk bytes", window.Name(p), share),
 		Summary:  fmt.Sprintf("%s caused %s of writes (write_bytes: pages it dirtied or wrote directly) and read %s from disk, %.0f %% of all processes' disk bytes (%s/s) over %.0f s.", window.Name(p), prose.Bytes(float64(io.WriteBytes)), prose.Bytes(float64(io.ReadBytes)), share, prose.Bytes(float64(top.DiskBytes())/top.Seconds), c.Seconds),
 		Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p)},
 		Evidence: []content.Evidence{
@@ -125,6 +150,8 @@ func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) 
 	switch {
 	case p.RuntimeKind() != "":
 		// Its bytes are a container's log: container-log-flood advises.
+	case mode == "direct" && io.SyscW > 0 && io.WChar/io.SyscW >= 64<<10:
+		// Already large direct writes without syncs: nothing to batch.
 	case mode == "buffered":
 		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Key: bulkWriterKey, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Writeback keeps pace; dirty memory and the other writers' throttling stay low"})
 	default:
@@ -139,7 +166,7 @@ func containerMitigations(c *window.Window, name string, procs []*model.ProcIO) 
 	var ms []content.Mitigation
 	for _, p := range procs {
 		dev, _ := writeMode(c, p.Proc)
-		if how, _ := ioLimit(c, p.Proc, dev); how != "" && containerBlockIO(c, name) > 0 {
+		if how, _ := ioLimit(c, p.Proc, dev); how != "" && copes(c, dev) == "" && containerBlockIO(c, name) > 0 {
 			ms = append(ms, content.Mitigation{Horizon: content.Immediate, Action: "Throttle container " + name, How: how, Effect: "Caps its share; the rest of the node recovers"})
 			break
 		}

@@ -116,8 +116,15 @@ func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO
 			Figures: map[string]float64{"syscw": float64(io.Delta.IO.SyscW), "wchar": float64(io.Delta.IO.WChar)}})
 	}
 	fd.Mitigations = []content.Mitigation{
-		{Horizon: content.ShortTerm, Key: bufferKey(p), Subject: f.Path, Action: "Buffer the writes to " + f.Path, How: "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler; nginx access_log ... buffer=64k flush=5s)", Effect: fmt.Sprintf("About %.0f times fewer write() calls for the same bytes", 65536/max(f.AvgWrite(), 1))},
+		{Horizon: content.ShortTerm, Key: bufferKey(p), Subject: f.Path, Action: "Buffer the writes to " + f.Path, How: bufferHow(p, f.Path), Effect: bufferGain(rate, f.AvgWrite())},
 		{Horizon: content.LongTerm, Action: "Send high-rate records to a collector instead of a file", How: "A local agent or socket (syslog, fluent-bit) that batches", Effect: "The application no longer pays a syscall and a page per record"},
+	}
+	if p.RuntimeKind() != "" {
+		// A runtime copies a container's output as it comes: the
+		// container's logging is what to buffer (container-log-flood's
+		// row), not the runtime.
+		fd.Mitigations[0].Subject = ""
+		fd.Mitigations[0].Action, fd.Mitigations[0].How = "Buffer the container's output at its source", "Log through a buffered writer inside the container; "+window.Name(p)+" writes what it is given"
 	}
 	return fd
 }

@@ -81,7 +81,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 				Evidence: []content.Evidence{{Member: bundle.TargetMember(p.PID) + fmt.Sprintf(" (/proc/%d/fdinfo/%d)", p.PID, fd.Num),
 					What:    fmt.Sprintf("fd %d -> %s, flags 0%o = %s", fd.Num, fd.Path, uint64(fd.Info.Flags), fd.Info.Flags.Names(c.Model.Manifest.Host.Arch)),
 					Figures: map[string]float64{FigWritesPerS: rate}}},
-				Mitigations: syncMitigations(p, fd.Path, flag),
+				Mitigations: syncMitigations(p, fd.Path, flag, failedAll(f)),
 			}
 			if f != nil && f.FirstWriteLine > 0 {
 				fnd.Evidence = append(fnd.Evidence, content.Evidence{Member: tv.Target.Info.Strace.Member,
@@ -123,7 +123,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 					What:    fmt.Sprintf("strace: %d writes then %d syncs (%d directly after a write), syncs %s%s", f.Writes, f.Syncs, f.SyncAfterWrite, f.SyncLat.Mean(), syncLatencyNote(f)),
 					Figures: map[string]float64{FigSyncsPerS: rate, FigSyncAfterWrite: float64(f.SyncAfterWrite)},
 					Lines:   exampleLines(tv.Target, f.FirstSyncLine-1, 2)}},
-				Mitigations: syncMitigations(p, f.Path, "fsync"),
+				Mitigations: syncMitigations(p, f.Path, "fsync", failedAll(f)),
 			}
 			if costly {
 				fnd.Evidence = append(fnd.Evidence, cost)
@@ -157,6 +157,18 @@ func syncLatencyNote(f *model.FileIO) string {
 	return fmt.Sprintf(" (%d of them failed: their time is how fast they failed, not a device latency)", n)
 }
 
+// failedAll reports a file whose traced writes and syncs all failed.
+func failedAll(f *model.FileIO) bool {
+	if f == nil || len(f.Failed) == 0 {
+		return false
+	}
+	n := 0
+	for _, k := range f.Failed {
+		n += k
+	}
+	return n >= f.Writes+f.Syncs
+}
+
 // failedNote says when the synchronous writes a finding describes failed:
 // they no longer wait for the disk, they fail (kernel-io-errors says why).
 func failedNote(f *model.FileIO, fnd *content.Finding) {
@@ -170,6 +182,13 @@ func failedNote(f *model.FileIO, fnd *content.Finding) {
 		errs = append(errs, e)
 	}
 	fnd.Summary += fmt.Sprintf(" But %d of its traced writes and syncs to it failed (%s): see kernel-io-errors.", n, strings.Join(errs, ", "))
+	if failedAll(f) {
+		// They wait for no device: they fail. The device is the cause,
+		// and syncing less is no remedy for it.
+		fnd.Severity = content.Info
+		head, _, _ := strings.Cut(fnd.Title, ":")
+		fnd.Title = head + ", and every one of them fails (" + strings.Join(errs, ", ") + ")"
+	}
 }
 
 // programSync is the durability setting of programs known to sync every
@@ -199,10 +218,24 @@ func init() {
 // known program's own setting (its file format is not the operator's to
 // change) and a device for its log, else how a program's log can sync
 // less or more cheaply.
-func syncMitigations(p *model.Process, path, how string) []content.Mitigation {
+func syncMitigations(p *model.Process, path, how string, failed bool) []content.Mitigation {
+	if failed {
+		// Its writes fail on a failed device: syncing less would only
+		// lose more; kernel-io-errors says what to do.
+		return nil
+	}
 	device := content.Mitigation{Horizon: content.LongTerm, Action: "If every record must be durable, give the log a device built for it", How: "A separate device for the log, ideally with power-loss protection so that flushes are cheap", Effect: "Sync latency no longer adds to the shared device's queue"}
 	if m, ok := programSync[p.Comm]; ok {
 		return []content.Mitigation{m, device}
+	}
+	if logKind(path) == "log" {
+		// A record log needs no line-by-line durability: reloading its
+		// logger buffered is the first step, before any cap.
+		return []content.Mitigation{
+			{Horizon: content.Immediate, Key: bufferKey(p), Subject: path, Action: "Reload the logger of " + path + " with buffered writes",
+				How:    "Reopen it without " + how + " (a lost line in a crash is a line, not corruption): " + strings.ToLower(bufferHow(p, path)[:1]) + bufferHow(p, path)[1:] + "; or point the log at a volume off the shared disk",
+				Effect: "Each line stops waiting for the device: the service's requests stop waiting on their log lines"},
+		}
 	}
 	return []content.Mitigation{
 		{Horizon: content.ShortTerm, Key: syncLessKey(p), Subject: path, Action: "Stop syncing every record of " + path + " unless it must survive a crash", How: "Open without " + how + " and flush on a timer, or sync once per batch (group commit: one fdatasync for many records)", Effect: "Writes stop waiting for the device one by one: latency per write drops from milliseconds to microseconds"},

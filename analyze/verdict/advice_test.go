@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	"github.com/iorca/iorca/analyze/internal/sampletest"
+	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/internal/procfs"
+	"github.com/iorca/iorca/report/content"
 )
 
 // allMitigations is every mitigation and every "not advised" line of a
@@ -41,7 +43,10 @@ func TestMitigationsFollowTheNodesFacts(t *testing.T) {
 		{"bulk-writer", []string{"ionice -c", "io.max"}, []string{"sync_file_range"}, []string{"writes are buffered", "root blkio cgroup"}},
 		{"nginx-logger-stdout", []string{"ionice -c", "Limit the container's IO", "Put container logs on their own volume"}, []string{"copytruncate", "binary://", "--log-driver local", "checked every 10 s"},
 			[]string{"container runtime component"}},
-		{"overlay-sync-logger", []string{"ionice -c", "io.max"}, []string{"blkio.throttle.write_bps_device (cgroup v1: holds for direct and synchronous IO only"}, []string{"scheduler is none"}},
+		{"overlay-sync-logger", []string{"ionice -c", "io.max", "blkio.throttle"}, []string{"Reload the logger of /var/log/nginx/access.log with buffered writes"}, []string{"scheduler is none", "loop0 copes"}},
+		{"throttled-cgroup", []string{"Cap the IO of", "BYTES_PER_S", "Larger writes and fewer syncs"}, nil, []string{"already has an IO limit"}},
+		{"fsync-storm", []string{"nginx", "access_log"}, []string{"group commit"}, nil},
+		{"failing-disk", []string{"Stop syncing", "Open without", "make each sync cheap"}, nil, nil},
 	} {
 		t.Run(tc.sample, func(t *testing.T) {
 			ms, not := allMitigations(Diagnose(sampleModel(t, tc.sample), window.Defaults()))
@@ -65,21 +70,17 @@ func TestMitigationsFollowTheNodesFacts(t *testing.T) {
 }
 
 // Where the facts allow it, the levers are advised with this node's
-// commands: a hand-changed copy of the overlay-sync-logger model (named
-// here as such) whose device uses bfq and whose io controller is on
-// cgroup v2.
+// commands: a hand-changed copy of the overlay-slow-disk model (named
+// here as such; its loop0 is saturated) whose device uses bfq and whose
+// io controller is on cgroup v2.
 func TestMitigationsWhereTheyWork(t *testing.T) {
-	m := sampletest.Load(t, sampletest.Path(t, "overlay-sync-logger")) // a private copy, changed below
+	m := onCgroupV2(t, "overlay-slow-disk")
 	for _, b := range m.Blocks {
 		b.Scheduler = "bfq"
 	}
-	m.CgroupV1Root, m.CgroupV2Root = "", "/sys/fs/cgroup"
-	for _, p := range m.Procs {
-		if p.Container != nil {
-			p.Cgroups = []procfs.CgroupLine{{HierarchyID: 0, Path: "/k8s.io/" + p.Container.Name}}
-		}
-	}
-	ms, _ := allMitigations(Diagnose(m, window.Defaults()))
+	th := window.Defaults()
+	th.DominantMinBytesPerSec = 0 // its writer moves little, but holds loop0
+	ms, _ := allMitigations(Diagnose(m, th))
 	for _, want := range []string{"ionice -c3 -p", "honoured by the bfq scheduler"} {
 		if !strings.Contains(ms, want) {
 			t.Errorf("no mitigation says %q:\n%s", want, ms)
@@ -113,4 +114,49 @@ func TestWALAdvice(t *testing.T) {
 			t.Errorf("fsync-storm mitigations lack %q:\n%s", want, ms)
 		}
 	}
+}
+
+// Immediate actions fit the service (item 6): a record log synced line by
+// line gets "reload the logger buffered" first, and a cap only where the
+// device is saturated, in the unit of the load, with its figure, saying
+// that it slows a synchronous writer's service. The overlay-slow-disk
+// sample (loop0 saturated) as it would be on a node whose io controller
+// is on cgroup v2 (hand-changed model, named here as such).
+func TestImmediateActionsFitTheService(t *testing.T) {
+	m := onCgroupV2(t, "overlay-slow-disk")
+	th := window.Defaults()
+	th.DominantMinBytesPerSec = 0 // its writer moves little, but holds loop0
+	d := Diagnose(m, th)
+	var immediate []string
+	for _, f := range d.Findings {
+		for _, mt := range f.Mitigations {
+			if mt.Horizon == content.Immediate && f.Severity >= content.Warning {
+				immediate = append(immediate, f.ID+": "+mt.Action+" | "+mt.How+" | "+mt.Effect)
+			}
+		}
+	}
+	all := strings.Join(immediate, "\n")
+	if len(immediate) == 0 || !strings.Contains(immediate[0], "Reload the logger of /var/log/nginx/access.log with buffered writes") {
+		t.Errorf("the first immediate action is not the buffered logger:\n%s", all)
+	}
+	if strings.Contains(all, "BYTES_PER_S") {
+		t.Errorf("a placeholder where the bundle holds the figure:\n%s", all)
+	}
+	if !strings.Contains(all, `wiops=8"`) || !strings.Contains(all, "the service slows with it") {
+		t.Errorf("a cap on small synchronous writes is not in IOPS or hides its cost:\n%s", all)
+	}
+}
+
+// onCgroupV2 is a private copy of a sample's model changed by hand to
+// what it would be on a node whose io controller is on cgroup v2, each
+// container in /k8s.io/NAME.
+func onCgroupV2(t *testing.T, sample string) *model.Model {
+	m := sampletest.Load(t, sampletest.Path(t, sample))
+	m.CgroupV1Root, m.CgroupV2Root = "", "/sys/fs/cgroup"
+	for _, p := range m.Procs {
+		if p.Container != nil {
+			p.Cgroups = []procfs.CgroupLine{{HierarchyID: 0, Path: "/k8s.io/" + p.Container.Name}}
+		}
+	}
+	return m
 }
