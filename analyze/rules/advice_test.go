@@ -8,6 +8,7 @@ import (
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/internal/procfs"
+	"github.com/iorca/iorca/report/content"
 )
 
 // An io.max limit is advised in the cgroup v2 file of the writer's own
@@ -102,5 +103,15 @@ func TestLogKindAndBufferGain(t *testing.T) {
 	}
 	if got := bufferGain(2, 1<<20); !strings.HasPrefix(got, "Its writes are already as large") {
 		t.Errorf("2/s of 1 MiB: %q", got)
+	}
+}
+
+// A log whose filesystem fills in tens of seconds is truncated or
+// rotated first: nginx-logger-stdout's log directory fills in about 41 s.
+func TestFillForecastFirst(t *testing.T) {
+	f := first(t, fires(t, containerLogFlood, window.Defaults()), "nginx-logger-stdout")
+	if len(f.Mitigations) == 0 || !strings.HasPrefix(f.Mitigations[0].Action, "Truncate or rotate ") || f.Mitigations[0].Horizon != content.Immediate ||
+		!strings.Contains(f.Mitigations[0].How, "fills in about 41 s") {
+		t.Errorf("first mitigation %+v", f.Mitigations)
 	}
 }

@@ -78,6 +78,12 @@ func checkContainerLogFlood(c *window.Window) []content.Finding {
 		Mitigations: logMitigations(c, cont, p.RuntimeKind(), logPath, float64(writer.Delta.IO.WChar)/writer.Seconds),
 	}
 	logCost(c, &f, writer, logPath)
+	if mp, secs, _ := fillSeconds(c, c.Target(p.PID), logPath, float64(writer.Delta.IO.WriteBytes)/writer.Seconds); mp != "" && secs < urgentFill {
+		// Minutes from full: every other step comes too late.
+		f.Mitigations = append([]content.Mitigation{{Horizon: content.Immediate, Action: "Truncate or rotate " + logPath + " now",
+			How:    fmt.Sprintf("%s fills in about %.0f s at this rate: copy what must be kept, then truncate -s 0 %s (the writer appends with O_APPEND and goes on at the start; a file renamed or deleted while open keeps filling the disk until its writer reopens it)", mp, secs, logPath),
+			Effect: mp + " stops filling for now; the steps below keep it from filling again"}}, f.Mitigations...)
+	}
 	if apps := containerProcs(c, cont.Name, p.PID); len(apps) > 0 {
 		var names []string
 		for _, a := range apps {

@@ -58,19 +58,33 @@ func dirtyForecast(c *window.Window, bytesPerSec float64) string {
 // fillForecast says when the filesystem holding a target's file fills at
 // bytesPerSec, from its statfs; "" when unknown.
 func fillForecast(c *window.Window, tv *window.TargetView, path string, bytesPerSec float64) string {
+	mp, secs, avail := fillSeconds(c, tv, path, bytesPerSec)
+	if mp == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s fills in about %.0f s at this rate (%s available)", mp, secs, prose.Bytes(avail))
+}
+
+// fillSeconds is the mount holding a target's file and how many seconds
+// it has left at bytesPerSec, from its statfs; "" when unknown.
+func fillSeconds(c *window.Window, tv *window.TargetView, path string, bytesPerSec float64) (string, float64, float64) {
 	pl, ok := c.Place(tv, path)
 	if !ok || bytesPerSec <= 0 {
-		return ""
+		return "", 0, 0
 	}
 	for _, s := range c.Model.Statfs {
 		if s.MountPoint != pl.HostMount.MountPoint || s.Blocks == 0 {
 			continue
 		}
 		avail := float64(s.BlocksAvail) * float64(s.BlockSize)
-		return fmt.Sprintf("%s fills in about %.0f s at this rate (%s available)", s.MountPoint, avail/bytesPerSec, prose.Bytes(avail))
+		return s.MountPoint, avail / bytesPerSec, avail
 	}
-	return ""
+	return "", 0, 0
 }
+
+// urgentFill is how soon (in seconds) a filesystem filling up makes
+// freeing it the first thing to do.
+const urgentFill = 600
 
 // deviceIdle reports whether a device was far from busy over the window:
 // under half the saturation %util and under the await threshold.
