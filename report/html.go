@@ -77,7 +77,21 @@ func (r *Report) HTML(w io.Writer) error {
 		sections = append(sections, section{id, title, h})
 		return nil
 	}
+	// addCollapsed is addMD in a closed <details>: evidence a reader
+	// opens when they want it.
+	addCollapsed := func(id, title string, write func(b *bytes.Buffer)) error {
+		n := len(sections)
+		if err := addMD(id, title, write); err != nil || len(sections) == n {
+			return err
+		}
+		s := &sections[n]
+		s.html = fmt.Sprintf("<details><summary>%s</summary>\n%s</details>\n", html.EscapeString(title), s.html)
+		return nil
+	}
 	if err := addMD("verdict", "Verdict", func(b *bytes.Buffer) { verdict(b, c) }); err != nil {
+		return err
+	}
+	if err := addMD("immediate", "Immediate actions", func(b *bytes.Buffer) { immediate(b, c) }); err != nil {
 		return err
 	}
 	if len(c.Charts) > 0 {
@@ -88,9 +102,6 @@ func (r *Report) HTML(w io.Writer) error {
 				html.EscapeString(ch.ID), html.EscapeString(ch.Title), SVG(ch), html.EscapeString(ch.Alt))
 		}
 		sections = append(sections, section{"charts", "Charts", b.String()})
-	}
-	if err := addMD("evidence-chain", "Evidence chain", func(b *bytes.Buffer) { chain(b, c.Chain) }); err != nil {
-		return err
 	}
 	var fb strings.Builder
 	fb.WriteString("<h2>Findings</h2>\n")
@@ -109,20 +120,23 @@ func (r *Report) HTML(w io.Writer) error {
 			return err
 		}
 		open := ""
-		if f.Severity >= content.Warning {
-			open = " open"
-		}
 		heading = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(heading), "<p>"), "</p>")
 		fmt.Fprintf(&fb, "<details class=\"finding sev-%s\" id=\"finding-%d\"%s><summary>%s</summary>\n%s</details>\n", f.Severity, i+1, open, heading, body)
 	}
 	sections = append(sections, section{"findings", "Findings", fb.String()})
-	if err := addMD("mitigations", "Mitigations", func(b *bytes.Buffer) { mitigations(b, c) }); err != nil {
+	if err := addMD("mitigations", "Mitigations", func(b *bytes.Buffer) { mitigations(b, c, false) }); err != nil {
 		return err
 	}
-	if err := addMD("monitoring", "Monitoring and alerts", func(b *bytes.Buffer) { monitoring(b, c.Monitoring) }); err != nil {
+	if err := addMD("alerts", "Alerts", func(b *bytes.Buffer) { alertsTable(b, c) }); err != nil {
 		return err
 	}
-	if err := addMD("appendix", "Appendix", func(b *bytes.Buffer) { appendix(b, c) }); err != nil {
+	if err := addCollapsed("evidence-chain", "Evidence chain", func(b *bytes.Buffer) { chain(b, c.Chain) }); err != nil {
+		return err
+	}
+	if err := addCollapsed("monitoring", "Monitoring and alert rules", func(b *bytes.Buffer) { monitoring(b, c.Monitoring) }); err != nil {
+		return err
+	}
+	if err := addMD("appendix", "Appendix", func(b *bytes.Buffer) { b.WriteString("## Appendix\n\n"); appendixTables(b, c) }); err != nil {
 		return err
 	}
 

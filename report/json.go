@@ -24,6 +24,9 @@ type jsonReport struct {
 	Partial       bool                   `json:"partial"`
 	// Limits are written as plain text (content.Line's JSON).
 	Limits []content.Line `json:"limits"`
+	// Alerts are the alert rules proposed, each with when it would
+	// first have fired on the bundle's own series.
+	Alerts []content.Alert `json:"alerts"`
 }
 
 // JSON writes the report as one JSON document.
@@ -32,7 +35,10 @@ func (r *Report) JSON(w io.Writer) error {
 	jr := jsonReport{
 		Schema: content.ReportSchema, Host: c.Host, Node: c.Node, Labels: c.Labels, Bundle: c.Bundle, Window: c.Window, WorstDevice: c.WorstDevice,
 		Verdict: c.Verdict, EvidenceChain: c.Chain, Findings: c.Findings,
-		Partial: c.Partial, Limits: c.Appendix.Limits,
+		Partial: c.Partial, Limits: c.Appendix.Limits, Alerts: c.Monitoring.Alerts,
+	}
+	if jr.Alerts == nil {
+		jr.Alerts = []content.Alert{}
 	}
 	if jr.EvidenceChain == nil {
 		jr.EvidenceChain = []content.Step{}
@@ -69,6 +75,6 @@ func ParseJSON(data []byte) (*content.Report, error) {
 	return &content.Report{
 		Host: jr.Host, Node: jr.Node, Labels: jr.Labels, Bundle: jr.Bundle, Window: jr.Window, WorstDevice: jr.WorstDevice,
 		Verdict: jr.Verdict, Chain: jr.EvidenceChain, Findings: jr.Findings,
-		Partial: jr.Partial, Appendix: content.Appendix{Limits: jr.Limits},
+		Partial: jr.Partial, Appendix: content.Appendix{Limits: jr.Limits}, Monitoring: content.Monitoring{Alerts: jr.Alerts},
 	}, nil
 }

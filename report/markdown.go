@@ -19,10 +19,10 @@ func (r *Report) Markdown(w io.Writer) error {
 	fmt.Fprintf(&b, "%s\n\n", md(c.Intro))
 
 	verdict(&b, c)
-	chain(&b, c.Chain)
-	findings(&b, c.Findings)
-	mitigations(&b, c)
-	monitoring(&b, c.Monitoring)
+	immediate(&b, c)
+	findingList(&b, c.Findings)
+	mitigations(&b, c, false)
+	alertsTable(&b, c)
 	appendix(&b, c)
 	_, err := w.Write(b.Bytes())
 	return err
@@ -32,7 +32,11 @@ func (r *Report) Markdown(w io.Writer) error {
 // the trigger.
 func verdict(b *bytes.Buffer, c *content.Report) {
 	v := c.Verdict
-	fmt.Fprintf(b, "## Verdict\n\n%s\n\n", esc(v.Summary))
+	head := c.Headline
+	if head == "" {
+		head = v.Summary
+	}
+	fmt.Fprintf(b, "## Verdict\n\n%s\n\n", esc(head))
 	if cp := v.Culprit; cp != nil && cp.Kind == "device" {
 		fmt.Fprintf(b, "**Culprit:** the failing device %s  \n", code(cp.Device))
 	} else if cp != nil && cp.Kind == "limit" {
@@ -70,7 +74,7 @@ func chain(b *bytes.Buffer, steps []content.Step) {
 	if len(steps) == 0 {
 		return
 	}
-	b.WriteString("## Evidence chain\n\n")
+	b.WriteString("### Evidence chain\n\n")
 	for i, s := range steps {
 		fmt.Fprintf(b, "%d. **%s** — %s\n", i+1, s.Title, md(s.Source))
 		for _, f := range s.Facts {
@@ -83,21 +87,35 @@ func chain(b *bytes.Buffer, steps []content.Step) {
 	b.WriteString("\n")
 }
 
-func findings(b *bytes.Buffer, fs []content.Finding) {
+// findingList lists the findings, one line each; their evidence is in
+// the appendix.
+func findingList(b *bytes.Buffer, fs []content.Finding) {
 	b.WriteString("## Findings\n\n")
 	if len(fs) == 0 {
 		b.WriteString("None.\n\n")
 		return
 	}
 	for i, f := range fs {
-		fmt.Fprintf(b, "### %s\n\n", findingHeading(i, f))
+		fmt.Fprintf(b, "%s\n", findingHeading(i, f))
+	}
+	b.WriteString("\nTheir evidence is in the appendix.\n\n")
+}
+
+// findingDetails writes each finding with its evidence.
+func findingDetails(b *bytes.Buffer, fs []content.Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	b.WriteString("### Findings in detail\n\n")
+	for i, f := range fs {
+		fmt.Fprintf(b, "#### %s\n\n", findingHeading(i, f))
 		findingBody(b, f)
 	}
 }
 
 // findingHeading is a finding's heading: number, severity, id, title.
 func findingHeading(i int, f content.Finding) string {
-	return fmt.Sprintf("%d. [%s] %s — %s", i+1, f.Severity, code(f.ID), esc(f.Title))
+	return fmt.Sprintf("%d. \\[%s\\] %s — %s", i+1, f.Severity, code(f.ID), esc(f.Title))
 }
 
 // findingBody is a finding under its heading: summary, confidence,
@@ -149,47 +167,104 @@ func subjectsText(s content.Subjects) string {
 	return strings.Join(parts, "; ")
 }
 
-// mitigations writes one table per horizon.
-func mitigations(b *bytes.Buffer, c *content.Report) {
-	b.WriteString("## Mitigations\n\n")
-	if !c.Verdict.Problem {
-		b.WriteString("None needed: no warning or critical finding.\n\n")
+// immediate writes the actions to take first: the immediate
+// mitigations, else the short-term ones.
+func immediate(b *bytes.Buffer, c *content.Report) {
+	if !c.Verdict.Problem || len(c.Mitigations) == 0 {
 		return
 	}
-	for _, g := range c.Mitigations {
-		t := &table.Table{Columns: []table.Column{{Name: "Action", Left: true}, {Name: "How", Left: true}, {Name: "Expected effect", Left: true}, {Name: "For", Left: true}}}
-		for _, m := range g.Rows {
-			t.Add(table.Text(m.Action), table.Text(m.How), table.Text(m.Effect), table.Text(strings.Join(m.Findings, ", ")))
-		}
+	b.WriteString("## Immediate actions\n\n")
+	g := c.Mitigations[0]
+	if g.Horizon != content.Immediate {
+		b.WriteString("Nothing needs doing within the hour; the first changes to make:\n\n")
+	}
+	mitigationTable(b, g)
+}
+
+// mitigations writes one table per horizon but the first (the
+// immediate actions), or every horizon when all is true.
+func mitigations(b *bytes.Buffer, c *content.Report, all bool) {
+	if !c.Verdict.Problem {
+		b.WriteString("## Mitigations\n\nNone needed: no warning or critical finding.\n\n")
+		return
+	}
+	gs := c.Mitigations
+	if !all && len(gs) > 0 {
+		gs = gs[1:]
+	}
+	if len(gs) == 0 {
+		return
+	}
+	b.WriteString("## Mitigations\n\n")
+	for _, g := range gs {
 		h := string(g.Horizon)
 		fmt.Fprintf(b, "### %s\n\n", strings.ToUpper(h[:1])+h[1:])
-		t.Markdown(b)
-		b.WriteString("\n")
+		mitigationTable(b, g)
 	}
 }
 
-// monitoring writes what to watch and the alert rules, or nothing when
-// no finding calls for them.
+// mitigationTable writes one horizon's mitigations, commands as code
+// spans, and after it the commands a cell could not hold.
+func mitigationTable(b *bytes.Buffer, g content.MitigationGroup) {
+	t := &table.Table{Columns: []table.Column{{Name: "Action", Left: true}, {Name: "How", Left: true}, {Name: "Expected effect", Left: true}, {Name: "For", Left: true}}}
+	var below []string
+	for _, m := range g.Rows {
+		t.Add(table.Text(m.Action), table.Markdown(howCell(m.How, &below)), table.Text(m.Effect), table.Text(strings.Join(m.Findings, ", ")))
+	}
+	t.Markdown(b)
+	b.WriteString("\n")
+	commandsBelow(b, below)
+}
+
+// monitoring writes what to watch and the alert rules as rule files, or
+// nothing when no finding calls for them.
 func monitoring(b *bytes.Buffer, m content.Monitoring) {
-	if m.Metrics == nil && m.AlertRules == "" {
+	if m.Metrics == nil && len(m.Alerts) == 0 {
 		return
 	}
-	b.WriteString("## Monitoring and alerts\n\n")
+	b.WriteString("### Monitoring and alert rules\n\n")
 	if m.Metrics != nil {
 		m.Metrics.Markdown(b)
 		b.WriteString("\n")
 	}
-	if m.AlertRules != "" {
-		b.WriteString("Prometheus alert rules (paste into a rule file; thresholds are this report's):\n\n```yaml\n")
-		b.WriteString(m.AlertRules)
+	if rf := RuleFile(m.Alerts, "prometheus"); rf != "" {
+		b.WriteString("Prometheus alert rules (paste into a rule file; thresholds are this report's, and the windows and for: are a quarter of this capture, at most 5m, so that each is proven on it):\n\n```yaml\n")
+		b.WriteString(rf)
 		b.WriteString("```\n\n")
+	}
+	if rf := RuleFile(m.Alerts, "loki"); rf != "" {
+		b.WriteString("Log-based rules (a Loki ruler's rule file):\n\n```yaml\n")
+		b.WriteString(rf)
+		b.WriteString("```\n\n")
+	}
+	notes := map[string]bool{}
+	for _, a := range m.Alerts {
+		if a.Note != "" && !notes[a.Note] {
+			notes[a.Note] = true
+			fmt.Fprintf(b, "- %s: %s.\n", code(a.Name), esc(a.Note))
+		}
+	}
+	if len(notes) > 0 {
+		b.WriteString("\n")
 	}
 }
 
 // appendix writes the tables and the limits of what was seen.
 func appendix(b *bytes.Buffer, c *content.Report) {
-	a := c.Appendix
 	b.WriteString("## Appendix\n\n")
+	if c.Headline != "" && c.Headline != c.Verdict.Summary {
+		fmt.Fprintf(b, "### The verdict in full\n\n%s\n\n", esc(c.Verdict.Summary))
+	}
+	chain(b, c.Chain)
+	findingDetails(b, c.Findings)
+	monitoring(b, c.Monitoring)
+	appendixTables(b, c)
+}
+
+// appendixTables writes the replayed tools' tables and the limits of
+// what was seen.
+func appendixTables(b *bytes.Buffer, c *content.Report) {
+	a := c.Appendix
 	if a.Iotop != nil {
 		fmt.Fprintf(b, "### iotop -aoP over the capture (%.0f s)\n\n", c.Window.Seconds)
 		if len(a.Iotop.Rows) == 0 {

@@ -34,7 +34,7 @@ func hostile() *content.Report {
 			Evidence:    []content.Evidence{{Member: "strace/42.txt", What: "1 write", Lines: []string{"write(3, `x`, 1)"}}},
 			Mitigations: []content.Mitigation{{Horizon: content.Immediate, Action: "Buffer", How: "a|b", Effect: "fewer"}}}},
 		Mitigations: []content.MitigationGroup{{Horizon: content.Immediate, Rows: []content.MitigationRow{{Mitigation: content.Mitigation{Horizon: content.Immediate, Action: "Buffer", How: "a|b", Effect: "fewer"}, Findings: []string{"small-writes"}}}}},
-		Monitoring:  content.Monitoring{Metrics: metrics, AlertRules: "groups: []\n"},
+		Monitoring:  content.Monitoring{Metrics: metrics, Alerts: []content.Alert{{Name: "A_b", Kind: "prometheus", Expr: `rate(x{d="a|b"}[1s]) > 1`, For: "1s", Labels: map[string]string{"severity": "warning"}, FiresAt: time.Unix(3, 0), FiresAfter: 3, Finding: "small-writes"}}},
 		Appendix: content.Appendix{Iotop: iotop, Iostat: &table.Table{Columns: []table.Column{{Name: "Device", Left: true}}},
 			Limits: []content.Line{content.Linef("%s denied: %s", content.AsCode("proc-pid-io"), content.AsText("/proc/1/io <b>"))}, Thresholds: []content.Threshold{{Name: "util_pct", Value: 80}, {Name: "big", Value: 1 << 20}}},
 	}
@@ -52,7 +52,8 @@ func TestMarkdownQuotesData(t *testing.T) {
 		"1. **Who does the IO** — iotop over 30 s, `ticks/000000.frames`",
 		"     `write(3</a|b>, \"x\", 1) = 1`", // the quote, as code
 		"&lt;script&gt;",                      // HTML in data is escaped
-		"### Immediate",                       // horizon heading
+		"## Immediate actions",                // the first horizon
+		`expr: "rate(x{d=\"a|b\"}[1s]) > 1"`,  // the rule, quoted YAML
 		"- `proc-pid-io` denied: /proc/1/io &lt;b&gt;",
 		"`util_pct=80 big=1048576`", // the given order, no exponent
 		"No device did IO.",

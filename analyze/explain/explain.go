@@ -2,6 +2,7 @@ package explain
 
 import (
 	"fmt"
+	"github.com/iorca/iorca/analyze/alerts"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -24,6 +25,13 @@ var linef = content.Linef
 
 // Build explains a diagnosis of the bundle at bundlePath.
 func Build(bundlePath string, d *verdict.Diagnosis) *content.Report {
+	r, _ := BuildWithSeries(bundlePath, d)
+	return r
+}
+
+// BuildWithSeries is Build, and returns the series the report's alerts
+// were proven on (nil when it proposes none).
+func BuildWithSeries(bundlePath string, d *verdict.Diagnosis) (*content.Report, *alerts.Set) {
 	c := d.Window
 	m := c.Model
 	man := m.Manifest
@@ -60,13 +68,20 @@ func Build(bundlePath string, d *verdict.Diagnosis) *content.Report {
 	r.Mitigations = mitigations(d.Findings)
 	r.Monitoring = e.monitoring()
 	r.Appendix = e.appendix()
-	return r
+	r.Headline = e.headline(r)
+	if len(r.Monitoring.Alerts) == 0 {
+		return r, nil
+	}
+	return r, e.series
 }
 
 type explainer struct {
 	d *verdict.Diagnosis
 	c *window.Window
 	m *model.Model
+	// series are the bundle's counters as exporters expose them, on
+	// which the alerts were proven; nil without alerts.
+	series *alerts.Set
 }
 
 func durationText(d interface{ MarshalJSON() ([]byte, error) }) string {

@@ -1,7 +1,6 @@
 package explain
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -59,64 +58,9 @@ func (e *explainer) monitoring() content.Monitoring {
 	if found[rules.WatchMemory] {
 		t.Add(table.Text("memory"), table.Text("node_memory_Dirty_bytes, node_memory_Writeback_bytes, node_vmstat_pswpout"), table.Text("dirty-page throttling and swap turn memory into IO"))
 	}
-	th := e.c.Thresholds
-	var b strings.Builder
-	for _, d := range devs {
-		fmt.Fprintf(&b, `      - alert: DiskSaturated_%[1]s
-        expr: |
-          rate(node_disk_io_time_seconds_total{device="%[2]s"}[5m]) > %.2[3]f
-          and
-          rate(node_disk_write_time_seconds_total{device="%[2]s"}[5m])
-            / clamp_min(rate(node_disk_writes_completed_total{device="%[2]s"}[5m]), 1) > %.3[4]f
-        for: 5m
-        labels: {severity: critical}
-        annotations:
-          summary: "%[2]s over %.0[5]f%% busy with writes waiting over %.0[6]f ms for 5 minutes"
-`, alertName(d), d, th.UtilPct/100, th.AwaitMS/1000, th.UtilPct, th.AwaitMS)
-	}
-	if found[rules.AlertIOPressure] {
-		fmt.Fprintf(&b, `      - alert: IOPressureHigh
-        expr: rate(node_pressure_io_stalled_seconds_total[5m]) > %.2f
-        for: 5m
-        labels: {severity: warning}
-        annotations:
-          summary: "all non-idle tasks stalled on IO more than %.0f%% of the time"
-`, th.PSIFullPct/100, th.PSIFullPct)
-	}
-	if found[rules.AlertFilesystemFull] {
-		fmt.Fprintf(&b, `      - alert: FilesystemAlmostFull
-        expr: |
-          (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay|squashfs"}
-             / node_filesystem_size_bytes{fstype!~"tmpfs|overlay|squashfs"}) * 100 > %.0f
-        for: 10m
-        labels: {severity: warning}
-`, th.FSFullPct)
-	}
-	if cont != "" && found[rules.AlertContainerWrites] {
-		fmt.Fprintf(&b, `      - alert: ContainerWriteFlood
-        expr: |
-          sum by (namespace, pod, container) (rate(container_fs_writes_total{container="%[1]s"}[5m])) > %.0[2]f
-        for: 10m
-        labels: {severity: warning}
-        annotations:
-          summary: "container %[1]s issues more than %.0[2]f writes/s"
-`, cont, th.SmallWriteMinPerSec)
-	}
-	if cont != "" && found[rules.AlertContainerLog] {
-		fmt.Fprintf(&b, `      - alert: ContainerLogGrowth
-        expr: deriv(kubelet_container_log_filesystem_used_bytes{container="%[1]s"}[10m]) > 1048576
-        for: 10m
-        labels: {severity: warning}
-        annotations:
-          summary: "the log of container %[1]s grows faster than 1 MiB/s"
-`, cont)
-	}
-	m := content.Monitoring{}
+	m := content.Monitoring{Alerts: e.alerts(cont)}
 	if len(t.Rows) > 0 {
 		m.Metrics = t
-	}
-	if b.Len() > 0 {
-		m.AlertRules = "groups:\n  - name: iorca-disk-io\n    rules:\n" + b.String()
 	}
 	return m
 }
@@ -138,16 +82,4 @@ func (e *explainer) alertDevices() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func alertName(dev string) string {
-	out := []byte{}
-	for _, c := range []byte(dev) {
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			out = append(out, c)
-		} else {
-			out = append(out, '_')
-		}
-	}
-	return string(out)
 }

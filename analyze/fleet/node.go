@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/iorca/iorca/report/content"
@@ -21,6 +22,9 @@ func NodeOf(source string, rc *content.Report) *content.FleetNode {
 		Verdict: content.FleetVerdict{Problem: v.Problem, Summary: strings.Clone(v.Summary), Confidence: v.Confidence,
 			Primary: strings.Clone(v.Primary), Culprit: culpritOf(v.Culprit)},
 		Partial: rc.Partial,
+	}
+	if len(rc.Monitoring.Alerts) > 0 {
+		n.Alerts = slices.Clone(rc.Monitoring.Alerts)
 	}
 	// The report's JSON leaves out labels when there are none.
 	if len(rc.Labels) > 0 {

@@ -7,6 +7,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"github.com/iorca/iorca/analyze/alerts"
 
 	"github.com/iorca/iorca/analyze/explain"
 	"github.com/iorca/iorca/analyze/model"
@@ -35,6 +36,9 @@ func Defaults() Options {
 type Result struct {
 	Diagnosis *verdict.Diagnosis
 	Report    *content.Report
+	// Series are the bundle's counters as exporters expose them, the
+	// series the report's alerts were proven on (nil without alerts).
+	Series *alerts.Set
 }
 
 // LoadError is a bundle that could not be read (not a bundle, truncated,
@@ -64,11 +68,11 @@ func Load(path string, lim bundle.Limits) (*model.Model, error) {
 // bundle in the report.
 func Analyze(path string, m *model.Model, o Options) *Result {
 	d := verdict.Diagnose(m, o.Thresholds)
-	rc := explain.Build(path, d)
+	rc, series := explain.BuildWithSeries(path, d)
 	if o.Charts {
 		rc.Charts = explain.Charts(d)
 	}
-	return &Result{Diagnosis: d, Report: rc}
+	return &Result{Diagnosis: d, Report: rc, Series: series}
 }
 
 // Run loads, diagnoses and explains the bundle at path.

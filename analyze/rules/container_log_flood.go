@@ -20,7 +20,7 @@ import (
 // write_bytes; the file write is then containerd's.
 var containerLogFlood = &Rule{ID: "container-log-flood",
 	Role: content.Cause, Check: checkContainerLogFlood, CountsCalls: true,
-	Watch: []Watch{WatchContainerLog, AlertContainerWrites, AlertContainerLog},
+	Watch: []Watch{WatchContainerLog, AlertContainerWrites, AlertFilesystemFilling},
 }
 
 func checkContainerLogFlood(c *window.Window) []content.Finding {

@@ -26,6 +26,7 @@ import (
 // their own.
 var kernelIOErrors = &Rule{ID: "kernel-io-errors",
 	Role: content.Background, Check: checkKernelIOErrors, FromState: true,
+	Watch: []Watch{AlertReadOnly},
 }
 
 func checkKernelIOErrors(c *window.Window) []content.Finding {
@@ -169,16 +170,7 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 	}
 	f.Summary = fmt.Sprintf("%s failed IO: %s.", dev, prose.JoinAnd(parts))
 	// The mount table at the end says what the applications meet now.
-	var ro []string
-	for _, m := range mountsEnd(c, dev) {
-		// An error remount makes the superblock read-only: the super
-		// options say so ("ro", or "emergency_ro" for ext4 since 6.x,
-		// which leaves "rw" beside it) while the mount's own options
-		// still say rw.
-		if hasOption(m.Options, "ro") || hasOption(m.SuperOptions, "ro") || hasOption(m.SuperOptions, "emergency_ro") {
-			ro = append(ro, m.MountPoint)
-		}
-	}
+	ro := ReadOnlyAtEnd(c, dev)
 	switch {
 	case len(ro) > 0:
 		f.Title = fmt.Sprintf("%s is failing and %s is read-only", dev, strings.Join(ro, ", "))
@@ -243,6 +235,21 @@ func healthHow(c *window.Window, dev string) string {
 // the start.
 func mountsOf(c *window.Window, dev string) []procfs.Mount {
 	return mountsOn(c, c.Model.Mounts, dev)
+}
+
+// ReadOnlyAtEnd are the mount points of dev's filesystems that are
+// read-only at the end of the capture. An error remount makes the
+// superblock read-only: the super options say so ("ro", or
+// "emergency_ro" for ext4 since 6.x, which leaves "rw" beside it) while
+// the mount's own options still say rw.
+func ReadOnlyAtEnd(c *window.Window, dev string) []string {
+	var ro []string
+	for _, m := range mountsEnd(c, dev) {
+		if hasOption(m.Options, "ro") || hasOption(m.SuperOptions, "ro") || hasOption(m.SuperOptions, "emergency_ro") {
+			ro = append(ro, m.MountPoint)
+		}
+	}
+	return ro
 }
 
 // mountsEnd are the mounts of dev at the end of the capture.

@@ -24,7 +24,7 @@ var syncWrites = &Rule{ID: "sync-writes",
 	Traced: &Traced{Figure: FigSyncAfterWrite, What: "syncs after a write"},
 	Shows:  Syncs,
 	Clause: func(f *content.Finding) string { return " " + f.Title + "." },
-	Watch:  []Watch{WatchProcess, AlertContainerWrites},
+	Watch:  []Watch{WatchProcess, AlertContainerWrites, AlertSyncStorm},
 }
 
 func checkSyncWrites(c *window.Window) []content.Finding {

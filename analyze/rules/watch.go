@@ -24,6 +24,12 @@ const (
 	AlertFilesystemFull
 	// AlertContainerWrites: the culprit container's write operations.
 	AlertContainerWrites
-	// AlertContainerLog: the culprit container's log growth.
-	AlertContainerLog
+	// AlertFilesystemFilling: the free space of the filesystem that
+	// receives the finding's file, extrapolated (predict_linear).
+	AlertFilesystemFilling
+	// AlertSyncStorm: cache flushes against writes on the device.
+	AlertSyncStorm
+	// AlertReadOnly: a filesystem of the failing device remounted
+	// read-only, else its kernel IO error lines (a log-based rule).
+	AlertReadOnly
 )

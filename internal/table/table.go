@@ -19,6 +19,8 @@ type Cell struct {
 	Num   float64
 	IsNum bool
 	Text  string
+	// Raw marks Text as Markdown already (Markdown).
+	Raw bool
 }
 
 // Num returns a numeric cell.
@@ -29,6 +31,10 @@ func Int(v int64) Cell { return Cell{Num: float64(v), IsNum: true} }
 
 // Text returns a text cell.
 func Text(s string) Cell { return Cell{Text: s} }
+
+// Markdown is a cell of text already written as Markdown: the table
+// writes it as it is (it must not hold a line break or an unescaped |).
+func Markdown(s string) Cell { return Cell{Text: s, Raw: true} }
 
 // Column describes one column.
 type Column struct {
@@ -132,6 +138,10 @@ func (t *Table) Markdown(w io.Writer) error {
 			s := ""
 			if i < len(row) {
 				s = t.cellText(row[i], c)
+			}
+			if i < len(row) && row[i].Raw {
+				b.WriteString(" " + s + " |")
+				continue
 			}
 			b.WriteString(" " + MarkdownEscape(s) + " |")
 		}

@@ -26,6 +26,9 @@ type FleetNode struct {
 	Findings    []FleetFinding `json:"findings"`
 	WorstDevice *FleetDevice   `json:"worst_device"`
 	Partial     bool           `json:"partial"`
+	// Alerts are the alert rules the node's report proposes (iorca fleet
+	// --alert-rules merges them; not part of the fleet's JSON).
+	Alerts []Alert `json:"-"`
 }
 
 // FleetWindow is when a node was captured, and for how long.

@@ -28,6 +28,9 @@ type Report struct {
 	Partial bool
 
 	Verdict Verdict
+	// Headline is the verdict in at most 70 words: culprit, mechanism,
+	// impact (the Markdown's verdict; Verdict.Summary is in full).
+	Headline string
 	// ConfidenceWhy says why the verdict's confidence is not higher.
 	ConfidenceWhy string
 	// Chain is the evidence chain: the steps an SRE would take, each
@@ -92,8 +95,9 @@ type MitigationRow struct {
 // Monitoring is what to watch per layer, and alert rules to paste.
 type Monitoring struct {
 	Metrics *table.Table
-	// AlertRules is a Prometheus rule file.
-	AlertRules string
+	// Alerts are the alert rules proposed, each proven on the bundle's
+	// own series.
+	Alerts []Alert
 }
 
 // Appendix holds the tables and the limits of what was seen.

@@ -8,6 +8,7 @@ import (
 	"github.com/iorca/iorca/analyze/fleet"
 	"github.com/iorca/iorca/analyze/pipeline"
 	"github.com/iorca/iorca/internal/cli"
+	"github.com/iorca/iorca/internal/safefile"
 	"github.com/iorca/iorca/report"
 	"github.com/iorca/iorca/report/content"
 	"github.com/spf13/pflag"
@@ -35,6 +36,7 @@ Examples:
   iorca fleet bundles/                         # Markdown on stdout
   iorca fleet bundles/ --by zone --format html -o fleet.html
   iorca fleet reports/*.json --format json | jq .recurring_culprits
+  iorca fleet bundles/ --alert-rules iorca-rules.yml   # every report's alert rules, each once
 
 Flags:
 `)
@@ -50,6 +52,7 @@ func cmdFleet(args []string, stdout, stderr io.Writer) error {
 	out.register(fs)
 	workers := fs.Int("jobs", min(runtime.GOMAXPROCS(0), 4), "bundles analysed at once")
 	quiet := fs.BoolP("quiet", "q", false, "no progress line")
+	alertRules := fs.String("alert-rules", "", "write the alert rules of all the reports, each once, to this Prometheus rule file (log-based rules to FILE.loki.yml)")
 	var tf thresholdFlags
 	tf.register(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -100,6 +103,11 @@ func cmdFleet(args []string, stdout, stderr io.Writer) error {
 	if err := out.emit("fleet", data, stdout); err != nil {
 		return err
 	}
+	if *alertRules != "" {
+		if err := writeAlertRules(*alertRules, nodes, out.force); err != nil {
+			return failed("fleet", err)
+		}
+	}
 	if len(nodes) == 0 {
 		return usagef("fleet", "none of the %d inputs could be read", len(paths))
 	}
@@ -115,4 +123,26 @@ func (d fleetDoc) HTML(w io.Writer) error {
 	return markdownPage(d, w, func(w io.Writer, md []byte) error {
 		return report.MarkdownPage(w, fmt.Sprintf("IO fleet review: %d nodes", len(d.s.Nodes)), md)
 	})
+}
+
+// writeAlertRules writes the nodes' alert rules, each once, as one
+// Prometheus rule file at path, and the log-based ones (LogQL) beside it
+// at path.loki.yml; nothing for a kind no report proposes.
+func writeAlertRules(path string, nodes []*content.FleetNode, force bool) error {
+	var sets [][]content.Alert
+	for _, n := range nodes {
+		sets = append(sets, n.Alerts)
+	}
+	all := report.MergeAlerts(sets...)
+	prom := report.RuleFile(all, "prometheus")
+	if prom == "" {
+		prom = "groups: []\n"
+	}
+	if err := safefile.Write(path, []byte(prom), force); err != nil {
+		return err
+	}
+	if loki := report.RuleFile(all, "loki"); loki != "" {
+		return safefile.Write(path+".loki.yml", []byte(loki), force)
+	}
+	return nil
 }
