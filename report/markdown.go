@@ -316,6 +316,9 @@ func OnsetText(o *content.Onset) string {
 	if o == nil {
 		return ""
 	}
+	if o.Event != "" {
+		return fmt.Sprintf("began at +%.1f s (tick %d, %s UTC): %s.", o.Seconds, o.Tick, o.Time.UTC().Format("15:04:05"), o.Event)
+	}
 	if o.UnderWay {
 		if o.Tick > 1 {
 			return fmt.Sprintf("as the capture began: from tick %d, %s, with too little quiet time before it to compare with.", o.Tick, o.Condition)

@@ -87,7 +87,7 @@ func TestRead(t *testing.T) {
 		"truncated.tar.zst": string(data[:len(data)/2]),
 		"fleet.json":        `{"schema": "iorca.fleet/v1", "nodes": []}`,
 		"broken.json":       `{"schema": "iorca.report/v1",`,
-		"fatal.json":        strings.Replace(string(good), `"severity": "critical"`, `"severity": "fatal"`, 1),
+		"fatal.json":        strings.Replace(string(good), `"severity": "warning"`, `"severity": "fatal"`, 1),
 	})
 	at := func(p string) string { return filepath.Join(dir, p) }
 	paths := []string{

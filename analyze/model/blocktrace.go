@@ -48,6 +48,9 @@ type Task struct {
 type Throttle struct {
 	Pauses  int
 	PauseMS int64
+	// BDI is the backing device of its latest pause: whose dirty limit
+	// held it.
+	BDI procfs.Dev
 }
 
 // Request is one block request from issue to completion.
@@ -134,6 +137,7 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 			t := bt.Throttled[task]
 			t.Pauses++
 			t.PauseMS += th.PauseMS
+			t.BDI = th.BDI
 			bt.Throttled[task] = t
 		case "jbd2_end_commit":
 			c, err := ftrace.ParseCommit(e.Fields)

@@ -312,6 +312,37 @@ type charger struct {
 	// device since its previous flush, by bytes, each write as it is
 	// charged (flushWeights).
 	flushes map[*Request]map[Task]float64
+	// journal is, per device, the MiB-sized stretches of sectors its
+	// journal thread wrote in the trace: a kernel thread's request there
+	// (kblockd re-issuing a commit's blocks after a flush) is the
+	// journal's, whatever its flags.
+	journal map[procfs.Dev]map[uint64]bool
+}
+
+// journalChunkShift makes a sector a 1 MiB stretch, by which a journal
+// is told.
+const journalChunkShift = 11
+
+// journalSectors finds, per device, where its journal thread writes.
+func journalSectors(bt *BlockTrace) map[procfs.Dev]map[uint64]bool {
+	out := map[procfs.Dev]map[uint64]bool{}
+	for i := range bt.Requests {
+		r := &bt.Requests[i]
+		if !r.Write() || !ftrace.JournalTask(r.Comm) || r.Sectors == 0 {
+			continue
+		}
+		if out[r.Dev] == nil {
+			out[r.Dev] = map[uint64]bool{}
+		}
+		out[r.Dev][r.Sector>>journalChunkShift] = true
+	}
+	return out
+}
+
+// inJournal reports a request that lands where the device's journal
+// thread writes.
+func (ch *charger) inJournal(r *Request) bool {
+	return r.Write() && r.Sectors > 0 && ch.journal[r.Dev][r.Sector>>journalChunkShift]
 }
 
 // charger weighs the trace's journal and writeback requests by their
@@ -319,7 +350,7 @@ type charger struct {
 func (m *Model) charger() *charger {
 	bt := m.BlockTrace
 	ch := &charger{syncWriters: map[procfs.Dev]map[Task]float64{}, dirtiers: map[procfs.Dev]map[Task]float64{}, threads: map[int]string{},
-		opened: map[procfs.Dev]map[Task]float64{}, openWriters: m.openWriters()}
+		opened: map[procfs.Dev]map[Task]float64{}, openWriters: m.openWriters(), journal: journalSectors(bt)}
 	for _, p := range m.Procs {
 		if p.Kernel {
 			ch.threads[p.PID] = p.Comm
@@ -546,14 +577,22 @@ func (ch *charger) of(r *Request) (int, map[Task]float64) {
 	switch {
 	case !ch.kernel(r.Task()):
 		return ownRequest, nil
-	case (ftrace.JournalTask(r.Comm) || r.Flush() || r.Meta()) && len(ch.syncWriters[r.Dev]) > 0:
-		// A journal commit, a cache flush, or a metadata block of the
-		// commit's flush sequence re-issued by kblockd.
+	case ch.journalKind(r) && len(ch.syncWriters[r.Dev]) > 0:
+		// A journal commit, a cache flush, or a block of the commit's
+		// flush sequence re-issued by kblockd: what the request is, not
+		// which thread issued it.
 		return journalRequest, ch.syncWriters[r.Dev]
-	case !ftrace.JournalTask(r.Comm) && !r.Flush() && !r.Meta() && len(ch.dirtiers[r.Dev]) > 0:
+	case !ch.journalKind(r) && len(ch.dirtiers[r.Dev]) > 0:
 		return writebackRequest, ch.dirtiers[r.Dev]
 	}
 	return kernelRequest, nil
+}
+
+// journalKind reports a kernel thread's request that is the journal's,
+// not writeback: queued by the journal thread, a cache flush or FUA, a
+// metadata block, or a block where the journal thread writes.
+func (ch *charger) journalKind(r *Request) bool {
+	return ftrace.JournalTask(r.Comm) || r.Flush() || r.Meta() || ch.inJournal(r)
 }
 
 // kernel reports a task that is a kernel thread: by name (the flushers,

@@ -49,6 +49,8 @@ func (l *loader) host(member string, data []byte) error {
 			l.m.Swaps = procfs.ParseSwaps(f.Data)
 		case strings.HasPrefix(f.Path, "/proc/sys/"):
 			l.m.Sysctl[strings.TrimPrefix(f.Path, "/proc/sys/")] = strings.TrimSpace(string(f.Data))
+		case strings.HasPrefix(f.Path, "/sys/class/bdi/"):
+			l.bdi(strings.TrimPrefix(f.Path, "/sys/class/bdi/"), f.Data)
 		case strings.HasPrefix(f.Path, "/sys/block/"):
 			rest := strings.TrimPrefix(f.Path, "/sys/block/")
 			dev, file, _ := strings.Cut(rest, "/")
@@ -154,6 +156,8 @@ func (l *loader) cgroupLimits(member string, data []byte) error {
 		v2 := strings.HasPrefix(file, "io.") || file == "memory.max" || file == "memory.high" || file == "memory.swap.max"
 		cg := l.cgroup(strings.TrimSuffix(dir, "/"), v2)
 		switch {
+		case file == "memory.stat":
+			cg.Dirty, cg.Writeback, cg.HasDirty = memoryStatDirty(f.Data)
 		case file == "memory.limit_in_bytes" || file == "memory.max":
 			cg.MemLimit = memLimit(f.Data)
 		case file == "memory.memsw.limit_in_bytes" || file == "memory.swap.max":

@@ -30,7 +30,10 @@ type Model struct {
 	Kmsg            []procfs.KmsgRecord
 	Sysctl          map[string]string
 	Blocks          map[string]*Block
-	Cgroups         map[string]*Cgroup
+	// BDIs are the backing devices' dirty-limit settings by name
+	// (MAJ:MIN), nil in bundles that did not capture /sys/class/bdi.
+	BDIs    map[string]*BDI
+	Cgroups map[string]*Cgroup
 	// CgroupV1Root and CgroupV2Root are where the collector found the
 	// v1 blkio hierarchy and the v2 hierarchy mounted.
 	CgroupV1Root, CgroupV2Root string
@@ -253,6 +256,11 @@ type Cgroup struct {
 	// memory+swap (v1 memory.memsw.limit_in_bytes) or of swap (v2
 	// memory.swap.max), 0 when none.
 	MemLimit, SwapLimit uint64
+	// Dirty and Writeback are its page-cache bytes dirty and under
+	// writeback from memory.stat at the end of the capture, known when
+	// HasDirty.
+	Dirty, Writeback uint64
+	HasDirty         bool
 	// Mem is its memory use per tick.
 	Mem []CgroupMem
 }

@@ -167,3 +167,39 @@ func TestWritebackOfFilesHeldOpen(t *testing.T) {
 		t.Errorf("without open writers the kernel holds %.1f ms, want 10", k/1e6)
 	}
 }
+
+// A hand-made trace: a request is charged by what it is, not by which
+// thread issued it. db (PID 20) dirties pages and writes them O_DSYNC with
+// a flush; jbd2 writes a commit block at sector 65536 (the journal); then
+// kblockd (kworker/0:1H) issues, after the flush, a plain WS block at
+// sector 65544 — the commit's block re-issued, in the journal's sectors,
+// without M or F flags. It is a journal request charged to the sync
+// writer, not writeback of pages it dirtied; a kworker's write outside
+// the journal stays writeback.
+func TestKblockdJournalBlocksAreJournal(t *testing.T) {
+	text := strings.Join([]string{
+		"  db-20 (20) [000] d..1. 100.000100: writeback_dirty_folio: bdi 7:0: ino=12 index=0",
+		"  db-20 (20) [000] ..... 100.001000: block_rq_issue: 7,0 WFS 4096 () 4096 + 8 be,0,4 [db]",
+		"  <idle>-0 (0) [000] ..... 100.002000: block_rq_complete: 7,0 WFS () 4096 + 8 be,0,4 [0]",
+		"  jbd2/loop0-8-30 (30) [000] ..... 100.003000: block_rq_issue: 7,0 WS 4096 () 65536 + 8 be,0,4 [jbd2/loop0-8]",
+		"  <idle>-0 (0) [000] ..... 100.004000: block_rq_complete: 7,0 WS () 65536 + 8 be,0,4 [0]",
+		"  kworker/0:1H-40 (40) [000] ..... 100.005000: block_rq_issue: 7,0 WS 4096 () 65544 + 8 be,0,4 [kworker/0:1H]",
+		"  <idle>-0 (0) [000] ..... 100.006000: block_rq_complete: 7,0 WS () 65544 + 8 be,0,4 [0]",
+		"  kworker/u8:2-90 (90) [000] ..... 100.007000: block_rq_issue: 7,0 W 4096 () 8192 + 8 be,0,4 [kworker/u8:2]",
+		"  <idle>-0 (0) [000] ..... 100.008000: block_rq_complete: 7,0 W () 8192 + 8 be,0,4 [0]",
+	}, "\n") + "\n"
+	bt := ParseBlockTrace(bundle.BlockTraceInfo{}, []byte(text))
+	m := &Model{BlockTrace: bt}
+	dt := m.DeviceTimes()["7:0"]
+	if dt == nil || len(bt.Requests) != 4 {
+		t.Fatalf("devices %v, %d requests (malformed %d)", m.DeviceTimes(), len(bt.Requests), bt.Malformed)
+	}
+	s := dt.Find(20)
+	if s == nil {
+		t.Fatal("no share for the sync writer")
+	}
+	ms := func(ns float64) float64 { return ns / 1e6 }
+	if ms(s.JournalNS) != 2 || ms(s.WritebackNS) != 1 || ms(s.DirectNS) != 1 {
+		t.Errorf("db: journal %.1f ms, writeback %.1f ms, own %.1f ms; want 2 (jbd2's block and kblockd's), 1 (the flusher's, outside the journal), 1", ms(s.JournalNS), ms(s.WritebackNS), ms(s.DirectNS))
+	}
+}

@@ -86,6 +86,7 @@ func checkDeviceSaturated(c *window.Window) []content.Finding {
 			},
 		}
 		addContributors(c, d, &f)
+		selfInflictedSaturation(c, &f)
 		if b := c.Model.Blocks[d]; b != nil {
 			f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.HostMember, What: fmt.Sprintf("%s: scheduler %s, rotational %v, nr_requests %s", d, orDash(b.Scheduler), b.Rotational, orDash(b.Settings["queue/nr_requests"]))})
 			if !b.Rotational && x.Util > c.Thresholds.UtilPct {
@@ -161,4 +162,23 @@ func saturationText(c *window.Window, d string, x model.Iostat) string {
 		t += fmt.Sprintf(": the block trace shows a request in flight %.0f %% of the time", busy)
 	}
 	return t + "."
+}
+
+// selfInflictedSaturation lowers a saturation to info when the
+// application holding the device is the only one that waited (the kernel
+// threads doing its IO aside): the device paces its own load, and no one
+// else pays for it.
+func selfInflictedSaturation(c *window.Window, f *content.Finding) {
+	if len(f.Subjects.PIDs) == 0 {
+		return
+	}
+	holder := c.ByPID[f.Subjects.PIDs[0]]
+	if holder == nil || holder.Proc.Kernel {
+		return
+	}
+	if others, cgroups := otherWaiters(c, holder.Proc); len(others) > 0 || len(cgroups) > 0 {
+		return
+	}
+	f.Severity = content.Info
+	f.Summary += fmt.Sprintf(" Self-inflicted: no other task waited for %s; only %s and the kernel threads doing its IO did, so the device paces its own load.", f.Subjects.Device, window.Name(holder.Proc))
 }

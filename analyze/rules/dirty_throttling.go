@@ -74,12 +74,14 @@ func checkDirtyThrottling(c *window.Window) []content.Finding {
 	// A thread seen in balance_dirty_pages() is only passing through it
 	// while dirty memory is below the freerun ceiling, halfway between the
 	// background threshold and the limit: the kernel pauses no writer
-	// there.
+	// there for the global limit.
+	freerun, belowFreerun := 0.0, false
 	if maxK >= 0 {
 		v := c.Model.Ticks[maxK].Vmstat
-		freerun := prose.Pct(float64(v["nr_dirty_background_threshold"]+v["nr_dirty_threshold"])/2, float64(v["nr_dirty_threshold"]))
+		freerun = prose.Pct(float64(v["nr_dirty_background_threshold"]+v["nr_dirty_threshold"])/2, float64(v["nr_dirty_threshold"]))
 		if maxShare < freerun {
 			throttled = map[int]int{}
+			belowFreerun = true
 		}
 	}
 	if maxShare < c.Thresholds.DirtyLimitPct && len(throttled) == 0 && len(heldBack) == 0 {
@@ -127,15 +129,40 @@ func checkDirtyThrottling(c *window.Window) []content.Finding {
 	f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.HostMember + " (/proc/sys/vm)",
 		What: fmt.Sprintf("vm.dirty_ratio %s, dirty_background_ratio %s, dirty_bytes %s, dirty_background_bytes %s", orDash(s["vm/dirty_ratio"]), orDash(s["vm/dirty_background_ratio"]), orDash(s["vm/dirty_bytes"]), orDash(s["vm/dirty_background_bytes"]))})
 	f.Summary = fmt.Sprintf("Dirty page cache reached %.0f %% of the limit at which the kernel makes writers wait in balance_dirty_pages(); those waits count as IO delay and pressure.", maxShare)
-	if maxShare < c.Thresholds.DirtyLimitPct && len(heldBack) > 0 {
-		f.Summary = fmt.Sprintf("The kernel paused writers in balance_dirty_pages() although the node's dirty memory stayed at %.0f %% of its limit: each device gets a share of the limit that follows its writeback speed, so a writer faster than its device is held to that speed. Those waits count as IO delay and pressure.", maxShare)
-	}
 	f.Mitigations = []content.Mitigation{
 		{Horizon: content.Immediate, Action: "Slow the bulk buffered writer", How: bufferedSlowDown(c), Effect: "Dirty memory stays below the limit; other writers stop being throttled"},
 		{Horizon: content.ShortTerm, Action: "Start writeback earlier and smaller", How: "sysctl vm.dirty_background_bytes=67108864 vm.dirty_bytes=268435456 (tune to the device's speed)", Effect: "Smoother writeback instead of bursts that stall every writer"},
 	}
+	if belowFreerun && len(heldBack) > 0 {
+		heldByCap(c, &f, pids, paused, maxShare, freerun)
+		return []content.Finding{f}
+	}
 	selfPaced(c, &f, pids)
 	return []content.Finding{f}
+}
+
+// heldByCap says what holds writers paused while the node's dirty memory
+// is below the free-run point: not the global limit, but a cap of their
+// device or memory cgroup (dirty_cap.go), and how to lift that one
+// without throttling every writer on the node.
+func heldByCap(c *window.Window, f *content.Finding, pids []int, paused map[int]model.Throttle, share, freerun float64) {
+	cp := findDirtyCap(c, pids, paused)
+	f.Summary = fmt.Sprintf("The kernel paused writers in balance_dirty_pages() although the node's dirty memory stayed at %.0f %% of its limit, below the free-run point (%.0f %%, halfway between the background threshold and the limit) under which the global limit throttles no one: a cap of their own holds them.", share, freerun)
+	if cp.Name != "" {
+		f.Title = "Writers are throttled by a dirty cap below the node's limit: " + cp.Name
+		f.Summary += fmt.Sprintf(" %s: %s.", prose.Sentence(cp.Name), cp.Why)
+	} else {
+		f.Title = fmt.Sprintf("Writers are throttled below the node's dirty limit (dirty memory at %.0f %% of it) by a per-device or per-cgroup cap", share)
+		f.Summary += fmt.Sprintf(" But %s.", cp.Why)
+	}
+	f.Summary += " Those waits count as IO delay and pressure."
+	if len(pids) > 0 && onlyTheBufferedWriter(c, pids) {
+		f.Summary += " The only writer held back is the node's biggest buffered writer itself; no other process waits."
+	}
+	f.Evidence = append(f.Evidence, cp.Evidence...)
+	// The global sysctls are not the lever: they would throttle every
+	// writer on the node and leave the cap as it is.
+	f.Mitigations = append(f.Mitigations[:1], cp.Mitigations...)
 }
 
 // selfPaced lowers the finding to info when the only writers held back are

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/window"
@@ -33,10 +34,15 @@ func nodeCPU(c *window.Window) (busy, kernel float64, ok bool) {
 	return (total - idle) / total * 100, sys / total * 100, true
 }
 
-// dirtyForecast says, for a writer dirtying bytesPerSec, how long until
-// the dirty page cache reaches the background threshold (when writeback
-// starts) and the dirty limit (when writers are throttled), from the last
-// tick's vmstat; "" without the figures.
+// dirtyForecast says, for a writer dirtying bytesPerSec, where the
+// node's dirty memory goes from the last tick's vmstat (REFERENCE-IO.md
+// 9.2, 9.3): the flushers write back pages older than
+// dirty_expire_centisecs (30 s by default) whatever the amount, so at a
+// steady rate dirty memory levels off near expire × rate when that is
+// below the background threshold (and the device keeps up); otherwise it
+// reaches the background threshold, where the flushers start writing
+// whatever the age, and then the free-run point, (background + limit) / 2,
+// from which the kernel paces writers. "" without the figures.
 func dirtyForecast(c *window.Window, bytesPerSec float64) string {
 	v := c.Model.Ticks[c.To].Vmstat
 	if v == nil || bytesPerSec <= 0 || v["nr_dirty_threshold"] == 0 {
@@ -45,14 +51,34 @@ func dirtyForecast(c *window.Window, bytesPerSec float64) string {
 	page := c.PageSize()
 	dirty := float64(v["nr_dirty"]+v["nr_writeback"]) * page
 	bg, limit := float64(v["nr_dirty_background_threshold"])*page, float64(v["nr_dirty_threshold"])*page
+	freerun := (bg + limit) / 2
+	expire, known := dirtyExpire(c)
+	expireText := fmt.Sprintf("dirty_expire_centisecs %.0f s", expire)
+	if !known {
+		expireText = fmt.Sprintf("dirty_expire_centisecs, %.0f s by default", expire)
+	}
+	if plateau := expire * bytesPerSec; plateau < bg && dirty < bg {
+		return fmt.Sprintf("at this rate dirty memory (%s now) levels off near %s, the writes of %.0f s: the flushers write back pages older than that (%s), so it stays below the background threshold (%s) and the free-run point (%s, from which the kernel paces writers), as long as the device keeps up with %s/s",
+			prose.Bytes(dirty), prose.Bytes(plateau), expire, expireText, prose.Bytes(bg), prose.Bytes(freerun), prose.Bytes(bytesPerSec))
+	}
 	when := func(to float64) string {
 		if dirty >= to {
 			return "already"
 		}
 		return fmt.Sprintf("in about %.0f s", (to-dirty)/bytesPerSec)
 	}
-	return fmt.Sprintf("dirty memory (%s) reaches the background threshold (%s, where writeback starts) %s and the dirty limit (%s, where writers are throttled) %s",
-		prose.Bytes(dirty), prose.Bytes(bg), when(bg), prose.Bytes(limit), when(limit))
+	return fmt.Sprintf("dirty memory (%s) reaches the background threshold (%s, where the flushers write whatever the pages' age) %s and the free-run point (%s, halfway to the dirty limit %s, from which the kernel paces writers) %s",
+		prose.Bytes(dirty), prose.Bytes(bg), when(bg), prose.Bytes(freerun), prose.Bytes(limit), when(freerun))
+}
+
+// dirtyExpire is vm.dirty_expire_centisecs in seconds: how old dirty data
+// gets before the flushers write it; the kernel's default (30 s) and
+// false when the bundle does not say.
+func dirtyExpire(c *window.Window) (float64, bool) {
+	if cs, err := strconv.ParseFloat(c.Model.Sysctl["vm/dirty_expire_centisecs"], 64); err == nil && cs > 0 {
+		return cs / 100, true
+	}
+	return 30, false
 }
 
 // fillForecast says when the filesystem holding a target's file fills at

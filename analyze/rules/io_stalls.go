@@ -25,22 +25,24 @@ var ioStalls = &Rule{ID: "io-stalls",
 	Watch: []Watch{WatchTasks, AlertIOPressure},
 }
 
+// stalled is an application process that waited for IO in most ticks.
+type stalled struct {
+	p      *model.ProcIO
+	dshare float64
+	iopct  float64
+}
+
 func checkIOStalls(c *window.Window) []content.Finding {
 	m := c.Model
 	first, last := m.Ticks[c.From], m.Ticks[c.To]
 	some, full, havePSI := m.PSIShare(c.From, c.To)
-	type stalled struct {
-		p      *model.ProcIO
-		dshare float64
-		iopct  float64
-	}
 	var procs []stalled
 	for i := range c.Procs {
 		p := &c.Procs[i]
-		// A kworker in D state is a flusher or a worker doing IO for
-		// others: busy, not stalled; the tasks it works for show their
-		// own waits.
-		if p.Samples < 3 || (p.Proc.Kernel && strings.HasPrefix(p.Proc.Comm, "kworker")) {
+		// A kernel thread in D state (a flusher, jbd2 committing, a loop
+		// worker) is doing IO for others: busy, not stalled; the tasks it
+		// works for show their own waits.
+		if p.Samples < 3 || p.Proc.Kernel {
 			continue
 		}
 		ds := prose.Pct(float64(p.DStates), float64(p.Samples))
@@ -100,15 +102,35 @@ func checkIOStalls(c *window.Window) []content.Finding {
 		{Horizon: content.Immediate, Action: "Relieve the device of the writer the other findings name", How: "The mitigations of the finding these stalls follow from", Effect: "Waiting tasks resume"},
 		{Horizon: content.LongTerm, Action: "Protect latency-sensitive workloads and alert on pressure", How: "cgroup v2 io.latency or io.weight for the critical services; alert on node_pressure_io_stalled_seconds_total", Effect: "Stalls are contained and seen early"},
 	}
-	var stalledPIDs []int
-	for _, p := range procs {
-		stalledPIDs = append(stalledPIDs, p.p.Proc.PID)
+	if k := kernelBusy(c); k != "" {
+		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(),
+			What: "kernel threads in D state in most ticks, doing IO for others (they count in the node's pressure, they are not its victims): " + k})
 	}
-	if len(stalledPIDs) > 0 && onlyTheBufferedWriter(c, stalledPIDs) {
-		f.Severity = content.Info
-		f.Summary += " The stalled task is the node's biggest buffered writer itself, held to its device's speed by dirty-page throttling: no other task waits."
-	}
+	selfInflictedStalls(c, &f, some)
 	return []content.Finding{f}
+}
+
+// selfInflictedStalls quotes the load's own cgroup pressure beside the
+// node's, and lowers the finding to info when no task but the load's own
+// waited: the kernel threads doing its IO and its own waits make the
+// node's pressure, and no one else pays for it.
+func selfInflictedStalls(c *window.Window, f *content.Finding, nodeSome float64) {
+	holder := loadHolder(c)
+	if holder == nil {
+		return
+	}
+	if e, path, cgSome, ok := cgroupPressureEvidence(c, holder, nodeSome); ok {
+		f.Evidence = append(f.Evidence, e)
+		if nodeSome > 0 {
+			f.Summary += fmt.Sprintf(" In its own cgroup (%s), %s and its neighbours there waited %.1f %% of the time against the node's %.1f %%.", path, window.Name(holder), cgSome, nodeSome)
+		}
+	}
+	others, cgroups := otherWaiters(c, holder)
+	if len(others) > 0 || len(cgroups) > 0 {
+		return
+	}
+	f.Severity = content.Info
+	f.Summary += fmt.Sprintf(" Self-inflicted: no other task waited; the pressure is the waits of %s and of the kernel threads doing its IO.", window.Name(holder))
 }
 
 func fullTotal(a, b *model.Tick) uint64 {
@@ -165,10 +187,10 @@ func waitSites(c *window.Window, pid int) string {
 // bulk writer the kernel paces to its device, not a process that makes
 // others wait.
 func onlyTheBufferedWriter(c *window.Window, pids []int) bool {
-	if len(c.Procs) == 0 {
+	top := loadHolder(c)
+	if top == nil {
 		return false
 	}
-	top := c.Procs[0].Proc
 	for _, pid := range pids {
 		// Kernel threads (the writeback kworker of its device, the
 		// journal) wait on its behalf, not as its victims.

@@ -140,8 +140,8 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 			start = e
 		}
 		p := fmt.Sprintf("%d IO error record(s) starting %s", ioErrs, when(start))
-		if n := count[model.LostWrite]; n > 0 {
-			p += fmt.Sprintf(", %d of them lost page writes (data the kernel could not write and dropped)", n)
+		if lost := lostWrites(now); lost != "" {
+			p += ", " + lost
 		}
 		parts = append(parts, p)
 	}
@@ -186,6 +186,10 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 		if len(f.Subjects.PIDs) == 0 {
 			f.Summary += " " + strings.TrimSuffix(e.What, ".") + "."
 		}
+	}
+	if lost, ev, ok := writtenAfter(c, dev, now); ok {
+		f.Summary += " " + lost
+		f.Evidence = append(f.Evidence, ev...)
 	}
 	if b := c.Model.Blocks[dev]; b != nil && b.BackingFile != "" {
 		f.Summary += fmt.Sprintf(" %s is a loop device backed by %s: its errors are that file's, or its filesystem's device's.", dev, b.BackingFile)
@@ -358,6 +362,114 @@ func failedWrites(c *window.Window, dev string) []content.Evidence {
 			out = append(out, content.Evidence{Member: tv.Target.Info.Strace.Member,
 				What:  fmt.Sprintf("%s's writes to %s failed: %s (strace)", window.Name(tv.Target.Process), fio.Path, prose.JoinAnd(errs)),
 				Lines: exampleLines(tv.Target, fio.FirstFailLine, 1)})
+		}
+	}
+	return out
+}
+
+// lostWrites tells the lost page writes apart (fs/buffer.c): a "lost sync
+// page write" failed a synchronous write, and its caller (an O_SYNC or
+// fsync writer, the journal, a superblock update) got EIO; a "lost async
+// page write" failed writeback, and the kernel dropped the data without
+// telling the writer, who learns of it only from a later fsync. Other
+// lost-data records (ext4's failed writeback) are async too.
+func lostWrites(evs []model.KernelEvent) string {
+	var syncN, asyncN int
+	for _, e := range evs {
+		if e.Kind != model.LostWrite {
+			continue
+		}
+		if strings.Contains(e.Record.Text, "lost sync page write") {
+			syncN++
+		} else {
+			asyncN++
+		}
+	}
+	var parts []string
+	if syncN > 0 {
+		parts = append(parts, fmt.Sprintf("%d of them lost sync page writes (a synchronous write failed and its caller got EIO)", syncN))
+	}
+	if asyncN > 0 {
+		parts = append(parts, fmt.Sprintf("%d of them lost async page writes (writeback failed: the kernel dropped the data without telling the writer, who learns of it only from a later fsync)", asyncN))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return prose.JoinAnd(parts)
+}
+
+// writtenAfter says what was written to dev after its first error during
+// the capture, the edge of the data-loss window: the targets that kept
+// writing files on it (their wchar grew after that tick). Their writes
+// from then on failed, or sit in the page cache of a device that fails
+// them.
+func writtenAfter(c *window.Window, dev string, evs []model.KernelEvent) (string, []content.Evidence, bool) {
+	var first *model.KernelEvent
+	for i := range evs {
+		e := &evs[i]
+		if e.During && (e.Kind == model.IOError || e.Kind == model.LostWrite) && (first == nil || e.Offset < first.Offset) {
+			first = e
+		}
+	}
+	if first == nil {
+		return "", nil, false
+	}
+	m := c.Model
+	// The first tick at or after the error: what a target wrote from
+	// there on was surely written after it.
+	at := m.Manifest.Start.MonoNS + first.Offset.Nanoseconds()
+	k := c.From
+	for k < c.To && m.Ticks[k].Mono < at {
+		k++
+	}
+	var who []string
+	var ev []content.Evidence
+	for _, tv := range c.Targets {
+		p := tv.Target.Process
+		if p == nil || p.Kernel {
+			continue
+		}
+		a, okA := m.PointAt(p, max(k, p.First))
+		b, okB := m.PointAt(p, min(c.To, p.Last))
+		if !okA || !okB || !a.HasIO || !b.HasIO || b.IO.WChar <= a.IO.WChar {
+			continue
+		}
+		var files []string
+		for _, path := range writtenFiles(tv) {
+			if pl, ok := c.Place(tv, path); ok && pl.Device == dev {
+				files = append(files, path)
+			}
+		}
+		if len(files) == 0 {
+			continue
+		}
+		who = append(who, fmt.Sprintf("%s (%s)", window.Name(p), strings.Join(files, ", ")))
+		ev = append(ev, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: window.TicksRange(a.Tick, b.Tick),
+			What: fmt.Sprintf("%s handed %s to write() after the first error on %s (from tick %d), into %s", window.Name(p), prose.Bytes(float64(b.IO.WChar-a.IO.WChar)), dev, a.Tick, strings.Join(files, ", "))})
+	}
+	if len(who) == 0 {
+		return "", nil, false
+	}
+	return fmt.Sprintf("The first error, %s, is the edge of the data-loss window: nothing written to %s after it reached the disk, and %s kept writing after it.", when(*first), dev, prose.JoinAnd(who)), ev, true
+}
+
+// writtenFiles are the regular files a target wrote or synced (strace),
+// else those it held open for writing.
+func writtenFiles(tv *window.TargetView) []string {
+	var out []string
+	if tv.Summary != nil {
+		for _, f := range tv.Summary.Files {
+			if f.Kind == "file" && f.Writes+f.Syncs > 0 {
+				out = append(out, f.Path)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, fd := range tv.Target.FDs {
+		if fd.Info != nil && fd.Info.Flags.Writable() && strings.HasPrefix(fd.Path, "/") && !strings.HasPrefix(fd.Path, "/dev/") {
+			out = append(out, fd.Path)
 		}
 	}
 	return out

@@ -9,7 +9,8 @@ import (
 )
 
 // linkConsequences marks the stalls, victims and saturation that follow
-// from the primary cause, and orders the findings cause first: the
+// from the primary cause, caps their severity at the cause's, and orders
+// the findings cause first: the
 // primary finding, the other findings in their rank, then the
 // consequences.
 func (d *Diagnosis) linkConsequences(primary *content.Finding) {
@@ -22,8 +23,10 @@ func (d *Diagnosis) linkConsequences(primary *content.Finding) {
 		switch {
 		case f.ID == id && f.Title == primary.Title:
 			head = append(head, f)
-		case f.Role.Effect() && f.Severity >= content.Warning && d.follows(f, primary):
+		case f.Role.Effect() && d.follows(f, primary):
 			f.ConsequenceOf = id
+			// A consequence never outranks its cause.
+			f.Severity = min(f.Severity, primary.Severity)
 			f.Summary += fmt.Sprintf(" It follows from %s: %s.", id, strings.TrimSuffix(primary.Title, "."))
 			// What relieves it at once is the cause's mitigation.
 			f.Mitigations = slices.DeleteFunc(slices.Clone(f.Mitigations), func(m content.Mitigation) bool { return m.Horizon == content.Immediate })

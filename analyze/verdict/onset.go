@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/rules"
@@ -22,6 +23,11 @@ type onsetSignal struct {
 	// first makes the first interval that held the onset, however
 	// rarely it holds after (errors come and go while a device fails).
 	first bool
+	// eventNS and event are the exact moment (CLOCK_MONOTONIC) and the
+	// record the condition began with, when it began during the capture
+	// with one (a failing device's first error); 0 and "" otherwise.
+	eventNS int64
+	event   string
 }
 
 // signalOf picks the condition the onset is looked for in, the first
@@ -63,9 +69,13 @@ func (d *Diagnosis) errorSignal(dev string) *onsetSignal {
 	start := m.Manifest.Start.MonoNS
 	recent := int64(c.Thresholds.RecentErrorS * 1e9)
 	var at []int64
-	earliest := int64(0)
-	for _, e := range m.KernelEvents() {
-		if !e.Error() || e.Device != dev {
+	earliest, firstNS := int64(0), int64(0)
+	var firstText string
+	all := m.KernelEvents()
+	for _, e := range all {
+		// Errors about a device the name was given to before are not
+		// this device's (loop names are reused).
+		if _, replaced := model.Replaced(all, e); !e.Error() || e.Device != dev || replaced {
 			continue
 		}
 		t := start + int64(e.Offset)
@@ -73,13 +83,24 @@ func (d *Diagnosis) errorSignal(dev string) *onsetSignal {
 		if t <= m.Ticks[0].Mono && t >= m.Ticks[0].Mono-recent && (earliest == 0 || t < earliest) {
 			earliest = t
 		}
+		if t > m.Ticks[0].Mono && (firstNS == 0 || t < firstNS) {
+			firstNS, firstText = t, e.Record.Text
+		}
 	}
 	cond := "the kernel logged IO errors about " + dev
-	if earliest != 0 {
-		cond = fmt.Sprintf("the kernel had been logging IO errors about %s, the first of the recent ones %.0f s before the capture", dev, float64(m.Ticks[0].Mono-earliest)/1e9)
+	sig := &onsetSignal{dev: dev, first: true, condition: cond}
+	switch {
+	case earliest != 0:
+		sig.condition = fmt.Sprintf("the kernel had been logging IO errors about %s, the first of the recent ones %.0f s before the capture", dev, float64(m.Ticks[0].Mono-earliest)/1e9)
+	case firstNS != 0:
+		sig.eventNS = firstNS
+		sig.event = fmt.Sprintf("first IO error about %s (%q); writes to it from then on are lost", dev, firstText)
+		if a, ok := model.LastAttach(all, dev); ok && a.Offset < 0 {
+			sig.event += fmt.Sprintf("; errors logged before it were about an earlier %s: the name was attached again %.1f s before the capture", dev, -a.Offset.Seconds())
+		}
 	}
-	return &onsetSignal{dev: dev, first: true, condition: cond,
-		held: func(k int) bool {
+	sig.held =
+		func(k int) bool {
 			if k == 1 && earliest != 0 {
 				return true
 			}
@@ -89,7 +110,8 @@ func (d *Diagnosis) errorSignal(dev string) *onsetSignal {
 				}
 			}
 			return false
-		}}
+		}
+	return sig
 }
 
 // deviceSignal holds in the intervals in which the blamed device was busy
@@ -241,6 +263,16 @@ func (d *Diagnosis) onset(culpritDev string, primary *content.Finding) *content.
 	// Fewer than two quiet intervals before it are no baseline: the first
 	// interval of a capture may catch a load still ramping up, or the
 	// collector's own start.
+	if sig.event != "" {
+		// An exact moment in the kernel log: no baseline to compare, and
+		// the findings stay over the whole capture (what was written
+		// before the first error matters as much as after).
+		// Seconds from the capture's start, as the kernel log's times
+		// are quoted in the findings ("at +2.0 s").
+		start := m.Manifest.Start
+		return &content.Onset{Tick: k, Time: start.Wall.Add(time.Duration(sig.eventNS - start.MonoNS)), Seconds: float64(sig.eventNS-start.MonoNS) / 1e9,
+			Condition: sig.condition, Event: sig.event}
+	}
 	o := &content.Onset{Tick: k, Time: m.Ticks[k].Wall, Seconds: m.Seconds(0, k), Condition: sig.condition, UnderWay: k <= 2}
 	if o.UnderWay {
 		return o

@@ -108,7 +108,12 @@ func (d *Diagnosis) deviceClause(b *strings.Builder, primary, devFinding *conten
 		// Thresholds decide severities and alerts; the words describe the
 		// device as it was.
 		fmt.Fprintf(b, " The device %s was busy %.0f %% of the time, its requests took %.1f ms on average with %.1f queued", name, x.Util, x.Await, x.AquSz)
-		if x.Util >= 0.9*c.Thresholds.UtilPct || x.Await >= 0.9*c.Thresholds.AwaitMS {
+		switch {
+		case c.IsSaturated(name, x):
+			// Saturated, with no serious finding about it: only its
+			// own load waited (device-saturated is then info).
+			b.WriteString(", saturated by its own load: no other task waited for it")
+		case x.Util >= 0.9*c.Thresholds.UtilPct || x.Await >= 0.9*c.Thresholds.AwaitMS:
 			b.WriteString(", close to saturation")
 		}
 		if shows.Has(rules.Syncs) || shows.Has(rules.SmallPieces|rules.Amplified) {

@@ -19,9 +19,12 @@ var (
 	// v1 memory: usage with and without swap, and how often the limit
 	// was hit.
 	cgroupV1MemTickFiles = []string{"memory.usage_in_bytes", "memory.memsw.usage_in_bytes", "memory.failcnt"}
-	// Limits read once, at the end, for the cgroups seen.
-	cgroupV2LimitFiles    = []string{"io.max", "io.weight", "io.latency", "io.bfq.weight", "memory.max", "memory.high", "memory.swap.max"}
-	cgroupV1MemLimitFiles = []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"}
+	// Limits read once, at the end, for the cgroups seen; memory.stat
+	// with them for the cgroup's dirty and writeback pages (file_dirty,
+	// file_writeback on v2; dirty, writeback on v1): a memory cgroup's
+	// own dirty limit follows its memory limit.
+	cgroupV2LimitFiles    = []string{"io.max", "io.weight", "io.latency", "io.bfq.weight", "memory.max", "memory.high", "memory.swap.max", "memory.stat"}
+	cgroupV1MemLimitFiles = []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.stat"}
 	cgroupV1LimitFiles    = []string{"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
 		"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device", "blkio.weight", "blkio.bfq.weight"}
 )

@@ -51,6 +51,14 @@ var blockFiles = []string{
 	"queue/discard_max_bytes",
 }
 
+// bdiFiles are read once for every backing device (/sys/class/bdi/MAJ:MIN):
+// its share of the dirty limit and whether that share is enforced from
+// the first page (strict_limit: FUSE's bdis, or an admin's setting), which
+// throttles a writer while the node's dirty memory is far below the
+// global limit (REFERENCE-IO.md §14.4). min_bytes and max_bytes are
+// absent before Linux 6.2.
+var bdiFiles = []string{"min_ratio", "max_ratio", "min_bytes", "max_bytes", "strict_limit"}
+
 // captureHost reads the once-only files and returns the host's mounts (for
 // the cgroup hierarchy and statfs).
 func (c *collection) captureHost() []procfs.Mount {
@@ -86,9 +94,32 @@ func (c *collection) captureHost() []procfs.Mount {
 			}
 		}
 	}
+	b = c.captureBDIs(b)
 	c.store.put(bundle.HostMember, b)
 	mounts, _ := procfs.ParseMountinfo(selfMounts)
 	return mounts
+}
+
+// captureBDIs appends the dirty-limit settings of every backing device to
+// b.
+func (c *collection) captureBDIs(b []byte) []byte {
+	bdis, err := readDirNames("/sys/class/bdi")
+	if err != nil {
+		c.ledger.read("bdi", "/sys/class/bdi", 0, 0, capture.Classify(err), err)
+		return b
+	}
+	for _, d := range bdis {
+		for _, f := range bdiFiles {
+			p := "/sys/class/bdi/" + d + "/" + f
+			data, st, err := c.sampler.rd.Read(p)
+			if st == bundle.StatusAbsent {
+				continue
+			}
+			c.ledger.sweepRead("bdi", p, 0, st, err)
+			b = appendFrame(b, p, data, st, err)
+		}
+	}
+	return b
 }
 
 // pseudoFS are filesystems with no blocks to run out of.

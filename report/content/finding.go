@@ -267,6 +267,10 @@ type Onset struct {
 	// first.
 	BaselineSeconds float64  `json:"baseline_seconds"`
 	Changes         []string `json:"changes,omitempty"`
+	// Event, when set, is the kernel record the incident began with (a
+	// failing device's first IO error): an exact moment, Seconds after
+	// the first tick, rather than an interval compared with a baseline.
+	Event string `json:"event,omitempty"`
 	// WindowFrom is the first tick of the window the findings were
 	// computed over (the tick before the onset), 0 when it is the whole
 	// capture.

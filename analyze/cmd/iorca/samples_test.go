@@ -144,9 +144,11 @@ var sampleVerdicts = map[string]struct {
 			if c := culprit(r); c == nil || c["comm"] != "bulk-export" {
 				t.Errorf("culprit %v, want bulk-export", c)
 			}
-			// The device's time is the writer's, through writeback.
-			if f := finding(r, "device-saturated"); !strings.Contains(f["summary"].(string), "bulk-export) holds") || f["consequence_of"] == nil {
-				t.Errorf("device-saturated does not name the writer or follow from its cause: %v", f)
+			// The device's time is the writer's, through writeback; no
+			// one else waited for it, so the saturation is the device
+			// pacing its own load (info), not a critical of its own.
+			if f := finding(r, "device-saturated"); !strings.Contains(f["summary"].(string), "bulk-export) holds") || f["severity"] != "info" || !strings.Contains(f["summary"].(string), "Self-inflicted") {
+				t.Errorf("device-saturated does not name the writer as its only load: %v", f)
 			}
 			if f := finding(r, "dirty-throttling"); !strings.Contains(f["summary"].(string), "balance_dirty_pages") {
 				t.Errorf("dirty-throttling does not say where the writer was paused: %v", f["summary"])
