@@ -126,8 +126,19 @@ func devicePerWrite(c *window.Window, pio *model.ProcIO) (content.Evidence, bool
 		return content.Evidence{}, false
 	}
 	reqs, bytes := s.CausedRequests/writes, s.CausedBytes/writes
-	return content.Evidence{Member: bundle.BlockTraceMember, What: fmt.Sprintf("On %s the block trace counts %.1f requests and %s written per write() call of %.0f bytes (%.0f× its bytes, with the writeback, journal commits and cache flushes it caused)",
-		best.Device, reqs, prose.Bytes(bytes), avg, bytes/max(avg, 1)),
+	// Only the kinds of request it caused are named: a sync writer's
+	// journal commits are not "writeback".
+	var kinds []string
+	for _, k := range []struct {
+		ns   float64
+		name string
+	}{{s.DirectNS, "its own requests"}, {s.WritebackNS, "the writeback of pages it dirtied"}, {s.JournalNS, "the journal commits its syncs forced"}, {s.FlushNS, "the cache flushes that wrote out its data"}} {
+		if k.ns > 0 {
+			kinds = append(kinds, k.name)
+		}
+	}
+	return content.Evidence{Member: bundle.BlockTraceMember, What: fmt.Sprintf("On %s the block trace counts %.1f requests and %s written per write() call of %.0f bytes (%.0f× its bytes, counting %s)",
+		best.Device, reqs, prose.Bytes(bytes), avg, bytes/max(avg, 1), prose.JoinAnd(kinds)),
 		Figures: map[string]float64{FigRequestsPerWrite: reqs, FigDeviceBytesPerWrite: bytes}}, true
 }
 

@@ -117,3 +117,23 @@ func TestFailingDiskOnsetIsTheFirstError(t *testing.T) {
 		t.Errorf("verdict says sync lost writes were dropped silently: %s", s)
 	}
 }
+
+// overlay-slow-disk: two O_SYNC/fdatasync writers and no buffered one.
+// Every request is what it is — their own, the journal's (jbd2's and the
+// commit blocks kblockd re-issues with M/F flags), a cache flush — and
+// none is "writeback of pages it dirtied".
+func TestSyncWritersHaveNoWritebackShare(t *testing.T) {
+	c := window.New(sampleModel(t, "overlay-slow-disk"), window.Defaults())
+	dt := c.DeviceTimes["loop0"]
+	if dt == nil {
+		t.Fatal("no device time for loop0")
+	}
+	for _, s := range dt.Shares {
+		if s.WritebackNS > 0 {
+			t.Errorf("%s has %.0f ms of writeback on loop0", c.ShareName("loop0", s), s.WritebackNS/1e6)
+		}
+	}
+	if s := dt.Find(7932); s == nil || s.JournalNS <= 0 || s.DirectNS <= 0 {
+		t.Errorf("the access logger's share %+v: want its own requests and the journal commits its syncs forced", s)
+	}
+}
