@@ -60,3 +60,21 @@ func TestDirtyThrottlingNamesTheCap(t *testing.T) {
 		})
 	}
 }
+
+// The dirty forecast on bulk-writer's figures (208 MiB dirty, background
+// threshold 2.3 GiB, limit 4.6 GiB, dirty_expire_centisecs 3000): at
+// 24 MiB/s the flushers write pages as they turn 30 s old, so dirty memory
+// levels off near 720 MiB, below the thresholds; at 200 MiB/s it reaches
+// the background threshold and then the free-run point, (background +
+// limit) / 2, where pacing starts — not the limit.
+func TestDirtyForecastLevelsOffOrReachesFreerun(t *testing.T) {
+	c := window.New(sampletest.Model(t, "bulk-writer"), window.Defaults())
+	slow := dirtyForecast(c, 24<<20)
+	if !strings.Contains(slow, "levels off near 720.0 MiB") || !strings.Contains(slow, "dirty_expire_centisecs 30 s") {
+		t.Errorf("at 24 MiB/s: %q", slow)
+	}
+	fast := dirtyForecast(c, 200<<20)
+	if !strings.Contains(fast, "reaches the background threshold (2.3 GiB") || !strings.Contains(fast, "the free-run point (3.5 GiB, halfway to the dirty limit 4.6 GiB, from which the kernel paces writers) in about 17 s") {
+		t.Errorf("at 200 MiB/s: %q", fast)
+	}
+}
