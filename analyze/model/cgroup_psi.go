@@ -31,16 +31,7 @@ func (m *Model) CgroupIOPressure(p *Process, from, to int) (path string, some, f
 // the time some, and all, of its tasks waited for IO; ok is false without
 // readings at two ticks in the range.
 func (cg *Cgroup) IOPressure(m *Model, from, to int) (some, full float64, ok bool) {
-	var a, b *CgroupPSI
-	for i := range cg.Pressure {
-		s := &cg.Pressure[i]
-		if s.Tick <= from && (a == nil || s.Tick > a.Tick) {
-			a = s
-		}
-		if s.Tick <= to && (b == nil || s.Tick > b.Tick) {
-			b = s
-		}
-	}
+	a, b := bracket(cg.Pressure, func(s *CgroupPSI) int { return s.Tick }, from, to)
 	if a == nil || b == nil || a.Tick == b.Tick || a.PSI.Some == nil || b.PSI.Some == nil || b.PSI.Some.TotalUS < a.PSI.Some.TotalUS {
 		return 0, 0, false
 	}

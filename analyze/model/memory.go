@@ -29,18 +29,24 @@ func (m *Model) MemoryCgroup(p *Process) *Cgroup {
 // MemBetween is a memory cgroup's use at tick to and how often it hit its
 // limit between from and to; ok is false without samples at both.
 func (cg *Cgroup) MemBetween(from, to int) (end CgroupMem, limitHits uint64, ok bool) {
-	var a, b *CgroupMem
-	for i := range cg.Mem {
-		s := &cg.Mem[i]
-		if s.Tick <= from && (a == nil || s.Tick > a.Tick) {
-			a = s
-		}
-		if s.Tick <= to && (b == nil || s.Tick > b.Tick) {
-			b = s
-		}
-	}
+	a, b := bracket(cg.Mem, func(s *CgroupMem) int { return s.Tick }, from, to)
 	if a == nil || b == nil {
 		return CgroupMem{}, 0, false
 	}
 	return *b, b.Failcnt - min(a.Failcnt, b.Failcnt), true
+}
+
+// bracket finds, among a cgroup's samples, the latest at or before tick
+// from and the latest at or before tick to (nil where there is none).
+func bracket[T any](samples []T, tick func(*T) int, from, to int) (a, b *T) {
+	for i := range samples {
+		s := &samples[i]
+		if tick(s) <= from && (a == nil || tick(s) > tick(a)) {
+			a = s
+		}
+		if tick(s) <= to && (b == nil || tick(s) > tick(b)) {
+			b = s
+		}
+	}
+	return a, b
 }
