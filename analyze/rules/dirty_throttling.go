@@ -150,7 +150,7 @@ func heldByCap(c *window.Window, f *content.Finding, pids []int, paused map[int]
 	f.Summary = fmt.Sprintf("The kernel paused writers in balance_dirty_pages() although the node's dirty memory stayed at %.0f %% of its limit, below the free-run point (%.0f %%, halfway between the background threshold and the limit) under which the global limit throttles no one: a cap of their own holds them.", share, freerun)
 	if cp.Name != "" {
 		f.Title = "Writers are throttled by a dirty cap below the node's limit: " + cp.Name
-		f.Summary += fmt.Sprintf(" %s: %s.", prose.Sentence(cp.Name), cp.Why)
+		f.Summary += fmt.Sprintf(" The cap: %s; %s.", cp.Name, cp.Why)
 	} else {
 		f.Title = fmt.Sprintf("Writers are throttled below the node's dirty limit (dirty memory at %.0f %% of it) by a per-device or per-cgroup cap", share)
 		f.Summary += fmt.Sprintf(" But %s.", cp.Why)
