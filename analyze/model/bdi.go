@@ -30,9 +30,9 @@ type BDI struct {
 }
 
 // Capped reports whether the bdi holds its writers to less than the whole
-// dirty limit: a strict limit, or a max_ratio under 100.
+// dirty limit: a strict limit, a max_bytes, or a max_ratio under 100.
 func (b *BDI) Capped() bool {
-	return b.StrictLimit || (b.HasRatio && b.MaxRatio < 100)
+	return b.StrictLimit || b.MaxBytes > 0 || (b.HasRatio && b.MaxRatio < 100)
 }
 
 // bdi records one /sys/class/bdi/NAME/FILE frame.

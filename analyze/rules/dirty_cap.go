@@ -97,7 +97,9 @@ func bdiCap(c *window.Window, name string, b *model.BDI, fuse bool) dirtyCap {
 	if b.MaxBytes > 0 {
 		limits = append(limits, "max_bytes "+prose.Bytes(float64(b.MaxBytes)))
 	}
-	if b.HasRatio && b.MaxRatio < 100 {
+	// Writing max_bytes sets the ratio the kernel keeps (max_ratio then
+	// reads as its whole-percent part, often 0): quote the one set.
+	if b.HasRatio && b.MaxRatio < 100 && b.MaxBytes == 0 {
 		limits = append(limits, fmt.Sprintf("max_ratio %d %%", b.MaxRatio))
 	}
 	cp := dirtyCap{}

@@ -78,3 +78,19 @@ func TestDirtyForecastLevelsOffOrReachesFreerun(t *testing.T) {
 		t.Errorf("at 200 MiB/s: %q", fast)
 	}
 }
+
+// The dirty-throttled sample, recaptured with the bdi capture: its script
+// set strict_limit and max_bytes 32 MiB on loop0's bdi; the kernel keeps
+// the bytes as a ratio (max_ratio then reads 0), and the report quotes
+// the setting made, not the derived ratio.
+func TestDirtyThrottledSampleNamesItsCap(t *testing.T) {
+	m := sampletest.Model(t, "dirty-throttled")
+	b := m.BDIs["7:0"]
+	if b == nil || !b.StrictLimit || b.MaxBytes < 32<<20 || b.MaxBytes > 33<<20 {
+		t.Fatalf("bdi 7:0 as captured: %+v", b)
+	}
+	fs := checkDirtyThrottling(window.New(m, window.Defaults()))
+	if len(fs) != 1 || !strings.HasSuffix(fs[0].Title, "bdi 7:0 (loop0) has strict_limit with max_bytes 32.0 MiB") || strings.Contains(fs[0].Summary, "max_ratio 0") {
+		t.Errorf("findings %+v", fs)
+	}
+}
