@@ -1,17 +1,19 @@
 package blocktrace
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
+	"github.com/iorca/iorca/internal/ftrace"
 )
 
 // wanted lists the events to enable; where a kernel renamed one, the
@@ -30,6 +32,9 @@ var wanted = [][]string{
 // Config bounds one capture.
 type Config struct {
 	Duration time.Duration
+	// MaxBytes bounds what is kept: the ring-buffer pages read from
+	// trace_pipe_raw (the text decoded from them is about twice as
+	// large), or trace_pipe's text when raw pages cannot be read.
 	MaxBytes int64
 	// BufferKB is each CPU's ring buffer; events the reader is too slow
 	// for are lost from it and counted.
@@ -41,6 +46,14 @@ type Config struct {
 	// is unmounted: only by the last collector using it, so that two at
 	// once do not undo each other.
 	Shared Sharer
+	// SpillDirs are where the trace is kept while it runs, best first
+	// (an unlinked file); memory when none takes one.
+	SpillDirs []string
+	// Instance names the private instance; "" is iorca-PID.
+	Instance string
+	// Text reads trace_pipe's text even where raw pages could be read
+	// (tests of the fallback, and of the decoder against it).
+	Text bool
 }
 
 // Sharer coordinates tracefs with other collectors (nodestate.Run).
@@ -52,24 +65,49 @@ type Sharer interface {
 // Result is what a capture gives the bundle.
 type Result struct {
 	Info bundle.BlockTraceInfo
-	// Output is trace_pipe's text; Formats the format file of every
-	// enabled event, as frames.
-	Output, Formats []byte
+	// Formats is the format file of every enabled event, as frames.
+	Formats []byte
+	text    *spill
+}
+
+// Text reads the trace's text (BlockTraceMember): trace_pipe's lines, or
+// the lines decoded from raw pages in the same form.
+func (r Result) Text() io.Reader {
+	if r.text == nil {
+		return bytes.NewReader(nil)
+	}
+	return r.text.Reader()
 }
 
 // Tracer is a running capture.
 type Tracer struct {
-	cfg   Config
-	fs    *tracefs
-	inst  *instance
-	fd    int
-	stop  chan string
-	done  chan struct{}
-	mu    sync.Mutex
-	out   []byte
+	cfg  Config
+	fs   *tracefs
+	inst *instance
+	stop chan string
+	done chan struct{}
+	// src reads the events, raw pages or text, into a spill.
+	src   source
 	res   Result
 	once  sync.Once
 	final Result
+}
+
+// source is one way of reading the instance's events.
+type source interface {
+	// read reads what the buffers hold; it reports whether it got
+	// anything, and errBudget at the byte bound.
+	read() (bool, error)
+	// follow calls fn with each block-request event read since its last
+	// call, for choosing targets while the capture runs.
+	follow(fn func(ftrace.Event)) error
+	// finish makes the text once reading has stopped, naming tasks by
+	// c: the text, its lines, the raw bytes read.
+	finish(c *comms) (*spill, int, int64, error)
+	// closeFiles closes the instance's files (before it is removed);
+	// close releases the spill.
+	closeFiles()
+	close()
 }
 
 // testHookRead, when set by a test, runs before every read (to make the
@@ -80,10 +118,11 @@ var testHookRead func()
 var errBudget = errors.New("max-bytes")
 
 // Start sets up a private instance, enables the events and starts reading
-// trace_pipe in the background until Duration, MaxBytes or Stop. On an
-// error nothing is left behind and Result().Info says why.
+// them in the background until Duration, MaxBytes or Stop: the per-CPU
+// raw pages where it can, trace_pipe's text where it cannot. On an error
+// nothing is left behind and Result().Info says why.
 func Start(cfg Config) *Tracer {
-	t := &Tracer{cfg: cfg, fd: -1, stop: make(chan string, 1), done: make(chan struct{})}
+	t := &Tracer{cfg: cfg, stop: make(chan string, 1), done: make(chan struct{})}
 	t.res.Info = bundle.BlockTraceInfo{Status: bundle.StatusOK, BufferKBPerCPU: cfg.BufferKB, TraceClock: "mono",
 		Events: []string{}, Missing: []string{}}
 	if err := t.setup(); err != nil {
@@ -109,7 +148,10 @@ func (t *Tracer) setup() error {
 	}
 	t.fs = fs
 	t.res.Info.Tracefs, t.res.Info.MountedTracefs = fs.root, fs.mounted
-	name := "iorca-" + strconv.Itoa(os.Getpid())
+	name := t.cfg.Instance
+	if name == "" {
+		name = "iorca-" + strconv.Itoa(os.Getpid())
+	}
 	t.res.Info.OtherTracers = append(ScanBPF("/proc", os.Getpid()), ScanInstances(fs.root, name)...)
 	inst, err := fs.newInstance(name)
 	if err != nil {
@@ -133,13 +175,14 @@ func (t *Tracer) setup() error {
 	// The process (TGID) of every event's thread, so that a
 	// multi-threaded writer's requests are charged to it; kernels without
 	// the option print no TGID and the analyzer falls back to the thread.
-	inst.write("options/record-tgid", "1")
+	tgid := inst.write("options/record-tgid", "1") == nil
 	// mono is CLOCK_MONOTONIC, the clock of the bundle's frames; the
 	// default "local" is per CPU and not comparable.
 	if err := inst.write("trace_clock", "mono"); err != nil {
 		return err
 	}
 	var formats []byte
+	var raw [][]byte
 	for _, alts := range wanted {
 		enabled := false
 		for _, ev := range alts {
@@ -155,6 +198,7 @@ func (t *Tracer) setup() error {
 				st, ferr = capture.Classify(err), err
 			}
 			formats = appendFormat(formats, "events/"+ev+"/format", f, st, ferr)
+			raw = append(raw, f)
 			t.res.Info.Events = append(t.res.Info.Events, ev)
 			enabled = true
 			break
@@ -167,12 +211,39 @@ func (t *Tracer) setup() error {
 		return fmt.Errorf("none of the block, writeback and jbd2 events exists on this kernel")
 	}
 	t.res.Formats = formats
-	fd, err := syscall.Open(inst.path("trace_pipe"), syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	src, err := t.openSource(raw, tgid)
 	if err != nil {
-		return fmt.Errorf("open trace_pipe: %w", err)
+		return err
 	}
-	t.fd = fd
+	t.src = src
 	return inst.write("tracing_on", "1")
+}
+
+// openSource opens the per-CPU raw pages, or trace_pipe when they cannot
+// be read or decoded (the manifest says why).
+func (t *Tracer) openSource(formats [][]byte, tgid bool) (source, error) {
+	sp := newSpill(t.cfg.SpillDirs)
+	t.res.Info.Spill = sp.Dir
+	if sp.Dir == "" {
+		t.res.Info.Spill = "memory"
+	}
+	if !t.cfg.Text {
+		r, err := openRaw(t.inst, t.fs.root, formats, tgid, sp, t.cfg)
+		if err == nil {
+			t.res.Info.Reader = "trace_pipe_raw"
+			return r, nil
+		}
+		t.res.Info.ReaderFallback = err.Error()
+	} else {
+		t.res.Info.ReaderFallback = "text asked for"
+	}
+	r, err := openText(t.inst, sp, t.cfg.MaxBytes)
+	if err != nil {
+		sp.close()
+		return nil, err
+	}
+	t.res.Info.Reader = "trace_pipe"
+	return r, nil
 }
 
 func appendFormat(b []byte, path string, data []byte, st bundle.Status, err error) []byte {
@@ -182,11 +253,11 @@ func appendFormat(b []byte, path string, data []byte, st bundle.Status, err erro
 	return bundle.AppendFrame(b, bundle.Frame{Path: path, Status: st, MonoNS: capture.Mono(), Data: data})
 }
 
-// pollInterval is how often an empty trace_pipe is read again: the
-// per-CPU buffers hold the events in between.
+// pollInterval is how often empty buffers are read again: the per-CPU
+// buffers hold the events in between.
 const pollInterval = 20 * time.Millisecond
 
-// read copies trace_pipe into memory until a bound or Stop.
+// read reads the events into the spill until a bound or Stop.
 func (t *Tracer) read() {
 	defer close(t.done)
 	reason := "duration"
@@ -201,7 +272,6 @@ func (t *Tracer) read() {
 		t.res.Info.End = capture.Now()
 	}()
 	deadline := time.Now().Add(t.cfg.Duration)
-	buf := make([]byte, 64<<10)
 	for {
 		if testHookRead != nil {
 			testHookRead()
@@ -209,81 +279,59 @@ func (t *Tracer) read() {
 		select {
 		case r := <-t.stop:
 			reason = r
-			t.drain(buf)
+			t.drain()
 			return
 		default:
 		}
 		if !time.Now().Before(deadline) {
-			t.drain(buf)
+			t.drain()
 			return
 		}
-		n, err := syscall.Read(t.fd, buf)
+		got, err := t.src.read()
 		switch {
-		case n > 0:
-			if t.add(buf[:n]) {
-				// Stop the events at once: what the buffers would still
-				// take is cost with nothing kept.
-				t.inst.write("tracing_on", "0")
-				reason = errBudget.Error()
-				return
-			}
-		case err == nil || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR):
-			time.Sleep(pollInterval)
-		default:
+		case errors.Is(err, errBudget):
+			// Stop the events at once: what the buffers would still
+			// take is cost with nothing kept.
+			t.inst.write("tracing_on", "0")
+			t.res.Info.Truncated = true
+			reason = errBudget.Error()
+			return
+		case err != nil:
 			reason = "failed"
 			t.res.Info.Status = bundle.StatusFailed
-			t.res.Info.Error = "read trace_pipe: " + err.Error()
+			t.res.Info.Error = err.Error()
 			return
+		case !got:
+			time.Sleep(pollInterval)
 		}
 	}
 }
 
 // drain reads what the buffers still hold after tracing stopped.
-func (t *Tracer) drain(buf []byte) {
+func (t *Tracer) drain() {
 	t.inst.write("tracing_on", "0")
 	for {
-		n, err := syscall.Read(t.fd, buf)
-		if n <= 0 || err != nil {
+		got, err := t.src.read()
+		if errors.Is(err, errBudget) {
+			t.res.Info.Truncated = true
+		}
+		if !got || err != nil {
 			return
 		}
-		if t.add(buf[:n]) {
-			return
-		}
 	}
 }
 
-// add appends text, and reports true when the byte bound is reached (the
-// text is then cut at the last whole line).
-func (t *Tracer) add(b []byte) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if int64(len(t.out)+len(b)) <= t.cfg.MaxBytes {
-		t.out = append(t.out, b...)
-		return false
+// Follow calls fn with each block-request event (insert, issue, complete,
+// requeue) read since its last call, as ParseLine would give its line
+// (Fields valid during the call only): target selection feeds a matcher
+// as the capture runs, decoding only what is new — and of raw pages, only
+// the newest 2 MiB of each CPU's, a sample with bounded work. It is for one
+// goroutine, and must not run beside Stop.
+func (t *Tracer) Follow(fn func(ftrace.Event)) error {
+	if t.src == nil {
+		return nil
 	}
-	room := b[:t.cfg.MaxBytes-int64(len(t.out))]
-	if i := lastNewline(room); i >= 0 {
-		t.out = append(t.out, room[:i+1]...)
-	}
-	t.res.Info.Truncated = true
-	return true
-}
-
-func lastNewline(b []byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == '\n' {
-			return i
-		}
-	}
-	return -1
-}
-
-// Snapshot returns the text read so far, for choosing targets while the
-// capture runs.
-func (t *Tracer) Snapshot() []byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]byte(nil), t.out...)
+	return t.src.follow(fn)
 }
 
 // Tracefs is where the tracefs in use is, "" when none could be used.
@@ -300,9 +348,9 @@ func (t *Tracer) Running() bool {
 }
 
 // Stop ends the capture (reason: "collection-end", "interrupted"), waits
-// for the reader, and removes everything it set up: the instance with its
-// events and buffer, and tracefs if it mounted it. It may be called more
-// than once; later calls return the same result.
+// for the reader, removes everything it set up (the instance with its
+// events and buffer, and tracefs if it mounted it), then makes the text.
+// It may be called more than once; later calls return the same result.
 func (t *Tracer) Stop(reason string) Result {
 	t.once.Do(func() {
 		select {
@@ -311,8 +359,11 @@ func (t *Tracer) Stop(reason string) Result {
 		}
 		<-t.done
 		if t.inst != nil {
-			if n, err := t.inst.overruns(); err == nil {
-				t.res.Info.Overruns = n
+			if per, err := t.inst.overruns(); err == nil {
+				t.res.Info.OverrunsPerCPU = per
+				for _, n := range per {
+					t.res.Info.Overruns += n
+				}
 			}
 		}
 		if t.res.Info.End.MonoNS == 0 {
@@ -321,18 +372,28 @@ func (t *Tracer) Stop(reason string) Result {
 		if t.res.Info.Start.MonoNS > 0 {
 			t.res.Info.Seconds = float64(t.res.Info.End.MonoNS-t.res.Info.Start.MonoNS) / 1e9
 		}
-		if err := t.teardown(); err != nil {
-			if t.res.Info.Error != "" {
-				t.res.Info.Error += "; "
-			}
-			t.res.Info.Error += err.Error()
-			t.res.Info.Status = t.res.Info.Status.Worse(bundle.StatusPartial)
+		var root string
+		if t.fs != nil {
+			root = t.fs.root
 		}
-		t.mu.Lock()
-		t.res.Output = t.out
-		t.mu.Unlock()
-		t.res.Info.Bytes = int64(len(t.res.Output))
-		t.res.Info.Lines = countLines(t.res.Output)
+		var com *comms
+		if t.src != nil {
+			// The kernel's comms, read before tracefs may go.
+			com = readComms(root, true)
+		}
+		if err := t.teardown(); err != nil {
+			t.addError(err, bundle.StatusPartial)
+		}
+		if t.src != nil {
+			text, lines, raw, err := t.src.finish(com)
+			t.res.text, t.res.Info.Lines, t.res.Info.RawBytes = text, lines, raw
+			if text != nil {
+				t.res.Info.Bytes = text.Len()
+			}
+			if err != nil {
+				t.addError(err, bundle.StatusPartial)
+			}
+		}
 		if t.res.Info.Truncated || t.res.Info.Overruns > 0 {
 			t.res.Info.Status = t.res.Info.Status.Worse(bundle.StatusPartial)
 		}
@@ -341,23 +402,31 @@ func (t *Tracer) Stop(reason string) Result {
 	return t.final
 }
 
-func countLines(b []byte) int {
-	n := 0
-	for _, c := range b {
-		if c == '\n' {
-			n++
-		}
+func (t *Tracer) addError(err error, st bundle.Status) {
+	if t.res.Info.Error != "" {
+		t.res.Info.Error += "; "
 	}
-	return n
+	t.res.Info.Error += err.Error()
+	t.res.Info.Status = t.res.Info.Status.Worse(st)
 }
 
-// teardown closes trace_pipe, disables the instance's events by removing
+// Close releases the spilled trace; the Result's text is gone after it.
+func (t *Tracer) Close() {
+	t.Stop("collection-end")
+	if t.src != nil {
+		t.src.close()
+	}
+	if t.final.text != nil {
+		t.final.text.close()
+	}
+}
+
+// teardown closes the instance's files, disables its events by removing
 // it, and unmounts tracefs when it was mounted here.
 func (t *Tracer) teardown() error {
 	var errs []error
-	if t.fd >= 0 {
-		syscall.Close(t.fd)
-		t.fd = -1
+	if t.src != nil {
+		t.src.closeFiles()
 	}
 	if t.inst != nil {
 		t.inst.write("tracing_on", "0")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -133,28 +134,53 @@ func (in *instance) remove() error {
 	return fmt.Errorf("remove tracing instance %s: %w", in.dir, err)
 }
 
-// overruns sums the events lost in every CPU's buffer
+// overruns reads the events lost in each CPU's buffer, by CPU number
 // (per_cpu/cpuN/stats, "overrun:" and "dropped events:").
-func (in *instance) overruns() (int64, error) {
+func (in *instance) overruns() ([]int64, error) {
 	cpus, err := os.ReadDir(in.path("per_cpu"))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var total int64
+	var per []int64
 	for _, c := range cpus {
+		n, err := strconv.Atoi(strings.TrimPrefix(c.Name(), "cpu"))
+		if err != nil || n < 0 || n > 1<<16 {
+			continue
+		}
 		b, err := readBounded(filepath.Join(in.path("per_cpu"), c.Name(), "stats"), 4096)
 		if err != nil {
 			continue
+		}
+		for len(per) <= n {
+			per = append(per, 0)
 		}
 		for _, l := range strings.Split(string(b), "\n") {
 			k, v, ok := strings.Cut(l, ":")
 			if !ok || (k != "overrun" && k != "dropped events") {
 				continue
 			}
-			var n int64
-			fmt.Sscan(strings.TrimSpace(v), &n)
-			total += n
+			var lost int64
+			fmt.Sscan(strings.TrimSpace(v), &lost)
+			per[n] += lost
 		}
 	}
-	return total, nil
+	return per, nil
+}
+
+// cpus lists the CPU numbers of the instance's per_cpu directories.
+func (in *instance) cpus() ([]int, error) {
+	ents, err := os.ReadDir(in.path("per_cpu"))
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", in.path("per_cpu"), err)
+	}
+	var out []int
+	for _, e := range ents {
+		if n, err := strconv.Atoi(strings.TrimPrefix(e.Name(), "cpu")); err == nil && n >= 0 && n <= 1<<16 {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no CPUs", in.path("per_cpu"))
+	}
+	return out, nil
 }

@@ -173,9 +173,21 @@ type BlockTraceInfo struct {
 	Start      Clock   `json:"start"`
 	End        Clock   `json:"end"`
 	Seconds    float64 `json:"seconds"`
-	Bytes      int64   `json:"bytes"`
-	Lines      int     `json:"lines"`
-	Truncated  bool    `json:"truncated"`
+	// Bytes and Lines are the text's (BlockTraceMember).
+	Bytes int64 `json:"bytes"`
+	Lines int   `json:"lines"`
+	// Reader is how the events were read: "trace_pipe_raw" (the
+	// per-CPU ring-buffer pages, decoded to text after the capture) or
+	// "trace_pipe" (the kernel's text); ReaderFallback says why raw
+	// pages were not read. RawBytes are the pages' bytes, which
+	// --block-trace-max-bytes bounds when they are read. Spill is where
+	// the trace was kept while it ran ("memory" when no file could be
+	// made).
+	Reader         string `json:"reader,omitempty"`
+	ReaderFallback string `json:"reader_fallback,omitempty"`
+	RawBytes       int64  `json:"raw_bytes,omitempty"`
+	Spill          string `json:"spill,omitempty"`
+	Truncated      bool   `json:"truncated"`
 	// StopReason is one of "duration", "max-bytes", "interrupted",
 	// "collection-end", "failed".
 	StopReason string `json:"stop_reason"`
@@ -185,8 +197,10 @@ type BlockTraceInfo struct {
 	TracefsShared bool `json:"tracefs_shared,omitempty"`
 	// Overruns counts the events lost because the reader fell behind
 	// (per_cpu/cpuN/stats, summed).
-	Overruns int64  `json:"overruns"`
-	Error    string `json:"error,omitempty"`
+	Overruns int64 `json:"overruns"`
+	// OverrunsPerCPU is each CPU's part of Overruns, by CPU number.
+	OverrunsPerCPU []int64 `json:"overruns_per_cpu,omitempty"`
+	Error          string  `json:"error,omitempty"`
 	// OtherTracers are the other users of tracepoints found when the
 	// trace began: processes holding BPF programs or links, and tracefs
 	// instances (the top-level one too) with block or writeback events

@@ -99,6 +99,42 @@ func (e *Encoder) Encode(name string, data []byte) (EncodedMember, error) {
 	return EncodedMember{Name: name, Size: int64(len(data)), SHA256: Sum(data), Frame: e.zenc.EncodeAll(tb, nil)}, nil
 }
 
+// EncodeTo compresses the member name of size bytes read from r into w,
+// a frame at a time, never holding the member: a block trace of hundreds
+// of megabytes is written from its spill file. The member's Frame is
+// nil; its FrameLen is what was written to w.
+func (e *Encoder) EncodeTo(w io.Writer, name string, size int64, r io.Reader) (EncodedMember, error) {
+	if err := CheckName(name); err != nil {
+		return EncodedMember{}, fmt.Errorf("bundle: %w", err)
+	}
+	cw := &countWriter{w: w}
+	zw, err := zstd.NewWriter(cw, zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true),
+		zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
+	if err != nil {
+		return EncodedMember{}, fmt.Errorf("bundle: member %q: %w", name, err)
+	}
+	tw := tar.NewWriter(zw)
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o644, ModTime: e.mtime, Format: tar.FormatPAX}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return EncodedMember{}, fmt.Errorf("bundle: member %q: %w", name, err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tw, h), io.LimitReader(r, size))
+	if err == nil && n != size {
+		err = fmt.Errorf("%d bytes of %d", n, size)
+	}
+	if err == nil {
+		err = tw.Flush()
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		return EncodedMember{}, fmt.Errorf("bundle: member %q: %w", name, err)
+	}
+	return EncodedMember{Name: name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil)), FrameLen: cw.n}, nil
+}
+
 // tarBytes is a member as tar writes it: header blocks, data, padding to
 // the 512-byte block.
 func (e *Encoder) tarBytes(name string, data []byte) ([]byte, error) {

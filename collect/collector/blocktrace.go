@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strings"
@@ -20,7 +19,7 @@ func (c *collection) startBlockTrace() *blocktrace.Tracer {
 	}
 	mi, _ := os.ReadFile("/proc/self/mountinfo")
 	cfg := blocktrace.Config{Duration: c.cfg.BlockTraceDuration, MaxBytes: c.cfg.BlockTraceMaxBytes,
-		BufferKB: blockTraceBufferKB, Mountinfo: mi}
+		BufferKB: blockTraceBufferKB, Mountinfo: mi, SpillDirs: spillDirs(c.cfg.Output)}
 	if c.node != nil {
 		cfg.Shared = c.node
 	}
@@ -39,17 +38,18 @@ func (c *collection) finishBlockTrace(tr *blocktrace.Tracer, m *bundle.Manifest,
 		return
 	}
 	res := tr.Stop(reason)
+	defer tr.Close()
 	info := res.Info
 	m.BlockTrace = &info
 	c.ledger.time("block-trace", secondsDuration(info.Seconds))
-	if len(res.Output) > 0 || info.Status == bundle.StatusOK {
-		c.store.put(bundle.BlockTraceMember, res.Output)
+	if info.Bytes > 0 || info.Status == bundle.StatusOK {
+		c.store.putFrom(bundle.BlockTraceMember, info.Bytes, res.Text())
 	}
 	if len(res.Formats) > 0 {
 		c.store.put(bundle.TraceFormatsMember, res.Formats)
 	}
 	// Now, while the files the flushers wrote are still open.
-	c.captureOpenWriters(res.Output)
+	c.captureOpenWriters(res.Text())
 	st := info.Status
 	if st == bundle.StatusOK {
 		c.ledger.source("block-trace").Items++
@@ -71,26 +71,29 @@ func (c *collection) finishBlockTrace(tr *blocktrace.Tracer, m *bundle.Manifest,
 	}
 }
 
-// deviceTime sums, per issuing process, the service time (issue to
-// completion) of the block requests in a trace so far: the processes that
-// hold a device's time by their own synchronous and direct requests.
+// deviceTimer sums, per issuing process, the service time (issue to
+// completion) of the block requests in the trace so far: the processes
+// that hold a device's time by their own synchronous and direct requests.
 // Writeback and journal requests issued by kernel threads are left to the
-// analyzer, which ties them back to their cause.
-func deviceTime(trace []byte) map[int]int64 {
-	match := ftrace.NewMatcher()
-	out := map[int]int64{}
-	for len(trace) > 0 {
-		var line []byte
-		line, trace, _ = bytes.Cut(trace, []byte{'\n'})
-		e, ok := ftrace.ParseLine(line)
-		if !ok || !ftrace.IsBlockRequest(e.Name) {
-			continue
-		}
-		if r, done, err := match.Add(e); err == nil && done && !ftrace.KernelTask(r.Comm) {
-			out[r.PID] += r.CompleteNS - r.IssueNS
-		}
+// analyzer, which ties them back to their cause. It is fed the new lines
+// at each selection (Tracer.Follow), never the whole trace again.
+type deviceTimer struct {
+	match *ftrace.Matcher
+	byPID map[int]int64
+}
+
+func newDeviceTimer() *deviceTimer {
+	return &deviceTimer{match: ftrace.NewMatcher(), byPID: map[int]int64{}}
+}
+
+// addEvent takes one event.
+func (d *deviceTimer) addEvent(e ftrace.Event) {
+	if !ftrace.IsBlockRequest(e.Name) {
+		return
 	}
-	return out
+	if r, done, err := d.match.Add(e); err == nil && done && !ftrace.KernelTask(r.Comm) {
+		d.byPID[r.PID] += r.CompleteNS - r.IssueNS
+	}
 }
 
 func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -59,6 +59,9 @@ type collection struct {
 	// blockTrace is the running block-layer capture, nil when off or
 	// finished.
 	blockTrace *blocktrace.Tracer
+	// devTime is the device time per process of the block trace so far,
+	// fed at each selection.
+	devTime *deviceTimer
 	// startClock is the clock of the bundle's first tick when a
 	// recorder's window comes before the capture proper.
 	startClock bundle.Clock

@@ -1,9 +1,11 @@
 package collector
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -32,15 +34,17 @@ const (
 // unownedInodes are the inodes the flushers wrote in a block trace that
 // no user task dirtied in it, on any bdi: the scan matches inode numbers,
 // the analyzer the device too.
-func unownedInodes(trace []byte) map[uint64]bool {
+func unownedInodes(trace io.Reader) map[uint64]bool {
 	type key struct {
 		bdi procfs.Dev
 		ino uint64
 	}
 	dirtied, written := map[key]bool{}, map[key]bool{}
-	for len(trace) > 0 {
-		var line []byte
-		line, trace, _ = bytes.Cut(trace, []byte{'\n'})
+	// The trace streams from its spill file: never whole in memory.
+	sc := bufio.NewScanner(trace)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
 		if !bytes.Contains(line, []byte("writeback_")) {
 			continue // the block requests, most of the trace
 		}
@@ -82,7 +86,7 @@ func mountDevs(mountinfo []byte) map[int]string {
 // open for writing on the inodes the trace's flushers wrote with no
 // traced dirtier, and stores them. Only the descriptor's number, flags,
 // inode and mount are kept: no path, nothing of the file.
-func (c *collection) captureOpenWriters(trace []byte) {
+func (c *collection) captureOpenWriters(trace io.Reader) {
 	want := unownedInodes(trace)
 	if len(want) == 0 {
 		return

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,7 +19,7 @@ func TestUnownedInodesOnCapturedTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[uint64]bool{12: true, 7340032: true}
-	if got := unownedInodes(b); !reflect.DeepEqual(got, want) {
+	if got := unownedInodes(bytes.NewReader(b)); !reflect.DeepEqual(got, want) {
 		t.Errorf("unownedInodes = %v, want %v", got, want)
 	}
 }

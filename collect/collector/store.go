@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"sort"
@@ -103,6 +104,42 @@ func (s *store) put(name string, data []byte) {
 	} else {
 		s.members[name] = em
 	}
+	s.zbytes += em.Len()
+	s.peak = max(s.peak, s.zbytes)
+}
+
+// putFrom adds a member of size bytes read from r, compressed straight
+// into the spill file (into memory without one): the block trace's text
+// never sits whole in the heap.
+func (s *store) putFrom(name string, size int64, r io.Reader) {
+	s.remove(name)
+	if s.spill == nil {
+		var b bytes.Buffer
+		em, err := s.enc.EncodeTo(&b, name, size, r)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		em.Frame, em.FrameLen = b.Bytes(), 0
+		s.members[name] = em
+		s.zbytes += em.Len()
+		s.peak = max(s.peak, s.zbytes)
+		return
+	}
+	off := s.spilled
+	em, err := s.enc.EncodeTo(io.NewOffsetWriter(s.spill, off), name, size, r)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	f, n := s.spill, em.FrameLen
+	s.spilled += n
+	em.CopyFrame = func(w io.Writer) error {
+		_, err := io.Copy(w, io.NewSectionReader(f, off, n))
+		return err
+	}
+	s.members[name] = em
+	s.offsets[name] = off
 	s.zbytes += em.Len()
 	s.peak = max(s.peak, s.zbytes)
 }

@@ -36,7 +36,14 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 	}
 	var devTime map[int]int64
 	if c.blockTrace != nil {
-		devTime = deviceTime(c.blockTrace.Snapshot())
+		if c.devTime == nil {
+			c.devTime = newDeviceTimer()
+		}
+		if err := c.blockTrace.Follow(c.devTime.addEvent); err != nil {
+			c.ledger.problem(bundle.Problem{Source: "block-trace", Status: bundle.StatusPartial, Tick: tick,
+				What: "the block trace could not be read for target selection", Why: err.Error()})
+		}
+		devTime = c.devTime.byPID
 	}
 	targets := selectTargets(first, last, devTime, c.cfg.Top, pids, exclude, later)
 	for _, t := range targets {

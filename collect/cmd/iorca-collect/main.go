@@ -213,7 +213,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.Var(&f.strMax, "strace-max-bytes", "trace output kept per target at most; the trace stops there")
 	fs.BoolVar(&f.noStrace, "no-strace", false, "never run strace")
 	fs.DurationVar(&c.BlockTraceDuration, "block-trace-duration", collector.DefaultBlockTraceDuration, "how long the block-layer trace runs, from the start")
-	fs.Var(&f.blkMax, "block-trace-max-bytes", "block-layer trace text kept at most; the trace stops there")
+	fs.Var(&f.blkMax, "block-trace-max-bytes", "block-layer trace kept at most, in ring-buffer bytes (the text is about twice as large; trace_pipe text where raw pages cannot be read); the trace stops there")
 	fs.BoolVar(&f.noBlock, "no-block-trace", false, "never trace the block layer (tracefs)")
 	fs.BoolVar(&f.keepDA, "keep-delayacct", false, "leave kernel.task_delayacct as it is (per-process IO wait is then unknown when it is 0)")
 	fs.Var(&f.bundMax, "max-bundle-bytes", "the bundle never exceeds this; what was dropped is in the manifest")
