@@ -129,8 +129,8 @@ func verdictText(s content.ComparisonSide) string {
 	out := fmt.Sprintf("`%s`", v.Primary)
 	if c := v.Culprit; c != nil && c.Comm != "" {
 		out += fmt.Sprintf(", culprit PID %d %s", c.PID, esc(c.Comm))
-		if c.Container != "" {
-			out += " in container " + esc(c.Container)
+		if rel := c.ContainerRelation(); rel != "" {
+			out += " " + rel + " " + esc(c.Container)
 		}
 	}
 	return out + " — " + esc(v.Summary)

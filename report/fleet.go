@@ -50,7 +50,11 @@ func culpritText(c *content.FleetCulprit) string {
 		s += ", pod " + pod
 	}
 	if c.Kind == "limit" {
-		s = "IO limit on " + s
+		kind := c.LimitKind
+		if kind == "" {
+			kind = "limit"
+		}
+		s = kind + " on " + s
 	}
 	return s
 }

@@ -40,15 +40,19 @@ func verdict(b *bytes.Buffer, c *content.Report) {
 	if cp := v.Culprit; cp != nil && cp.Kind == "device" {
 		fmt.Fprintf(b, "**Culprit:** the failing device %s  \n", code(cp.Device))
 	} else if cp != nil && cp.Kind == "limit" {
-		fmt.Fprintf(b, "**Culprit:** the IO limit — %s; it holds PID %d %s", esc(cp.Limit), cp.PID, code(cp.Comm))
+		kind := cp.LimitKind
+		if kind == "" {
+			kind = "limit"
+		}
+		fmt.Fprintf(b, "**Culprit:** the %s — %s; it holds PID %d %s", kind, esc(cp.Limit), cp.PID, code(cp.Comm))
 		fmt.Fprintf(b, " — %s  \n", code(cp.Cmdline))
 	} else if cp != nil {
 		fmt.Fprintf(b, "**Culprit:** PID %d %s", cp.PID, code(cp.Comm))
 		if cp.Processes > 1 {
 			fmt.Fprintf(b, " (an application of %d processes)", cp.Processes)
 		}
-		if cp.Container != "" {
-			fmt.Fprintf(b, " in container %s", code(cp.Container))
+		if rel := cp.ContainerRelation(); rel != "" {
+			fmt.Fprintf(b, " %s %s", rel, code(cp.Container))
 		}
 		if cp.Pod != "" {
 			fmt.Fprintf(b, " (pod %s)", code(cp.Pod))

@@ -72,6 +72,29 @@ func TestMarkdownQuotesData(t *testing.T) {
 	}
 }
 
+// A hand-made culprit line: a runtime helper serves its container, and a
+// limit is named by its kind.
+func TestMarkdownCulpritLine(t *testing.T) {
+	for _, tc := range []struct {
+		cp   content.Culprit
+		want string
+	}{
+		{content.Culprit{Kind: "process", PID: 7, Comm: "containerd-shim", Container: "web", Serves: "containerd-shim"}, "PID 7 `containerd-shim` serving container `web`"},
+		{content.Culprit{Kind: "process", PID: 8, Comm: "nginx", Container: "web"}, "PID 8 `nginx` in container `web`"},
+		{content.Culprit{Kind: "limit", LimitKind: content.MemoryLimit.String(), Limit: "at 64 MiB", PID: 9, Comm: "cache"}, "**Culprit:** the memory limit — at 64 MiB"},
+	} {
+		r := hostile()
+		r.Verdict.Culprit = &tc.cp
+		var b bytes.Buffer
+		if err := New(r).Markdown(&b); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("Markdown lacks %q", tc.want)
+		}
+	}
+}
+
 func TestJSONHasEvidenceChain(t *testing.T) {
 	var b bytes.Buffer
 	if err := New(hostile()).JSON(&b); err != nil {

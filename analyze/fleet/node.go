@@ -59,7 +59,7 @@ func culpritOf(c *content.Culprit) *content.FleetCulprit {
 		return nil
 	}
 	return &content.FleetCulprit{
-		Kind: strings.Clone(c.Kind), Device: strings.Clone(c.Device), Limit: strings.Clone(c.Limit), PID: c.PID,
+		Kind: strings.Clone(c.Kind), Device: strings.Clone(c.Device), Limit: strings.Clone(c.Limit), LimitKind: strings.Clone(c.LimitKind), PID: c.PID,
 		Comm: strings.Clone(c.Comm), Container: strings.Clone(c.Container), Pod: strings.Clone(c.Pod),
 		Namespace: strings.Clone(c.Namespace), Workload: strings.Clone(c.Workload), Image: strings.Clone(c.Image),
 	}

@@ -25,4 +25,5 @@ const (
 	FigDirtySharePct       = "dirty_share_pct"
 	FigPausedS             = "paused_s"
 	FigLimitBytes          = "limit_bytes"
+	FigDeviceWkBPS         = "device_wkbps"
 )

@@ -109,6 +109,32 @@ func TestWriteAmplificationDirection(t *testing.T) {
 	}
 }
 
+// Without a block trace write_bytes/wchar is pages dirtied: the finding
+// never says the disk wrote that much, and quotes the device's own write
+// rate (iostat, every writer) beside the process's write() rate.
+func TestWriteAmplificationWithoutTraceIsDirtied(t *testing.T) {
+	got := fires(t, writeAmplification, window.Defaults())
+	for _, s := range []string{"fsync-storm", "overlay-sync-logger"} {
+		f := first(t, got, s)
+		if strings.Contains(f.Title+f.Summary, "disk write") || strings.Contains(f.Summary, "block writes") {
+			t.Errorf("%s: the ratio is told as the device's: %s / %s", s, f.Title, f.Summary)
+		}
+		if !strings.Contains(f.Title, "dirtied") || !strings.Contains(f.Summary, "pages dirtied, not what the device wrote") {
+			t.Errorf("%s: %s / %s", s, f.Title, f.Summary)
+		}
+		dev, ok := f.Figure(FigDeviceWkBPS)
+		if !ok || dev <= 0 || !strings.Contains(f.Summary, "loop0 wrote") {
+			t.Errorf("%s: no device figure: %v %s", s, dev, f.Summary)
+		}
+		if c := writeAmplificationClause(&f); !strings.Contains(c, "loop0 wrote") || strings.Contains(c, "disk writes") {
+			t.Errorf("%s: clause %q", s, c)
+		}
+	}
+	if got := thousands(21004.4); got != "21,004" {
+		t.Errorf("thousands = %q", got)
+	}
+}
+
 func TestOverlayHotPath(t *testing.T) {
 	got := fires(t, overlayHotPath, window.Defaults())
 	if k := keys(got); k != "overlay-sync-logger" {

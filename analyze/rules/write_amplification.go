@@ -73,10 +73,17 @@ func checkWriteAmplification(c *window.Window) []content.Finding {
 			f.Summary = fmt.Sprintf("%s: each write() of %.0f bytes cost the device %.1f requests and %s (its data, journal commits and cache flushes, from the block trace).", f.Title, avg, perRecord.Figures[FigRequestsPerWrite], prose.Bytes(perRecord.Figures[FigDeviceBytesPerWrite]))
 			f.Evidence = []content.Evidence{perRecord, counters}
 		case avg < page:
+			// Without a block trace write_bytes/wchar is pages dirtied,
+			// not what the device wrote: the device's own bytes come
+			// from iostat, for every writer on it.
 			counters.Figures[FigRatio] = ratio
-			f.Title = fmt.Sprintf("%s makes the disk write %.0f× the bytes it writes", window.Name(p), ratio)
-			f.Summary = fmt.Sprintf("%s handed %s to write() but caused %s of block writes (write_bytes/wchar = %.1f): each %.0f-byte write dirties a whole %.0f-byte page.", window.Name(p), prose.Bytes(float64(io.WChar)), prose.Bytes(float64(io.WriteBytes)), ratio, avg, page)
+			f.Title = fmt.Sprintf("%s dirtied %.0f× the bytes it wrote", window.Name(p), ratio)
+			f.Summary = fmt.Sprintf("%s handed %s to write() and dirtied %s of page cache (write_bytes/wchar = %.1f: pages dirtied, not what the device wrote): each %.0f-byte write dirties a whole %.0f-byte page.", window.Name(p), prose.Bytes(float64(io.WChar)), prose.Bytes(float64(io.WriteBytes)), ratio, avg, page)
 			f.Evidence = []content.Evidence{counters}
+			if dev, ok := deviceWrites(c, pio); ok {
+				f.Summary += " Over the same window " + dev.What + "."
+				f.Evidence = append(f.Evidence, dev)
+			}
 		default:
 			// Writes of a page or more: the ratio is folio accounting
 			// more than device work, and no trace says which.
@@ -161,7 +168,45 @@ func writeAmplificationClause(f *content.Finding) string {
 		return fmt.Sprintf(" Each write costs the device %.1f requests and %.0f bytes (its data, journal commits and cache flushes, from the block trace).", reqs, bytes)
 	}
 	if ratio, ok := f.Figure(FigRatio); ok {
-		return fmt.Sprintf(" Each small write costs a whole page: the disk writes %.0f times the bytes it is handed (write_bytes/wchar).", ratio)
+		s := fmt.Sprintf(" Each small write dirties a whole page: it dirtied %.0f times the bytes it handed to write() (write_bytes/wchar: pages dirtied, not what the device wrote)", ratio)
+		for _, e := range f.Evidence {
+			if _, ok := e.Figures[FigDeviceWkBPS]; ok {
+				s += "; " + e.What
+			}
+		}
+		return s + "."
 	}
 	return ""
+}
+
+// deviceWrites is the device's own write rate (iostat over the window)
+// beside a process's write() rate, for the device that holds most of its
+// time: without a block trace, what the device wrote is known only for
+// all its writers together.
+func deviceWrites(c *window.Window, pio *model.ProcIO) (content.Evidence, bool) {
+	var dev string
+	var best float64
+	for _, name := range sortedKeys(c.DeviceTimes) {
+		if f := c.DeviceShare(pio.Proc.PID, name); f > best {
+			dev, best = name, f
+		}
+	}
+	x, ok := c.Devices[dev]
+	if !ok || pio.Seconds <= 0 {
+		return content.Evidence{}, false
+	}
+	calls := float64(pio.Delta.IO.WChar) / pio.Seconds / 1024
+	return content.Evidence{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.TickSpan(),
+		What:    fmt.Sprintf("%s wrote %s kB/s (iostat, all writers) against the %s kB/s PID %d handed to write()", dev, thousands(x.WkBPS), thousands(calls), pio.Proc.PID),
+		Figures: map[string]float64{FigDeviceWkBPS: x.WkBPS, "wchar_kbps": calls}}, true
+}
+
+// thousands writes a whole number with thousands separators, as iostat's
+// figures are quoted in prose.
+func thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -150,7 +150,12 @@ func (d *Diagnosis) nameCulprit(primary *content.Finding, pid int, dev string) {
 	}
 	if primary.Limit != content.NoLimit {
 		// The cause is the limit; the process is who it holds.
-		cp.Kind, cp.Limit = "limit", primary.Title
+		cp.Kind, cp.Limit, cp.LimitKind = "limit", primary.Title, primary.Limit.String()
+	}
+	if p.Container == nil && cp.Container != "" {
+		// A runtime helper (a shim, conmon, dockerd's log driver) is
+		// outside the container it names: it serves it.
+		cp.Serves = p.RuntimeKind()
 	}
 	if ct := p.Container; ct != nil {
 		if cp.Container == "" {

@@ -116,6 +116,18 @@ const (
 	MemoryLimit
 )
 
+// String names a limit as a culprit line does: "IO limit", "memory
+// limit"; "" for none.
+func (l Limit) String() string {
+	switch l {
+	case IOLimit:
+		return "IO limit"
+	case MemoryLimit:
+		return "memory limit"
+	}
+	return ""
+}
+
 // Figure is the first value of an evidence figure, false when no
 // evidence of the finding has it.
 func (f *Finding) Figure(key string) (float64, bool) {
@@ -207,8 +219,10 @@ type Culprit struct {
 	// an IO limit is (the process is then the one held at it), "device"
 	// when a failing device is (no process then).
 	Kind string `json:"kind"`
-	// Limit says which limit, for a limit.
-	Limit string `json:"limit,omitempty"`
+	// Limit says which limit, for a limit, and LimitKind its kind ("IO
+	// limit", "memory limit"): a memory limit is never the IO limit.
+	Limit     string `json:"limit,omitempty"`
+	LimitKind string `json:"limit_kind,omitempty"`
 	// Device names the failing device, for a device.
 	Device string `json:"device,omitempty"`
 	// Processes is how many processes of one application share the
@@ -218,13 +232,30 @@ type Culprit struct {
 	Comm      string `json:"comm"`
 	Cmdline   string `json:"cmdline"`
 	Container string `json:"container,omitempty"`
-	Pod       string `json:"pod,omitempty"`
+	// Serves is the runtime helper the culprit is (containerd-shim,
+	// conmon, dockerd) when it serves Container rather than runs in it:
+	// it carries the container's output, outside its cgroup and mounts.
+	Serves string `json:"serves,omitempty"`
+	Pod    string `json:"pod,omitempty"`
 	// Namespace is the pod's, Workload the pod's owner as its name
 	// shows it (a Deployment's pods are NAME-HASH-ID), Image the
 	// container's image, when the runtime's metadata says.
 	Namespace string `json:"namespace,omitempty"`
 	Workload  string `json:"workload,omitempty"`
 	Image     string `json:"image,omitempty"`
+}
+
+// ContainerRelation says how the culprit stands to its container, to be
+// followed by the container's name: "serving container" for a runtime
+// helper, "in container" for a process in it; "" without a container.
+func (c *Culprit) ContainerRelation() string {
+	switch {
+	case c.Container == "":
+		return ""
+	case c.Serves != "":
+		return "serving container"
+	}
+	return "in container"
 }
 
 // Verdict is the root cause in one paragraph.

@@ -68,6 +68,7 @@ type FleetCulprit struct {
 	Kind      string `json:"kind"`
 	Device    string `json:"device"`
 	Limit     string `json:"limit"`
+	LimitKind string `json:"limit_kind,omitempty"`
 	PID       int    `json:"pid"`
 	Comm      string `json:"comm"`
 	Container string `json:"container"`
