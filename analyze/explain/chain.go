@@ -85,8 +85,8 @@ func (e *explainer) chain() []content.Step {
 	if sv := cp.Serves(); sv != nil {
 		add(linef("a %s serving container %s (%s)", text(cp.RuntimeKind()), code(sv.Name), text(sv.Source)))
 	}
-	for _, path := range cp.IOCgroups() {
-		add(linef("cgroup %s", code(path)))
+	for _, label := range cp.CgroupLabels("blkio", "memory") {
+		add(linef("cgroup %s", code(label)))
 	}
 
 	// 3. Its counters.

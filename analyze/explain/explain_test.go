@@ -197,3 +197,33 @@ func TestMitigationsMerged(t *testing.T) {
 		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// Each cgroup line of the evidence chain names its hierarchy: the
+// throttled-cgroup sample (a hybrid host) has a v1 blkio cgroup, a v1
+// memory cgroup and a v2 one, which bare paths would not tell apart.
+func TestChainCgroupsNameTheirController(t *testing.T) {
+	r, _ := build(t, "throttled-cgroup")
+	var got []string
+	for _, s := range r.Chain {
+		for _, f := range s.Facts {
+			if p := f.Text.Plain(); strings.HasPrefix(p, "cgroup ") {
+				got = append(got, p)
+			}
+		}
+	}
+	want := []string{"cgroup blkio:/iorca-throttled", "cgroup unified:/"}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || g == w
+		}
+		if !found {
+			t.Errorf("no %q among %q", w, got)
+		}
+	}
+	for _, g := range got {
+		if !strings.Contains(g, ":/") {
+			t.Errorf("unlabelled cgroup line %q", g)
+		}
+	}
+}

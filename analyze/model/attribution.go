@@ -203,6 +203,24 @@ func (m *Model) nameContainer(c *Container) {
 	c.Source += ", named by " + meta.Source
 }
 
+// CgroupLabels name the process's cgroups in the hierarchies of the
+// given v1 controllers and its v2 cgroup, each with its hierarchy, in
+// /proc/PID/cgroup order: "blkio:/x" or "memory:/x" for a v1 hierarchy
+// (all the controllers mounted on it), "unified:/x" for v2. A bare path
+// does not say which controller's cgroup it is.
+func (p *Process) CgroupLabels(controllers ...string) []string {
+	var out []string
+	for _, cg := range p.Cgroups {
+		switch {
+		case cg.HierarchyID == 0:
+			out = append(out, "unified:"+cg.Path)
+		case slices.ContainsFunc(controllers, func(c string) bool { return slices.Contains(cg.Controllers, c) }):
+			out = append(out, strings.Join(cg.Controllers, ",")+":"+cg.Path)
+		}
+	}
+	return out
+}
+
 // IOCgroups are the cgroups whose IO controller holds the process: its v2
 // cgroup and its v1 blkio cgroup, each once, in /proc/PID/cgroup order.
 func (p *Process) IOCgroups() []string {

@@ -130,9 +130,11 @@ func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []
 	if rel == "" {
 		rel = "/"
 	}
-	file := "io.max"
+	// The subject names its hierarchy: a v1 blkio cgroup, or the v2
+	// (unified) one, as /proc/PID/cgroup and the evidence chain do.
+	file, label := "io.max", "unified:"+rel
 	if !cg.V2 {
-		file = "blkio.throttle.*_device"
+		file, label = "blkio.throttle.*_device", "blkio:"+rel
 	}
 	var parts []string
 	for _, h := range hits {
@@ -141,7 +143,7 @@ func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []
 	f := content.Finding{
 		ID: "cgroup-throttle", Limit: content.IOLimit, Severity: content.Warning, Confidence: content.High, Score: prose.Pct(hits[0].used, hits[0].limit),
 		Title:    fmt.Sprintf("Cgroup %s is held at its IO limit on %s", rel, devName),
-		Subjects: content.Subjects{Cgroup: rel, Device: devName},
+		Subjects: content.Subjects{Cgroup: label, Device: devName},
 		Evidence: []content.Evidence{
 			{Member: bundle.CgroupLimitsMember + " (" + file + ")", What: fmt.Sprintf("%s/%s limits %s: %s", cg.Path, file, devName, limitsText(c, cg, dev))},
 			{Member: c.TicksMembers() + " (cgroup IO counters)", Ticks: c.TickSpan(), What: fmt.Sprintf("over %.1f s the cgroup moved %s", secs, strings.Join(parts, "; ")),

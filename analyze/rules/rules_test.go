@@ -182,7 +182,8 @@ func TestCgroupThrottle(t *testing.T) {
 		t.Errorf("cgroup-throttle fired on %s", k)
 	}
 	f := first(t, got, "throttled-cgroup")
-	if f.Subjects.Cgroup != "/iorca-throttled" || len(f.Subjects.PIDs) != 1 || !strings.Contains(f.Summary, "of a 2.0 MiB/s limit") {
+	// A v1 cgroup names its hierarchy, blkio.
+	if f.Subjects.Cgroup != "blkio:/iorca-throttled" || len(f.Subjects.PIDs) != 1 || !strings.Contains(f.Summary, "of a 2.0 MiB/s limit") {
 		t.Errorf("finding %+v", f)
 	}
 	// Above the use it measured, it stays silent.
