@@ -33,10 +33,36 @@ func (e *explainer) iotop() *table.Table {
 		if p.Proc.Container != nil {
 			cont = p.Proc.Container.Name
 		}
+		// Without delay figures IO % would read 0 however long it
+		// waited: n/a, and the limits say why.
+		ioPct := table.Num(p.IOPercent(e.m.Manifest.Host.UserHZ))
+		if e.m.DelayAcctUnknown(&p) != "" {
+			ioPct = table.Text("n/a")
+		}
 		t.Add(table.Int(int64(p.Proc.PID)), table.Text(p.Proc.Comm), table.Text(cont), table.Text(prose.Bytes(float64(p.Delta.IO.ReadBytes))),
-			table.Text(prose.Bytes(float64(p.Delta.IO.WriteBytes))), table.Text(prose.Bytes(float64(p.Delta.IO.WChar))), table.Int(p.Delta.IO.SyscW), table.Num(p.IOPercent(e.m.Manifest.Host.UserHZ)))
+			table.Text(prose.Bytes(float64(p.Delta.IO.WriteBytes))), table.Text(prose.Bytes(float64(p.Delta.IO.WChar))), table.Int(p.Delta.IO.SyscW), ioPct)
 	}
 	return t
+}
+
+// delayAcctLimit says which processes of the iotop table have no delay
+// figures because they started before the collector turned
+// kernel.task_delayacct on, nil when none.
+func (e *explainer) delayAcctLimit() content.Line {
+	var names []string
+	for _, p := range e.activeProcesses(10) {
+		if why := e.m.DelayAcctUnknown(&p); why != "" && why != "kernel.task_delayacct was 0" {
+			names = append(names, fmt.Sprintf("PID %d (%s)", p.Proc.PID, p.Proc.Comm))
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	they := "they started"
+	if len(names) == 1 {
+		they = "it started"
+	}
+	return linef("IO %% is n/a for %s: %s before the collector turned kernel.task_delayacct on at the capture's start, and the kernel keeps delay figures only for tasks started while it is on (no thread of theirs counted any), so the column would read 0 however long they waited in D state; their waits are judged from task states and PSI.", text(prose.JoinAnd(names)), they)
 }
 
 // iostat is iostat -x over the capture for every whole disk that did IO.
@@ -140,7 +166,10 @@ func (e *explainer) limits() []content.Line {
 		items = append(items, linef("The collector ran as uid %d, not root: other users' /proc/PID/io and traces were denied.", man.Collector.UID))
 	}
 	if m.Sysctl["kernel/task_delayacct"] == "0" {
-		items = append(items, linef("kernel.task_delayacct was 0: per-process IO delay (iotop's IO %%) is not measured, so stalls are judged from PSI and task states only."))
+		items = append(items, linef("kernel.task_delayacct was 0: per-process IO delay (iotop's IO %%, n/a in the table) is not measured, so stalls are judged from PSI and task states only."))
+	}
+	if l := e.delayAcctLimit(); l != nil {
+		items = append(items, l)
 	}
 	if len(m.Targets) == 0 {
 		items = append(items, linef("No process was traced or described in detail (no targets): file names, fd flags and write sizes are unknown."))

@@ -227,3 +227,37 @@ func TestChainCgroupsNameTheirController(t *testing.T) {
 		}
 	}
 }
+
+// The iotop table writes n/a for IO % where the kernel gave a task no
+// delay figures: overlay-slow-disk's writer started before the collector
+// turned task_delayacct on and was in D state all along; the limits say
+// which tasks. dirty-throttled's writer started before too, but a thread
+// of it counted delay, so its figure stands.
+func TestIotopIOPercentNotAvailable(t *testing.T) {
+	cell := func(r *content.Report, pid float64) string {
+		for _, row := range r.Appendix.Iotop.Rows {
+			if last := row[len(row)-1]; row[0].Num == pid {
+				if last.IsNum {
+					return fmt.Sprint(last.Num)
+				}
+				return last.Text
+			}
+		}
+		return "(no row)"
+	}
+	r, _ := build(t, "overlay-slow-disk")
+	if got := cell(r, 7932); got != "n/a" {
+		t.Errorf("overlay-slow-disk PID 7932 IO %% = %q, want n/a", got)
+	}
+	found := false
+	for _, l := range r.Appendix.Limits {
+		found = found || strings.Contains(l.Plain(), "IO % is n/a for PID 7932 (access-logger)")
+	}
+	if !found {
+		t.Error("no limit line names the tasks without delay figures")
+	}
+	r, _ = build(t, "dirty-throttled")
+	if got := cell(r, 31829); got == "n/a" || got == "(no row)" {
+		t.Errorf("dirty-throttled PID 31829 IO %% = %q, want its figure", got)
+	}
+}
