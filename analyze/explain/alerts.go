@@ -51,7 +51,8 @@ func (e *explainer) alerts(cont string) []content.Alert {
 					add(f, alerts.SyncStorm(dev, w, hold))
 				}
 			case rules.AlertContainerWrites:
-				if cont != "" {
+				// A tmpfs writer's block writes cannot fire an alert.
+				if _, mem := e.culpritInMemory(); cont != "" && !mem {
 					add(f, alerts.ContainerWriteFlood(cont, th.SmallWriteMinPerSec, w, hold))
 				}
 			case rules.AlertFilesystemFull:

@@ -261,3 +261,31 @@ func TestIotopIOPercentNotAvailable(t *testing.T) {
 		t.Errorf("dirty-throttled PID 31829 IO %% = %q, want its figure", got)
 	}
 }
+
+// A writer whose file is on tmpfs reaches no device: its report watches
+// its memory (the container's working set and Shmem), never block-IO
+// counters that cannot move. The same logger on overlay keeps them.
+func TestMonitoringOfATmpfsWriter(t *testing.T) {
+	metrics := func(r *content.Report) string {
+		var out []string
+		if m := r.Monitoring.Metrics; m != nil {
+			for _, row := range m.Rows {
+				out = append(out, row[1].Text)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	r, _ := build(t, "overlay-sync-logger-tmpfs")
+	if m := metrics(r); !strings.Contains(m, "node_memory_Shmem_bytes") || !strings.Contains(m, "container_memory_working_set_bytes") || strings.Contains(m, "container_fs_writes") {
+		t.Errorf("tmpfs writer's metrics:\n%s", m)
+	}
+	for _, a := range r.Monitoring.Alerts {
+		if a.Name == "ContainerWriteFlood" || strings.Contains(a.Expr, "container_fs_writes") {
+			t.Errorf("block-IO alert for a tmpfs writer: %s", a.Name)
+		}
+	}
+	r, _ = build(t, "overlay-sync-logger")
+	if m := metrics(r); !strings.Contains(m, "container_fs_writes_total") || strings.Contains(m, "Shmem") {
+		t.Errorf("overlay writer's metrics:\n%s", m)
+	}
+}

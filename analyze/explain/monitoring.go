@@ -42,7 +42,13 @@ func (e *explainer) monitoring() content.Monitoring {
 	if found[rules.WatchTasks] {
 		t.Add(table.Text("tasks"), table.Text("node_pressure_io_stalled_seconds_total, node_pressure_io_waiting_seconds_total"), table.Text("how long tasks wait for IO (PSI)"))
 	}
-	if cont != "" {
+	if fs, ok := e.culpritInMemory(); ok && cont != "" {
+		// Its writes reach no device: block-IO metrics would never move,
+		// its memory does.
+		t.Add(table.Text("container memory"), table.Text("container_memory_working_set_bytes against container_spec_memory_limit_bytes (cAdvisor); its cgroup's memory.current (v1 memory.usage_in_bytes) and memory.stat shmem"),
+			table.Text("container "+cont+" writes to "+fs+": the files are Shmem pages charged to its memory limit, and its block-IO counters do not see them"))
+		t.Add(table.Text("node memory"), table.Text("node_memory_Shmem_bytes"), table.Text(fs+" pages on the node, counted until the files are removed"))
+	} else if cont != "" {
 		t.Add(table.Text("container"), table.Text("container_fs_writes_bytes_total, container_fs_writes_total (cAdvisor)"), table.Text("what container "+cont+" writes, and in how many operations"))
 	}
 	if found[rules.WatchContainerLog] {
@@ -82,4 +88,15 @@ func (e *explainer) alertDevices() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// culpritInMemory reports whether the culprit writes its hot file to a
+// filesystem held in memory (a tmpfs volume), and which.
+func (e *explainer) culpritInMemory() (string, bool) {
+	p := e.d.CulpritProc
+	if p == nil {
+		return "", false
+	}
+	tv := e.c.Target(p.PID)
+	return e.c.InMemory(tv, e.c.HotFile(tv))
 }

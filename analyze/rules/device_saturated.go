@@ -81,7 +81,7 @@ func checkDeviceSaturated(c *window.Window) []content.Finding {
 			},
 			Mitigations: []content.Mitigation{
 				{Horizon: content.Immediate, Key: "find-loader", Subject: d, Action: "Find the process that loads " + d, How: "iorca replay BUNDLE biotop --summary (with a block trace) or iotop --summary names who holds it; then the mitigations of its findings", Effect: "Other processes get the device back once it yields"},
-				{Horizon: content.ShortTerm, Key: "move-off-device", Subject: d, Action: "Move the hot data off " + d, How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names", Effect: "The workloads on " + d + " get low latency back"},
+				{Horizon: content.ShortTerm, Key: "move-off-device", Subject: d, Action: "Move the hot data off " + d, How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names; " + tmpfsCost(c, nil, 0), Effect: "The workloads on " + d + " get low latency back"},
 				{Horizon: content.LongTerm, Action: "Size the device for the load, and alert before it saturates", How: "A faster device class, or spread the writes; the alert rules below", Effect: "Saturation is seen minutes before users see it"},
 			},
 		}

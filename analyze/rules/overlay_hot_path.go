@@ -29,10 +29,11 @@ func checkOverlayHotPath(c *window.Window) []content.Finding {
 		if p == nil {
 			continue
 		}
+		// bytes is the bytes a second it hands to write() for the file.
 		type hot struct {
-			path   string
-			rate   float64
-			source string
+			path        string
+			rate, bytes float64
+			source      string
 		}
 		var files []hot
 		if tv.Summary != nil && tv.Target.Info.Strace != nil && tv.Target.Info.Strace.TracedSeconds > 0 {
@@ -40,12 +41,12 @@ func checkOverlayHotPath(c *window.Window) []content.Finding {
 				r := c.WriteRate(tv, f)
 				_, costly := costly(c, tv, f.Path)
 				if f.Kind == "file" && (costly || r >= c.Thresholds.SmallWriteMinPerSec || float64(f.WriteBytes)/tv.Target.Info.Strace.TracedSeconds >= c.Thresholds.AmplificationMinBytesPerSec) {
-					files = append(files, hot{f.Path, r, tv.Target.Info.Strace.Member})
+					files = append(files, hot{f.Path, r, r * float64(f.WriteBytes) / float64(max(f.Writes, 1)), tv.Target.Info.Strace.Member})
 				}
 			}
 		} else if tv.IO != nil && tv.IO.Seconds > 0 && float64(tv.IO.Delta.IO.WriteBytes)/tv.IO.Seconds >= c.Thresholds.AmplificationMinBytesPerSec {
 			if ws := writableFiles(tv.Target); len(ws) == 1 {
-				files = append(files, hot{ws[0], float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds, bundle.TargetMember(p.PID)})
+				files = append(files, hot{ws[0], float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds, float64(tv.IO.Delta.IO.WChar) / tv.IO.Seconds, bundle.TargetMember(p.PID)})
 			}
 		}
 		for _, h := range files {
@@ -66,7 +67,7 @@ func checkOverlayHotPath(c *window.Window) []content.Finding {
 					{Member: h.source, What: fmt.Sprintf("%.0f writes per second to %s", h.rate, h.path)},
 				},
 				Mitigations: []content.Mitigation{
-					{Horizon: content.ShortTerm, Action: "Mount a volume at " + dirOf(h.path), How: "Kubernetes: an emptyDir (or a hostPath/PVC on a separate disk) mounted at " + dirOf(h.path) + "; docker/ctr: -v/--mount; for disposable logs an emptyDir with medium: Memory (tmpfs)", Effect: "The writes bypass overlayfs and leave the disk shared with the container layers"},
+					{Horizon: content.ShortTerm, Action: "Mount a volume at " + dirOf(h.path), How: "Kubernetes: a hostPath/PVC on a separate disk, or an emptyDir, mounted at " + dirOf(h.path) + "; docker/ctr: -v/--mount; for disposable logs an emptyDir with medium: Memory (tmpfs); " + tmpfsCost(c, p, h.bytes), Effect: "The writes bypass overlayfs; on a separate disk or tmpfs they also leave the disk shared with the container layers"},
 					{Horizon: content.LongTerm, Action: "Keep container root filesystems read-mostly", How: "readOnlyRootFilesystem: true with explicit volumes for the paths that are written", Effect: "No hot data ends up in an upper layer by accident"},
 				},
 			}

@@ -135,6 +135,29 @@ func TestWriteAmplificationWithoutTraceIsDirtied(t *testing.T) {
 	}
 }
 
+// A tmpfs remedy states its memory cost: Shmem charged to the memory
+// limit, the time a stated size lasts at the writer's rate, sizeLimit,
+// and that a default emptyDir is on the kubelet's disk.
+func TestTmpfsRemedyCost(t *testing.T) {
+	f := first(t, fires(t, overlayHotPath, window.Defaults()), "overlay-sync-logger")
+	how := f.Mitigations[0].How
+	for _, want := range []string{"medium: Memory", "Shmem, charged to the pod's memory limit", "a 256 MiB tmpfs fills in 52 min", "needs a sizeLimit", "default emptyDir is no tmpfs but a directory on the kubelet's filesystem"} {
+		if !strings.Contains(how, want) {
+			t.Errorf("no %q in %q", want, how)
+		}
+	}
+	// Without a writer's rate: the cost, no time to fill.
+	c := window.New(sampleModel(t, "overlay-sync-logger"), window.Defaults())
+	if s := tmpfsCost(c, nil, 0); !strings.Contains(s, "Shmem") || strings.Contains(s, "fills in") {
+		t.Errorf("tmpfsCost without a rate: %q", s)
+	}
+	for secs, want := range map[float64]string{30: "30 s", 3120: "52 min", 4 * 3600: "4.0 h", 3.3 * 86400: "3.3 days"} {
+		if got := spanText(secs); got != want {
+			t.Errorf("spanText(%v) = %q, want %q", secs, got, want)
+		}
+	}
+}
+
 func TestOverlayHotPath(t *testing.T) {
 	got := fires(t, overlayHotPath, window.Defaults())
 	if k := keys(got); k != "overlay-sync-logger" {

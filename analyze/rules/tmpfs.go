@@ -1,0 +1,53 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/iorca/iorca/analyze/internal/prose"
+	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/window"
+)
+
+// tmpfsQuoteSize is the size a tmpfs remedy is costed at: an emptyDir
+// sizeLimit to start from, stated as such.
+const tmpfsQuoteSize = 256 << 20
+
+// tmpfsCost says what a tmpfs remedy costs in memory, to follow its
+// advice: tmpfs pages are Shmem, charged to the memory cgroup of the
+// writer (a pod's memory limit) and reclaimable only to swap; how long a
+// tmpfs of tmpfsQuoteSize (and the writer's memory limit, when the
+// bundle has it) lasts at the writer's rate of bytes handed to write()
+// (0 when the bundle has no rate); that medium: Memory needs a sizeLimit;
+// and that a default emptyDir is no tmpfs but a directory on the
+// kubelet's filesystem. p may be nil (no single writer).
+func tmpfsCost(c *window.Window, p *model.Process, bytesPerSec float64) string {
+	s := "tmpfs is memory: its pages are Shmem, charged to the pod's memory limit like any other memory (and reclaimable only to swap)"
+	var limit uint64
+	if p != nil {
+		if cg := c.Model.MemoryCgroup(p); cg != nil {
+			limit = cg.MemLimit
+		}
+	}
+	if bytesPerSec > 0 {
+		s += fmt.Sprintf("; at the %s/s it writes, a %d MiB tmpfs fills in %s unless the data is rotated away", prose.Bytes(bytesPerSec), tmpfsQuoteSize>>20, spanText(tmpfsQuoteSize/bytesPerSec))
+		if limit > 0 {
+			s += fmt.Sprintf(", and its memory limit (%s) in %s", prose.Bytes(float64(limit)), spanText(float64(limit)/bytesPerSec))
+		}
+	} else if limit > 0 {
+		s += fmt.Sprintf(" (%s here)", prose.Bytes(float64(limit)))
+	}
+	return s + "; an emptyDir with medium: Memory needs a sizeLimit, and a default emptyDir is no tmpfs but a directory on the kubelet's filesystem (/var/lib/kubelet), usually the same disk"
+}
+
+// spanText says a duration in seconds in the unit people plan in.
+func spanText(secs float64) string {
+	switch {
+	case secs < 120:
+		return fmt.Sprintf("%.0f s", secs)
+	case secs < 2*3600:
+		return fmt.Sprintf("%.0f min", secs/60)
+	case secs < 2*86400:
+		return fmt.Sprintf("%.1f h", secs/3600)
+	}
+	return fmt.Sprintf("%.1f days", secs/86400)
+}
