@@ -230,7 +230,7 @@ func (t *Tracer) openSource(formats [][]byte, tgid bool) (source, error) {
 	if !t.cfg.Text {
 		r, err := openRaw(t.inst, t.fs.root, formats, tgid, sp, t.cfg)
 		if err == nil {
-			t.res.Info.Reader = "trace_pipe_raw"
+			t.res.Info.Reader = bundle.ReaderRaw
 			return r, nil
 		}
 		t.res.Info.ReaderFallback = err.Error()

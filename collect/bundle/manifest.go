@@ -225,6 +225,17 @@ type OtherTracer struct {
 	Events     []string `json:"events,omitempty"`
 }
 
+// ReaderRaw is BlockTraceInfo.Reader for raw ring-buffer pages decoded to
+// text after the capture: block_trace_max_bytes then bounds the pages,
+// and the text is larger (RawTextFactor).
+const ReaderRaw = "trace_pipe_raw"
+
+// RawTextFactor bounds how much larger the decoded text of a raw block
+// trace is than its pages: a line of text is about 1.8 times its event
+// (measured on fio's requests), and the smallest events (a jbd2 commit's
+// 24 bytes) print as up to four times that.
+const RawTextFactor = 4
+
 // DelayAcct records kernel.task_delayacct around the capture: with it on,
 // field 42 of /proc/PID/stat counts every task's time waiting for block IO.
 type DelayAcct struct {

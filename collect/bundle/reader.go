@@ -127,18 +127,26 @@ var DefaultLimits = LimitsFor(DefaultMaxTotal)
 func (lim Limits) Bound(m *Manifest, name string) (int64, string) {
 	var capName string
 	var capBytes int64
+	factor, maxTrace := int64(1), lim.MaxTrace
 	switch {
 	case IsTraceText(name):
 		capName, capBytes = "strace_max_bytes", m.Options.StraceMaxBytes
 	case name == BlockTraceMember:
 		capName, capBytes = "block_trace_max_bytes", m.Options.BlockTraceMaxBytes
+		if m.BlockTrace != nil && m.BlockTrace.Reader == ReaderRaw {
+			// The cap bounded the raw pages; the member is their text.
+			factor, maxTrace = RawTextFactor, 2*lim.MaxTrace
+		}
 	}
 	if capBytes <= 0 {
 		return lim.MaxMember, "the reader's bound on one member"
 	}
-	b := capBytes + capBytes/16 + 64<<10
-	if b > lim.MaxTrace {
-		return lim.MaxTrace, "the reader's bound on one trace"
+	b := capBytes*factor + capBytes*factor/16 + 64<<10
+	if b > maxTrace {
+		return maxTrace, "the reader's bound on one trace"
+	}
+	if factor > 1 {
+		return b, fmt.Sprintf("the text of the manifest's %s %d of raw pages, plus a margin", capName, capBytes)
 	}
 	return b, fmt.Sprintf("the manifest's %s %d plus a margin", capName, capBytes)
 }
