@@ -5,6 +5,7 @@
 // busy beside it), captures it with the real collector, and judges the
 // report the real iorca binary writes. They skip under -short.
 //
-// They live apart from the analyzer's command tests (analyze/cmd/iorca)
-// so that each test binary stays well within go test's ten minutes.
+// They live apart from the analyzer's command tests (analyze/cmd/iorca),
+// and the device-time ones in accounting and devicetime, so that each
+// test binary stays well within go test's ten minutes.
 package scenarios

@@ -415,3 +415,18 @@ func LimitDirty(t testing.TB, dev string, maxBytes int64) {
 		}
 	}
 }
+
+// WritebackDisk is a slow disk (every write request waits wdelay) with
+// requests of at most 64 KiB and its dirty pages bounded to 32 MiB, so
+// that a buffered writer's pages are written back during a capture: the
+// device and its ext4 mount.
+func WritebackDisk(t testing.TB, wdelay string) (dev, mnt string) {
+	t.Helper()
+	dev = SlowDisk(t, 512, "delay", "wdelay="+wdelay)
+	if err := os.WriteFile(filepath.Join("/sys/block", filepath.Base(dev), "queue/max_sectors_kb"), []byte("64"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mnt = Ext4On(t, dev)
+	LimitDirty(t, dev, 32<<20)
+	return dev, mnt
+}

@@ -25,16 +25,7 @@ type reportJSON = reporttest.Report
 
 func runReport(t *testing.T, path string, extra ...string) (reportJSON, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	if code := run(append([]string{"report", path, "--format", "json"}, extra...), &out, &errb); code != exitOK {
-		t.Fatalf("report: exit %d: %s", code, errb.String())
-	}
-	r := reporttest.Decode(t, out.Bytes())
-	var md, errm bytes.Buffer
-	if code := run(append([]string{"report", path}, extra...), &md, &errm); code != exitOK {
-		t.Fatalf("report md: exit %d: %s", code, errm.String())
-	}
-	return r, md.String()
+	return reporttest.RunReport(t, run, path, extra...)
 }
 
 func checkFindings(t *testing.T, r reportJSON, present, absent []string) bool {

@@ -1,4 +1,4 @@
-package scenarios
+package accounting
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 // writeback is the buffered writer's, and the appender's time is its own
 // requests and the journal commits its syncs force.
 func TestWritebackCreditedByWhatFlushersWrote(t *testing.T) {
-	slow, mnt := writebackDisk(t, "10ms")
+	slow, mnt := workload.WritebackDisk(t, "10ms")
 	export := workload.StartProgram(t, "export", "--file", filepath.Join(mnt, "export.csv"), "--size", "65536", "--sync", "none", "--rate", "64", "--max-bytes", "256MiB")
 	appender := workload.StartProgram(t, "appender", "--file", filepath.Join(mnt, "events.log"), "--size", "512", "--sync", "odsync", "--rate", "20")
 	cfg := livetest.Config(t, 8*time.Second)

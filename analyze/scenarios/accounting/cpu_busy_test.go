@@ -1,4 +1,4 @@
-package scenarios
+package accounting
 
 import (
 	"path/filepath"
@@ -16,7 +16,7 @@ import (
 // busy loops of the test's own on every CPU beside it: the writer is still
 // the culprit, through the pages it dirtied.
 func TestVerdictWithCPUsBusy(t *testing.T) {
-	_, mnt := writebackDisk(t, "20ms")
+	_, mnt := workload.WritebackDisk(t, "20ms")
 	w := workload.StartWriter(t, "--file", filepath.Join(mnt, "export.csv"), "--size", "65536", "--sync", "none", "--rate", "128", "--max-bytes", "256MiB")
 	for range runtime.NumCPU() {
 		workload.Start(t, "sh", "-c", "while :; do :; done")

@@ -1,4 +1,4 @@
-package scenarios
+package accounting
 
 import (
 	"path/filepath"

@@ -1,4 +1,4 @@
-package scenarios
+package devicetime
 
 import (
 	"fmt"
@@ -117,7 +117,7 @@ func TestDeviceTimeOverlayWriterAndVictim(t *testing.T) {
 // its, through the pages it dirtied, not a kworker's.
 func TestDeviceTimeWritebackOfBufferedWriter(t *testing.T) {
 	withAndWithoutBlockTrace(t, func(t *testing.T, blockTrace bool) {
-		_, mnt := writebackDisk(t, "20ms")
+		_, mnt := workload.WritebackDisk(t, "20ms")
 		w := workload.StartWriter(t, "--file", filepath.Join(mnt, "export.csv"), "--size", "65536", "--sync", "none", "--rate", "128", "--max-bytes", "256MiB")
 		cfg := livetest.Config(t, 8*time.Second)
 		cfg.BlockTrace = blockTrace
@@ -313,19 +313,4 @@ func postmasterPID(t *testing.T, pg *workload.Postgres) int {
 	}
 	pid, _ := strconv.Atoi(strings.Fields(string(b) + " 0")[0])
 	return pid
-}
-
-// writebackDisk is a slow disk (every write request waits wdelay) with
-// requests of at most 64 KiB and its dirty pages bounded to 32 MiB, so
-// that a buffered writer's pages are written back during a capture: the
-// device and its ext4 mount.
-func writebackDisk(t *testing.T, wdelay string) (dev, mnt string) {
-	t.Helper()
-	dev = workload.SlowDisk(t, 512, "delay", "wdelay="+wdelay)
-	if err := os.WriteFile(filepath.Join("/sys/block", filepath.Base(dev), "queue/max_sectors_kb"), []byte("64"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mnt = workload.Ext4On(t, dev)
-	workload.LimitDirty(t, dev, 32<<20)
-	return dev, mnt
 }
