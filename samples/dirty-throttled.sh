@@ -15,6 +15,8 @@ slow_ext4 512 "$SRV/export" delay wdelay=20ms
 dev=$(basename "$LOOPDEV")
 echo 64 >"/sys/block/$dev/queue/max_sectors_kb"
 bdi=/sys/class/bdi/$(cat "/sys/block/$dev/dev")
+# A bdi outlives its loop device (the next loopN gets it): put the caps back.
+defer "echo $(cat "$bdi/strict_limit") >'$bdi/strict_limit'; echo $(cat "$bdi/max_ratio") >'$bdi/max_ratio'"
 echo $((32 * 1024 * 1024)) >"$bdi/max_bytes"
 echo 1 >"$bdi/strict_limit"
 say "$dev: requests of at most 64 KiB, 20 ms each; dirty pages bounded to 32 MiB"

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -409,6 +410,14 @@ func LimitDirty(t testing.TB, dev string, maxBytes int64) {
 	if _, err := os.Stat(filepath.Join(bdi, "max_bytes")); err != nil {
 		t.Skipf("this kernel has no per-device dirty limit (%s/max_bytes)", bdi)
 	}
+	// A bdi outlives its loop device: the next device attached as loopN
+	// gets the same one. Put its caps back as they were.
+	ratio, _ := os.ReadFile(filepath.Join(bdi, "max_ratio"))
+	strict, _ := os.ReadFile(filepath.Join(bdi, "strict_limit"))
+	t.Cleanup(func() {
+		os.WriteFile(filepath.Join(bdi, "strict_limit"), bytes.TrimSpace(strict), 0o644)
+		os.WriteFile(filepath.Join(bdi, "max_ratio"), bytes.TrimSpace(ratio), 0o644)
+	})
 	for _, kv := range [][2]string{{"max_bytes", fmt.Sprint(maxBytes)}, {"strict_limit", "1"}} {
 		if err := os.WriteFile(filepath.Join(bdi, kv[0]), []byte(kv[1]), 0o644); err != nil {
 			t.Fatalf("%s/%s: %v", bdi, kv[0], err)

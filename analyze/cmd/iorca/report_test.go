@@ -65,7 +65,7 @@ func TestReportOverlaySyncAppender(t *testing.T) {
 			t.Errorf("%s names %q, want %s", f.ID, f.Subjects.Path, logFile)
 		}
 	}
-	for _, want := range []string{"## Verdict", "## Evidence chain", "## Findings", "## Mitigations", "## Monitoring and alerts", "## Appendix", upper, "O\\_SYNC"} {
+	for _, want := range []string{"## Verdict", "Evidence chain", "## Findings", "Mitigations", "Monitoring and alert rules", "## Appendix", upper, "O\\_SYNC"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}
