@@ -221,8 +221,10 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 		// samplers' reads counts in one interval and not the other. On a
 		// loaded machine iotop-c's passes drift by hundreds of
 		// milliseconds from the collector's ticks.
+		// Both edges of the interval are that far apart, and fio's rate
+		// is not steady within it: twice the skew.
 		skew, skewMS := apart(k, iv)
-		grain := skew * max(mine, theirs)
+		grain := 2 * skew * max(mine, theirs)
 		grains["iotop"] = max(grains["iotop"], grain)
 		if !close(mine, theirs, grain) {
 			t.Errorf("tick %d: fio %d writes %.2f K/s by iorca, %.2f K/s by iotop-c (samplers %.1f ms apart)", k, writer.PID, mine, theirs, skewMS)
