@@ -56,7 +56,10 @@ func TestKilledWriterReaped(t *testing.T) {
 	mnt, _ := workload.LoopExt4(t, 512)
 	bin := workload.Build(t)
 	file := filepath.Join(mnt, "export.bin")
-	sh := workload.Start(t, "bash", "-c", fmt.Sprintf("%s --file %s --size 1048576 --direct --rate 20 & sleep 3; kill $!; wait; sleep 60", bin, file))
+	// Again and again, every 4 s: a capture taken again (livetest.Capture
+	// does when go test's builds were loud) still holds a writer killed
+	// and reaped inside it.
+	sh := workload.Start(t, "bash", "-c", fmt.Sprintf("while :; do %s --file %s --size 1048576 --direct --rate 20 & sleep 3; kill $!; wait; sleep 1; done", bin, file))
 	cfg := livetest.Config(t, 6*time.Second)
 	m := livetest.Load(t, livetest.Capture(t, cfg, 0))
 	w := window.New(m, window.Defaults())
