@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/samples/workload"
 )
 
@@ -20,8 +21,8 @@ func TestReportContainerLogFlood(t *testing.T) {
 	cd.Run(t, "nginx-logger-12", rootfs, []string{"--log-uri", "file://" + filepath.Join(logs, "nginx-logger-12.log")},
 		"/usr/local/bin/access-logger", "--file", "-", "--size", "96", "--rate", "30000")
 	time.Sleep(time.Second)
-	r, md := runReport(t, livetest.Capture(t, livetest.Config(t, 5*time.Second), 0))
-	if !checkFindings(t, r, []string{"container-log-flood", "dominant-io-process"}, []string{"sync-writes"}) {
+	r, md := reporttest.Analyze(t, livetest.Capture(t, livetest.Config(t, 5*time.Second), 0))
+	if !reporttest.CheckFindings(t, r, []string{"container-log-flood", "dominant-io-process"}, []string{"sync-writes"}) {
 		t.Logf("report:\n%s", md)
 	}
 	c := r.Verdict.Culprit

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/samples/workload"
 )
 
@@ -23,7 +24,7 @@ func TestDockerContainerByName(t *testing.T) {
 	cfg := livetest.Config(t, 5*time.Second)
 	cfg.DockerRoot = d.Root
 	path := livetest.Capture(t, cfg, 0)
-	r, md := runReport(t, path)
+	r, md := reporttest.Analyze(t, path)
 	ok := true
 	if !strings.Contains(md, "checkout-api-3") {
 		t.Errorf("the report never names the container checkout-api-3")

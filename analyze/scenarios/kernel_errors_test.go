@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/samples/workload"
 )
 
@@ -32,7 +33,7 @@ func TestFailingDiskDuringCapture(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		disk.Fail(t)
 	}()
-	r, md := runReport(t, livetest.Capture(t, cfg, 0))
+	r, md := reporttest.Analyze(t, livetest.Capture(t, cfg, 0))
 	name := filepath.Base(disk.Dev)
 	ok := true
 	var failing bool
@@ -81,7 +82,7 @@ func TestOldErrorsOnReusedName(t *testing.T) {
 	workload.Detach(t, mnt, disk.Dev)
 	workload.LoopDeviceAt(t, disk.Dev, 64)
 	cfg := livetest.Config(t, 4*time.Second)
-	r, md := runReport(t, livetest.Capture(t, cfg, 0))
+	r, md := reporttest.Analyze(t, livetest.Capture(t, cfg, 0))
 	ok := true
 	seen := false
 	for _, f := range r.Findings {

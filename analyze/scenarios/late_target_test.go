@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/samples/workload"
 )
 
@@ -46,7 +47,7 @@ func TestLateStarterBecomesTarget(t *testing.T) {
 	if !traced {
 		t.Errorf("the writer PID %d, started after the first selection, is not a traced late target: %+v", writer, m.Targets)
 	}
-	r, md := runReport(t, path)
+	r, md := reporttest.Analyze(t, path)
 	if c := r.Verdict.Culprit; c == nil || c.PID != writer {
 		t.Errorf("culprit %+v, want the late writer %d:\n%s", c, writer, md)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/collector"
 	"github.com/iorca/iorca/collect/trigger"
@@ -69,7 +70,7 @@ func TestTriggerCatchesOnset(t *testing.T) {
 		t.Errorf("the trigger fired %v after the writer started", at)
 	}
 
-	r, md := runReport(t, out.res.Path)
+	r, md := reporttest.Analyze(t, out.res.Path)
 	ok := true
 	o := r.Verdict.Onset
 	interval := time.Duration(m.Options.Interval)
@@ -106,14 +107,14 @@ func TestTriggerCatchesOnset(t *testing.T) {
 		ok = false
 	}
 	var tl, tlErr bytes.Buffer
-	if code := run([]string{"replay", out.res.Path, "timeline"}, &tl, &tlErr); code != exitOK {
+	if code := reporttest.Iorca([]string{"replay", out.res.Path, "timeline"}, &tl, &tlErr); code != 0 {
 		t.Errorf("replay timeline: exit %d: %s", code, tlErr.String())
 	} else if o != nil && !timelineHas(tl.String(), o.Tick, "onset") || !timelineHas(tl.String(), cs.Trigger.Tick, "trigger "+expr.Text+" fired") {
 		t.Errorf("the timeline does not mark the onset at tick %d and the trigger at tick %d:\n%s", o.Tick, cs.Trigger.Tick, tl.String())
 		ok = false
 	}
 	var page, pageErr bytes.Buffer
-	if code := run([]string{"report", "--format", "html", out.res.Path}, &page, &pageErr); code != exitOK {
+	if code := reporttest.Iorca([]string{"report", "--format", "html", out.res.Path}, &page, &pageErr); code != 0 {
 		t.Errorf("html report: exit %d: %s", code, pageErr.String())
 	} else if h := page.String(); !strings.Contains(h, `class="mark"`) || !strings.Contains(h, ">onset</text>") || !strings.Contains(h, ">trigger</text>") {
 		t.Error("the HTML report's charts do not mark the onset and the trigger")

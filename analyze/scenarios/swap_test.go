@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/samples/workload"
 )
 
@@ -23,7 +24,7 @@ func TestSwapBehindMemoryLimit(t *testing.T) {
 	toucher := workload.StartIn(t, cg, "--touch-mib", "192")
 	time.Sleep(3 * time.Second) // its working set built, and pushed to swap
 	cfg := livetest.Config(t, 6*time.Second)
-	r, md := runReport(t, livetest.Capture(t, cfg, 0))
+	r, md := reporttest.Analyze(t, livetest.Capture(t, cfg, 0))
 	ok := true
 	var swap *struct {
 		ID       string

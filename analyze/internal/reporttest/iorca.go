@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/iorca/iorca/samples/workload"
 )
 
 var (
@@ -74,4 +76,18 @@ func RunReport(t testing.TB, run func([]string, io.Writer, io.Writer) int, path 
 		t.Fatalf("report md: exit %d: %s", code, errm.String())
 	}
 	return r, md.String()
+}
+
+// Main runs a scenario package's tests (TestMain) and removes the
+// binaries they built: the workload's and Iorca's.
+func Main(m *testing.M) {
+	code := workload.RunTests(m)
+	RemoveBinary()
+	os.Exit(code)
+}
+
+// Analyze is RunReport through the real iorca binary (Iorca).
+func Analyze(t testing.TB, path string, extra ...string) (Report, string) {
+	t.Helper()
+	return RunReport(t, Iorca, path, extra...)
 }

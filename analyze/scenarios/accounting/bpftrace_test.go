@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/samples/workload"
 )
@@ -125,7 +126,7 @@ func TestBpftraceCrossCheck(t *testing.T) {
 	if !named {
 		t.Errorf("the manifest's block_trace.other_tracers %+v does not name bpftrace (PID %d)", bt.OtherTracers, peer.cmd.Process.Pid)
 	}
-	if _, md := runReport(t, path); !strings.Contains(md, fmt.Sprintf("PID %d bpftrace", peer.cmd.Process.Pid)) || !strings.Contains(md, "may read high") {
+	if _, md := reporttest.Analyze(t, path); !strings.Contains(md, fmt.Sprintf("PID %d bpftrace", peer.cmd.Process.Pid)) || !strings.Contains(md, "may read high") {
 		t.Error("the report does not say bpftrace was attached and what it does to the latencies")
 	}
 	pidOf := map[int]string{}
@@ -444,7 +445,7 @@ type biotopRow struct {
 func biotopRows(t *testing.T, path, disk string) map[int]biotopRow {
 	t.Helper()
 	var out, errb bytes.Buffer
-	if code := run([]string{"replay", path, "biotop", "--summary", "--format", "json"}, &out, &errb); code != exitOK {
+	if code := reporttest.Iorca([]string{"replay", path, "biotop", "--summary", "--format", "json"}, &out, &errb); code != 0 {
 		t.Fatalf("replay biotop: exit %d: %s", code, errb.String())
 	}
 	var doc struct {

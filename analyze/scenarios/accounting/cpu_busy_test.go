@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/samples/workload"
 )
 
@@ -22,7 +23,7 @@ func TestVerdictWithCPUsBusy(t *testing.T) {
 		workload.Start(t, "sh", "-c", "while :; do :; done")
 	}
 	cfg := livetest.Config(t, 8*time.Second)
-	r, md := runReport(t, livetest.Capture(t, cfg, 0))
+	r, md := reporttest.Analyze(t, livetest.Capture(t, cfg, 0))
 	if c := r.Verdict.Culprit; c == nil || c.PID != w.Process.Pid {
 		t.Errorf("with the CPUs busy, culprit %+v, want the buffered writer %d:\n%s", c, w.Process.Pid, md)
 	}

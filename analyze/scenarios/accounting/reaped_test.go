@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/samples/workload"
@@ -37,7 +38,7 @@ func TestShellLoopOfDD(t *testing.T) {
 	if kids.Delta.IO.WriteBytes < 16<<20 {
 		t.Errorf("the shell's exited children wrote %d bytes, want the dd's tens of MiB", kids.Delta.IO.WriteBytes)
 	}
-	r, md := runReport(t, path)
+	r, md := reporttest.Analyze(t, path)
 	if c := r.Verdict.Culprit; c != nil && c.PID == sh.Process.Pid {
 		t.Errorf("the shell is the culprit:\n%s", md)
 	}

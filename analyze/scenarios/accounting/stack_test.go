@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/samples/workload"
 )
@@ -75,7 +76,7 @@ func TestStackedLoopChargedToItsWriters(t *testing.T) {
 			t.Errorf("the heartbeat holds %.0f %% of %s", up.Fraction(bu)*100, upper)
 		}
 	}
-	r, md := runReport(t, path)
+	r, md := reporttest.Analyze(t, path)
 	if c := r.Verdict.Culprit; c == nil || c.PID != heavy.Process.Pid {
 		t.Errorf("culprit %+v, want the heavy writer %d", c, heavy.Process.Pid)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/samples/workload"
 )
@@ -29,7 +30,7 @@ func TestWaitIsNotLoad(t *testing.T) {
 	cfg := livetest.Config(t, 8*time.Second)
 	cfg.SelectAfter = 3 * time.Second
 	path := livetest.Capture(t, cfg, 0)
-	r, md := runReport(t, path)
+	r, md := reporttest.Analyze(t, path)
 	ok := true
 	if c := r.Verdict.Culprit; c == nil || c.PID != appender.Process.Pid {
 		t.Errorf("culprit %+v, want the appender %d", c, appender.Process.Pid)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/samples/workload"
 )
@@ -54,7 +55,7 @@ func TestWritebackCreditedByWhatFlushersWrote(t *testing.T) {
 		t.Errorf("the appender's own requests %.0f ns and journal commits %.0f ns: want both", as.DirectNS, as.JournalNS)
 	}
 	if t.Failed() || testing.Verbose() {
-		_, md := runReport(t, path)
+		_, md := reporttest.Analyze(t, path)
 		t.Logf("export: %.0f %% (writeback %.0f %%); appender: %.0f %% (own %.0f %%, journal %.0f %%, writeback %.0f %%)\n%s",
 			dt.Fraction(es)*100, es.WritebackNS/dt.BusyNS*100, dt.Fraction(as)*100, as.DirectNS/dt.BusyNS*100, as.JournalNS/dt.BusyNS*100, as.WritebackNS/dt.BusyNS*100, md)
 	}
@@ -112,7 +113,7 @@ func TestPreTraceDirtier(t *testing.T) {
 		t.Errorf("without open writers the writer still holds %+v", old.Find(pid))
 	}
 	var top, errb bytes.Buffer
-	if code := run([]string{"replay", path, "biotop", strconv.Itoa(pid)}, &top, &errb); code != exitOK {
+	if code := reporttest.Iorca([]string{"replay", path, "biotop", strconv.Itoa(pid)}, &top, &errb); code != 0 {
 		t.Fatalf("replay biotop: exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(top.String(), "quiet-writer") {
@@ -122,7 +123,7 @@ func TestPreTraceDirtier(t *testing.T) {
 	if how := window.ShareHow(dt, s); !strings.Contains(how, "held open for writing, dirtied before the trace began") {
 		t.Errorf("the share's evidence %q does not say the file was held open", how)
 	}
-	_, md := runReport(t, path)
+	_, md := reporttest.Analyze(t, path)
 	if t.Failed() || testing.Verbose() {
 		t.Logf("%s: writer %.0f %% (opened %.0f %%)\n%s\n%s", name, dt.Fraction(s)*100, s.OpenedNS/dt.BusyNS*100, top.String(), md)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/samples/workload"
 )
 
@@ -30,9 +31,9 @@ func TestDeviceTimeQuietCulpritLoudNeighbour(t *testing.T) {
 		cfg := livetest.Config(t, 8*time.Second)
 		cfg.BlockTrace = blockTrace
 		cfg.SelectAfter = 3 * time.Second
-		r, md := runReport(t, livetest.Capture(t, cfg, 0))
+		r, md := reporttest.Analyze(t, livetest.Capture(t, cfg, 0))
 		slowName := filepath.Base(slow)
-		ok := checkFindings(t, r, []string{"device-saturated"}, nil)
+		ok := reporttest.CheckFindings(t, r, []string{"device-saturated"}, nil)
 		if c := r.Verdict.Culprit; c == nil || c.PID != journal.Process.Pid {
 			t.Errorf("culprit %+v, want the journal writer %d", c, journal.Process.Pid)
 			ok = false
@@ -80,8 +81,8 @@ func TestDeviceTimeOverlayWriterAndVictim(t *testing.T) {
 		cfg := livetest.Config(t, 8*time.Second)
 		cfg.BlockTrace = blockTrace
 		cfg.SelectAfter = 3 * time.Second
-		r, md := runReport(t, livetest.Capture(t, cfg, 0))
-		ok := checkFindings(t, r, []string{"device-saturated", "overlay-hot-path", "sync-writes"}, nil)
+		r, md := reporttest.Analyze(t, livetest.Capture(t, cfg, 0))
+		ok := reporttest.CheckFindings(t, r, []string{"device-saturated", "overlay-hot-path", "sync-writes"}, nil)
 		if c := r.Verdict.Culprit; c == nil || c.PID != logger.Process.Pid {
 			t.Errorf("culprit %+v, want the access-log writer %d", c, logger.Process.Pid)
 			ok = false
@@ -121,8 +122,8 @@ func TestDeviceTimeWritebackOfBufferedWriter(t *testing.T) {
 		w := workload.StartWriter(t, "--file", filepath.Join(mnt, "export.csv"), "--size", "65536", "--sync", "none", "--rate", "128", "--max-bytes", "256MiB")
 		cfg := livetest.Config(t, 8*time.Second)
 		cfg.BlockTrace = blockTrace
-		r, md := runReport(t, livetest.Capture(t, cfg, 0))
-		ok := checkFindings(t, r, []string{"device-saturated"}, nil)
+		r, md := reporttest.Analyze(t, livetest.Capture(t, cfg, 0))
+		ok := reporttest.CheckFindings(t, r, []string{"device-saturated"}, nil)
 		if c := r.Verdict.Culprit; c == nil || c.PID != w.Process.Pid {
 			t.Errorf("culprit %+v, want the buffered writer %d", c, w.Process.Pid)
 			ok = false
@@ -162,7 +163,7 @@ func TestOneApplicationOneFinding(t *testing.T) {
 	app := workload.Start(t, "sh", "-c", script)
 	cfg := livetest.Config(t, 6*time.Second)
 	cfg.SelectAfter = 2 * time.Second
-	r, md := runReport(t, livetest.Capture(t, cfg, 0))
+	r, md := reporttest.Analyze(t, livetest.Capture(t, cfg, 0))
 	ok := true
 	count := map[string]int{}
 	for _, f := range r.Findings {
@@ -204,7 +205,7 @@ func TestRivalWritersLowerConfidence(t *testing.T) {
 		cfg := livetest.Config(t, 6*time.Second)
 		cfg.BlockTrace = blockTrace
 		cfg.SelectAfter = 2 * time.Second
-		r, md := runReport(t, livetest.Capture(t, cfg, 0))
+		r, md := reporttest.Analyze(t, livetest.Capture(t, cfg, 0))
 		ok := true
 		c := r.Verdict.Culprit
 		if c == nil || (c.PID != a.Process.Pid && c.PID != b.Process.Pid) {
@@ -255,7 +256,7 @@ func TestPostgresUnderPgbench(t *testing.T) {
 			cfg := livetest.Config(t, 8*time.Second)
 			cfg.SelectAfter = 3 * time.Second
 			cfg.BlockTrace = tc.blockTrace
-			r, md := runReport(t, livetest.Capture(t, cfg, 0))
+			r, md := reporttest.Analyze(t, livetest.Capture(t, cfg, 0))
 			ok := true
 			count := map[string]int{}
 			for _, f := range r.Findings {
