@@ -273,10 +273,10 @@ func logBufferKey(container string) string { return "buffer-log:" + container }
 // syncLessKey keys the step that makes a process sync less often.
 func syncLessKey(p *model.Process) string { return fmt.Sprintf("sync-less:%d", p.PID) }
 
-// bulkWriterKey is dirty-throttling's action for the bulk buffered writer
-// (keyed by its text): a dominant buffered writer's own advice is the
-// same step.
-const bulkWriterKey = "Slow the bulk buffered writer"
+// bulkWriterKey keys dirty-throttling's action for the bulk buffered
+// writer: a dominant buffered writer's own advice is the same step, one
+// row of the report.
+const bulkWriterKey = "slow-bulk-writer"
 
 // logKind tells, from a file's path, what kind of log it is: "wal" for a
 // log whose records must be durable one by one (a database's WAL or redo

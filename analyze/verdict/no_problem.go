@@ -34,8 +34,10 @@ func noProblem(c *window.Window, findings []content.Finding) content.Verdict {
 	// A quiet capture is not a healthy node: PSI's 5-minute average at
 	// the start says whether tasks waited before the capture.
 	if first.PSI != nil && first.PSI.Some != nil && first.PSI.Some.Avg300 >= c.Thresholds.PSISomePct/2 {
-		v.Summary = fmt.Sprintf("No IO problem now: over %.0f s %s. But some task waited for IO %.1f %% of the 5 minutes before the capture (PSI avg300; avg60 %.1f at its start): the problem came before it. Collect again while it happens.",
-			c.Seconds, strings.Join(parts, "; "), first.PSI.Some.Avg300, first.PSI.Some.Avg60)
+		// The advice comes first: it is what the verdict's short form
+		// (at most 70 words) must keep.
+		v.Summary = fmt.Sprintf("No IO problem during the capture, but some task waited for IO %.1f %% of the 5 minutes before it (PSI avg300; avg60 %.1f at its start): collect again while it happens, or leave the collector's flight recorder running (--record with a --trigger on IO pressure) to keep the minute before the next one. Over %.0f s %s.",
+			first.PSI.Some.Avg300, first.PSI.Some.Avg60, c.Seconds, strings.Join(parts, "; "))
 		v.Confidence, v.ConfidenceWhy = content.Medium, "quiet during the capture, with IO pressure in the minutes before it"
 	}
 	// What is loud but harmless now, with when it may not be.

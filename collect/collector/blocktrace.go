@@ -80,10 +80,17 @@ func (c *collection) finishBlockTrace(tr *blocktrace.Tracer, m *bundle.Manifest,
 type deviceTimer struct {
 	match *ftrace.Matcher
 	byPID map[int]int64
+	// syncWrites counts, per issuing process, the write requests flagged
+	// synchronous (O_DIRECT, O_SYNC/O_DSYNC, fsync's writeback) or FUA:
+	// requests it waits for. A heartbeat's few synchronous writes on a
+	// disk a bulk writer saturates hold little device time and few
+	// syscalls, yet its every write waits behind the bulk writer: on a
+	// busy node this ranking is what still makes it a target.
+	syncWrites map[int]int64
 }
 
 func newDeviceTimer() *deviceTimer {
-	return &deviceTimer{match: ftrace.NewMatcher(), byPID: map[int]int64{}}
+	return &deviceTimer{match: ftrace.NewMatcher(), byPID: map[int]int64{}, syncWrites: map[int]int64{}}
 }
 
 // addEvent takes one event.
@@ -93,6 +100,9 @@ func (d *deviceTimer) addEvent(e ftrace.Event) {
 	}
 	if r, done, err := d.match.Add(e); err == nil && done && !ftrace.KernelTask(r.Comm) {
 		d.byPID[r.PID] += r.CompleteNS - r.IssueNS
+		if r.Write() && (r.Sync() || r.Flush()) {
+			d.syncWrites[r.PID]++
+		}
 	}
 }
 

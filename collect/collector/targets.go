@@ -38,6 +38,8 @@ type candidate struct {
 	// deviceNS the service time of the requests it issued itself (from
 	// the block trace so far).
 	ioWait, deviceNS int64
+	// syncWrites is the synchronous or FUA write requests it issued.
+	syncWrites int64
 	// majFlt is the major page faults it took: reads from swap (or from
 	// files it maps) that it waited for.
 	majFlt int64
@@ -45,15 +47,19 @@ type candidate struct {
 
 // selectTargets picks the top processes by disk bytes (read_bytes +
 // write_bytes) and by write syscalls (syscw) between two ticks, by the
-// device time of the requests they issued (block trace) and by their wait
-// for block IO (delay accounting), plus the PIDs asked for. Kernel threads
-// and the collector's own processes are left out. The write-syscall
-// ranking is what finds a containerd shim copying a container's stdout:
-// it moves bytes through pipes, which shows in syscw and wchar but never
-// in write_bytes (REFERENCE-IO.md 8.1). The device-time and wait rankings
+// device time of the requests they issued and by their synchronous write
+// requests (block trace), by their wait for block IO (delay accounting)
+// and by major faults, plus the PIDs asked for. Kernel threads and the
+// collector's own processes are left out. The write-syscall ranking is
+// what finds a containerd shim copying a container's stdout: it moves
+// bytes through pipes, which shows in syscw and wchar but never in
+// write_bytes (REFERENCE-IO.md 8.1). The device-time and wait rankings
 // find the quiet process on a slow disk — a few synchronous writes a
 // second, each waiting for the device — and those that wait behind it;
-// the major-fault ranking finds who swaps.
+// the synchronous-request ranking finds the waiter whose own writes are
+// few and fast but each waits for a journal commit or a flush of someone
+// else's data (a wait delay accounting does not count as block IO); the
+// major-fault ranking finds who swaps.
 //
 // A process absent from first started during the window: all its counters
 // are the window's. With onlyNew (a later window, after the first
@@ -61,7 +67,7 @@ type candidate struct {
 // started during it, or with no disk bytes and no write call before it
 // (a shell that execs a writer, a job woken by a timer); the ones already
 // doing IO were weighed before.
-func selectTargets(first, last map[int]*procSnap, devTime map[int]int64, top int, pids []int, exclude map[int]bool, onlyNew bool) []*target {
+func selectTargets(first, last map[int]*procSnap, dev *deviceTimer, top int, pids []int, exclude map[int]bool, onlyNew bool) []*target {
 	var cands []candidate
 	for pid, b := range last {
 		a := first[pid]
@@ -80,8 +86,10 @@ func selectTargets(first, last map[int]*procSnap, devTime map[int]int64, top int
 			diskBytes:  (b.io.ReadBytes - a.io.ReadBytes) + (b.io.WriteBytes - a.io.WriteBytes),
 			writeCalls: b.io.SyscW - a.io.SyscW,
 			ioWait:     int64(b.stat.DelayAcctBlkioTicks - a.stat.DelayAcctBlkioTicks),
-			deviceNS:   devTime[pid],
 			majFlt:     int64(b.stat.MajFlt - a.stat.MajFlt)}
+		if dev != nil {
+			c.deviceNS, c.syncWrites = dev.byPID[pid], dev.syncWrites[pid]
+		}
 		cands = append(cands, c)
 	}
 	byPID := map[int]*target{}
@@ -120,6 +128,7 @@ func selectTargets(first, last map[int]*procSnap, devTime map[int]int64, top int
 	rank(func(c candidate) int64 { return c.diskBytes }, "disk bytes")
 	rank(func(c candidate) int64 { return c.writeCalls }, "write syscalls")
 	rank(func(c candidate) int64 { return c.deviceNS / 1e6 }, "device time in ms")
+	rank(func(c candidate) int64 { return c.syncWrites }, "synchronous write requests")
 	rank(func(c candidate) int64 { return c.ioWait }, "block-IO wait in clock ticks")
 	rank(func(c candidate) int64 { return c.majFlt }, "major page faults")
 	return order

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/iorca/iorca/internal/procfs"
@@ -44,5 +45,33 @@ func TestSelectTargetsNewProcesses(t *testing.T) {
 	got = names(selectTargets(first, last, nil, 3, nil, map[int]bool{40: true}, true))
 	if !got["reused-pid"] || !got["exec-writer"] || got["old-writer"] || got["new-writer"] {
 		t.Errorf("later window, new processes only, 40 already a target: %v", got)
+	}
+}
+
+// A heartbeat whose few synchronous writes each wait behind a bulk
+// writer's data moves fewer bytes and makes fewer calls than the busy
+// bystanders of a loaded node, and its own requests hold little device
+// time: its synchronous write requests still make it a target.
+func TestSelectTargetsSynchronousWriter(t *testing.T) {
+	first := map[int]*procSnap{
+		1: snap(100, "bulk", 0, 0), 2: snap(100, "heartbeat", 0, 0),
+		3: snap(100, "compiler", 0, 0), 4: snap(100, "shell", 0, 0), 5: snap(100, "linker", 0, 0),
+	}
+	last := map[int]*procSnap{
+		1: snap(100, "bulk", 300<<20, 300), 2: snap(100, "heartbeat", 12<<10, 33),
+		3: snap(100, "compiler", 40<<20, 900), 4: snap(100, "shell", 20<<20, 700), 5: snap(100, "linker", 30<<20, 500),
+	}
+	dev := newDeviceTimer()
+	dev.byPID = map[int]int64{1: 2e9, 2: 3e7, 3: 2e8, 4: 1e8, 5: 1.5e8}
+	dev.syncWrites = map[int]int64{1: 300, 2: 33}
+	var got []string
+	for _, tg := range selectTargets(first, last, dev, 2, nil, map[int]bool{}, false) {
+		got = append(got, tg.comm)
+		if tg.comm == "heartbeat" && tg.info.Reasons[0] != "top synchronous write requests (#2, 33 in the first window)" {
+			t.Errorf("heartbeat chosen for %v", tg.info.Reasons)
+		}
+	}
+	if !slices.Contains(got, "heartbeat") {
+		t.Errorf("targets %v, want the heartbeat among them", got)
 	}
 }

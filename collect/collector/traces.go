@@ -34,7 +34,6 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 	if later {
 		pids = nil
 	}
-	var devTime map[int]int64
 	if c.blockTrace != nil {
 		if c.devTime == nil {
 			c.devTime = newDeviceTimer()
@@ -43,9 +42,8 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 			c.ledger.problem(bundle.Problem{Source: "block-trace", Status: bundle.StatusPartial, Tick: tick,
 				What: "the block trace could not be read for target selection", Why: err.Error()})
 		}
-		devTime = c.devTime.byPID
 	}
-	targets := selectTargets(first, last, devTime, c.cfg.Top, pids, exclude, later)
+	targets := selectTargets(first, last, c.devTime, c.cfg.Top, pids, exclude, later)
 	for _, t := range targets {
 		t.info.PID, t.info.Comm, t.info.StartTicks, t.info.SelectedTick = t.pid, t.comm, t.start, tick
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d", t.pid)); err != nil {
