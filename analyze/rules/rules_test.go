@@ -136,19 +136,20 @@ func TestWriteAmplificationWithoutTraceIsDirtied(t *testing.T) {
 }
 
 // A tmpfs remedy states its memory cost: Shmem charged to the memory
-// limit, the time a stated size lasts at the writer's rate, sizeLimit,
-// and that a default emptyDir is on the kubelet's disk.
+// limit, the memory an hour at the writer's rate takes (no size chosen
+// for the reader), sizeLimit, and that a default emptyDir is on the
+// kubelet's disk.
 func TestTmpfsRemedyCost(t *testing.T) {
 	f := first(t, fires(t, overlayHotPath, window.Defaults()), "overlay-sync-logger")
 	how := f.Mitigations[0].How
-	for _, want := range []string{"medium: Memory", "Shmem, charged to the pod's memory limit", "a 256 MiB tmpfs fills in 52 min", "needs a sizeLimit", "default emptyDir is no tmpfs but a directory on the kubelet's filesystem"} {
+	for _, want := range []string{"medium: Memory", "Shmem, charged to the pod's memory limit", "an hour of it is 294.6 MiB of memory: size the tmpfs for what is kept between rotations", "needs a sizeLimit", "default emptyDir is no tmpfs but a directory on the kubelet's filesystem"} {
 		if !strings.Contains(how, want) {
 			t.Errorf("no %q in %q", want, how)
 		}
 	}
 	// Without a writer's rate: the cost, no time to fill.
 	c := window.New(sampleModel(t, "overlay-sync-logger"), window.Defaults())
-	if s := tmpfsCost(c, nil, 0); !strings.Contains(s, "Shmem") || strings.Contains(s, "fills in") {
+	if s := tmpfsCost(c, nil, 0); !strings.Contains(s, "Shmem") || strings.Contains(s, "an hour of it") {
 		t.Errorf("tmpfsCost without a rate: %q", s)
 	}
 	for secs, want := range map[float64]string{30: "30 s", 3120: "52 min", 4 * 3600: "4.0 h", 3.3 * 86400: "3.3 days"} {

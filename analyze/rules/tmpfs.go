@@ -8,16 +8,14 @@ import (
 	"github.com/iorca/iorca/analyze/window"
 )
 
-// tmpfsQuoteSize is the size a tmpfs remedy is costed at: an emptyDir
-// sizeLimit to start from, stated as such.
-const tmpfsQuoteSize = 256 << 20
-
 // tmpfsCost says what a tmpfs remedy costs in memory, to follow its
 // advice: tmpfs pages are Shmem, charged to the memory cgroup of the
-// writer (a pod's memory limit) and reclaimable only to swap; how long a
-// tmpfs of tmpfsQuoteSize (and the writer's memory limit, when the
-// bundle has it) lasts at the writer's rate of bytes handed to write()
-// (0 when the bundle has no rate); that medium: Memory needs a sizeLimit;
+// writer (a pod's memory limit) and reclaimable only to swap; how much
+// memory an hour of the writer's rate of bytes handed to write() takes
+// (a tmpfs is sized for what is kept between rotations, not at a size
+// chosen here) and how long its memory limit, when the bundle has it,
+// lasts at that rate (no figures when the bundle has no rate); that
+// medium: Memory needs a sizeLimit;
 // and that a default emptyDir is no tmpfs but a directory on the
 // kubelet's filesystem. p may be nil (no single writer).
 func tmpfsCost(c *window.Window, p *model.Process, bytesPerSec float64) string {
@@ -29,9 +27,9 @@ func tmpfsCost(c *window.Window, p *model.Process, bytesPerSec float64) string {
 		}
 	}
 	if bytesPerSec > 0 {
-		s += fmt.Sprintf("; at the %s/s it writes, a %d MiB tmpfs fills in %s unless the data is rotated away", prose.Bytes(bytesPerSec), tmpfsQuoteSize>>20, spanText(tmpfsQuoteSize/bytesPerSec))
+		s += fmt.Sprintf("; at the %s/s it writes, an hour of it is %s of memory: size the tmpfs for what is kept between rotations", prose.Bytes(bytesPerSec), prose.Bytes(bytesPerSec*3600))
 		if limit > 0 {
-			s += fmt.Sprintf(", and its memory limit (%s) in %s", prose.Bytes(float64(limit)), spanText(float64(limit)/bytesPerSec))
+			s += fmt.Sprintf(", within its memory limit (%s, filled in %s at that rate if nothing is rotated away)", prose.Bytes(float64(limit)), spanText(float64(limit)/bytesPerSec))
 		}
 	} else if limit > 0 {
 		s += fmt.Sprintf(" (%s here)", prose.Bytes(float64(limit)))
