@@ -80,19 +80,22 @@ func TestStackedLoopChargedToItsWriters(t *testing.T) {
 	if c := r.Verdict.Culprit; c == nil || c.PID != heavy.Process.Pid {
 		t.Errorf("culprit %+v, want the heavy writer %d", c, heavy.Process.Pid)
 	}
+	// The heartbeat is the victim, with its wait: the latency of its
+	// synchronous writes, or — when none completed while it was traced,
+	// as in runs where each waits seconds behind the heavy writer's data —
+	// its threads asleep waiting for the journal commit its write forced.
 	victim := false
 	for _, f := range r.Findings {
 		if f.ID == "io-victims" && slices.Contains(f.Subjects.PIDs, beat.Process.Pid) {
-			victim = strings.Contains(f.Summary, "synchronous writes")
+			victim = strings.Contains(f.Summary, "synchronous writes") || strings.Contains(f.Summary, "waiting in jbd2_log_wait_commit")
 		}
 	}
 	if !victim {
-		// Since the work of 2026-12-03 io-victims names it in some runs
-		// and is missing in others, on a quiet machine too (the
-		// heartbeat qualifies: D state in 9 of 9 ticks, 2 % of the
-		// device). Not explained yet (that day's closing note): logged,
-		// not failed, until it is.
-		t.Logf("the heartbeat %d is not named as a victim with its synchronous writes' latency", beat.Process.Pid)
+		// The heartbeat is a target by its synchronous write requests
+		// even where busier bystanders outrank it in bytes and calls
+		// (before, on a loaded machine it was not traced, and its
+		// jbd2_log_wait_commit waits, no block-IO delay, went unseen).
+		t.Errorf("the heartbeat %d is not named as a victim with its wait", beat.Process.Pid)
 	}
 	if t.Failed() || testing.Verbose() {
 		t.Logf("lower %s: heavy %.0f %%, kernel %.0f %%\n%s", lower, dt.Fraction(hs)*100, kernel*100, md)
