@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -43,6 +44,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 	log, _ := os.Create(filepath.Join(dir, "containerd.log"))
 	cmd := exec.Command("containerd", "--config", filepath.Join(dir, "config.toml"))
 	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // as Start's
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

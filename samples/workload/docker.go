@@ -45,7 +45,9 @@ func StartDockerd(t testing.TB) *Dockerd {
 		"--pidfile", filepath.Join(run, "dockerd.pid"), "-H", d.Host, "--bridge=none", "--iptables=false",
 		"--ip6tables=false", "--ip-masq=false", "--storage-driver=vfs", "--log-driver=json-file")
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// TERM on the test binary's death (as Start's KILL): dockerd stops its
+	// containers on TERM.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -256,10 +256,13 @@ func unmount(dir string) {
 // Start starts a command and, when the test ends, kills it with every
 // descendant: fio, for one, forks its jobs into their own sessions, so
 // neither killing the parent nor its process group would reach them.
+// A test binary killed past go test's timeout runs no cleanup: the
+// kernel kills the command then (Pdeathsig), so that no workload outlives
+// it to hold a device or the live-test lock.
 func Start(t testing.TB, name string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -359,6 +362,7 @@ func SlowDisk(t testing.TB, sizeMiB int, filter string, args ...string) string {
 	}
 	cmdArgs = append(append(cmdArgs, "memory", fmt.Sprintf("%dM", sizeMiB)), args...)
 	srv := exec.Command(nbdfuse, cmdArgs...)
+	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // as Start's
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
