@@ -309,6 +309,16 @@ func bufferHow(p *model.Process, file string) string {
 	return "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler), e.g. every 5 s"
 }
 
+// bufferEffect is what buffering a file's small writes gains: for a WAL,
+// whose records cannot wait for a timer, only what grouping concurrent
+// commits gives; for any other file, bufferGain.
+func bufferEffect(file string, rate, avg float64) string {
+	if logKind(file) == "wal" {
+		return "Fewer, larger writes and syncs when commits arrive together; a record is never held back for a timer"
+	}
+	return bufferGain(rate, avg)
+}
+
 // bufferGain says what a 64 KiB buffer flushed at least every 5 s saves
 // at rate calls a second of avg bytes: the buffer fills (rate*avg/64 KiB
 // writes a second) or the timer fires (one every 5 s), whichever comes
@@ -339,5 +349,8 @@ func flushWhen(bytesPerSec, buf, flush float64) string {
 	if bytesPerSec*flush < buf {
 		return fmt.Sprintf("once per %.0f s, when the timer fires", flush)
 	}
-	return fmt.Sprintf("each time it fills, every %.2f s", buf/bytesPerSec)
+	if every := buf / bytesPerSec; every < 1 {
+		return fmt.Sprintf("each time it fills, every %.1f ms", every*1000)
+	}
+	return fmt.Sprintf("each time it fills, every %.1f s", buf/bytesPerSec)
 }

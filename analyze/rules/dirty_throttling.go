@@ -130,7 +130,7 @@ func checkDirtyThrottling(c *window.Window) []content.Finding {
 		What: fmt.Sprintf("vm.dirty_ratio %s, dirty_background_ratio %s, dirty_bytes %s, dirty_background_bytes %s", orDash(s["vm/dirty_ratio"]), orDash(s["vm/dirty_background_ratio"]), orDash(s["vm/dirty_bytes"]), orDash(s["vm/dirty_background_bytes"]))})
 	f.Summary = fmt.Sprintf("Dirty page cache reached %.0f %% of the limit at which the kernel makes writers wait in balance_dirty_pages(); those waits count as IO delay and pressure.", maxShare)
 	f.Mitigations = []content.Mitigation{
-		{Horizon: content.Immediate, Key: bulkWriterKey, Action: "Slow the bulk buffered writer", How: bufferedSlowDown(c), Effect: slowWriterEffect(len(pids))},
+		{Horizon: content.Immediate, Key: bulkWriterKey, Action: "Slow the bulk buffered writer", How: bufferedSlowDown(c), Effect: "Dirty memory stays below the limit; the other writers stop being throttled"},
 		{Horizon: content.ShortTerm, Action: "Start writeback earlier and smaller", How: "sysctl vm.dirty_background_bytes=67108864 vm.dirty_bytes=268435456 (tune to the device's speed)", Effect: "Smoother writeback instead of bursts that stall every writer"},
 	}
 	if belowFreerun && len(heldBack) > 0 {
@@ -156,13 +156,16 @@ func heldByCap(c *window.Window, f *content.Finding, pids []int, paused map[int]
 		f.Summary += fmt.Sprintf(" But %s.", cp.Why)
 	}
 	f.Summary += " Those waits count as IO delay and pressure."
-	if len(pids) > 0 && onlyTheBufferedWriter(c, pids) {
-		f.Summary += " The only writer held back is the node's biggest buffered writer itself; no other process waits."
-	}
 	f.Evidence = append(f.Evidence, cp.Evidence...)
 	// The global sysctls are not the lever: they would throttle every
 	// writer on the node and leave the cap as it is.
 	f.Mitigations = append(f.Mitigations[:1], cp.Mitigations...)
+	if len(pids) > 0 && onlyTheBufferedWriter(c, pids) {
+		// Slowing it would change nothing: the cap already paces it to
+		// its device, and no other writer waits behind its pages.
+		f.Summary += " The only writer held back is the node's biggest buffered writer itself; no other process waits."
+		f.Mitigations = cp.Mitigations
+	}
 }
 
 // selfPaced lowers the finding to info when the only writers held back are
@@ -188,14 +191,4 @@ func bufferedSlowDown(c *window.Window) string {
 		how += "; or io.max on the writer's cgroup (cgroup v2 throttles its writeback too)"
 	}
 	return how
-}
-
-// slowWriterEffect is what slowing the bulk writer does, for the number
-// of processes seen throttled: with one, it is the writer itself, and no
-// other writer's throttling is there to end.
-func slowWriterEffect(throttled int) string {
-	if throttled > 1 {
-		return "Dirty memory stays below the limit; the other writers stop being throttled"
-	}
-	return "Dirty memory stays below the limit: writers that share it are not paused behind the bulk writer's pages"
 }

@@ -237,8 +237,25 @@ func syncMitigations(p *model.Process, path, how string, failed bool) []content.
 				Effect: "Each line stops waiting for the device: the service's requests stop waiting on their log lines"},
 		}
 	}
+	// Syncing less: without the flag, or with the call made once per
+	// batch. A log whose every record must be durable (a WAL) keeps its
+	// syncs: only grouping concurrent commits makes them fewer.
+	less := content.Mitigation{Horizon: content.ShortTerm, Key: syncLessKey(p), Subject: path,
+		Action: "Stop syncing every record of " + path + " unless it must survive a crash",
+		How:    "Open it without " + how + " and call fdatasync on a timer, or once per batch of records",
+		Effect: "Writes stop waiting for the device one by one"}
+	if how == "fsync" {
+		less.How = "Call fdatasync once per batch of records or on a timer instead of after each write"
+	}
+	if logKind(path) == "wal" {
+		// The same step as buffering its small writes: one row.
+		less = content.Mitigation{Horizon: content.ShortTerm, Key: bufferKey(p), Subject: path,
+			Action: "Sync " + path + " once per group of commits, not once per record",
+			How:    "Group commit: records that arrive while one sync runs are written and synced together by the next (a WAL keeps its durability; with a single committer there is nothing to group)",
+			Effect: "Fewer syncs for the same commits when several arrive at once"}
+	}
 	return []content.Mitigation{
-		{Horizon: content.ShortTerm, Key: syncLessKey(p), Subject: path, Action: "Stop syncing every record of " + path + " unless it must survive a crash", How: "Open without " + how + " and flush on a timer, or sync once per batch (group commit: one fdatasync for many records)", Effect: "Writes stop waiting for the device one by one: latency per write drops from milliseconds to microseconds"},
+		less,
 		{Horizon: content.LongTerm, Action: "If each record must be durable, make each sync cheap", How: "Write the log into preallocated segments (fallocate and zero-fill ahead, then overwrite: an fdatasync of an overwrite in allocated blocks needs no journal commit, an appending one must log the size change), or open it O_DIRECT|O_DSYNC with block-aligned writes (one device write per record, no page cache, no separate fsync)", Effect: "One data write and a cache flush per sync instead of data, journal commit and flushes"},
 		device,
 	}
