@@ -241,12 +241,20 @@ func monitoring(b *bytes.Buffer, m content.Monitoring) {
 		b.WriteString(rf)
 		b.WriteString("```\n\n")
 	}
-	notes := map[string]bool{}
+	// One line per note, naming every rule it applies to.
+	var notes []string
+	names := map[string][]string{}
 	for _, a := range m.Alerts {
-		if a.Note != "" && !notes[a.Note] {
-			notes[a.Note] = true
-			fmt.Fprintf(b, "- %s: %s.\n", code(a.Name), esc(a.Note))
+		if a.Note == "" {
+			continue
 		}
+		if names[a.Note] == nil {
+			notes = append(notes, a.Note)
+		}
+		names[a.Note] = append(names[a.Note], code(a.Name))
+	}
+	for _, n := range notes {
+		fmt.Fprintf(b, "- %s: %s.\n", strings.Join(names[n], ", "), esc(n))
 	}
 	if len(notes) > 0 {
 		b.WriteString("\n")

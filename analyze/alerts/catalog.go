@@ -30,7 +30,21 @@ func DeviceSaturated(dev string, utilPct, awaitMS float64, w, hold time.Duration
 			Binary{">", perOp(rate("node_disk_write_time_seconds_total", d, w), rate("node_disk_writes_completed_total", d, w)), Num(round(awaitMS/1000, 4))}},
 		Labels:      map[string]string{"severity": "critical"},
 		Annotations: map[string]string{"summary": fmt.Sprintf("%s over %.0f%% busy with writes waiting over %.0f ms", dev, utilPct, awaitMS)},
+		Note:        deviceNote(dev),
 	}
+}
+
+// deviceNote is what a reader must know to get a device's series:
+// node_exporter's default --collector.diskstats.device-exclude drops
+// loop, ram and zram devices, so their rules have no series until the
+// exporter is told to keep them.
+func deviceNote(dev string) string {
+	for _, p := range []string{"loop", "ram", "zram"} {
+		if rest, ok := strings.CutPrefix(dev, p); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+			return fmt.Sprintf("node_exporter leaves %s devices out by default (--collector.diskstats.device-exclude): start it with a device-exclude that keeps %s, or alert on the disk beneath it", p, dev)
+		}
+	}
+	return ""
 }
 
 // IOPressure fires while all non-idle tasks stall on IO more than
@@ -64,6 +78,7 @@ func SyncStorm(dev string, w, hold time.Duration) Rule {
 			Binary{">", flush, Num(syncFlushPerSec)}},
 		Labels:      map[string]string{"severity": "warning"},
 		Annotations: map[string]string{"summary": fmt.Sprintf("%s flushes its cache for more than %.0f%% of its writes, over %d times a second: applications syncing", dev, syncFlushPerWrite*100, syncFlushPerSec)},
+		Note:        deviceNote(dev),
 	}
 }
 

@@ -143,7 +143,7 @@ func checkSwapIO(c *window.Window) []content.Finding {
 	if swapKnown {
 		need := float64(end.Usage+swapped) * 1.1
 		need = math.Ceil(need/(64<<20)) * (64 << 20) // a round 64 MiB
-		raise = fmt.Sprintf("to about %s (its %s charged plus %s in swap, and 10 %% headroom), %s more than now", prose.Bytes(need), prose.Bytes(float64(end.Usage)), prose.Bytes(float64(swapped)), prose.Bytes(need-float64(cg.MemLimit)))
+		raise = fmt.Sprintf("to about %s (its %s charged plus %s in swap, and 10 %% headroom, rounded up to 64 MiB), %s more than now", prose.Bytes(need), prose.Bytes(float64(end.Usage)), prose.Bytes(float64(swapped)), prose.Bytes(need-float64(cg.MemLimit)))
 	}
 	limitFile := "memory.max"
 	if !cg.V2 {
