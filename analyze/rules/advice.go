@@ -99,7 +99,7 @@ func ioLimit(c *window.Window, p *model.Process, dev string) (string, string) {
 	case c.Model.CgroupV1Root != "" && hasV1:
 		// The io controller is bound to the v1 blkio hierarchy.
 		if v1 == "/" {
-			return "", fmt.Sprintf("%s is in the root blkio cgroup, which takes no limits", window.Name(p))
+			return "", fmt.Sprintf("%s is in the root blkio cgroup: a limit there would cap every process on the host", window.Name(p))
 		}
 		if mode == "buffered" {
 			return "", fmt.Sprintf("the io controller is on cgroup v1 here, whose limits hold only for direct IO, and %s's writes are buffered", window.Name(p))
@@ -353,4 +353,22 @@ func flushWhen(bytesPerSec, buf, flush float64) string {
 		return fmt.Sprintf("each time it fills, every %.1f ms", every*1000)
 	}
 	return fmt.Sprintf("each time it fills, every %.1f s", buf/bytesPerSec)
+}
+
+// protectLatency is how latency-sensitive services are shielded from a
+// neighbour's IO on this node: cgroup v2's io.latency where the io
+// controller is on v2; on v1 no controller protects latency (blkio.weight
+// needs BFQ, and the throttle caps only the neighbour), so their own
+// filesystem and device. Where the waiters sleep for journal commits, no
+// IO controller helps: a filesystem's journal is one, committed for
+// everyone by its journal thread, so only a filesystem of their own does.
+func protectLatency(c *window.Window, journalWaits bool) string {
+	own := "their own filesystem on their own device (a filesystem's journal commits everyone's syncs together, whatever their cgroup)"
+	switch {
+	case journalWaits:
+		return "Give them " + own
+	case c.Model.CgroupV2Root != "" && c.Model.CgroupV1Root == "":
+		return "cgroup v2 io.latency for the critical services (io.weight needs the BFQ scheduler or io.cost), or give them " + own
+	}
+	return "The io controller is on cgroup v1 here, which has no latency protection: give them " + own
 }

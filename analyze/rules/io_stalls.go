@@ -100,7 +100,7 @@ func checkIOStalls(c *window.Window) []content.Finding {
 	f.Summary = strings.Join(parts, "; ") + "."
 	f.Mitigations = []content.Mitigation{
 		{Horizon: content.Immediate, Action: "Relieve the device of the writer the other findings name", How: "The mitigations of the finding these stalls follow from", Effect: "Waiting tasks resume"},
-		{Horizon: content.LongTerm, Action: "Protect latency-sensitive workloads and alert on pressure", How: "cgroup v2 io.latency or io.weight for the critical services; alert on node_pressure_io_stalled_seconds_total", Effect: "Stalls are contained and seen early"},
+		{Horizon: content.LongTerm, Action: "Protect latency-sensitive workloads and alert on pressure", How: protectLatency(c, journalWaiters(c)) + "; alert on node_pressure_io_stalled_seconds_total", Effect: "Stalls are contained and seen early"},
 	}
 	if k := kernelBusy(c); k != "" {
 		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(),
@@ -203,4 +203,22 @@ func onlyTheBufferedWriter(c *window.Window, pids []int) bool {
 	}
 	_, mode := writeMode(c, top)
 	return mode == "buffered"
+}
+
+// journalWaiters reports whether application threads were seen asleep
+// waiting for a journal commit (jbd2_log_wait_commit) in the window.
+func journalWaiters(c *window.Window) bool {
+	for k := c.From; k <= c.To; k++ {
+		for pid, ths := range c.Model.Ticks[k].Threads {
+			if p := c.ByPID[pid]; p == nil || p.Proc.Kernel {
+				continue
+			}
+			for _, th := range ths {
+				if th.Stat.State == 'D' && (th.Wchan == "jbd2_log_wait_commit" || strings.Contains(th.Stack, "jbd2_log_wait_commit")) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
