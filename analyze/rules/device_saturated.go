@@ -82,7 +82,7 @@ func checkDeviceSaturated(c *window.Window) []content.Finding {
 			Mitigations: []content.Mitigation{
 				{Horizon: content.Immediate, Key: "find-loader", Subject: d, Action: "Find the process that loads " + d, How: "iorca replay BUNDLE biotop --summary (with a block trace) or iotop --summary names who holds it; then the mitigations of its findings", Effect: "Other processes get the device back once it yields"},
 				{Horizon: content.ShortTerm, Key: "move-off-device", Subject: d, Action: "Move the hot data off " + d, How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names; " + tmpfsCost(c, nil, 0), Effect: "The workloads on " + d + " get low latency back"},
-				{Horizon: content.LongTerm, Action: "Size the device for the load, and alert before it saturates", How: "A faster device class, or spread the writes; the alert rules below", Effect: "Saturation is seen minutes before users see it"},
+				sizeForLoad(x),
 			},
 		}
 		addContributors(c, d, &f)
@@ -181,4 +181,21 @@ func selfInflictedSaturation(c *window.Window, f *content.Finding) {
 	}
 	f.Severity = content.Info
 	f.Summary += fmt.Sprintf(" Self-inflicted: no other task waited for %s; only %s and the kernel threads doing its IO did, so the device paces its own load.", f.Subjects.Device, window.Name(holder.Proc))
+}
+
+// lowBandwidthKBps is the data rate under which a saturated device is
+// busy with operations (syncs, flushes, small requests), not with bytes.
+const lowBandwidthKBps = 1024
+
+// sizeForLoad is the long-term step for a saturated device: a faster
+// device for a load of bytes; for a device saturated at a trickle of
+// data, its operations are the load, and a bigger device would wait for
+// each flush the same way.
+func sizeForLoad(x model.Iostat) content.Mitigation {
+	if x.RkBPS+x.WkBPS < lowBandwidthKBps {
+		return content.Mitigation{Horizon: content.LongTerm, Action: "Alert before the device saturates; fix its operations, not its size",
+			How:    fmt.Sprintf("It moved only %.0f kB/s: its time goes to syncs, flushes and small requests, which a bigger device does not make fewer (one with power-loss protection makes flushes cheap); the alert rules below", x.RkBPS+x.WkBPS),
+			Effect: "Saturation is seen minutes before users see it"}
+	}
+	return content.Mitigation{Horizon: content.LongTerm, Action: "Size the device for the load, and alert before it saturates", How: "A faster device class, or spread the writes; the alert rules below", Effect: "Saturation is seen minutes before users see it"}
 }
