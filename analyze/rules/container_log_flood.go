@@ -180,14 +180,14 @@ func containerProcs(c *window.Window, name string, exclude int) []*model.ProcIO 
 func logMitigations(c *window.Window, cont *model.Container, runtime, logPath string, bytesPerSec float64) []content.Mitigation {
 	n := cont.Name
 	ms := []content.Mitigation{
-		{Horizon: content.Immediate, Action: "Cut " + n + "'s log volume at the source", How: "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", Effect: "The log stops dominating the disk as soon as the container is reconfigured"},
-		{Horizon: content.ShortTerm, Key: logBufferKey(n), Action: "Buffer and batch its log writes", How: "Log through a buffered writer (one write per several KiB, not per line) and never with O_SYNC/fsync per line", Effect: "Tens of times fewer write syscalls and block writes for the same lines"},
+		{Horizon: content.Immediate, Action: "Cut " + n + "'s log volume at the source", How: "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", Effect: "The log's write calls, page cache and filesystem use fall as soon as the container is reconfigured"},
+		{Horizon: content.ShortTerm, Key: logBufferKey(n), Action: "Buffer and batch its log writes", How: "Log through a buffered writer (one write per several KiB, not per line), and never sync per line", Effect: "Tens of times fewer write syscalls for the same lines: the runtime's CPU, not the bytes"},
 	}
 	switch runtime {
 	case "containerd", "containerd-shim", "conmon":
 		ms = append(ms,
 			content.Mitigation{Horizon: content.ShortTerm, Action: "Rotate and cap the container log",
-				How: fmt.Sprintf("kubelet: containerLogMaxSize (default 10Mi) and containerLogMaxFiles (5), checked every 10 s (containerLogMonitorInterval): at %s/s the log grows %s between checks, so set the size above that; without kubelet, logrotate with copytruncate on the --log-uri file (safe: the shim appends with O_APPEND), or ctr run --log-uri binary:///path/to/a-batching-logger; nerdctl run --log-driver local (or none)",
+				How: fmt.Sprintf("kubelet: containerLogMaxSize (default 10Mi) and containerLogMaxFiles (5), checked every 10 s (containerLogMonitorInterval): at %s/s a log grows %s between checks, so each file may reach containerLogMaxSize plus that, and containerLogMaxFiles of them must fit in the filesystem's free space; without kubelet, logrotate with copytruncate on the --log-uri file (the shim keeps its descriptor and appends with O_APPEND, so only a copy and truncate rotates it), triggered by size often enough that the copy fits in the free space beside the log; or ctr run --log-uri binary:///path/to/a-batching-logger; nerdctl run --log-driver local (or none)",
 					prose.Bytes(bytesPerSec), prose.Bytes(bytesPerSec*10)),
 				Effect: "The log cannot fill the filesystem; rotation cost stays bounded"},
 		)
