@@ -23,12 +23,14 @@ import (
 // ionice returns how to lower a process's IO priority, or "" and why that
 // cannot work here.
 func ionice(c *window.Window, p *model.Process) (string, string) {
-	if k := p.RuntimeKind(); k != "" {
-		return "", fmt.Sprintf("%s is a container runtime component (%s): a lower IO priority would stall the container on its stdout pipe", window.Name(p), k)
-	}
+	// Buffered writes first: an IO priority never reaches them, whoever
+	// the writer is.
 	dev, mode := writeMode(c, p)
 	if mode == "buffered" {
 		return "", fmt.Sprintf("%s's writes are buffered: writeback kworkers write its pages later and do not carry its IO priority", window.Name(p))
+	}
+	if k := p.RuntimeKind(); k != "" {
+		return "", fmt.Sprintf("%s is a container runtime component (%s): a lower IO priority would stall the container on its stdout pipe", window.Name(p), k)
 	}
 	if dev == "" {
 		return "", fmt.Sprintf("the device %s writes to is not known (it was not traced), so whether its scheduler honours IO priorities is not either", window.Name(p))

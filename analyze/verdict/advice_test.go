@@ -29,7 +29,7 @@ func allMitigations(d *Diagnosis) (string, string) {
 }
 
 // The samples' facts rule levers out: loop devices with the none scheduler
-// (no ionice), buffered writes (no ionice), a runtime shim (no ionice), the
+// (no ionice), buffered writes (no ionice, a runtime shim's included), the
 // root blkio cgroup (no limit), the io controller on cgroup v1 (a limit
 // only with its direct-IO caveat), a container whose own block IO is zero
 // (no container limit), container logs already on their own volume.
@@ -42,7 +42,7 @@ func TestMitigationsFollowTheNodesFacts(t *testing.T) {
 		{"fsync-storm", []string{"ionice -c", "io.max"}, nil, []string{"scheduler is none", "root blkio cgroup"}},
 		{"bulk-writer", []string{"ionice -c", "io.max"}, []string{"sync_file_range"}, []string{"writes are buffered", "root blkio cgroup"}},
 		{"nginx-logger-stdout", []string{"ionice -c", "Limit the container's IO", "Put container logs on their own volume"}, []string{"copytruncate", "binary://", "--log-driver local", "checked every 10 s"},
-			[]string{"container runtime component"}},
+			[]string{"writes are buffered"}},
 		{"overlay-sync-logger", []string{"ionice -c", "io.max", "blkio.throttle"}, []string{"Reload the logger of /var/log/nginx/access.log with buffered writes"}, []string{"scheduler is none", "loop0 copes"}},
 		{"throttled-cgroup", []string{"Cap the IO of", "BYTES_PER_S", "Larger writes and fewer syncs"}, nil, []string{"already has an IO limit"}},
 		{"fsync-storm", []string{"nginx", "access_log"}, []string{"group commit"}, nil},
