@@ -387,7 +387,7 @@ func lostWrites(evs []model.KernelEvent) string {
 	}
 	var parts []string
 	if syncN > 0 {
-		parts = append(parts, fmt.Sprintf("%d of them lost sync page writes (a synchronous write failed and its caller got EIO)", syncN))
+		parts = append(parts, fmt.Sprintf("%d of them lost sync page writes (a buffer the kernel wrote and waited for, such as the superblock or other filesystem metadata, failed)", syncN))
 	}
 	if asyncN > 0 {
 		parts = append(parts, fmt.Sprintf("%d of them lost async page writes (writeback failed: the kernel dropped the data without telling the writer, who learns of it only from a later fsync)", asyncN))
@@ -445,7 +445,7 @@ func writtenAfter(c *window.Window, dev string, evs []model.KernelEvent) (string
 		}
 		who = append(who, fmt.Sprintf("%s (%s)", window.Name(p), strings.Join(files, ", ")))
 		ev = append(ev, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: window.TicksRange(a.Tick, b.Tick),
-			What: fmt.Sprintf("%s handed %s to write() after the first error on %s (from tick %d), into %s", window.Name(p), prose.Bytes(float64(b.IO.WChar-a.IO.WChar)), dev, a.Tick, strings.Join(files, ", "))})
+			What: fmt.Sprintf("%s went on writing after the first error on %s (from tick %d): %s more in wchar, which counts only the bytes of write() calls that succeeded, wherever they went (a write refused with EIO or EROFS adds nothing); its files on %s: %s", window.Name(p), dev, a.Tick, prose.Bytes(float64(b.IO.WChar-a.IO.WChar)), dev, strings.Join(files, ", "))})
 	}
 	if len(who) == 0 {
 		return "", nil, false

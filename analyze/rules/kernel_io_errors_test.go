@@ -21,7 +21,7 @@ func TestLostWritesWordedApart(t *testing.T) {
 		ev("Buffer I/O error on dev sdb1, logical block 8, lost async page write"),
 		{Kind: model.IOError, Record: procfs.KmsgRecord{Text: "I/O error, dev sdb, sector 2 op 0x1:(WRITE)"}},
 	})
-	for _, want := range []string{"1 of them lost sync page writes (a synchronous write failed and its caller got EIO)", "2 of them lost async page writes (writeback failed: the kernel dropped the data without telling the writer"} {
+	for _, want := range []string{"1 of them lost sync page writes (a buffer the kernel wrote and waited for, such as the superblock or other filesystem metadata, failed)", "2 of them lost async page writes (writeback failed: the kernel dropped the data without telling the writer"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("lostWrites = %q, lacks %q", got, want)
 		}

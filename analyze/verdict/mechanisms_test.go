@@ -108,7 +108,7 @@ func TestFailingDiskOnsetIsTheFirstError(t *testing.T) {
 		t.Errorf("the onset does not say the earlier errors were another loop0's: %q", o.Event)
 	}
 	s := d.Verdict.Summary
-	for _, want := range []string{"edge of the data-loss window", "order-service", "lost sync page writes (a synchronous write failed and its caller got EIO)"} {
+	for _, want := range []string{"edge of the data-loss window", "order-service", "lost sync page writes (a buffer the kernel wrote and waited for, such as the superblock or other filesystem metadata, failed)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("verdict lacks %q: %s", want, s)
 		}
