@@ -190,7 +190,7 @@ func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []
 	f.Mitigations = []content.Mitigation{
 		{Horizon: content.Immediate, Action: "Check whether the limit is intended, and who set it", How: undoLimit(cg, dev) + " (limits come from systemd's IOWriteBandwidthMax=/IOReadBandwidthMax=, docker run --device-write-bps, or a manual write to the file; Kubernetes sets none)", Effect: "The workload runs at the device's speed again"},
 		{Horizon: content.ShortTerm, Action: "If it is intended, size it for the workload or make the workload fit", How: "Raise the limit to the workload's need, or have the workload write less (see its other findings)", Effect: "No more stalls at the limit"},
-		{Horizon: content.LongTerm, Action: "Alert on throttling, not only on device saturation", How: "Track the cgroup's io.stat rate against its io.max", Effect: "A throttled service is told apart from a slow disk at once"},
+		{Horizon: content.LongTerm, Action: "Alert on throttling, not only on device saturation", How: throttleTrack(cg.V2), Effect: "A throttled service is told apart from a slow disk at once"},
 	}
 	return f
 }
@@ -253,4 +253,13 @@ func hasString(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// throttleTrack is what to watch for a throttled cgroup, in its cgroup
+// version's files.
+func throttleTrack(v2 bool) string {
+	if v2 {
+		return "Track the cgroup's io.stat rate against its io.max, and its io.pressure"
+	}
+	return "Track the cgroup's blkio.throttle.io_service_bytes and io_serviced rates against its blkio.throttle.*_device limits"
 }
