@@ -269,3 +269,11 @@ func (m *Model) throughStacks(out map[string]*DeviceTime, share func(*DeviceTime
 		}
 	}
 }
+
+// Lowers are the devices a stacked device's requests go to (a loop
+// device's: the disk holding its backing file; a dm or md device's: its
+// slaves), nil for a device that stacks on nothing. Each call reads the
+// stacking again: it is asked for a device or two per report.
+func (m *Model) Lowers(name string) []string {
+	return m.stacks().lowers[name]
+}

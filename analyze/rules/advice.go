@@ -212,7 +212,24 @@ func copes(c *window.Window, dev string) string {
 	case dev == "" || !ok:
 		return "the device it writes to is not known"
 	case !c.IsSaturated(dev, x):
-		return fmt.Sprintf("%s copes (%%util %.0f, await %.1f ms, not saturated): slowing it would relieve nothing", dev, x.Util, x.Await)
+		// Beneath a loop, dm or md device its requests, and a loop
+		// device's flushes as fsyncs of its backing file, reach the
+		// devices below: slowing the writer relieves those.
+		var below []string
+		for _, l := range c.Model.Lowers(dev) {
+			lx, ok := c.Devices[l]
+			if ok && c.IsSaturated(l, lx) {
+				return ""
+			}
+			if ok {
+				below = append(below, fmt.Sprintf("%s beneath it (%%util %.0f, await %.1f ms)", l, lx.Util, lx.Await))
+			}
+		}
+		also := ""
+		if len(below) > 0 {
+			also = ", and so does " + prose.JoinAnd(below)
+		}
+		return fmt.Sprintf("%s copes (%%util %.0f, await %.1f ms, not saturated)%s: slowing it would relieve nothing", dev, x.Util, x.Await, also)
 	}
 	return ""
 }

@@ -292,6 +292,7 @@ func syncMechanism(c *window.Window, tv *window.TargetView, path string, f *cont
 			case "write through":
 				parts = append(parts, fmt.Sprintf("%s's write cache is write through: commits need no cache flush", pl.Device))
 			}
+			parts = append(parts, flushesBeneath(c, pl.Device, b)...)
 		}
 	}
 	if len(parts) == 0 {
@@ -299,4 +300,24 @@ func syncMechanism(c *window.Window, tv *window.TargetView, path string, f *cont
 	}
 	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/task/*/stack) and " + bundle.HostMember + " (queue/write_cache)", Ticks: c.TickSpan(),
 		What: strings.Join(parts, "; ")})
+}
+
+// flushesBeneath says where a loop device's cache flushes go: a loop
+// device over a file (without direct IO) serves each flush as an fsync of
+// its backing file, so the disk beneath takes the syncs too.
+func flushesBeneath(c *window.Window, dev string, b *model.Block) []string {
+	if b.BackingFile == "" {
+		return nil
+	}
+	x, ok := c.Devices[dev]
+	if !ok || x.FPS <= 0 {
+		return nil
+	}
+	var out []string
+	for _, l := range c.Model.Lowers(dev) {
+		if lx, ok := c.Devices[l]; ok && lx.FPS > 0 {
+			out = append(out, fmt.Sprintf("%s is a loop device over %s: each of its %.0f cache flushes a second is an fsync of that file, and %s beneath it flushed %.0f times a second", dev, b.BackingFile, x.FPS, l, lx.FPS))
+		}
+	}
+	return out
 }

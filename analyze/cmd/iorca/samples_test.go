@@ -73,6 +73,11 @@ var sampleVerdicts = map[string]struct {
 			if f := finding(r, "sync-writes"); !strings.Contains(f["title"].(string), "syncs") {
 				t.Errorf("sync-writes should be proven by fsync-after-write: %v", f["title"])
 			}
+			// loop0 is a loop device over a file on vda: its flushes are
+			// fsyncs of that file, and vda takes them too.
+			if b, _ := json.Marshal(finding(r, "sync-writes")); !strings.Contains(string(b), "is an fsync of that file, and vda beneath it flushed") {
+				t.Errorf("sync-writes does not say where loop0's flushes go: %s", b)
+			}
 		}},
 	"bulk-writer": {present: []string{"dominant-io-process"}, absent: []string{"small-writes", "sync-writes"},
 		check: func(t *testing.T, r map[string]any) {
