@@ -92,7 +92,7 @@ func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO
 	fd := content.Finding{
 		ID: "small-writes", Severity: content.Warning, Confidence: conf, ConfidenceWhy: why, Score: rate,
 		Title:    fmt.Sprintf("%s writes %s in %.0f-byte pieces, %.0f times a second", window.Name(p), f.Path, f.AvgWrite(), rate),
-		Summary:  fmt.Sprintf("%s writes %s %.0f times a second in pieces of %.0f bytes on average (its untraced write syscalls; strace saw %d such writes): every call is a syscall, and each small write dirties or rewrites a whole page.", window.Name(p), f.Path, rate, f.AvgWrite(), f.Writes),
+		Summary:  fmt.Sprintf("%s writes %s %.0f times a second in pieces of %.0f bytes on average (its untraced write syscalls; strace saw %d such writes): every call is a syscall%s.", window.Name(p), f.Path, rate, f.AvgWrite(), f.Writes, pageCost(tv)),
 		Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path},
 	}
 	if p.Container != nil {
@@ -171,4 +171,20 @@ func smallWritesClause(f *content.Finding) string {
 		return " " + f.Title + "."
 	}
 	return fmt.Sprintf(" It writes %s in %.0f-byte pieces, %.0f times a second.", f.Subjects.Path, avg, rate)
+}
+
+// pageCost says what a small write costs in pages, from the process's
+// write_bytes against its wchar: where each write is synced or written
+// back before the next, each dirties its page again (write_bytes many
+// times wchar); buffered appends fill the same dirty page and cost no
+// more pages than bytes.
+func pageCost(tv *window.TargetView) string {
+	if tv.IO == nil || tv.IO.Delta.IO.WChar <= 0 {
+		return ""
+	}
+	ratio := float64(tv.IO.Delta.IO.WriteBytes) / float64(tv.IO.Delta.IO.WChar)
+	if ratio >= 2 {
+		return fmt.Sprintf(", and each dirties a whole page again (write_bytes %.0f times wchar): it is written out before the next write lands in it", ratio)
+	}
+	return ", while the pages cost no more than the bytes: successive writes fill the same dirty page (write_bytes about wchar)"
 }
