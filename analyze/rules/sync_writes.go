@@ -233,7 +233,7 @@ func syncMitigations(p *model.Process, path, how string, failed bool) []content.
 		// logger buffered is the first step, before any cap.
 		return []content.Mitigation{
 			{Horizon: content.Immediate, Key: bufferKey(p), Subject: path, Action: "Reload the logger of " + path + " with buffered writes",
-				How:    "Reopen it without " + how + " (a lost line in a crash is a line, not corruption): " + strings.ToLower(bufferHow(p, path)[:1]) + bufferHow(p, path)[1:] + "; or point the log at a volume off the shared disk",
+				How:    "Reopen it without " + how + " (a lost line in a crash is a line, not corruption): " + strings.ToLower(bufferHow(p, path)[:1]) + bufferHow(p, path)[1:],
 				Effect: "Each line stops waiting for the device: the service's requests stop waiting on their log lines"},
 		}
 	}
