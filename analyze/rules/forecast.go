@@ -6,6 +6,7 @@ import (
 
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/procfs"
 )
 
@@ -98,14 +99,26 @@ func fillSeconds(c *window.Window, tv *window.TargetView, path string, bytesPerS
 	if !ok || bytesPerSec <= 0 {
 		return "", 0, 0
 	}
-	for _, s := range c.Model.Statfs {
-		if s.MountPoint != pl.HostMount.MountPoint || s.Blocks == 0 {
+	// The target's own mount by its ID (a tmpfs only its namespace sees
+	// was read through its root), else the host mount holding the data.
+	var found *bundle.Statfs
+	for i, s := range c.Model.Statfs {
+		if s.Blocks == 0 {
 			continue
 		}
-		avail := float64(s.BlocksAvail) * float64(s.BlockSize)
-		return s.MountPoint, avail / bytesPerSec, avail
+		if s.MountID == pl.Mount.ID && pl.Mount.ID != 0 {
+			found = &c.Model.Statfs[i]
+			break
+		}
+		if found == nil && s.MountPoint == pl.HostMount.MountPoint {
+			found = &c.Model.Statfs[i]
+		}
 	}
-	return "", 0, 0
+	if found == nil {
+		return "", 0, 0
+	}
+	avail := float64(found.BlocksAvail) * float64(found.BlockSize)
+	return found.MountPoint, avail / bytesPerSec, avail
 }
 
 // urgentFill is how soon (in seconds) a filesystem filling up makes

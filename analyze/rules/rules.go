@@ -79,6 +79,7 @@ var Rules = []*Rule{
 	ioStalls,
 	ioVictims,
 	fsFull,
+	tmpfsFilling,
 }
 
 // byID indexes Rules.

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/report/content"
 )
 
 // A runtime helper serves its container and is not in it: the
@@ -35,5 +36,20 @@ func TestCulpritLimitKind(t *testing.T) {
 		if c == nil || c.Kind != "limit" || c.LimitKind != tc.kind {
 			t.Errorf("%s: culprit %+v, want the %s", tc.sample, c, tc.kind)
 		}
+	}
+}
+
+// A cause of low confidence (a burst in one interval) is not the verdict
+// beside a cause of the same role seen firmly, whatever their order in
+// the catalogue; between equals the catalogue decides.
+func TestBetterPrefersFirmCauses(t *testing.T) {
+	burst := &content.Finding{ID: "write-amplification", Role: content.Cause, Severity: content.Warning, Confidence: content.Low}
+	steady := &content.Finding{ID: "cpu-cost", Role: content.Cause, Severity: content.Warning, Confidence: content.High}
+	if better(burst, steady) || !better(steady, burst) {
+		t.Errorf("a low-confidence burst outranks a firm cause")
+	}
+	burst.Confidence = content.Medium
+	if !better(burst, steady) {
+		t.Errorf("between firm causes the catalogue order should decide")
 	}
 }

@@ -174,13 +174,19 @@ func (d *Diagnosis) nameCulprit(primary *content.Finding, pid int, dev string) {
 }
 
 // better reports whether f is a likelier cause than than: an earlier
-// role, then an earlier rule in the catalogue, then the more severe.
+// role, then a finding of firm confidence over one of low confidence (a
+// burst in one interval, a neighbour's reaped children, is no verdict
+// beside a cause seen over the whole capture), then an earlier rule in
+// the catalogue, then the more severe.
 func better(f, than *content.Finding) bool {
 	if than == nil {
 		return true
 	}
 	if f.Role != than.Role {
 		return f.Role < than.Role
+	}
+	if lf, lt := f.Confidence == content.Low, than.Confidence == content.Low; lf != lt {
+		return lt
 	}
 	if a, b := rules.Order(f.ID), rules.Order(than.ID); a != b {
 		return a < b

@@ -567,4 +567,8 @@ type Statfs struct {
 	BlocksAvail uint64 `json:"bavail"`
 	Files       uint64 `json:"files"`
 	FilesFree   uint64 `json:"ffree"`
+	// PID is the target through whose root the mount was read: a mount
+	// of its own mount namespace that the host's table has not (0: the
+	// host's).
+	PID int `json:"pid,omitempty"`
 }

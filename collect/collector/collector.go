@@ -38,6 +38,10 @@ type Result struct {
 // collection is the state of one run.
 type collection struct {
 	cfg Config
+	// statfs is the statfs member's content so far, statfsIDs the mount
+	// IDs in it (unique on the node, whichever namespace sees them).
+	statfs    []bundle.Statfs
+	statfsIDs map[int]bool
 	// node is the run's entry in the node's shared collector state;
 	// repaired what it undid that dead collectors had left.
 	node      *nodestate.Run
@@ -92,7 +96,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		redactor = r
 	}
-	c := &collection{cfg: cfg, ledger: newLedger(), store: newStore(start.Wall, spillDirs(cfg.Output)...), table: newProcTable(redactor), traces: make(chan traceDone, 64)}
+	c := &collection{cfg: cfg, ledger: newLedger(), store: newStore(start.Wall, spillDirs(cfg.Output)...), table: newProcTable(redactor), traces: make(chan traceDone, 64), statfsIDs: map[int]bool{}}
 	defer c.store.close()
 	c.sampler = &sampler{ledger: c.ledger, table: c.table, self: os.Getpid()}
 	m := &bundle.Manifest{

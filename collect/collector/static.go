@@ -134,45 +134,84 @@ var pseudoFS = map[string]bool{
 // collector. A goroutine stuck in such a call is abandoned.
 const statfsTimeout = 2 * time.Second
 
-// captureStatfs records space and inodes of every real mount.
+// captureStatfs records space and inodes of every real mount of the
+// host; captureTargetStatfs adds those only a target sees.
 func (c *collection) captureStatfs(mounts []procfs.Mount) {
-	var out []bundle.Statfs
-	seen := map[string]bool{}
 	t0 := time.Now()
+	seen := map[string]bool{}
 	for _, m := range mounts {
+		// Every host mount is known, read or not: a target's view adds
+		// only mounts the host's table lacks.
+		c.statfsIDs[m.ID] = true
 		if pseudoFS[m.FSType] || seen[m.MountPoint] {
 			continue
 		}
 		seen[m.MountPoint] = true
-		s := bundle.Statfs{MountID: m.ID, MountPoint: m.MountPoint, FSType: m.FSType, Source: m.Source}
-		type result struct {
-			st  syscall.Statfs_t
-			err error
-		}
-		ch := make(chan result, 1)
-		go func(p string) {
-			var st syscall.Statfs_t
-			err := syscall.Statfs(p, &st)
-			ch <- result{st, err}
-		}(m.MountPoint)
-		select {
-		case r := <-ch:
-			s.Status = capture.Classify(r.err)
-			if r.err != nil {
-				s.Error = r.err.Error()
-			} else {
-				s.BlockSize, s.Blocks, s.BlocksFree, s.BlocksAvail = int64(r.st.Bsize), r.st.Blocks, r.st.Bfree, r.st.Bavail
-				s.Files, s.FilesFree = r.st.Files, r.st.Ffree
-			}
-			c.ledger.sweepRead("statfs", m.MountPoint, 0, s.Status, r.err)
-		case <-time.After(statfsTimeout):
-			s.Status, s.Error = bundle.StatusTimeout, fmt.Sprintf("no answer in %v", statfsTimeout)
-			c.ledger.read("statfs", m.MountPoint, 0, 0, s.Status, nil)
-		}
-		out = append(out, s)
+		c.statfs = append(c.statfs, c.statfsOf(m, m.MountPoint, 0))
 	}
 	c.ledger.time("statfs", time.Since(t0))
-	data, _ := json.MarshalIndent(out, "", "  ")
+	c.putStatfs()
+}
+
+// captureTargetStatfs records the mounts a target sees that the host's
+// table has not (a container's tmpfs or volume in its own mount
+// namespace), through the target's root: a log written to a tmpfs only
+// the container sees fills its memory, and the report can say when.
+func (c *collection) captureTargetStatfs(pid int, mountinfo []byte) {
+	mounts, err := procfs.ParseMountinfo(mountinfo)
+	if err != nil {
+		return
+	}
+	added := false
+	for _, m := range mounts {
+		if pseudoFS[m.FSType] || c.statfsIDs[m.ID] {
+			continue
+		}
+		c.statfsIDs[m.ID] = true
+		s := c.statfsOf(m, fmt.Sprintf("/proc/%d/root%s", pid, m.MountPoint), pid)
+		c.statfs = append(c.statfs, s)
+		added = true
+	}
+	if added {
+		c.putStatfs()
+	}
+}
+
+// statfsOf is one mount's statfs at path (its mount point, or under a
+// target's root), bounded by statfsTimeout; pid is the target whose view
+// it is (0: the host's).
+func (c *collection) statfsOf(m procfs.Mount, path string, pid int) bundle.Statfs {
+	s := bundle.Statfs{MountID: m.ID, MountPoint: m.MountPoint, FSType: m.FSType, Source: m.Source, PID: pid}
+	type result struct {
+		st  syscall.Statfs_t
+		err error
+	}
+	ch := make(chan result, 1)
+	go func(p string) {
+		var st syscall.Statfs_t
+		err := syscall.Statfs(p, &st)
+		ch <- result{st, err}
+	}(path)
+	select {
+	case r := <-ch:
+		s.Status = capture.Classify(r.err)
+		if r.err != nil {
+			s.Error = r.err.Error()
+		} else {
+			s.BlockSize, s.Blocks, s.BlocksFree, s.BlocksAvail = int64(r.st.Bsize), r.st.Blocks, r.st.Bfree, r.st.Bavail
+			s.Files, s.FilesFree = r.st.Files, r.st.Ffree
+		}
+		c.ledger.sweepRead("statfs", path, 0, s.Status, r.err)
+	case <-time.After(statfsTimeout):
+		s.Status, s.Error = bundle.StatusTimeout, fmt.Sprintf("no answer in %v", statfsTimeout)
+		c.ledger.read("statfs", path, pid, 0, s.Status, nil)
+	}
+	return s
+}
+
+// putStatfs (re)writes the statfs member.
+func (c *collection) putStatfs() {
+	data, _ := json.MarshalIndent(c.statfs, "", "  ")
 	c.store.put(bundle.StatfsMember, append(data, '\n'))
 }
 

@@ -146,11 +146,15 @@ func (c *collection) captureTarget(t *target, tick int) {
 	member := bundle.TargetMember(t.pid)
 	var b []byte
 	rd := &c.sampler.rd
+	var mountinfo []byte
 	read := func(name, source string) {
 		data, st, err := rd.Read(base + name)
 		c.ledger.read(source, base+name, t.pid, tick, st, err)
 		if name == "cmdline" {
 			data = c.table.maskCmdline(t.pid, data, member)
+		}
+		if name == "mountinfo" && st == bundle.StatusOK {
+			mountinfo = append([]byte(nil), data...) // data is the reader's buffer
 		}
 		b = appendFrame(b, base+name, data, st, err)
 	}
@@ -161,6 +165,9 @@ func (c *collection) captureTarget(t *target, tick int) {
 	}
 	for _, name := range []string{"cmdline", "comm", "status", "stat", "io", "cgroup", "mountinfo", "wchan", "stack", "syscall"} {
 		read(name, "target-"+name)
+	}
+	if mountinfo != nil {
+		c.captureTargetStatfs(t.pid, mountinfo)
 	}
 	for _, name := range []string{"exe", "cwd", "root", "ns/mnt"} {
 		link(name, "target-links")
