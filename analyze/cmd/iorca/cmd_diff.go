@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/iorca/iorca/analyze/comparison"
 	"github.com/iorca/iorca/analyze/pipeline"
@@ -37,6 +38,7 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("diff", stdout, stderr, diffUsage)
 	format := formatFlag(fs)
 	text := fs.Bool("text", false, "a unified diff of the two Markdown reports instead")
+	failRegress := fs.Bool("fail-on-regress", false, "exit 5, after writing the comparison, when a finding is new in AFTER or more severe than in BEFORE")
 	var out outputFlags
 	out.register(fs)
 	var tf thresholdFlags
@@ -74,11 +76,36 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 		}
 		return out.emit("diff", []byte(textdiff.Unified(before, after, string(a), string(b), out.toStdout() && cli.IsTerminal(stdout))), stdout)
 	}
-	data, err := render("diff", f, comparisonDoc{comparison.Compare(before, res[0].Diagnosis, after, res[1].Diagnosis)})
+	cmp := comparison.Compare(before, res[0].Diagnosis, after, res[1].Diagnosis)
+	data, err := render("diff", f, comparisonDoc{cmp})
 	if err != nil {
 		return err
 	}
-	return out.emit("diff", data, stdout)
+	if err := out.emit("diff", data, stdout); err != nil {
+		return err
+	}
+	if *failRegress {
+		if worse := regressions(cmp); len(worse) > 0 {
+			return findingsf("diff", "%s: %d finding(s) new or worse than in %s: %s", after, len(worse), before, strings.Join(worse, ", "))
+		}
+	}
+	return nil
+}
+
+// regressions are the findings new in the after side, or more severe
+// there than before.
+func regressions(cmp *content.Comparison) []string {
+	var out []string
+	for _, c := range cmp.New {
+		out = append(out, "new "+c.SeverityAfter+" "+c.ID)
+	}
+	rank := map[string]int{"info": 0, "warning": 1, "critical": 2}
+	for _, c := range cmp.Unchanged {
+		if rank[c.SeverityAfter] > rank[c.SeverityBefore] {
+			out = append(out, c.ID+" "+c.SeverityBefore+" -> "+c.SeverityAfter)
+		}
+	}
+	return out
 }
 
 // comparisonDoc writes a comparison in the output formats; its HTML

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/iorca/iorca/analyze/pipeline"
 	"github.com/iorca/iorca/analyze/window"
@@ -10,6 +12,7 @@ import (
 	"github.com/iorca/iorca/internal/safefile"
 	"github.com/iorca/iorca/internal/units"
 	"github.com/iorca/iorca/report"
+	"github.com/iorca/iorca/report/content"
 	"github.com/spf13/pflag"
 )
 
@@ -27,6 +30,7 @@ Examples:
   iorca report node1.tar.zst --format html -o r.html
   iorca report node1.tar.zst --format json | jq .verdict
   iorca report node1.tar.zst --threshold util_pct=90 --threshold await_ms=20
+  iorca report node1.tar.zst -o r.md --fail-on warning   # exit 5 if a warning or worse
 
 Flags:
 `)
@@ -105,11 +109,18 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	out.register(fs)
 	var tf thresholdFlags
 	tf.register(fs)
+	failOn := fs.String("fail-on", "", "exit 5, after writing the report, when a finding is at or above this severity (info, warning, critical)")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("report", "want exactly one bundle (see iorca report --help)")
+	}
+	var failAt content.Severity
+	if *failOn != "" {
+		if err := failAt.UnmarshalJSON([]byte(strconv.Quote(*failOn))); err != nil {
+			return usagef("report", "--fail-on %q: want info, warning or critical", *failOn)
+		}
 	}
 	f, err := lookupFormat("report", *format)
 	if err != nil {
@@ -128,5 +139,19 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return out.emit("report", data, stdout)
+	if err := out.emit("report", data, stdout); err != nil {
+		return err
+	}
+	if *failOn != "" {
+		var worst []string
+		for _, fd := range res.Report.Findings {
+			if fd.Severity >= failAt {
+				worst = append(worst, fd.Severity.String()+" "+fd.ID)
+			}
+		}
+		if len(worst) > 0 {
+			return findingsf("report", "%s: %d finding(s) at or above %s: %s", fs.Arg(0), len(worst), failAt, strings.Join(worst, ", "))
+		}
+	}
+	return nil
 }
