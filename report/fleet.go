@@ -72,6 +72,9 @@ func FleetMarkdown(w io.Writer, s *content.Fleet) error {
 	if len(s.Unreadable) > 0 {
 		fmt.Fprintf(&b, "; %d input(s) could not be read (listed at the end)", len(s.Unreadable))
 	}
+	if len(s.Duplicates) > 0 {
+		fmt.Fprintf(&b, "; %d input(s) were copies of a capture already read and count once (listed at the end)", len(s.Duplicates))
+	}
 	b.WriteString(".\n\n")
 
 	if len(s.Mitigation) > 0 {
@@ -134,6 +137,13 @@ func FleetMarkdown(w io.Writer, s *content.Fleet) error {
 	}
 	b.WriteString("\n")
 
+	if len(s.Duplicates) > 0 {
+		b.WriteString("## Copies of one capture\n\n")
+		for _, d := range s.Duplicates {
+			fmt.Fprintf(&b, "- %s: the capture of %s\n", esc(d.Source), esc(d.SameAs))
+		}
+		b.WriteString("\n")
+	}
 	if len(s.Unreadable) > 0 {
 		b.WriteString("## Unreadable\n\n")
 		for _, u := range s.Unreadable {

@@ -42,7 +42,7 @@ func BuildWithSeries(bundlePath string, d *verdict.Diagnosis) (*content.Report, 
 		Host:    man.Host.Hostname,
 		Node:    man.Node,
 		Labels:  man.Labels,
-		Window:  content.Window{Start: start.UTC(), End: end.UTC(), Seconds: c.Seconds, Ticks: len(m.Ticks)},
+		Window:  content.Window{Start: start.UTC(), End: end.UTC(), Seconds: c.Seconds, Ticks: len(m.Ticks), BootID: m.Manifest.Host.BootID},
 		Partial: man.Partial,
 		Verdict: d.Verdict,
 	}

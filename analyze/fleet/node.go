@@ -3,6 +3,7 @@ package fleet
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/iorca/iorca/report/content"
 )
@@ -18,7 +19,7 @@ func NodeOf(source string, rc *content.Report) *content.FleetNode {
 	n := &content.FleetNode{
 		Source: strings.Clone(source), Schema: content.ReportSchema,
 		Host: strings.Clone(rc.Host), Name: strings.Clone(rc.Node), Bundle: strings.Clone(rc.Bundle),
-		Window: content.FleetWindow{Start: rc.Window.Start, Seconds: rc.Window.Seconds},
+		Window: content.FleetWindow{Start: rc.Window.Start, Seconds: rc.Window.Seconds, BootID: strings.Clone(rc.Window.BootID)},
 		Verdict: content.FleetVerdict{Problem: v.Problem, Summary: strings.Clone(v.Summary), Confidence: v.Confidence,
 			Primary: strings.Clone(v.Primary), Culprit: culpritOf(v.Culprit)},
 		Partial: rc.Partial,
@@ -63,4 +64,24 @@ func culpritOf(c *content.Culprit) *content.FleetCulprit {
 		Comm: strings.Clone(c.Comm), Container: strings.Clone(c.Container), Pod: strings.Clone(c.Pod),
 		Namespace: strings.Clone(c.Namespace), Workload: strings.Clone(c.Workload), Image: strings.Clone(c.Image),
 	}
+}
+
+// Dedupe keeps each capture once: inputs with the same host, start and
+// boot id (the same bundle given twice, or a bundle and its JSON report
+// side by side) are one capture, kept as the first of them in the
+// inputs' order; the others are returned as duplicates.
+func Dedupe(nodes []*content.FleetNode) ([]*content.FleetNode, []content.FleetDuplicate) {
+	first := map[string]*content.FleetNode{}
+	var kept []*content.FleetNode
+	dups := []content.FleetDuplicate{} // [] in JSON, as the other lists
+	for _, n := range nodes {
+		key := n.Host + "\x00" + n.Window.Start.UTC().Format(time.RFC3339Nano) + "\x00" + n.Window.BootID
+		if f := first[key]; f != nil {
+			dups = append(dups, content.FleetDuplicate{Source: n.Source, SameAs: f.Source})
+			continue
+		}
+		first[key] = n
+		kept = append(kept, n)
+	}
+	return kept, dups
 }

@@ -35,6 +35,7 @@ type FleetNode struct {
 type FleetWindow struct {
 	Start   time.Time `json:"start"`
 	Seconds float64   `json:"seconds"`
+	BootID  string    `json:"boot_id,omitempty"`
 }
 
 // FleetVerdict is a node's verdict: whether it has a problem, the
@@ -123,6 +124,16 @@ type Fleet struct {
 	By         *FleetByLabel       `json:"by,omitempty"`
 	Mitigation []FleetMitigation   `json:"mitigations"`
 	Unreadable []FleetUnreadable   `json:"unreadable"`
+	// Duplicates are inputs of a capture already read (the same bundle
+	// twice, or a bundle and its JSON report): counted once, as the
+	// first of them.
+	Duplicates []FleetDuplicate `json:"duplicates"`
+}
+
+// FleetDuplicate is an input left out as a copy of another.
+type FleetDuplicate struct {
+	Source string `json:"source"`
+	SameAs string `json:"same_as"`
 }
 
 // FleetRecurring is a culprit found on more than one node: the same container

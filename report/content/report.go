@@ -61,6 +61,9 @@ type Window struct {
 	End     time.Time `json:"end"`
 	Seconds float64   `json:"seconds"`
 	Ticks   int       `json:"ticks"`
+	// BootID is the node's boot id at the capture: with the host and the
+	// start it names the capture, however many copies of it are read.
+	BootID string `json:"boot_id,omitempty"`
 }
 
 // Step is one step of the evidence chain.

@@ -96,7 +96,10 @@ func cmdFleet(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	nodes, bad := fleet.Read(paths, *workers, analyze, progress)
-	data, err := render("fleet", f, fleetDoc{fleet.Summarize(nodes, bad, *by)})
+	nodes, dups := fleet.Dedupe(nodes)
+	summary := fleet.Summarize(nodes, bad, *by)
+	summary.Duplicates = dups
+	data, err := render("fleet", f, fleetDoc{summary})
 	if err != nil {
 		return err
 	}

@@ -251,3 +251,35 @@ func TestFleetOfLabelledNodes(t *testing.T) {
 		t.Logf("fleet:\n%s", md.String())
 	}
 }
+
+// One capture given three ways — a bundle, a copy of it under another
+// name, and its JSON report beside it — counts once: the first input, the
+// others listed as copies of it; another capture stays a node of its own.
+func TestFleetCountsEachCaptureOnce(t *testing.T) {
+	dir := t.TempDir()
+	copyFile := func(from, to string) {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, to), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(filepath.Join(samplesDir, "fsync-storm.tar.zst"), "a-fsync-storm.tar.zst")
+	copyFile(filepath.Join(samplesDir, "fsync-storm.tar.zst"), "b-copy.tar.zst")
+	copyFile(filepath.Join(samplesDir, "fsync-storm.json"), "c-fsync-storm.json")
+	copyFile(filepath.Join(samplesDir, "idle.tar.zst"), "d-idle.tar.zst")
+	s := fleetJSON(t, dir)
+	if len(s.Nodes) != 2 {
+		t.Errorf("%d nodes, want the two captures", len(s.Nodes))
+	}
+	if len(s.Duplicates) != 2 {
+		t.Fatalf("duplicates %+v, want the copy and the JSON report", s.Duplicates)
+	}
+	for _, d := range s.Duplicates {
+		if filepath.Base(d.SameAs) != "a-fsync-storm.tar.zst" {
+			t.Errorf("%s counted as a copy of %s, want of the first input", d.Source, d.SameAs)
+		}
+	}
+}
