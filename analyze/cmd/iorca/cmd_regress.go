@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/iorca/iorca/internal/safefile"
 	"github.com/iorca/iorca/report"
+	"github.com/iorca/iorca/report/content"
 	"github.com/iorca/iorca/report/textdiff"
 	"github.com/spf13/pflag"
 )
@@ -22,9 +24,15 @@ func regressUsage(w io.Writer, fs *pflag.FlagSet) {
 	fmt.Fprint(w, `Usage: iorca regress [DIR] [flags]
 
 Re-analyses every bundle NAME.tar.zst in DIR (default samples/) and
-compares the reports with the expected NAME.md and NAME.json beside it.
-Each drift is printed as a unified diff; the last line says how many
-passed and failed. Exit status 1 on any drift, missing expected report or
+compares the reports with the expected NAME.json (and NAME.md) beside it.
+By default it compares what the reports mean: whether there is a problem,
+the primary finding, the culprit (by command, container, limit or device,
+never by PID) and the findings by id and severity — wording, figures and
+changed thresholds are not drift, so a corpus of your own incidents keeps
+passing across releases that reword. --exact compares the Markdown and
+JSON byte for byte, each drift a unified diff (the project's own samples).
+The last line says how many passed and failed; --junit FILE also writes
+them as JUnit XML. Exit status 1 on any drift, missing expected report or
 unreadable bundle; --update rewrites the expected reports instead.
 
 Flags:
@@ -38,6 +46,8 @@ func cmdRegress(args []string, stdout, stderr io.Writer) error {
 	update := fs.Bool("update", false, "rewrite the expected reports from the current analysis")
 	force := fs.Bool("force", false, "with --update, replace an expected report that is a symbolic link with a file (refused without it, never written through)")
 	color := fs.String("color", "auto", "colour the diffs: auto (on a terminal), always, never")
+	exact := fs.Bool("exact", false, "compare the reports byte for byte (Markdown and JSON), not by meaning")
+	junit := fs.String("junit", "", "also write the results as JUnit XML to this file")
 	var tf thresholdFlags
 	tf.register(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -69,25 +79,40 @@ func cmdRegress(args []string, stdout, stderr io.Writer) error {
 		return usagef("regress", "no *.tar.zst bundle in %s", dir)
 	}
 	sort.Strings(bundles)
-	passed, failed := 0, 0
+	passed, nFailed := 0, 0
+	suite := junitSuite{Name: "iorca regress " + dir}
 	for _, b := range bundles {
 		name := strings.TrimSuffix(filepath.Base(b), ".tar.zst")
-		if regressOne(b, name, dir, o, regressMode{*update, *force, colour}, stdout) {
+		var log bytes.Buffer
+		ok := regressOne(b, name, dir, o, regressMode{*update, *force, colour, *exact}, io.MultiWriter(stdout, &log))
+		c := junitCase{Name: name, ClassName: "regress"}
+		if ok {
 			passed++
 		} else {
-			failed++
+			nFailed++
+			msg, _, _ := strings.Cut(log.String(), "\n")
+			c.Failure = &junitFailure{Message: msg, Text: log.String()}
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, nFailed)
+	if *junit != "" {
+		suite.Tests, suite.Failures = len(suite.Cases), nFailed
+		data, _ := xml.MarshalIndent(suite, "", "  ")
+		if err := safefile.Write(*junit, append([]byte(xml.Header), append(data, '\n')...), *force); err != nil {
+			return failed("regress", err)
 		}
 	}
-	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
-	if failed > 0 {
+	if nFailed > 0 {
 		// The diffs and the count above say what failed.
 		return &exitError{code: exitFailure}
 	}
 	return nil
 }
 
-// regressMode is how regress goes: --update (with --force), --color.
-type regressMode struct{ update, force, colour bool }
+// regressMode is how regress goes: --update (with --force), --color,
+// --exact.
+type regressMode struct{ update, force, colour, exact bool }
 
 // maxExpectedBytes bounds an expected report read: they are tens of KiB.
 const maxExpectedBytes = 64 << 20
@@ -100,6 +125,9 @@ func regressOne(bundlePath, name, dir string, o pipeline.Options, mode regressMo
 		return false
 	}
 	rep := report.New(res.Report)
+	if !mode.update && !mode.exact {
+		return regressMeaning(res.Report, name, dir, w)
+	}
 	ok := true
 	for _, out := range []struct {
 		file   string
@@ -143,4 +171,30 @@ func regressOne(bundlePath, name, dir string, o pipeline.Options, mode regressMo
 		fmt.Fprintf(w, "ok   %s\n", name)
 	}
 	return ok
+}
+
+// regressMeaning compares what the report means with its expected JSON
+// (meaningDrift).
+func regressMeaning(got *content.Report, name, dir string, w io.Writer) bool {
+	path := filepath.Join(dir, name+".json")
+	data, err := safefile.ReadFile(path, maxExpectedBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(w, "FAIL %s: no expected report %s (iorca regress --update writes it)\n", name, name+".json")
+		return false
+	}
+	if err != nil {
+		fmt.Fprintf(w, "FAIL %s: %v\n", name, err)
+		return false
+	}
+	want, err := report.ParseJSON(data)
+	if err != nil {
+		fmt.Fprintf(w, "FAIL %s: %s: %v\n", name, path, err)
+		return false
+	}
+	if d := meaningDrift(want, got); len(d) > 0 {
+		fmt.Fprintf(w, "FAIL %s: the report means something else now:\n  %s\n", name, strings.Join(d, "\n  "))
+		return false
+	}
+	fmt.Fprintf(w, "ok   %s\n", name)
+	return true
 }

@@ -22,7 +22,7 @@ func TestSamplesRegress(t *testing.T) {
 	if len(bundles) == 0 {
 		t.Fatalf("no sample bundle in %s", samplesDir)
 	}
-	args := []string{"regress", samplesDir, "--color", "never"}
+	args := []string{"regress", samplesDir, "--exact", "--color", "never"}
 	if golden.Update(t) {
 		args = append(args, "--update")
 	}
