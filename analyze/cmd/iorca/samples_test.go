@@ -263,7 +263,13 @@ func TestSampleVerdicts(t *testing.T) {
 // regress fail with a readable diff.
 func TestRegressFailsOnThresholdChange(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run([]string{"regress", samplesDir, "--color", "never", "--threshold", "small_write_min_per_sec=1000000"}, &out, &errb)
+	// By meaning: the finding that went is named.
+	if code := run([]string{"regress", samplesDir, "--threshold", "small_write_min_per_sec=1000000"}, &out, &errb); code != exitFailure ||
+		!strings.Contains(out.String(), "FAIL overlay-sync-logger: the report means something else now") || !strings.Contains(out.String(), "finding warning small-writes: 1 -> 0") {
+		t.Errorf("by meaning: exit %d\n%s", code, out.String())
+	}
+	out.Reset()
+	code := run([]string{"regress", samplesDir, "--exact", "--color", "never", "--threshold", "small_write_min_per_sec=1000000"}, &out, &errb)
 	s := out.String()
 	if code != exitFailure {
 		t.Fatalf("exit %d, want 1\n%s", code, s)
