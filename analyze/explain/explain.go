@@ -2,11 +2,12 @@ package explain
 
 import (
 	"fmt"
-	"github.com/iorca/iorca/analyze/alerts"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/iorca/iorca/analyze/alerts"
 
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
@@ -50,6 +51,15 @@ func BuildWithSeries(bundlePath string, d *verdict.Diagnosis) (*content.Report, 
 		code(r.Bundle), text(man.Collector.Version), text(man.Host.KernelRelease), text(man.Host.Arch), man.Host.CPUs, len(m.Ticks), durationText(man.Options.Interval))
 	if man.Partial {
 		r.Intro = append(r.Intro, linef(" — **partial bundle**: %s", text(man.PartialReason))...)
+	}
+	if sv := m.Salvaged; sv != nil {
+		r.Partial = true
+		missing := sv.Missing
+		more := ""
+		if len(missing) > 6 {
+			missing, more = missing[:6], fmt.Sprintf(" and %d more", len(sv.Missing)-6)
+		}
+		r.Intro = append(r.Intro, linef(" — **salvaged from a damaged bundle** (%s): the report rests on the members read and verified before the damage; not read: %d member(s), %s%s", text(sv.Damage), len(sv.Missing), text(strings.Join(missing, ", ")), text(more))...)
 	}
 	r.Intro = append(r.Intro, linef(".")...)
 	r.WorstDevice = worstDevice(c)

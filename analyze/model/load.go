@@ -23,6 +23,10 @@ import (
 // safefile.OpenRegular); it wraps the reader's error (errors.Is(err,
 // bundle.ErrTooLarge)).
 func LoadFile(path string, lim bundle.Limits) (*Model, error) {
+	return loadFile(path, lim, false)
+}
+
+func loadFile(path string, lim bundle.Limits, salvage bool) (*Model, error) {
 	f, err := safefile.OpenRegular(path)
 	if err != nil {
 		var pe *os.PathError
@@ -37,7 +41,7 @@ func LoadFile(path string, lim bundle.Limits) (*Model, error) {
 		return nil, &fileError{path, err}
 	}
 	defer rd.Close()
-	m, err := LoadReader(rd)
+	m, err := load(rd, salvage)
 	if err != nil {
 		return nil, &fileError{path, err}
 	}
@@ -64,23 +68,62 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // whole load. A member that fails the reader's checks
 // ends the load with the reader's error. The reader reads ahead in its
 // own goroutine (bundle.Reader.Prefetch): the caller must Close it.
-func LoadReader(rd *bundle.Reader) (*Model, error) {
+func LoadReader(rd *bundle.Reader) (*Model, error) { return load(rd, false) }
+
+// LoadSalvage is LoadFile for a damaged bundle (cut short in an upload,
+// say): where the archive is truncated or a member fails its checksum,
+// the model is built from the members read and verified before it, and
+// Model.Salvaged says what was lost. A bundle that is not one, is
+// hostile, or lost so much that fewer than two ticks remain is refused
+// as LoadFile refuses it.
+func LoadSalvage(path string, lim bundle.Limits) (*Model, error) {
+	return loadFile(path, lim, true)
+}
+
+func load(rd *bundle.Reader, salvage bool) (*Model, error) {
 	// Nothing keeps a member's bytes, so the reader may reuse its
 	// buffers.
 	rd.Prefetch()
 	l := newLoader(rd.Manifest)
+	read := map[string]bool{}
 	for {
 		name, data, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			return l.finish(), nil
 		}
 		if err != nil {
+			if salvage && salvageable(err) {
+				return l.salvage(err, read)
+			}
 			return nil, err
 		}
 		if err := l.member(name, data); err != nil {
 			return nil, err
 		}
+		read[name] = true
 	}
+}
+
+// salvageable is damage a salvage reads past: the archive cut short, or
+// a member whose bytes do not match the manifest (it is not used).
+func salvageable(err error) bool {
+	return errors.Is(err, bundle.ErrTruncated) || errors.Is(err, bundle.ErrCorrupt) || errors.Is(err, bundle.ErrChecksum)
+}
+
+// salvage finishes the model from the members read before damage.
+func (l *loader) salvage(damage error, read map[string]bool) (*Model, error) {
+	if len(l.m.Ticks) < 2 {
+		return nil, fmt.Errorf("%w (and fewer than two ticks were read before it: nothing to salvage)", damage)
+	}
+	sv := &Salvage{Damage: oneLine(damage.Error())}
+	for _, mem := range l.m.Manifest.Members {
+		if !read[mem.Name] {
+			sv.Missing = append(sv.Missing, mem.Name)
+		}
+	}
+	m := l.finish()
+	m.Salvaged = sv
+	return m, nil
 }
 
 func newLoader(man *bundle.Manifest) *loader {

@@ -12,6 +12,10 @@ import (
 // Model is a bundle's content, parsed and indexed.
 type Model struct {
 	Manifest *bundle.Manifest
+	// Salvaged says what a damaged bundle lost, when the model was built
+	// from the members read and verified before the damage (LoadSalvage);
+	// nil for a whole bundle.
+	Salvaged *Salvage
 	Ticks    []*Tick
 	// Procs lists every process seen, by PID then start time.
 	Procs []*Process
@@ -295,4 +299,12 @@ type CgroupIO struct {
 type CgroupPSI struct {
 	Tick int
 	PSI  procfs.PSI
+}
+
+// Salvage is what a model built from a damaged bundle lacks.
+type Salvage struct {
+	// Damage is the reader's error where it stopped.
+	Damage string
+	// Missing are the manifest's members that were not read.
+	Missing []string
 }

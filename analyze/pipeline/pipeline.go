@@ -25,6 +25,9 @@ type Options struct {
 	Limits bundle.Limits
 	// Charts adds the charts of the HTML report to the content.
 	Charts bool
+	// Salvage reads a damaged bundle up to its damage (model.LoadSalvage)
+	// instead of refusing it.
+	Salvage bool
 }
 
 // Defaults are the options of an analysis nobody tuned.
@@ -53,8 +56,14 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // *LoadError. A bundle over a bound is refused whole, never analysed in
 // part: what is left out would be evidence, and the report cannot say
 // what it held.
-func Load(path string, lim bundle.Limits) (*model.Model, error) {
-	m, err := model.LoadFile(path, lim)
+func Load(path string, lim bundle.Limits) (*model.Model, error) { return load(path, lim, false) }
+
+func load(path string, lim bundle.Limits, salvage bool) (*model.Model, error) {
+	loadFile := model.LoadFile
+	if salvage {
+		loadFile = model.LoadSalvage
+	}
+	m, err := loadFile(path, lim)
 	if errors.Is(err, bundle.ErrTooLarge) {
 		return nil, &LoadError{fmt.Errorf("%w (--max-bundle-bytes raises the bounds)", err)}
 	}
@@ -77,7 +86,7 @@ func Analyze(path string, m *model.Model, o Options) *Result {
 
 // Run loads, diagnoses and explains the bundle at path.
 func Run(path string, o Options) (*Result, error) {
-	m, err := Load(path, o.Limits)
+	m, err := load(path, o.Limits, o.Salvage)
 	if err != nil {
 		return nil, err
 	}

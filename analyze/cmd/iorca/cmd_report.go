@@ -31,6 +31,7 @@ Examples:
   iorca report node1.tar.zst --format json | jq .verdict
   iorca report node1.tar.zst --threshold util_pct=90 --threshold await_ms=20
   iorca report node1.tar.zst -o r.md --fail-on warning   # exit 5 if a warning or worse
+  iorca report cut-short.tar.zst --salvage        # what a truncated upload still shows
 
 Flags:
 `)
@@ -109,6 +110,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	out.register(fs)
 	var tf thresholdFlags
 	tf.register(fs)
+	salvage := fs.Bool("salvage", false, "report on a damaged bundle (cut short in an upload, a member failing its checksum) from the members read before the damage, marked partial with what is missing")
 	failOn := fs.String("fail-on", "", "exit 5, after writing the report, when a finding is at or above this severity (info, warning, critical)")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -131,6 +133,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.Charts = f.name == "html"
+	o.Salvage = *salvage
 	res, err := pipeline.Run(fs.Arg(0), o)
 	if err != nil {
 		return err

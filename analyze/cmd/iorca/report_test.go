@@ -286,3 +286,51 @@ func TestReportNamesSkippedTraceLines(t *testing.T) {
 		t.Errorf("strace view (exit %d) does not say %q\n%.2000s", code, want, view.String())
 	}
 }
+
+// A bundle cut short in an upload is refused, one line naming it; with
+// --salvage it is reported from the members read and verified before the
+// cut, marked partial with what was not read. Cut before two ticks were
+// read, there is nothing to salvage.
+func TestReportSalvage(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(samplesDir, "overlay-slow-disk.tar.zst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cut := filepath.Join(dir, "cut.tar.zst")
+	os.WriteFile(cut, data[:len(data)*9/10], 0o644)
+	var out, errb bytes.Buffer
+	if code := run([]string{"report", cut}, &out, &errb); code != exitBadInput || !strings.Contains(errb.String(), "bundle truncated") {
+		t.Fatalf("without --salvage: exit %d, %q", code, errb.String())
+	}
+	out.Reset()
+	if code := run([]string{"report", cut, "--salvage", "--format", "json"}, &out, &errb); code != exitOK {
+		t.Fatalf("--salvage: exit %d: %s", code, errb.String())
+	}
+	var r struct {
+		Partial bool `json:"partial"`
+		Window  struct {
+			Ticks int `json:"ticks"`
+		} `json:"window"`
+		Verdict struct {
+			Primary string `json:"primary_finding"`
+		} `json:"verdict"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Partial || r.Window.Ticks < 2 || r.Window.Ticks >= 7 || r.Verdict.Primary == "" {
+		t.Errorf("salvaged report: %+v", r)
+	}
+	out.Reset()
+	run([]string{"report", cut, "--salvage"}, &out, &errb)
+	if !strings.Contains(out.String(), "**salvaged from a damaged bundle**") || !strings.Contains(out.String(), "not read:") {
+		t.Errorf("the Markdown does not say it was salvaged:\n%.600s", out.String())
+	}
+	early := filepath.Join(dir, "early.tar.zst")
+	os.WriteFile(early, data[:len(data)/3], 0o644)
+	errb.Reset()
+	if code := run([]string{"report", early, "--salvage"}, &out, &errb); code != exitBadInput || !strings.Contains(errb.String(), "nothing to salvage") {
+		t.Errorf("cut early: exit %d, %q", code, errb.String())
+	}
+}
