@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 func TestIsTerminal(t *testing.T) {
@@ -81,5 +83,31 @@ func TestVersionFromBuildInfo(t *testing.T) {
 		if got := version(tc.stamped, tc.bi); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Booleans print as GNU tools print them, and every description starts
+// in the same column.
+func TestFlagUsages(t *testing.T) {
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	fs.BoolP("quiet", "q", false, "no progress")
+	fs.String("format", "md", "output `FORMAT`")
+	fs.Duration("wait", 0, "give up after this long")
+	fs.Int("top", 3, "targets")
+	out := FlagUsages(fs)
+	if strings.Contains(out, "[=true|false]") || !strings.Contains(out, "-q, --quiet ") || !strings.Contains(out, "--format FORMAT") || !strings.Contains(out, `(default "md")`) || !strings.Contains(out, "(default 3)") || strings.Contains(out, "default 0s") {
+		t.Errorf("usages:\n%s", out)
+	}
+	col := -1
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		lead := len(l) - len(strings.TrimLeft(l, " "))
+		i := lead + strings.Index(l[lead:], "   ") + 3
+		for l[i] == ' ' {
+			i++
+		}
+		if col >= 0 && i != col {
+			t.Errorf("descriptions do not start in one column:\n%s", out)
+		}
+		col = i
 	}
 }

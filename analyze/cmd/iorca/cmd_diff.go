@@ -30,7 +30,7 @@ Examples:
 
 Flags:
 `)
-	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, cli.FlagUsages(fs))
 	fmt.Fprint(w, boundsHelp)
 }
 

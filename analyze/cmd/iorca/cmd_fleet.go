@@ -40,7 +40,7 @@ Examples:
 
 Flags:
 `)
-	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, cli.FlagUsages(fs))
 	fmt.Fprint(w, boundsHelp)
 }
 

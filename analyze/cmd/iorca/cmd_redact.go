@@ -38,7 +38,7 @@ Examples:
 
 Flags:
 `)
-	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, cli.FlagUsages(fs))
 }
 
 // now is the clock of the redaction record.

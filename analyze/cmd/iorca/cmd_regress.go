@@ -37,7 +37,7 @@ unreadable bundle; --update rewrites the expected reports instead.
 
 Flags:
 `)
-	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, cli.FlagUsages(fs))
 	fmt.Fprint(w, boundsHelp)
 }
 

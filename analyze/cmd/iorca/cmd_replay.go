@@ -11,6 +11,7 @@ import (
 	"github.com/iorca/iorca/analyze/pipeline"
 	"github.com/iorca/iorca/analyze/replay"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/cli"
 	"github.com/spf13/pflag"
 )
 
@@ -33,7 +34,7 @@ Views:
 		fmt.Fprintf(w, "  %-9s %s%s\n", v.Name, v.Help, like)
 	}
 	fmt.Fprint(w, "\nExamples:\n  iorca replay node1.tar.zst iotop --at 06:10:02\n  iorca replay node1.tar.zst iostat --summary\n  iorca replay node1.tar.zst findmnt --target /var/log/nginx/access.log --pid 4242\n  iorca replay node1.tar.zst timeline --threshold util_pct=60   # the onset by these thresholds\n\nFlags:\n")
-	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, cli.FlagUsages(fs))
 	fmt.Fprint(w, boundsHelp)
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/iorca/iorca/analyze/pipeline"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/cli"
 	"github.com/iorca/iorca/internal/safefile"
 	"github.com/iorca/iorca/internal/units"
 	"github.com/iorca/iorca/report"
@@ -35,7 +36,7 @@ Examples:
 
 Flags:
 `)
-	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, cli.FlagUsages(fs))
 	fmt.Fprint(w, boundsHelp)
 	t := window.Defaults()
 	fmt.Fprintf(w, "\nThresholds (--threshold NAME=VALUE, or a --rules file of NAME = VALUE lines):\n")

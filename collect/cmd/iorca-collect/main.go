@@ -135,11 +135,11 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stderr io.Writer) int {
-	f, err := parseFlags(args, stderr)
+func run(args []string, stdout, stderr io.Writer) int {
+	f, err := parseFlags(args, stdout, stderr)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitComplete
 	}
@@ -148,7 +148,7 @@ func run(args []string, stderr io.Writer) int {
 		return exitUsage
 	}
 	if f.version {
-		fmt.Fprintln(os.Stdout, "iorca-collect", cli.Version(version))
+		fmt.Fprintln(stdout, "iorca-collect", cli.Version(version))
 		return exitComplete
 	}
 	onStop := "writing a partial bundle"
@@ -197,7 +197,7 @@ func run(args []string, stderr io.Writer) int {
 	return exitComplete
 }
 
-func parseFlags(args []string, stderr io.Writer) (*flags, error) {
+func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	f := &flags{strMax: collector.DefaultStraceMaxBytes, blkMax: collector.DefaultBlockTraceMaxBytes, bundMax: collector.DefaultMaxBundleBytes, recMax: collector.DefaultRecordBytes}
 	fs := pflag.NewFlagSet("iorca-collect", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -234,10 +234,12 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress line and no summary")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHead)
-		// pflag marks every boolean "[=true|false]"; GNU tools do not.
-		fmt.Fprint(stderr, strings.ReplaceAll(fs.FlagUsages(), "[=true|false]", ""))
-		fmt.Fprint(stderr, usageTail)
+		// Help asked for goes to stdout (iorca-collect --help | less);
+		// pflag calls this only for -h and --help, the errors are
+		// run's one line on stderr.
+		fmt.Fprint(stdout, usageHead)
+		fmt.Fprint(stdout, cli.FlagUsages(fs))
+		fmt.Fprint(stdout, usageTail)
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -63,11 +63,12 @@ func TestStaticBinary(t *testing.T) {
 }
 
 func TestUsageAndExitCodes(t *testing.T) {
-	var stderr bytes.Buffer
-	if code := run([]string{"--help"}, &stderr); code != exitComplete || !strings.Contains(stderr.String(), "Exit status:") || !strings.Contains(stderr.String(), "Examples:") {
-		t.Errorf("--help: code %d\n%s", code, stderr.String())
+	var stdout, stderr bytes.Buffer
+	// Help asked for is on stdout, nothing on stderr.
+	if code := run([]string{"--help"}, &stdout, &stderr); code != exitComplete || !strings.Contains(stdout.String(), "Exit status:") || !strings.Contains(stdout.String(), "Examples:") || stderr.Len() != 0 {
+		t.Errorf("--help: code %d\n%s\nstderr: %s", code, stdout.String(), stderr.String())
 	}
-	if strings.Contains(stderr.String(), "[=true|false]") {
+	if strings.Contains(stdout.String(), "[=true|false]") {
 		t.Error("help shows pflag's [=true|false]")
 	}
 	for _, args := range [][]string{{"--bogus"}, {"-d", "0s"}, {"--max-bundle-bytes", "12"}, {"--strace-max-bytes", "lots"}, {"extra"},
@@ -77,16 +78,16 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"--top", "11"}, {"--top", "500"},
 		{"--redact", "a(b"}, {"--redact", "x", "--no-redact"}} {
 		stderr.Reset()
-		if code := run(args, &stderr); code != exitUsage || !strings.HasPrefix(stderr.String(), "iorca-collect: ") {
+		if code := run(args, &stdout, &stderr); code != exitUsage || !strings.HasPrefix(stderr.String(), "iorca-collect: ") {
 			t.Errorf("%v: code %d, stderr %q", args, code, stderr.String())
 		}
 	}
 	// A bad --redact pattern is one line that names it.
 	stderr.Reset()
-	if code := run([]string{"--redact", "ok", "--redact", "a(b"}, &stderr); code != exitUsage || !strings.HasPrefix(stderr.String(), `iorca-collect: --redact "a(b": `) || strings.Count(stderr.String(), "\n") != 2 {
+	if code := run([]string{"--redact", "ok", "--redact", "a(b"}, &stdout, &stderr); code != exitUsage || !strings.HasPrefix(stderr.String(), `iorca-collect: --redact "a(b": `) || strings.Count(stderr.String(), "\n") != 2 {
 		t.Errorf("bad pattern: code %d, stderr %q", code, stderr.String())
 	}
-	if f, err := parseFlags([]string{"--redact", `k=(\w+)`, "--redact", "x", "-o", "/tmp/x.tar.zst"}, &stderr); err != nil || len(f.cfg.RedactPatterns) != 2 || f.cfg.RedactPatterns[0] != `k=(\w+)` {
+	if f, err := parseFlags([]string{"--redact", `k=(\w+)`, "--redact", "x", "-o", "/tmp/x.tar.zst"}, &stdout, &stderr); err != nil || len(f.cfg.RedactPatterns) != 2 || f.cfg.RedactPatterns[0] != `k=(\w+)` {
 		t.Errorf("--redact twice: %v %+v", err, f)
 	}
 	if got := defaultOutput(time.Date(2026, 11, 27, 6, 10, 2, 0, time.UTC)); !strings.HasPrefix(got, "iorca-") || !strings.HasSuffix(got, "-20261127T061002Z.tar.zst") {

@@ -136,7 +136,7 @@ func TestSystemdUnit(t *testing.T) {
 	if len(args) < 2 || args[0] != "/usr/local/bin/iorca-collect" {
 		t.Fatalf("ExecStart %q", start)
 	}
-	f, err := parseFlags(args[1:], &bytes.Buffer{})
+	f, err := parseFlags(args[1:], &bytes.Buffer{}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatalf("the unit's flags: %v", err)
 	}
