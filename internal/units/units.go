@@ -4,37 +4,58 @@ package units
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
 
-var suffixes = []struct {
-	name string
-	mult int64
-}{
-	{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10},
-	{"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1},
-}
+// units are the binary units, largest first; each is also written with
+// "B" after its letter (MB) or without the "i" (MB is MiB here, as in
+// dd's and the kernel's sizes: a size given to a tool is a power of two).
+var units = []struct {
+	letter byte
+	mult   int64
+}{{'T', 1 << 40}, {'G', 1 << 30}, {'M', 1 << 20}, {'K', 1 << 10}}
 
-// ParseBytes parses a byte count with an optional binary suffix (KiB, MiB,
-// GiB, or K, M, G meaning the same).
+// ParseBytes parses a byte count: a number, whole or with a fraction
+// (1.5GiB), and an optional binary unit in any case — KiB, MiB, GiB, TiB,
+// or K, KB, M, MB, ... meaning the same (M is MiB) — or B.
 func ParseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	mult := int64(1)
-	for _, sf := range suffixes {
-		if strings.HasSuffix(t, sf.name) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, sf.name)), sf.mult
-			break
+	t, mult := splitUnit(strings.TrimSpace(s))
+	bad := fmt.Errorf("%q is not a byte count (examples: 1048576, 512KiB, 64MB, 1.5GiB; M means MiB)", s)
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+		if n < 0 {
+			return 0, bad
 		}
+		if n > (1<<62)/mult {
+			return 0, fmt.Errorf("%q is too large", s)
+		}
+		return n * mult, nil
 	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a byte count (examples: 1048576, 512KiB, 16MiB)", s)
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(t, "eExXpP_") {
+		return 0, bad
 	}
-	if n > (1<<62)/mult {
+	if f*float64(mult) > 1<<62 {
 		return 0, fmt.Errorf("%q is too large", s)
 	}
-	return n * mult, nil
+	return int64(f * float64(mult)), nil
+}
+
+// splitUnit splits a size into its number and its unit's multiplier.
+func splitUnit(t string) (string, int64) {
+	u := strings.ToUpper(t)
+	for _, un := range units {
+		for _, sf := range []string{string(un.letter) + "IB", string(un.letter) + "B", string(un.letter)} {
+			if strings.HasSuffix(u, sf) {
+				return strings.TrimSpace(t[:len(t)-len(sf)]), un.mult
+			}
+		}
+	}
+	if strings.HasSuffix(u, "B") {
+		return strings.TrimSpace(t[:len(t)-1]), 1
+	}
+	return t, 1
 }
 
 // FormatBytes prints n with the largest binary unit that keeps it readable.

@@ -37,6 +37,9 @@ a symbolic link is followed only into /dev or /proc/self/fd (-o
 or with --force replaced itself, never written through. A directory, a
 block device or a socket is refused. Only regular files are read.
 
+Sizes (--max-bundle-bytes): 1048576, 512KiB, 64MiB, 64MB, 1.5GiB, in any
+case (M means MiB).
+
 Exit status: 0 success; 1 a check failed or the output could not be written
 (a full or read-only disk, a refused -o, a closed stdout pipe);
 2 bad usage or a bundle that cannot be read (not a bundle, truncated,

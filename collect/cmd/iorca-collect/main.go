@@ -63,6 +63,8 @@ Flags:
 `
 
 const usageTail = `
+Sizes: 1048576, 512KiB, 64MiB, 64MB, 1.5GiB, in any case (M means MiB).
+
 Exit status:
   0  bundle written and complete
   3  bundle written but incomplete: interrupted (SIGINT/SIGTERM), cut short or
