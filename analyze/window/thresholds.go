@@ -210,3 +210,46 @@ func (t *Thresholds) Values() map[string]float64 {
 	}
 	return out
 }
+
+// thresholdHelp is each threshold's meaning in one line, for --help.
+var thresholdHelp = map[string]string{
+	"util_pct":                        "a device is saturated above this %util (with await_ms)",
+	"await_ms":                        "... and its requests wait longer than this on average",
+	"queue_depth":                     "or this many requests queued on average (aqu-sz) with await over await_ms",
+	"dominant_share":                  "a process or container with this fraction of the node's disk bytes is dominant",
+	"dominant_min_bytes_per_sec":      "no process is dominant below this total disk throughput",
+	"small_write_max_avg":             "writes averaging fewer bytes than this are small",
+	"small_write_min_per_sec":         "... and this many a second to one file is many",
+	"sync_min_per_sec":                "synchronous writes or syncs at this rate or more are reported",
+	"amplification_ratio":             "write_bytes this many times wchar is amplification",
+	"amplification_min_bytes_per_sec": "amplification is ignored below this write_bytes rate",
+	"psi_some_pct":                    "IO pressure (some) above this share of the time is a stall",
+	"psi_full_pct":                    "IO pressure (full) above this share of the time is a stall",
+	"dstate_pct":                      "a process in D state in this share of ticks is stalled",
+	"iodelay_pct":                     "iotop's IO% (block-IO delay share) above this is a stall",
+	"dirty_limit_pct":                 "Dirty+Writeback above this share of the dirty limit means throttling",
+	"throttle_use_pct":                "a cgroup using this share of its IO limit is held at it",
+	"fs_full_pct":                     "space or inodes used above this is a full filesystem (warning)",
+	"fs_critical_pct":                 "... and above this, critical",
+	"swap_pages_per_sec":              "pswpin+pswpout above this is swap IO",
+	"write_match_high":                "write_bytes/wchar above this: the block bytes exceed the syscall bytes",
+	"write_match_low":                 "write_bytes/wchar below this: the page cache absorbed the writes",
+	"kernel_thread_min_bytes":         "kernel threads writing less than this are left out of the evidence",
+	"device_share_pct":                "a process holding this share of a hurting device's time is a cause there",
+	"cpu_pct":                         "a process making 1,000+ IO syscalls a second on this share of a CPU pays in CPU",
+	"min_window_s":                    "a shorter window gives rate findings of medium confidence at most",
+	"min_trace_calls":                 "a finding on fewer traced calls is of medium confidence at most",
+	"margin_pct":                      "a figure passing its threshold by less than this share of it is of medium confidence",
+	"rival_share":                     "a second application with this fraction of the culprit's device share is a rival",
+	"recent_error_s":                  "kernel IO errors younger than this (seconds) are part of the incident",
+}
+
+// Help writes each threshold's name, default and meaning, one a line,
+// the numbers as written (262144, not 2.62144e+05).
+func Help(w io.Writer) {
+	d := Defaults()
+	vals := d.Values()
+	for _, n := range d.Names() {
+		fmt.Fprintf(w, "  %-32s %-8s %s\n", n, strconv.FormatFloat(vals[n], 'f', -1, 64), thresholdHelp[n])
+	}
+}

@@ -38,12 +38,8 @@ Flags:
 `)
 	fmt.Fprint(w, cli.FlagUsages(fs))
 	fmt.Fprint(w, boundsHelp)
-	t := window.Defaults()
-	fmt.Fprintf(w, "\nThresholds (--threshold NAME=VALUE, or a --rules file of NAME = VALUE lines):\n")
-	vals := t.Values()
-	for _, n := range t.Names() {
-		fmt.Fprintf(w, "  %-32s %g\n", n, vals[n])
-	}
+	fmt.Fprintf(w, "\nThresholds (--threshold NAME=VALUE, or a --rules file of NAME = VALUE lines), with their defaults:\n")
+	window.Help(w)
 }
 
 // thresholdFlags parses --threshold and --rules into thresholds.
