@@ -24,6 +24,8 @@ Usage:
   iorca fleet PATH... [--by LABEL] [--format md|json|html] many nodes: recurring culprits, by zone, merged fixes
   iorca diff BEFORE AFTER [--format md|json|html] [--text] what changed: findings, rates, latencies
   iorca redact IN OUT [--redact REGEX]...                  mask secrets again before a bundle leaves
+  iorca completion bash                                    shell completion: source <(iorca completion bash)
+  iorca help COMMAND                                       a command's flags (as iorca COMMAND --help)
   iorca version
 
 Run "iorca COMMAND --help" for a command's flags.
@@ -78,6 +80,11 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"redact":  cmdRedact,
 }
 
+func init() {
+	// Added here: the completion script lists commands itself.
+	commands["completion"] = cmdCompletion
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -85,6 +92,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
+		// iorca help CMD is iorca CMD --help.
+		if len(args) > 1 && args[0] == "help" && commands[args[1]] != nil {
+			return run([]string{args[1], "--help"}, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case "version", "--version":
