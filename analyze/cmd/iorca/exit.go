@@ -55,7 +55,7 @@ func failed(cmd string, err error) error {
 }
 
 // exitCode is the one place an error becomes an exit status and a line on
-// stderr: a bundle that cannot be read names its file ("iorca: FILE:
+// stderr: a bundle that cannot be read names its file ("iorca CMD: FILE:
 // problem", status 2); a command's own error names the command.
 func exitCode(cmd string, err error, stderr io.Writer) int {
 	if err == nil {
@@ -63,7 +63,7 @@ func exitCode(cmd string, err error, stderr io.Writer) int {
 	}
 	var le *pipeline.LoadError
 	if errors.As(err, &le) {
-		fmt.Fprintf(stderr, "iorca: %v\n", le)
+		fmt.Fprintf(stderr, "iorca %s: %v\n", cmd, le)
 		return exitBadInput
 	}
 	var ee *exitError

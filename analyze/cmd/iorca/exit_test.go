@@ -20,7 +20,7 @@ func TestExitCode(t *testing.T) {
 		line string
 	}{
 		{"ok", nil, exitOK, ""},
-		{"bundle", fmt.Errorf("reading: %w", &pipeline.LoadError{Err: errors.New("x.tar.zst: truncated")}), exitBadInput, "iorca: x.tar.zst: truncated\n"},
+		{"bundle", fmt.Errorf("reading: %w", &pipeline.LoadError{Err: errors.New("x.tar.zst: truncated")}), exitBadInput, "iorca report: x.tar.zst: truncated\n"},
 		{"usage", usagef("report", "want exactly one bundle"), exitBadInput, "iorca report: want exactly one bundle\n"},
 		{"output", failed("fleet", errors.New("no space left on device")), exitFailure, "iorca fleet: no space left on device\n"},
 		{"drift", &exitError{code: exitFailure}, exitFailure, ""},
