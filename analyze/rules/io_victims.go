@@ -280,7 +280,10 @@ func behindWhom(c *window.Window, waited map[model.Task]map[model.Task]float64, 
 				name = window.Name(pio.Proc)
 			}
 		}
-		names = append(names, fmt.Sprintf("%s (%.0f %%)", name, by[h]/total*100))
+		names = append(names, name)
+		if len(holders) > 1 {
+			names[i] += fmt.Sprintf(" (%.0f %% of that wait)", by[h]/total*100)
+		}
 	}
-	return prose.JoinAnd(names)
+	return "the requests of " + prose.JoinAnd(names)
 }

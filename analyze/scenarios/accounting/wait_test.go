@@ -71,7 +71,7 @@ func TestWaitIsNotLoad(t *testing.T) {
 			victim = victim || pid == reader.Process.Pid
 		}
 	}
-	if !victim || !strings.Contains(r.Verdict.Summary, "waiting behind PID "+strconv.Itoa(appender.Process.Pid)) {
+	if !victim || !strings.Contains(r.Verdict.Summary, "waiting behind the requests of PID "+strconv.Itoa(appender.Process.Pid)) {
 		t.Errorf("the reader is not named as a victim waiting behind the appender")
 		ok = false
 	}
