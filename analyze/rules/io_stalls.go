@@ -123,6 +123,11 @@ func selfInflictedStalls(c *window.Window, f *content.Finding, nodeSome float64)
 		f.Evidence = append(f.Evidence, e)
 		if nodeSome > 0 {
 			f.Summary += fmt.Sprintf(" In its own cgroup (%s), %s and its neighbours there waited %.1f %% of the time against the node's %.1f %%.", path, window.Name(holder), cgSome, nodeSome)
+			if cgSome < nodeSome/2 && waitsForCommits(c, holder.PID) {
+				// PSI counts a task's io_schedule() sleeps; a wait for a
+				// journal commit is a plain wait_event() and is not one.
+				f.Summary += fmt.Sprintf(" Its own waits are for journal commits (jbd2_log_wait_commit), which PSI does not count as IO waits: the node's figure is mostly the journal thread's, waiting for the commits' writes; the stall of %s is the latency of its synchronous calls.", window.Name(holder))
+			}
 		}
 	}
 	others, cgroups := otherWaiters(c, holder)
@@ -208,15 +213,21 @@ func onlyTheBufferedWriter(c *window.Window, pids []int) bool {
 // journalWaiters reports whether application threads were seen asleep
 // waiting for a journal commit (jbd2_log_wait_commit) in the window.
 func journalWaiters(c *window.Window) bool {
+	for _, p := range c.Procs {
+		if !p.Proc.Kernel && waitsForCommits(c, p.Proc.PID) {
+			return true
+		}
+	}
+	return false
+}
+
+// waitsForCommits reports whether a process's threads were seen asleep
+// waiting for a journal commit.
+func waitsForCommits(c *window.Window, pid int) bool {
 	for k := c.From; k <= c.To; k++ {
-		for pid, ths := range c.Model.Ticks[k].Threads {
-			if p := c.ByPID[pid]; p == nil || p.Proc.Kernel {
-				continue
-			}
-			for _, th := range ths {
-				if th.Stat.State == 'D' && (th.Wchan == "jbd2_log_wait_commit" || strings.Contains(th.Stack, "jbd2_log_wait_commit")) {
-					return true
-				}
+		for _, th := range c.Model.Ticks[k].Threads[pid] {
+			if th.Stat.State == 'D' && (th.Wchan == "jbd2_log_wait_commit" || strings.Contains(th.Stack, "jbd2_log_wait_commit")) {
+				return true
 			}
 		}
 	}
