@@ -38,9 +38,10 @@ func nodeCPU(c *window.Window) (busy, kernel float64, ok bool) {
 // dirtyForecast says, for a writer dirtying bytesPerSec, where the
 // node's dirty memory goes from the last tick's vmstat (REFERENCE-IO.md
 // 9.2, 9.3): the flushers write back pages older than
-// dirty_expire_centisecs (30 s by default) whatever the amount, so at a
-// steady rate dirty memory levels off near expire × rate when that is
-// below the background threshold (and the device keeps up); otherwise it
+// dirty_expire_centisecs (30 s by default) whatever the amount, a file at
+// a time, so at a steady rate dirty memory rises to about (expire + one
+// flusher period) × rate and falls back, when that is below the
+// background threshold (and the device keeps up); otherwise it
 // reaches the background threshold, where the flushers start writing
 // whatever the age, and then the free-run point, (background + limit) / 2,
 // from which the kernel paces writers. "" without the figures.
@@ -58,9 +59,18 @@ func dirtyForecast(c *window.Window, bytesPerSec float64) string {
 	if !known {
 		expireText = fmt.Sprintf("dirty_expire_centisecs, %.0f s by default", expire)
 	}
-	if plateau := expire * bytesPerSec; plateau < bg && dirty < bg {
-		return fmt.Sprintf("at this rate dirty memory (%s now) levels off near %s, the writes of %.0f s: the flushers write back pages older than that (%s), so it stays below the background threshold (%s) and the free-run point (%s, from which the kernel paces writers), as long as the device keeps up with %s/s",
-			prose.Bytes(dirty), prose.Bytes(plateau), expire, expireText, prose.Bytes(bg), prose.Bytes(freerun), prose.Bytes(bytesPerSec))
+	// Expiry is per inode (its dirtied_when): once a file's oldest dirty
+	// page is older than expire, the periodic flusher (every
+	// dirty_writeback_centisecs) writes the file back, and it fills again
+	// from clean: a sawtooth whose peak is the writes of expire plus one
+	// flusher period.
+	period := 5.0
+	if cs, err := strconv.ParseFloat(c.Model.Sysctl["vm/dirty_writeback_centisecs"], 64); err == nil && cs > 0 {
+		period = cs / 100
+	}
+	if peak := (expire + period) * bytesPerSec; peak < bg && dirty < bg {
+		return fmt.Sprintf("at this rate dirty memory (%s now) rises to about %s, the writes of %.0f s, and falls back each time: once a file's oldest dirty page is older than %s the flushers, which look every %.0f s, write that file back and it fills again from clean; so it stays below the background threshold (%s) and the free-run point (%s, from which the kernel paces writers), as long as the device keeps up with %s/s",
+			prose.Bytes(dirty), prose.Bytes(peak), expire+period, expireText, period, prose.Bytes(bg), prose.Bytes(freerun), prose.Bytes(bytesPerSec))
 	}
 	when := func(to float64) string {
 		if dirty >= to {
