@@ -123,8 +123,8 @@ func (e *explainer) fillSeries(set *alerts.Set, f *content.Finding) (string, boo
 // readOnly adds, for a failing device, a rule on each of its filesystems
 // remounted read-only (node_filesystem_readonly, 0 until the kernel's
 // remount line and 1 from it; 1 at the end by the mount table when the
-// log has no line), or where none was, a log-based rule on its kernel IO
-// error lines, firing at the first of them.
+// log has no line), and a log-based rule on its kernel IO error lines,
+// firing at the first of them.
 func (e *explainer) readOnly(set *alerts.Set, f *content.Finding, out []content.Alert, seen map[string]bool) []content.Alert {
 	dev := f.Subjects.Device
 	if dev == "" {
@@ -158,11 +158,14 @@ func (e *explainer) readOnly(set *alerts.Set, f *content.Finding, out []content.
 			out = append(out, a)
 		}
 	}
-	if len(ro) > 0 {
-		return out
-	}
+	// The kernel's error lines come first (the remount follows them),
+	// and catch what no remount shows: errors=continue, a raw device, XFS
+	// shutting down.
+	// The errors of the device that has the name now: those logged before
+	// it was last attached were another device's.
+	attach, attached := model.LastAttach(evs, dev)
 	for _, ev := range evs {
-		if ev.Device != dev || !ev.Error() {
+		if ev.Device != dev || !ev.Error() || (attached && ev.Record.Usec < attach.Record.Usec) {
 			continue
 		}
 		w, _ := alerts.Scale(set)
