@@ -34,6 +34,17 @@ func DeviceSaturated(dev string, utilPct, awaitMS float64, w, hold time.Duration
 	}
 }
 
+// SwapIO fires while the node swaps more than pagesPerSec pages a second,
+// in and out together (node_exporter's vmstat collector exports pswpin
+// and pswpout by default).
+func SwapIO(pagesPerSec float64, w, hold time.Duration) Rule {
+	return Rule{Name: "SwapIO", For: hold,
+		Expr: Binary{">", Binary{"+", rate("node_vmstat_pswpin", nil, w), rate("node_vmstat_pswpout", nil, w)}, Num(pagesPerSec)},
+		Labels:      map[string]string{"severity": "warning"},
+		Annotations: map[string]string{"summary": fmt.Sprintf("the node swaps more than %.0f pages a second: a memory limit below a working set turns into disk IO", pagesPerSec)},
+	}
+}
+
 // deviceNote is what a reader must know to get a device's series:
 // node_exporter's default --collector.diskstats.device-exclude drops
 // loop, ram and zram devices, so their rules have no series until the

@@ -53,9 +53,22 @@ func FromModel(m *model.Model) *Set {
 			stalled.Values[i] = float64(t.PSI.Full.TotalUS) / 1e6
 		}
 	}
+	swapSeries(s, m)
 	containerWrites(s, m)
 	filesystems(s, m)
 	return s
+}
+
+// swapSeries adds node_vmstat_pswpin and pswpout from each tick's
+// /proc/vmstat.
+func swapSeries(s *Set, m *model.Model) {
+	n := len(m.Ticks)
+	in, out := s.Add("node_vmstat_pswpin", nil, n), s.Add("node_vmstat_pswpout", nil, n)
+	for i, t := range m.Ticks {
+		if t.Vmstat != nil {
+			in.Values[i], out.Values[i] = float64(t.Vmstat["pswpin"]), float64(t.Vmstat["pswpout"])
+		}
+	}
 }
 
 // containerWrites adds container_fs_writes_total for every container

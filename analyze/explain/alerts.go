@@ -65,6 +65,8 @@ func (e *explainer) alerts(cont string) []content.Alert {
 					r.Note = "node_filesystem_avail_bytes per tick is the bundle's statfs less the pages its writers dirtied since (write_bytes; ext4 and XFS reserve the space of delayed allocations at once)"
 					add(f, r)
 				}
+			case rules.AlertSwapIO:
+				add(f, alerts.SwapIO(th.SwapPagesPerSec, w, hold))
 			case rules.AlertReadOnly:
 				out = e.readOnly(set, f, out, seen)
 			}

@@ -62,7 +62,10 @@ func (e *explainer) monitoring() content.Monitoring {
 		t.Add(table.Text("overlay"), table.Text("node_filesystem_avail_bytes and the write rate of the device holding the upper layers"), table.Text("upper layers live there, next to every container's image"))
 	}
 	if found[rules.WatchMemory] {
-		t.Add(table.Text("memory"), table.Text("node_memory_Dirty_bytes, node_memory_Writeback_bytes, node_vmstat_pswpout"), table.Text("dirty-page throttling and swap turn memory into IO"))
+		t.Add(table.Text("memory"), table.Text("node_memory_Dirty_bytes, node_memory_Writeback_bytes"), table.Text("dirty pages become writeback IO, and writers wait once they reach the limits"))
+	}
+	if found[rules.WatchSwap] {
+		t.Add(table.Text("swap"), table.Text("node_vmstat_pswpin, node_vmstat_pswpout; container_memory_failcnt or the cgroup's memory.events max (cAdvisor)"), table.Text("a memory limit below the working set turns into swap IO"))
 	}
 	m := content.Monitoring{Alerts: e.alerts(cont)}
 	if len(t.Rows) > 0 {

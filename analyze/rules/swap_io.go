@@ -22,7 +22,7 @@ import (
 // swap areas are named with their device's IO, apart from file IO.
 var swapIO = &Rule{ID: "swap-io",
 	Role: content.Pressure, Check: checkSwapIO,
-	Watch: []Watch{WatchMemory},
+	Watch: []Watch{WatchSwap, AlertSwapIO},
 }
 
 // swapper is a process that took major faults over the window.

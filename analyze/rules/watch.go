@@ -30,6 +30,11 @@ const (
 	// AlertSyncStorm: cache flushes against writes on the device.
 	AlertSyncStorm
 	// AlertReadOnly: a filesystem of the failing device remounted
-	// read-only, else its kernel IO error lines (a log-based rule).
+	// read-only, and its kernel IO error lines (a log-based rule).
 	AlertReadOnly
+	// WatchSwap: the node's swap traffic and the memory cgroups' limit
+	// hits.
+	WatchSwap
+	// AlertSwapIO: pages swapped in and out a second.
+	AlertSwapIO
 )
