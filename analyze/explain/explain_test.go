@@ -124,7 +124,7 @@ func TestMonitoringFollowsFindings(t *testing.T) {
 func TestEveryWatchIsWritten(t *testing.T) {
 	for _, r := range rules.Rules {
 		for _, w := range r.Watch {
-			if w < rules.WatchTasks || w > rules.AlertReadOnly {
+			if w < rules.WatchTasks || w > rules.AlertSwapIO {
 				t.Errorf("rule %s calls for unknown watch %d", r.ID, w)
 			}
 		}
