@@ -1,8 +1,8 @@
 package collector
 
 import (
-	"bytes"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 
@@ -78,25 +78,61 @@ const minTraceKeep = 16 << 10
 // cutTrace shortens a stored trace by enough raw bytes to save about over
 // compressed bytes, at a line boundary. It returns a note for the
 // manifest, the compressed bytes saved, and false when what would remain
-// is too short to keep.
+// is too short to keep. The trace is streamed twice from the store (to
+// find the last line boundary, then to compress what is kept), never
+// held whole: a block trace's text can be hundreds of MiB.
 func (c *collection) cutTrace(m *bundle.Manifest, name string, over int64) (string, int64, bool) {
-	raw, ok := c.store.get(name)
-	before := c.store.size(name)
-	if !ok || before == 0 {
+	raw, before := c.store.rawSize(name), c.store.size(name)
+	if raw == 0 || before == 0 {
 		return "", 0, false
 	}
-	ratio := float64(len(raw)) / float64(before)
-	keep := len(raw) - int(float64(over)*ratio*1.2) - 1
+	ratio := float64(raw) / float64(before)
+	keep := raw - int64(float64(over)*ratio*1.2) - 1
 	if keep < minTraceKeep {
 		return "", 0, false
 	}
-	cut := raw[:keep]
-	if i := bytes.LastIndexByte(cut, '\n'); i >= 0 {
-		cut = cut[:i+1]
+	cut, lines, ok := c.lineBoundary(name, keep)
+	if !ok || cut < minTraceKeep {
+		return "", 0, false
 	}
-	c.store.put(name, cut)
-	c.markTraceDropped(m, name, int64(len(cut)), bytes.Count(cut, []byte{'\n'}))
-	return fmt.Sprintf("%s (cut to %d of %d bytes)", name, len(cut), len(raw)), before - c.store.size(name), true
+	r, ok := c.store.open(name)
+	if !ok {
+		return "", 0, false
+	}
+	defer r.Close()
+	c.store.putFrom(name, cut, io.LimitReader(r, cut))
+	c.markTraceDropped(m, name, cut, lines)
+	return fmt.Sprintf("%s (cut to %d of %d bytes)", name, cut, raw), before - c.store.size(name), true
+}
+
+// lineBoundary is the length of a member's longest prefix of at most
+// limit bytes that ends a line, and how many lines it holds.
+func (c *collection) lineBoundary(name string, limit int64) (int64, int, bool) {
+	r, ok := c.store.open(name)
+	if !ok {
+		return 0, 0, false
+	}
+	defer r.Close()
+	buf := make([]byte, 64<<10)
+	var off, end int64
+	lines := 0
+	lr := io.LimitReader(r, limit)
+	for {
+		n, err := lr.Read(buf)
+		for i := 0; i < n; i++ {
+			if buf[i] == '\n' {
+				lines++
+				end = off + int64(i) + 1
+			}
+		}
+		off += int64(n)
+		if err == io.EOF {
+			return end, lines, true
+		}
+		if err != nil {
+			return 0, 0, false
+		}
+	}
 }
 
 // dropOrder lists the members that may be dropped, first to go first.

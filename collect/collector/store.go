@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"archive/tar"
 	"bytes"
 	"io"
 	"os"
@@ -167,8 +168,40 @@ func (s *store) size(name string) int64 { return s.members[name].Len() }
 // rawSize is the uncompressed size of a member, 0 when absent.
 func (s *store) rawSize(name string) int64 { return s.members[name].Size }
 
-// get returns the raw content of a member; only cutting a trace to fit
-// the bound needs it back.
+// open streams the raw content of a member back (cutting a trace to fit
+// the bound reads it twice), never whole in memory: the frame is read
+// from the spill file and decompressed as it is read.
+func (s *store) open(name string) (io.ReadCloser, bool) {
+	em, ok := s.members[name]
+	if !ok {
+		return nil, false
+	}
+	var frame io.Reader = bytes.NewReader(em.Frame)
+	if em.Frame == nil {
+		frame = io.NewSectionReader(s.spill, s.offsets[name], em.FrameLen)
+	}
+	dec, err := zstd.NewReader(frame, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return nil, false
+	}
+	tr := tar.NewReader(dec)
+	if _, err := tr.Next(); err != nil {
+		dec.Close()
+		return nil, false
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{tr, closerFunc(dec.Close)}, true
+}
+
+// closerFunc is a func() as an io.Closer.
+type closerFunc func()
+
+func (f closerFunc) Close() error { f(); return nil }
+
+// get returns the raw content of a member, whole: for small members
+// (tests); a trace is read back with open.
 func (s *store) get(name string) ([]byte, bool) {
 	em, ok := s.members[name]
 	if !ok {
