@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"os"
 	"testing"
 )
 
@@ -17,5 +18,21 @@ func BenchmarkReport(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkReportBundle is iorca report on the bundle named by
+// IORCA_BENCH_BUNDLE (bench/genbundle makes large ones), for profiles:
+// go test -run '^$' -bench ReportBundle -cpuprofile cpu.out ./analyze/cmd/iorca
+func BenchmarkReportBundle(b *testing.B) {
+	path := os.Getenv("IORCA_BENCH_BUNDLE")
+	if path == "" {
+		b.Skip("IORCA_BENCH_BUNDLE names no bundle")
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if code := run([]string{"report", path}, io.Discard, io.Discard); code != exitOK {
+			b.Fatalf("exit %d", code)
+		}
 	}
 }
