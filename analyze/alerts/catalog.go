@@ -39,7 +39,7 @@ func DeviceSaturated(dev string, utilPct, awaitMS float64, w, hold time.Duration
 // and pswpout by default).
 func SwapIO(pagesPerSec float64, w, hold time.Duration) Rule {
 	return Rule{Name: "SwapIO", For: hold,
-		Expr: Binary{">", Binary{"+", rate("node_vmstat_pswpin", nil, w), rate("node_vmstat_pswpout", nil, w)}, Num(pagesPerSec)},
+		Expr:        Binary{">", Binary{"+", rate("node_vmstat_pswpin", nil, w), rate("node_vmstat_pswpout", nil, w)}, Num(pagesPerSec)},
 		Labels:      map[string]string{"severity": "warning"},
 		Annotations: map[string]string{"summary": fmt.Sprintf("the node swaps more than %.0f pages a second: a memory limit below a working set turns into disk IO", pagesPerSec)},
 	}
