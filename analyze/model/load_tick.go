@@ -272,6 +272,7 @@ func (l *loader) pidStat(member string, t *Tick, f bundle.Frame, pid int, cur *t
 	p := lp.p
 	p.Last = t.N
 	p.Comm = st.Comm
+	p.Nice = st.Nice
 	p.Points = append(p.Points, Point{Tick: t.N, Mono: f.MonoNS, State: st.State,
 		Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks, MajFlt: st.MajFlt}, CPUTicks: st.UTime + st.STime, Threads: st.NumThreads,
 		ChildTicks: uint64(max(0, st.CUTime+st.CSTime))})

@@ -105,6 +105,9 @@ type Process struct {
 	Comm  string
 	PPID  int
 	UID   int
+	// Nice is /proc/PID/stat's nice (field 19) at its last sample: what
+	// iotop derives an I/O priority from when none was set.
+	Nice int64
 	// Cmdline is the command line as captured (masked when redacted).
 	Cmdline []string
 	Cgroups []procfs.CgroupLine

@@ -3,6 +3,8 @@ package replay
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -67,13 +69,22 @@ func TestEveryViewOnEverySample(t *testing.T) {
 				}
 				continue
 			}
-			bs := run(t, m, v.Name, o)
+			d, err := v.Document(m, o)
+			if err != nil {
+				t.Fatalf("%s %s: %v", s, v.Name, err)
+			}
+			bs := d.Blocks
 			var txt, js bytes.Buffer
-			if err := Text(&txt, bs); err != nil {
+			if err := Text(&txt, d); err != nil {
 				t.Errorf("%s %s text: %v", s, v.Name, err)
 			}
-			if err := JSON(&js, v.Name, bs); err != nil || !json.Valid(js.Bytes()) {
+			if err := JSON(&js, d); err != nil || !json.Valid(js.Bytes()) {
 				t.Errorf("%s %s json: %v", s, v.Name, err)
+			}
+			for _, b := range bs {
+				if err := snakeAndUnique(Keys(b.Table)); err != nil {
+					t.Errorf("%s %s: %v", s, v.Name, err)
+				}
 			}
 			if v.Interval && len(bs) != len(m.Ticks)-1 {
 				t.Errorf("%s %s: %d blocks for %d ticks", s, v.Name, len(bs), len(m.Ticks))
@@ -152,4 +163,18 @@ func TestIotopSummaryMatchesWindow(t *testing.T) {
 	if p, ok := byPID[pid]; !ok || p.Delta.IO.WriteBytes == 0 {
 		t.Errorf("iotop's first row, PID %d, wrote nothing in the model's window", pid)
 	}
+}
+
+var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// snakeAndUnique checks a table's JSON keys: snake_case, no two alike.
+func snakeAndUnique(keys []string) error {
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if !snakeCase.MatchString(k) || seen[k] {
+			return fmt.Errorf("JSON key %q not snake_case or repeated in %q", k, keys)
+		}
+		seen[k] = true
+	}
+	return nil
 }

@@ -51,7 +51,7 @@ func biotop(m *model.Model, o Options) ([]Block, error) {
 // biotopTable is one interval's rows: per device, its causes.
 func biotopTable(dts map[string]*model.DeviceTime, o Options) *table.Table {
 	t := &table.Table{Columns: []table.Column{{Name: "DISK", Left: true}, {Name: "PID", Prec: -1}, {Name: "COMM", Left: true},
-		{Name: "I/O", Prec: -1}, {Name: "Kbytes", Prec: 0}, {Name: "AVGms", Prec: 2}, {Name: "WAITms", Prec: 2}, {Name: "TIME%", Prec: 1},
+		{Name: "I/O", Key: "io", Prec: -1}, {Name: "Kbytes", Prec: 0}, {Name: "AVGms", Key: "avg_ms", Prec: 2}, {Name: "WAITms", Key: "wait_ms", Prec: 2}, {Name: "TIME%", Prec: 1},
 		{Name: "OWN%", Prec: 1}, {Name: "WBACK%", Prec: 1}, {Name: "JRNL%", Prec: 1}, {Name: "FLUSH%", Prec: 1}, {Name: "STACK%", Prec: 1}}}
 	for _, name := range sortedDevices(dts) {
 		dt := dts[name]

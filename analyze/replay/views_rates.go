@@ -3,7 +3,6 @@ package replay
 import (
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/internal/procfs"
@@ -171,33 +170,84 @@ func iotop(m *model.Model, o Options) ([]Block, error) {
 			}
 			return rows[i].p.PID < rows[j].p.PID
 		})
-		unit := "K"
-		div := 1024.0
-		if o.Rate {
-			unit = "K/s"
-			div = 1024 * secs
-		}
-		t := &table.Table{Columns: []table.Column{{Name: "PID", Prec: -1}, {Name: "USER", Left: true},
-			{Name: "DISK READ " + unit, Key: "disk_read_kib", Prec: 2}, {Name: "DISK WRITE " + unit, Key: "disk_write_kib", Prec: 2},
-			{Name: "SWAPIN", Left: true}, {Name: "IO %", Key: "io_pct", Prec: 2}, {Name: "COMMAND", Left: true}}}
+		t := iotopTable(o.Rate)
 		var totR, totW float64
 		for _, r := range rows {
-			rd, wr := float64(r.rd)/div, float64(r.wr)/div
+			rd, wr := float64(r.rd), float64(r.wr)
+			if o.Rate {
+				rd, wr = rd/secs, wr/secs
+			}
 			totR += rd
 			totW += wr
-			t.Add(table.Int(int64(r.p.PID)), table.Text(strconv.Itoa(r.p.UID)), table.Num(rd), table.Num(wr), table.Text("?"),
-				table.Num(r.ioPct), table.Text(command(r.p)))
+			t.Add(table.Int(int64(r.p.PID)), table.Text(ioprioFromNice(r.p.Nice)), table.Int(int64(r.p.UID)),
+				table.Shown(rd, iotopSize(rd, o.Rate)), table.Shown(wr, iotopSize(wr, o.Rate)), table.Text("?"),
+				table.Shown(r.ioPct, fmt.Sprintf("%.2f %%", r.ioPct)), table.Text(command(r.p)))
 		}
-		header := []string{fmt.Sprintf("  Total DISK READ: %10.2f %s | Total DISK WRITE: %10.2f %s", totR, unit, totW, unit)}
+		header := []string{fmt.Sprintf("  Total DISK READ: %s |   Total DISK WRITE: %s", iotopSize(totR, o.Rate), iotopSize(totW, o.Rate))}
 		if in, out, ok := pgpg(m, from, to); ok {
-			header = append(header, fmt.Sprintf("Current DISK READ: %10.2f K/s | Current DISK WRITE: %10.2f K/s", in/secs, out/secs))
+			header = append(header, fmt.Sprintf("Current DISK READ: %s | Current DISK WRITE: %s", iotopSize(in*1024/secs, true), iotopSize(out*1024/secs, true)))
 		}
+		header = append(header, iotopScope(m, o, from, to), iotopColumnsNote)
 		if m.Sysctl["kernel/task_delayacct"] == "0" {
-			header = append(header, "(kernel.task_delayacct was 0: IO % is 0 unless a task started with it on)")
+			header = append(header, "(kernel.task_delayacct was 0: IO is 0 unless a task started with it on)")
 		}
 		blocks = append(blocks, Block{Title: blockTitle(m, from, to), From: from, To: to, Time: m.Ticks[to].Wall, Seconds: secs, Header: header, Table: t})
 	}
 	return blocks, nil
+}
+
+// iotopTable is iotop-c's batch columns, in its order. In JSON the
+// sizes are bytes (or bytes per second), the IO share a percentage.
+func iotopTable(rate bool) *table.Table {
+	read, write := "disk_read_bytes", "disk_write_bytes"
+	if rate {
+		read, write = read+"_per_s", write+"_per_s"
+	}
+	return &table.Table{Columns: []table.Column{{Name: "PID", Prec: -1}, {Name: "PRIO", Left: true}, {Name: "USER", Key: "uid", Prec: -1, Left: true},
+		{Name: "DISK READ", Key: read, Prec: 0}, {Name: "DISK WRITE", Key: write, Prec: 0},
+		{Name: "SWAPIN", Key: "swapin", Left: true}, {Name: "IO", Key: "io_pct", Prec: 2}, {Name: "COMMAND", Left: true}}}
+}
+
+// iotopColumnsNote says which of iotop's columns the bundle cannot fill
+// as iotop would.
+const iotopColumnsNote = "USER is the uid: the bundle holds no user names. PRIO is derived from the nice value as iotop does for a task " +
+	"with no I/O priority set, be/(nice+20)/5: the bundle holds neither ioprio_get's value nor the scheduling policy, so a task " +
+	"given a class by ionice, or running SCHED_FIFO, SCHED_RR or SCHED_IDLE, shows be too. SWAPIN is ? (taskstats only)."
+
+// iotopScope says what the DISK READ and DISK WRITE figures cover.
+func iotopScope(m *model.Model, o Options, from, to int) string {
+	switch {
+	case o.Summary:
+		return fmt.Sprintf("DISK READ and DISK WRITE: bytes over the whole capture (%.2f s); IO over the same span", m.Seconds(from, to))
+	case o.Rate:
+		return fmt.Sprintf("DISK READ and DISK WRITE: rates over this interval (ticks %d-%d, %.2f s), as iotop -o shows them", from, to, m.Seconds(from, to))
+	}
+	return fmt.Sprintf("DISK READ and DISK WRITE accumulate from the start of the capture (tick 0, %s UTC) to tick %d, as iotop -a counts from its own start "+
+		"(a process's from its first sample); IO is this interval's (ticks %d-%d); --rate shows the interval's rates",
+		m.Ticks[0].Wall.UTC().Format("15:04:05"), to, from, to)
+}
+
+// iotopSize prints bytes (or bytes per second) as iotop-c does by
+// default (humanize_val, base 1024, threshold 2): divided by 1024 while
+// above 2048, with its unit B, K, M, G, T, and /s for a rate.
+func iotopSize(v float64, rate bool) string {
+	units := "BKMGTPE"
+	p := 0
+	for v > 2*1024 && p+1 < len(units) {
+		v /= 1024
+		p++
+	}
+	suffix := "  "
+	if rate {
+		suffix = "/s"
+	}
+	return fmt.Sprintf("%7.2f %c%s", v, units[p], suffix)
+}
+
+// ioprioFromNice is the I/O priority iotop shows for a task that has none
+// set: best effort, level (nice+20)/5 (get_ioprio_from_sched).
+func ioprioFromNice(nice int64) string {
+	return fmt.Sprintf("be/%d", min(max((nice+20)/5, 0), 7))
 }
 
 // pgpg returns the KiB submitted for read and write between two ticks

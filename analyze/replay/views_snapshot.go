@@ -17,7 +17,7 @@ func ps(m *model.Model, o Options) ([]Block, error) {
 	from := max(k-o.Window, 0)
 	secs := m.Seconds(from, k)
 	hz := float64(max(m.Manifest.Host.UserHZ, 1))
-	t := &table.Table{Columns: []table.Column{{Name: "PID", Prec: -1}, {Name: "PPID", Prec: -1}, {Name: "UID", Prec: -1}, {Name: "S", Left: true},
+	t := &table.Table{Columns: []table.Column{{Name: "PID", Prec: -1}, {Name: "PPID", Prec: -1}, {Name: "UID", Prec: -1}, {Name: "S", Key: "state", Left: true},
 		{Name: "%CPU", Prec: 1, Key: "cpu_pct"}, {Name: "NLWP", Prec: -1}, {Name: "CONTAINER", Left: true}, {Name: "COMMAND", Left: true}}}
 	for _, p := range m.Procs {
 		cur := pointAt(m, p, k)
@@ -127,7 +127,7 @@ func straceView(m *model.Model, o Options) ([]Block, error) {
 		cols := []table.Column{{Name: "file", Left: true}, {Name: "kind", Left: true}, {Name: "writes", Prec: -1}, {Name: "bytes", Prec: -1},
 			{Name: "avg B", Prec: 1, Key: "avg_write_bytes"}}
 		for _, b := range model.SizeBucketNames {
-			cols = append(cols, table.Column{Name: b, Prec: -1})
+			cols = append(cols, table.Column{Name: b, Key: "writes_" + SnakeKey(b), Prec: -1})
 		}
 		cols = append(cols, table.Column{Name: "syncs", Prec: -1}, table.Column{Name: "write->sync", Prec: -1, Key: "sync_after_write"},
 			table.Column{Name: "reads", Prec: -1}, table.Column{Name: "read B", Prec: -1, Key: "read_bytes"})
@@ -218,9 +218,9 @@ func isPseudo(fs string) bool {
 // timeline prints one line per tick.
 func timeline(m *model.Model, o Options) ([]Block, error) {
 	t := &table.Table{Columns: []table.Column{{Name: "tick", Prec: -1}, {Name: "time", Left: true}, {Name: "busiest", Left: true},
-		{Name: "%util", Prec: 1, Key: "util"}, {Name: "await ms", Prec: 2, Key: "await_ms"}, {Name: "wkB/s", Prec: 0},
-		{Name: "top writer", Left: true, Key: "top_writer"}, {Name: "wr kB/s", Prec: 0, Key: "top_writer_kbps"},
-		{Name: "PSI some", Prec: 2, Key: "psi_some_avg10"}, {Name: "PSI full", Prec: 2, Key: "psi_full_avg10"},
+		{Name: "%util", Prec: 1, Key: "util_pct"}, {Name: "await ms", Prec: 2, Key: "await_ms"}, {Name: "wkB/s", Prec: 0},
+		{Name: "top writer", Left: true, Key: "top_writer"}, {Name: "wr kB/s", Prec: 0, Key: "top_writer_kb_per_s"},
+		{Name: "PSI some%", Prec: 2, Key: "psi_some_pct"}, {Name: "PSI full%", Prec: 2, Key: "psi_full_pct"},
 		{Name: "Dirty kB", Prec: -1, Key: "dirty_kb"}, {Name: "blocked", Prec: -1}, {Name: "mark", Left: true}}}
 	whole := m.WholeDisks()
 	for k := 1; k < len(m.Ticks); k++ {
@@ -246,19 +246,29 @@ func timeline(m *model.Model, o Options) ([]Block, error) {
 			}
 		}
 		tk := m.Ticks[k]
-		var some, full float64
-		if tk.PSI != nil && tk.PSI.Some != nil {
-			some = tk.PSI.Some.Avg10
-			if tk.PSI.Full != nil {
-				full = tk.PSI.Full.Avg10
-			}
-		}
+		some, full := psiCells(m, k)
 		var blocked int64
 		if tk.Stat != nil {
 			blocked = int64(tk.Stat.ProcsBlocked)
 		}
 		t.Add(table.Int(int64(k)), table.Text(tk.Wall.UTC().Format("15:04:05")), table.Text(bestName), table.Num(best.Util), table.Num(best.Await),
-			table.Num(best.WkBPS), table.Text(top), table.Num(topRate), table.Num(some), table.Num(full), table.Int(int64(tk.Meminfo["Dirty"])), table.Int(blocked), table.Text(o.Marks[k]))
+			table.Num(best.WkBPS), table.Text(top), table.Num(topRate), some, full, table.Int(int64(tk.Meminfo["Dirty"])), table.Int(blocked), table.Text(o.Marks[k]))
 	}
-	return []Block{{Title: fmt.Sprintf("timeline of %d ticks", len(m.Ticks)), Table: t}}, nil
+	return []Block{{Title: fmt.Sprintf("timeline of %d ticks", len(m.Ticks)), Header: []string{timelinePSINote}, Table: t}}, nil
+}
+
+// timelinePSINote says what the PSI columns are, because the kernel's
+// own avg10 would read differently.
+const timelinePSINote = "PSI some% and full%: the share of the tick's interval in which some (all) non-idle tasks were stalled on IO, " +
+	"from the growth of /proc/pressure/io's total= counters; the figure iorca-collect --trigger psi_some tests and the report quotes, " +
+	"not the kernel's avg10 (a 10 s running average); - where a tick has no PSI"
+
+// psiCells are the PSI shares of the interval ending at tick k, "-" when
+// either end has no PSI.
+func psiCells(m *model.Model, k int) (some, full table.Cell) {
+	s, f, ok := m.PSIShare(k-1, k)
+	if !ok {
+		return table.Text("-"), table.Text("-")
+	}
+	return table.Num(s), table.Num(f)
 }

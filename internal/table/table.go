@@ -21,6 +21,9 @@ type Cell struct {
 	Text  string
 	// Raw marks Text as Markdown already (Markdown).
 	Raw bool
+	// Shown, when set, is how text and Markdown print a number (iotop's
+	// "12.34 M/s"); JSON keeps Num.
+	Shown string
 }
 
 // Num returns a numeric cell.
@@ -28,6 +31,10 @@ func Num(v float64) Cell { return Cell{Num: v, IsNum: true} }
 
 // Int returns a numeric cell holding an integer.
 func Int(v int64) Cell { return Cell{Num: float64(v), IsNum: true} }
+
+// Shown returns a numeric cell printed as shown: the number for JSON,
+// the text for people.
+func Shown(v float64, shown string) Cell { return Cell{Num: v, IsNum: true, Shown: shown} }
 
 // Text returns a text cell.
 func Text(s string) Cell { return Cell{Text: s} }
@@ -51,12 +58,18 @@ type Column struct {
 type Table struct {
 	Columns []Column
 	Rows    [][]Cell
+	// MinWidths, when set, are the least widths of the text columns, so
+	// that the blocks of one view line up (Widths gives a table's own).
+	MinWidths []int
 }
 
 // Add appends a row.
 func (t *Table) Add(cells ...Cell) { t.Rows = append(t.Rows, cells) }
 
 func (t *Table) cellText(c Cell, col Column) string {
+	if c.Shown != "" {
+		return c.Shown
+	}
 	if !c.IsNum {
 		return c.Text
 	}
@@ -66,12 +79,15 @@ func (t *Table) cellText(c Cell, col Column) string {
 	return strconv.FormatFloat(c.Num, 'f', col.Prec, 64)
 }
 
-// Text writes the table aligned in columns separated by two spaces; text
-// columns are padded right except the last, numbers padded left.
-func (t *Table) Text(w io.Writer) error {
+// cells is the text of every cell, and each column's width: its widest
+// cell or name, at least MinWidths.
+func (t *Table) cells() ([][]string, []int) {
 	widths := make([]int, len(t.Columns))
 	for i, c := range t.Columns {
 		widths[i] = utf8.RuneCountInString(c.Name)
+		if i < len(t.MinWidths) {
+			widths[i] = max(widths[i], t.MinWidths[i])
+		}
 	}
 	cells := make([][]string, len(t.Rows))
 	for r, row := range t.Rows {
@@ -85,6 +101,19 @@ func (t *Table) Text(w io.Writer) error {
 			widths[i] = max(widths[i], utf8.RuneCountInString(s))
 		}
 	}
+	return cells, widths
+}
+
+// Widths are the widths Text gives the columns.
+func (t *Table) Widths() []int {
+	_, w := t.cells()
+	return w
+}
+
+// Text writes the table aligned in columns separated by two spaces; text
+// columns are padded right except the last, numbers padded left.
+func (t *Table) Text(w io.Writer) error {
+	cells, widths := t.cells()
 	var b bytes.Buffer
 	line := func(vals []string) {
 		for i, v := range vals {

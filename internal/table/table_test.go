@@ -43,3 +43,22 @@ func TestMarkdownAndJSON(t *testing.T) {
 		t.Errorf("json %s", j)
 	}
 }
+
+// A shown cell prints its text and writes its number; MinWidths line up
+// two tables whose widest cells differ.
+func TestShownAndMinWidths(t *testing.T) {
+	a := &Table{Columns: []Column{{Name: "PID", Prec: -1}, {Name: "READ", Prec: 2}}}
+	a.Add(Int(1), Shown(2048, "   2.00 K/s"))
+	b := &Table{Columns: a.Columns, MinWidths: a.Widths()}
+	b.Add(Int(2), Shown(0, "   0.00 B/s"))
+	var ta, tb bytes.Buffer
+	a.Text(&ta)
+	b.Text(&tb)
+	if ta.String() != "PID         READ\n  1     2.00 K/s\n" || tb.String() != "PID         READ\n  2     0.00 B/s\n" {
+		t.Errorf("got\n%s%s", ta.String(), tb.String())
+	}
+	j, _ := json.Marshal(a)
+	if string(j) != `[{"PID":1,"READ":2048.00}]` {
+		t.Errorf("JSON %s", j)
+	}
+}

@@ -23,6 +23,12 @@ on the node. Without a VIEW it lists the views and the bundle's time span.
 Interval views print one block per tick, as the tools do when given an
 interval; --summary prints one block over the whole capture; --at or
 --tick shows the interval ending at that moment (tick 0 is "since boot").
+iotop, as iotop -a, accumulates each process's bytes from the start of
+the capture up to that moment; --rate shows the interval's rates instead.
+iostat and pidstat print sysstat's banner line first (the date in ISO
+form). --format json writes schema iorca.replay/v1 (docs/schema/
+replay.schema.json): each row an object of snake_case keys, sizes in
+bytes.
 
 Views:
 `)
@@ -44,7 +50,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	tick := fs.Int("tick", -1, "show the interval ending at this tick")
 	window := fs.Duration("window", 0, "length of the interval ending at --at/--tick (default one tick)")
 	summary := fs.Bool("summary", false, "one block over the whole capture")
-	rate := fs.Bool("rate", false, "iotop: bandwidth instead of accumulated bytes")
+	rate := fs.Bool("rate", false, "iotop: the interval's rates instead of bytes accumulated from the capture's start")
 	all := fs.Bool("all", false, "include idle devices, partitions, idle processes, kernel threads, pseudo filesystems")
 	pid := fs.Int("pid", 0, "pidio, strace: this process; findmnt: this target's mount namespace")
 	target := fs.String("target", "", "findmnt: the mount holding this path, with its overlay layers")
@@ -109,14 +115,14 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if v.Name == "timeline" {
 		ro.Marks = timelineMarks(fs.Arg(0), m, o)
 	}
-	blocks, err := v.Run(m, ro)
+	doc, err := v.Document(m, ro)
 	if err != nil {
 		return usagef("replay "+v.Name, "%v", err)
 	}
 	if *format == "json" {
-		err = replay.JSON(stdout, v.Name, blocks)
+		err = replay.JSON(stdout, doc)
 	} else {
-		err = replay.Text(stdout, blocks)
+		err = replay.Text(stdout, doc)
 	}
 	if err != nil {
 		return failed("replay", err)

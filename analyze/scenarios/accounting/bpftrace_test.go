@@ -432,12 +432,12 @@ func peerFigures(reqs []peerRequest, fromNS, toNS int64, owner func(peerRequest)
 // biotopRow is one process's row of the replayed biotop, as a user reads
 // it in JSON.
 type biotopRow struct {
-	Disk     string  `json:"DISK"`
-	PID      int     `json:"PID"`
-	Comm     string  `json:"COMM"`
-	Requests float64 `json:"I/O"`
-	KiB      float64 `json:"Kbytes"`
-	TimePct  float64 `json:"TIME%"`
+	Disk     string  `json:"disk"`
+	PID      int     `json:"pid"`
+	Comm     string  `json:"comm"`
+	Requests float64 `json:"io"`
+	KiB      float64 `json:"kbytes"`
+	TimePct  float64 `json:"time_pct"`
 }
 
 // biotopRows is `iorca replay BUNDLE biotop --summary --format json` for
