@@ -58,8 +58,10 @@ func cmdRedact(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("redact", "--redact: %v", err)
 	}
-	if err := checkRedactOutput(in, out); err != nil {
-		return err
+	if out != "-" {
+		if err := checkRedactOutput(in, out); err != nil {
+			return err
+		}
 	}
 	b, err := bundle.ReadFile(in, bundle.DefaultLimits)
 	if err != nil {
@@ -69,7 +71,13 @@ func cmdRedact(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &pipeline.LoadError{Err: fmt.Errorf("%s: %w", in, err)}
 	}
-	if err := writeBundle(out, func(w io.Writer) error { return bundle.Write(w, p.Manifest, p.Files) }); err != nil {
+	write := func(w io.Writer) error { return bundle.Write(w, p.Manifest, p.Files) }
+	if out == "-" {
+		// - is stdout, as everywhere: iorca redact IN - | upload.
+		if err := write(stdout); err != nil {
+			return failed("redact", stdoutError(err))
+		}
+	} else if err := writeBundle(out, write); err != nil {
 		return failed("redact", err)
 	}
 	fmt.Fprintf(stderr, "iorca redact: %s: %s\n", out, passSummary(p.Record))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -55,6 +56,8 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	pid := fs.Int("pid", 0, "pidio, strace: this process; findmnt: this target's mount namespace")
 	target := fs.String("target", "", "findmnt: the mount holding this path, with its overlay layers")
 	format := fs.String("format", "text", "text or json")
+	var out outputFlags
+	out.register(fs)
 	var tf thresholdFlags
 	tf.register(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -119,15 +122,16 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("replay "+v.Name, "%v", err)
 	}
+	var b bytes.Buffer
 	if *format == "json" {
-		err = replay.JSON(stdout, doc)
+		err = replay.JSON(&b, doc)
 	} else {
-		err = replay.Text(stdout, doc)
+		err = replay.Text(&b, doc)
 	}
 	if err != nil {
 		return failed("replay", err)
 	}
-	return nil
+	return out.emit("replay", b.Bytes(), stdout)
 }
 
 func listViews(w io.Writer, m *model.Model) {

@@ -423,3 +423,37 @@ func TestOutputFullAndReadOnlyDisk(t *testing.T) {
 		t.Errorf("read-only disk: exit %d, %q", code, stderr)
 	}
 }
+
+// "-o -" and an OUT of "-" are stdout for every command that writes,
+// replay and redact included; replay -o writes a file.
+func TestDashIsStdoutEverywhere(t *testing.T) {
+	idle, err := filepath.Abs(filepath.Join(samplesDir, "idle.tar.zst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir) // a file named "-" would land here
+	for _, args := range [][]string{
+		{"report", idle, "-o", "-"},
+		{"replay", idle, "iotop", "--summary", "-o", "-"},
+		{"fleet", idle, "-o", "-"},
+		{"diff", idle, idle, "-o", "-"},
+		{"redact", idle, "-"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != exitOK || out.Len() == 0 {
+			t.Errorf("%v: exit %d, %d bytes on stdout: %s", args, code, out.Len(), errb.String())
+		}
+		if _, err := os.Lstat(filepath.Join(dir, "-")); err == nil {
+			t.Fatalf("%v wrote a file named -", args)
+		}
+	}
+	var out, errb bytes.Buffer
+	file := filepath.Join(dir, "iotop.txt")
+	if code := run([]string{"replay", idle, "iotop", "--summary", "-o", file}, &out, &errb); code != exitOK || out.Len() != 0 {
+		t.Errorf("replay -o FILE: exit %d, %d bytes on stdout", code, out.Len())
+	}
+	if data, err := os.ReadFile(file); err != nil || !strings.Contains(string(data), "DISK WRITE") {
+		t.Errorf("replay -o FILE wrote %q, %v", data, err)
+	}
+}
