@@ -76,6 +76,12 @@ Exit status:
   4  the trigger never fired (--wait expired, or SIGINT/SIGTERM came first):
      no bundle written
 
+With --rearm the collector is its own loop, as a DaemonSet's or a service's
+main process: after each bundle it pauses, then records again, until SIGINT or
+SIGTERM, which write the window as above and end it; the exit status is then
+the last collection's. --ready-file is rewritten at every tick (and every
+interval of a pause), so that an exec probe can check its age.
+
 SIGHUP (the terminal hung up) does not stop the run: it goes on to its end as
 under nohup, silently. If the output fails at the end, the bundle goes to
 --fallback-dir.
@@ -123,6 +129,11 @@ type flags struct {
 	keepMax  units.Bytes
 	trigger  string
 	labels   []string
+	// rearm, hold and readyFile serve a collector that is a service's
+	// main process (service.go).
+	rearm     time.Duration
+	hold      time.Duration
+	readyFile string
 }
 
 // memoryLimit is the heap the collector aims to stay under unless
@@ -153,28 +164,82 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "iorca-collect", cli.Version(version))
 		return exitComplete
 	}
-	onStop := "writing a partial bundle"
-	switch {
-	case f.cfg.Record > 0:
-		onStop = "writing the recorder's window (and what the capture took)"
-	case f.cfg.Trigger != nil:
-		onStop = "a partial bundle if the trigger has fired, none if not"
-	}
 	term := &terminal{w: stderr}
 	stderr = term
 	hungUp, stopWatch := watchTerminal(term)
 	defer stopWatch()
 	f.cfg.HungUp = hungUp
-	ctx, stop := interruptContext(stderr, f.quiet, onStop)
+	note := &stopNote{}
+	note.set(collectingStopNote(f))
+	ctx, stop := interruptContext(stderr, f.quiet, note)
 	defer stop()
 	dump := make(chan struct{}, 1)
 	f.cfg.Dump = dump
 	stopDump := notifyDump(dump, stderr, f.quiet, f.cfg.Record > 0)
 	defer stopDump()
+	ready := newReadyFile(f.readyFile, stderr)
+	defer ready.remove()
 
+	// With --rearm the collector is its own loop: a signal reaches it, not
+	// a shell, and ends the loop once the window is written. The exit
+	// status is the last collection's.
+	status := exitComplete
+	for {
+		if f.rearm > 0 && !f.quiet {
+			fmt.Fprintln(stderr, armedLine(f.cfg))
+		}
+		note.set(collectingStopNote(f))
+		status = collectOnce(ctx, f, stderr, ready)
+		if f.rearm == 0 || ctx.Err() != nil {
+			break
+		}
+		note.set("the recorder was paused: nothing more to write")
+		if !f.quiet {
+			fmt.Fprintf(stderr, "iorca-collect: re-arming in %s\n", f.rearm)
+		}
+		if !pause(ctx, f.rearm, f.cfg.Interval, ready) {
+			break
+		}
+	}
+	if f.hold > 0 && ctx.Err() == nil {
+		note.set("ending the hold")
+		if !f.quiet {
+			fmt.Fprintf(stderr, "iorca-collect: holding for %s so that the bundle can be copied off (kubectl cp); SIGTERM ends it, exit status %d\n", f.hold, status)
+		}
+		pause(ctx, f.hold, f.cfg.Interval, nil)
+	}
+	return status
+}
+
+// collectingStopNote is what a signal does during a collection.
+func collectingStopNote(f *flags) string {
+	switch {
+	case f.cfg.Record > 0:
+		return "writing the recorder's window (and what the capture took)"
+	case f.cfg.Trigger != nil:
+		return "a partial bundle if the trigger has fired, none if not"
+	}
+	return "writing a partial bundle"
+}
+
+// collectOnce runs one collection, says how it went, and returns its
+// exit status.
+func collectOnce(ctx context.Context, f *flags, stderr io.Writer, ready *readyFile) int {
 	progress := newProgressLine(stderr, f.quiet)
-	f.cfg.Progress = progress.update
-	res, err := collector.Run(ctx, f.cfg)
+	cfg := f.cfg
+	saidFired := false
+	cfg.Progress = func(p collector.Progress) {
+		if p.Phase == collector.PhaseCapturing && cfg.Trigger != nil && !saidFired && !f.quiet {
+			// The last trigger, in the log as it happens: the bundle
+			// comes only at the capture's end.
+			progress.clear()
+			fmt.Fprintln(stderr, firedLine(cfg.Trigger.Text, time.Now().Add(-p.Elapsed), cfg.Duration))
+		}
+		saidFired = saidFired || p.Phase == collector.PhaseCapturing
+		ready.touch(tickState(p))
+		progress.update(p)
+	}
+	res, err := collector.Run(ctx, cfg)
 	progress.clear()
 	if errors.Is(err, collector.ErrNotFired) {
 		fmt.Fprintf(stderr, "iorca-collect: %v\n", err)
@@ -233,6 +298,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&c.Node, "node-name", os.Getenv("NODE_NAME"), "the node's name in its cluster, kept in the bundle (default $NODE_NAME, as the downward API sets it)")
 	fs.StringArrayVar(&f.labels, "label", nil, "KEY=VALUE kept in the bundle for iorca fleet --by (repeatable): zone=eu-west-1a, pool=logging")
 	fs.StringVar(&c.DockerRoot, "docker-root", collector.DefaultDockerRoot, "dockerd's data root, whose containers/ID/config.v2.json name the containers (name, image, labels; never Env)")
+	fs.DurationVar(&f.rearm, "rearm", 0, "with --record or --trigger and -o DIR: after each bundle, pause this long and start again, until SIGINT or SIGTERM (the collector as a DaemonSet's or a service's main process)")
+	fs.DurationVar(&f.hold, "hold", 0, "after the bundle is written, stay this long (SIGTERM ends it) so that it can be copied out of a container, then exit with the collection's status")
+	fs.StringVar(&f.readyFile, "ready-file", "", "rewrite this file at every tick (and every interval of a --rearm pause), removed at exit: an exec probe checks its age")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress line and no summary")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
@@ -290,6 +358,12 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	if f.rearm > 0 && (c.OutputDir == "" || (c.Record == 0 && c.Trigger == nil)) {
+		return nil, fmt.Errorf("--rearm needs --record or --trigger, and -o DIR for the bundles")
+	}
+	if f.rearm < 0 || f.hold < 0 {
+		return nil, fmt.Errorf("--rearm and --hold take a duration of 0 or more")
+	}
 	return f, nil
 }
 
@@ -300,7 +374,7 @@ func defaultOutput(now time.Time) string { return collector.BundleName(now) }
 // signal as its cause; the collection then stops and writes a partial
 // bundle (a recorder writes its window). Later signals are reported and
 // ignored: the bundle is being written and takes a moment.
-func interruptContext(stderr io.Writer, quiet bool, onStop string) (context.Context, func()) {
+func interruptContext(stderr io.Writer, quiet bool, onStop *stopNote) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
@@ -311,7 +385,7 @@ func interruptContext(stderr io.Writer, quiet bool, onStop string) (context.Cont
 				cancel(collector.Interrupt{Signal: signalName(sig)})
 				first = false
 				if !quiet {
-					fmt.Fprintf(stderr, "\niorca-collect: %s: stopping; %s\n", signalName(sig), onStop)
+					fmt.Fprintf(stderr, "\niorca-collect: %s: stopping; %s\n", signalName(sig), onStop.get())
 				}
 				continue
 			}
