@@ -3,15 +3,19 @@
 # pidstat -d and iotop-c sampling the same processes, on this machine, in
 # the same run. It starts N idle processes so that every tool has the same
 # process table to walk, runs each tool for S seconds at 1 s intervals under
-# GNU time, and prints a Markdown table (CPU per tick, peak RSS).
+# GNU time, and prints a Markdown table (CPU per tick, peak RSS). The
+# flight recorder with the DaemonSet's flags is measured too, stopped by
+# SIGTERM at the end as a pod is (give SECONDS over 60 for a full window,
+# which its memory holds); ONLY=recorder measures it alone.
 #
-# Usage: sudo collect/scripts/cost.sh [N_PROCS=1000] [SECONDS=20]
+# Usage: sudo collect/scripts/cost.sh [N_PROCS=1000] [SECONDS=20] [ONLY=all|recorder]
 # Needs: go, GNU time (/usr/bin/time), sysstat (pidstat), iotop-c, zstd.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 n=${1:-1000}
 secs=${2:-20}
+only=${3:-all}
 tmp=$(mktemp -d)
 sleepers=()
 cleanup() {
@@ -43,6 +47,12 @@ echo "Machine: $(nproc) CPUs, kernel $(uname -r), $(date -u +%Y-%m-%d)."
 echo
 echo "| tool | wall s | CPU s (user+sys) | CPU ms per tick | peak RSS MiB |"
 echo "|---|---|---|---|---|"
+# The recorder as deploy/kubernetes/daemonset.yaml runs it, with a trigger
+# that does not fire: its always-on cost.
+mkdir "$tmp/rec"
+measure "iorca-collect recorder (DaemonSet)" timeout -s TERM "$secs" "$tmp/iorca-collect" --record=60s --record-bytes=16MiB \
+  --trigger='util>80,await>10' --trigger-for=3 --keep-delayacct --output="$tmp/rec/" --quiet
+[ "$only" = recorder ] && exit 0
 measure "iorca-collect --no-strace" "$tmp/iorca-collect" -d "${secs}s" --no-strace -q -o "$tmp/b.tar.zst"
 measure "pidstat -d 1" pidstat -d 1 "$secs"
 measure "iotop-c -b -o -P -d 1" iotop-c -b -o -P -d 1 -n "$ticks"

@@ -1,6 +1,7 @@
 // Package kubernetes holds the collector's Kubernetes manifests; its test
 // decodes them strictly into the Kubernetes API types, so that a field
-// misspelt or misplaced fails here rather than on a cluster.
+// misspelt or misplaced fails here rather than on a cluster, and checks
+// what an admin expects of a node-level diagnostic.
 package kubernetes
 
 import (
@@ -10,16 +11,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
+
+// collectorPath is where the image holds the collector.
+const collectorPath = "/usr/local/bin/iorca-collect"
 
 // documents splits a manifest file into its YAML documents.
 func documents(t *testing.T, file string) [][]byte {
@@ -76,6 +83,10 @@ func decode(t *testing.T, file string) []any {
 		switch tm.APIVersion + " " + tm.Kind {
 		case "v1 Namespace":
 			obj = &corev1.Namespace{}
+		case "v1 ResourceQuota":
+			obj = &corev1.ResourceQuota{}
+		case "networking.k8s.io/v1 NetworkPolicy":
+			obj = &networkingv1.NetworkPolicy{}
 		case "apps/v1 DaemonSet":
 			obj = &appsv1.DaemonSet{}
 		case "batch/v1 Job":
@@ -89,95 +100,6 @@ func decode(t *testing.T, file string) []any {
 		objs = append(objs, obj)
 	}
 	return objs
-}
-
-// checkPod checks what every collector pod needs: the host's PIDs, the
-// node's name from the downward API, no API token, capabilities and not
-// privileged, the host's /sys, the bundles on a hostPath.
-func checkPod(t *testing.T, what string, spec corev1.PodSpec) corev1.Container {
-	t.Helper()
-	if !spec.HostPID {
-		t.Errorf("%s: hostPID is off: the collector would see only its own pod", what)
-	}
-	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
-		t.Errorf("%s: mounts a service account token it does not need", what)
-	}
-	if len(spec.Containers) != 1 {
-		t.Fatalf("%s: %d containers, want 1", what, len(spec.Containers))
-	}
-	c := spec.Containers[0]
-	nodeName := false
-	for _, e := range c.Env {
-		if e.Name == "NODE_NAME" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "spec.nodeName" {
-			nodeName = true
-		}
-	}
-	if !nodeName {
-		t.Errorf("%s: no NODE_NAME from the downward API (spec.nodeName)", what)
-	}
-	sc := c.SecurityContext
-	if sc == nil || sc.Privileged == nil || *sc.Privileged || sc.Capabilities == nil {
-		t.Fatalf("%s: want an unprivileged container with capabilities", what)
-	}
-	caps := map[corev1.Capability]bool{}
-	for _, cp := range sc.Capabilities.Add {
-		caps[cp] = true
-	}
-	for _, need := range []corev1.Capability{"SYS_PTRACE", "SYS_ADMIN"} {
-		if !caps[need] {
-			t.Errorf("%s: capability %s missing", what, need)
-		}
-	}
-	mounts := map[string]corev1.VolumeMount{}
-	for _, m := range c.VolumeMounts {
-		mounts[m.MountPath] = m
-	}
-	hostPaths := map[string]string{}
-	for _, v := range spec.Volumes {
-		if v.HostPath != nil {
-			hostPaths[v.Name] = v.HostPath.Path
-		}
-	}
-	for path, ro := range map[string]bool{"/sys": true, "/var/lib/docker/containers": true, "/var/log/pods": true, "/var/lib/iorca": false, "/sys/kernel/tracing": false} {
-		m, ok := mounts[path]
-		if !ok || hostPaths[m.Name] != path || m.ReadOnly != ro {
-			t.Errorf("%s: want the host's %s mounted at the same path, read-only %v", what, path, ro)
-		}
-	}
-	return c
-}
-
-// collectorArgs is the iorca-collect command line of a container's shell
-// script, its flags only.
-func collectorArgs(t *testing.T, c corev1.Container) []string {
-	t.Helper()
-	script := strings.Join(c.Args, "\n")
-	script = strings.ReplaceAll(script, "\\\n", " ")
-	for _, line := range strings.Split(script, "\n") {
-		f := strings.Fields(line)
-		if len(f) > 0 && f[0] == "/usr/local/bin/iorca-collect" {
-			var args []string
-			for _, a := range f[1:] {
-				args = append(args, strings.ReplaceAll(a, "'", ""))
-			}
-			return args
-		}
-	}
-	t.Fatalf("no iorca-collect command in %q", script)
-	return nil
-}
-
-// collector builds this checkout's collector.
-func collector(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "iorca-collect")
-	cmd := exec.Command("go", "build", "-o", bin, "./collect/cmd/iorca-collect")
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the collector: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // only is the one object of type T among a file's documents.
@@ -198,18 +120,301 @@ func only[T any](t *testing.T, file string) *T {
 	return found
 }
 
+// version is the release the manifests' image reference names: the
+// repository's VERSION, which scripts/release.sh stamps and tags.
+func version(t *testing.T) string {
+	t.Helper()
+	v, err := os.ReadFile("../../VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.TrimSpace(string(v))
+	if !regexp.MustCompile(`^v\d+\.\d+\.\d+$`).MatchString(s) {
+		t.Fatalf("VERSION %q is not vMAJOR.MINOR.PATCH", s)
+	}
+	return s
+}
+
+// Every manifest in the directory decodes strictly: none escapes the
+// checks below by not being listed.
+func TestEveryManifestDecodesStrictly(t *testing.T) {
+	files, _ := filepath.Glob("*.yaml")
+	for _, f := range files {
+		if f != "kustomization.yaml" {
+			decode(t, f)
+		}
+	}
+	if len(files) < 5 {
+		t.Errorf("only %v", files)
+	}
+}
+
+// kustomization is the part of kustomize's Kustomization this directory
+// uses, decoded strictly: a field kustomize does not know is a typo.
+type kustomization struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Resources  []string `json:"resources"`
+	Images     []struct {
+		Name    string `json:"name"`
+		NewName string `json:"newName"`
+		NewTag  string `json:"newTag"`
+	} `json:"images"`
+}
+
+// The kustomization deploys the recorder with its namespace and network
+// policy, and points the image reference at a registry in one place.
+func TestKustomization(t *testing.T) {
+	data, err := os.ReadFile("kustomization.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k kustomization
+	if err := strict(data, &k); err != nil {
+		t.Fatal(err)
+	}
+	if k.APIVersion != "kustomize.config.k8s.io/v1beta1" || k.Kind != "Kustomization" {
+		t.Errorf("%s %s", k.APIVersion, k.Kind)
+	}
+	for _, want := range []string{"namespace.yaml", "networkpolicy.yaml", "daemonset.yaml"} {
+		if !slices.Contains(k.Resources, want) {
+			t.Errorf("resources %v lack %s", k.Resources, want)
+		}
+	}
+	if slices.Contains(k.Resources, "job.yaml") {
+		t.Errorf("the one-node Job is in the recorder's kustomization")
+	}
+	for _, r := range k.Resources {
+		if _, err := os.Stat(r); err != nil {
+			t.Error(err)
+		}
+	}
+	if len(k.Images) != 1 || k.Images[0].Name != "iorca-collect" || k.Images[0].NewTag != version(t) {
+		t.Errorf("images %+v, want iorca-collect at %s", k.Images, version(t))
+	}
+}
+
+// The namespace is exempt from Pod Security's baseline (which forbids
+// hostPID, hostPath and added capabilities), and admits the
+// node-critical priority class where a cluster limits it.
+func TestNamespace(t *testing.T) {
+	var ns *corev1.Namespace
+	var quota *corev1.ResourceQuota
+	for _, o := range decode(t, "namespace.yaml") {
+		switch v := o.(type) {
+		case *corev1.Namespace:
+			ns = v
+		case *corev1.ResourceQuota:
+			quota = v
+		}
+	}
+	if ns == nil || ns.Name != "iorca" || ns.Labels["pod-security.kubernetes.io/enforce"] != "privileged" {
+		t.Fatalf("namespace %+v: want iorca labelled for Pod Security privileged", ns)
+	}
+	if quota == nil || quota.Namespace != "iorca" || quota.Spec.ScopeSelector == nil {
+		t.Fatalf("no ResourceQuota admitting system-node-critical in iorca: %+v", quota)
+	}
+	m := quota.Spec.ScopeSelector.MatchExpressions
+	if len(m) != 1 || m[0].ScopeName != corev1.ResourceQuotaScopePriorityClass || !slices.Contains(m[0].Values, "system-node-critical") {
+		t.Errorf("quota scope %+v", m)
+	}
+}
+
+// Nothing in or out: the collector needs no network.
+func TestNetworkPolicyDeniesAll(t *testing.T) {
+	np := only[networkingv1.NetworkPolicy](t, "networkpolicy.yaml")
+	s := np.Spec
+	if np.Namespace != "iorca" || len(s.PodSelector.MatchLabels)+len(s.PodSelector.MatchExpressions) != 0 {
+		t.Errorf("%s/%s selects %+v, want every pod of iorca", np.Namespace, np.Name, s.PodSelector)
+	}
+	types := map[networkingv1.PolicyType]bool{}
+	for _, p := range s.PolicyTypes {
+		types[p] = true
+	}
+	if !types[networkingv1.PolicyTypeIngress] || !types[networkingv1.PolicyTypeEgress] || len(s.Ingress)+len(s.Egress) != 0 {
+		t.Errorf("policy types %v, %d ingress and %d egress rules: want both denied, no rule", s.PolicyTypes, len(s.Ingress), len(s.Egress))
+	}
+}
+
+// checkPod checks what every collector pod needs and what an admin
+// expects of a node-level diagnostic: the host's PIDs, the node's name
+// from the downward API, no API token, capabilities and not privileged,
+// Linux nodes only, node-critical priority, a versioned image whose
+// collector is the main process (signals reach it) with no label
+// hard-coded, an ephemeral-storage request, typed hostPaths, and the
+// host's /sys and the bundles' directory.
+func checkPod(t *testing.T, what string, spec corev1.PodSpec) corev1.Container {
+	t.Helper()
+	if !spec.HostPID {
+		t.Errorf("%s: hostPID is off: the collector would see only its own pod", what)
+	}
+	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+		t.Errorf("%s: mounts a service account token it does not need", what)
+	}
+	if spec.PriorityClassName != "system-node-critical" {
+		t.Errorf("%s: priority class %q: the kubelet would evict it under disk pressure, the incident it is there for", what, spec.PriorityClassName)
+	}
+	if !linuxOnly(spec.Affinity) {
+		t.Errorf("%s: no required node affinity to kubernetes.io/os=linux", what)
+	}
+	if g := spec.TerminationGracePeriodSeconds; g == nil || *g < 30 {
+		t.Errorf("%s: termination grace %v: too short to write a bundle", what, g)
+	}
+	if len(spec.Containers) != 1 {
+		t.Fatalf("%s: %d containers, want 1", what, len(spec.Containers))
+	}
+	c := spec.Containers[0]
+	if want := "iorca-collect:" + version(t); c.Image != want {
+		t.Errorf("%s: image %q, want %q (VERSION)", what, c.Image, want)
+	}
+	if len(c.Command) != 1 || c.Command[0] != collectorPath {
+		t.Errorf("%s: command %q: the collector must be the main process, for SIGTERM to reach it", what, c.Command)
+	}
+	for _, a := range c.Args {
+		if strings.HasPrefix(a, "--label") {
+			t.Errorf("%s: %s hard-coded: labels are the admin's, per node pool", what, a)
+		}
+	}
+	nodeName := false
+	for _, e := range c.Env {
+		if e.Name == "NODE_NAME" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "spec.nodeName" {
+			nodeName = true
+		}
+	}
+	if !nodeName {
+		t.Errorf("%s: no NODE_NAME from the downward API (spec.nodeName)", what)
+	}
+	if _, ok := c.Resources.Requests[corev1.ResourceEphemeralStorage]; !ok {
+		t.Errorf("%s: no ephemeral-storage request", what)
+	}
+	sc := c.SecurityContext
+	if sc == nil || sc.Privileged == nil || *sc.Privileged || sc.Capabilities == nil {
+		t.Fatalf("%s: want an unprivileged container with capabilities", what)
+	}
+	caps := map[corev1.Capability]bool{}
+	for _, cp := range sc.Capabilities.Add {
+		caps[cp] = true
+	}
+	for _, need := range []corev1.Capability{"SYS_PTRACE", "SYS_ADMIN"} {
+		if !caps[need] {
+			t.Errorf("%s: capability %s missing", what, need)
+		}
+	}
+	checkMounts(t, what, spec, c)
+	return c
+}
+
+// linuxOnly says whether a required node affinity keeps the pod on
+// Linux nodes.
+func linuxOnly(a *corev1.Affinity) bool {
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return false
+	}
+	terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	for _, term := range terms {
+		found := false
+		for _, e := range term.MatchExpressions {
+			found = found || (e.Key == "kubernetes.io/os" && e.Operator == corev1.NodeSelectorOpIn && slices.Equal(e.Values, []string{"linux"}))
+		}
+		if !found {
+			return false // terms are ORed: each must hold it
+		}
+	}
+	return len(terms) > 0
+}
+
+// checkMounts checks the host paths: each typed (a path missing on the
+// node fails the pod rather than being created, but for the bundles'
+// and the node state's directories), the Docker one absent (it is the
+// docker-nodes.yaml patch's), and the ones the collector needs mounted
+// at the same path.
+func checkMounts(t *testing.T, what string, spec corev1.PodSpec, c corev1.Container) {
+	t.Helper()
+	mounts := map[string]corev1.VolumeMount{}
+	for _, m := range c.VolumeMounts {
+		mounts[m.MountPath] = m
+	}
+	hostPaths := map[string]string{}
+	for _, v := range spec.Volumes {
+		hp := v.HostPath
+		if hp == nil {
+			continue
+		}
+		hostPaths[v.Name] = hp.Path
+		if hp.Type == nil || *hp.Type == corev1.HostPathUnset {
+			t.Errorf("%s: hostPath %s has no type", what, hp.Path)
+		}
+		creates := hp.Type != nil && *hp.Type == corev1.HostPathDirectoryOrCreate
+		if creates && hp.Path != "/var/lib/iorca" && hp.Path != "/run/iorca" {
+			t.Errorf("%s: hostPath %s is created on nodes that lack it", what, hp.Path)
+		}
+		if strings.HasPrefix(hp.Path, "/var/lib/docker") {
+			t.Errorf("%s: mounts %s, which containerd nodes lack (docker-nodes.yaml adds it)", what, hp.Path)
+		}
+	}
+	for path, ro := range map[string]bool{"/sys": true, "/var/lib/iorca": false, "/sys/kernel/tracing": false, "/run/iorca": false, "/dev/kmsg": true} {
+		m, ok := mounts[path]
+		if !ok || hostPaths[m.Name] != path || m.ReadOnly != ro {
+			t.Errorf("%s: want the host's %s mounted at the same path, read-only %v", what, path, ro)
+		}
+	}
+}
+
+// flagValue is the value of --name=VALUE among args, "" if absent.
+func flagValue(args []string, name string) string {
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// The recorder's always-on cost with the DaemonSet's flags, measured by
+// `collect/scripts/cost.sh N 90 recorder` and stated in the DaemonSet and
+// deploy/README.md: CPU in millicores (CPU seconds over wall seconds),
+// peak RSS in MiB, at 1,000 and 5,000 processes.
+var recorderCost = map[int]struct{ milliCPU, peakMiB int64 }{
+	1000: {36, 28},
+	5000: {125, 57},
+}
+
+// The requests are the recorder's measured cost at 1,000 processes (a
+// busy node), within a quarter above it; the memory limit holds its peak
+// at 5,000 with the capture's spill to /dev/shm, which is memory too.
+func checkRequestsMatchCost(t *testing.T, what string, r corev1.ResourceRequirements) {
+	t.Helper()
+	cpu, mem := r.Requests[corev1.ResourceCPU], r.Requests[corev1.ResourceMemory]
+	at1k := recorderCost[1000]
+	if c := cpu.MilliValue(); c < at1k.milliCPU || c > at1k.milliCPU*5/4+5 {
+		t.Errorf("%s: CPU request %s, the recorder takes %dm at 1,000 processes", what, cpu.String(), at1k.milliCPU)
+	}
+	if m := mem.Value() >> 20; m < at1k.peakMiB || m > at1k.peakMiB*5/4+4 {
+		t.Errorf("%s: memory request %s, the recorder peaks at %d MiB at 1,000 processes", what, mem.String(), at1k.peakMiB)
+	}
+	limit := r.Limits[corev1.ResourceMemory]
+	spill := resource.MustParse("128Mi")
+	if limit.Value()>>20 < recorderCost[5000].peakMiB+spill.Value()>>21 {
+		t.Errorf("%s: memory limit %s below the 5,000-process peak %d MiB and half the spill", what, limit.String(), recorderCost[5000].peakMiB)
+	}
+}
+
 func TestDaemonSet(t *testing.T) {
 	ds := only[appsv1.DaemonSet](t, "daemonset.yaml")
-	c := checkPod(t, "DaemonSet", ds.Spec.Template.Spec)
-	if c.Image != "iorca-collect:dev" {
-		t.Errorf("image %q, want the one deploy/image/build.sh tags", c.Image)
-	}
-	args := collectorArgs(t, c)
-	joined := strings.Join(args, " ")
-	for _, want := range []string{"--record=", "--trigger=", "--output=/var/lib/iorca/", "--keep=", "--label="} {
-		if !strings.Contains(joined, want) {
-			t.Errorf("the recorder's flags %q lack %s", joined, want)
+	spec := ds.Spec.Template.Spec
+	c := checkPod(t, "DaemonSet", spec)
+	for _, name := range []string{"record", "trigger", "output", "keep", "keep-bytes", "rearm", "ready-file"} {
+		if flagValue(c.Args, name) == "" {
+			t.Errorf("the recorder's flags %q lack --%s", c.Args, name)
 		}
+	}
+	checkRequestsMatchCost(t, "DaemonSet", c.Resources)
+	ready := flagValue(c.Args, "ready-file")
+	p := c.ReadinessProbe
+	if p == nil || p.Exec == nil || !strings.Contains(strings.Join(p.Exec.Command, " "), ready) {
+		t.Errorf("readiness probe %+v does not check the ready file %s", p, ready)
+	} else if !strings.HasPrefix(ready, "/dev/shm/") {
+		t.Errorf("the ready file %s is not on the pod's writable memory volume", ready)
 	}
 	if testing.Short() {
 		return
@@ -217,11 +422,11 @@ func TestDaemonSet(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("running the collector with the DaemonSet's flags needs root")
 	}
-	// The collector accepts the flags: with --wait 1s its trigger, which
-	// must hold 3 intervals of 1 s, cannot fire, so it exits 4 having
-	// started its recorder.
+	// The collector accepts the flags: with --wait 1s and no re-arming
+	// its trigger, which must hold 3 intervals of 1 s, cannot fire, so it
+	// exits 4 having started its recorder.
 	out := t.TempDir() + "/"
-	run := append(args, "--output="+out, "--wait=1s", "--no-block-trace")
+	run := append(slices.Clone(c.Args), "--output="+out, "--wait=1s", "--rearm=0", "--ready-file="+filepath.Join(t.TempDir(), "ready"), "--no-block-trace")
 	cmd := exec.Command(collector(t), run...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -238,16 +443,18 @@ func TestJob(t *testing.T) {
 	if spec.NodeName == "" || spec.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("the Job runs on node %q with restart policy %q; want one named node, never restarted", spec.NodeName, spec.RestartPolicy)
 	}
-	args := collectorArgs(t, c)
+	if flagValue(c.Args, "hold") == "" || flagValue(c.Args, "duration") == "" {
+		t.Errorf("the Job's flags %q: want a --duration and a --hold for kubectl cp", c.Args)
+	}
 	if testing.Short() {
 		return
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("running the collector with the Job's flags needs root")
 	}
-	// The Job's flags, for 2 s instead of a minute: a bundle with the label.
+	// The Job's flags, for 2 s instead of a minute and no hold: a bundle.
 	out := t.TempDir() + "/"
-	run := append(args, "--output="+out, "--duration=2s", "--no-strace", "--no-block-trace", "--quiet")
+	run := append(slices.Clone(c.Args), "--output="+out, "--duration=2s", "--hold=0", "--no-strace", "--no-block-trace", "--quiet")
 	cmd := exec.Command(collector(t), run...)
 	cmd.Env = append(os.Environ(), "NODE_NAME=worker-1")
 	if outb, err := cmd.CombinedOutput(); err != nil {
@@ -261,6 +468,36 @@ func TestJob(t *testing.T) {
 	}
 }
 
+// The Docker nodes' patch adds dockerd's metadata, read-only, where it
+// must exist.
+func TestDockerNodesPatch(t *testing.T) {
+	ds := only[appsv1.DaemonSet](t, "docker-nodes.yaml")
+	base := only[appsv1.DaemonSet](t, "daemonset.yaml")
+	spec := ds.Spec.Template.Spec
+	if ds.Name != base.Name || ds.Namespace != base.Namespace || len(spec.Containers) != 1 || spec.Containers[0].Name != base.Spec.Template.Spec.Containers[0].Name {
+		t.Fatalf("the patch does not name the recorder's DaemonSet and container")
+	}
+	m := spec.Containers[0].VolumeMounts
+	v := spec.Volumes
+	if len(m) != 1 || len(v) != 1 || m[0].MountPath != "/var/lib/docker/containers" || !m[0].ReadOnly || v[0].HostPath == nil ||
+		v[0].HostPath.Path != m[0].MountPath || v[0].HostPath.Type == nil || *v[0].HostPath.Type != corev1.HostPathDirectory {
+		t.Errorf("the patch mounts %+v from %+v; want dockerd's containers/ read-only, an existing directory", m, v)
+	}
+}
+
+// collector builds this checkout's collector.
+func collector(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "iorca-collect")
+	cmd := exec.Command("go", "build", "-o", bin, "./collect/cmd/iorca-collect")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the collector: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // The strict decoding is what catches a typo: hostPid (for hostPID) or a
 // field at the wrong level is an error, not a field quietly dropped.
 func TestStrictDecodingCatchesTypos(t *testing.T) {
@@ -268,11 +505,10 @@ func TestStrictDecodingCatchesTypos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, typo := range [][2]string{{"hostPID:", "hostPid:"}, {"readOnlyRootFilesystem:", "readonlyRootFilesystem:"}} {
+	for _, typo := range [][2]string{{"hostPID:", "hostPid:"}, {"readOnlyRootFilesystem:", "readonlyRootFilesystem:"}, {"priorityClassName:", "priorityClass:"}} {
 		bad := bytes.Replace(data, []byte(typo[0]), []byte(typo[1]), 1)
-		docs := regexp.MustCompile(`(?m)^---\s*$`).Split(string(bad), -1)
 		var ds appsv1.DaemonSet
-		if err := strict([]byte(docs[len(docs)-1]), &ds); err == nil || !strings.Contains(err.Error(), strings.TrimSuffix(typo[1], ":")) {
+		if err := strict(bad, &ds); err == nil || !strings.Contains(err.Error(), strings.TrimSuffix(typo[1], ":")) {
 			t.Errorf("%s: strict decoding gave %v, want an error naming it", typo[1], err)
 		}
 	}
