@@ -36,13 +36,19 @@ func version(stamped string, bi *debug.BuildInfo) string {
 	return v
 }
 
+// Revision is the commit a build says it was made from when Go's build
+// info cannot (a git worktree, a source archive): scripts/release.sh sets
+// it with -ldflags "-X github.com/iorca/iorca/internal/cli.Revision=...".
+// The build info's commit, when there is one, wins.
+var Revision = ""
+
 // revision is the VCS commit bi was built from, cut to 12 characters as
 // Go's pseudo-versions cut it, with "+dirty" when the work tree had
-// uncommitted changes; "" when the build recorded no commit (go test,
-// -buildvcs=false, no VCS).
+// uncommitted changes; Revision, or "" when the build recorded no commit
+// (go test, -buildvcs=false, no VCS).
 func revision(bi *debug.BuildInfo) string {
 	if bi == nil {
-		return ""
+		return Revision
 	}
 	var rev, dirty string
 	for _, s := range bi.Settings {
@@ -56,7 +62,7 @@ func revision(bi *debug.BuildInfo) string {
 		}
 	}
 	if rev == "" {
-		return ""
+		return Revision
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]

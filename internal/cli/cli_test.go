@@ -111,3 +111,20 @@ func TestFlagUsages(t *testing.T) {
 		col = i
 	}
 }
+
+// A release built where Go records no commit (a git worktree, a source
+// archive) is stamped with Revision; a commit Go did record wins.
+func TestVersionStampedRevision(t *testing.T) {
+	defer func(r string) { Revision = r }(Revision)
+	Revision = "0cd5106e9e62"
+	if got := version("v0.1.0", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}); got != "v0.1.0 (rev 0cd5106e9e62)" {
+		t.Errorf("stamped revision: %q", got)
+	}
+	if got := version("v0.1.0", nil); got != "v0.1.0 (rev 0cd5106e9e62)" {
+		t.Errorf("stamped revision, no build info: %q", got)
+	}
+	bi := &debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "1a2b3c4d5e6f7a8b"}}}
+	if got := version("v0.1.0", bi); got != "v0.1.0 (rev 1a2b3c4d5e6f)" {
+		t.Errorf("recorded commit: %q", got)
+	}
+}
