@@ -85,6 +85,7 @@ for arch in $arches; do
     tag=$image:$version-$arch
     ARCH=$arch COLLECTOR="$dir/iorca-collect" SAVE="$out/iorca-collect_${version}_linux_${arch}.image.tar" \
       deploy/image/build.sh "$tag" "$docker" >/dev/null
+    chmod 0644 "$out/iorca-collect_${version}_linux_${arch}.image.tar"
     if [ "$arch" = "$(dpkg --print-architecture)" ]; then "$docker" tag "$tag" "$image:$version"; fi
     echo "release: image $tag ($(basename "$out")/iorca-collect_${version}_linux_${arch}.image.tar)"
   fi
