@@ -91,6 +91,22 @@ loop_ext4() {
 # block layer (REFERENCE-IO.md 13). MOUNT_OPTS, when set, are its mount
 # options. Sets LOOPDEV.
 slow_ext4() {
+  # Inode tables and the journal are written now, not by ext4lazyinit
+  # during the capture.
+  MKFS="mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0" slow_fs "$@"
+}
+
+# slow_xfs SIZE_MIB MOUNTPOINT FILTER ARGS...: slow_ext4 with XFS (its log
+# inside the filesystem, as mkfs.xfs makes it by default). SIZE_MIB is at
+# least 300: xfsprogs refuses smaller filesystems.
+slow_xfs() {
+  need_tools mkfs.xfs
+  MKFS="mkfs.xfs -q -f" slow_fs "$@"
+}
+
+# slow_fs SIZE_MIB MOUNTPOINT FILTER ARGS...: the slow disk of slow_ext4
+# with the filesystem MKFS makes, mounted. Sets LOOPDEV.
+slow_fs() {
   local size=$1 mnt=$2 filter=$3
   shift 3
   need_tools nbdkit nbdfuse fusermount3
@@ -105,9 +121,7 @@ slow_ext4() {
   done
   LOOPDEV=$(losetup --find --show "$dir/disk")
   defer "losetup -d '$LOOPDEV'"
-  # Inode tables and the journal are written now, not by ext4lazyinit
-  # during the capture.
-  mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$LOOPDEV"
+  $MKFS "$LOOPDEV"
   mkdir -p "$mnt"
   mount ${MOUNT_OPTS:+-o "$MOUNT_OPTS"} "$LOOPDEV" "$mnt"
   defer "umount '$mnt' || umount -l '$mnt'; rmdir '$mnt'"

@@ -16,6 +16,10 @@ import (
 type DeviceTime struct {
 	Device string
 	Dev    procfs.Dev
+	// FSType is the type of the filesystems on it ("" for none or
+	// several): the words its journal's requests are named in
+	// (JournalOf).
+	FSType string
 	// BusyNS is the time the device had requests in flight: the sum of
 	// the held times of its requests, never more than the wall time.
 	BusyNS   float64
@@ -155,7 +159,7 @@ func (h *Histogram) Percentile(p float64) float64 {
 // queued it for synchronous and direct IO and
 // reads; for writeback (queued by a kworker), the tasks that dirtied
 // pages on that device, by their share of the pages dirtied; for journal
-// commits (queued by jbd2), the tasks whose synchronous writes forced
+// commits (queued by jbd2, XFS's log workers, btrfs's threads), the tasks whose synchronous writes forced
 // them, by their share of the device's synchronous writes. Time that no
 // user task explains stays with the kernel thread that queued it.
 func (m *Model) DeviceTimes() map[string]*DeviceTime {
@@ -214,7 +218,7 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 		name := m.DeviceName(r.Dev)
 		dt := out[name]
 		if dt == nil {
-			dt = &DeviceTime{Device: name, Dev: r.Dev, Seconds: seconds}
+			dt = &DeviceTime{Device: name, Dev: r.Dev, Seconds: seconds, FSType: m.FSTypeOn(name)}
 			out[name] = dt
 		}
 		ns := float64(r.HeldNS)
@@ -596,7 +600,7 @@ func (ch *charger) journalKind(r *Request) bool {
 }
 
 // kernel reports a task that is a kernel thread: by name (the flushers,
-// jbd2, loop workers) or because the process table says so for that PID
+// jbd2, xfsaild, btrfs's threads, loop workers) or because the process table says so for that PID
 // under that name (a PID reused by a user process is not).
 func (ch *charger) kernel(t Task) bool {
 	if ftrace.KernelTask(t.Comm) {

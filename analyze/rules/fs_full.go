@@ -66,7 +66,7 @@ func checkFSFull(c *window.Window) []content.Finding {
 				What:    fmt.Sprintf("statfs(%s): %d blocks of %d B, %d free, %d available; %d inodes, %d free", s.MountPoint, s.Blocks, s.BlockSize, s.BlocksFree, s.BlocksAvail, s.Files, s.FilesFree),
 				Figures: map[string]float64{"space_used_pct": space, "inodes_used_pct": inodes, "avail_bytes": avail}}},
 			Mitigations: []content.Mitigation{
-				{Horizon: content.Immediate, Action: "Free space on " + s.MountPoint, How: "du -xh --max-depth=2 " + s.MountPoint + " | sort -h; find deleted files still held open: lsof +L1; rotate or truncate runaway logs", Effect: "Writes stop failing with ENOSPC; ext4 stops reserving its last blocks"},
+				{Horizon: content.Immediate, Action: "Free space on " + s.MountPoint, How: "du -xh --max-depth=2 " + s.MountPoint + " | sort -h; find deleted files still held open: lsof +L1; rotate or truncate runaway logs", Effect: "Writes stop failing with ENOSPC" + reservedNote(s.FSType)},
 				{Horizon: content.ShortTerm, Action: "Cap what grows there", How: "Log rotation with size limits; image garbage collection (crictl rmi --prune)", Effect: "It does not fill again"},
 				{Horizon: content.LongTerm, Action: "Alert on free space and inodes", How: "node_filesystem_avail_bytes and node_filesystem_files_free (rules below)", Effect: "Hours of warning instead of an outage"},
 			},
@@ -82,4 +82,15 @@ func mountByID(c *window.Window, id int) (procfs.Mount, bool) {
 		}
 	}
 	return procfs.Mount{}, false
+}
+
+// reservedNote is what freeing space also ends on filesystems that keep
+// blocks back for root (ext2/3/4's reserved blocks, tune2fs -m); nothing
+// on the others.
+func reservedNote(fstype string) string {
+	switch fstype {
+	case "ext2", "ext3", "ext4":
+		return "; " + fstype + " stops reserving its last blocks"
+	}
+	return ""
 }

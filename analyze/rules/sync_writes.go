@@ -81,7 +81,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 				Evidence: []content.Evidence{{Member: bundle.TargetMember(p.PID) + fmt.Sprintf(" (/proc/%d/fdinfo/%d)", p.PID, fd.Num),
 					What:    fmt.Sprintf("fd %d -> %s, flags 0%o = %s", fd.Num, fd.Path, uint64(fd.Info.Flags), fd.Info.Flags.Names(c.Model.Manifest.Host.Arch)),
 					Figures: map[string]float64{FigWritesPerS: rate}}},
-				Mitigations: syncMitigations(p, fd.Path, flag, failedAll(f)),
+				Mitigations: syncMitigations(p, fd.Path, flag, failedAll(f), syncJournal(c, tv, fd.Path)),
 			}
 			if f != nil && f.FirstWriteLine > 0 {
 				fnd.Evidence = append(fnd.Evidence, content.Evidence{Member: tv.Target.Info.Strace.Member,
@@ -123,7 +123,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 					What:    fmt.Sprintf("strace: %d writes then %d syncs (%d directly after a write), syncs %s%s", f.Writes, f.Syncs, f.SyncAfterWrite, f.SyncLat.Mean(), syncLatencyNote(f)),
 					Figures: map[string]float64{FigSyncsPerS: rate, FigSyncAfterWrite: float64(f.SyncAfterWrite)},
 					Lines:   exampleLines(tv.Target, f.FirstSyncLine-1, 2)}},
-				Mitigations: syncMitigations(p, f.Path, "fsync", failedAll(f)),
+				Mitigations: syncMitigations(p, f.Path, "fsync", failedAll(f), syncJournal(c, tv, f.Path)),
 			}
 			if costly {
 				fnd.Evidence = append(fnd.Evidence, cost)
@@ -217,13 +217,23 @@ func init() {
 // syncMitigations are the ways to make synchronous writes cheaper: a
 // known program's own setting (its file format is not the operator's to
 // change) and a device for its log, else how a program's log can sync
-// less or more cheaply.
-func syncMitigations(p *model.Process, path, how string, failed bool) []content.Mitigation {
+// less or more cheaply; and the filesystem's own way to make each sync
+// cheap, where it has one (journal.Device).
+func syncMitigations(p *model.Process, path, how string, failed bool, journal model.Journal) []content.Mitigation {
 	if failed {
 		// Its writes fail on a failed device: syncing less would only
 		// lose more; kernel-io-errors says what to do.
 		return nil
 	}
+	out := programSyncMitigations(p, path, how)
+	if r := journal.Device; r.Action != "" {
+		out = append(out, content.Mitigation{Horizon: content.LongTerm, Action: r.Action, How: r.How, Effect: r.Effect})
+	}
+	return out
+}
+
+// programSyncMitigations are syncMitigations that hold on any filesystem.
+func programSyncMitigations(p *model.Process, path, how string) []content.Mitigation {
 	device := content.Mitigation{Horizon: content.LongTerm, Action: "If every record must be durable, give the log a device built for it", How: "A separate device for the log, ideally with power-loss protection so that flushes are cheap", Effect: "Sync latency no longer adds to the shared device's queue"}
 	if m, ok := programSync[p.Comm]; ok {
 		return []content.Mitigation{m, device}
@@ -262,35 +272,42 @@ func syncMitigations(p *model.Process, path, how string, failed bool) []content.
 }
 
 // syncMechanism says how a synchronous write waits, from what the bundle
-// holds: the kernel stacks of the process's threads sampled in D state
-// (an ext4 fsync or O_SYNC write waits in jbd2_log_wait_commit for the
-// journal commit), and the device's write cache mode (with a volatile
-// "write back" cache every commit also flushes it).
+// holds, in the words of the filesystem the file is on (model.Journal):
+// the kernel stacks of the process's threads sampled in D state (an ext4
+// fsync or O_SYNC write waits in jbd2_log_wait_commit for the journal
+// commit, an XFS one in xlog_wait_on_iclog for a log force), and the
+// device's write cache mode (with a volatile "write back" cache every
+// commit also flushes it).
 func syncMechanism(c *window.Window, tv *window.TargetView, path string, f *content.Finding) {
 	pid := tv.Target.Info.PID
+	journal := syncJournal(c, tv, path)
 	inD, inCommit := 0, 0
+	symbol := ""
 	for k := c.From; k <= c.To; k++ {
 		for _, th := range c.Model.Ticks[k].Threads[pid] {
 			if th.Stat.State != 'D' {
 				continue
 			}
 			inD++
-			if strings.Contains(th.Stack, "jbd2_log_wait_commit") || th.Wchan == "jbd2_log_wait_commit" {
+			if journal.WaitsOnCommit(th.Stack) || journal.WaitsOnCommit(th.Wchan) {
 				inCommit++
+				if symbol == "" {
+					symbol = waitSymbol(journal, th.Wchan, th.Stack)
+				}
 			}
 		}
 	}
 	var parts []string
 	if inCommit > 0 {
-		parts = append(parts, fmt.Sprintf("its threads were caught waiting in jbd2_log_wait_commit in %d of %d samples in D state: each synchronous write waits for an ext4 journal commit", inCommit, inD))
+		parts = append(parts, fmt.Sprintf("its threads were caught waiting in %s in %d of %d samples in D state: %s", symbol, inCommit, inD, journal.SyncWaits))
 	}
 	if pl, ok := c.Place(tv, path); ok {
 		if b := c.Model.Blocks[pl.Device]; b != nil {
 			switch wc := b.Settings["queue/write_cache"]; wc {
 			case "write back":
-				parts = append(parts, fmt.Sprintf("%s has a volatile write cache (write back), so each commit also flushes it", pl.Device))
+				parts = append(parts, fmt.Sprintf("%s has a volatile write cache (write back), so each %s also flushes it", pl.Device, journal.Commit))
 			case "write through":
-				parts = append(parts, fmt.Sprintf("%s's write cache is write through: commits need no cache flush", pl.Device))
+				parts = append(parts, fmt.Sprintf("%s's write cache is write through: %s need no cache flush", pl.Device, journal.Commits))
 			}
 			parts = append(parts, flushesBeneath(c, pl.Device, b)...)
 		}
@@ -320,4 +337,30 @@ func flushesBeneath(c *window.Window, dev string, b *model.Block) []string {
 		}
 	}
 	return out
+}
+
+// syncJournal is the journal of the filesystem a synchronous writer's
+// file is on (on the host: an overlay's upper layer's), the generic one
+// when the bundle does not say.
+func syncJournal(c *window.Window, tv *window.TargetView, path string) model.Journal {
+	if pl, ok := c.Place(tv, path); ok {
+		return model.JournalOf(pl.HostMount.FSType)
+	}
+	return model.JournalOf("")
+}
+
+// waitSymbol is the journal function a waiting thread shows: its wchan
+// when that is one, else the first one its stack holds.
+func waitSymbol(j model.Journal, wchan, stack string) string {
+	if j.WaitsOnCommit(wchan) {
+		return wchan
+	}
+	for _, line := range strings.Split(stack, "\n") {
+		for _, sym := range j.WaitSymbols {
+			if strings.Contains(line, sym) {
+				return sym
+			}
+		}
+	}
+	return j.WaitSymbols[0]
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
@@ -50,7 +51,7 @@ func checkWriteAmplification(c *window.Window) []content.Finding {
 		}
 		dirtied := float64(io.WriteBytes) / float64(io.WChar)
 		avg := float64(io.WChar) / float64(io.SyscW)
-		perRecord, traced := devicePerWrite(c, pio)
+		perRecord, journal, traced := devicePerWrite(c, pio)
 		ratio := dirtied
 		if traced {
 			ratio = perRecord.Figures[FigDeviceBytesPerWrite] / max(avg, 1)
@@ -70,7 +71,7 @@ func checkWriteAmplification(c *window.Window) []content.Finding {
 		case traced:
 			perRecord.Figures[FigRatio] = ratio
 			f.Title = fmt.Sprintf("%s makes the device write %.0f× the bytes it writes", window.Name(p), ratio)
-			f.Summary = fmt.Sprintf("%s: each write() of %.0f bytes cost the device %.1f requests and %s (its data, journal commits and cache flushes, from the block trace).", f.Title, avg, perRecord.Figures[FigRequestsPerWrite], prose.Bytes(perRecord.Figures[FigDeviceBytesPerWrite]))
+			f.Summary = fmt.Sprintf("%s: each write() of %.0f bytes cost the device %.1f requests and %s (%s, from the block trace).", f.Title, avg, perRecord.Figures[FigRequestsPerWrite], prose.Bytes(perRecord.Figures[FigDeviceBytesPerWrite]), costParts(journal))
 			f.Evidence = []content.Evidence{perRecord, counters}
 		case avg < page:
 			// Without a block trace write_bytes/wchar is pages dirtied,
@@ -100,7 +101,7 @@ func checkWriteAmplification(c *window.Window) []content.Finding {
 			}
 		} else if traced {
 			f.Mitigations = []content.Mitigation{
-				{Horizon: content.ShortTerm, Key: syncLessKey(p), Action: "Sync less often", How: "Each write already fills pages: what multiplies it is the journal commit and cache flush of each sync; batch several writes per sync (group commit)", Effect: fmt.Sprintf("Towards one data write per record instead of %.1f requests", perRecord.Figures[FigRequestsPerWrite])},
+				{Horizon: content.ShortTerm, Key: syncLessKey(p), Action: "Sync less often", How: "Each write already fills pages: what multiplies it is the " + journal.Commit + " and cache flush of each sync; batch several writes per sync (group commit)", Effect: fmt.Sprintf("Towards one data write per record instead of %.1f requests", perRecord.Figures[FigRequestsPerWrite])},
 			}
 		}
 		if p.Container != nil {
@@ -113,11 +114,12 @@ func checkWriteAmplification(c *window.Window) []content.Finding {
 
 // devicePerWrite is what the device did per write() call of a process,
 // from the block trace: requests and bytes, its own and those it caused.
-func devicePerWrite(c *window.Window, pio *model.ProcIO) (content.Evidence, bool) {
+func devicePerWrite(c *window.Window, pio *model.ProcIO) (content.Evidence, model.Journal, bool) {
 	bt := c.Model.BlockTrace
 	io := pio.Delta.IO
+	none := model.JournalOf("")
 	if bt == nil || io.SyscW == 0 || pio.Seconds <= 0 {
-		return content.Evidence{}, false
+		return content.Evidence{}, none, false
 	}
 	writes := float64(io.SyscW) / pio.Seconds * bt.Seconds()
 	avg := float64(io.WChar) / float64(io.SyscW)
@@ -130,8 +132,9 @@ func devicePerWrite(c *window.Window, pio *model.ProcIO) (content.Evidence, bool
 		}
 	}
 	if s == nil || writes <= 0 || s.CausedRequests == 0 {
-		return content.Evidence{}, false
+		return content.Evidence{}, none, false
 	}
+	journal := model.JournalOf(best.FSType)
 	reqs, bytes := s.CausedRequests/writes, s.CausedBytes/writes
 	// Only the kinds of request it caused are named: a sync writer's
 	// journal commits are not "writeback".
@@ -139,14 +142,30 @@ func devicePerWrite(c *window.Window, pio *model.ProcIO) (content.Evidence, bool
 	for _, k := range []struct {
 		ns   float64
 		name string
-	}{{s.DirectNS, "its own requests"}, {s.WritebackNS, "the writeback of pages it dirtied"}, {s.JournalNS, "the journal commits its syncs forced"}, {s.FlushNS, "the cache flushes that wrote out its data"}} {
+	}{{s.DirectNS, "its own requests"}, {s.WritebackNS, "the writeback of pages it dirtied"}, {s.JournalNS, "the " + journal.Commits + " its syncs forced"}, {s.FlushNS, "the cache flushes that wrote out its data"}} {
 		if k.ns > 0 {
 			kinds = append(kinds, k.name)
 		}
 	}
 	return content.Evidence{Member: bundle.BlockTraceMember, What: fmt.Sprintf("On %s the block trace counts %.1f requests and %s written per write() call of %.0f bytes (%.0f× its bytes, counting %s)",
 		best.Device, reqs, prose.Bytes(bytes), avg, bytes/max(avg, 1), prose.JoinAnd(kinds)),
-		Figures: map[string]float64{FigRequestsPerWrite: reqs, FigDeviceBytesPerWrite: bytes}}, true
+		Figures: map[string]float64{FigRequestsPerWrite: reqs, FigDeviceBytesPerWrite: bytes}}, journal, true
+}
+
+// costParts names what a synchronous write costs the device, in its
+// filesystem's words.
+func costParts(j model.Journal) string { return "its data, " + j.Commits + " and cache flushes" }
+
+// costPartsIn is the costParts a finding's summary gave, for the verdict's
+// clause (which sees only the finding); the generic words when it gave
+// none.
+func costPartsIn(summary string) string {
+	_, rest, ok := strings.Cut(summary, "(its data, ")
+	parts, _, ok2 := strings.Cut(rest, ", from the block trace)")
+	if !ok || !ok2 {
+		return costParts(model.JournalOf(""))
+	}
+	return "its data, " + parts
 }
 
 // sortedKeys lists a map's keys in order.
@@ -165,7 +184,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func writeAmplificationClause(f *content.Finding) string {
 	if reqs, ok := f.Figure(FigRequestsPerWrite); ok {
 		bytes, _ := f.Figure(FigDeviceBytesPerWrite)
-		return fmt.Sprintf(" Each write costs the device %.1f requests and %.0f bytes (its data, journal commits and cache flushes, from the block trace).", reqs, bytes)
+		return fmt.Sprintf(" Each write costs the device %.1f requests and %.0f bytes (%s, from the block trace).", reqs, bytes, costPartsIn(f.Summary))
 	}
 	if ratio, ok := f.Figure(FigRatio); ok {
 		s := fmt.Sprintf(" Each small write dirties a whole page: it dirtied %.0f times the bytes it handed to write() (write_bytes/wchar: pages dirtied, not what the device wrote)", ratio)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/iorca/iorca/internal/ftrace"
 	"github.com/iorca/iorca/report/content"
 )
 
@@ -66,7 +67,7 @@ func (d *Diagnosis) follows(f content.Finding, cause *content.Finding) bool {
 		return true
 	}
 	for _, pid := range f.Subjects.PIDs {
-		if pio := c.ByPID[pid]; pio != nil && strings.HasPrefix(pio.Proc.Comm, "jbd2/"+dev) {
+		if pio := c.ByPID[pid]; pio != nil && ftrace.JournalOf(pio.Proc.Comm, dev) {
 			return true
 		}
 	}

@@ -189,7 +189,7 @@ func ShareHow(dt *model.DeviceTime, s *model.Share) string {
 		// Pages dirtied before the trace: the evidence is that it held
 		// the file open for writing, not a traced write.
 		{s.OpenedNS, "writeback of files it held open for writing, dirtied before the trace began"},
-		{s.JournalNS, "journal commits its syncs forced"},
+		{s.JournalNS, model.JournalOf(dt.FSType).Commits + " its syncs forced"},
 		{s.FlushNS, "cache flushes that wrote out its data"},
 	}
 	var how []string

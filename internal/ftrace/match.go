@@ -13,7 +13,8 @@ func (e Event) Process() int {
 }
 
 // KernelTask reports tasks that issue IO on others' behalf: writeback
-// kworkers (and the loop driver's), the journal, the idle task and the
+// kworkers (and the loop driver's, and the XFS and btrfs workqueues'),
+// the journal threads of ext4, XFS and btrfs, the idle task and the
 // softirq threads that complete requests, and the stacking drivers'
 // threads: dm-crypt's writer (its workqueues, kcryptd and kdmflush, run
 // in kworkers) and an md array's personality thread.
@@ -35,8 +36,25 @@ func MDTask(comm string) bool {
 	return digits > 0 && digits < len(rest) && rest[digits] == '_'
 }
 
-// JournalTask reports the ext4/jbd2 journal thread ("jbd2/DEV-8").
-func JournalTask(comm string) bool { return strings.HasPrefix(comm, "jbd2/") }
+// JournalTask reports a filesystem's journal thread: ext4's jbd2
+// ("jbd2/DEV-8"), XFS's AIL pusher that writes logged metadata back in
+// place ("xfsaild/DEV"; its log writes come from the xfs-log and xfs-cil
+// workqueues, which run in kworkers), btrfs's transaction and cleaner
+// threads (comm is at most 15 characters: "btrfs-transacti").
+func JournalTask(comm string) bool {
+	return strings.HasPrefix(comm, "jbd2/") || strings.HasPrefix(comm, "xfsaild/") || btrfsThreads[comm]
+}
+
+// btrfsThreads are btrfs's own kernel threads, by their comm (its other
+// work runs in kworkers).
+var btrfsThreads = map[string]bool{"btrfs-transacti": true, "btrfs-transaction": true, "btrfs-cleaner": true}
+
+// JournalOf reports a journal thread that serves the disk named dev
+// ("sda") or one of its partitions: jbd2/sda1-8, xfsaild/sda1. btrfs's
+// threads name no device.
+func JournalOf(comm, dev string) bool {
+	return strings.HasPrefix(comm, "jbd2/"+dev) || strings.HasPrefix(comm, "xfsaild/"+dev)
+}
 
 // Matched is one block request from issue to completion.
 type Matched struct {

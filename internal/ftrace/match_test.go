@@ -100,3 +100,23 @@ func matchAll(t *testing.T, lines []string) (*Matcher, []Matched) {
 	}
 	return m, got
 }
+
+// Every filesystem's journal threads are kernel helpers like jbd2, by the
+// names the kernel gives them; a program named like a filesystem tool is
+// not one.
+func TestFilesystemJournalThreads(t *testing.T) {
+	for comm, want := range map[string]bool{"jbd2/sda1-8": true, "xfsaild/loop0": true, "xfsaild/dm-3": true,
+		"btrfs-transacti": true, "btrfs-cleaner": true, "xfs_repair": false, "btrfs": false, "xfsaild": false, "btrfs-convert": false} {
+		if JournalTask(comm) != want || KernelTask(comm) != want {
+			t.Errorf("JournalTask(%q) = %v, KernelTask = %v, want %v", comm, JournalTask(comm), KernelTask(comm), want)
+		}
+	}
+	for _, tc := range []struct {
+		comm, dev string
+		want      bool
+	}{{"jbd2/sda1-8", "sda", true}, {"xfsaild/loop0", "loop0", true}, {"xfsaild/loop0", "sda", false}, {"btrfs-transacti", "sda", false}} {
+		if got := JournalOf(tc.comm, tc.dev); got != tc.want {
+			t.Errorf("JournalOf(%q, %q) = %v, want %v", tc.comm, tc.dev, got, tc.want)
+		}
+	}
+}

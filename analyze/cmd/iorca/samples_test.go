@@ -79,6 +79,23 @@ var sampleVerdicts = map[string]struct {
 				t.Errorf("sync-writes does not say where loop0's flushes go: %s", b)
 			}
 		}},
+	"xfs-sync-logger": {present: []string{"sync-writes", "small-writes", "write-amplification", "device-saturated", "io-victims"}, problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			if c := culprit(r); c["comm"] != "access-logger" {
+				t.Errorf("culprit %v, want the access logger", c)
+			}
+			// XFS's words, never ext4's: the log forces its O_SYNC appends
+			// make, and an external log as the filesystem's own remedy.
+			b, _ := json.Marshal(r)
+			for _, w := range []string{"jbd2", "ext4", "commit="} {
+				if strings.Contains(string(b), w) {
+					t.Errorf("the report on XFS names %q", w)
+				}
+			}
+			if ev, _ := json.Marshal(finding(r, "sync-writes")); !strings.Contains(string(ev), "forces the XFS log") || !strings.Contains(string(ev), "logdev=") {
+				t.Errorf("sync-writes does not name the XFS log's forces and remedy: %s", ev)
+			}
+		}},
 	"bulk-writer": {present: []string{"dominant-io-process"}, absent: []string{"small-writes", "sync-writes"},
 		check: func(t *testing.T, r map[string]any) {
 			// 24 MiB/s into the page cache while its device stays idle: no
