@@ -42,12 +42,7 @@ type Remedy struct{ Action, How, Effect string }
 // Documentation/filesystems/ext4/journal.rst, xfs/xfs-delayed-logging-
 // design.rst and xfs(5), btrfs(5) (btrfs-man5 "COMMIT" and "nodatacow").
 var journals = []Journal{
-	{FSType: "ext4", Name: "the ext4 journal (jbd2)", Commit: "journal commit", Commits: "journal commits",
-		Threads: "jbd2/DEV-8", WaitSymbols: []string{"jbd2_log_wait_commit"},
-		SyncWaits: "each synchronous write waits for an ext4 journal commit"},
-	{FSType: "ext3", Name: "the ext3 journal (jbd2)", Commit: "journal commit", Commits: "journal commits",
-		Threads: "jbd2/DEV-8", WaitSymbols: []string{"jbd2_log_wait_commit"},
-		SyncWaits: "each synchronous write waits for an ext3 journal commit"},
+	jbd2Journal("ext4"), jbd2Journal("ext3"),
 	{FSType: "xfs", Name: "the XFS log", Commit: "log force", Commits: "log writes",
 		Threads:     "the xfs-log and xfs-cil workers and xfsaild/DEV",
 		WaitSymbols: []string{"xlog_wait_on_iclog", "xfs_log_force_seq", "xlog_force_lsn", "xfs_log_force", "xlog_cil_force_seq", "xlog_wait"},
@@ -62,6 +57,13 @@ var journals = []Journal{
 		Device: Remedy{Action: "If every record must be durable, stop btrfs copying the log on write",
 			How:    "chattr +C on the log's directory before its files are created (nodatacow: data rewritten in place, no data checksums, no compression), or keep such logs on a filesystem without copy-on-write",
 			Effect: "Each sync writes the record and a small log-tree update instead of new extents and their checksums"}},
+}
+
+// jbd2Journal is the journal of ext4 and ext3, both kept by jbd2.
+func jbd2Journal(fstype string) Journal {
+	return Journal{FSType: fstype, Name: "the " + fstype + " journal (jbd2)", Commit: "journal commit", Commits: "journal commits",
+		Threads: "jbd2/DEV-8", WaitSymbols: []string{"jbd2_log_wait_commit"},
+		SyncWaits: "each synchronous write waits for an " + fstype + " journal commit"}
 }
 
 // genericJournal names no filesystem: for a type iorca does not know.
