@@ -270,6 +270,9 @@ type TraceSummary struct {
 	Files     []*FileIO
 	Malformed int
 	Orphans   int
+	// Truncated counts, by path, the calls that cut a file to nothing
+	// (ftruncate or truncate to 0, an open with O_TRUNC for writing).
+	Truncated map[string]int
 }
 
 // Summarize reduces a parsed trace whose end is its last line.
@@ -281,7 +284,7 @@ func Summarize(t *strace.Trace, seconds float64) *TraceSummary {
 // collector's clock; zero when unknown): a call still in progress then
 // had run at least until that moment.
 func SummarizeUntil(t *strace.Trace, seconds float64, detach time.Time) *TraceSummary {
-	s := &TraceSummary{Seconds: seconds, Lines: t.Lines, Malformed: len(t.Malformed), Orphans: t.Orphans}
+	s := &TraceSummary{Seconds: seconds, Lines: t.Lines, Malformed: len(t.Malformed), Orphans: t.Orphans, Truncated: truncatedFiles(t)}
 	stats := map[string]*SyscallStat{}
 	files := map[string]*FileIO{}
 	// last records, per task and fd, whether the last call was a write.

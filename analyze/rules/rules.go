@@ -67,6 +67,7 @@ var Rules = []*Rule{
 	kernelIOErrors,
 	containerLogFlood,
 	cgroupThrottle,
+	logRotation,
 	syncWrites,
 	smallWrites,
 	writeAmplification,

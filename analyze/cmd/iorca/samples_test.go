@@ -96,6 +96,22 @@ var sampleVerdicts = map[string]struct {
 				t.Errorf("sync-writes does not name the XFS log's forces and remedy: %s", ev)
 			}
 		}},
+	"copytruncate-rotation": {present: []string{"log-rotation", "device-saturated"}, problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			v := r["verdict"].(map[string]any)
+			if c := culprit(r); c["comm"] != "logrotate" || v["primary_finding"] != "log-rotation" {
+				t.Errorf("culprit %v, primary %v: want the rotation's copy", c, v["primary_finding"])
+			}
+			// Recognised by what it does: reading the live log, writing its
+			// .1 copy, while the service appends to it.
+			f := finding(r, "log-rotation")
+			if s := f["summary"].(string); !strings.Contains(s, "app.log.1") || !strings.Contains(s, "app-server) holds it open for appending") {
+				t.Errorf("log-rotation does not show the copy of a live log: %s", s)
+			}
+			if m, _ := json.Marshal(f["mitigations"]); !strings.Contains(string(m), "rename and reopen") || !strings.Contains(string(m), "delaycompress") || !strings.Contains(string(m), "ionice -c3") {
+				t.Errorf("log-rotation's remedies: %s", m)
+			}
+		}},
 	"bulk-writer": {present: []string{"dominant-io-process"}, absent: []string{"small-writes", "sync-writes"},
 		check: func(t *testing.T, r map[string]any) {
 			// 24 MiB/s into the page cache while its device stays idle: no

@@ -1,0 +1,67 @@
+package mechanisms
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iorca/iorca/analyze/internal/livetest"
+	"github.com/iorca/iorca/analyze/internal/reporttest"
+	"github.com/iorca/iorca/samples/workload"
+)
+
+// Issue 24, item 5: a large cold log rotated by copy and truncate on a
+// slow disk (every request waits 20 ms) while its service goes on
+// appending. The real logrotate does the rotation, copied under another
+// name so that only what it does can give it away: it reads the live
+// log and writes log.1 while the service holds the log open with
+// O_APPEND. The rotation's copy is the culprit by device time and the
+// report says it is a rotation, with rename-and-reopen as the remedy.
+func TestCopytruncateRotation(t *testing.T) {
+	lr := workload.RequireTool(t, "logrotate")
+	slow := workload.SlowDisk(t, 1024, "delay", "rdelay=20ms", "wdelay=20ms")
+	mnt := workload.Ext4On(t, slow)
+	dir := filepath.Join(mnt, "app")
+	os.Mkdir(dir, 0o755)
+	log := filepath.Join(dir, "service.log")
+	// A log written long ago: on the disk, not in the page cache.
+	workload.MustRun(t, "dd", "if=/dev/zero", "of="+log, "bs=1M", "count=256", "oflag=direct", "status=none")
+	workload.StartProgram(t, "app-server", "--file", log, "--size", "200", "--sync", "none", "--rate", "200")
+	conf := filepath.Join(t.TempDir(), "rotate.conf")
+	if err := os.WriteFile(conf, []byte(log+" {\n    copytruncate\n    compress\n    rotate 2\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(lr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotator := filepath.Join(t.TempDir(), "nightly-job")
+	if err := os.WriteFile(rotator, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	job := workload.Start(t, rotator, "-f", "-s", filepath.Join(t.TempDir(), "state"), conf)
+	cfg := livetest.Config(t, 5*time.Second)
+	cfg.SelectAfter = 2 * time.Second
+	path := livetest.Capture(t, cfg, 0)
+	r, md := reporttest.Analyze(t, path)
+	ok := reporttest.CheckFindings(t, r, []string{"log-rotation"}, nil)
+	if c := r.Verdict.Culprit; c == nil || c.PID != job.Process.Pid {
+		t.Errorf("culprit %+v, want the rotation job %d", c, job.Process.Pid)
+		ok = false
+	}
+	if r.Verdict.Primary != "log-rotation" {
+		t.Errorf("primary finding %q, want log-rotation", r.Verdict.Primary)
+		ok = false
+	}
+	for _, want := range []string{log + ".1", "copy and truncate", "rename and reopen"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report does not say %q", want)
+			ok = false
+		}
+	}
+	if !ok || testing.Verbose() {
+		t.Logf("report:\n%s", md)
+	}
+}
