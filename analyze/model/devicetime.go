@@ -566,10 +566,60 @@ func (ch *charger) writtenFor(bt *BlockTrace, bdi procfs.Dev) map[Task]float64 {
 			}
 		}
 	}
+	ch.underWriteback(bt, bdi, out)
 	if len(out) == 0 {
 		return nil
 	}
 	return out
+}
+
+// underWriteback adds to a device's dirtiers the inodes the flushers had
+// not finished with when the trace ended: writeback_single_inode fires
+// when a pass over an inode ends, so a large file being written back (a
+// copy of a log) has no such event yet while its pages fill the device's
+// queue. What the flushers' requests wrote beyond the pages they
+// reported goes to the dirtiers of the inodes they did not report, by
+// the pages each dirtied. A task that writes its own pages out (fsync,
+// O_SYNC: a sync writer on the device) is left out: its pages were clean
+// again before a flusher could take them.
+func (ch *charger) underWriteback(bt *BlockTrace, bdi procfs.Dev, out map[Task]float64) {
+	var reported int64
+	for _, n := range bt.Written[bdi] {
+		reported += n
+	}
+	rest := float64(ch.flushedPages(bt, bdi) - reported)
+	if rest <= 0 {
+		return
+	}
+	pending := map[Task]float64{}
+	var total float64
+	for ino, tasks := range bt.DirtiedInode[bdi] {
+		if bt.Written[bdi][ino] > 0 {
+			continue
+		}
+		for t, n := range tasks {
+			if !ch.kernel(t) && ch.syncWriters[bdi][t] == 0 {
+				pending[t] += float64(n)
+				total += float64(n)
+			}
+		}
+	}
+	for t, n := range pending {
+		out[t] += rest * n / total
+	}
+}
+
+// flushedPages is what kernel threads wrote on a device in the trace, in
+// pages: its writeback requests (not the journal's, not flushes).
+func (ch *charger) flushedPages(bt *BlockTrace, dev procfs.Dev) int64 {
+	var bytes int64
+	for i := range bt.Requests {
+		r := &bt.Requests[i]
+		if r.Dev == dev && r.Write() && ch.kernel(r.Task()) && !ch.journalKind(r) {
+			bytes += r.Bytes
+		}
+	}
+	return bytes / 4096
 }
 
 // of is the kind of a request and, for journal and writeback requests,
