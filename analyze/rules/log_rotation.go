@@ -119,9 +119,7 @@ func checkLogRotation(c *window.Window) []content.Finding {
 			for _, dst := range fs {
 				switch {
 				case src.read && dst.written && rotatedCopy(dst.path, src.path):
-					if f, ok := rotationCopy(c, tv, src, dst); ok {
-						out = append(out, f)
-					}
+					out = append(out, rotationCopy(c, tv, src, dst))
 				case src.read && dst.written && rotatedName(src.path) && compressedBase(dst.path) == src.path:
 					out = append(out, rotationCompress(c, tv, src, dst))
 				}
@@ -168,29 +166,39 @@ func liveWriters(c *window.Window, path string, copier int) (names []string, app
 	return names, appending, member
 }
 
-// rotationCopy is the finding about a copy of a live log into its rotated
-// name; false when nothing shows the log is live (no other writer holds
-// it, the copier truncated nothing): a copy of a closed log is a copy.
-func rotationCopy(c *window.Window, tv *window.TargetView, src, dst fileUse) (content.Finding, bool) {
+// rotationCopy is the finding about a copy of a log into its rotated
+// name. Another process holding the log open for writing, or the copier
+// truncating it, shows the copy is of a live log (copytruncate); without
+// either (the writer was no target, the truncate came after the trace)
+// the copy is a rotation's all the same, and the finding says what the
+// bundle could not show.
+func rotationCopy(c *window.Window, tv *window.TargetView, src, dst fileUse) content.Finding {
 	p := tv.Target.Process
 	writers, appending, member := liveWriters(c, src.path, p.PID)
 	truncs := 0
 	if tv.Summary != nil {
 		truncs = tv.Summary.Truncated[src.path]
 	}
-	if len(writers) == 0 && truncs == 0 {
-		return content.Finding{}, false
-	}
+	live := len(writers) > 0 || truncs > 0
 	f := content.Finding{ID: "log-rotation", Severity: content.Info, Confidence: content.High,
-		Title:    fmt.Sprintf("%s copies the live log %s into %s to rotate it (copy and truncate)", window.Name(p), src.path, dst.path),
+		Title:    fmt.Sprintf("%s copies the log %s into %s to rotate it", window.Name(p), src.path, dst.path),
 		Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: src.path},
+	}
+	if live {
+		f.Title = fmt.Sprintf("%s copies the live log %s into %s to rotate it (copy and truncate)", window.Name(p), src.path, dst.path)
+	} else {
+		f.Confidence, f.ConfidenceWhy = content.Medium, "no other target held the log open and no truncate was traced: that the log is live (copytruncate) rests on the rotated name alone"
 	}
 	parts := []string{fmt.Sprintf("%s reads %s and writes its rotated copy %s", window.Name(p), src.path, dst.path)}
 	if len(writers) > 0 {
 		parts = append(parts, "while "+prose.JoinAnd(writers))
 		f.Evidence = append(f.Evidence, content.Evidence{Member: member, What: strings.Join(writers, "; ")})
 	}
-	f.Summary = strings.Join(parts, " ") + ": a log rotation by copy and truncate, which reads the whole log from the disk and writes it again."
+	if live {
+		f.Summary = strings.Join(parts, " ") + ": a log rotation by copy and truncate, which reads the whole log from the disk and writes it again."
+	} else {
+		f.Summary = strings.Join(parts, " ") + ": a log rotation by copy (logrotate's copytruncate or copy, or a script's cp), which reads the whole log from the disk and writes it again."
+	}
 	if tv.Summary != nil && tv.Target.Info.Strace != nil && (src.readBytes > 0 || dst.writeBytes > 0) {
 		secs := tv.Target.Info.Strace.TracedSeconds
 		f.Evidence = append(f.Evidence, content.Evidence{Member: tv.Target.Info.Strace.Member,
@@ -201,7 +209,7 @@ func rotationCopy(c *window.Window, tv *window.TargetView, src, dst fileUse) (co
 		f.Summary += fmt.Sprintf(" It truncated %s %d time(s) (strace): lines the writer appended between the end of the copy and the truncate are lost.", src.path, truncs)
 		f.Evidence = append(f.Evidence, content.Evidence{Member: tv.Target.Info.Strace.Member,
 			What: fmt.Sprintf("%d call(s) cutting %s to nothing (ftruncate or truncate to 0, or an open with O_TRUNC)", truncs, src.path)})
-	} else if !appending {
+	} else if live && !appending {
 		f.Summary += " Its writer does not append (no O_APPEND): after the truncate it goes on writing at its old offset, leaving a hole as large as the log was."
 	}
 	deviceCost(c, tv, src.path, &f)
@@ -209,7 +217,7 @@ func rotationCopy(c *window.Window, tv *window.TargetView, src, dst fileUse) (co
 	if p.Container != nil {
 		f.Subjects.Container = p.Container.Name
 	}
-	return f, true
+	return f
 }
 
 // rotationCompress is the finding about the compression of a rotated

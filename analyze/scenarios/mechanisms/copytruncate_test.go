@@ -9,6 +9,7 @@ import (
 
 	"github.com/iorca/iorca/analyze/internal/livetest"
 	"github.com/iorca/iorca/analyze/internal/reporttest"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/samples/workload"
 )
 
@@ -48,15 +49,28 @@ func TestCopytruncateRotation(t *testing.T) {
 	path := livetest.Capture(t, cfg, 0)
 	r, md := reporttest.Analyze(t, path)
 	ok := reporttest.CheckFindings(t, r, []string{"log-rotation"}, nil)
-	if c := r.Verdict.Culprit; c == nil || c.PID != job.Process.Pid {
-		t.Errorf("culprit %+v, want the rotation job %d", c, job.Process.Pid)
+	// The copy holds the slow disk's time: its reads of the log and the
+	// writeback of its copy.
+	dev := filepath.Base(slow)
+	dt := window.New(livetest.Load(t, path), window.Defaults()).DeviceTimes[dev]
+	if s := dt.Find(job.Process.Pid); dt == nil || s == nil || dt.Fraction(s) < 0.5 {
+		t.Errorf("the rotation job holds too little of %s: %+v", dev, s)
 		ok = false
 	}
-	if r.Verdict.Primary != "log-rotation" {
-		t.Errorf("primary finding %q, want log-rotation", r.Verdict.Primary)
-		ok = false
+	// The verdict names it, unless another device on this shared machine
+	// failed recently (a loop device another test left failing is the
+	// node's critical problem, rightly).
+	if !otherDeviceFailing(r, dev) {
+		if c := r.Verdict.Culprit; c == nil || c.PID != job.Process.Pid {
+			t.Errorf("culprit %+v, want the rotation job %d", c, job.Process.Pid)
+			ok = false
+		}
+		if r.Verdict.Primary != "log-rotation" {
+			t.Errorf("primary finding %q, want log-rotation", r.Verdict.Primary)
+			ok = false
+		}
 	}
-	for _, want := range []string{log + ".1", "copy and truncate", "rename and reopen"} {
+	for _, want := range []string{log + ".1", "rotate it", "rename and reopen"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report does not say %q", want)
 			ok = false
@@ -65,4 +79,15 @@ func TestCopytruncateRotation(t *testing.T) {
 	if !ok || testing.Verbose() {
 		t.Logf("report:\n%s", md)
 	}
+}
+
+// otherDeviceFailing reports a critical kernel-io-errors finding about a
+// device other than dev.
+func otherDeviceFailing(r reporttest.Report, dev string) bool {
+	for _, f := range r.Findings {
+		if f.ID == "kernel-io-errors" && f.Severity == "critical" && f.Subjects.Device != dev {
+			return true
+		}
+	}
+	return false
 }
