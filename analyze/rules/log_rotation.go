@@ -59,12 +59,18 @@ func compressedOf(name string) (string, bool) {
 	return "", false
 }
 
+// accModeMask is the access mode in fdinfo's flags (O_ACCMODE).
+const accModeMask = 3
+
 // fileUse is what a target did to one file: read it, wrote it (strace
 // bytes, or an open descriptor when untraced).
 type fileUse struct {
 	path                  string
 	read, written         bool
 	readBytes, writeBytes int64
+	// pos is the offset of its descriptor on the file (fdinfo), -1 when
+	// it holds none.
+	pos int64
 }
 
 // uses lists a target's files by how it used them, from its trace when
@@ -74,7 +80,7 @@ func uses(tv *window.TargetView) []fileUse {
 	byPath := map[string]*fileUse{}
 	get := func(p string) *fileUse {
 		if byPath[p] == nil {
-			byPath[p] = &fileUse{path: p}
+			byPath[p] = &fileUse{path: p, pos: -1}
 		}
 		return byPath[p]
 	}
@@ -92,11 +98,17 @@ func uses(tv *window.TargetView) []fileUse {
 		if fd.Info == nil || !strings.HasPrefix(fd.Path, "/") {
 			continue
 		}
+		// O_RDONLY reads, O_WRONLY writes, O_RDWR may do both: a copier
+		// opens the live log O_RDWR to truncate it after the copy.
 		u := get(fd.Path)
-		if fd.Info.Flags.Writable() {
-			u.written = true
-		} else {
+		u.pos = fd.Info.Pos
+		switch uint64(fd.Info.Flags) & accModeMask {
+		case 0:
 			u.read = true
+		case 1:
+			u.written = true
+		case 2:
+			u.read, u.written = true, true
 		}
 	}
 	out := make([]fileUse, 0, len(byPath))
@@ -118,7 +130,7 @@ func checkLogRotation(c *window.Window) []content.Finding {
 		for _, src := range fs {
 			for _, dst := range fs {
 				switch {
-				case src.read && dst.written && rotatedCopy(dst.path, src.path):
+				case src.read && dst.written && rotatedCopy(dst.path, src.path) && copying(src, dst):
 					out = append(out, rotationCopy(c, tv, src, dst))
 				case src.read && dst.written && rotatedName(src.path) && compressedBase(dst.path) == src.path:
 					out = append(out, rotationCompress(c, tv, src, dst))
@@ -127,6 +139,21 @@ func checkLogRotation(c *window.Window) []content.Finding {
 		}
 	}
 	return out
+}
+
+// copying reports a process copying src into dst, by what a copy does
+// whatever program does it: the bytes it read from src and wrote to dst
+// in the trace are alike (within a factor of two), or its descriptors'
+// offsets on them are (the write's a buffer behind the read's). A
+// program that merely has both open (a database's segment files data
+// and data.1) is not copying one into the other.
+func copying(src, dst fileUse) bool {
+	if src.readBytes > 0 && dst.writeBytes > 0 {
+		r := float64(dst.writeBytes) / float64(src.readBytes)
+		return r >= 0.5 && r <= 2
+	}
+	const buffer = 16 << 20
+	return src.pos > 0 && dst.pos > 0 && src.pos >= dst.pos && src.pos-dst.pos <= buffer
 }
 
 // compressedBase is compressedOf's file, "" for a name with no

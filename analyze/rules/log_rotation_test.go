@@ -38,3 +38,26 @@ func TestRotationNames(t *testing.T) {
 		}
 	}
 }
+
+// A copy is told by what it does: bytes read and written alike in the
+// trace, or descriptors' offsets a buffer apart; a database holding its
+// segment files "16384" and "16384.1" (offsets 0, or far apart) is not
+// copying one into the other.
+func TestCopying(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		src, dst fileUse
+		want     bool
+	}{
+		{"traced copy", fileUse{readBytes: 26 << 20, pos: -1}, fileUse{writeBytes: 26 << 20, pos: -1}, true},
+		{"offsets of a copy in progress", fileUse{pos: 100675296}, fileUse{pos: 100675296}, true},
+		{"the read a buffer ahead", fileUse{pos: 8192 * 100}, fileUse{pos: 8192 * 99}, true},
+		{"segment files at offset 0", fileUse{pos: 0}, fileUse{pos: 0}, false},
+		{"segment files far apart", fileUse{pos: 900 << 20}, fileUse{pos: 10 << 20}, false},
+		{"reads a little, writes much", fileUse{readBytes: 8192, pos: -1}, fileUse{writeBytes: 64 << 20, pos: -1}, false},
+	} {
+		if got := copying(tc.src, tc.dst); got != tc.want {
+			t.Errorf("%s: copying = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
