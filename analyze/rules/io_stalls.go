@@ -126,7 +126,7 @@ func selfInflictedStalls(c *window.Window, f *content.Finding, nodeSome float64)
 			if cgSome < nodeSome/2 && waitsForCommits(c, holder.PID) {
 				// PSI counts a task's io_schedule() sleeps; a wait for a
 				// journal commit is a plain wait_event() and is not one.
-				f.Summary += fmt.Sprintf(" Its own waits are for journal commits (jbd2_log_wait_commit), which PSI does not count as IO waits: the node's figure is mostly the journal thread's, waiting for the commits' writes; the stall of %s is the latency of its synchronous calls.", window.Name(holder))
+				f.Summary += fmt.Sprintf(" Its own waits are for journal commits or log forces, plain waits that PSI does not count as IO waits: the node's figure is mostly the journal's writer's, waiting for the commits' writes; the stall of %s is the latency of its synchronous calls.", window.Name(holder))
 			}
 		}
 	}
@@ -222,14 +222,22 @@ func journalWaiters(c *window.Window) bool {
 }
 
 // waitsForCommits reports whether a process's threads were seen asleep
-// waiting for a journal commit.
+// waiting for a journal commit or log force, of whichever filesystem
+// (ext4's jbd2_log_wait_commit, XFS's xlog_wait_on_iclog: both plain
+// uninterruptible waits, not io_schedule()).
 func waitsForCommits(c *window.Window, pid int) bool {
 	for k := c.From; k <= c.To; k++ {
 		for _, th := range c.Model.Ticks[k].Threads[pid] {
-			if th.Stat.State == 'D' && (th.Wchan == "jbd2_log_wait_commit" || strings.Contains(th.Stack, "jbd2_log_wait_commit")) {
+			if th.Stat.State == 'D' && (commitWait(th.Wchan) || commitWait(th.Stack)) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// commitWait reports a wchan or stack of a sync waiting for ext4's or
+// XFS's commit.
+func commitWait(s string) bool {
+	return s != "" && (model.JournalOf("ext4").WaitsOnCommit(s) || model.JournalOf("xfs").WaitsOnCommit(s))
 }

@@ -36,13 +36,26 @@ func loadHolder(c *window.Window) *model.Process {
 }
 
 // appWaited reports whether an application process was seen waiting for IO
-// over the window: in D state in two ticks or more, or with block-IO
-// delay over the stall threshold. Kernel threads never count.
+// over the window: in D state in two ticks or more, with block-IO delay
+// over the stall threshold, or with its own requests taking longer than
+// the await threshold on a hurting device (the block trace sees the wait
+// of a process whose waiting thread the samples missed — io-victims'
+// test). Kernel threads never count.
 func appWaited(c *window.Window, p *model.ProcIO) bool {
 	if p.Proc.Kernel {
 		return false
 	}
-	return p.DStates >= 2 || p.IOPercent(c.Model.Manifest.Host.UserHZ) >= c.Thresholds.IODelayPct
+	if p.DStates >= 2 || p.IOPercent(c.Model.Manifest.Host.UserHZ) >= c.Thresholds.IODelayPct {
+		return true
+	}
+	for _, dev := range c.Hurting() {
+		if dt := c.DeviceTimes[dev]; dt != nil {
+			if s := dt.Find(p.Proc.PID); s != nil && s.Latency.Count > 0 && s.Latency.MeanMS() >= c.Thresholds.AwaitMS {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // otherWaiters are the application processes, not of holder's
