@@ -273,6 +273,11 @@ type TraceSummary struct {
 	// Truncated counts, by path, the calls that cut a file to nothing
 	// (ftruncate or truncate to 0, an open with O_TRUNC for writing).
 	Truncated map[string]int
+	// Durable is the file-by-file durability pattern (durable.go), nil
+	// when the trace holds none.
+	Durable *Durable
+	// Listed counts getdents64 calls by directory: a scan of a tree.
+	Listed map[string]int
 }
 
 // Summarize reduces a parsed trace whose end is its last line.
@@ -288,9 +293,16 @@ func SummarizeUntil(t *strace.Trace, seconds float64, detach time.Time) *TraceSu
 	stats := map[string]*SyscallStat{}
 	files := map[string]*FileIO{}
 	// last records, per task and fd, whether the last call was a write.
-	type taskFD struct{ pid, fd int }
+	// The path is part of the key: a descriptor number is reused (a
+	// file's, closed on one thread, then a directory's), and a sync of
+	// the directory is no sync after the file's write.
+	type taskFD struct {
+		pid, fd int
+		path    string
+	}
 	lastWrite := map[taskFD]bool{}
 	end := traceEnd(t, detach, seconds)
+	durable := newDurableTracker()
 	for i := range t.Calls {
 		c := &t.Calls[i]
 		st := stats[c.Name]
@@ -312,6 +324,13 @@ func SummarizeUntil(t *strace.Trace, seconds float64, detach time.Time) *TraceSu
 		}
 		fd, hasFD := c.FD()
 		isW, isR, isS := IsWrite(c.Name), IsRead(c.Name), IsSync(c.Name)
+		durable.call(c, fd, hasFD, end)
+		if c.Name == "getdents64" && hasFD {
+			if s.Listed == nil {
+				s.Listed = map[string]int{}
+			}
+			s.Listed[fd.Path]++
+		}
 		switch {
 		case (isW || isR) && c.RetKnown && c.Ret > 0:
 			st.Bytes += c.Ret
@@ -330,7 +349,7 @@ func SummarizeUntil(t *strace.Trace, seconds float64, detach time.Time) *TraceSu
 			f = &FileIO{Path: fd.Path, Kind: fd.Kind(), WriteHist: make([]int, len(SizeBuckets)+1), ExampleLines: make([][]int, len(SizeBuckets)+1)}
 			files[fd.Path] = f
 		}
-		key := taskFD{c.PID, fd.Num}
+		key := taskFD{c.PID, fd.Num, fd.Path}
 		if c.Errno != "" && (isW || isS) {
 			if f.Failed == nil {
 				f.Failed = map[string]int{}
@@ -376,6 +395,7 @@ func SummarizeUntil(t *strace.Trace, seconds float64, detach time.Time) *TraceSu
 			lastWrite[key] = false
 		}
 	}
+	s.Durable = durable.result()
 	for _, st := range stats {
 		s.Syscalls = append(s.Syscalls, *st)
 	}
@@ -433,6 +453,11 @@ func (s *TraceSummary) cited() map[int]bool {
 			if n > 0 {
 				out[n] = true
 			}
+		}
+	}
+	if s.Durable != nil {
+		for _, n := range s.Durable.Lines {
+			out[n] = true
 		}
 	}
 	return out

@@ -252,6 +252,13 @@ func (m *Model) ProcessIO(from, to int) []ProcIO {
 		if base.Tick > from && m.Ticks[from].HasUptime && startCS > fromCS {
 			pio.Started = true
 			pio.Delta = end.Counters
+			if age := m.Ticks[hi].Uptime.Centiseconds*hz/100 - min(p.Start, m.Ticks[hi].Uptime.Centiseconds*hz/100); pio.Delta.BlkioTicks > age {
+				// More block-IO delay than the process has lived: a
+				// wait that began while delay accounting was off ends
+				// counted from time zero (field 42 then reads about
+				// the uptime). The figure says nothing.
+				pio.Delta.BlkioTicks = 0
+			}
 			pio.CPUTicks = end.CPUTicks
 			pio.Seconds = float64(end.Mono-m.Ticks[from].Mono) / 1e9
 		} else {

@@ -49,8 +49,9 @@ func ionice(c *window.Window, p *model.Process) (string, string) {
 }
 
 // writeMode is the device a target's hot file lands on and how it writes
-// there: "sync" (O_SYNC, O_DSYNC), "direct" (O_DIRECT), "buffered", or ""
-// when the process was not a target.
+// there: "sync" (O_SYNC, O_DSYNC), "direct" (O_DIRECT), "buffered",
+// "reads" for a scan (the tree it reads is its load), or "" when the
+// process was not a target.
 func writeMode(c *window.Window, p *model.Process) (string, string) {
 	tv := c.Target(p.PID)
 	hot := c.HotFile(tv)
@@ -60,6 +61,9 @@ func writeMode(c *window.Window, p *model.Process) (string, string) {
 	dev := ""
 	if pl, ok := c.Place(tv, hot); ok {
 		dev = pl.Device
+	}
+	if hot == c.ScannedTree(tv) {
+		return dev, "reads" // its own reads, which carry its IO priority
 	}
 	for _, fd := range tv.Target.FDs {
 		if fd.Path != hot || fd.Info == nil {

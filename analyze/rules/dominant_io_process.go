@@ -150,6 +150,8 @@ func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) 
 	switch {
 	case p.RuntimeKind() != "":
 		// Its bytes are a container's log: container-log-flood advises.
+	case mode == "reads":
+		// A scan: its volume is what it reads; metadata-scan advises.
 	case mode == "direct" && io.SyscW > 0 && io.WChar/io.SyscW >= 64<<10:
 		// Already large direct writes without syncs: nothing to batch.
 	case mode == "buffered":
@@ -211,8 +213,8 @@ func neighbour(c *window.Window, f *content.Finding) {
 // volume is in the page cache, not on the device — a cost in memory now,
 // with writeback to come (when, it says), not an IO problem yet.
 func noImpact(c *window.Window, f *content.Finding, top *model.ProcIO, dev, mode string) {
-	if dev == "" || mode != "buffered" || !deviceIdle(c, dev) {
-		return
+	if dev == "" || mode != "buffered" || !deviceIdle(c, dev) || top.Delta.IO.WriteBytes <= top.Delta.IO.ReadBytes {
+		return // (its volume is what it reads: a reader's file is not where its bytes go)
 	}
 	x := c.Devices[dev]
 	rate := float64(top.Delta.IO.WriteBytes) / top.Seconds

@@ -26,4 +26,7 @@ const (
 	FigPausedS             = "paused_s"
 	FigLimitBytes          = "limit_bytes"
 	FigDeviceWkBPS         = "device_wkbps"
+	FigFilesPerS           = "files_per_s"
+	FigDurableFiles        = "durable_files"
+	FigMetaReadsPct        = "meta_reads_pct"
 )

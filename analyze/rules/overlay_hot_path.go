@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/iorca/iorca/analyze/model"
@@ -23,7 +24,7 @@ var overlayHotPath = &Rule{ID: "overlay-hot-path",
 
 // A file is hot at the small-writes rate or the amplification byte rate.
 func checkOverlayHotPath(c *window.Window) []content.Finding {
-	var out []content.Finding
+	var out []fileFinding
 	for _, tv := range c.Targets {
 		p := tv.Target.Process
 		if p == nil {
@@ -74,10 +75,14 @@ func checkOverlayHotPath(c *window.Window) []content.Finding {
 			if p.Container != nil {
 				f.Subjects.Container = p.Container.Name
 			}
-			out = append(out, f)
+			who, dev := containerOrProc(p), pl.Device
+			out = append(out, fileFinding{Finding: f, Mechanism: pl.Overlay.Upper, Calls: int(math.Round(h.rate)), Rate: h.rate, Counted: "writes a second",
+				Title: func(files string, _ float64) string {
+					return fmt.Sprintf("%s are on the overlay root of %s; their data lands in the upper layer on %s", files, who, dev)
+				}})
 		}
 	}
-	return out
+	return mergePerProcess(out)
 }
 
 // containerOrProc names the container of p, or p itself.

@@ -31,7 +31,7 @@ var smallWrites = &Rule{ID: "small-writes",
 }
 
 func checkSmallWrites(c *window.Window) []content.Finding {
-	var out []content.Finding
+	var out []fileFinding
 	for _, tv := range c.Targets {
 		p := tv.Target.Process
 		if p == nil {
@@ -54,7 +54,11 @@ func checkSmallWrites(c *window.Window) []content.Finding {
 				if costly {
 					fnd.Evidence = append(fnd.Evidence, cost)
 				}
-				out = append(out, fnd)
+				name := window.Name(p)
+				out = append(out, fileFinding{Finding: fnd, Mechanism: "small", Calls: f.Writes, Rate: rate,
+					Title: func(files string, rate float64) string {
+						return fmt.Sprintf("%s writes %s in small pieces, %.0f times a second in all", name, files, rate)
+					}})
 			}
 			continue
 		}
@@ -82,9 +86,9 @@ func checkSmallWrites(c *window.Window) []content.Finding {
 		if costly {
 			fnd.Evidence = append(fnd.Evidence, cost)
 		}
-		out = append(out, fnd)
+		out = append(out, fileFinding{Finding: fnd})
 	}
-	return out
+	return mergePerProcess(out)
 }
 
 func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO, rate float64, conf content.Confidence, why string) content.Finding {

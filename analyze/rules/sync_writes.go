@@ -28,7 +28,7 @@ var syncWrites = &Rule{ID: "sync-writes",
 }
 
 func checkSyncWrites(c *window.Window) []content.Finding {
-	var out []content.Finding
+	var out []fileFinding
 	for _, tv := range c.Targets {
 		p := tv.Target.Process
 		if p == nil {
@@ -96,7 +96,15 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 			if p.Container != nil {
 				fnd.Subjects.Container = p.Container.Name
 			}
-			out = append(out, fnd)
+			name, flag := window.Name(p), flag
+			calls := 0
+			if f != nil {
+				calls = f.Writes
+			}
+			out = append(out, fileFinding{Finding: fnd, Mechanism: flag, Calls: calls, Rate: rate,
+				Title: func(files string, _ float64) string {
+					return fmt.Sprintf("%s writes %s with %s: every write waits for the disk", name, files, flag)
+				}})
 		}
 		if !traced {
 			continue
@@ -104,7 +112,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 		// write followed by fsync/fdatasync.
 		for _, f := range tv.Summary.Files {
 			rate := c.SyncRate(tv, f)
-			if done[f.Path] || f.Kind != "file" || f.SyncAfterWrite == 0 {
+			if done[f.Path] || f.Kind != "file" || f.Writes == 0 || f.SyncAfterWrite == 0 || tv.Summary.Durable.Has(f.Path, f.Syncs) {
 				continue
 			}
 			if _, mem := c.InMemory(tv, f.Path); mem {
@@ -133,10 +141,14 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 			if p.Container != nil {
 				fnd.Subjects.Container = p.Container.Name
 			}
-			out = append(out, fnd)
+			name := window.Name(p)
+			out = append(out, fileFinding{Finding: fnd, Mechanism: "fsync", Calls: f.Syncs, Rate: rate,
+				Title: func(files string, rate float64) string {
+					return fmt.Sprintf("%s syncs %s after its writes, %.0f times a second in all", name, files, rate)
+				}})
 		}
 	}
-	return out
+	return mergePerProcess(out)
 }
 
 // syncLatencyNote says what a synchronous call's time measures: the

@@ -104,6 +104,11 @@ type Thresholds struct {
 	// itself) is a competing explanation: the verdict is then of medium
 	// confidence and names both.
 	RivalShare float64
+	// MetaReadsMinPerSec: a process reading filesystem metadata (inode
+	// tables, directories: requests flagged REQ_META) from a device this
+	// many times a second is scanning a tree on a cold cache (a disk
+	// serves 100-200 random reads a second: 20 is a tenth of one).
+	MetaReadsMinPerSec float64
 	// RecentErrorS: a kernel IO error logged less than this many seconds
 	// before the capture (or during it) is part of the incident and
 	// critical; older ones are context (10 minutes: the time from an
@@ -133,6 +138,7 @@ func Defaults() Thresholds {
 		MarginPct:            20,
 		RivalShare:           0.75,
 		RecentErrorS:         600,
+		MetaReadsMinPerSec:   20,
 	}
 }
 
@@ -150,6 +156,7 @@ func (t *Thresholds) fields() map[string]*float64 {
 		"write_match_high": &t.WriteMatchHigh, "write_match_low": &t.WriteMatchLow, "kernel_thread_min_bytes": &t.KernelThreadMinBytes,
 		"device_share_pct": &t.DeviceSharePct, "cpu_pct": &t.CPUPct,
 		"min_window_s": &t.MinWindowS, "min_trace_calls": &t.MinTraceCalls, "margin_pct": &t.MarginPct, "rival_share": &t.RivalShare, "recent_error_s": &t.RecentErrorS,
+		"meta_reads_min_per_sec": &t.MetaReadsMinPerSec,
 	}
 }
 
@@ -242,6 +249,7 @@ var thresholdHelp = map[string]string{
 	"margin_pct":                      "a figure passing its threshold by less than this share of it is of medium confidence",
 	"rival_share":                     "a second application with this fraction of the culprit's device share is a rival",
 	"recent_error_s":                  "kernel IO errors younger than this (seconds) are part of the incident",
+	"meta_reads_min_per_sec":          "a process reading this many metadata blocks a second (inode tables, directories) from a hurting device is a metadata scan",
 }
 
 // Help writes each threshold's name, default and meaning, one a line,

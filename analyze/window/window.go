@@ -93,12 +93,16 @@ func NewRange(m *model.Model, t Thresholds, from, to int) *Window {
 }
 
 // HotFile is the file a target writes most to — the one place that picks
-// it: among the first three files of its trace that it wrote or synced,
-// the first regular file; else (no trace, or only pipes and sockets) the
-// first regular file it has open for writing. "" when there is none.
+// it: the tree it scans when it is a scan (ScannedTree); else among the
+// first three files of its trace that it wrote or synced, the first
+// regular file; else (no trace, or only pipes and sockets) the first
+// regular file it has open for writing. "" when there is none.
 func (c *Window) HotFile(tv *TargetView) string {
 	if tv == nil {
 		return ""
+	}
+	if tree := c.ScannedTree(tv); tree != "" {
+		return tree
 	}
 	if tv.Summary != nil {
 		for i, f := range tv.Summary.Files {
@@ -116,6 +120,20 @@ func (c *Window) HotFile(tv *TargetView) string {
 		}
 	}
 	return ""
+}
+
+// ScannedTree is the tree a target lists directories of (getdents64)
+// when it reads more from the disk than it writes: a scan, whose load is
+// the tree it reads, not the output it writes. "" otherwise.
+func (c *Window) ScannedTree(tv *TargetView) string {
+	if tv == nil || tv.Summary == nil || len(tv.Summary.Listed) == 0 {
+		return ""
+	}
+	p := c.ByPID[tv.Target.Info.PID]
+	if p == nil || p.Delta.IO.ReadBytes <= p.Delta.IO.WriteBytes {
+		return ""
+	}
+	return tv.Summary.ListedTree()
 }
 
 // Target returns the target view of a PID.

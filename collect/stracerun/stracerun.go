@@ -33,6 +33,9 @@ var Syscalls = []string{
 	"open", "openat", "openat2", "creat",
 	"io_submit", "io_uring_enter", "copy_file_range", "sendfile", "splice",
 	"fallocate", "ftruncate",
+	// Renames and directory reads: a file made durable by write, fsync,
+	// rename and a directory fsync; a scan of inodes and directories.
+	"rename", "renameat", "renameat2", "getdents64", "newfstatat", "statx",
 }
 
 // Why a trace stopped; the cause given to the context's cancel function

@@ -58,6 +58,9 @@ func (r Request) Sync() bool { return strings.ContainsRune(r.RWBS, 'S') }
 // Meta reports filesystem metadata.
 func (r Request) Meta() bool { return strings.ContainsRune(r.RWBS, 'M') }
 
+// Readahead reports a request the kernel made ahead of a read (REQ_RAHEAD).
+func (r Request) Readahead() bool { return strings.ContainsRune(r.RWBS, 'A') }
+
 // Discard reports a discard.
 func (r Request) Discard() bool { return strings.ContainsRune(r.RWBS, 'D') }
 

@@ -193,6 +193,32 @@ var sampleVerdicts = map[string]struct {
 				t.Errorf("dirty-throttling does not say where the writer was paused: %v", f["summary"])
 			}
 		}},
+	"file-by-file-fsync": {present: []string{"file-by-file-sync"}, absent: []string{"sync-writes"}, problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			v := r["verdict"].(map[string]any)
+			if c := culprit(r); v["primary_finding"] != "file-by-file-sync" || c == nil || c["comm"] != "unpacker" {
+				t.Errorf("primary %v, culprit %v: want the unpacker's file-by-file-sync", v["primary_finding"], c)
+			}
+			n := 0
+			for _, f := range r["findings"].([]any) {
+				if f.(map[string]any)["id"] == "file-by-file-sync" {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d file-by-file-sync findings, want one for the pattern", n)
+			}
+		}},
+	"metadata-scan": {present: []string{"metadata-scan", "io-victims"}, problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			v := r["verdict"].(map[string]any)
+			if c := culprit(r); v["primary_finding"] != "metadata-scan" || c == nil || c["comm"] != "find" {
+				t.Errorf("primary %v, culprit %v: want find's metadata-scan", v["primary_finding"], c)
+			}
+			if f := finding(r, "io-victims"); !strings.Contains(f["title"].(string), "lookup") {
+				t.Errorf("io-victims does not name the lookup service: %v", f["title"])
+			}
+		}},
 	"failing-disk": {present: []string{"kernel-io-errors", "dominant-io-process"}, problem: true,
 		check: func(t *testing.T, r map[string]any) {
 			v := r["verdict"].(map[string]any)

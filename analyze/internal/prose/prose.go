@@ -47,3 +47,14 @@ func Pct(part, whole float64) float64 {
 
 // Bytes formats a byte count for people ("1.5 MiB").
 func Bytes(b float64) string { return units.FormatBytes(int64(b)) }
+
+// Plural is "1 file", "3 files", "2 directories".
+func Plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	if strings.HasSuffix(what, "y") {
+		return fmt.Sprintf("%d %sies", n, what[:len(what)-1])
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

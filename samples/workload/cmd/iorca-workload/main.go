@@ -7,6 +7,7 @@
 //	iorca-workload --file backup.img --size 1048576 --sync none --max-bytes 512MiB
 //	iorca-workload --file - --size 90          # a container logging to stdout
 //	iorca-workload --file db.dat --size 4096 --read --direct --rate 100
+//	iorca-workload --file /srv/root --files 400 --size 4096  # write, fsync, rename, fsync dir, file by file
 package main
 
 import (
@@ -34,6 +35,8 @@ func main() {
 	touch := fs.Int("touch-mib", 0, "instead of writing, keep this many MiB of memory in use, touching every page in turn (a working set; under a smaller memory limit it swaps)")
 	fs.BoolVar(&s.Read, "read", false, "read --size blocks of --file at scattered offsets instead of writing (--rate reads a second; --direct for O_DIRECT)")
 	fs.BoolVar(&s.KeepGoing, "keep-going", false, "report a failed write or sync and go on, as an application that retries does")
+	files := fs.Int("files", 0, "instead of appending, write this many files under --file (a directory), each durably on its own: write, fsync, rename over its final name, fsync the directory; then again")
+	perDir := fs.Int("per-dir", 16, "with --files, files per subdirectory")
 	fs.Var(&maxBytes, "max-bytes", "truncate the file after this many bytes (e.g. 256MiB); 0 never")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if err == pflag.ErrHelp {
@@ -43,6 +46,13 @@ func main() {
 	}
 	if *touch > 0 {
 		if err := workload.Touch(*touch, s.For); err != nil {
+			fmt.Fprintf(os.Stderr, "iorca-workload: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *files > 0 {
+		if err := workload.RunFiles(workload.FilesSpec{Dir: s.File, Files: *files, PerDir: *perDir, Size: s.Size, For: s.For}); err != nil {
 			fmt.Fprintf(os.Stderr, "iorca-workload: %v\n", err)
 			os.Exit(1)
 		}
