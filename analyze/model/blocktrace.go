@@ -31,6 +31,11 @@ type BlockTrace struct {
 	Throttled map[Task]Throttle
 	// Commits counts jbd2 commits per device.
 	Commits map[procfs.Dev]int
+	// SyncCalls are the user tasks' sync() and syncfs() calls, by the
+	// work they queued; Passes the flushers' writeback passes, each with
+	// why it ran (syncforce.go). Bundles before issue 24 have neither.
+	SyncCalls []SyncCall
+	Passes    []FlusherPass
 	// FirstNS and LastNS are the first and last event's CLOCK_MONOTONIC.
 	FirstNS, LastNS int64
 	// Lines is every line; Malformed those in no event form; Unmatched
@@ -75,6 +80,7 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 	bt := &BlockTrace{Info: info, Dirtied: map[procfs.Dev]map[Task]int64{}, Throttled: map[Task]Throttle{}, Commits: map[procfs.Dev]int{},
 		DirtiedInode: map[procfs.Dev]map[uint64]map[Task]int64{}, Written: map[procfs.Dev]map[uint64]int64{}}
 	match := ftrace.NewMatcher()
+	var work syncWork
 	for len(text) > 0 {
 		var line []byte
 		line, text, _ = bytes.Cut(text, []byte{'\n'})
@@ -139,6 +145,10 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 			t.PauseMS += th.PauseMS
 			t.BDI = th.BDI
 			bt.Throttled[task] = t
+		case "writeback_queue", "writeback_start", "writeback_written":
+			if err := work.add(e.Name, e, task); err != nil {
+				bt.Malformed++
+			}
 		case "jbd2_end_commit":
 			c, err := ftrace.ParseCommit(e.Fields)
 			if err != nil {
@@ -149,6 +159,7 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 		}
 	}
 	bt.Unmatched = match.Unmatched
+	bt.SyncCalls, bt.Passes = work.calls, work.passes
 	bt.hold()
 	return bt
 }

@@ -55,6 +55,12 @@ type Share struct {
 	// dirtied: they were dirtied before the trace began (the collector's
 	// open-writers scan).
 	OpenedNS float64
+	// ForcedNS is the writeback of others' dirty pages that its sync()
+	// or syncfs() calls forced out: the flushers wrote them then because
+	// it asked, and it waited for them (syncforce.go). ForcedOf says whose
+	// pages they were, by the time each producer's part held.
+	ForcedNS float64
+	ForcedOf map[Task]float64
 	// StackedNS is its part of the time a stacking driver's requests held
 	// on this device (stack.go): a loop device's worker and the flushers
 	// writing its backing file, for the requests it sent the device above.
@@ -88,7 +94,7 @@ func (s *Share) MeanWaitMS() float64 {
 
 // NS is the share's whole device time.
 func (s *Share) NS() float64 {
-	return s.DirectNS + s.WritebackNS + s.JournalNS + s.FlushNS + s.StackedNS
+	return s.DirectNS + s.WritebackNS + s.JournalNS + s.FlushNS + s.StackedNS + s.ForcedNS
 }
 
 // Fraction is the share's part of the device's time, 0 to 1.
@@ -189,6 +195,9 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 	ch := m.charger()
 	shares := map[string]map[Task]*Share{}
 	share := func(dt *DeviceTime, t Task, kernel bool) *Share {
+		if a, ok := ch.alias[t]; ok {
+			t = a // a sync(1) run by an agent: the agent's
+		}
 		if shares[dt.Device] == nil {
 			shares[dt.Device] = map[Task]*Share{}
 		}
@@ -227,6 +236,21 @@ func (m *Model) DeviceTimesBetween(fromNS, toNS int64) map[string]*DeviceTime {
 		dt.Bytes += r.Bytes
 		dt.Service.Add(r.ServiceNS())
 		dt.Queue.Add(r.QueueNS())
+		if caller, ok := ch.forced[r]; ok {
+			// Writeback a sync() forced: the caller's time; the pages are
+			// the producers' (the weights writeback would have used).
+			s := share(dt, caller, false)
+			s.ForcedNS += ns
+			s.CausedRequests++
+			s.CausedBytes += float64(r.Bytes)
+			if _, weights := ch.of(r); len(weights) > 0 {
+				if s.ForcedOf == nil {
+					s.ForcedOf = map[Task]float64{}
+				}
+				spread(weights, func(t Task, frac float64) { s.ForcedOf[ch.aliasOf(t)] += ns * frac })
+			}
+			continue
+		}
 		switch kind, weights := ch.of(r); kind {
 		case ownRequest:
 			s := share(dt, r.Task(), false)
@@ -321,6 +345,19 @@ type charger struct {
 	// (kblockd re-issuing a commit's blocks after a flush) is the
 	// journal's, whatever its flags.
 	journal map[procfs.Dev]map[uint64]bool
+	// forced are the flushers' requests that a sync() or syncfs() caller
+	// forced out, with the caller; alias charges a short-lived sync(1)
+	// process to the agent that ran it (syncAliases).
+	forced map[*Request]Task
+	alias  map[Task]Task
+}
+
+// aliasOf is the task a task's time is charged to.
+func (ch *charger) aliasOf(t Task) Task {
+	if a, ok := ch.alias[t]; ok {
+		return a
+	}
+	return t
 }
 
 // journalChunkShift makes a sector a 1 MiB stretch, by which a journal
@@ -423,6 +460,8 @@ func (m *Model) charger() *charger {
 		}
 	}
 	ch.throughStacks(m.stacks().throughBDIs(m))
+	ch.forced = bt.forcedBy()
+	ch.alias = m.syncAliases()
 	ch.flushes = ch.flushWeights(bt)
 	return ch
 }
@@ -478,6 +517,10 @@ func (ch *charger) flushWeights(bt *BlockTrace) map[*Request]map[Task]float64 {
 				continue
 			}
 			if !r.Write() || r.Bytes <= 0 {
+				continue
+			}
+			if caller, ok := ch.forced[r]; ok {
+				since[ch.aliasOf(caller)] += float64(r.Bytes)
 				continue
 			}
 			switch kind, weights := ch.of(r); kind {

@@ -44,6 +44,8 @@ func (l *loader) target(member string, data []byte) error {
 			}
 		case file == "mountinfo":
 			tg.Mounts, _ = procfs.ParseMountinfo(f.Data)
+		case file == "maps":
+			tg.Maps, _ = procfs.ParsePIDMaps(f.Data)
 		case file == "wchan":
 			tg.Wchan = string(f.Data)
 		case file == "stack":

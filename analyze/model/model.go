@@ -209,7 +209,10 @@ type Target struct {
 	Status  *procfs.PIDStatus
 	Mounts  []procfs.Mount
 	// FDs are the open descriptors with their fdinfo, by number.
-	FDs   []FD
+	FDs []FD
+	// Maps are its memory mappings (/proc/PID/maps; bundles before
+	// issue 24 have none): which file an msync's address range writes.
+	Maps  []procfs.Mapping
 	Wchan string
 	Stack string
 	// Trace is the parsed strace, nil when none was captured; the loader

@@ -278,6 +278,11 @@ type TraceSummary struct {
 	Durable *Durable
 	// Listed counts getdents64 calls by directory: a scan of a tree.
 	Listed map[string]int
+	// Msyncs sums the msync calls, nil without one.
+	Msyncs *Msyncs
+	// SyncAll sums the sync() and syncfs() calls (whole-system and
+	// whole-filesystem writeback), nil without one.
+	SyncAll *SyncAll
 }
 
 // Summarize reduces a parsed trace whose end is its last line.
@@ -321,6 +326,18 @@ func SummarizeUntil(t *strace.Trace, seconds float64, detach time.Time) *TraceSu
 		} else if inProgress(c, end) {
 			st.Open++
 			st.OpenUS = max(st.OpenUS, end.Micros-c.Start.Micros)
+		}
+		switch c.Name {
+		case "msync":
+			if s.Msyncs == nil {
+				s.Msyncs = &Msyncs{}
+			}
+			s.Msyncs.add(c, end)
+		case "sync", "syncfs":
+			if s.SyncAll == nil {
+				s.SyncAll = &SyncAll{}
+			}
+			s.SyncAll.add(c, end)
 		}
 		fd, hasFD := c.FD()
 		isW, isR, isS := IsWrite(c.Name), IsRead(c.Name), IsSync(c.Name)
@@ -457,6 +474,14 @@ func (s *TraceSummary) cited() map[int]bool {
 	}
 	if s.Durable != nil {
 		for _, n := range s.Durable.Lines {
+			out[n] = true
+		}
+	}
+	if s.Msyncs != nil && s.Msyncs.FirstLine > 0 {
+		out[s.Msyncs.FirstLine] = true
+	}
+	if s.SyncAll != nil {
+		for _, n := range s.SyncAll.Lines {
 			out[n] = true
 		}
 	}

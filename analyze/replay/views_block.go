@@ -30,7 +30,7 @@ func biotop(m *model.Model, o Options) ([]Block, error) {
 			from, to = bt.FirstNS-1, bt.LastNS
 			title = "biotop over the whole block trace"
 		}
-		head := []string{"TIME% is the share of the device's busy time it caused: its own requests (OWN) plus the writeback of pages it dirtied (WBACK), the journal commits its synchronous writes forced (JRNL), the cache flushes that wrote out its data, whoever asked for them (FLUSH) and, under a loop, dm or md device, the stacking driver's, the flushers' and the journal's requests for what it sent the device above (STACK); PID -1 is time no user process explains",
+		head := []string{"TIME% is the share of the device's busy time it caused: its own requests (OWN) plus the writeback of pages it dirtied (WBACK), the journal commits its synchronous writes forced (JRNL), the cache flushes that wrote out its data, whoever asked for them (FLUSH) and, under a loop, dm or md device, the stacking driver's, the flushers' and the journal's requests for what it sent the device above (STACK), and the writeback of others' dirty pages its sync() or syncfs() calls forced out (SYNC); PID -1 is time no user process explains",
 			"I/O and Kbytes are the requests the device served for it: its own, and its part of the writeback and journal requests charged to it",
 			"each stretch of busy time is held by the request in flight that completes first, and the others wait behind it: AVGms is its own requests' time from issue to completion, WAITms the part of it (and of their time in the scheduler's queue) spent waiting"}
 		switch {
@@ -52,7 +52,7 @@ func biotop(m *model.Model, o Options) ([]Block, error) {
 func biotopTable(dts map[string]*model.DeviceTime, o Options) *table.Table {
 	t := &table.Table{Columns: []table.Column{{Name: "DISK", Left: true}, {Name: "PID", Prec: -1}, {Name: "COMM", Left: true},
 		{Name: "I/O", Key: "io", Prec: -1}, {Name: "Kbytes", Prec: 0}, {Name: "AVGms", Key: "avg_ms", Prec: 2}, {Name: "WAITms", Key: "wait_ms", Prec: 2}, {Name: "TIME%", Prec: 1},
-		{Name: "OWN%", Prec: 1}, {Name: "WBACK%", Prec: 1}, {Name: "JRNL%", Prec: 1}, {Name: "FLUSH%", Prec: 1}, {Name: "STACK%", Prec: 1}}}
+		{Name: "OWN%", Prec: 1}, {Name: "WBACK%", Prec: 1}, {Name: "JRNL%", Prec: 1}, {Name: "FLUSH%", Prec: 1}, {Name: "STACK%", Prec: 1}, {Name: "SYNC%", Prec: 1}}}
 	for _, name := range sortedDevices(dts) {
 		dt := dts[name]
 		pct := func(ns float64) float64 {
@@ -77,7 +77,7 @@ func biotopTable(dts map[string]*model.DeviceTime, o Options) *table.Table {
 				reqs, bytes = float64(s.Requests), float64(s.Bytes)
 			}
 			t.Add(table.Text(name), table.Int(pid), table.Text(comm), table.Int(int64(math.Round(reqs))), table.Num(bytes/1024),
-				table.Num(s.Latency.MeanMS()), table.Num(s.MeanWaitMS()), table.Num(pct(s.NS())), table.Num(pct(s.DirectNS)), table.Num(pct(s.WritebackNS)), table.Num(pct(s.JournalNS)), table.Num(pct(s.FlushNS)), table.Num(pct(s.StackedNS)))
+				table.Num(s.Latency.MeanMS()), table.Num(s.MeanWaitMS()), table.Num(pct(s.NS())), table.Num(pct(s.DirectNS)), table.Num(pct(s.WritebackNS)), table.Num(pct(s.JournalNS)), table.Num(pct(s.FlushNS)), table.Num(pct(s.StackedNS)), table.Num(pct(s.ForcedNS)))
 		}
 	}
 	return t

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"slices"
+
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
 )
@@ -15,6 +17,9 @@ type Rule struct {
 	Role content.Role
 	// Check finds what the rule is about in a window.
 	Check func(*window.Window) []content.Finding
+	// After, for a rule that completes the others, runs once every Check
+	// has, with their findings.
+	After func(*window.Window, []content.Finding) []content.Finding
 	// PerApp merges the same finding about several processes of one
 	// application into one finding about the application.
 	PerApp bool
@@ -70,11 +75,14 @@ var Rules = []*Rule{
 	logRotation,
 	fileByFileSync,
 	syncWrites,
+	mmapMsync,
+	syncCaller,
 	smallWrites,
 	writeAmplification,
 	overlayHotPath,
 	cpuCost,
 	metadataScan,
+	deviceHolder,
 	swapIO,
 	dirtyThrottling,
 	dominantIOProcess,
@@ -121,14 +129,23 @@ func Check(c *window.Window) []content.Finding {
 		return nil
 	}
 	var out []content.Finding
-	for _, r := range Rules {
-		fs := r.Check(c)
+	role := func(r *Rule, fs []content.Finding) []content.Finding {
 		for i := range fs {
 			if fs[i].Role == content.NoRole {
 				fs[i].Role = r.Role
 			}
 		}
-		out = append(out, fs...)
+		return fs
+	}
+	for _, r := range Rules {
+		if r.Check != nil {
+			out = append(out, role(r, r.Check(c))...)
+		}
+	}
+	for _, r := range Rules {
+		if r.After != nil {
+			out = append(out, role(r, r.After(c, slices.Clone(out)))...)
+		}
 	}
 	return out
 }

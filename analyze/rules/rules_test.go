@@ -296,8 +296,8 @@ func TestConditionMargin(t *testing.T) {
 func TestCatalogue(t *testing.T) {
 	seen := map[string]bool{}
 	for _, r := range Rules {
-		if r.ID == "" || r.Check == nil {
-			t.Errorf("rule %+v: no id or no check", r)
+		if r.ID == "" || (r.Check == nil) == (r.After == nil) {
+			t.Errorf("rule %+v: no id, or not one of Check and After", r)
 		}
 		if r.Role == content.NoRole {
 			t.Errorf("rule %s has no role", r.ID)

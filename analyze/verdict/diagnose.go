@@ -83,7 +83,9 @@ func diagnose(c *window.Window) *Diagnosis {
 		culpritPID = pid
 		var about *content.Finding
 		for _, f := range serious {
-			aboutCulprit := f.Role != content.Victims && slices.ContainsFunc(f.Subjects.PIDs, func(p int) bool { return c.SameApp(p, pid) })
+			// Stalls and victims about the culprit are its waits, not how it
+			// makes the disk wait: never the primary of a culprit.
+			aboutCulprit := f.Role != content.Victims && f.Role != content.Stall && slices.ContainsFunc(f.Subjects.PIDs, func(p int) bool { return c.SameApp(p, pid) })
 			if aboutCulprit || (f.Role == content.Saturation && f.Subjects.Device == dev) {
 				if about == nil || (about.Role == content.Saturation && f.Role != content.Saturation) || (f.Role != content.Saturation && better(f, about)) {
 					about = f
@@ -221,19 +223,13 @@ func (d *Diagnosis) lowerVerdict(conf content.Confidence, why string) {
 }
 
 // deviceCulprit is the user process holding the largest share of the
-// time of the device that hurts (c.Hurting), when that share reaches
-// DeviceSharePct.
+// time of the device that hurts (window.DeviceHolder).
 func deviceCulprit(c *window.Window) (string, int, bool) {
-	for _, dev := range c.Hurting() {
-		top := c.Contributors(dev, 1)
-		if len(top) == 0 || c.ByPID[top[0].Task.PID] == nil {
-			continue
-		}
-		if c.DeviceTimes[dev].Fraction(top[0])*100 >= c.Thresholds.DeviceSharePct {
-			return dev, top[0].Task.PID, true
-		}
+	dev, s, ok := c.DeviceHolder()
+	if !ok {
+		return "", 0, false
 	}
-	return "", 0, false
+	return dev, s.Task.PID, true
 }
 
 // culpritDevice is the whole device the culprit's hot file lands on, or

@@ -137,3 +137,27 @@ func TestSyncWritersHaveNoWritebackShare(t *testing.T) {
 		t.Errorf("the access logger's share %+v: want its own requests and the journal commits its syncs forced", s)
 	}
 }
+
+// Issue 24: the verdict says how the process holding the device's time
+// makes it wait. On every sample whose device has a holder, the primary
+// is about that holder and is no effect (stalls, victims, a saturation);
+// the mapped journal's is its msyncs, the snapshot agent's its sync()
+// calls.
+func TestPrimaryIsTheHoldersMechanism(t *testing.T) {
+	want := map[string][2]string{"mmap-msync": {"mmap-msync", "mapped-journal"}, "sync-caller": {"sync-caller", "snapshot-agent"}}
+	for _, name := range []string{"mmap-msync", "sync-caller", "overlay-slow-disk", "overlay-sync-logger", "fsync-storm", "dirty-throttled", "throttled-cgroup", "swap-cgroup-limit"} {
+		d := Diagnose(sampleModel(t, name), window.Defaults())
+		if _, s, ok := d.Window.DeviceHolder(); ok && d.Verdict.Culprit != nil && d.Verdict.Culprit.Kind == "process" {
+			primary := findingOf(t, d, d.Verdict.Primary)
+			if primary.Role.Effect() {
+				t.Errorf("%s: the holder %s's primary is %s, an effect", name, s.Task.Comm, primary.ID)
+			}
+		}
+		if w, ok := want[name]; ok {
+			cp := d.Verdict.Culprit
+			if d.Verdict.Primary != w[0] || cp == nil || cp.Comm != w[1] {
+				t.Errorf("%s: primary %s, culprit %+v; want %s and %s", name, d.Verdict.Primary, cp, w[0], w[1])
+			}
+		}
+	}
+}

@@ -135,6 +135,22 @@ func (c *Window) SameApp(a, b int) bool {
 	return x != nil && x == y && len(x.Members) > 1
 }
 
+// DeviceHolder is the user process (or application) holding the largest
+// share of the time of the device that hurts (Hurting), when that share
+// reaches DeviceSharePct: the device, and its share.
+func (c *Window) DeviceHolder() (string, *model.Share, bool) {
+	for _, dev := range c.Hurting() {
+		top := c.Contributors(dev, 1)
+		if len(top) == 0 || c.ByPID[top[0].Task.PID] == nil {
+			continue
+		}
+		if c.DeviceTimes[dev].Fraction(top[0])*100 >= c.Thresholds.DeviceSharePct {
+			return dev, top[0], true
+		}
+	}
+	return "", nil, false
+}
+
 // HoldsSaturated reports the saturated device of which a process holds at
 // least DeviceSharePct of the time, and that share (0 to 1).
 func (c *Window) HoldsSaturated(pid int) (string, float64, bool) {
@@ -191,6 +207,7 @@ func ShareHow(dt *model.DeviceTime, s *model.Share) string {
 		{s.OpenedNS, "writeback of files it held open for writing, dirtied before the trace began"},
 		{s.JournalNS, model.JournalOf(dt.FSType).Commits + " its syncs forced"},
 		{s.FlushNS, "cache flushes that wrote out its data"},
+		{s.ForcedNS, "writeback of others' dirty pages its sync() calls forced out"},
 	}
 	var how []string
 	for i, p := range parts {

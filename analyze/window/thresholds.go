@@ -41,6 +41,10 @@ type Thresholds struct {
 	// SyncMinPerSec: synchronous writes (O_SYNC writes or fsyncs) at this
 	// rate or more are reported.
 	SyncMinPerSec float64
+	// SyncAllMinPerSec: sync() or syncfs() calls at this rate or more are
+	// reported: each writes back a whole filesystem (or all of them) and
+	// commits its journal; a snapshot needs one, not a loop.
+	SyncAllMinPerSec float64
 	// AmplificationRatio: block bytes written (write_bytes) at least this
 	// many times the bytes handed to write() (wchar) is amplification.
 	AmplificationRatio float64
@@ -122,7 +126,7 @@ func Defaults() Thresholds {
 		UtilPct: 80, AwaitMS: 10, QueueDepth: 4,
 		DominantShare: 0.5, DominantMinBytesPerSec: 256 << 10,
 		SmallWriteMaxAvg: 1024, SmallWriteMinPerSec: 50,
-		SyncMinPerSec:      5,
+		SyncMinPerSec: 5, SyncAllMinPerSec: 1,
 		AmplificationRatio: 4, AmplificationMinBytesPerSec: 256 << 10,
 		PSISomePct: 10, PSIFullPct: 5, DStatePct: 50, IODelayPct: 20,
 		DirtyLimitPct:  80,
@@ -148,7 +152,7 @@ func (t *Thresholds) fields() map[string]*float64 {
 		"util_pct": &t.UtilPct, "await_ms": &t.AwaitMS, "queue_depth": &t.QueueDepth,
 		"dominant_share": &t.DominantShare, "dominant_min_bytes_per_sec": &t.DominantMinBytesPerSec,
 		"small_write_max_avg": &t.SmallWriteMaxAvg, "small_write_min_per_sec": &t.SmallWriteMinPerSec,
-		"sync_min_per_sec":    &t.SyncMinPerSec,
+		"sync_min_per_sec": &t.SyncMinPerSec, "sync_all_min_per_sec": &t.SyncAllMinPerSec,
 		"amplification_ratio": &t.AmplificationRatio, "amplification_min_bytes_per_sec": &t.AmplificationMinBytesPerSec,
 		"psi_some_pct": &t.PSISomePct, "psi_full_pct": &t.PSIFullPct, "dstate_pct": &t.DStatePct, "iodelay_pct": &t.IODelayPct,
 		"dirty_limit_pct": &t.DirtyLimitPct, "throttle_use_pct": &t.ThrottleUsePct,

@@ -95,8 +95,9 @@ func NewRange(m *model.Model, t Thresholds, from, to int) *Window {
 // HotFile is the file a target writes most to — the one place that picks
 // it: the tree it scans when it is a scan (ScannedTree); else among the
 // first three files of its trace that it wrote or synced, the first
-// regular file; else (no trace, or only pipes and sockets) the first
-// regular file it has open for writing. "" when there is none.
+// regular file; else the file it msyncs most through a shared mapping;
+// else (no trace, or only pipes and sockets) the first regular file it
+// has open for writing. "" when there is none.
 func (c *Window) HotFile(tv *TargetView) string {
 	if tv == nil {
 		return ""
@@ -113,6 +114,11 @@ func (c *Window) HotFile(tv *TargetView) string {
 				return f.Path
 			}
 		}
+	}
+	// A file written through a shared mapping and msynced: no write()
+	// names it, its maps do.
+	if mf := tv.Target.MsyncFiles(); len(mf) > 0 {
+		return mf[0].Path
 	}
 	for _, fd := range tv.Target.FDs {
 		if fd.Info != nil && fd.Info.Flags.Writable() && strings.HasPrefix(fd.Path, "/") && !strings.HasPrefix(fd.Path, "/dev/") {

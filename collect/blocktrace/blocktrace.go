@@ -26,6 +26,11 @@ var wanted = [][]string{
 	{"block/block_rq_requeue"},
 	{"writeback/writeback_dirty_folio", "writeback/writeback_dirty_page"},
 	{"writeback/writeback_single_inode"}, {"writeback/balance_dirty_pages"},
+	// Who asked for writeback, and why: writeback_queue fires in the task
+	// that queued the work (sync(2) and syncfs(2) with reason=sync);
+	// writeback_start and writeback_written bracket the flusher's passes,
+	// so that the requests it issues in between are known to be forced.
+	{"writeback/writeback_queue"}, {"writeback/writeback_start"}, {"writeback/writeback_written"},
 	{"jbd2/jbd2_commit_flushing"}, {"jbd2/jbd2_end_commit"},
 }
 
@@ -322,7 +327,8 @@ func (t *Tracer) drain() {
 }
 
 // Follow calls fn with each block-request event (insert, issue, complete,
-// requeue) read since its last call, as ParseLine would give its line
+// requeue) and each writeback_queue (who asks for writeback: a sync()
+// caller) read since its last call, as ParseLine would give its line
 // (Fields valid during the call only): target selection feeds a matcher
 // as the capture runs, decoding only what is new — and of raw pages, only
 // the newest 2 MiB of each CPU's, a sample with bounded work. It is for one

@@ -41,6 +41,7 @@ const (
 	argIOHint                    // ((REC->ioprio) & ((1 << 3) - 1))
 	argInodeFlags                // __print_flags(REC->state, "|", {I_..., "I_..."}...)
 	argAge                       // (jiffies - REC->f) / HZ
+	argSymbolic                  // __print_symbolic(REC->f, { N, "name" }...)
 )
 
 type arg struct {
@@ -48,6 +49,7 @@ type arg struct {
 	f     field
 	n     int64
 	names []string // argInodeFlags, in the print's order
+	syms  map[uint64]string
 }
 
 // The argument shapes, as the kernel writes them in format files.
@@ -63,6 +65,8 @@ var (
 	reFlags    = regexp.MustCompile(`^__print_flags\(REC->(\w+), "\|", (.*)\)$`)
 	reFlagName = regexp.MustCompile(`\{(I_\w+), "(I_\w+)"\}`)
 	reAge      = regexp.MustCompile(`^\(jiffies - REC->(\w+)\) / (\d+)$`)
+	reSymbolic = regexp.MustCompile(`^__print_symbolic\(REC->(\w+), (.*)\)$`)
+	reSymbol   = regexp.MustCompile(`\{ ?(-?\d+), "([^"]*)" ?\}`)
 	reVerb     = regexp.MustCompile(`^%(s|d|u|x|ld|lu|lx|lld|llu)`)
 )
 
@@ -199,6 +203,20 @@ func compileArg(f eventFormat, s string) (arg, error) {
 		}
 		return a, nil
 	}
+	if m := reSymbolic.FindStringSubmatch(s); m != nil {
+		// The writeback work events' reason= (WB_REASON_*): the values are
+		// in the format file, unlike inode flags'.
+		a, err := fieldOf(argSymbolic, m[1])
+		a.syms = map[uint64]string{}
+		for _, sm := range reSymbol.FindAllStringSubmatch(m[2], -1) {
+			n, _ := strconv.ParseInt(sm[1], 10, 64)
+			a.syms[uint64(n)] = sm[2]
+		}
+		if err == nil && len(a.syms) == 0 {
+			err = fmt.Errorf("argument %.60q: no symbols", s)
+		}
+		return a, err
+	}
 	if m := reAge.FindStringSubmatch(s); m != nil {
 		a, err := fieldOf(argAge, m[1])
 		a.n, _ = strconv.ParseInt(m[2], 10, 64)
@@ -303,6 +321,19 @@ func (p *printer) print(dst, rec []byte, ts uint64, j jiffiesRef) []byte {
 			v = uintOf(a.f, rec) & 7
 		case argInodeFlags:
 			dst = appendFlags(dst, uintOf(a.f, rec), a.names)
+			continue
+		case argSymbolic:
+			// trace_print_symbols_seq: the name, else the value in hex.
+			v = uintOf(a.f, rec)
+			if a.f.Size < 8 {
+				v &= 1<<(8*a.f.Size) - 1
+			}
+			if name, ok := a.syms[v]; ok {
+				dst = append(dst, name...)
+			} else {
+				dst = append(dst, "0x"...)
+				dst = strconv.AppendUint(dst, v, 16)
+			}
 			continue
 		case argAge:
 			if j.ok {

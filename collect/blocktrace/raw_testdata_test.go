@@ -22,7 +22,8 @@ const rawDir = "testdata/raw"
 
 // TestCaptureRawTestdata captures the unit tests' pages with the
 // tracer's own path: a raw instance and a text instance at once over a
-// synchronous writer and a buffered one, the raw pages as spilled, the
+// synchronous writer and a buffered one that syncfs(2) writes back (sync
+// -f: the writeback work events with reason=sync), the raw pages as spilled, the
 // header, format and comm files the decoder read, and trace_pipe's text.
 func TestCaptureRawTestdata(t *testing.T) {
 	if !*captureFlag {
@@ -31,6 +32,8 @@ func TestCaptureRawTestdata(t *testing.T) {
 	workload.Live(t)
 	raw, text, mnt := twinTracers(t, 100, 1024)
 	workload.MustRun(t, "dd", "if=/dev/zero", "of="+filepath.Join(mnt, "f"), "bs=64k", "count=16", "conv=fsync", "status=none")
+	workload.MustRun(t, "dd", "if=/dev/zero", "of="+filepath.Join(mnt, "g"), "bs=64k", "count=4", "status=none")
+	workload.MustRun(t, "sync", "-f", mnt)
 	time.Sleep(700 * time.Millisecond)
 	rr, tr := raw.Stop("collection-end"), text.Stop("collection-end")
 	rs, ok := raw.src.(*rawSource)

@@ -210,7 +210,8 @@ func (r *rawSource) follow(fn func(ftrace.Event)) error {
 	var fields []byte
 	return mergePages(r.pages, d.hdr, todo, func(i int, ts uint64, rec []byte) error {
 		switch d.eventName(rec) {
-		case "block_rq_insert", "block_rq_issue", "block_rq_complete", "block_rq_requeue":
+		case "block_rq_insert", "block_rq_issue", "block_rq_complete", "block_rq_requeue",
+			"writeback_queue": // who calls sync(): a target too
 		default:
 			return nil
 		}

@@ -87,14 +87,30 @@ type deviceTimer struct {
 	// syscalls, yet its every write waits behind the bulk writer: on a
 	// busy node this ranking is what still makes it a target.
 	syncWrites map[int]int64
+	// syncCalls counts, per user task, the writeback work it queued with
+	// reason=sync (sync(2), syncfs(2)): a snapshot agent's sync(1) runs as
+	// a new process each time, and selection credits the agent.
+	syncCalls map[syncCaller]int64
+}
+
+// syncCaller is a task that queued sync work, as the trace names it.
+type syncCaller struct {
+	pid  int
+	comm string
 }
 
 func newDeviceTimer() *deviceTimer {
-	return &deviceTimer{match: ftrace.NewMatcher(), byPID: map[int]int64{}, syncWrites: map[int]int64{}}
+	return &deviceTimer{match: ftrace.NewMatcher(), byPID: map[int]int64{}, syncWrites: map[int]int64{}, syncCalls: map[syncCaller]int64{}}
 }
 
 // addEvent takes one event.
 func (d *deviceTimer) addEvent(e ftrace.Event) {
+	if e.Name == "writeback_queue" && !ftrace.KernelTask(e.Comm) {
+		if w, err := ftrace.ParseWork(e.Fields); err == nil && w.Reason == "sync" {
+			d.syncCalls[syncCaller{e.Process(), e.Comm}]++
+		}
+		return
+	}
 	if !ftrace.IsBlockRequest(e.Name) {
 		return
 	}
@@ -107,3 +123,32 @@ func (d *deviceTimer) addEvent(e ftrace.Event) {
 }
 
 func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// syncCallsBy credits each process with the sync work it queued in the
+// trace so far; a caller that started during the window (first has no
+// sample of it) or is already gone is a short-lived child, sync(1) run
+// by an agent's loop, and its calls go to its parent, known from a
+// caller of that name still running. Tracing the agent with -f then sees
+// every call.
+func (d *deviceTimer) syncCallsBy(first, last map[int]*procSnap) map[int]int64 {
+	parentOf := map[string]int{}
+	for c := range d.syncCalls {
+		s := last[c.pid]
+		if s == nil || s.stat.Comm != c.comm || first[c.pid] != nil {
+			continue
+		}
+		if p := last[s.stat.PPID]; p != nil && s.stat.PPID > 1 && p.stat.Comm != c.comm {
+			parentOf[c.comm] = s.stat.PPID
+		}
+	}
+	out := map[int]int64{}
+	for c, n := range d.syncCalls {
+		short := last[c.pid] == nil || first[c.pid] == nil
+		if p, ok := parentOf[c.comm]; ok && short {
+			out[p] += n
+		} else {
+			out[c.pid] += n
+		}
+	}
+	return out
+}

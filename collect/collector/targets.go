@@ -40,6 +40,9 @@ type candidate struct {
 	ioWait, deviceNS int64
 	// syncWrites is the synchronous or FUA write requests it issued.
 	syncWrites int64
+	// syncCalls is the sync() and syncfs() calls it (or the sync(1)
+	// processes it ran) made: each writes whole filesystems back.
+	syncCalls int64
 	// majFlt is the major page faults it took: reads from swap (or from
 	// files it maps) that it waited for.
 	majFlt int64
@@ -69,6 +72,10 @@ type candidate struct {
 // doing IO were weighed before.
 func selectTargets(first, last map[int]*procSnap, dev *deviceTimer, top int, pids []int, exclude map[int]bool, onlyNew bool) []*target {
 	var cands []candidate
+	var syncCalls map[int]int64
+	if dev != nil {
+		syncCalls = dev.syncCallsBy(first, last)
+	}
 	for pid, b := range last {
 		a := first[pid]
 		if a != nil && a.stat.StartTime != b.stat.StartTime {
@@ -88,7 +95,7 @@ func selectTargets(first, last map[int]*procSnap, dev *deviceTimer, top int, pid
 			ioWait:     int64(b.stat.DelayAcctBlkioTicks - a.stat.DelayAcctBlkioTicks),
 			majFlt:     int64(b.stat.MajFlt - a.stat.MajFlt)}
 		if dev != nil {
-			c.deviceNS, c.syncWrites = dev.byPID[pid], dev.syncWrites[pid]
+			c.deviceNS, c.syncWrites, c.syncCalls = dev.byPID[pid], dev.syncWrites[pid], syncCalls[pid]
 		}
 		cands = append(cands, c)
 	}
@@ -131,6 +138,7 @@ func selectTargets(first, last map[int]*procSnap, dev *deviceTimer, top int, pid
 	rank(func(c candidate) int64 { return c.syncWrites }, "synchronous write requests")
 	rank(func(c candidate) int64 { return c.ioWait }, "block-IO wait in clock ticks")
 	rank(func(c candidate) int64 { return c.majFlt }, "major page faults")
+	rank(func(c candidate) int64 { return c.syncCalls }, "sync() and syncfs() calls")
 	return order
 }
 
@@ -140,7 +148,9 @@ const maxFDs = 4096
 // captureTarget reads a target's description into procs/PID.frames: what
 // it is (cmdline, status, cgroup), what it sees (mountinfo), what it has
 // open (fd links and fdinfo flags, which show O_SYNC, O_DSYNC, O_DIRECT,
-// O_APPEND), and where it is in the kernel.
+// O_APPEND), what it has mapped (maps: a shared writable mapping of a
+// file is written through without write() calls, and an msync names only
+// an address), and where it is in the kernel.
 func (c *collection) captureTarget(t *target, tick int) {
 	base := fmt.Sprintf("/proc/%d/", t.pid)
 	member := bundle.TargetMember(t.pid)
@@ -163,7 +173,7 @@ func (c *collection) captureTarget(t *target, tick int) {
 		c.ledger.read(source, base+name, t.pid, tick, st, err)
 		b = appendFrame(b, base+name, data, st, err)
 	}
-	for _, name := range []string{"cmdline", "comm", "status", "stat", "io", "cgroup", "mountinfo", "wchan", "stack", "syscall"} {
+	for _, name := range []string{"cmdline", "comm", "status", "stat", "io", "cgroup", "mountinfo", "maps", "wchan", "stack", "syscall"} {
 		read(name, "target-"+name)
 	}
 	if mountinfo != nil {

@@ -75,3 +75,32 @@ func TestSelectTargetsSynchronousWriter(t *testing.T) {
 		t.Errorf("targets %v, want the heartbeat among them", got)
 	}
 }
+
+// A snapshot agent's shell loop runs sync(1) as a new process each time:
+// the calls of the running one and of those already gone are the agent's,
+// and the agent is a target (traced with -f, it shows every call); a
+// daemon that calls syncfs itself is credited with its own calls.
+func TestSelectTargetsSyncAgent(t *testing.T) {
+	first := map[int]*procSnap{
+		1: snap(100, "ingest", 0, 0), 2: snap(100, "agent", 0, 0), 3: snap(100, "backupd", 0, 0),
+	}
+	last := map[int]*procSnap{
+		1: snap(100, "ingest", 300<<20, 300), 2: snap(100, "agent", 0, 0), 3: snap(100, "backupd", 0, 0),
+		40: snap(200, "sync", 0, 0),
+	}
+	last[40].stat.PPID = 2
+	last[3].stat.PPID = 1
+	dev := newDeviceTimer()
+	dev.syncCalls = map[syncCaller]int64{{40, "sync"}: 1, {31, "sync"}: 1, {35, "sync"}: 1, {3, "backupd"}: 2}
+	by := dev.syncCallsBy(first, last)
+	if by[2] != 3 || by[3] != 2 || by[40] != 0 {
+		t.Errorf("calls by process %v, want the agent 3 and backupd 2", by)
+	}
+	var got []string
+	for _, tg := range selectTargets(first, last, dev, 1, nil, map[int]bool{}, false) {
+		got = append(got, tg.comm)
+	}
+	if !slices.Contains(got, "agent") {
+		t.Errorf("targets %v, want the agent", got)
+	}
+}

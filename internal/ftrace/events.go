@@ -253,3 +253,39 @@ func ParseCommit(fields []byte) (Commit, error) {
 	c.Transaction, _ = strconv.ParseInt(string(toks[3]), 10, 64)
 	return c, nil
 }
+
+// Work is writeback_queue, writeback_start or writeback_written: one
+// piece of writeback work and why it was asked for ("bdi 7:0: sb_dev 7:0
+// nr_pages=N sync_mode=N kupdate=N range_cyclic=N background=N
+// reason=sync cgroup_ino=N"). writeback_queue fires in the task that
+// asked (sync(2) and syncfs(2) queue one with reason=sync for each
+// filesystem's bdi); writeback_start and writeback_written bracket a
+// flusher's pass doing it.
+type Work struct {
+	BDI    Dev
+	SbDev  Dev
+	Reason string
+	// SyncAll is sync_mode=1 (WB_SYNC_ALL): the asker waits for every
+	// page, not only for those written in this pass.
+	SyncAll bool
+}
+
+// ParseWork parses writeback_queue, writeback_start, writeback_written
+// and the other events of the writeback work class.
+func ParseWork(fields []byte) (Work, error) {
+	var w Work
+	bdi, kv, err := bdiAndPairs(fields)
+	if err != nil {
+		return w, err
+	}
+	w.BDI = bdi
+	if kv["reason"] == "" {
+		return w, fmt.Errorf("writeback work %q: want reason=", fields)
+	}
+	w.Reason = kv["reason"]
+	w.SyncAll = kv["sync_mode"] == "1"
+	if toks := bytes.Fields(fields); len(toks) > 3 && string(toks[2]) == "sb_dev" {
+		w.SbDev, _ = parseDev(toks[3])
+	}
+	return w, nil
+}

@@ -15,3 +15,19 @@ func TestParseSingleInode(t *testing.T) {
 		}
 	}
 }
+
+// writeback_queue as a sync(1) call printed it on this machine (6.18),
+// and writeback_written from the flusher that did the work.
+func TestParseWork(t *testing.T) {
+	w, err := ParseWork([]byte("bdi 7:0: sb_dev 7:0 nr_pages=9223372036854775807 sync_mode=1 kupdate=0 range_cyclic=0 background=0 reason=sync cgroup_ino=1"))
+	if err != nil || w.BDI != (Dev{Major: 7}) || w.SbDev != (Dev{Major: 7}) || w.Reason != "sync" || !w.SyncAll {
+		t.Fatalf("got %+v, %v", w, err)
+	}
+	w, err = ParseWork([]byte("bdi 254:0: sb_dev 0:0 nr_pages=1024 sync_mode=0 kupdate=1 range_cyclic=1 background=1 reason=periodic cgroup_ino=1"))
+	if err != nil || w.Reason != "periodic" || w.SyncAll || w.SbDev != (Dev{}) {
+		t.Fatalf("got %+v, %v", w, err)
+	}
+	if _, err := ParseWork([]byte("bdi 7:0: sb_dev 7:0 nr_pages=1")); err == nil {
+		t.Error("no reason: want an error")
+	}
+}

@@ -56,6 +56,9 @@ type Spec struct {
 	// of writing (a latency-sensitive reader: a database's index
 	// lookups), with Direct bypassing the page cache.
 	Read bool
+	// MsyncEvery is, with Sync msync, how many records go between two
+	// msyncs (1: every record).
+	MsyncEvery int
 }
 
 // Run writes until Spec.For passes or, unless KeepGoing, a write fails.
@@ -65,6 +68,9 @@ func Run(s Spec) error {
 	}
 	if s.Read {
 		return read(s)
+	}
+	if s.Sync == SyncMsync {
+		return runMapped(s)
 	}
 	f, err := open(s)
 	if err != nil {

@@ -219,6 +219,26 @@ var sampleVerdicts = map[string]struct {
 				t.Errorf("io-victims does not name the lookup service: %v", f["title"])
 			}
 		}},
+	"mmap-msync": {present: []string{"mmap-msync"}, absent: []string{"sync-writes"}, problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			v := r["verdict"].(map[string]any)
+			if c := culprit(r); v["primary_finding"] != "mmap-msync" || c == nil || c["comm"] != "mapped-journal" {
+				t.Errorf("primary %v, culprit %v: want mmap-msync and mapped-journal", v["primary_finding"], c)
+			}
+			if f := finding(r, "mmap-msync"); !strings.HasSuffix(f["subjects"].(map[string]any)["path"].(string), "/journal.dat") {
+				t.Errorf("mmap-msync does not name the mapped journal: %v", f["subjects"])
+			}
+		}},
+	"sync-caller": {present: []string{"sync-caller"}, problem: true,
+		check: func(t *testing.T, r map[string]any) {
+			v := r["verdict"].(map[string]any)
+			if c := culprit(r); v["primary_finding"] != "sync-caller" || c == nil || c["comm"] != "snapshot-agent" {
+				t.Errorf("primary %v, culprit %v: want sync-caller and the snapshot agent", v["primary_finding"], c)
+			}
+			if f := finding(r, "sync-caller"); !strings.Contains(f["summary"].(string), "(ingest)'s") {
+				t.Errorf("sync-caller does not say whose pages it forced out: %v", f["summary"])
+			}
+		}},
 	"failing-disk": {present: []string{"kernel-io-errors", "dominant-io-process"}, problem: true,
 		check: func(t *testing.T, r map[string]any) {
 			v := r["verdict"].(map[string]any)

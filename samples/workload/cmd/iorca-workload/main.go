@@ -8,6 +8,7 @@
 //	iorca-workload --file - --size 90          # a container logging to stdout
 //	iorca-workload --file db.dat --size 4096 --read --direct --rate 100
 //	iorca-workload --file /srv/root --files 400 --size 4096  # write, fsync, rename, fsync dir, file by file
+//	iorca-workload --file journal.dat --size 512 --sync msync --rate 100 --max-bytes 64MiB
 package main
 
 import (
@@ -26,7 +27,7 @@ func main() {
 	fs := pflag.NewFlagSet("iorca-workload", pflag.ContinueOnError)
 	fs.StringVar(&s.File, "file", "-", "file to append to; - is standard output")
 	fs.IntVar(&s.Size, "size", 60, "bytes per write: a line below 4096, a block from 4096")
-	fs.StringVar(&sync, "sync", "none", "none, osync, odsync, fsync or fdatasync")
+	fs.StringVar(&sync, "sync", "none", "none, osync, odsync, fsync, fdatasync, or msync (write through a shared mapping of the file, sized --max-bytes, and msync(MS_SYNC) the pages written)")
 	fs.BoolVar(&s.Direct, "direct", false, "open the file O_DIRECT (size a multiple of 4096)")
 	fs.Float64Var(&s.Rate, "rate", 0, "writes per second; 0 is as fast as possible")
 	fs.DurationVar(&s.For, "for", 0, "stop after this long; 0 runs until killed")
@@ -38,6 +39,8 @@ func main() {
 	files := fs.Int("files", 0, "instead of appending, write this many files under --file (a directory), each durably on its own: write, fsync, rename over its final name, fsync the directory; then again")
 	perDir := fs.Int("per-dir", 16, "with --files, files per subdirectory")
 	fs.Var(&maxBytes, "max-bytes", "truncate the file after this many bytes (e.g. 256MiB); 0 never")
+	fs.IntVar(&s.MsyncEvery, "msync-every", 1, "with --sync msync, records between two msyncs")
+	fs.Var(&maxBytes, "max-bytes", "truncate the file after this many bytes (e.g. 256MiB); 0 never. With --sync msync, the mapped file's size (default 64MiB)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if err == pflag.ErrHelp {
 			os.Exit(0)
@@ -60,9 +63,9 @@ func main() {
 	}
 	s.Sync = workload.Sync(sync)
 	switch s.Sync {
-	case workload.SyncNone, workload.SyncOSync, workload.SyncODsync, workload.SyncFsync, workload.SyncFdatasync:
+	case workload.SyncNone, workload.SyncOSync, workload.SyncODsync, workload.SyncFsync, workload.SyncFdatasync, workload.SyncMsync:
 	default:
-		fmt.Fprintf(os.Stderr, "iorca-workload: --sync %q: want none, osync, odsync, fsync or fdatasync\n", sync)
+		fmt.Fprintf(os.Stderr, "iorca-workload: --sync %q: want none, osync, odsync, fsync, fdatasync or msync\n", sync)
 		os.Exit(2)
 	}
 	s.MaxBytes = int64(maxBytes)
