@@ -232,6 +232,7 @@ var thresholdHelp = map[string]string{
 	"small_write_max_avg":             "writes averaging fewer bytes than this are small",
 	"small_write_min_per_sec":         "... and this many a second to one file is many",
 	"sync_min_per_sec":                "synchronous writes or syncs at this rate or more are reported",
+	"sync_all_min_per_sec":            "sync() or syncfs() calls at this rate or more are reported",
 	"amplification_ratio":             "write_bytes this many times wchar is amplification",
 	"amplification_min_bytes_per_sec": "amplification is ignored below this write_bytes rate",
 	"psi_some_pct":                    "IO pressure (some) above this share of the time is a stall",
