@@ -232,10 +232,15 @@ func deviceCulprit(c *window.Window) (string, int, bool) {
 	return dev, s.Task.PID, true
 }
 
-// culpritDevice is the whole device the culprit's hot file lands on, or
-// the busiest device.
+// culpritDevice is the device whose time the culprit holds, else the
+// whole device its hot file lands on, else the busiest device.
 func (d *Diagnosis) culpritDevice() (string, model.Iostat, bool) {
 	c := d.Window
+	// The device whose time it holds: a sync() caller or an msync writer
+	// loads a device no write() of its names.
+	if x, ok := c.Devices[d.culpritDev]; ok {
+		return d.culpritDev, x, true
+	}
 	if d.CulpritProc != nil {
 		tv := c.Target(d.CulpritProc.PID)
 		if pl, ok := c.Place(tv, c.HotFile(tv)); ok {

@@ -25,7 +25,7 @@ func findingOf(t *testing.T, d *Diagnosis, id string) content.Finding {
 // saturation and victims linked to the primary finding are at most as
 // severe as it is.
 func TestConsequenceNeverOutranksItsCause(t *testing.T) {
-	for _, name := range []string{"overlay-slow-disk", "overlay-sync-logger", "fsync-storm", "dirty-throttled", "throttled-cgroup", "failing-disk", "swap-cgroup-limit"} {
+	for _, name := range []string{"overlay-slow-disk", "overlay-sync-logger", "fsync-storm", "dirty-throttled", "throttled-cgroup", "failing-disk", "swap-cgroup-limit", "mmap-msync", "sync-caller"} {
 		d := Diagnose(sampleModel(t, name), window.Defaults())
 		if !d.Verdict.Problem {
 			continue
