@@ -38,7 +38,6 @@ func main() {
 	fs.BoolVar(&s.KeepGoing, "keep-going", false, "report a failed write or sync and go on, as an application that retries does")
 	files := fs.Int("files", 0, "instead of appending, write this many files under --file (a directory), each durably on its own: write, fsync, rename over its final name, fsync the directory; then again")
 	perDir := fs.Int("per-dir", 16, "with --files, files per subdirectory")
-	fs.Var(&maxBytes, "max-bytes", "truncate the file after this many bytes (e.g. 256MiB); 0 never")
 	fs.IntVar(&s.MsyncEvery, "msync-every", 1, "with --sync msync, records between two msyncs")
 	fs.Var(&maxBytes, "max-bytes", "truncate the file after this many bytes (e.g. 256MiB); 0 never. With --sync msync, the mapped file's size (default 64MiB)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
