@@ -13,6 +13,8 @@ var commandWords = map[string]bool{
 	"echo": true, "grep": true, "sysctl": true, "du": true, "lsof": true, "smartctl": true, "nvme": true,
 	"ctr": true, "nerdctl": true, "docker": true, "kubectl": true, "crictl": true, "ionice": true,
 	"systemctl": true, "mount": true, "umount": true, "find": true, "cat": true, "iostat": true, "fstrim": true,
+	"truncate": true, "fsfreeze": true, "logrotate": true, "updatedb": true, "chattr": true, "xfs_io": true,
+	"tune2fs": true, "xfs_info": true, "nice": true, "eatmydata": true, "sync": true,
 }
 
 // howPart is a piece of a mitigation's "how": prose, or a command.

@@ -35,6 +35,13 @@ func (e *explainer) headline(r *content.Report) string {
 				parts = append(parts, f.Title)
 			}
 		}
+		// A critical finding beside the primary (a tmpfs filling in
+		// minutes, a failing device) is what the reader must not miss.
+		for _, f := range r.Findings {
+			if f.Severity == content.Critical && f.ID != v.Primary && f.ID != "io-stalls" && f.ID != "io-victims" && f.ID != "device-saturated" {
+				parts = append(parts, f.Title)
+			}
+		}
 	}
 	parts = append(parts, sentences(v.Summary)...)
 	out, n := "", 0

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/internal/sampletest"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -32,7 +33,7 @@ func TestIOLimitOnCgroupV2(t *testing.T) {
 	if writer == nil {
 		t.Fatal("no access-logger in the sample")
 	}
-	if how, why := ioLimit(c, writer, "loop0"); !strings.Contains(how, "/sys/fs/cgroup/k8s.io/web-7/io.max") || why != "" {
+	if how, why := advice.IOLimit(c, writer, "loop0"); !strings.Contains(how, "/sys/fs/cgroup/k8s.io/web-7/io.max") || why != "" {
 		t.Errorf("io.max on cgroup v2: %q, %q", how, why)
 	}
 }
@@ -91,17 +92,17 @@ func TestLogKindAndBufferGain(t *testing.T) {
 		"/srv/data/wal-000001.log": "wal", "/var/lib/postgresql/pg_wal/0001": "wal", "/data/appendonly.aof": "wal",
 		"/var/log/nginx/access.log": "log", "/srv/app/logs/app.txt": "log", "/srv/data/table.db": "",
 	} {
-		if got := logKind(path); got != want {
+		if got := advice.LogKind(path); got != want {
 			t.Errorf("logKind(%q) = %q, want %q", path, got, want)
 		}
 	}
-	if got := bufferGain(16, 58); !strings.HasPrefix(got, "About 80 times fewer") || !strings.Contains(got, "once per 5 s") {
+	if got := advice.BufferGain(16, 58); !strings.HasPrefix(got, "About 80 times fewer") || !strings.Contains(got, "once per 5 s") {
 		t.Errorf("16/s of 58 B: %q", got)
 	}
-	if got := bufferGain(1190, 120); !strings.HasPrefix(got, "About 546 times fewer") {
+	if got := advice.BufferGain(1190, 120); !strings.HasPrefix(got, "About 546 times fewer") {
 		t.Errorf("1190/s of 120 B: %q", got)
 	}
-	if got := bufferGain(2, 1<<20); !strings.HasPrefix(got, "Its writes are already as large") {
+	if got := advice.BufferGain(2, 1<<20); !strings.HasPrefix(got, "Its writes are already as large") {
 		t.Errorf("2/s of 1 MiB: %q", got)
 	}
 }

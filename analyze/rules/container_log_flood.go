@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -78,7 +79,7 @@ func checkContainerLogFlood(c *window.Window) []content.Finding {
 		Mitigations: logMitigations(c, cont, p.RuntimeKind(), logPath, float64(writer.Delta.IO.WChar)/writer.Seconds),
 	}
 	logCost(c, &f, writer, logPath)
-	if mp, secs, _ := fillSeconds(c, c.Target(p.PID), logPath, float64(writer.Delta.IO.WriteBytes)/writer.Seconds); mp != "" && secs < urgentFill {
+	if mp, secs, _ := advice.FillSeconds(c, c.Target(p.PID), logPath, float64(writer.Delta.IO.WriteBytes)/writer.Seconds); mp != "" && secs < advice.UrgentFill {
 		// Minutes from full: every other step comes too late.
 		f.Mitigations = append([]content.Mitigation{{Horizon: content.Immediate, Action: "Truncate or rotate " + logPath + " now",
 			How:    fmt.Sprintf("%s fills in about %.0f s at this rate: copy what must be kept, then truncate -s 0 %s (the writer appends with O_APPEND and goes on at the start; a file renamed or deleted while open keeps filling the disk until its writer reopens it)", mp, secs, logPath),
@@ -181,7 +182,7 @@ func logMitigations(c *window.Window, cont *model.Container, runtime, logPath st
 	n := cont.Name
 	ms := []content.Mitigation{
 		{Horizon: content.Immediate, Action: "Cut " + n + "'s log volume at the source", How: "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", Effect: "The log's write calls, page cache and filesystem use fall as soon as the container is reconfigured"},
-		{Horizon: content.ShortTerm, Key: logBufferKey(n), Action: "Buffer and batch its log writes", How: "Log through a buffered writer (one write per several KiB, not per line), and never sync per line", Effect: "Tens of times fewer write syscalls for the same lines: the runtime's CPU, not the bytes"},
+		{Horizon: content.ShortTerm, Key: advice.LogBufferKey(n), Action: "Buffer and batch its log writes", How: "Log through a buffered writer (one write per several KiB, not per line), and never sync per line", Effect: "Tens of times fewer write syscalls for the same lines: the runtime's CPU, not the bytes"},
 	}
 	switch runtime {
 	case "containerd", "containerd-shim", "conmon":
@@ -191,7 +192,7 @@ func logMitigations(c *window.Window, cont *model.Container, runtime, logPath st
 					prose.Bytes(bytesPerSec), prose.Bytes(bytesPerSec*10)),
 				Effect: "The log cannot fill the filesystem; rotation cost stays bounded"},
 		)
-		if logPath == "" || !ownVolume(c, logPath) {
+		if logPath == "" || !advice.OwnVolume(c, logPath) {
 			ms = append(ms, content.Mitigation{Horizon: content.LongTerm, Action: "Put container logs on their own volume", How: "Mount a dedicated disk at /var/log/pods (or the log directory of --log-uri), or ship logs with a sidecar or node agent (fluent-bit tailing the file) rather than growing it on the root disk", Effect: "Log bursts no longer compete with the node's and other containers' IO"})
 		}
 	case "dockerd":
@@ -202,7 +203,7 @@ func logMitigations(c *window.Window, cont *model.Container, runtime, logPath st
 	// A cgroup limit on the container holds only its own block IO; its
 	// log is written by the runtime, so where that is zero a limit
 	// contains nothing.
-	if containerBlockIO(c, cont.Name) > 0 {
+	if advice.ContainerBlockIO(c, cont.Name) > 0 {
 		ms = append(ms, content.Mitigation{Horizon: content.LongTerm, Action: "Limit the container's IO as a safety net", How: "io.max (cgroup v2) or blkio throttle (v1) on the container's cgroup; the log file write happens in the runtime's cgroup, so rate-limit the output at the source", Effect: "A future flood is contained"})
 	}
 	return ms
@@ -215,14 +216,14 @@ func logMitigations(c *window.Window, cont *model.Container, runtime, logPath st
 func logCost(c *window.Window, f *content.Finding, writer *model.ProcIO, logPath string) {
 	tv := c.Target(writer.Proc.PID)
 	pl, ok := c.Place(tv, logPath)
-	if !ok || !deviceIdle(c, pl.Device) {
+	if !ok || !advice.DeviceIdle(c, pl.Device) {
 		return
 	}
 	rate := float64(writer.Delta.IO.WriteBytes) / writer.Seconds
 	x := c.Devices[pl.Device]
 	f.Title = fmt.Sprintf("Container %s's log fills the page cache and %s, written by %s", f.Subjects.Container, pl.HostMount.MountPoint, writer.Proc.Comm)
 	what := fmt.Sprintf("its device %s wrote %s/s (%%util %.0f): the pages wait in the page cache", pl.Device, prose.Bytes(x.WkBPS*1024), x.Util)
-	for _, s := range []string{dirtyForecast(c, rate), fillForecast(c, tv, logPath, rate)} {
+	for _, s := range []string{advice.DirtyForecast(c, rate), advice.FillForecast(c, tv, logPath, rate)} {
 		if s != "" {
 			what += "; " + s
 		}

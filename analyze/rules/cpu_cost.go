@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/internal/units"
 	"github.com/iorca/iorca/report/content"
@@ -46,7 +47,7 @@ func checkCPUCost(c *window.Window) []content.Finding {
 	}
 	sort.Slice(hogs, func(i, j int) bool { return hogs[i].cpu > hogs[j].cpu })
 	var out []content.Finding
-	busy, kernel, nodeOK := nodeCPU(c)
+	busy, kernel, nodeOK := advice.NodeCPU(c)
 	for _, h := range hogs {
 		p := &c.Procs[h.pio]
 		io := p.Delta.IO
@@ -61,7 +62,7 @@ func checkCPUCost(c *window.Window) []content.Finding {
 					Figures: map[string]float64{FigCPUPct: h.cpu, "syscalls_per_s": h.syscalls}},
 			},
 			Mitigations: []content.Mitigation{
-				{Horizon: content.ShortTerm, Key: bufferKey(p.Proc), Action: "Make fewer, larger IO calls", How: "Buffer before writing (64 KiB or more per write); for a container's stdout, log less or through a buffered logger inside the container", Effect: "The same bytes for a fraction of the CPU"},
+				{Horizon: content.ShortTerm, Key: advice.BufferKey(p.Proc), Action: "Make fewer, larger IO calls", How: "Buffer before writing (64 KiB or more per write); for a container's stdout, log less or through a buffered logger inside the container", Effect: "The same bytes for a fraction of the CPU"},
 			},
 		}
 		if p.Proc.Container != nil {

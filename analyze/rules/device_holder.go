@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
@@ -86,11 +87,11 @@ func holderMechanism(c *window.Window, s *model.Share, dev string) (string, []co
 	var ms []content.Mitigation
 	switch best {
 	case 1:
-		ms = append(ms, content.Mitigation{Horizon: content.ShortTerm, Key: bulkWriterKey, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Writeback keeps pace; dirty memory and the other writers' waits stay low"})
+		ms = append(ms, content.Mitigation{Horizon: content.ShortTerm, Key: advice.BulkWriterKey, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Writeback keeps pace; dirty memory and the other writers' waits stay low"})
 	case 0, 2, 3:
-		ms = append(ms, content.Mitigation{Horizon: content.ShortTerm, Key: bufferKey(p), Action: "Reduce or batch what it asks of the device", How: "Fewer, larger requests and fewer syncs: see its trace in the appendix", Effect: "The same work for a fraction of the device's time"})
+		ms = append(ms, content.Mitigation{Horizon: content.ShortTerm, Key: advice.BufferKey(p), Action: "Reduce or batch what it asks of the device", How: "Fewer, larger requests and fewer syncs: see its trace in the appendix", Effect: "The same work for a fraction of the device's time"})
 	}
-	if m, ok := slowDown(c, p, dev); ok {
+	if m, ok := advice.SlowDown(c, p, dev); ok {
 		ms = append(ms, m)
 	}
 	return parts[best].how, ms
@@ -102,7 +103,7 @@ func ownRequestsKind(c *window.Window, p *model.Process) string {
 	if pio := c.ByPID[p.PID]; pio != nil && pio.Delta.IO.ReadBytes > pio.Delta.IO.WriteBytes {
 		return "its own reads"
 	}
-	switch _, mode := writeMode(c, p); mode {
+	switch _, mode := advice.WriteMode(c, p); mode {
 	case "sync":
 		return "its own synchronous writes"
 	case "direct":

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -81,7 +82,7 @@ func checkDeviceSaturated(c *window.Window) []content.Finding {
 			},
 			Mitigations: []content.Mitigation{
 				{Horizon: content.Immediate, Key: "find-loader", Subject: d, Action: "Find the process that loads " + d, How: "iorca replay BUNDLE biotop --summary (with a block trace) or iotop --summary names who holds it; then the mitigations of its findings", Effect: "Other processes get the device back once it yields"},
-				{Horizon: content.ShortTerm, Key: "move-off-device", Subject: d, Action: "Move the hot data off " + d, How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names; " + tmpfsCost(c, nil, 0), Effect: "The workloads on " + d + " get low latency back"},
+				{Horizon: content.ShortTerm, Key: "move-off-device", Subject: d, Action: "Move the hot data off " + d, How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names; " + advice.TmpfsCost(c, nil, 0), Effect: "The workloads on " + d + " get low latency back"},
 				sizeForLoad(x),
 			},
 		}
@@ -137,7 +138,7 @@ func addContributors(c *window.Window, d string, f *content.Finding) {
 			f.Summary += fmt.Sprintf(" %s holds %.0f %% of its time.", prose.Sentence(c.ShareName(d, s)), dt.Fraction(s)*100)
 			how := "See the findings on its write pattern below"
 			if s.Process != nil {
-				if m, ok := slowDown(c, s.Process, d); ok {
+				if m, ok := advice.SlowDown(c, s.Process, d); ok {
 					how += "; meanwhile " + m.How
 				}
 			}

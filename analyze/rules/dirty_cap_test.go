@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/internal/sampletest"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -70,11 +71,11 @@ func TestDirtyThrottlingNamesTheCap(t *testing.T) {
 // limit) / 2, where pacing starts — not the limit.
 func TestDirtyForecastSawtoothOrReachesFreerun(t *testing.T) {
 	c := window.New(sampletest.Model(t, "bulk-writer"), window.Defaults())
-	slow := dirtyForecast(c, 24<<20)
+	slow := advice.DirtyForecast(c, 24<<20)
 	if !strings.Contains(slow, "rises to about 840.0 MiB, the writes of 35 s, and falls back each time") || !strings.Contains(slow, "dirty_expire_centisecs 30 s") {
 		t.Errorf("at 24 MiB/s: %q", slow)
 	}
-	fast := dirtyForecast(c, 200<<20)
+	fast := advice.DirtyForecast(c, 200<<20)
 	if !strings.Contains(fast, "reaches the background threshold (2.3 GiB") || !strings.Contains(fast, "the free-run point (3.5 GiB, halfway to the dirty limit 4.6 GiB, from which the kernel paces writers) in about 17 s") {
 		t.Errorf("at 200 MiB/s: %q", fast)
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -141,12 +142,12 @@ func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) 
 	if k := p.RuntimeKind(); k != "" {
 		f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.ProcTableMember, What: "it is a container runtime component (" + k + "): the bytes are a container's output, see container-log-flood"})
 	}
-	dev, mode := writeMode(c, p)
+	dev, mode := advice.WriteMode(c, p)
 	noImpact(c, &f, top, dev, mode)
-	if m, ok := slowDown(c, p, dev); ok {
+	if m, ok := advice.SlowDown(c, p, dev); ok {
 		f.Mitigations = append(f.Mitigations, m)
 	}
-	ruledOut(c, &f, p, dev)
+	advice.RuledOut(c, &f, p, dev)
 	switch {
 	case p.RuntimeKind() != "":
 		// Its bytes are a container's log: container-log-flood advises.
@@ -155,9 +156,9 @@ func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) 
 	case mode == "direct" && io.SyscW > 0 && io.WChar/io.SyscW >= 64<<10:
 		// Already large direct writes without syncs: nothing to batch.
 	case mode == "buffered":
-		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Key: bulkWriterKey, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Writeback keeps pace; dirty memory and the other writers' throttling stay low"})
+		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Key: advice.BulkWriterKey, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Writeback keeps pace; dirty memory and the other writers' throttling stay low"})
 	default:
-		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Key: bufferKey(p), Action: "Reduce or batch what it writes", How: "Larger writes and fewer syncs; see the findings on its write pattern", Effect: "Fewer, larger writes: the same data at a fraction of the device time"})
+		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Key: advice.BufferKey(p), Action: "Reduce or batch what it writes", How: "Larger writes and fewer syncs; see the findings on its write pattern", Effect: "Fewer, larger writes: the same data at a fraction of the device time"})
 	}
 	return f
 }
@@ -167,8 +168,8 @@ func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) 
 func containerMitigations(c *window.Window, name string, procs []*model.ProcIO) []content.Mitigation {
 	var ms []content.Mitigation
 	for _, p := range procs {
-		dev, _ := writeMode(c, p.Proc)
-		if how, _ := ioLimit(c, p.Proc, dev); how != "" && copes(c, dev) == "" && containerBlockIO(c, name) > 0 {
+		dev, _ := advice.WriteMode(c, p.Proc)
+		if how, _ := advice.IOLimit(c, p.Proc, dev); how != "" && advice.Copes(c, dev) == "" && advice.ContainerBlockIO(c, name) > 0 {
 			ms = append(ms, content.Mitigation{Horizon: content.Immediate, Action: "Throttle container " + name, How: how, Effect: "Caps its share; the rest of the node recovers"})
 			break
 		}
@@ -213,7 +214,7 @@ func neighbour(c *window.Window, f *content.Finding) {
 // volume is in the page cache, not on the device — a cost in memory now,
 // with writeback to come (when, it says), not an IO problem yet.
 func noImpact(c *window.Window, f *content.Finding, top *model.ProcIO, dev, mode string) {
-	if dev == "" || mode != "buffered" || !deviceIdle(c, dev) || top.Delta.IO.WriteBytes <= top.Delta.IO.ReadBytes {
+	if dev == "" || mode != "buffered" || !advice.DeviceIdle(c, dev) || top.Delta.IO.WriteBytes <= top.Delta.IO.ReadBytes {
 		return // (its volume is what it reads: a reader's file is not where its bytes go)
 	}
 	x := c.Devices[dev]
@@ -223,7 +224,7 @@ func noImpact(c *window.Window, f *content.Finding, top *model.ProcIO, dev, mode
 	what := fmt.Sprintf("its writes are buffered, and write_bytes counts the pages it dirtied; %s kept up without being busy (it wrote %s/s at %%util %.0f, await %.1f ms)", dev, prose.Bytes(x.WkBPS*1024), x.Util, x.Await)
 	if x.WkBPS*1024 < rate/2 {
 		what = fmt.Sprintf("its writes are buffered, and write_bytes counts the pages it dirtied: %s wrote only %s/s (%%util %.0f, await %.1f ms), the rest waits in the page cache for writeback", dev, prose.Bytes(x.WkBPS*1024), x.Util, x.Await)
-		if fc := dirtyForecast(c, rate); fc != "" {
+		if fc := advice.DirtyForecast(c, rate); fc != "" {
 			what += "; " + fc
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -100,7 +101,7 @@ func checkIOStalls(c *window.Window) []content.Finding {
 	f.Summary = strings.Join(parts, "; ") + "."
 	f.Mitigations = []content.Mitigation{
 		{Horizon: content.Immediate, Action: "Relieve the device of the writer the other findings name", How: "The mitigations of the finding these stalls follow from", Effect: "Waiting tasks resume"},
-		{Horizon: content.LongTerm, Action: "Protect latency-sensitive workloads and alert on pressure", How: protectLatency(c, journalWaiters(c)) + "; alert on node_pressure_io_stalled_seconds_total", Effect: "Stalls are contained and seen early"},
+		{Horizon: content.LongTerm, Action: "Protect latency-sensitive workloads and alert on pressure", How: advice.ProtectLatency(c, journalWaiters(c)) + "; alert on node_pressure_io_stalled_seconds_total", Effect: "Stalls are contained and seen early"},
 	}
 	if k := kernelBusy(c); k != "" {
 		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(),
@@ -206,7 +207,7 @@ func onlyTheBufferedWriter(c *window.Window, pids []int) bool {
 			return false
 		}
 	}
-	_, mode := writeMode(c, top)
+	_, mode := advice.WriteMode(c, top)
 	return mode == "buffered"
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -202,7 +203,7 @@ func writebackWaits(c *window.Window, pid int) string {
 // cheaper, mildest first.
 func msyncMitigations(p *model.Process) []content.Mitigation {
 	return []content.Mitigation{
-		{Horizon: content.ShortTerm, Key: syncLessKey(p), Action: "msync larger ranges less often", How: "One msync(MS_SYNC) per batch of records or on a timer (group commit) instead of one per record: each call costs the device a write of every dirty page in the range, a journal commit and a cache flush, however few bytes changed", Effect: "The same records for a fraction of the device round-trips; each waits for the batch's flush instead of its own"},
+		{Horizon: content.ShortTerm, Key: advice.SyncLessKey(p), Action: "msync larger ranges less often", How: "One msync(MS_SYNC) per batch of records or on a timer (group commit) instead of one per record: each call costs the device a write of every dirty page in the range, a journal commit and a cache flush, however few bytes changed", Effect: "The same records for a fraction of the device round-trips; each waits for the batch's flush instead of its own"},
 		{Horizon: content.ShortTerm, Action: "Use MS_ASYNC, or no msync, where the data may lose its last seconds in a crash", How: "On Linux MS_ASYNC starts nothing and waits for nothing: the kernel already tracks the mapping's dirty pages and writes them back within vm.dirty_expire_centisecs (30 s by default) in large batches", Effect: "The writer stops waiting on the device; writeback writes each page once per interval instead of once per msync"},
 		{Horizon: content.LongTerm, Action: "If each record must be durable, write it as a log append rather than through the mapping", How: "A write-ahead log of records appended with write() to a preallocated file opened O_DSYNC (or O_DIRECT|O_DSYNC with block-aligned records), concurrent records grouped into one write; the mapping then serves reads", Effect: "One data write and a cache flush per commit, no page faults and no whole-page writeback per record"},
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/internal/sampletest"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -149,11 +150,11 @@ func TestTmpfsRemedyCost(t *testing.T) {
 	}
 	// Without a writer's rate: the cost, no time to fill.
 	c := window.New(sampleModel(t, "overlay-sync-logger"), window.Defaults())
-	if s := tmpfsCost(c, nil, 0); !strings.Contains(s, "Shmem") || strings.Contains(s, "an hour of it") {
+	if s := advice.TmpfsCost(c, nil, 0); !strings.Contains(s, "Shmem") || strings.Contains(s, "an hour of it") {
 		t.Errorf("tmpfsCost without a rate: %q", s)
 	}
 	for secs, want := range map[float64]string{30: "30 s", 3120: "52 min", 4 * 3600: "4.0 h", 3.3 * 86400: "3.3 days"} {
-		if got := spanText(secs); got != want {
+		if got := advice.SpanText(secs); got != want {
 			t.Errorf("spanText(%v) = %q, want %q", secs, got, want)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
@@ -120,7 +121,7 @@ func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO
 			Figures: map[string]float64{"syscw": float64(io.Delta.IO.SyscW), "wchar": float64(io.Delta.IO.WChar)}})
 	}
 	fd.Mitigations = []content.Mitigation{
-		{Horizon: content.ShortTerm, Key: bufferKey(p), Subject: f.Path, Action: "Buffer the writes to " + f.Path, How: bufferHow(p, f.Path), Effect: bufferEffect(f.Path, rate, f.AvgWrite())},
+		{Horizon: content.ShortTerm, Key: advice.BufferKey(p), Subject: f.Path, Action: "Buffer the writes to " + f.Path, How: advice.BufferHow(p, f.Path), Effect: advice.BufferEffect(f.Path, rate, f.AvgWrite())},
 		{Horizon: content.LongTerm, Action: "Send high-rate records to a collector instead of a file", How: "A local agent or socket (syslog, fluent-bit) that batches", Effect: "The application no longer pays a syscall and a page per record"},
 	}
 	if p.RuntimeKind() != "" {

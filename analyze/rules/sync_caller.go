@@ -9,6 +9,7 @@ import (
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/procfs"
 	"github.com/iorca/iorca/report/content"
 )
 
@@ -302,16 +303,17 @@ func writersWaits(c *window.Window, s *model.Share) string {
 // syncCallerMitigations: sync far less often (the fix), sync less of the
 // node, or freeze instead.
 func syncCallerMitigations(c *window.Window, a model.SyncAgent, call, dev string) []content.Mitigation {
+	mp := mountOn(c, dev)
 	ms := []content.Mitigation{{Horizon: content.Immediate, Key: fmt.Sprintf("sync-less:%d", a.Task.PID), Action: "Call it far less often: once before each snapshot or backup, not in a loop",
 		How:    "Raise the agent's interval to its snapshot schedule; between calls the kernel writes dirty pages back in the background (vm.dirty_writeback_centisecs) in larger batches, with one journal commit per commit interval",
 		Effect: "The writers' data reaches " + dev + " in the background; they stop waiting for a commit every call"}}
 	if call != "syncfs()" {
 		ms = append(ms, content.Mitigation{Horizon: content.ShortTerm, Action: "Sync only the filesystem it needs",
-			How:    "syncfs(2) on that filesystem (sync -f MOUNTPOINT) instead of sync(2), which writes back and commits every filesystem of the node",
+			How:    "syncfs(2) on that filesystem instead of sync(2), which writes back and commits every filesystem of the node: sync -f " + mp,
 			Effect: "The other filesystems' devices stop paying for its calls"})
 	}
 	return append(ms, content.Mitigation{Horizon: content.LongTerm, Action: "Take consistent snapshots with a filesystem freeze instead of sync",
-		How:    "fsfreeze -f MOUNTPOINT, snapshot, fsfreeze -u MOUNTPOINT; or an LVM (lvcreate --snapshot) or filesystem snapshot, which freezes the filesystem itself: the freeze writes back and blocks writers only for the snapshot's instant",
+		How:    "freeze: fsfreeze -f " + mp + "; take the snapshot; thaw: fsfreeze -u " + mp + "; or an LVM (lvcreate --snapshot) or filesystem snapshot, which freezes the filesystem itself: the freeze writes back and blocks writers only for the snapshot's instant",
 		Effect: "One writeback per snapshot, with a consistent image, instead of a sync every interval"})
 }
 
@@ -334,4 +336,15 @@ func deviceShort(c *window.Window, s *model.Share, dev string) string {
 		return ""
 	}
 	return fmt.Sprintf("But its writers dirty %s/s and %s writes %s/s: syncing less will not relieve the device, they are its load (see dominant-io-process).", prose.Bytes(rate), dev, prose.Bytes(wrote))
+}
+
+// mountOn is the mount point of a filesystem on dev (the first in the
+// mount table), "MOUNTPOINT" when the bundle shows none.
+func mountOn(c *window.Window, dev string) string {
+	for _, mt := range c.Model.Mounts {
+		if c.Model.DiskName(procfs.Dev{Major: mt.Major, Minor: mt.Minor}) == dev {
+			return mt.MountPoint
+		}
+	}
+	return "MOUNTPOINT"
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
@@ -250,28 +251,28 @@ func programSyncMitigations(p *model.Process, path, how string) []content.Mitiga
 	if m, ok := programSync[p.Comm]; ok {
 		return []content.Mitigation{m, device}
 	}
-	if logKind(path) == "log" {
+	if advice.LogKind(path) == "log" {
 		// A record log needs no line-by-line durability: reloading its
 		// logger buffered is the first step, before any cap.
 		return []content.Mitigation{
-			{Horizon: content.Immediate, Key: bufferKey(p), Subject: path, Action: "Reload the logger of " + path + " with buffered writes",
-				How:    "Reopen it without " + how + " (a lost line in a crash is a line, not corruption): " + strings.ToLower(bufferHow(p, path)[:1]) + bufferHow(p, path)[1:],
+			{Horizon: content.Immediate, Key: advice.BufferKey(p), Subject: path, Action: "Reload the logger of " + path + " with buffered writes",
+				How:    "Reopen it without " + how + " (a lost line in a crash is a line, not corruption): " + strings.ToLower(advice.BufferHow(p, path)[:1]) + advice.BufferHow(p, path)[1:],
 				Effect: "Each line stops waiting for the device: the service's requests stop waiting on their log lines"},
 		}
 	}
 	// Syncing less: without the flag, or with the call made once per
 	// batch. A log whose every record must be durable (a WAL) keeps its
 	// syncs: only grouping concurrent commits makes them fewer.
-	less := content.Mitigation{Horizon: content.ShortTerm, Key: syncLessKey(p), Subject: path,
+	less := content.Mitigation{Horizon: content.ShortTerm, Key: advice.SyncLessKey(p), Subject: path,
 		Action: "Stop syncing every record of " + path + " unless it must survive a crash",
 		How:    "Open it without " + how + " and call fdatasync on a timer, or once per batch of records",
 		Effect: "Writes stop waiting for the device one by one"}
 	if how == "fsync" {
 		less.How = "Call fdatasync once per batch of records or on a timer instead of after each write"
 	}
-	if logKind(path) == "wal" {
+	if advice.LogKind(path) == "wal" {
 		// The same step as buffering its small writes: one row.
-		less = content.Mitigation{Horizon: content.ShortTerm, Key: bufferKey(p), Subject: path,
+		less = content.Mitigation{Horizon: content.ShortTerm, Key: advice.BufferKey(p), Subject: path,
 			Action: "Sync " + path + " once per group of commits, not once per record",
 			How:    "Group commit: records that arrive while one sync runs are written and synced together by the next (a WAL keeps its durability; with a single committer there is nothing to group)",
 			Effect: "Fewer syncs for the same commits when several arrive at once"}

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
@@ -48,19 +49,19 @@ func checkTmpfsFilling(c *window.Window) []content.Finding {
 				continue
 			}
 			bytesPerSec := c.WriteRate(tv, f) * f.AvgWrite()
-			mp, secs, avail := fillSeconds(c, tv, f.Path, bytesPerSec)
+			mp, secs, avail := advice.FillSeconds(c, tv, f.Path, bytesPerSec)
 			if mp == "" || secs > tmpfsFillWarn {
 				continue
 			}
 			sev := content.Warning
-			if secs < urgentFill {
+			if secs < advice.UrgentFill {
 				sev = content.Critical
 			}
 			fnd := content.Finding{
 				ID: "tmpfs-filling", Severity: sev, Confidence: content.High, Score: 1 / max(secs, 1),
-				Title: fmt.Sprintf("%s fills %s (%s, memory) in about %s", window.Name(p), mp, fstype, spanText(secs)),
+				Title: fmt.Sprintf("%s fills %s (%s, memory) in about %s", window.Name(p), mp, fstype, advice.SpanText(secs)),
 				Summary: fmt.Sprintf("%s appends %s/s to %s on %s, a %s: its bytes wait for no device but stay in memory as Shmem until the file is rotated or deleted. At this rate the filesystem's %s left are gone in about %s; then its writes fail with ENOSPC.",
-					window.Name(p), prose.Bytes(bytesPerSec), f.Path, mp, fstype, prose.Bytes(avail), spanText(secs)),
+					window.Name(p), prose.Bytes(bytesPerSec), f.Path, mp, fstype, prose.Bytes(avail), advice.SpanText(secs)),
 				Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path, Mount: mp},
 				Evidence: []content.Evidence{
 					{Member: tv.Target.Info.Strace.Member, What: fmt.Sprintf("%d writes of %.0f bytes on average to %s, open with O_APPEND: %s/s at the untraced write rate", f.Writes, f.AvgWrite(), f.Path, prose.Bytes(bytesPerSec)),

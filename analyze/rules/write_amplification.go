@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/advice"
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -97,11 +98,11 @@ func checkWriteAmplification(c *window.Window) []content.Finding {
 		}
 		if avg < page {
 			f.Mitigations = []content.Mitigation{
-				{Horizon: content.ShortTerm, Key: bufferKey(p), Action: "Write in page-sized or larger pieces", How: "Buffer records in user space and write 64 KiB at a time; avoid syncing each record", Effect: fmt.Sprintf("The device's writes fall towards the %s actually written, about %.0f× less", prose.Bytes(float64(io.WChar)), ratio)},
+				{Horizon: content.ShortTerm, Key: advice.BufferKey(p), Action: "Write in page-sized or larger pieces", How: "Buffer records in user space and write 64 KiB at a time; avoid syncing each record", Effect: fmt.Sprintf("The device's writes fall towards the %s actually written, about %.0f× less", prose.Bytes(float64(io.WChar)), ratio)},
 			}
 		} else if traced {
 			f.Mitigations = []content.Mitigation{
-				{Horizon: content.ShortTerm, Key: syncLessKey(p), Action: "Sync less often", How: "Each write already fills pages: what multiplies it is the " + journal.Commit + " and cache flush of each sync; batch several writes per sync (group commit)", Effect: fmt.Sprintf("Towards one data write per record instead of %.1f requests", perRecord.Figures[FigRequestsPerWrite])},
+				{Horizon: content.ShortTerm, Key: advice.SyncLessKey(p), Action: "Sync less often", How: "Each write already fills pages: what multiplies it is the " + journal.Commit + " and cache flush of each sync; batch several writes per sync (group commit)", Effect: fmt.Sprintf("Towards one data write per record instead of %.1f requests", perRecord.Figures[FigRequestsPerWrite])},
 			}
 		}
 		if p.Container != nil {

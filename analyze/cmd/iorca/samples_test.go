@@ -55,10 +55,19 @@ var sampleVerdicts = map[string]struct {
 	// The same logger with /var/log/nginx on a tmpfs volume: a sync there
 	// waits for no device and a small write amplifies nothing; what is
 	// left is the CPU of 800,000 calls a second, nothing throttling them.
-	"overlay-sync-logger-tmpfs": {present: []string{"cpu-cost"}, absent: []string{"sync-writes", "small-writes", "overlay-hot-path", "write-amplification"}, container: "web-7", problem: true,
+	"overlay-sync-logger-tmpfs": {present: []string{"cpu-cost", "tmpfs-filling"}, absent: []string{"sync-writes", "small-writes", "overlay-hot-path", "write-amplification"}, container: "web-7", problem: true,
 		check: func(t *testing.T, r map[string]any) {
 			if v := r["verdict"].(map[string]any); v["primary_finding"] != "cpu-cost" {
 				t.Errorf("primary %v, want cpu-cost", v["primary_finding"])
+			}
+			// The mitigation's own danger: the log fills the container's
+			// tmpfs (memory) within minutes, read through its root.
+			if f := finding(r, "tmpfs-filling"); f["severity"] != "critical" || !strings.Contains(f["title"].(string), "/var/log/nginx (tmpfs, memory)") {
+				t.Errorf("tmpfs-filling: %v %v", f["severity"], f["title"])
+			}
+			md, _ := os.ReadFile(filepath.Join(samplesDir, "overlay-sync-logger-tmpfs.md"))
+			if _, verdict, _ := strings.Cut(string(md), "## Verdict\n\n"); !strings.Contains(strings.SplitN(verdict, "\n", 2)[0], "fills /var/log/nginx") {
+				t.Errorf("the short verdict does not say the tmpfs fills: %.300s", verdict)
 			}
 		}},
 	"overlay-sync-logger": {present: []string{"small-writes", "sync-writes", "write-amplification", "overlay-hot-path"}, container: "web-7", problem: true,

@@ -1,4 +1,4 @@
-package rules
+package advice
 
 import (
 	"fmt"
@@ -20,12 +20,12 @@ import (
 // writes, where it sits in the cgroup hierarchy and which cgroup version
 // holds the io controller — and said only where it can work.
 
-// ionice returns how to lower a process's IO priority, or "" and why that
+// IONice returns how to lower a process's IO priority, or "" and why that
 // cannot work here.
-func ionice(c *window.Window, p *model.Process) (string, string) {
+func IONice(c *window.Window, p *model.Process) (string, string) {
 	// Buffered writes first: an IO priority never reaches them, whoever
 	// the writer is.
-	dev, mode := writeMode(c, p)
+	dev, mode := WriteMode(c, p)
 	if mode == "buffered" {
 		return "", fmt.Sprintf("%s's writes are buffered: writeback kworkers write its pages later and do not carry its IO priority", window.Name(p))
 	}
@@ -48,11 +48,11 @@ func ionice(c *window.Window, p *model.Process) (string, string) {
 	return "", fmt.Sprintf("%s's IO scheduler is %s, which ignores IO priorities (only bfq and mq-deadline honour them)", dev, sched)
 }
 
-// writeMode is the device a target's hot file lands on and how it writes
+// WriteMode is the device a target's hot file lands on and how it writes
 // there: "sync" (O_SYNC, O_DSYNC), "direct" (O_DIRECT), "buffered",
 // "reads" for a scan (the tree it reads is its load), or "" when the
 // process was not a target.
-func writeMode(c *window.Window, p *model.Process) (string, string) {
+func WriteMode(c *window.Window, p *model.Process) (string, string) {
 	tv := c.Target(p.PID)
 	hot := c.HotFile(tv)
 	if hot == "" {
@@ -86,9 +86,9 @@ func writeMode(c *window.Window, p *model.Process) (string, string) {
 	return dev, "buffered"
 }
 
-// ioLimit returns how to cap a process's cgroup's IO on dev, or "" and
+// IOLimit returns how to cap a process's cgroup's IO on dev, or "" and
 // why that cannot work here.
-func ioLimit(c *window.Window, p *model.Process, dev string) (string, string) {
+func IOLimit(c *window.Window, p *model.Process, dev string) (string, string) {
 	var v2, v1 string
 	hasV2, hasV1 := false, false
 	for _, cg := range p.Cgroups {
@@ -99,7 +99,7 @@ func ioLimit(c *window.Window, p *model.Process, dev string) (string, string) {
 			v1, hasV1 = cg.Path, true
 		}
 	}
-	_, mode := writeMode(c, p)
+	_, mode := WriteMode(c, p)
 	var dir string
 	switch {
 	case c.Model.CgroupV1Root != "" && hasV1:
@@ -123,11 +123,11 @@ func ioLimit(c *window.Window, p *model.Process, dev string) (string, string) {
 	if b == nil || dev == "" {
 		return "", fmt.Sprintf("the device %s writes to is not known, so neither is the limit's device number", window.Name(p))
 	}
-	cp := capFor(c, p, mode)
+	cp := CapFor(c, p, mode)
 	if cp.value == 0 {
 		return "", fmt.Sprintf("%s's write rate is not in the bundle, so no cap below it can be given", window.Name(p))
 	}
-	if held := limitedAbove(c, dir); held != "" {
+	if held := LimitedAbove(c, dir); held != "" {
 		return "", fmt.Sprintf("its cgroup %s already has an IO limit (see cgroup-throttle): that limit is the incident, a lower one would deepen it", held)
 	}
 	if strings.HasPrefix(dir, c.Model.CgroupV2Root+"/") && c.Model.CgroupV1Root == "" {
@@ -145,9 +145,9 @@ type ioCap struct {
 	why           string
 }
 
-// capFor is a cap at half the rate the process writes now, in its unit;
+// CapFor is a cap at half the rate the process writes now, in its unit;
 // value 0 when the bundle holds no rate.
-func capFor(c *window.Window, p *model.Process, mode string) ioCap {
+func CapFor(c *window.Window, p *model.Process, mode string) ioCap {
 	var pio *model.ProcIO
 	for i := range c.Procs {
 		if c.Procs[i].Proc == p {
@@ -174,9 +174,9 @@ func capFor(c *window.Window, p *model.Process, mode string) ioCap {
 		why: fmt.Sprintf("%s/s, half the %s/s it writes now", prose.Bytes(float64(v)), prose.Bytes(rate))}
 }
 
-// limitedAbove names the cgroup, dir or one above it, that already has an
+// LimitedAbove names the cgroup, dir or one above it, that already has an
 // IO limit, "" when none does.
-func limitedAbove(c *window.Window, dir string) string {
+func LimitedAbove(c *window.Window, dir string) string {
 	for d := dir; d != "/" && d != "." && d != ""; d = path.Dir(d) {
 		if cg := c.Model.Cgroups[d]; cg != nil && (len(cg.IOMax) > 0 || len(cg.V1Limits) > 0) {
 			return d
@@ -185,32 +185,32 @@ func limitedAbove(c *window.Window, dir string) string {
 	return ""
 }
 
-// slowDown is the immediate mitigation for a process whose IO must yield:
+// SlowDown is the immediate mitigation for a process whose IO must yield:
 // a lower IO priority where that works, else a cgroup limit where that
 // works, else none — with why, so that the report can say what was ruled
 // out.
-func slowDown(c *window.Window, p *model.Process, dev string) (content.Mitigation, bool) {
-	if copes(c, dev) != "" {
+func SlowDown(c *window.Window, p *model.Process, dev string) (content.Mitigation, bool) {
+	if Copes(c, dev) != "" {
 		return content.Mitigation{}, false
 	}
 	effect := "Its share of the device is bounded; the rest of the node recovers"
-	if _, mode := writeMode(c, p); mode == "sync" {
+	if _, mode := WriteMode(c, p); mode == "sync" {
 		// A synchronous writer waits for each write: slowed at the
 		// device, it is slowed itself.
 		effect = "The rest of the node recovers, but " + window.Name(p) + " waits for each of its synchronous writes: where it writes in its request path (a log line per request) the service slows with it. A stopgap until its writes are buffered"
 	}
-	if how, _ := ionice(c, p); how != "" {
+	if how, _ := IONice(c, p); how != "" {
 		return content.Mitigation{Horizon: content.Immediate, Action: "Lower the IO priority of " + window.Name(p), How: how, Effect: strings.Replace(effect, "Its share of the device is bounded", "Other IO is served first", 1)}, true
 	}
-	if how, _ := ioLimit(c, p, dev); how != "" {
+	if how, _ := IOLimit(c, p, dev); how != "" {
 		return content.Mitigation{Horizon: content.Immediate, Action: "Cap the IO of " + window.Name(p) + "'s cgroup", How: how, Effect: effect}, true
 	}
 	return content.Mitigation{}, false
 }
 
-// copes says why dev needs no process slowed on it: it is not saturated
+// Copes says why dev needs no process slowed on it: it is not saturated
 // (or not known); "" when it is.
-func copes(c *window.Window, dev string) string {
+func Copes(c *window.Window, dev string) string {
 	x, ok := c.Devices[dev]
 	switch {
 	case dev == "" || !ok:
@@ -238,18 +238,18 @@ func copes(c *window.Window, dev string) string {
 	return ""
 }
 
-// ruledOut records, as evidence, the levers this node's facts rule out
+// RuledOut records, as evidence, the levers this node's facts rule out
 // for a process, so that a reader sees why a familiar mitigation is
 // missing.
-func ruledOut(c *window.Window, f *content.Finding, p *model.Process, dev string) {
+func RuledOut(c *window.Window, f *content.Finding, p *model.Process, dev string) {
 	var why []string
-	if w := copes(c, dev); w != "" && dev != "" {
+	if w := Copes(c, dev); w != "" && dev != "" {
 		why = append(why, "slowing it: "+w)
 	}
-	if how, w := ionice(c, p); how == "" && w != "" {
+	if how, w := IONice(c, p); how == "" && w != "" {
 		why = append(why, "ionice: "+w)
 	}
-	if how, w := ioLimit(c, p, dev); how == "" && w != "" {
+	if how, w := IOLimit(c, p, dev); how == "" && w != "" {
 		why = append(why, "a cgroup IO limit: "+w)
 	}
 	for _, w := range why {
@@ -257,17 +257,17 @@ func ruledOut(c *window.Window, f *content.Finding, p *model.Process, dev string
 	}
 }
 
-// ownVolume reports whether path is already on a filesystem of its own,
+// OwnVolume reports whether path is already on a filesystem of its own,
 // not the one that holds the node's root.
-func ownVolume(c *window.Window, path string) bool {
+func OwnVolume(c *window.Window, path string) bool {
 	mt, ok := model.MountFor(c.Model.Mounts, path)
 	root, rok := model.MountFor(c.Model.Mounts, "/")
 	return ok && rok && mt.MountPoint != "/" && (mt.Major != root.Major || mt.Minor != root.Minor)
 }
 
-// containerBlockIO is the disk bytes a container's own processes moved:
+// ContainerBlockIO is the disk bytes a container's own processes moved:
 // zero for one whose output goes through its runtime's pipe.
-func containerBlockIO(c *window.Window, name string) int64 {
+func ContainerBlockIO(c *window.Window, name string) int64 {
 	var sum int64
 	for _, p := range c.Procs {
 		if p.Proc.Container != nil && p.Proc.Container.Name == name && p.Proc.RuntimeKind() == "" {
@@ -277,36 +277,36 @@ func containerBlockIO(c *window.Window, name string) int64 {
 	return sum
 }
 
-// bufferKey keys the step that makes a process write in fewer, larger
+// BufferKey keys the step that makes a process write in fewer, larger
 // calls, whichever finding asks for it (small writes, amplification, CPU
 // cost, volume): one row in the report.
 // A runtime component's writes are a container's output: the step is
 // then the container's logging (container-log-flood's row).
-func bufferKey(p *model.Process) string {
+func BufferKey(p *model.Process) string {
 	if p.RuntimeKind() != "" && p.Container != nil {
-		return logBufferKey(p.Container.Name)
+		return LogBufferKey(p.Container.Name)
 	}
 	return fmt.Sprintf("buffer-writes:%d", p.PID)
 }
 
-// logBufferKey keys the step that makes a container log in fewer, larger
+// LogBufferKey keys the step that makes a container log in fewer, larger
 // writes.
-func logBufferKey(container string) string { return "buffer-log:" + container }
+func LogBufferKey(container string) string { return "buffer-log:" + container }
 
-// syncLessKey keys the step that makes a process sync less often.
-func syncLessKey(p *model.Process) string { return fmt.Sprintf("sync-less:%d", p.PID) }
+// SyncLessKey keys the step that makes a process sync less often.
+func SyncLessKey(p *model.Process) string { return fmt.Sprintf("sync-less:%d", p.PID) }
 
-// bulkWriterKey keys dirty-throttling's action for the bulk buffered
+// BulkWriterKey keys dirty-throttling's action for the bulk buffered
 // writer: a dominant buffered writer's own advice is the same step, one
 // row of the report.
-const bulkWriterKey = "slow-bulk-writer"
+const BulkWriterKey = "slow-bulk-writer"
 
-// logKind tells, from a file's path, what kind of log it is: "wal" for a
+// LogKind tells, from a file's path, what kind of log it is: "wal" for a
 // log whose records must be durable one by one (a database's WAL or redo
 // log, a binlog, an append-only file, a raft log, a journal), "log" for a
 // record log (access or application log: a line lost in a crash is a
 // line), "" for neither.
-func logKind(p string) string {
+func LogKind(p string) string {
 	l := strings.ToLower(p)
 	base := path.Base(l)
 	for _, w := range []string{"wal", "xlog", "redo", "binlog", "bin-log", "appendonly", ".aof", "raft", "commitlog", "journal"} {
@@ -320,11 +320,11 @@ func logKind(p string) string {
 	return ""
 }
 
-// bufferHow is how to buffer writes to a file, in the terms of its kind:
+// BufferHow is how to buffer writes to a file, in the terms of its kind:
 // nginx's directive only for an nginx log, group commit for a WAL.
-func bufferHow(p *model.Process, file string) string {
+func BufferHow(p *model.Process, file string) string {
 	switch {
-	case logKind(file) == "wal":
+	case LogKind(file) == "wal":
 		return "Gather the records of concurrent commits and write them together (group commit), 64 KiB or more per write, syncing once per group"
 	case p.Comm == "nginx" || strings.Contains(file, "/nginx/"):
 		return "Write through a user-space buffer of 64 KiB and flush on size or time: for nginx, access_log " + file + " main buffer=64k flush=5s"
@@ -332,22 +332,22 @@ func bufferHow(p *model.Process, file string) string {
 	return "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler), e.g. every 5 s"
 }
 
-// bufferEffect is what buffering a file's small writes gains: for a WAL,
+// BufferEffect is what buffering a file's small writes gains: for a WAL,
 // whose records cannot wait for a timer, only what grouping concurrent
 // commits gives; for any other file, bufferGain.
-func bufferEffect(file string, rate, avg float64) string {
-	if logKind(file) == "wal" {
+func BufferEffect(file string, rate, avg float64) string {
+	if LogKind(file) == "wal" {
 		return "Fewer, larger writes and syncs when commits arrive together; a record is never held back for a timer"
 	}
-	return bufferGain(rate, avg)
+	return BufferGain(rate, avg)
 }
 
-// bufferGain says what a 64 KiB buffer flushed at least every 5 s saves
+// BufferGain says what a 64 KiB buffer flushed at least every 5 s saves
 // at rate calls a second of avg bytes: the buffer fills (rate*avg/64 KiB
 // writes a second) or the timer fires (one every 5 s), whichever comes
 // first; a slow writer gains what the flush interval allows, not what
 // the buffer size would.
-func bufferGain(rate, avg float64) string {
+func BufferGain(rate, avg float64) string {
 	const buf, flush = 65536.0, 5.0
 	if rate <= 0 || avg <= 0 {
 		return "Fewer, larger write() calls for the same bytes"
@@ -357,18 +357,18 @@ func bufferGain(rate, avg float64) string {
 		return "Its writes are already as large as a buffer would make them"
 	}
 	return fmt.Sprintf("About %.0f times fewer write() calls for the same bytes (%s a second instead of %.0f: at %s/s a 64 KiB buffer flushed at least every 5 s writes %s)",
-		rate/after, perSecond(after), rate, prose.Bytes(rate*avg), flushWhen(rate*avg, buf, flush))
+		rate/after, PerSecond(after), rate, prose.Bytes(rate*avg), FlushWhen(rate*avg, buf, flush))
 }
 
-func perSecond(v float64) string {
+func PerSecond(v float64) string {
 	if v < 1 {
 		return fmt.Sprintf("%.1f", v)
 	}
 	return fmt.Sprintf("%.0f", v)
 }
 
-// flushWhen says what triggers a buffer's writes: the timer or its size.
-func flushWhen(bytesPerSec, buf, flush float64) string {
+// FlushWhen says what triggers a buffer's writes: the timer or its size.
+func FlushWhen(bytesPerSec, buf, flush float64) string {
 	if bytesPerSec*flush < buf {
 		return fmt.Sprintf("once per %.0f s, when the timer fires", flush)
 	}
@@ -378,14 +378,14 @@ func flushWhen(bytesPerSec, buf, flush float64) string {
 	return fmt.Sprintf("each time it fills, every %.1f s", buf/bytesPerSec)
 }
 
-// protectLatency is how latency-sensitive services are shielded from a
+// ProtectLatency is how latency-sensitive services are shielded from a
 // neighbour's IO on this node: cgroup v2's io.latency where the io
 // controller is on v2; on v1 no controller protects latency (blkio.weight
 // needs BFQ, and the throttle caps only the neighbour), so their own
 // filesystem and device. Where the waiters sleep for journal commits, no
 // IO controller helps: a filesystem's journal is one, committed for
 // everyone by its journal thread, so only a filesystem of their own does.
-func protectLatency(c *window.Window, journalWaits bool) string {
+func ProtectLatency(c *window.Window, journalWaits bool) string {
 	own := "their own filesystem on their own device (a filesystem's journal commits everyone's syncs together, whatever their cgroup)"
 	switch {
 	case journalWaits:

@@ -1,4 +1,4 @@
-package rules
+package advice
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"github.com/iorca/iorca/analyze/window"
 )
 
-// tmpfsCost says what a tmpfs remedy costs in memory, to follow its
+// TmpfsCost says what a tmpfs remedy costs in memory, to follow its
 // advice: tmpfs pages are Shmem, charged to the memory cgroup of the
 // writer (a pod's memory limit) and reclaimable only to swap; how much
 // memory an hour of the writer's rate of bytes handed to write() takes
@@ -18,7 +18,7 @@ import (
 // medium: Memory needs a sizeLimit;
 // and that a default emptyDir is no tmpfs but a directory on the
 // kubelet's filesystem. p may be nil (no single writer).
-func tmpfsCost(c *window.Window, p *model.Process, bytesPerSec float64) string {
+func TmpfsCost(c *window.Window, p *model.Process, bytesPerSec float64) string {
 	s := "tmpfs is memory: its pages are Shmem, charged to the pod's memory limit like any other memory (and reclaimable only to swap)"
 	var limit uint64
 	if p != nil {
@@ -29,7 +29,7 @@ func tmpfsCost(c *window.Window, p *model.Process, bytesPerSec float64) string {
 	if bytesPerSec > 0 {
 		s += fmt.Sprintf("; at the %s/s it writes, an hour of it is %s of memory: size the tmpfs for what is kept between rotations", prose.Bytes(bytesPerSec), prose.Bytes(bytesPerSec*3600))
 		if limit > 0 {
-			s += fmt.Sprintf(", within its memory limit (%s, filled in %s at that rate if nothing is rotated away)", prose.Bytes(float64(limit)), spanText(float64(limit)/bytesPerSec))
+			s += fmt.Sprintf(", within its memory limit (%s, filled in %s at that rate if nothing is rotated away)", prose.Bytes(float64(limit)), SpanText(float64(limit)/bytesPerSec))
 		}
 	} else if limit > 0 {
 		s += fmt.Sprintf(" (%s here)", prose.Bytes(float64(limit)))
@@ -37,8 +37,8 @@ func tmpfsCost(c *window.Window, p *model.Process, bytesPerSec float64) string {
 	return s + "; an emptyDir with medium: Memory needs a sizeLimit, and a default emptyDir is no tmpfs but a directory on the kubelet's filesystem (/var/lib/kubelet), usually the same disk"
 }
 
-// spanText says a duration in seconds in the unit people plan in.
-func spanText(secs float64) string {
+// SpanText says a duration in seconds in the unit people plan in.
+func SpanText(secs float64) string {
 	switch {
 	case secs < 120:
 		return fmt.Sprintf("%.0f s", secs)

@@ -1,4 +1,4 @@
-package rules
+package advice
 
 import (
 	"fmt"
@@ -15,10 +15,10 @@ import (
 // costs memory now and device time later; these helpers say when, from the
 // bundle's own figures (REFERENCE-IO.md 3.1, 9).
 
-// nodeCPU is the node's CPU use over the window from /proc/stat: the busy
+// NodeCPU is the node's CPU use over the window from /proc/stat: the busy
 // share of all CPUs, and the share spent in the kernel (system, irq,
 // softirq).
-func nodeCPU(c *window.Window) (busy, kernel float64, ok bool) {
+func NodeCPU(c *window.Window) (busy, kernel float64, ok bool) {
 	a, b := c.Model.Ticks[c.From].Stat, c.Model.Ticks[c.To].Stat
 	if a == nil || b == nil {
 		return 0, 0, false
@@ -35,7 +35,7 @@ func nodeCPU(c *window.Window) (busy, kernel float64, ok bool) {
 	return (total - idle) / total * 100, sys / total * 100, true
 }
 
-// dirtyForecast says, for a writer dirtying bytesPerSec, where the
+// DirtyForecast says, for a writer dirtying bytesPerSec, where the
 // node's dirty memory goes from the last tick's vmstat (REFERENCE-IO.md
 // 9.2, 9.3): the flushers write back pages older than
 // dirty_expire_centisecs (30 s by default) whatever the amount, a file at
@@ -45,7 +45,7 @@ func nodeCPU(c *window.Window) (busy, kernel float64, ok bool) {
 // reaches the background threshold, where the flushers start writing
 // whatever the age, and then the free-run point, (background + limit) / 2,
 // from which the kernel paces writers. "" without the figures.
-func dirtyForecast(c *window.Window, bytesPerSec float64) string {
+func DirtyForecast(c *window.Window, bytesPerSec float64) string {
 	v := c.Model.Ticks[c.To].Vmstat
 	if v == nil || bytesPerSec <= 0 || v["nr_dirty_threshold"] == 0 {
 		return ""
@@ -54,7 +54,7 @@ func dirtyForecast(c *window.Window, bytesPerSec float64) string {
 	dirty := float64(v["nr_dirty"]+v["nr_writeback"]) * page
 	bg, limit := float64(v["nr_dirty_background_threshold"])*page, float64(v["nr_dirty_threshold"])*page
 	freerun := (bg + limit) / 2
-	expire, known := dirtyExpire(c)
+	expire, known := DirtyExpire(c)
 	expireText := fmt.Sprintf("dirty_expire_centisecs %.0f s", expire)
 	if !known {
 		expireText = fmt.Sprintf("dirty_expire_centisecs, %.0f s by default", expire)
@@ -82,29 +82,29 @@ func dirtyForecast(c *window.Window, bytesPerSec float64) string {
 		prose.Bytes(dirty), prose.Bytes(bg), when(bg), prose.Bytes(freerun), prose.Bytes(limit), when(freerun))
 }
 
-// dirtyExpire is vm.dirty_expire_centisecs in seconds: how old dirty data
+// DirtyExpire is vm.dirty_expire_centisecs in seconds: how old dirty data
 // gets before the flushers write it; the kernel's default (30 s) and
 // false when the bundle does not say.
-func dirtyExpire(c *window.Window) (float64, bool) {
+func DirtyExpire(c *window.Window) (float64, bool) {
 	if cs, err := strconv.ParseFloat(c.Model.Sysctl["vm/dirty_expire_centisecs"], 64); err == nil && cs > 0 {
 		return cs / 100, true
 	}
 	return 30, false
 }
 
-// fillForecast says when the filesystem holding a target's file fills at
+// FillForecast says when the filesystem holding a target's file fills at
 // bytesPerSec, from its statfs; "" when unknown.
-func fillForecast(c *window.Window, tv *window.TargetView, path string, bytesPerSec float64) string {
-	mp, secs, avail := fillSeconds(c, tv, path, bytesPerSec)
+func FillForecast(c *window.Window, tv *window.TargetView, path string, bytesPerSec float64) string {
+	mp, secs, avail := FillSeconds(c, tv, path, bytesPerSec)
 	if mp == "" {
 		return ""
 	}
 	return fmt.Sprintf("%s fills in about %.0f s at this rate (%s available)", mp, secs, prose.Bytes(avail))
 }
 
-// fillSeconds is the mount holding a target's file and how many seconds
+// FillSeconds is the mount holding a target's file and how many seconds
 // it has left at bytesPerSec, from its statfs; "" when unknown.
-func fillSeconds(c *window.Window, tv *window.TargetView, path string, bytesPerSec float64) (string, float64, float64) {
+func FillSeconds(c *window.Window, tv *window.TargetView, path string, bytesPerSec float64) (string, float64, float64) {
 	pl, ok := c.Place(tv, path)
 	if !ok || bytesPerSec <= 0 {
 		return "", 0, 0
@@ -131,13 +131,13 @@ func fillSeconds(c *window.Window, tv *window.TargetView, path string, bytesPerS
 	return found.MountPoint, avail / bytesPerSec, avail
 }
 
-// urgentFill is how soon (in seconds) a filesystem filling up makes
+// UrgentFill is how soon (in seconds) a filesystem filling up makes
 // freeing it the first thing to do.
-const urgentFill = 600
+const UrgentFill = 600
 
-// deviceIdle reports whether a device was far from busy over the window:
+// DeviceIdle reports whether a device was far from busy over the window:
 // under half the saturation %util and under the await threshold.
-func deviceIdle(c *window.Window, dev string) bool {
+func DeviceIdle(c *window.Window, dev string) bool {
 	x, ok := c.Devices[dev]
 	return ok && x.Util < c.Thresholds.UtilPct/2 && x.Await < c.Thresholds.AwaitMS
 }
