@@ -19,7 +19,7 @@ import (
 // and that a default emptyDir is no tmpfs but a directory on the
 // kubelet's filesystem. p may be nil (no single writer).
 func TmpfsCost(c *window.Window, p *model.Process, bytesPerSec float64) string {
-	s := "tmpfs is memory: its pages are Shmem, charged to the pod's memory limit like any other memory (and reclaimable only to swap)"
+	s := "tmpfs is memory: its pages are Shmem, charged to the writer's memory cgroup (a pod's memory limit) like any other memory, and reclaimable only to swap"
 	var limit uint64
 	if p != nil {
 		if cg := c.Model.MemoryCgroup(p); cg != nil {
@@ -33,6 +33,9 @@ func TmpfsCost(c *window.Window, p *model.Process, bytesPerSec float64) string {
 		}
 	} else if limit > 0 {
 		s += fmt.Sprintf(" (%s here)", prose.Bytes(float64(limit)))
+	}
+	if p != nil && limit == 0 {
+		s += "; " + NodeMemoryBound(c)
 	}
 	return s + "; an emptyDir with medium: Memory needs a sizeLimit, and a default emptyDir is no tmpfs but a directory on the kubelet's filesystem (/var/lib/kubelet), usually the same disk"
 }
@@ -48,4 +51,15 @@ func SpanText(secs float64) string {
 		return fmt.Sprintf("%.1f h", secs/3600)
 	}
 	return fmt.Sprintf("%.1f days", secs/86400)
+}
+
+// NodeMemoryBound says that a writer's memory cgroup sets no limit, so
+// what it keeps in memory comes out of the node's, with how much the node
+// had available at the end of the capture.
+func NodeMemoryBound(c *window.Window) string {
+	s := "its memory cgroup has no limit: what it keeps comes out of the node's memory"
+	if mi := c.Model.Ticks[c.To].Meminfo; mi["MemAvailable"] > 0 {
+		s += fmt.Sprintf(" (%s available at the end of the capture)", prose.Bytes(float64(mi["MemAvailable"])*1024))
+	}
+	return s
 }

@@ -99,12 +99,14 @@ func (e *explainer) chain() []content.Step {
 		}
 		if io.WChar > 0 && io.WriteBytes > 0 {
 			ratio := float64(io.WriteBytes) / float64(io.WChar)
-			meaning := "block bytes match syscall bytes: each byte is written once"
+			// write_bytes counts pages dirtied (or written directly), not
+			// what the device wrote: the block trace says that.
+			meaning := "pages dirtied match the bytes handed to write(); what the device wrote, journal and flushes included, is the block trace's"
 			switch {
 			case ratio > c.Thresholds.WriteMatchHigh:
-				meaning = "block bytes exceed syscall bytes: amplification"
+				meaning = "more pages dirtied than bytes handed to write(): each small write dirties a page again"
 			case ratio < c.Thresholds.WriteMatchLow:
-				meaning = "syscall bytes exceed block bytes: page-cache absorption, overwrite, or non-disk targets"
+				meaning = "fewer pages dirtied than bytes handed to write(): page-cache absorption, overwrite, or non-disk targets"
 			}
 			add(linef("write_bytes/wchar = %.2f (%s)", ratio, meaning))
 		} else if io.WChar > 0 {

@@ -294,7 +294,7 @@ func deviceCost(c *window.Window, tv *window.TargetView, path string, f *content
 
 // compressLater is how to take compression out of the busy hours.
 var compressLater = content.Mitigation{Horizon: content.ShortTerm, Action: "Compress rotated logs later, off-peak",
-	How:    "logrotate: delaycompress (the copy is compressed at the next rotation, not right after the copy) and the rotation run at a quiet hour; or compresscmd zstd with compressoptions -T1 -3 (far less CPU than gzip -9 for the same data)",
+	How:    "logrotate: delaycompress (the copy is compressed at the next rotation, not right after the copy) and the rotation run at a quiet hour; or compresscmd zstd with compressoptions -T1 -3, compressext .zst and uncompresscmd unzstd (less CPU than logrotate's default gzip for the same data)",
 	Effect: "The copy and its compression no longer hit the disk back to back"}
 
 // rotationMitigations are an SRE's remedies for a copy-and-truncate

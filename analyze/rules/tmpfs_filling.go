@@ -53,6 +53,10 @@ func checkTmpfsFilling(c *window.Window) []content.Finding {
 			if mp == "" || secs > tmpfsFillWarn {
 				continue
 			}
+			memory := advice.NodeMemoryBound(c)
+			if cg := c.Model.MemoryCgroup(p); cg != nil && cg.MemLimit > 0 {
+				memory = fmt.Sprintf("its memory limit (%s) counts them, and fills in %s at this rate unless the log is rotated away", prose.Bytes(float64(cg.MemLimit)), advice.SpanText(float64(cg.MemLimit)/bytesPerSec))
+			}
 			sev := content.Warning
 			if secs < advice.UrgentFill {
 				sev = content.Critical
@@ -60,8 +64,8 @@ func checkTmpfsFilling(c *window.Window) []content.Finding {
 			fnd := content.Finding{
 				ID: "tmpfs-filling", Severity: sev, Confidence: content.High, Score: 1 / max(secs, 1),
 				Title: fmt.Sprintf("%s fills %s (%s, memory) in about %s", window.Name(p), mp, fstype, advice.SpanText(secs)),
-				Summary: fmt.Sprintf("%s appends %s/s to %s on %s, a %s: its bytes wait for no device but stay in memory as Shmem until the file is rotated or deleted. At this rate the filesystem's %s left are gone in about %s; then its writes fail with ENOSPC.",
-					window.Name(p), prose.Bytes(bytesPerSec), f.Path, mp, fstype, prose.Bytes(avail), advice.SpanText(secs)),
+				Summary: fmt.Sprintf("%s appends %s/s to %s on %s, a %s: its bytes wait for no device but stay in memory as Shmem until the file is rotated or deleted. At this rate the filesystem's %s left are gone in about %s; then its writes fail with ENOSPC. Meanwhile %s.",
+					window.Name(p), prose.Bytes(bytesPerSec), f.Path, mp, fstype, prose.Bytes(avail), advice.SpanText(secs), memory),
 				Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path, Mount: mp},
 				Evidence: []content.Evidence{
 					{Member: tv.Target.Info.Strace.Member, What: fmt.Sprintf("%d writes of %.0f bytes on average to %s, open with O_APPEND: %s/s at the untraced write rate", f.Writes, f.AvgWrite(), f.Path, prose.Bytes(bytesPerSec)),

@@ -113,8 +113,11 @@ func (d *Diagnosis) deviceClause(b *strings.Builder, primary, devFinding *conten
 			// Saturated, with no serious finding about it: only its
 			// own load waited (device-saturated is then info).
 			b.WriteString(", saturated by its own load: no other task waited for it")
-		case x.Util >= 0.9*c.Thresholds.UtilPct || x.Await >= 0.9*c.Thresholds.AwaitMS:
+		case x.Util >= 0.9*c.Thresholds.UtilPct:
 			b.WriteString(", close to saturation")
+		case x.Await >= 0.9*c.Thresholds.AwaitMS:
+			// Slow requests on a mostly idle device are latency, not load.
+			b.WriteString(", its requests slow although it was mostly idle")
 		}
 		if shows.Has(rules.Syncs) || shows.Has(rules.SmallPieces|rules.Amplified) {
 			b.WriteString(": the cost is in operations and latency for everything that shares it, not in bandwidth")
