@@ -143,7 +143,7 @@ func TestWriteAmplificationWithoutTraceIsDirtied(t *testing.T) {
 func TestTmpfsRemedyCost(t *testing.T) {
 	f := first(t, fires(t, overlayHotPath, window.Defaults()), "overlay-sync-logger")
 	how := f.Mitigations[0].How
-	for _, want := range []string{"medium: Memory", "Shmem, charged to the pod's memory limit", "an hour of it is 294.6 MiB of memory: size the tmpfs for what is kept between rotations", "needs a sizeLimit", "default emptyDir is no tmpfs but a directory on the kubelet's filesystem"} {
+	for _, want := range []string{"medium: Memory", "Shmem, charged to the writer's memory cgroup (a pod's memory limit)", "comes out of the node's memory", "an hour of it is 294.6 MiB of memory: size the tmpfs for what is kept between rotations", "needs a sizeLimit", "default emptyDir is no tmpfs but a directory on the kubelet's filesystem"} {
 		if !strings.Contains(how, want) {
 			t.Errorf("no %q in %q", want, how)
 		}
