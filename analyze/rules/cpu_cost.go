@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/iorca/iorca/analyze/advice"
+	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/internal/units"
 	"github.com/iorca/iorca/report/content"
@@ -58,7 +59,7 @@ func checkCPUCost(c *window.Window) []content.Finding {
 			Subjects: content.Subjects{PIDs: []int{p.Proc.PID}, Command: window.Cmdline(p.Proc)},
 			Evidence: []content.Evidence{
 				{Member: c.TicksMembers() + " (/proc/PID/stat, /proc/PID/io)", Ticks: c.TickSpan(),
-					What:    fmt.Sprintf("/proc/%d/stat utime+stime +%d clock ticks in %.1f s (%.0f %% of a CPU); /proc/%d/io syscw +%d, syscr +%d", p.Proc.PID, p.CPUTicks, p.Seconds, h.cpu, p.Proc.PID, io.SyscW, io.SyscR),
+					What:    fmt.Sprintf("%sutime+stime +%d clock ticks in %.1f s (%.0f %% of a CPU); syscw +%d, syscr +%d", procFiles(p.Proc), p.CPUTicks, p.Seconds, h.cpu, io.SyscW, io.SyscR),
 					Figures: map[string]float64{FigCPUPct: h.cpu, "syscalls_per_s": h.syscalls}},
 			},
 			Mitigations: []content.Mitigation{
@@ -86,4 +87,14 @@ func cpuCostClause(f *content.Finding) string {
 		return fmt.Sprintf(" It spends %.0f %% of a CPU on it.", v)
 	}
 	return ""
+}
+
+// procFiles names where a process's counters were read: its own
+// /proc/PID files, or for the children a process reaped unseen, the
+// share of its reaper's cumulative fields they added.
+func procFiles(p *model.Process) string {
+	if p.ReapedBy != 0 {
+		return fmt.Sprintf("/proc/%d/stat cutime+cstime and /proc/%d/io, what its exited children added: ", p.ReapedBy, p.ReapedBy)
+	}
+	return fmt.Sprintf("/proc/%d/stat and /proc/%d/io: ", p.PID, p.PID)
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"slices"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
 )
@@ -134,6 +135,9 @@ func Check(c *window.Window) []content.Finding {
 			if fs[i].Role == content.NoRole {
 				fs[i].Role = r.Role
 			}
+			// A title or summary may begin with a process's name, which
+			// for a reaper's children is "the group of ...".
+			fs[i].Title, fs[i].Summary = prose.Sentence(fs[i].Title), prose.Sentence(fs[i].Summary)
 		}
 		return fs
 	}

@@ -183,7 +183,7 @@ func (c *Window) TicksMembers() string {
 func Name(p *model.Process) string {
 	s := fmt.Sprintf("PID %d (%s)", p.PID, p.Comm)
 	if p.ReapedBy != 0 {
-		s = fmt.Sprintf("the exited children of PID %d (%s)", p.ReapedBy, p.ReaperComm())
+		s = fmt.Sprintf("the group of exited children of PID %d (%s)", p.ReapedBy, p.ReaperComm())
 	}
 	if p.Container != nil {
 		s += " in container " + p.Container.Name
