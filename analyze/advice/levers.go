@@ -283,8 +283,15 @@ func ContainerBlockIO(c *window.Window, name string) int64 {
 // A runtime component's writes are a container's output: the step is
 // then the container's logging (container-log-flood's row).
 func BufferKey(p *model.Process) string {
-	if p.RuntimeKind() != "" && p.Container != nil {
-		return LogBufferKey(p.Container.Name)
+	if p.RuntimeKind() != "" {
+		// A runtime component writes a container's log: buffering that
+		// log is one step, whichever finding asks for it.
+		if c := p.Serves(); c != nil {
+			return LogBufferKey(c.Name)
+		}
+		if p.Container != nil {
+			return LogBufferKey(p.Container.Name)
+		}
 	}
 	return fmt.Sprintf("buffer-writes:%d", p.PID)
 }
