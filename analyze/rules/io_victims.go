@@ -51,8 +51,13 @@ func checkIOVictims(c *window.Window) []content.Finding {
 		if p.Proc.Kernel || p.Samples < 2 {
 			continue
 		}
-		if c.DeviceShare(p.Proc.PID, dev)*100 >= c.Thresholds.DeviceSharePct {
-			continue // a cause, not a victim
+		// A cause, not a victim: a process holding DeviceSharePct of the
+		// device and as much as a rival of its top holder would
+		// (RivalShare). One that adds load but far less than the top
+		// holder, and waits, is a victim that also contributes (a
+		// database whose syncs queue behind a logger's on one journal).
+		if share := c.DeviceShare(p.Proc.PID, dev); share*100 >= c.Thresholds.DeviceSharePct && share >= c.Thresholds.RivalShare*topShare(c, dev) {
+			continue
 		}
 		v := victim{p: p, waitS: float64(max(p.MaxThreadBlkio, p.Delta.BlkioTicks)) / hz, dshare: prose.Pct(float64(p.DStates), float64(p.Samples))}
 		if dt != nil {
@@ -286,4 +291,20 @@ func behindWhom(c *window.Window, waited map[model.Task]map[model.Task]float64, 
 		}
 	}
 	return "the requests of " + prose.JoinAnd(names)
+}
+
+// topShare is the largest share of a device's time any user process
+// holds.
+func topShare(c *window.Window, dev string) float64 {
+	dt := c.DeviceTimes[dev]
+	if dt == nil {
+		return 0
+	}
+	best := 0.0
+	for _, s := range dt.Shares {
+		if !s.Kernel {
+			best = max(best, dt.Fraction(s))
+		}
+	}
+	return best
 }

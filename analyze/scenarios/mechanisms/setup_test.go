@@ -33,10 +33,22 @@ func checkVerdict(t *testing.T, r reporttest.Report, dev string, pid int, mechan
 	} else if cp == nil || cp.PID != pid || r.Verdict.Primary != mechanism {
 		t.Errorf("verdict: culprit %+v, primary %s; want PID %d and %s", cp, r.Verdict.Primary, pid, mechanism)
 	}
+	// A finding of the mechanism about the process the test started; one
+	// about another process of this shared machine (a test in another
+	// package that calls sync, say) is that process's own, and allowed.
+	about := false
 	for _, f := range r.Findings {
-		if f.ID == mechanism && (len(f.Subjects.PIDs) == 0 || f.Subjects.PIDs[0] != pid) {
-			t.Errorf("%s is about %v, want PID %d", mechanism, f.Subjects.PIDs, pid)
+		if f.ID != mechanism {
+			continue
 		}
+		if len(f.Subjects.PIDs) > 0 && f.Subjects.PIDs[0] == pid {
+			about = true
+		} else {
+			t.Logf("%s also about %v, a process this test did not start", mechanism, f.Subjects.PIDs)
+		}
+	}
+	if !about {
+		t.Errorf("no %s finding about PID %d", mechanism, pid)
 	}
 	reporttest.CheckFindings(t, r, []string{mechanism}, nil)
 }
