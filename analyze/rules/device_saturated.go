@@ -82,7 +82,7 @@ func checkDeviceSaturated(c *window.Window) []content.Finding {
 			},
 			Mitigations: []content.Mitigation{
 				{Horizon: content.Immediate, Key: "find-loader", Subject: d, Action: "Find the process that loads " + d, How: "iorca replay BUNDLE biotop --summary (with a block trace) or iotop --summary names who holds it; then the mitigations of its findings", Effect: "Other processes get the device back once it yields"},
-				{Horizon: content.ShortTerm, Key: "move-off-device", Subject: d, Action: "Move the hot data off " + d, How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names; " + advice.TmpfsCost(c, nil, 0), Effect: "The workloads on " + d + " get low latency back"},
+				moveOff(c, d, x),
 				sizeForLoad(x),
 			},
 		}
@@ -198,5 +198,20 @@ func sizeForLoad(x model.Iostat) content.Mitigation {
 			How:    fmt.Sprintf("It moved only %.0f kB/s: its time goes to syncs, flushes and small requests, which a bigger device does not make fewer (one with power-loss protection makes flushes cheap); the alert rules below", x.RkBPS+x.WkBPS),
 			Effect: "Saturation is seen minutes before users see it"}
 	}
-	return content.Mitigation{Horizon: content.LongTerm, Action: "Size the device for the load, and alert before it saturates", How: "A faster device class, or spread the writes; the alert rules below", Effect: "Saturation is seen minutes before users see it"}
+	return content.Mitigation{Horizon: content.LongTerm, Action: "Size the device for the load, and alert before it saturates", How: "A faster device class, or spread the load over devices; the alert rules below", Effect: "Saturation is seen minutes before users see it"}
+}
+
+// moveOff is the short-term step of moving data off a saturated device:
+// for a device busy writing, the writes this report names (to tmpfs,
+// with its memory cost, when they are disposable); for one busy reading
+// (a scan, a cold cache), the latency-sensitive data away from what is
+// read.
+func moveOff(c *window.Window, d string, x model.Iostat) content.Mitigation {
+	if x.RkBPS+x.RPS > 0 && x.RkBPS > x.WkBPS {
+		return content.Mitigation{Horizon: content.ShortTerm, Key: "move-off-device", Subject: d, Action: "Keep latency-sensitive data off " + d,
+			How:    "A separate volume for the data the waiting processes read, or the tree that is read in bulk on its own device",
+			Effect: "The waiting processes' reads no longer queue behind the bulk reads on " + d}
+	}
+	return content.Mitigation{Horizon: content.ShortTerm, Key: "move-off-device", Subject: d, Action: "Move the hot data off " + d,
+		How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names; " + advice.TmpfsCost(c, nil, 0), Effect: "The workloads on " + d + " get low latency back"}
 }

@@ -100,8 +100,16 @@ func syncCallerFinding(c *window.Window, a model.SyncAgent, dev string, rate flo
 	if len(a.Callers) > 1 || (len(a.Callers) == 1 && a.Callers[0] != a.Task) {
 		who = fmt.Sprintf("the %d short-lived %s processes it ran", len(a.Callers), a.Callers[0].Comm)
 	}
-	f.Summary = fmt.Sprintf("%s called %s %d times in %.1f s, asking each time for writeback of whole filesystems (%s did: writeback work queued with reason=sync, as sync() and syncfs() queue it). Each call makes the flushers write every dirty page of the filesystem at once, whoever dirtied it, then commits the journal and waits for all of it: the device writes everyone's data in bursts on the caller's schedule instead of in the background, and writers that need the journal wait for each commit.",
+	f.Summary = fmt.Sprintf("%s called %s %d times in %.1f s, asking each time for writeback of whole filesystems (%s did: writeback work queued with reason=sync, as sync() and syncfs() queue it). Each call makes the flushers write every dirty page of the filesystem at once, whoever dirtied it, then commits the journal and waits for all of it: the device writes everyone's data in bursts on the caller's schedule instead of in the background.",
 		prose.Sentence(name), call, a.Calls, dt.Seconds, who)
+	waits := writersWaits(c, s)
+	if waits != "" {
+		f.Summary += " The writers whose pages it forces out wait for it: " + waits + "."
+	} else {
+		// Writers that dirty pages and never wait for them are not
+		// slowed: the stalls are the caller's own waits.
+		f.Summary += " No writer whose pages it forced out was seen waiting: the waits are its own."
+	}
 	f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.BlockTraceMember,
 		What:    fmt.Sprintf("writeback_queue reason=sync (the writeback sync() and syncfs() queue for each filesystem) from %s: %d calls in %.1f s, %.1f a second", callerList(a.Callers), a.Calls, dt.Seconds, rate),
 		Figures: map[string]float64{FigSyncCallsPerS: rate, "sync_calls": float64(a.Calls)}})
@@ -130,10 +138,10 @@ func syncCallerFinding(c *window.Window, a model.SyncAgent, dev string, rate flo
 			f.Summary += fmt.Sprintf(" Its traced calls each waited %s for that.", model.FormatUS(us))
 		}
 	}
-	if w := writersWaits(c, s); w != "" {
-		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/wchan) and " + bundle.BlockTraceMember + " (balance_dirty_pages)", Ticks: c.TickSpan(), What: "the writers whose pages it forced out waited: " + w})
+	if waits != "" {
+		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/wchan) and " + bundle.BlockTraceMember + " (balance_dirty_pages)", Ticks: c.TickSpan(), What: "the writers whose pages it forced out waited: " + waits})
 	}
-	f.Mitigations = syncCallerMitigations(c, a, call, dev)
+	f.Mitigations = syncCallerMitigations(c, a, call, dev, waits != "")
 	return f
 }
 
@@ -302,11 +310,15 @@ func writersWaits(c *window.Window, s *model.Share) string {
 
 // syncCallerMitigations: sync far less often (the fix), sync less of the
 // node, or freeze instead.
-func syncCallerMitigations(c *window.Window, a model.SyncAgent, call, dev string) []content.Mitigation {
+func syncCallerMitigations(c *window.Window, a model.SyncAgent, call, dev string, writersWaited bool) []content.Mitigation {
+	effect := "The writers' data reaches " + dev + " in the background, in larger batches with fewer commits"
+	if writersWaited {
+		effect = "The writers' data reaches " + dev + " in the background; they stop waiting for a commit every call"
+	}
 	mp := mountOn(c, dev)
 	ms := []content.Mitigation{{Horizon: content.Immediate, Key: fmt.Sprintf("sync-less:%d", a.Task.PID), Action: "Call it far less often: once before each snapshot or backup, not in a loop",
 		How:    "Raise the agent's interval to its snapshot schedule; between calls the kernel writes dirty pages back in the background (vm.dirty_writeback_centisecs) in larger batches, with one journal commit per commit interval",
-		Effect: "The writers' data reaches " + dev + " in the background; they stop waiting for a commit every call"}}
+		Effect: effect}}
 	if call != "syncfs()" {
 		ms = append(ms, content.Mitigation{Horizon: content.ShortTerm, Action: "Sync only the filesystem it needs",
 			How:    "syncfs(2) on that filesystem instead of sync(2), which writes back and commits every filesystem of the node: sync -f " + mp,
