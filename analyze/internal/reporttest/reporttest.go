@@ -92,3 +92,13 @@ func CheckFindings(t testing.TB, r Report, present, absent []string) bool {
 	}
 	return ok
 }
+
+// HasFinding reports whether the report holds a finding of rule id.
+func HasFinding(r Report, id string) bool {
+	for _, f := range r.Findings {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}

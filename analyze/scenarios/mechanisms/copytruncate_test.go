@@ -60,7 +60,13 @@ func TestCopytruncateRotation(t *testing.T) {
 	// The verdict names it, unless another device on this shared machine
 	// failed recently (a loop device another test left failing is the
 	// node's critical problem, rightly).
-	if !otherDeviceFailing(r, dev) {
+	// Whether the copy saturates the disk depends on this machine's
+	// speed (reads alone are delayed): saturated, the rotation is the
+	// verdict with its remedies; coping (await under 10 ms on a quiet
+	// machine), it is named at info, rightly, and has no remedy row.
+	saturated := reporttest.HasFinding(r, "device-saturated")
+	wants := []string{log + ".1", "rotate it"}
+	if saturated && !otherDeviceFailing(r, dev) {
 		if c := r.Verdict.Culprit; c == nil || c.PID != job.Process.Pid {
 			t.Errorf("culprit %+v, want the rotation job %d", c, job.Process.Pid)
 			ok = false
@@ -69,8 +75,11 @@ func TestCopytruncateRotation(t *testing.T) {
 			t.Errorf("primary finding %q, want log-rotation", r.Verdict.Primary)
 			ok = false
 		}
+		wants = append(wants, "rename and reopen")
+	} else if !saturated {
+		t.Logf("%s coped with the copy on this run: the rotation is reported at info", dev)
 	}
-	for _, want := range []string{log + ".1", "rotate it", "rename and reopen"} {
+	for _, want := range wants {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report does not say %q", want)
 			ok = false
