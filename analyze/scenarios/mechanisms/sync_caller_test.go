@@ -44,7 +44,12 @@ func syncAgentScenario(t *testing.T, cmd, call string) {
 	r, md := captureReport(t)
 	checkVerdict(t, r, dev, agent.Process.Pid, "sync-caller")
 	for _, f := range r.Findings {
-		if f.ID == "sync-caller" && len(f.Subjects.PIDs) > 0 && f.Subjects.PIDs[0] == agent.Process.Pid && (!strings.Contains(f.Summary, "(ingest)") || !strings.Contains(f.Summary, "called "+call+" ")) {
+		// Whose pages it forced out are named on the device where it holds
+		// the most time: the test's slow disk, or on a busy machine the
+		// host disk whose dirty pages (another build's) the same calls
+		// forced out; the ingest writer is named on the slow disk.
+		if f.ID == "sync-caller" && len(f.Subjects.PIDs) > 0 && f.Subjects.PIDs[0] == agent.Process.Pid &&
+			(!strings.Contains(f.Summary, "called "+call+" ") || (f.Subjects.Device == dev && !strings.Contains(f.Summary, "(ingest)"))) {
 			t.Errorf("sync-caller does not say whose pages it forced out, or not %s: %s", call, f.Summary)
 		}
 	}
