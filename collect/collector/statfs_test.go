@@ -54,7 +54,7 @@ func TestCaptureTargetStatfs(t *testing.T) {
 	if got.MountID != root.ID || got.PID != os.Getpid() || got.Status != bundle.StatusOK || got.Blocks != st.Blocks {
 		t.Errorf("target statfs %+v, want mount %d through PID %d with %d blocks", got, root.ID, os.Getpid(), st.Blocks)
 	}
-	raw, ok := c.store.get(bundle.StatfsMember)
+	raw, ok := readMember(c.store, bundle.StatfsMember)
 	var stored []bundle.Statfs
 	if !ok || json.Unmarshal(raw, &stored) != nil || len(stored) != len(c.statfs) {
 		t.Errorf("the statfs member holds %d entries, want %d", len(stored), len(c.statfs))

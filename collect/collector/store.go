@@ -200,39 +200,6 @@ type closerFunc func()
 
 func (f closerFunc) Close() error { f(); return nil }
 
-// get returns the raw content of a member, whole: for small members
-// (tests); a trace is read back with open.
-func (s *store) get(name string) ([]byte, bool) {
-	em, ok := s.members[name]
-	if !ok {
-		return nil, false
-	}
-	frame := em.Frame
-	if frame == nil {
-		frame = make([]byte, em.FrameLen)
-		if _, err := s.spill.ReadAt(frame, s.offsets[name]); err != nil {
-			return nil, false
-		}
-	}
-	b, err := zstdDecoder.DecodeAll(frame, nil)
-	if err != nil {
-		return nil, false
-	}
-	return tarData(b, em.Size)
-}
-
-// tarData returns the data of a single tar member's bytes.
-func tarData(b []byte, size int64) ([]byte, bool) {
-	// Skip header blocks until the data: the data is the size bytes that
-	// end before the padding.
-	pad := (512 - size%512) % 512
-	end := int64(len(b)) - pad
-	if end < size {
-		return nil, false
-	}
-	return b[end-size : end], true
-}
-
 // names lists the members in the order the bundle holds them.
 func (s *store) names() []string {
 	out := make([]string, 0, len(s.members))
@@ -267,5 +234,3 @@ func (s *store) bundleSize(m *bundle.Manifest) (int64, error) {
 	}
 	return s.enc.BundleSize(m, s.ordered())
 }
-
-var zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))

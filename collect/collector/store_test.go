@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"strings"
@@ -70,7 +71,7 @@ func TestStoreSpills(t *testing.T) {
 		t.Errorf("bundleSize %d (%v), written %d, buffer %d", size, err, na, a.Len())
 	}
 	for name, data := range want {
-		got, ok := spilled.get(name)
+		got, ok := readMember(spilled, name)
 		if !ok || !bytes.Equal(got, data) {
 			t.Fatalf("get %s: %v, %d bytes, want %d", name, ok, len(got), len(data))
 		}
@@ -125,4 +126,15 @@ func TestStoreSpillFullDisk(t *testing.T) {
 			t.Fatalf("%s lost", name)
 		}
 	}
+}
+
+// readMember reads a stored member back whole, through open.
+func readMember(s *store, name string) ([]byte, bool) {
+	r, ok := s.open(name)
+	if !ok {
+		return nil, false
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	return b, err == nil
 }
