@@ -13,6 +13,7 @@ import (
 
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
+	"github.com/iorca/iorca/collect/spill"
 	"github.com/iorca/iorca/internal/ftrace"
 )
 
@@ -72,7 +73,7 @@ type Result struct {
 	Info bundle.BlockTraceInfo
 	// Formats is the format file of every enabled event, as frames.
 	Formats []byte
-	text    *spill
+	text    *spill.File
 }
 
 // Text reads the trace's text (BlockTraceMember): trace_pipe's lines, or
@@ -81,7 +82,7 @@ func (r Result) Text() io.Reader {
 	if r.text == nil {
 		return bytes.NewReader(nil)
 	}
-	return r.text.Reader()
+	return r.text.Reader(-1)
 }
 
 // Tracer is a running capture.
@@ -108,7 +109,7 @@ type source interface {
 	follow(fn func(ftrace.Event)) error
 	// finish makes the text once reading has stopped, naming tasks by
 	// c: the text, its lines, the raw bytes read.
-	finish(c *comms) (*spill, int, int64, error)
+	finish(c *comms) (*spill.File, int, int64, error)
 	// closeFiles closes the instance's files (before it is removed);
 	// close releases the spill.
 	closeFiles()
@@ -227,7 +228,7 @@ func (t *Tracer) setup() error {
 // openSource opens the per-CPU raw pages, or trace_pipe when they cannot
 // be read or decoded (the manifest says why).
 func (t *Tracer) openSource(formats [][]byte, tgid bool) (source, error) {
-	sp := newSpill(t.cfg.SpillDirs)
+	sp := spill.New(t.cfg.SpillDirs...)
 	t.res.Info.Spill = sp.Dir
 	if sp.Dir == "" {
 		t.res.Info.Spill = "memory"
@@ -244,7 +245,7 @@ func (t *Tracer) openSource(formats [][]byte, tgid bool) (source, error) {
 	}
 	r, err := openText(t.inst, sp, t.cfg.MaxBytes)
 	if err != nil {
-		sp.close()
+		sp.Close()
 		return nil, err
 	}
 	t.res.Info.Reader = "trace_pipe"
@@ -423,7 +424,7 @@ func (t *Tracer) Close() {
 		t.src.close()
 	}
 	if t.final.text != nil {
-		t.final.text.close()
+		t.final.text.Close()
 	}
 }
 

@@ -2,6 +2,8 @@ package blocktrace
 
 import (
 	"fmt"
+
+	"github.com/iorca/iorca/collect/spill"
 )
 
 // pageRef is where one page read from a CPU's trace_pipe_raw is in the
@@ -15,7 +17,7 @@ type pageRef struct {
 type cpuStream struct {
 	cpu   int
 	pages []pageRef
-	src   *spill
+	src   *spill.File
 	hdr   pageHeader
 	buf   []byte
 	it    *pageIter
@@ -71,7 +73,7 @@ func (c *cpuStream) advance() error {
 // mergePages calls fn with every event of the CPUs' pages in time order,
 // as trace_pipe merges the CPUs' buffers (the earliest first; a tie goes
 // to the lower CPU). lost is called for a page that follows lost events.
-func mergePages(src *spill, hdr pageHeader, cpus [][]pageRef, fn func(cpu int, ts uint64, rec []byte) error, lost func(cpu int, n int64) error) error {
+func mergePages(src *spill.File, hdr pageHeader, cpus [][]pageRef, fn func(cpu int, ts uint64, rec []byte) error, lost func(cpu int, n int64) error) error {
 	streams := make([]*cpuStream, 0, len(cpus))
 	for cpu, pages := range cpus {
 		s := &cpuStream{cpu: cpu, pages: pages, src: src, hdr: hdr}

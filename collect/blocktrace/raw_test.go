@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/collect/spill"
 	"github.com/iorca/iorca/internal/ftrace"
 )
 
@@ -19,7 +20,7 @@ import (
 // TestCaptureRawTestdata (kernel 6.18, 2 CPUs).
 type rawCapture struct {
 	dec   *decoder
-	pages *spill
+	pages *spill.File
 	index [][]pageRef
 	cpus  []int
 	text  []byte
@@ -55,7 +56,7 @@ func loadRaw(t testing.TB) *rawCapture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := &rawCapture{dec: dec, pages: newSpill(nil), text: read("trace_pipe.txt")}
+	rc := &rawCapture{dec: dec, pages: spill.New(), text: read("trace_pipe.txt")}
 	pos := map[int]int{}
 	b := read("pages")
 	for len(b) >= 8 {
@@ -70,7 +71,7 @@ func loadRaw(t testing.TB) *rawCapture {
 			rc.cpus = append(rc.cpus, cpu)
 			rc.index = append(rc.index, nil)
 		}
-		off, _ := rc.pages.append(b[8 : 8+n])
+		off, _ := rc.pages.Append(b[8 : 8+n])
 		rc.index[i] = append(rc.index[i], pageRef{off: off, n: int32(n)})
 		b = b[8+n:]
 	}
@@ -84,7 +85,7 @@ func (rc *rawCapture) decode(w io.Writer) (int, error) {
 	if err != nil {
 		return lines, err
 	}
-	_, err = io.Copy(w, text.Reader())
+	_, err = io.Copy(w, text.Reader(-1))
 	return lines, err
 }
 

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/iorca/iorca/collect/capture"
+	"github.com/iorca/iorca/collect/spill"
 	"github.com/iorca/iorca/internal/ftrace"
 )
 
@@ -29,7 +30,7 @@ type rawSource struct {
 	buf      []byte
 	max      int64
 	dec      *decoder
-	pages    *spill
+	pages    *spill.File
 	root     string
 	// headers are header_page and header_event, and named the comms of
 	// the final decode, kept for the tests' captures.
@@ -46,7 +47,7 @@ type rawSource struct {
 // openRaw opens every CPU's trace_pipe_raw and compiles the decoder from
 // the instance's header and format files; any failure is the reason to
 // read trace_pipe instead.
-func openRaw(inst *instance, root string, formats [][]byte, tgid bool, sp *spill, cfg Config) (*rawSource, error) {
+func openRaw(inst *instance, root string, formats [][]byte, tgid bool, sp *spill.File, cfg Config) (*rawSource, error) {
 	hp, err := readEventsFile(inst, root, "header_page")
 	if err != nil {
 		return nil, err
@@ -169,7 +170,7 @@ func (r *rawSource) add(i int, page []byte) (int, error) {
 	if r.raw+int64(n) > r.max {
 		return 0, errBudget
 	}
-	off, err := r.pages.append(page[:n])
+	off, err := r.pages.Append(page[:n])
 	if err != nil {
 		return 0, fmt.Errorf("spill the trace: %w", err)
 	}
@@ -225,7 +226,7 @@ func (r *rawSource) follow(fn func(ftrace.Event)) error {
 }
 
 // finish decodes every page into the text, in a second spill.
-func (r *rawSource) finish(c *comms) (*spill, int, int64, error) {
+func (r *rawSource) finish(c *comms) (*spill.File, int, int64, error) {
 	r.mu.Lock()
 	all := make([][]pageRef, len(r.index))
 	copy(all, r.index)
@@ -235,11 +236,8 @@ func (r *rawSource) finish(c *comms) (*spill, int, int64, error) {
 	if c != nil {
 		d.comms, r.named = c, c
 	}
-	text := newSpill([]string{r.pages.Dir})
-	if r.pages.Dir == "" {
-		text = newSpill(nil)
-	}
-	w := bufio.NewWriterSize(spillWriter{text}, 256<<10)
+	text := spill.New(r.pages.Dir) // in memory when the pages are
+	w := bufio.NewWriterSize(text, 256<<10)
 	lines := 0
 	var line []byte
 	err := mergePages(r.pages, d.hdr, all, func(i int, ts uint64, rec []byte) error {
@@ -263,16 +261,6 @@ func (r *rawSource) finish(c *comms) (*spill, int, int64, error) {
 	return text, lines, raw, err
 }
 
-// spillWriter appends to a spill.
-type spillWriter struct{ s *spill }
-
-func (w spillWriter) Write(b []byte) (int, error) {
-	if _, err := w.s.append(b); err != nil {
-		return 0, err
-	}
-	return len(b), nil
-}
-
 func (r *rawSource) closeFiles() {
 	for _, fd := range r.fds {
 		syscall.Close(fd)
@@ -282,5 +270,5 @@ func (r *rawSource) closeFiles() {
 
 func (r *rawSource) close() {
 	r.closeFiles()
-	r.pages.close()
+	r.pages.Close()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"syscall"
 
+	"github.com/iorca/iorca/collect/spill"
 	"github.com/iorca/iorca/internal/ftrace"
 )
 
@@ -15,12 +16,12 @@ type textSource struct {
 	fd   int
 	buf  []byte
 	max  int64
-	text *spill
+	text *spill.File
 	// followed is the offset Follow has read up to.
 	followed int64
 }
 
-func openText(inst *instance, sp *spill, max int64) (*textSource, error) {
+func openText(inst *instance, sp *spill.File, max int64) (*textSource, error) {
 	fd, err := syscall.Open(inst.path("trace_pipe"), syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open trace_pipe: %w", err)
@@ -47,13 +48,13 @@ func (s *textSource) add(b []byte) error {
 	if have+int64(len(b)) > s.max {
 		room := b[:s.max-have]
 		if i := bytes.LastIndexByte(room, '\n'); i >= 0 {
-			if _, err := s.text.append(room[:i+1]); err != nil {
+			if _, err := s.text.Append(room[:i+1]); err != nil {
 				return fmt.Errorf("spill the trace: %w", err)
 			}
 		}
 		return errBudget
 	}
-	if _, err := s.text.append(b); err != nil {
+	if _, err := s.text.Append(b); err != nil {
 		return fmt.Errorf("spill the trace: %w", err)
 	}
 	return nil
@@ -87,7 +88,7 @@ func (s *textSource) follow(fn func(ftrace.Event)) error {
 	return nil
 }
 
-func (s *textSource) finish(*comms) (*spill, int, int64, error) {
+func (s *textSource) finish(*comms) (*spill.File, int, int64, error) {
 	lines := 0
 	buf := make([]byte, 256<<10)
 	for off := int64(0); off < s.text.Len(); {

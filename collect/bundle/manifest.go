@@ -373,7 +373,9 @@ type StraceInfo struct {
 	Lines         int     `json:"lines"`
 	Truncated     bool    `json:"truncated"`
 	// StopReason is one of "duration", "max-bytes", "interrupted",
-	// "collection-end", "target-exited", "failed".
+	// "collection-end", "target-exited", "failed", "spill-failed" (the
+	// file the trace streams to refused a write: a full /dev/shm or
+	// output filesystem; what came before is kept).
 	StopReason string `json:"stop_reason"`
 	// ExitCode is strace's exit status; 128+N when it ended on signal N.
 	ExitCode int `json:"exit_code"`

@@ -9,7 +9,7 @@ import (
 
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
-	"github.com/iorca/iorca/collect/redact"
+	"github.com/iorca/iorca/collect/spill"
 	"github.com/iorca/iorca/collect/stracerun"
 )
 
@@ -75,7 +75,8 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 		// at their own bounds or when the collection ends.
 		tctx, cancel := context.WithCancelCause(context.Background())
 		c.stopTrace = cancel
-		c.strace = &straceRun{ctx: tctx, cfg: stracerun.Config{Path: path, Duration: c.cfg.StraceDuration, MaxBytes: c.cfg.StraceMaxBytes, Redact: c.cfg.Redact}}
+		c.strace = &straceRun{ctx: tctx, cfg: stracerun.Config{Path: path, Duration: c.cfg.StraceDuration, MaxBytes: c.cfg.StraceMaxBytes, Redact: c.cfg.Redact,
+			SpillDirs: spillDirs(c.cfg.Output)}}
 	}
 	for _, t := range targets {
 		if t.gone {
@@ -103,19 +104,34 @@ func (c *collection) runningTraces() int { return int(c.active.Load()) }
 // finishTrace stores one trace and its facts.
 func (c *collection) finishTrace(d traceDone) {
 	t, res := d.t, d.res
+	defer res.Output.Close()
 	info := res.Info
-	if len(res.Output) > 0 || info.Status == bundle.StatusOK {
+	if res.Output.Len() > 0 || info.Status == bundle.StatusOK {
 		info.Member = bundle.TraceMember(t.pid)
-		out := res.Output
-		if r := c.table.redactor; r != nil {
-			// Without payloads (-s 0) only user patterns can match.
-			var masked []redact.Masked
-			out, masked = r.Lines(out, true)
-			c.table.log(t.pid, info.Member, masked)
+		text, size := res.Output.Reader(), res.Output.Len()
+		if r := c.table.redactor; r != nil && r.HasPatterns() {
+			// Without payloads (-s 0) only user patterns can match. The
+			// masked copy streams to a spill file of its own, as the
+			// trace did: neither is ever whole in the heap.
+			masked := spill.New(spillDirs(c.cfg.Output)...)
+			defer masked.Close()
+			what, err := r.LinesTo(masked, text, true)
+			if err != nil {
+				// Never keep a trace that may hold what the user asked
+				// to mask.
+				c.ledger.problem(bundle.Problem{Source: "strace", PID: t.pid, Status: bundle.StatusFailed,
+					What: fmt.Sprintf("the trace of %d could not be masked and was not kept", t.pid), Why: err.Error()})
+				info.Member = ""
+			} else {
+				c.table.log(t.pid, info.Member, what)
+				text, size = masked.Reader(-1), masked.Len()
+			}
 		}
-		c.store.put(info.Member, out)
-		meta, _ := json.MarshalIndent(info, "", "  ")
-		c.store.put(bundle.TraceMetaMember(t.pid), append(meta, '\n'))
+		if info.Member != "" {
+			c.store.putFrom(info.Member, size, text)
+			meta, _ := json.MarshalIndent(info, "", "  ")
+			c.store.put(bundle.TraceMetaMember(t.pid), append(meta, '\n'))
+		}
 	}
 	if info.Status != bundle.StatusOK {
 		c.ledger.problem(bundle.Problem{Source: "strace", PID: t.pid, Status: info.Status,

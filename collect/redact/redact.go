@@ -1,7 +1,10 @@
 package redact
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"path"
 	"regexp"
 	"strings"
@@ -214,29 +217,51 @@ func (r *Redactor) HasPatterns() bool { return len(r.patterns) > 0 }
 // Lines masks each line of text with Text, or with the user patterns
 // only when patternsOnly is set (strace output without payloads, where the
 // built-in forms cannot occur). Masked.Arg is the line's number, from 1.
-// Lines that change nothing are not copied.
+// When nothing is masked, text itself is returned.
 func (r *Redactor) Lines(text []byte, patternsOnly bool) ([]byte, []Masked) {
 	if patternsOnly && !r.HasPatterns() {
 		return text, nil
 	}
-	lines := strings.SplitAfter(string(text), "\n")
-	var masked []Masked
-	for i, l := range lines {
-		body := strings.TrimSuffix(l, "\n")
-		var out string
-		var m []Masked
-		if patternsOnly {
-			out = r.userPatterns(body, i+1, &m)
-		} else {
-			out, m = r.Text(body, i+1)
-		}
-		if len(m) > 0 {
-			lines[i] = out + l[len(body):]
-			masked = append(masked, m...)
-		}
-	}
+	var b bytes.Buffer
+	b.Grow(len(text))
+	masked, _ := r.LinesTo(&b, bytes.NewReader(text), patternsOnly)
 	if len(masked) == 0 {
 		return text, nil
 	}
-	return []byte(strings.Join(lines, "")), masked
+	return b.Bytes(), masked
+}
+
+// LinesTo is Lines for a text that streams: it reads src line by line
+// and writes each line, masked, to w, so that a trace of any size is
+// redacted without being held whole. A line's Masked.Arg is its number,
+// from 1. Its error is src's or w's.
+func (r *Redactor) LinesTo(w io.Writer, src io.Reader, patternsOnly bool) ([]Masked, error) {
+	br := bufio.NewReaderSize(src, 64<<10)
+	var masked []Masked
+	for n := 1; ; n++ {
+		l, err := br.ReadString('\n')
+		if len(l) > 0 {
+			body := strings.TrimSuffix(l, "\n")
+			var out string
+			var m []Masked
+			if patternsOnly {
+				out = r.userPatterns(body, n, &m)
+			} else {
+				out, m = r.Text(body, n)
+			}
+			if len(m) > 0 {
+				l = out + l[len(body):]
+				masked = append(masked, m...)
+			}
+			if _, werr := io.WriteString(w, l); werr != nil {
+				return masked, werr
+			}
+		}
+		if err == io.EOF {
+			return masked, nil
+		}
+		if err != nil {
+			return masked, err
+		}
+	}
 }

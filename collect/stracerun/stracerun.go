@@ -20,6 +20,7 @@ import (
 
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
+	"github.com/iorca/iorca/collect/spill"
 )
 
 // Syscalls is the -e trace= set: the write, read, sync and open families
@@ -57,14 +58,45 @@ type Config struct {
 	// DetachTimeout is how long strace gets to detach after SIGINT before
 	// it is killed.
 	DetachTimeout time.Duration
+	// SpillDirs are where the trace streams to as it comes, in an
+	// unlinked file in the first that takes one (the collector's spill
+	// directories: /dev/shm, else the output's): a trace is never whole
+	// in the heap. Without one it is kept in memory.
+	SpillDirs []string
 }
 
 // Result is a finished trace: its output (cut at a line boundary within
-// MaxBytes) and what happened.
+// MaxBytes) and what happened. The caller must Close it.
 type Result struct {
-	Output []byte
+	Output Output
 	Info   bundle.StraceInfo
 }
+
+// Output is a trace's text, in a spill file or in memory.
+type Output struct {
+	s *spill.File
+	n int64
+}
+
+// Len is the text's length in bytes.
+func (o Output) Len() int64 { return o.n }
+
+// Reader reads the text from its start; each call starts again.
+func (o Output) Reader() io.Reader {
+	if o.s == nil {
+		return bytes.NewReader(nil)
+	}
+	return o.s.Reader(o.n)
+}
+
+// Bytes reads the whole text into memory: for tests and small traces.
+func (o Output) Bytes() []byte {
+	b, _ := io.ReadAll(o.Reader())
+	return b
+}
+
+// Close releases the spill file.
+func (o Output) Close() { o.s.Close() }
 
 // LookPath finds the strace binary on PATH.
 func LookPath() (string, error) { return exec.LookPath("strace") }
@@ -122,29 +154,50 @@ func Run(ctx context.Context, pid int, cfg Config) Result {
 	pw.Close()
 	res.Info.TracerPID = cmd.Process.Pid
 
-	// Read the trace into memory (the sick disk is not touched), keeping
-	// at most MaxBytes; past that, drain and count.
-	var out bytes.Buffer
-	var dropped int64
+	// Stream the trace to the spill file (/dev/shm first: the sick disk is
+	// not touched), keeping at most MaxBytes; past that, drain and count.
+	// The last newline kept is where the text is cut, so that a parser
+	// never sees half a syscall.
+	out := spill.New(cfg.SpillDirs...)
+	var kept, dropped, cut int64
+	var lines int
+	var spillErr error
 	full := make(chan struct{})
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
 		buf := make([]byte, 64<<10)
 		signalled := false
+		stop := func() {
+			if !signalled {
+				close(full)
+				signalled = true
+			}
+		}
 		for {
 			n, err := pr.Read(buf)
 			if n > 0 {
-				room := cfg.MaxBytes - int64(out.Len())
-				if room > 0 {
-					out.Write(buf[:min(int64(n), room)])
+				take := int64(n)
+				if spillErr != nil {
+					take = 0
 				}
-				if int64(n) > room {
-					dropped += int64(n) - max(room, 0)
-					if !signalled {
-						close(full)
-						signalled = true
+				take = min(take, max(cfg.MaxBytes-kept, 0))
+				if take > 0 {
+					chunk := buf[:take]
+					if _, werr := out.Append(chunk); werr != nil {
+						spillErr = werr
+						take = 0
+					} else {
+						if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+							cut = kept + int64(i) + 1
+							lines += bytes.Count(chunk, []byte{'\n'})
+						}
+						kept += take
 					}
+				}
+				if int64(n) > take {
+					dropped += int64(n) - take
+					stop()
 				}
 			}
 			if err != nil {
@@ -208,10 +261,15 @@ func Run(ctx context.Context, pid int, cfg Config) Result {
 	}
 	res.Info.Stderr = stderr.String()
 	res.Info.TracedSeconds = float64(res.Info.End.MonoNS-res.Info.Start.MonoNS) / 1e9
-	res.Output = cutAtLine(out.Bytes())
-	res.Info.Truncated = dropped > 0 || len(res.Output) < out.Len()
-	res.Info.Bytes = int64(len(res.Output))
-	res.Info.Lines = bytes.Count(res.Output, []byte{'\n'})
+	res.Output = Output{s: out, n: cut}
+	res.Info.Truncated = dropped > 0 || cut < kept
+	res.Info.Bytes = cut
+	res.Info.Lines = lines
+	if spillErr != nil {
+		res.Info.StopReason = "spill-failed"
+		res.Info.Status = bundle.StatusPartial
+		res.Info.Stderr = strings.TrimSpace(res.Info.Stderr + "\nspill the trace: " + spillErr.Error())
+	}
 	if res.Info.StopReason == "target-exited" && waitErr != nil {
 		// strace exited on its own with an error: it never attached.
 		res.Info.StopReason = "failed"
@@ -241,15 +299,6 @@ func failed(res Result, err error) Result {
 	res.Info.StopReason = "failed"
 	res.Info.Stderr = err.Error()
 	return res
-}
-
-// cutAtLine drops a trailing partial line, so a parser never sees half a
-// syscall.
-func cutAtLine(b []byte) []byte {
-	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
-		return b[:i+1]
-	}
-	return b[:0]
 }
 
 // limitedBuffer keeps the first max bytes written to it.

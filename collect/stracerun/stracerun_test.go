@@ -3,6 +3,7 @@ package stracerun
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -54,16 +55,17 @@ func TestRunStopsAtDuration(t *testing.T) {
 	path := straceOrSkip(t)
 	w := startWriter(t, "--password=hunter2")
 	res := Run(context.Background(), w.Process.Pid, Config{Path: path, Duration: 700 * time.Millisecond, MaxBytes: 16 << 20, Redact: true})
+	out := output(t, res)
 	if res.Info.StopReason != "duration" || res.Info.Status != "ok" {
 		t.Fatalf("info = %+v", res.Info)
 	}
 	if res.Info.TracedSeconds < 0.6 || res.Info.TracedSeconds > 3 {
 		t.Errorf("traced %.2fs, want about 0.7s", res.Info.TracedSeconds)
 	}
-	if !bytes.Contains(res.Output, []byte("access.log>, ")) || !bytes.Contains(res.Output, []byte(`""..., 60) = 60`)) {
-		t.Errorf("no redacted 60-byte write lines in:\n%.500s", res.Output)
+	if !bytes.Contains(out, []byte("access.log>, ")) || !bytes.Contains(out, []byte(`""..., 60) = 60`)) {
+		t.Errorf("no redacted 60-byte write lines in:\n%.500s", out)
 	}
-	if bytes.Contains(res.Output, []byte("hunter2")) {
+	if bytes.Contains(out, []byte("hunter2")) {
 		t.Error("payload reached the trace despite -s 0")
 	}
 	if !res.Info.Resumed {
@@ -76,12 +78,22 @@ func TestRunStopsAtMaxBytes(t *testing.T) {
 	path := straceOrSkip(t)
 	w := startWriter(t)
 	const limit = 4000
-	res := Run(context.Background(), w.Process.Pid, Config{Path: path, Duration: 20 * time.Second, MaxBytes: limit, Redact: true})
+	dir := t.TempDir()
+	res := Run(context.Background(), w.Process.Pid, Config{Path: path, Duration: 20 * time.Second, MaxBytes: limit, Redact: true, SpillDirs: []string{dir}})
+	out := output(t, res)
 	if res.Info.StopReason != "max-bytes" || !res.Info.Truncated {
 		t.Fatalf("info = %+v", res.Info)
 	}
-	if len(res.Output) > limit || len(res.Output) == 0 || res.Output[len(res.Output)-1] != '\n' {
-		t.Errorf("output %d bytes (limit %d), ends %q", len(res.Output), limit, res.Output[max(0, len(res.Output)-10):])
+	if len(out) > limit || len(out) == 0 || out[len(out)-1] != '\n' {
+		t.Errorf("output %d bytes (limit %d), ends %q", len(out), limit, out[max(0, len(out)-10):])
+	}
+	if int64(len(out)) != res.Info.Bytes || bytes.Count(out, []byte{'\n'}) != res.Info.Lines {
+		t.Errorf("info says %d bytes in %d lines; the text has %d in %d", res.Info.Bytes, res.Info.Lines, len(out), bytes.Count(out, []byte{'\n'}))
+	}
+	// The trace streamed to an unlinked file: nothing is left in the
+	// directory, even before the result is closed.
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("the spill directory holds %v: the spill file was not unlinked", ents)
 	}
 	if res.Info.TracedSeconds > 10 {
 		t.Errorf("traced %.1fs: the byte bound did not stop it early", res.Info.TracedSeconds)
@@ -93,8 +105,9 @@ func TestRunKeepsPrefixWithoutRedaction(t *testing.T) {
 	path := straceOrSkip(t)
 	w := startWriter(t, "--password=hunter2")
 	res := Run(context.Background(), w.Process.Pid, Config{Path: path, Duration: 500 * time.Millisecond, MaxBytes: 1 << 20, Redact: false})
-	if !bytes.Contains(res.Output, []byte("hunter2")) {
-		t.Errorf("with redaction off the 32-byte prefix should show the payload:\n%.300s", res.Output)
+	out := output(t, res)
+	if !bytes.Contains(out, []byte("hunter2")) {
+		t.Errorf("with redaction off the 32-byte prefix should show the payload:\n%.300s", out)
 	}
 }
 
@@ -104,6 +117,7 @@ func TestRunStopsOnCancelAndTargetExit(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	time.AfterFunc(300*time.Millisecond, func() { cancel(ErrCollectionEnd) })
 	res := Run(ctx, w.Process.Pid, Config{Path: path, Duration: time.Minute, MaxBytes: 1 << 20, Redact: true})
+	out := output(t, res)
 	if res.Info.StopReason != "collection-end" {
 		t.Errorf("stop reason %q, want collection-end", res.Info.StopReason)
 	}
@@ -111,8 +125,9 @@ func TestRunStopsOnCancelAndTargetExit(t *testing.T) {
 
 	short := startWriter(t, "--for", "400ms")
 	res = Run(context.Background(), short.Process.Pid, Config{Path: path, Duration: time.Minute, MaxBytes: 1 << 20, Redact: true})
-	if res.Info.StopReason != "target-exited" || !strings.Contains(string(res.Output), "+++ exited with 0 +++") {
-		t.Errorf("info = %+v, tail %q", res.Info, res.Output[max(0, len(res.Output)-100):])
+	out = output(t, res)
+	if res.Info.StopReason != "target-exited" || !strings.Contains(string(out), "+++ exited with 0 +++") {
+		t.Errorf("info = %+v, tail %q", res.Info, out[max(0, len(out)-100):])
 	}
 }
 
@@ -150,4 +165,32 @@ func TestStoppedTargetStaysStopped(t *testing.T) {
 		t.Errorf("target in state %c (%v) after the trace, want T (stopped)", st, err)
 	}
 	syscall.Kill(pid, syscall.SIGCONT)
+}
+
+// output is a trace's text, its spill released when the test ends.
+func output(t *testing.T, res Result) []byte {
+	t.Cleanup(res.Output.Close)
+	return res.Output.Bytes()
+}
+
+// A spill directory that fills up mid-trace (a full /dev/shm) ends the
+// trace there, marked partial with the reason, and keeps the whole lines
+// written before it; the traced process runs on. The directory is a real
+// 64 KiB tmpfs.
+func TestRunSpillFull(t *testing.T) {
+	path := straceOrSkip(t)
+	w := startWriter(t)
+	dir := workload.Tmpfs(t, "64k")
+	res := Run(context.Background(), w.Process.Pid, Config{Path: path, Duration: 20 * time.Second, MaxBytes: 16 << 20, Redact: true, SpillDirs: []string{dir}})
+	out := output(t, res)
+	if res.Info.StopReason != "spill-failed" || res.Info.Status != "partial" || !strings.Contains(res.Info.Stderr, "no space left") {
+		t.Fatalf("info = %+v", res.Info)
+	}
+	if len(out) == 0 || len(out) > 64<<10 || out[len(out)-1] != '\n' || int64(len(out)) != res.Info.Bytes {
+		t.Errorf("kept %d bytes (info: %d), ends %q", len(out), res.Info.Bytes, out[max(0, len(out)-10):])
+	}
+	if res.Info.TracedSeconds > 10 {
+		t.Errorf("traced %.1fs: the full spill did not stop it early", res.Info.TracedSeconds)
+	}
+	checkRunning(t, w.Process.Pid)
 }

@@ -42,8 +42,11 @@ vmstat, meminfo, PSI and cgroup IO stats; once: mount tables, block queue
 settings, vm.dirty_* sysctls, statfs of each mount, the kernel log tail and a
 process table. After a first window it picks the top processes by disk bytes
 and by write syscalls (plus any --pid), records their open files and fd flags,
-and traces them briefly with strace -f -tt -T -y. Everything stays in memory
-and is written once, at the end. Run it as root to see every process.
+and traces them briefly with strace -f -tt -T -y; the block layer is traced
+from the start (tracefs). Samples and traces are compressed as they come
+and kept in an unlinked spill file (in /dev/shm, else beside the output),
+so memory stays flat however long it runs; the bundle is written once, at
+the end. Run it as root to see every process.
 
 Usage:
   iorca-collect [flags]
