@@ -153,6 +153,26 @@ func identifyLogged(c *window.Window, writer, bySysc *model.ProcIO) (*model.Cont
 	return nil, "", citation{}
 }
 
+// subjectContainer is the container a finding about p writing path is
+// about: p's own, or, for a runtime component (dockerd, a shim, conmon)
+// writing a container's log or serving one, that container — its bytes
+// are the container's output, whoever holds the file. "" when none.
+func subjectContainer(c *window.Window, p *model.Process, path string) string {
+	if p.Container != nil {
+		return p.Container.Name
+	}
+	if p.RuntimeKind() == "" {
+		return ""
+	}
+	if ct, ok := c.Model.ContainerOfLog(path); ok {
+		return ct.Name
+	}
+	if ct := p.Serves(); ct != nil {
+		return ct.Name
+	}
+	return ""
+}
+
 func pathSuffix(p string) string {
 	if p == "" {
 		return ""

@@ -8,6 +8,7 @@ import (
 
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/internal/units"
 	"github.com/iorca/iorca/report/content"
 )
@@ -288,7 +289,7 @@ func (d *Diagnosis) onset(culpritDev string, primary *content.Finding) *content.
 			sig.dev, before.Util, after.Util, before.Await, after.Await, before.TPS, after.TPS,
 			units.FormatBytes(int64(before.WkBPS*1024)), units.FormatBytes(int64(after.WkBPS*1024))))
 	}
-	if ch := d.appChange(base, last); ch != "" {
+	if ch := d.appChange(base, last, sig.dev); ch != "" {
 		o.Changes = append(o.Changes, ch)
 	}
 	return o
@@ -296,11 +297,28 @@ func (d *Diagnosis) onset(culpritDev string, primary *content.Finding) *content.
 
 // appChange names the application whose IO rose most at the onset:
 // disk bytes (read_bytes + write_bytes) per second over the baseline and
-// over the incident, else write and read syscalls per second.
-func (d *Diagnosis) appChange(base, last int) string {
+// over the incident, else write and read syscalls per second. When the
+// block trace says who held dev's time, only those applications are
+// candidates: a build on the root disk that sped up at the same moment
+// is not what changed on a slow data disk.
+func (d *Diagnosis) appChange(base, last int, dev string) string {
 	c := d.Window
 	m := c.Model
 	apps := c.Apps()
+	var onDev map[*model.App]bool
+	if dt := c.DeviceTimes[dev]; dt != nil {
+		for _, sh := range c.Shares(dev) {
+			if sh.Process == nil || dt.Fraction(sh) < minOnsetShare {
+				continue
+			}
+			if app := apps[sh.Process.PID]; app != nil {
+				if onDev == nil {
+					onDev = map[*model.App]bool{}
+				}
+				onDev[app] = true
+			}
+		}
+	}
 	type rates struct {
 		app                  *model.App
 		bytesBefore, bytesAt float64
@@ -318,7 +336,7 @@ func (d *Diagnosis) appChange(base, last int) string {
 				continue
 			}
 			app := apps[p.Proc.PID]
-			if app == nil {
+			if app == nil || (onDev != nil && !onDev[app]) {
 				continue
 			}
 			r := by[app]
@@ -347,7 +365,15 @@ func (d *Diagnosis) appChange(base, last int) string {
 	if len(all) == 0 {
 		return ""
 	}
-	rise := func(r *rates) float64 { return r.bytesAt - r.bytesBefore }
+	// A change is a rise by a quarter or more: a steady writer measured
+	// a little higher after the onset did not change then.
+	rose := func(before, at float64) float64 {
+		if at-before <= 0.25*before {
+			return 0
+		}
+		return at - before
+	}
+	rise := func(r *rates) float64 { return rose(r.bytesBefore, r.bytesAt) }
 	unit, before, at := "of disk IO", func(r *rates) float64 { return r.bytesBefore }, func(r *rates) float64 { return r.bytesAt }
 	sort.Slice(all, func(i, j int) bool {
 		if rise(all[i]) != rise(all[j]) {
@@ -356,7 +382,7 @@ func (d *Diagnosis) appChange(base, last int) string {
 		return all[i].app.Main.PID < all[j].app.Main.PID
 	})
 	if rise(all[0]) <= 0 {
-		rise = func(r *rates) float64 { return r.callsAt - r.callsBefore }
+		rise = func(r *rates) float64 { return rose(r.callsBefore, r.callsAt) }
 		sort.Slice(all, func(i, j int) bool {
 			if rise(all[i]) != rise(all[j]) {
 				return rise(all[i]) > rise(all[j])
@@ -369,12 +395,9 @@ func (d *Diagnosis) appChange(base, last int) string {
 		unit, before, at = "read and write calls", func(r *rates) float64 { return r.callsBefore }, func(r *rates) float64 { return r.callsAt }
 	}
 	top := all[0]
-	name := fmt.Sprintf("PID %d %s", top.app.Main.PID, top.app.Main.Comm)
+	name := window.Name(top.app.Main)
 	if len(top.app.Members) > 1 {
-		name += fmt.Sprintf(" (an application of %d processes)", len(top.app.Members))
-	}
-	if ct := top.app.Main.Container; ct != nil && ct.Name != "" {
-		name += " in container " + ct.Name
+		name += fmt.Sprintf(", an application of %d processes,", len(top.app.Members))
 	}
 	format := func(v float64) string {
 		if unit == "of disk IO" {
@@ -387,6 +410,10 @@ func (d *Diagnosis) appChange(base, last int) string {
 	}
 	return fmt.Sprintf("%s went from %s to %s %s", name, format(before(top)), format(at(top)), unit)
 }
+
+// minOnsetShare is the part of a device's time an application must hold
+// to be a candidate for what changed on it at the onset.
+const minOnsetShare = 0.05
 
 // triggerMark places the collector's trigger, when one fired, on the
 // bundle's ticks.
