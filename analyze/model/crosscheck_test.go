@@ -174,6 +174,15 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 	var sum = map[string][2]float64{}
 	grains := map[string]float64{}
 	compared := 0
+	// An interval whose samplers read more than a tenth of a second
+	// apart (both edges together) is not compared on its own: on a loaded
+	// machine fio's rate limiter starves, then catches up in a burst, and
+	// a burst in the gap changes one tool's second by more than the
+	// arithmetic under test (seen in CI: 523 w/s by iorca, 1,216 by
+	// iostat, 280 ms apart). Its figures still count in the totals over
+	// the common window, which hold to 2 %.
+	const maxSkew = 0.1
+	skewed := 0
 	for _, iv := range ios {
 		k, ok := ours(iv)
 		if !ok {
@@ -192,6 +201,10 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 		// 0.4 % of a second, with CONFIG_HZ=250 here). The totals over
 		// the common window, checked after, hold to 2 %.
 		skew, skewMS := apart(k, iv)
+		aligned := skew <= maxSkew
+		if !aligned {
+			skewed++
+		}
 		for _, c := range iostatCols {
 			grain := 2 * skew * max(mine[c], iv.vals[c])
 			switch c {
@@ -201,7 +214,7 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 				grain = skew*100 + 0.4
 			}
 			grains[c] = max(grains[c], grain)
-			if !close(mine[c], iv.vals[c], grain+1e-9) {
+			if aligned && !close(mine[c], iv.vals[c], grain+1e-9) {
 				t.Errorf("tick %d %s: iorca %.2f, iostat %.2f (samplers %.1f ms apart)", k, c, mine[c], iv.vals[c], skewMS)
 			}
 			s := sum[c]
@@ -230,7 +243,9 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 		skew, skewMS := apart(k, iv)
 		grain := 2 * skew * max(mine, theirs)
 		grains["iotop"] = max(grains["iotop"], grain)
-		if !close(mine, theirs, grain) {
+		if skew > maxSkew {
+			skewed++
+		} else if !close(mine, theirs, grain) {
 			t.Errorf("tick %d: fio %d writes %.2f K/s by iorca, %.2f K/s by iotop-c (samplers %.1f ms apart)", k, writer.PID, mine, theirs, skewMS)
 		}
 		s := sum["iotop"]
@@ -247,7 +262,7 @@ func TestCrossCheckIostatIotop(t *testing.T) {
 			t.Errorf("%s over the common window: iorca %.2f, tool %.2f (more than 2 %% apart)", c, s[0], s[1])
 		}
 	}
-	t.Logf("%d intervals compared; totals: %v", compared, fmt.Sprint(sum))
+	t.Logf("%d intervals compared (%d of them only in the totals, their samplers over %.0f ms apart); totals: %v", compared, skewed, maxSkew*1000, fmt.Sprint(sum))
 }
 
 func absInt(v int64) int64 {

@@ -2,14 +2,17 @@ package model
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/procfs"
@@ -85,6 +88,7 @@ func load(rd *bundle.Reader, salvage bool) (*Model, error) {
 	// buffers.
 	rd.Prefetch()
 	l := newLoader(rd.Manifest)
+	defer l.aside.wait()
 	read := map[string]bool{}
 	for {
 		name, data, err := rd.Next()
@@ -174,10 +178,21 @@ func (l *loader) member(name string, data []byte) error {
 	case bundle.KindOf(name) == bundle.KindTarget:
 		err = l.target(name, data)
 	case name == bundle.BlockTraceMember && l.m.Manifest.BlockTrace != nil:
-		l.m.BlockTrace = ParseBlockTrace(*l.m.Manifest.BlockTrace, data)
+		info := *l.m.Manifest.BlockTrace
+		l.aside.run(data, func(data []byte) {
+			bt := ParseBlockTrace(info, data)
+			l.mu.Lock()
+			l.m.BlockTrace = bt
+			l.mu.Unlock()
+		})
 	default:
 		if info, ok := l.traced[name]; ok {
-			l.parsed[name] = parseTrace(data, info)
+			l.aside.run(data, func(data []byte) {
+				p := parseTrace(data, info)
+				l.mu.Lock()
+				l.parsed[name] = p
+				l.mu.Unlock()
+			})
 		}
 	}
 	return err
@@ -185,6 +200,7 @@ func (l *loader) member(name string, data []byte) error {
 
 // finish completes the model once every member is in.
 func (l *loader) finish() *Model {
+	l.aside.wait()
 	l.traces()
 	l.m.CgroupV1Root, l.m.CgroupV2Root = l.v1Root, l.v2Root
 	l.describeProcesses()
@@ -218,7 +234,39 @@ type loader struct {
 	// read.
 	traced map[string]*bundle.StraceInfo
 	parsed map[string]*parsedTrace
+	// aside parses the traces beside the ticks; mu guards what it
+	// writes (parsed, m.BlockTrace) until finish waits for it.
+	aside aside
+	mu    sync.Mutex
 }
+
+// aside runs the parse of a member that nothing else in the load reads
+// before finish — a strace trace, the block trace — in a goroutine of its
+// own, on a copy of its bytes (the reader reuses them), while the ticks
+// are parsed: on two CPUs a busy writer's trace (13 MiB of text, a third
+// of a 2-minute bundle's load) no longer waits for the ticks, nor they
+// for it. At most GOMAXPROCS run at once, which bounds the copies held.
+type aside struct {
+	wg  sync.WaitGroup
+	sem chan struct{}
+}
+
+func (a *aside) run(data []byte, parse func(data []byte)) {
+	if a.sem == nil {
+		a.sem = make(chan struct{}, runtime.GOMAXPROCS(0))
+	}
+	buf := bytes.Clone(data)
+	a.sem <- struct{}{}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer func() { <-a.sem }()
+		parse(buf)
+	}()
+}
+
+// wait returns once every parse started has ended.
+func (a *aside) wait() { a.wg.Wait() }
 
 func (l *loader) note(member, path, what string) {
 	l.m.Notes = append(l.m.Notes, Note{Member: member, Path: path, What: what})
