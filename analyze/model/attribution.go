@@ -101,6 +101,18 @@ func (m *Model) ContainerOfLog(p string) (*Container, bool) {
 	return c, ok
 }
 
+// ContainerServedBy is the container a runtime component serves (a
+// shim's -id, conmon's -n), with the names the runtime's metadata in the
+// bundle gives it.
+func (m *Model) ContainerServedBy(p *Process) (*Container, bool) {
+	c := p.Serves()
+	if c == nil {
+		return nil, false
+	}
+	m.nameContainer(c)
+	return c, true
+}
+
 // ContainerFromLogPath names the container whose log a file is, from the
 // paths kubelet and dockerd use.
 func ContainerFromLogPath(p string) (*Container, bool) {

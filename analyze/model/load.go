@@ -255,8 +255,8 @@ func (a *aside) run(data []byte, parse func(data []byte)) {
 	if a.sem == nil {
 		a.sem = make(chan struct{}, runtime.GOMAXPROCS(0))
 	}
+	a.sem <- struct{}{} // before the copy: at most GOMAXPROCS copies held
 	buf := bytes.Clone(data)
-	a.sem <- struct{}{}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

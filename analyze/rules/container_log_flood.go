@@ -154,23 +154,27 @@ func identifyLogged(c *window.Window, writer, bySysc *model.ProcIO) (*model.Cont
 }
 
 // subjectContainer is the container a finding about p writing path is
-// about: p's own, or, for a runtime component (dockerd, a shim, conmon)
-// writing a container's log or serving one, that container — its bytes
-// are the container's output, whoever holds the file. "" when none.
-func subjectContainer(c *window.Window, p *model.Process, path string) string {
+// about, and, for a runtime component, a sentence that says why. For a
+// runtime component (dockerd, a shim, conmon) it is the container whose
+// log path is written, else the one it serves (a shim's only files are
+// its container's output, --log-uri) — its bytes are that container's,
+// whoever holds the file — never the cgroup the component itself runs in
+// (containerd inside a kind node is in the node's container); for any
+// other process, its own container. "" when none.
+func subjectContainer(c *window.Window, p *model.Process, path string) (name, why string) {
+	if p.RuntimeKind() != "" {
+		if ct, ok := c.Model.ContainerOfLog(path); ok {
+			return ct.Name, fmt.Sprintf(" It is container %s's log (%s): the bytes are the container's output, which %s writes as it is given.", ct.Name, ct.Source, p.Comm)
+		}
+		if ct, ok := c.Model.ContainerServedBy(p); ok {
+			return ct.Name, fmt.Sprintf(" %s serves container %s (%s): the bytes are the container's output, which it writes as it is given.", p.Comm, ct.Name, ct.Source)
+		}
+		return "", ""
+	}
 	if p.Container != nil {
-		return p.Container.Name
+		return p.Container.Name, ""
 	}
-	if p.RuntimeKind() == "" {
-		return ""
-	}
-	if ct, ok := c.Model.ContainerOfLog(path); ok {
-		return ct.Name
-	}
-	if ct := p.Serves(); ct != nil {
-		return ct.Name
-	}
-	return ""
+	return "", ""
 }
 
 func pathSuffix(p string) string {

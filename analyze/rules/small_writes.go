@@ -100,10 +100,9 @@ func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO
 		Summary:  fmt.Sprintf("%s writes %s %.0f times a second in pieces of %.0f bytes on average (its untraced write syscalls; strace saw %d such writes): every call is a syscall%s.", window.Name(p), f.Path, rate, f.AvgWrite(), f.Writes, pageCost(tv)),
 		Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path},
 	}
-	fd.Subjects.Container = subjectContainer(c, p, f.Path)
-	if fd.Subjects.Container != "" && p.Container == nil {
-		fd.Summary += fmt.Sprintf(" The bytes are container %s's output: %s writes what the container gives it.", fd.Subjects.Container, p.Comm)
-	}
+	var whose string
+	fd.Subjects.Container, whose = subjectContainer(c, p, f.Path)
+	fd.Summary += whose
 	if tr := tv.Target.Info.Strace; tr != nil && tr.Member != "" && f.FirstWriteLine > 0 {
 		hist := []string{}
 		for i, n := range f.WriteHist {

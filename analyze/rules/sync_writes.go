@@ -94,7 +94,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 			}
 			syncMechanism(c, tv, fnd.Subjects.Path, &fnd)
 			failedNote(f, &fnd)
-			fnd.Subjects.Container = subjectContainer(c, p, fnd.Subjects.Path)
+			fnd.Subjects.Container, _ = subjectContainer(c, p, fnd.Subjects.Path)
 			name, flag := window.Name(p), flag
 			calls := 0
 			if f != nil {
@@ -137,7 +137,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 			}
 			syncMechanism(c, tv, fnd.Subjects.Path, &fnd)
 			failedNote(f, &fnd)
-			fnd.Subjects.Container = subjectContainer(c, p, fnd.Subjects.Path)
+			fnd.Subjects.Container, _ = subjectContainer(c, p, fnd.Subjects.Path)
 			name := window.Name(p)
 			out = append(out, fileFinding{Finding: fnd, Mechanism: "fsync", Calls: f.Syncs, Rate: rate,
 				Title: func(files string, rate float64) string {

@@ -306,15 +306,15 @@ func (d *Diagnosis) appChange(base, last int, dev string) string {
 	m := c.Model
 	apps := c.Apps()
 	var onDev map[*model.App]bool
-	if dt := c.DeviceTimes[dev]; dt != nil {
+	if dt := c.DeviceTimes[dev]; dt != nil && !c.DeviceTimesEstimated {
+		// The trace says who held the device: an application holding
+		// none of it did not change it, however its IO rose elsewhere.
+		onDev = map[*model.App]bool{}
 		for _, sh := range c.Shares(dev) {
 			if sh.Process == nil || dt.Fraction(sh) < minOnsetShare {
 				continue
 			}
 			if app := apps[sh.Process.PID]; app != nil {
-				if onDev == nil {
-					onDev = map[*model.App]bool{}
-				}
 				onDev[app] = true
 			}
 		}

@@ -43,7 +43,7 @@ func (c *collection) finishBlockTrace(tr *blocktrace.Tracer, m *bundle.Manifest,
 	m.BlockTrace = &info
 	c.ledger.time("block-trace", secondsDuration(info.Seconds))
 	if info.Bytes > 0 || info.Status == bundle.StatusOK {
-		c.store.putFrom(bundle.BlockTraceMember, info.Bytes, res.Text())
+		c.store.putFrom(bundle.BlockTraceMember, info.Bytes, res.Text)
 	}
 	if len(res.Formats) > 0 {
 		c.store.put(bundle.TraceFormatsMember, res.Formats)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"testing/iotest"
 
 	"github.com/iorca/iorca/collect/bundle"
 )
@@ -95,12 +96,23 @@ func (c *collection) cutTrace(m *bundle.Manifest, name string, over int64) (stri
 	if !ok || cut < minTraceKeep {
 		return "", 0, false
 	}
-	r, ok := c.store.open(name)
-	if !ok {
+	if _, ok := c.store.members[name]; !ok {
 		return "", 0, false
 	}
-	defer r.Close()
-	c.store.putFrom(name, cut, io.LimitReader(r, cut))
+	var opened []io.Closer
+	defer func() {
+		for _, r := range opened {
+			r.Close()
+		}
+	}()
+	c.store.putFrom(name, cut, func() io.Reader {
+		r, ok := c.store.open(name)
+		if !ok {
+			return iotest.ErrReader(fmt.Errorf("%s cannot be read back from the store", name))
+		}
+		opened = append(opened, r)
+		return io.LimitReader(r, cut)
+	})
 	c.markTraceDropped(m, name, cut, lines)
 	return fmt.Sprintf("%s (cut to %d of %d bytes)", name, cut, raw), before - c.store.size(name), true
 }

@@ -21,7 +21,7 @@ func TestCutTraceKeepsWholeLines(t *testing.T) {
 	for _, dirs := range [][]string{{t.TempDir()}, nil} {
 		c := &collection{ledger: newLedger(), store: newStore(time.Now(), dirs...)}
 		t.Cleanup(c.store.close)
-		c.store.putFrom(bundle.BlockTraceMember, int64(text.Len()), bytes.NewReader(text.Bytes()))
+		c.store.putFrom(bundle.BlockTraceMember, int64(text.Len()), func() io.Reader { return bytes.NewReader(text.Bytes()) })
 		m := &bundle.Manifest{BlockTrace: &bundle.BlockTraceInfo{}}
 		before := c.store.size(bundle.BlockTraceMember)
 		note, saved, ok := c.cutTrace(m, bundle.BlockTraceMember, before/2)

@@ -109,40 +109,65 @@ func (s *store) put(name string, data []byte) {
 	s.peak = max(s.peak, s.zbytes)
 }
 
-// putFrom adds a member of size bytes read from r, compressed straight
-// into the spill file (into memory without one): the block trace's text
-// never sits whole in the heap.
-func (s *store) putFrom(name string, size int64, r io.Reader) {
-	s.remove(name)
-	if s.spill == nil {
-		var b bytes.Buffer
-		em, err := s.enc.EncodeTo(&b, name, size, r)
-		if err != nil {
+// putFrom adds or replaces a member of size bytes, read from a reader
+// open returns, compressed straight into the spill file: a trace's text
+// never sits whole in the heap. The member it replaces stays readable
+// until the new one is in (cutting a trace to fit reads the old one as it
+// writes the new). When the spill file refuses the frame (a full
+// /dev/shm), the member is read again and its frame kept in memory, as
+// put does, rather than losing the bundle; a source that fails is the
+// store's error.
+func (s *store) putFrom(name string, size int64, open func() io.Reader) {
+	if s.spill != nil {
+		off := s.spilled
+		w := &spillWriter{w: io.NewOffsetWriter(s.spill, off)}
+		em, err := s.enc.EncodeTo(w, name, size, open())
+		if err == nil {
+			s.remove(name)
+			f, n := s.spill, em.FrameLen
+			s.spilled += n
+			em.CopyFrame = func(w io.Writer) error {
+				_, err := io.Copy(w, io.NewSectionReader(f, off, n))
+				return err
+			}
+			s.members[name] = em
+			s.offsets[name] = off
+			s.zbytes += em.Len()
+			s.peak = max(s.peak, s.zbytes)
+			return
+		}
+		if w.err == nil {
 			s.fail(err)
 			return
 		}
-		em.Frame, em.FrameLen = b.Bytes(), 0
-		s.members[name] = em
-		s.zbytes += em.Len()
-		s.peak = max(s.peak, s.zbytes)
-		return
+		s.spillFailed++
 	}
-	off := s.spilled
-	em, err := s.enc.EncodeTo(io.NewOffsetWriter(s.spill, off), name, size, r)
+	var b bytes.Buffer
+	em, err := s.enc.EncodeTo(&b, name, size, open())
 	if err != nil {
 		s.fail(err)
 		return
 	}
-	f, n := s.spill, em.FrameLen
-	s.spilled += n
-	em.CopyFrame = func(w io.Writer) error {
-		_, err := io.Copy(w, io.NewSectionReader(f, off, n))
-		return err
-	}
+	s.remove(name)
+	em.Frame, em.FrameLen = b.Bytes(), 0
 	s.members[name] = em
-	s.offsets[name] = off
 	s.zbytes += em.Len()
 	s.peak = max(s.peak, s.zbytes)
+}
+
+// spillWriter remembers the spill file's first write error, to tell a
+// full spill from a failing source.
+type spillWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (w *spillWriter) Write(b []byte) (int, error) {
+	n, err := w.w.Write(b)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
 }
 
 func (s *store) fail(err error) {

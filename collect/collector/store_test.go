@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/iorca/iorca/collect/bundle"
@@ -100,6 +101,15 @@ func TestStoreSpillFullDisk(t *testing.T) {
 		s.put(name, data)
 		want[name] = data
 	}
+	// A trace streamed in (putFrom) once the spill is full: read again
+	// into memory, not the bundle's error.
+	trace := make([]byte, 256<<10)
+	rng.Read(trace)
+	s.putFrom(bundle.TraceMember(42), int64(len(trace)), func() io.Reader { return bytes.NewReader(trace) })
+	want[bundle.TraceMember(42)] = trace
+	if s.err != nil {
+		t.Fatalf("a full spill failed the store: %v", s.err)
+	}
 	inHeap := 0
 	for _, em := range s.members {
 		if em.Frame != nil {
@@ -124,6 +134,24 @@ func TestStoreSpillFullDisk(t *testing.T) {
 		got, ok := rd.Member(name)
 		if !ok || !bytes.Equal(got, data) {
 			t.Fatalf("%s lost", name)
+		}
+	}
+}
+
+// A source that fails mid-member is the store's error (the bundle is not
+// written with a member missing), whether it spills or not.
+func TestStorePutFromFailingSource(t *testing.T) {
+	for _, dirs := range [][]string{{t.TempDir()}, nil} {
+		s := newStore(time.Unix(1_800_000_000, 0), dirs...)
+		defer s.close()
+		s.putFrom(bundle.BlockTraceMember, 1<<20, func() io.Reader {
+			return io.MultiReader(strings.NewReader("cut short\n"), iotest.ErrReader(io.ErrUnexpectedEOF))
+		})
+		if s.err == nil || s.spillFailed != 0 {
+			t.Errorf("spill %v: err %v, %d spill failures", dirs, s.err, s.spillFailed)
+		}
+		if _, ok := s.members[bundle.BlockTraceMember]; ok {
+			t.Errorf("spill %v: the failed member was stored", dirs)
 		}
 	}
 }

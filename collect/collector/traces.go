@@ -1,9 +1,11 @@
 package collector
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -108,14 +110,18 @@ func (c *collection) finishTrace(d traceDone) {
 	info := res.Info
 	if res.Output.Len() > 0 || info.Status == bundle.StatusOK {
 		info.Member = bundle.TraceMember(t.pid)
-		text, size := res.Output.Reader(), res.Output.Len()
+		text, size := res.Output.Reader, res.Output.Len()
 		if r := c.table.redactor; r != nil && r.HasPatterns() {
 			// Without payloads (-s 0) only user patterns can match. The
 			// masked copy streams to a spill file of its own, as the
 			// trace did: neither is ever whole in the heap.
 			masked := spill.New(spillDirs(c.cfg.Output)...)
 			defer masked.Close()
-			what, err := r.LinesTo(masked, text, true)
+			w := bufio.NewWriterSize(masked, 256<<10)
+			what, err := r.LinesTo(w, text(), true)
+			if err == nil {
+				err = w.Flush()
+			}
 			if err != nil {
 				// Never keep a trace that may hold what the user asked
 				// to mask.
@@ -124,7 +130,7 @@ func (c *collection) finishTrace(d traceDone) {
 				info.Member = ""
 			} else {
 				c.table.log(t.pid, info.Member, what)
-				text, size = masked.Reader(-1), masked.Len()
+				text, size = func() io.Reader { return masked.Reader(-1) }, masked.Len()
 			}
 		}
 		if info.Member != "" {

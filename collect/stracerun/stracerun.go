@@ -267,7 +267,9 @@ func Run(ctx context.Context, pid int, cfg Config) Result {
 	res.Info.Lines = lines
 	if spillErr != nil {
 		res.Info.StopReason = "spill-failed"
-		res.Info.Status = bundle.StatusPartial
+		if res.Info.Status == bundle.StatusOK {
+			res.Info.Status = bundle.StatusPartial // a timeout says more
+		}
 		res.Info.Stderr = strings.TrimSpace(res.Info.Stderr + "\nspill the trace: " + spillErr.Error())
 	}
 	if res.Info.StopReason == "target-exited" && waitErr != nil {

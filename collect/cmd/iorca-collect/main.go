@@ -43,10 +43,10 @@ settings, vm.dirty_* sysctls, statfs of each mount, the kernel log tail and a
 process table. After a first window it picks the top processes by disk bytes
 and by write syscalls (plus any --pid), records their open files and fd flags,
 and traces them briefly with strace -f -tt -T -y; the block layer is traced
-from the start (tracefs). Samples and traces are compressed as they come
-and kept in an unlinked spill file (in /dev/shm, else beside the output),
-so memory stays flat however long it runs; the bundle is written once, at
-the end. Run it as root to see every process.
+from the start (tracefs). Samples are compressed as they come, and they and
+the traces' text are kept in unlinked spill files (in /dev/shm, which is
+memory, else beside the output), so the collector's heap stays flat however
+long it runs; the bundle is written once, at the end. Run it as root to see every process.
 
 Usage:
   iorca-collect [flags]
