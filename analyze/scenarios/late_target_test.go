@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +46,11 @@ func TestLateStarterBecomesTarget(t *testing.T) {
 		}
 	}
 	if !traced {
-		t.Errorf("the writer PID %d, started after the first selection, is not a traced late target: %+v", writer, m.Targets)
+		var got []string
+		for _, tg := range m.Targets {
+			got = append(got, fmt.Sprintf("%d (%s) at tick %d, traced %v: %s", tg.Info.PID, tg.Info.Comm, tg.Info.SelectedTick, tg.Info.Strace != nil, strings.Join(tg.Info.Reasons, "; ")))
+		}
+		t.Errorf("the writer PID %d, started after the first selection (tick %d), is not a traced late target; the targets:\n%s", writer, firstSelection, strings.Join(got, "\n"))
 	}
 	r, md := reporttest.Analyze(t, path)
 	if c := r.Verdict.Culprit; c == nil || c.PID != writer {
