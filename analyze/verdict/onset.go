@@ -375,20 +375,18 @@ func (d *Diagnosis) appChange(base, last int, dev string) string {
 	}
 	rise := func(r *rates) float64 { return rose(r.bytesBefore, r.bytesAt) }
 	unit, before, at := "of disk IO", func(r *rates) float64 { return r.bytesBefore }, func(r *rates) float64 { return r.bytesAt }
-	sort.Slice(all, func(i, j int) bool {
-		if rise(all[i]) != rise(all[j]) {
-			return rise(all[i]) > rise(all[j])
-		}
-		return all[i].app.Main.PID < all[j].app.Main.PID
-	})
-	if rise(all[0]) <= 0 {
-		rise = func(r *rates) float64 { return rose(r.callsBefore, r.callsAt) }
+	byRise := func() {
 		sort.Slice(all, func(i, j int) bool {
 			if rise(all[i]) != rise(all[j]) {
 				return rise(all[i]) > rise(all[j])
 			}
 			return all[i].app.Main.PID < all[j].app.Main.PID
 		})
+	}
+	byRise()
+	if rise(all[0]) <= 0 {
+		rise = func(r *rates) float64 { return rose(r.callsBefore, r.callsAt) }
+		byRise()
 		if rise(all[0]) <= 0 {
 			return ""
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iorca/iorca/analyze/internal/sampletest"
 	"github.com/iorca/iorca/analyze/window"
 )
 
@@ -14,7 +15,7 @@ import (
 // sped up on the root disk as a writer started on a slow data disk, the
 // writer is what changed on the data disk.
 func TestAppChangeFollowsTheDevice(t *testing.T) {
-	entries, err := os.ReadDir("../../samples")
+	entries, err := os.ReadDir(sampletest.Dir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

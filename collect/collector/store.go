@@ -86,25 +86,33 @@ func (s *store) put(name string, data []byte) {
 	}
 	if s.spill != nil {
 		off := s.spilled
-		if _, err := s.spill.WriteAt(em.Frame, off); err != nil {
-			// A full disk: keep the frame in memory rather than lose it.
-			s.members[name] = em
-			s.spillFailed++
-		} else {
-			s.spilled += int64(len(em.Frame))
-			f, n := s.spill, int64(len(em.Frame))
-			em.FrameLen = n
-			em.CopyFrame = func(w io.Writer) error {
-				_, err := io.Copy(w, io.NewSectionReader(f, off, n))
-				return err
-			}
-			em.Frame = nil
-			s.members[name] = em
-			s.offsets[name] = off
+		if _, err := s.spill.WriteAt(em.Frame, off); err == nil {
+			em.FrameLen, em.Frame = int64(len(em.Frame)), nil
+			s.keepSpilled(name, em, off)
+			return
 		}
-	} else {
-		s.members[name] = em
+		// A full disk: keep the frame in memory rather than lose it.
+		s.spillFailed++
 	}
+	s.keep(name, em)
+}
+
+// keepSpilled records a member whose frame was written to the spill file
+// at off.
+func (s *store) keepSpilled(name string, em bundle.EncodedMember, off int64) {
+	f, n := s.spill, em.FrameLen
+	s.spilled += n
+	em.CopyFrame = func(w io.Writer) error {
+		_, err := io.Copy(w, io.NewSectionReader(f, off, n))
+		return err
+	}
+	s.offsets[name] = off
+	s.keep(name, em)
+}
+
+// keep records a member and its compressed size.
+func (s *store) keep(name string, em bundle.EncodedMember) {
+	s.members[name] = em
 	s.zbytes += em.Len()
 	s.peak = max(s.peak, s.zbytes)
 }
@@ -124,16 +132,7 @@ func (s *store) putFrom(name string, size int64, open func() io.Reader) {
 		em, err := s.enc.EncodeTo(w, name, size, open())
 		if err == nil {
 			s.remove(name)
-			f, n := s.spill, em.FrameLen
-			s.spilled += n
-			em.CopyFrame = func(w io.Writer) error {
-				_, err := io.Copy(w, io.NewSectionReader(f, off, n))
-				return err
-			}
-			s.members[name] = em
-			s.offsets[name] = off
-			s.zbytes += em.Len()
-			s.peak = max(s.peak, s.zbytes)
+			s.keepSpilled(name, em, off)
 			return
 		}
 		if w.err == nil {
@@ -150,9 +149,7 @@ func (s *store) putFrom(name string, size int64, open func() io.Reader) {
 	}
 	s.remove(name)
 	em.Frame, em.FrameLen = b.Bytes(), 0
-	s.members[name] = em
-	s.zbytes += em.Len()
-	s.peak = max(s.peak, s.zbytes)
+	s.keep(name, em)
 }
 
 // spillWriter remembers the spill file's first write error, to tell a
