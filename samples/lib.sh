@@ -86,7 +86,7 @@ loop_ext4() {
 
 # slow_ext4 SIZE_MIB MOUNTPOINT FILTER ARGS...: a real ext4 on a slow disk,
 # mounted: an nbdkit memory disk behind FILTER (delay, rate, error, with
-# ARGS such as wdelay=15ms), served as a file by nbdfuse and put under a
+# ARGS such as wdelay=15ms; several comma-separated, outermost first), served as a file by nbdfuse and put under a
 # loop device, so that every request pays what the filter says at the
 # block layer (REFERENCE-IO.md 13). MOUNT_OPTS, when set, are its mount
 # options. Sets LOOPDEV.
@@ -112,7 +112,13 @@ slow_fs() {
   need_tools nbdkit nbdfuse fusermount3
   local dir=$WORK/nbd-$(basename "$mnt")
   mkdir -p "$dir"
-  nbdfuse "$dir/disk" --command nbdkit -s --filter="$filter" memory "${size}M" "$@" &
+  # FILTER may name several filters, comma-separated, the outermost first
+  # (noparallel,delay: one request at a time, each delayed, as a disk
+  # with one head serves them); nbdkit takes one --filter each.
+  local names=() filters=() name
+  IFS=, read -ra names <<<"$filter"
+  for name in "${names[@]}"; do filters+=(--filter="$name"); done
+  nbdfuse "$dir/disk" --command nbdkit -s "${filters[@]}" memory "${size}M" "$@" &
   local pid=$!
   defer "fusermount3 -u '$dir' || umount -l '$dir'; kill $pid; wait $pid"
   for _ in $(seq 100); do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # metadata-scan: find walks a tree of 48,000 empty files in 480
-# directories on a slow disk (an nbdkit memory disk with the delay filter:
-# every read request waits 20 ms), freshly mounted: every inode table and
+# directories on a slow disk (an nbdkit memory disk with the noparallel
+# and delay filters: one request at a time, as a disk with one head
+# serves them, every read waiting 20 ms), freshly mounted: every inode table and
 # directory block is a small read from the disk. A lookup service reads
 # 4 KiB blocks of its index with O_DIRECT, 20 a second, on the same disk
 # and waits behind the scan.
@@ -12,7 +13,7 @@
 source "$(dirname "$0")/lib.sh"
 setup metadata-scan
 
-slow_ext4 512 "$SRV/data" delay rdelay=20ms
+slow_ext4 512 "$SRV/data" noparallel,delay serialize=all-requests rdelay=20ms
 say "writing the tree and the index"
 umount "$SRV/data"
 mkfs.ext4 -q -F -N 100000 -E lazy_itable_init=0,lazy_journal_init=0 "$LOOPDEV"

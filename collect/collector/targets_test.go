@@ -104,3 +104,29 @@ func TestSelectTargetsSyncAgent(t *testing.T) {
 		t.Errorf("targets %v, want the agent", got)
 	}
 }
+
+// The collector's own children are its tracers: a strace writing its
+// output fast outranks the writers it traces, and was once chosen, so
+// that a strace traced the strace tracing the culprit (metadata-scan's
+// first capture). They are never targets; the collector's other
+// processes' children are.
+func TestTracersAreNotTargets(t *testing.T) {
+	const self = 500
+	first := map[int]*procSnap{}
+	last := map[int]*procSnap{
+		600: snap(100, "strace", 90<<20, 9000), // the collector's tracer
+		700: snap(100, "writer", 1<<20, 100),
+		701: snap(100, "writer-child", 1<<20, 100),
+	}
+	last[600].stat.PPID = self
+	last[701].stat.PPID = 700
+	exclude := notTargets(self, []*target{{pid: 700}}, last)
+	got := selectTargets(first, last, nil, 3, nil, exclude, false)
+	if len(got) != 1 || got[0].pid != 701 {
+		var pids []int
+		for _, t := range got {
+			pids = append(pids, t.pid)
+		}
+		t.Errorf("targets %v, want only 701 (600 is the collector's strace, 700 a target already)", pids)
+	}
+}

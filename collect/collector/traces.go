@@ -20,6 +20,23 @@ type traceDone struct {
 	res stracerun.Result
 }
 
+// notTargets are the processes a selection must pass over: the
+// collector, the targets it has, and its own children — its tracers:
+// strace writes its output fast and would rank as a writer, and a strace
+// would end up tracing the strace that traces the culprit.
+func notTargets(self int, have []*target, procs map[int]*procSnap) map[int]bool {
+	exclude := map[int]bool{self: true}
+	for _, t := range have {
+		exclude[t.pid] = true
+	}
+	for pid, p := range procs {
+		if p.stat.PPID == self {
+			exclude[pid] = true
+		}
+	}
+	return exclude
+}
+
 // selectAndTrace picks targets from a window of samples, describes each
 // and starts its trace. The first window picks the top processes and the
 // --pid ones; each later window (the same length, while a trace would
@@ -28,10 +45,7 @@ type traceDone struct {
 func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 	later := c.selected
 	c.selected = true
-	exclude := map[int]bool{c.sampler.self: true}
-	for _, t := range c.targets {
-		exclude[t.pid] = true
-	}
+	exclude := notTargets(c.sampler.self, c.targets, last)
 	pids := c.cfg.PIDs
 	if later {
 		pids = nil

@@ -12,13 +12,14 @@ import (
 )
 
 // Issue 24, item 6: a metadata scan. du walks a tree of 48,000 empty
-// files in 480 directories on a slow disk (20 ms per read) just mounted,
+// files in 480 directories on a slow disk (one request at a time, as one
+// head serves them, 20 ms per read) just mounted,
 // so every inode table and directory block is a small read from the
 // disk; a latency-sensitive reader (4 KiB O_DIRECT reads, 20 a second)
 // on the same disk waits behind them. The report names du the culprit,
 // says the mechanism (metadata-scan) and names the reader as a victim.
 func TestMetadataScan(t *testing.T) {
-	slow := workload.SlowDisk(t, 512, "delay", "rdelay=20ms")
+	slow := workload.SlowDisk(t, 512, "noparallel,delay", "serialize=all-requests", "rdelay=20ms")
 	var data string
 	_, tree := workload.ColdTree(t, slow, 480, 100, func(mnt string) {
 		data = filepath.Join(mnt, "index.dat")
