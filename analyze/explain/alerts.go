@@ -134,7 +134,7 @@ func (e *explainer) readOnly(set *alerts.Set, f *content.Finding, out []content.
 	}
 	evs := e.m.KernelEvents()
 	n := set.Len()
-	ro := rules.ReadOnlyAtEnd(e.c, dev)
+	ro := e.c.ReadOnlyAtEnd(dev)
 	for _, mp := range ro {
 		x := set.Find("node_filesystem_readonly", map[string]string{"mountpoint": mp})
 		if x == nil {

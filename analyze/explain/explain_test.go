@@ -231,35 +231,49 @@ func TestChainCgroupsNameTheirController(t *testing.T) {
 // The iotop table writes n/a for IO % where the kernel gave a task no
 // delay figures: overlay-slow-disk's writer started before the collector
 // turned task_delayacct on and was in D state all along; the limits say
-// which tasks. dirty-throttled's writer started before too, but a thread
-// of it counted delay, so its figure stands.
+// which tasks. In every sample, a row reads n/a exactly when the limit
+// line names its task, or all are when delay accounting was off.
 func TestIotopIOPercentNotAvailable(t *testing.T) {
-	cell := func(r *content.Report, pid float64) string {
-		for _, row := range r.Appendix.Iotop.Rows {
-			if last := row[len(row)-1]; row[0].Num == pid {
-				if last.IsNum {
-					return fmt.Sprint(last.Num)
-				}
-				return last.Text
-			}
-		}
-		return "(no row)"
-	}
 	r, _ := build(t, "overlay-slow-disk")
-	if got := cell(r, 7932); got != "n/a" {
+	if got := ioPercentCell(r, 7932); got != "n/a" {
 		t.Errorf("overlay-slow-disk PID 7932 IO %% = %q, want n/a", got)
 	}
-	found := false
-	for _, l := range r.Appendix.Limits {
-		found = found || strings.Contains(l.Plain(), "IO % is n/a for PID 7932 (access-logger)")
+	for _, name := range sampletest.Names(t) {
+		r, _ := build(t, name)
+		var limit string
+		off := false // delay accounting was off: every row is n/a
+		for _, l := range r.Appendix.Limits {
+			if strings.HasPrefix(l.Plain(), "IO % is n/a for ") {
+				limit = l.Plain()
+			}
+			off = off || strings.Contains(l.Plain(), "task_delayacct was 0")
+		}
+		figures := 0
+		for _, row := range r.Appendix.Iotop.Rows {
+			named := off || strings.Contains(limit, fmt.Sprintf("PID %.0f (", row[0].Num))
+			na := ioPercentCell(r, row[0].Num) == "n/a"
+			if na != named {
+				t.Errorf("%s PID %.0f: IO %% n/a %v, named in the limit line %v", name, row[0].Num, na, named)
+			}
+			if !na {
+				figures++
+			}
+		}
+		t.Logf("%s: %d of %d rows with an IO %% figure", name, figures, len(r.Appendix.Iotop.Rows))
 	}
-	if !found {
-		t.Error("no limit line names the tasks without delay figures")
+}
+
+// ioPercentCell is the IO % cell of a PID's iotop row.
+func ioPercentCell(r *content.Report, pid float64) string {
+	for _, row := range r.Appendix.Iotop.Rows {
+		if last := row[len(row)-1]; row[0].Num == pid {
+			if last.IsNum {
+				return fmt.Sprint(last.Num)
+			}
+			return last.Text
+		}
 	}
-	r, _ = build(t, "dirty-throttled")
-	if got := cell(r, 31829); got == "n/a" || got == "(no row)" {
-		t.Errorf("dirty-throttled PID 31829 IO %% = %q, want its figure", got)
-	}
+	return "(no row)"
 }
 
 // A writer whose file is on tmpfs reaches no device: its report watches

@@ -18,27 +18,22 @@ const HeadlineWords = 70
 func (e *explainer) headline(r *content.Report) string {
 	v := r.Verdict
 	var parts []string
-	byID := map[string]*content.Finding{}
-	for i := range r.Findings {
-		f := &r.Findings[i]
-		if byID[f.ID] == nil {
-			byID[f.ID] = f
-		}
-	}
-	if p := byID[v.Primary]; p != nil && v.Problem {
+	if p := findingByID(r.Findings, v.Primary); p != nil && v.Problem {
 		parts = append(parts, p.Title)
 		if wd := r.WorstDevice; wd != nil && len(e.c.Hurting()) > 0 {
 			parts = append(parts, fmt.Sprintf("%s is %.0f %% busy at %.1f ms per request", wd.Name, wd.Util, wd.AwaitMS))
 		}
-		for _, id := range []string{"io-stalls", "io-victims"} {
-			if f := byID[id]; f != nil && id != v.Primary && f.Severity >= content.Warning {
+		// Who stalled, then who waited: the effects a reader acts on.
+		for _, role := range []content.Role{content.Stall, content.Victims} {
+			if f := firstOfRole(r.Findings, role); f != nil && f != p && f.Severity >= content.Warning {
 				parts = append(parts, f.Title)
 			}
 		}
 		// A critical finding beside the primary (a tmpfs filling in
-		// minutes, a failing device) is what the reader must not miss.
-		for _, f := range r.Findings {
-			if f.Severity == content.Critical && f.ID != v.Primary && f.ID != "io-stalls" && f.ID != "io-victims" && f.ID != "device-saturated" {
+		// minutes, a failing device) is what the reader must not miss;
+		// a critical effect is the primary's, said above.
+		for i := range r.Findings {
+			if f := &r.Findings[i]; f.Severity == content.Critical && f.ID != v.Primary && !f.Role.Effect() {
 				parts = append(parts, f.Title)
 			}
 		}
@@ -58,6 +53,27 @@ func (e *explainer) headline(r *content.Report) string {
 		n += w
 	}
 	return strings.TrimSpace(out)
+}
+
+// findingByID is the first finding with the id (the verdict names its
+// primary finding by id).
+func findingByID(fs []content.Finding, id string) *content.Finding {
+	for i := range fs {
+		if fs[i].ID == id {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+// firstOfRole is the first finding playing the role.
+func firstOfRole(fs []content.Finding, role content.Role) *content.Finding {
+	for i := range fs {
+		if fs[i].Role == role {
+			return &fs[i]
+		}
+	}
+	return nil
 }
 
 // sentences splits prose at ". " (not inside a number or a path).

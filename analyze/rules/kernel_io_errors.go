@@ -9,7 +9,6 @@ import (
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
-	"github.com/iorca/iorca/internal/procfs"
 	"github.com/iorca/iorca/report/content"
 )
 
@@ -151,7 +150,7 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 	if e, ok := first[model.JournalAbort]; ok {
 		parts = append(parts, fmt.Sprintf("the journal on it aborted %s (the filesystem takes no more transactions)", when(e)))
 	}
-	mounts := mountsOf(c, dev)
+	mounts := c.MountsOf(dev)
 	var mps, named []string
 	for _, m := range mounts {
 		mps = append(mps, m.MountPoint)
@@ -170,7 +169,7 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 	}
 	f.Summary = fmt.Sprintf("%s failed IO: %s.", dev, prose.JoinAnd(parts))
 	// The mount table at the end says what the applications meet now.
-	ro := ReadOnlyAtEnd(c, dev)
+	ro := c.ReadOnlyAtEnd(dev)
 	switch {
 	case len(ro) > 0:
 		f.Title = fmt.Sprintf("%s is failing and %s is read-only", dev, strings.Join(ro, ", "))
@@ -233,62 +232,6 @@ func healthHow(c *window.Window, dev string) string {
 		return "A virtual disk: the hypervisor's or cloud provider's volume status and its host's storage"
 	}
 	return "smartctl -a /dev/" + dev + " (media errors, reallocated sectors); for a virtual disk, the hypervisor's volume status"
-}
-
-// mountsOf are the mounts whose source is dev, in the mount table of
-// the start.
-func mountsOf(c *window.Window, dev string) []procfs.Mount {
-	return mountsOn(c, c.Model.Mounts, dev)
-}
-
-// ReadOnlyAtEnd are the mount points of dev's filesystems that are
-// read-only at the end of the capture. An error remount makes the
-// superblock read-only: the super options say so ("ro", or
-// "emergency_ro" for ext4 since 6.x, which leaves "rw" beside it) while
-// the mount's own options still say rw.
-func ReadOnlyAtEnd(c *window.Window, dev string) []string {
-	var ro []string
-	for _, m := range mountsEnd(c, dev) {
-		if hasOption(m.Options, "ro") || hasOption(m.SuperOptions, "ro") || hasOption(m.SuperOptions, "emergency_ro") {
-			ro = append(ro, m.MountPoint)
-		}
-	}
-	return ro
-}
-
-// mountsEnd are the mounts of dev at the end of the capture.
-func mountsEnd(c *window.Window, dev string) []procfs.Mount {
-	return mountsOn(c, c.Model.MountsEnd, dev)
-}
-
-// mountsOn finds dev's mounts by source path or, for a whole device the
-// bundle describes, by its major:minor; bind mounts of one filesystem
-// are listed once, by the first mount point.
-func mountsOn(c *window.Window, ms []procfs.Mount, dev string) []procfs.Mount {
-	var out []procfs.Mount
-	seen := map[string]bool{}
-	b := c.Model.Blocks[dev]
-	for _, m := range ms {
-		match := m.Source == "/dev/"+dev
-		if b != nil && m.Major == int(b.Dev.Major) && m.Minor == int(b.Dev.Minor) {
-			match = true
-		}
-		if !match || seen[m.Root] {
-			continue
-		}
-		seen[m.Root] = true
-		out = append(out, m)
-	}
-	return out
-}
-
-func hasOption(opts, o string) bool {
-	for _, x := range procfs.SplitOptions(opts) {
-		if x == o {
-			return true
-		}
-	}
-	return false
 }
 
 // isPartition reports whether dev is a partition of a device the bundle

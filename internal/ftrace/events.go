@@ -191,27 +191,6 @@ func ParseThrottle(fields []byte) (Throttle, error) {
 	return t, nil
 }
 
-// InodeWriteback is writeback_single_inode: pages written back for one
-// inode ("bdi MAJ:MIN: ino=INO ... wrote=N ...").
-type InodeWriteback struct {
-	BDI   Dev
-	Ino   uint64
-	Wrote int64
-}
-
-// ParseInodeWriteback parses writeback_single_inode.
-func ParseInodeWriteback(fields []byte) (InodeWriteback, error) {
-	var w InodeWriteback
-	bdi, kv, err := bdiAndPairs(fields)
-	if err != nil {
-		return w, err
-	}
-	w.BDI = bdi
-	w.Ino, _ = strconv.ParseUint(kv["ino"], 10, 64)
-	w.Wrote, _ = strconv.ParseInt(kv["wrote"], 10, 64)
-	return w, nil
-}
-
 // bdiAndPairs splits "bdi MAJ:MIN: k=v k=v ..." (writeback events).
 func bdiAndPairs(fields []byte) (Dev, map[string]string, error) {
 	toks := bytes.Fields(fields)

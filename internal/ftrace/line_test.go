@@ -62,7 +62,7 @@ func TestParseEvents(t *testing.T) {
 	if err != nil || th.PauseMS != 200 || th.Dirtied != 32 || th.BDI != (Dev{Major: 7, Minor: 0}) {
 		t.Errorf("throttle: %+v %v", th, err)
 	}
-	w, err := ParseInodeWriteback([]byte("bdi 7:0: ino=12 state=I_SYNC dirtied_when=4295 age=0 index=0 to_write=1024 wrote=3 cgroup_ino=1"))
+	w, err := ParseSingleInode([]byte("bdi 7:0: ino=12 state=I_SYNC dirtied_when=4295 age=0 index=0 to_write=1024 wrote=3 cgroup_ino=1"))
 	if err != nil || w.Wrote != 3 || w.Ino != 12 {
 		t.Errorf("inode writeback: %+v %v", w, err)
 	}

@@ -63,7 +63,7 @@ func TestParsersOnCapturedFiles(t *testing.T) {
 	// on documented lines (TestParseCgroupIOLines), on the shared fixtures
 	// (TestParseCgroupIOFixtures) and fuzzed; testdata/README.md says why.
 	for _, kind := range []string{"diskstats", "block-stat", "dev", "vmstat", "meminfo", "psi", "proc-stat", "loadavg", "uptime",
-		"pid-stat", "pid-io", "pid-status", "pid-cgroup", "mountinfo", "fdinfo", "kmsg", "blkio-throttle", "blkio-limit"} {
+		"pid-stat", "pid-io", "pid-status", "pid-cgroup", "mountinfo", "maps", "fdinfo", "kmsg", "blkio-throttle", "blkio-limit"} {
 		if used[kind] == 0 {
 			t.Errorf("no captured %s in the samples", kind)
 		}
@@ -144,6 +144,9 @@ func parseCaptured(path string, data []byte, lastUptime *float64) (string, error
 			root = root || m.MountPoint == "/"
 		}
 		return check("mountinfo", root, "no / mount", err)
+	case pidFile && base == "maps":
+		ms, err := ParsePIDMaps(data)
+		return check("maps", len(ms) > 0, "no mapping", err)
 	case pidFile && strings.Contains(path, "/fdinfo/"):
 		_, err := ParseFDInfo(data)
 		return "fdinfo", err

@@ -6,6 +6,7 @@ package sampletest
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -76,4 +77,19 @@ func Load(t testing.TB, path string) *model.Model {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// Names are the names of the committed samples (samples/NAME.tar.zst), in
+// order.
+func Names(t testing.TB) []string {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join(Dir(t), "*.tar.zst"))
+	if err != nil || len(matches) == 0 {
+		t.Fatalf("no sample bundle in %s", Dir(t))
+	}
+	names := make([]string, len(matches))
+	for i, m := range matches {
+		names[i] = strings.TrimSuffix(filepath.Base(m), ".tar.zst")
+	}
+	return names
 }

@@ -1,4 +1,4 @@
-package model_test
+package parsers_test
 
 import (
 	"os"
