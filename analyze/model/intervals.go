@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -252,19 +253,15 @@ func (m *Model) ProcessIO(from, to int) []ProcIO {
 		if base.Tick > from && m.Ticks[from].HasUptime && startCS > fromCS {
 			pio.Started = true
 			pio.Delta = end.Counters
-			if age := m.Ticks[hi].Uptime.Centiseconds*hz/100 - min(p.Start, m.Ticks[hi].Uptime.Centiseconds*hz/100); pio.Delta.BlkioTicks > age {
-				// More block-IO delay than the process has lived: a
-				// wait that began while delay accounting was off ends
-				// counted from time zero (field 42 then reads about
-				// the uptime). The figure says nothing.
-				pio.Delta.BlkioTicks = 0
-			}
 			pio.CPUTicks = end.CPUTicks
 			pio.Seconds = float64(end.Mono-m.Ticks[from].Mono) / 1e9
 		} else {
 			pio.Delta = Counters{IO: subIO(end.IO, base.IO), HasIO: end.HasIO && base.HasIO, BlkioTicks: end.BlkioTicks - base.BlkioTicks, MajFlt: end.MajFlt - base.MajFlt}
 			pio.CPUTicks = end.CPUTicks - base.CPUTicks
 			pio.Seconds = float64(end.Mono-base.Mono) / 1e9
+		}
+		if pio.Delta.BlkioTicks > m.blkioBound(p.Start, hi) {
+			pio.Delta.BlkioTicks = 0
 		}
 		if pio.Seconds <= 0 {
 			pio.Seconds = m.Seconds(from, to)
@@ -284,7 +281,9 @@ func subIO(a, b procfs.PIDIO) procfs.PIDIO {
 }
 
 // maxThreadBlkio is the largest increase of any one thread's block-IO
-// delay between two ticks, from the per-thread samples of targets.
+// delay between two ticks, from the per-thread samples of targets; an
+// increase no wait could have made (blkioBound), or a thread id reused
+// by a new thread (its figure smaller), counts nothing.
 func (m *Model) maxThreadBlkio(pid, from, to int) uint64 {
 	first := map[int]uint64{}
 	var best uint64
@@ -295,10 +294,34 @@ func (m *Model) maxThreadBlkio(pid, from, to int) uint64 {
 				first[th.TID] = th.Stat.DelayAcctBlkioTicks
 				continue
 			}
-			best = max(best, th.Stat.DelayAcctBlkioTicks-v)
+			if d := th.Stat.DelayAcctBlkioTicks - v; th.Stat.DelayAcctBlkioTicks >= v && d <= m.blkioBound(th.Stat.StartTime, k) {
+				best = max(best, d)
+			}
 		}
 	}
 	return best
+}
+
+// blkioBound is the most block-IO delay (clock ticks of /proc/PID/stat
+// field 42) a task started at start (clock ticks after boot) can have
+// counted by tick k: no more than it has lived, nor, when the collector
+// turned delay accounting on, than the time since (with a second's
+// slack for the switch before the first tick). A wait that began while
+// accounting was off ends counted from time zero — field 42 jumps by
+// about the uptime (seen on a go build: "49089.6 s blocked on IO in 4
+// s") — and such a figure says nothing.
+func (m *Model) blkioBound(start uint64, k int) uint64 {
+	hz := uint64(max(m.Manifest.Host.UserHZ, 1))
+	bound := uint64(math.MaxUint64)
+	if t := m.Ticks[k]; t.HasUptime {
+		now := t.Uptime.Centiseconds * hz / 100
+		bound = now - min(start, now)
+	}
+	if da := m.Manifest.DelayAcct; da != nil && da.Enabled && da.Before != "1" && len(m.Ticks) > 0 {
+		on := uint64(max(m.Ticks[k].Mono-m.Ticks[0].Mono, 0))*hz/1e9 + hz
+		bound = min(bound, on)
+	}
+	return bound
 }
 
 // IOPercent is iotop's IO column: the share of wall time spent waiting

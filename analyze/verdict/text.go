@@ -89,9 +89,14 @@ func (d *Diagnosis) deviceClause(b *strings.Builder, primary, devFinding *conten
 	switch {
 	case devFinding != nil && primary.Role != content.Saturation:
 		dev := devFinding.Subjects.Device
-		util, _ := devFinding.Figure(rules.FigUtilPct)
-		await, _ := devFinding.Figure(rules.FigAwaitMS)
-		fmt.Fprintf(b, " %s is saturated (%%util %.0f, await %.1f ms)", dev, util, await)
+		fmt.Fprintf(b, " %s is saturated", dev)
+		// Its figures as the finding gives them: a figure it lacks is not
+		// printed as 0.
+		util, okUtil := devFinding.Figure(rules.FigUtilPct)
+		await, okAwait := devFinding.Figure(rules.FigAwaitMS)
+		if okUtil && okAwait {
+			fmt.Fprintf(b, " (%%util %.0f, await %.1f ms)", util, await)
+		}
 		if cp := d.CulpritProc; cp != nil {
 			if dt := c.DeviceTimes[dev]; dt != nil {
 				if s := c.ShareOf(cp.PID, dev); s != nil && dt.Fraction(s) > 0 {

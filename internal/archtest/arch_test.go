@@ -70,6 +70,32 @@ func TestForbiddenDependencies(t *testing.T) {
 	}
 }
 
+// The analyzer's unit tests load samples through the production loader
+// (analyze/internal/sampletest): no test binary of an analyzer package
+// links the collector, except the live scenarios (analyze/scenarios),
+// which run it on this machine, and their helper livetest.
+func TestUnitTestsLinkNoCollector(t *testing.T) {
+	g := loadGraph(t, module+"/analyze/...", "-test")
+	collectorPkg := []string{module + "/collect/collector/..."}
+	live := []string{module + "/analyze/scenarios/...", module + "/analyze/internal/livetest/..."}
+	n := 0
+	for p := range g {
+		main, ok := strings.CutSuffix(p, ".test")
+		if !ok || matchAny(live, main) {
+			continue
+		}
+		n++
+		e := edge{name: "unit tests of " + main + " -> collector", from: []string{p}, to: collectorPkg,
+			reason: "a live test belongs in analyze/scenarios; unit tests read the committed samples"}
+		for _, msg := range e.check(g) {
+			t.Error(msg)
+		}
+	}
+	if n < 10 {
+		t.Fatalf("go list -test gave %d analyzer test binaries", n)
+	}
+}
+
 // The checker itself, on a made-up graph: it names the row and the
 // chain, and an empty from is an error unless the row is optional.
 func TestCheckOnFakeGraph(t *testing.T) {
@@ -108,15 +134,17 @@ func TestCheckOnFakeGraph(t *testing.T) {
 type graph map[string][]string
 
 // loadGraph is the import graph of pattern and everything it links, from
-// go list -deps -json.
-func loadGraph(t *testing.T, pattern string) graph {
+// go list -deps -json with flags (-test: test variants are named "PKG
+// [PKG.test]" and each test binary "PKG.test").
+func loadGraph(t *testing.T, pattern string, flags ...string) graph {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatalf("go is not on PATH (go test puts it there): %v", err)
 	}
 	var stderr bytes.Buffer
-	cmd := exec.Command(goBin, "list", "-deps", "-json=ImportPath,Imports", pattern)
+	args := append(append([]string{"list", "-deps", "-json=ImportPath,Imports"}, flags...), pattern)
+	cmd := exec.Command(goBin, args...)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -203,6 +231,10 @@ func matchAny(pats []string, p string) bool {
 // match reports whether the import path p matches pat: equal, or below
 // it when pat ends in "/...".
 func match(pat, p string) bool {
+	// A test variant ("PKG [X.test]") is PKG.
+	if i := strings.Index(p, " ["); i >= 0 {
+		p = p[:i]
+	}
 	if base, ok := strings.CutSuffix(pat, "/..."); ok {
 		return p == base || strings.HasPrefix(p, base+"/")
 	}

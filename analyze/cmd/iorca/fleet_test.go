@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/iorca/iorca/analyze/internal/livetest"
 	"github.com/iorca/iorca/report/content"
-	"github.com/iorca/iorca/samples/workload"
 )
 
 // fleetJSON runs iorca fleet with args and decodes its JSON.
@@ -141,114 +137,6 @@ func TestFleetNothingReadable(t *testing.T) {
 	}
 	if code := run([]string{"fleet", filepath.Join(dir, "missing")}, &out, &errb); code != exitBadInput {
 		t.Errorf("a missing path: exit %d, want 2", code)
-	}
-}
-
-// Issue 14: a fleet of real captures of two incidents, with labels. A
-// logger makes small synchronous writes to a slow disk (nbdkit, 8 ms a
-// write) and is captured twice, as two nodes of zone eu-1a; once it is
-// stopped, a bulk exporter streams buffered writes to the same slow disk,
-// captured as a node of zone eu-1b; once that is stopped too, a quiet
-// node of eu-1b is captured and brought as a JSON report made elsewhere;
-// a fifth input is a truncated copy of the first bundle. The fleet reads
-// four nodes and one unreadable input, finds the logger on both eu-1a
-// nodes and the exporter on the third, and puts eu-1a first by zone.
-func TestFleetOfLabelledNodes(t *testing.T) {
-	dev := workload.SlowDisk(t, 512, "delay", "wdelay=8ms")
-	mnt := workload.Ext4On(t, dev)
-	logger := workload.StartProgram(t, "access-logger", "--file", filepath.Join(mnt, "access.log"), "--size", "200", "--sync", "odsync", "--max-bytes", "64MiB")
-	dir, reports := t.TempDir(), t.TempDir()
-	capture := func(node, zone, pool string) string {
-		cfg := livetest.Config(t, 4*time.Second)
-		cfg.Node, cfg.Labels = node, map[string]string{"zone": zone, "pool": pool}
-		cfg.Output = filepath.Join(t.TempDir(), node+".tar.zst")
-		return livetest.Capture(t, cfg, 0)
-	}
-	copyTo := func(src, dst string) []byte {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(dst, data, 0o644)
-		return data
-	}
-	a := copyTo(capture("node-a", "eu-1a", "logging"), filepath.Join(dir, "node-a.tar.zst"))
-	copyTo(capture("node-b", "eu-1a", "logging"), filepath.Join(dir, "node-b.tar.zst"))
-	logger.Process.Kill()
-	logger.Wait()
-	workload.LimitDirty(t, dev, 16<<20)
-	exporter := workload.StartProgram(t, "bulk-export", "--file", filepath.Join(mnt, "export.bin"), "--size", "1048576", "--sync", "none", "--rate", "40", "--max-bytes", "400MiB")
-	time.Sleep(time.Second)
-	copyTo(capture("node-c", "eu-1b", "batch"), filepath.Join(dir, "node-c.tar.zst"))
-	exporter.Process.Kill()
-	exporter.Wait()
-	exec.Command("sync", "-f", mnt).Run()
-	d := capture("node-d", "eu-1b", "db")
-	var errb bytes.Buffer
-	if code := run([]string{"report", "--format", "json", "-o", filepath.Join(reports, "node-d.json"), d}, &bytes.Buffer{}, &errb); code != exitOK {
-		t.Fatalf("report of node-d: %s", errb.String())
-	}
-	os.WriteFile(filepath.Join(dir, "corrupt.tar.zst"), a[:len(a)*2/3], 0o644)
-
-	s := fleetJSON(t, "--by", "zone", dir, reports)
-	ok := true
-	fail := func(format string, args ...any) {
-		t.Errorf(format, args...)
-		ok = false
-	}
-	if len(s.Nodes) != 4 || len(s.Unreadable) != 1 {
-		fail("%d nodes and %d unreadable, want 4 and 1 (%+v)", len(s.Nodes), len(s.Unreadable), s.Unreadable)
-	}
-	names := map[string]*content.FleetNode{}
-	for _, n := range s.Nodes {
-		names[n.Key()] = n
-	}
-	for _, n := range []string{"node-a", "node-b"} {
-		nd := names[n]
-		if nd == nil || !nd.Verdict.Problem || nd.Verdict.Primary != "sync-writes" || nd.Verdict.Culprit == nil || nd.Verdict.Culprit.Comm != "access-logger" || nd.Labels["zone"] != "eu-1a" {
-			fail("%s: %+v; want sync-writes by the logger, zone eu-1a", n, nd)
-		}
-	}
-	if nc := names["node-c"]; nc == nil || !nc.Verdict.Problem || nc.Verdict.Primary == "sync-writes" || nc.Verdict.Culprit == nil || nc.Verdict.Culprit.Comm != "bulk-export" || nc.Labels["pool"] != "batch" {
-		fail("node-c: %+v; want the exporter as culprit of another cause, pool batch", nc)
-	}
-	if nd := names["node-d"]; nd == nil || nd.Verdict.Problem || nd.Labels["pool"] != "db" || !strings.HasSuffix(nd.Source, ".json") {
-		fail("node-d: %+v; want the quiet node, pool db, read from its JSON report", nd)
-	}
-	if s.Problems != 3 {
-		fail("%d nodes with a problem, want 3", s.Problems)
-	}
-	found := false
-	for _, r := range s.Recurring {
-		if r.Kind == "program" && r.Name == "access-logger" && strings.Join(r.Nodes, ",") == "node-a,node-b" {
-			found = true
-		}
-		if r.Name == "bulk-export" {
-			fail("the exporter, on one node, is listed as recurring: %+v", r)
-		}
-	}
-	if !found {
-		fail("the logger does not recur on node-a and node-b: %+v", s.Recurring)
-	}
-	if s.By == nil || len(s.By.Groups) != 2 || s.By.Groups[0].Value != "eu-1a" || s.By.Groups[0].Problems != 2 || s.By.Groups[1].Value != "eu-1b" || s.By.Groups[1].Problems != 1 || s.By.Groups[1].Nodes != 2 {
-		fail("by zone %+v, want eu-1a (2 of 2 with a problem) before eu-1b (1 of 2)", s.By)
-	}
-	sync := false
-	for _, f := range s.Findings {
-		if f.ID == "sync-writes" {
-			sync = f.Nodes == 2 && f.Primary == 2
-		}
-	}
-	if !sync {
-		fail("sync-writes is not the cause on both eu-1a nodes: %+v", s.Findings)
-	}
-	if len(s.Mitigation) == 0 || len(s.Mitigation[0].Fixes) != 2 || !strings.Contains(strings.Join(s.Mitigation[0].Findings, ","), "sync-writes") {
-		fail("the first mitigation %+v does not fix both eu-1a nodes' cause", s.Mitigation)
-	}
-	if !ok || testing.Verbose() {
-		var md bytes.Buffer
-		run([]string{"fleet", "-q", "--by", "zone", dir, reports}, &md, &errb)
-		t.Logf("fleet:\n%s", md.String())
 	}
 }
 

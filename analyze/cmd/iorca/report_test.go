@@ -9,15 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/iorca/iorca/analyze/internal/livetest"
 	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/collect/bundle"
-	"github.com/iorca/iorca/samples/workload"
 	"github.com/klauspost/compress/zstd"
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/extension"
 )
 
 // reportJSON is the part of the JSON report the tests read.
@@ -26,136 +21,6 @@ type reportJSON = reporttest.Report
 func runReport(t *testing.T, path string, extra ...string) (reportJSON, string) {
 	t.Helper()
 	return reporttest.RunReport(t, run, path, extra...)
-}
-
-func checkFindings(t *testing.T, r reportJSON, present, absent []string) bool {
-	t.Helper()
-	return reporttest.CheckFindings(t, r, present, absent)
-}
-
-// Acceptance 1 of issue 4, scenario 1: tiny O_SYNC appends to a file in an
-// overlayfs mount.
-func TestReportOverlaySyncAppender(t *testing.T) {
-	workload.Live(t)
-	workload.RequireTool(t, "strace")
-	logFile, upper := workload.OverlayAccessLog(t, 128)
-	// As fast as O_SYNC allows, as the real incident: the writer must
-	// dominate the node even with go test's own IO around it.
-	w := workload.StartWriter(t, "--file", logFile, "--size", "58", "--sync", "osync")
-	path := livetest.Capture(t, livetest.Config(t, 6*time.Second), 0)
-	r, md := runReport(t, path)
-	if _, again := runReport(t, path); again != md {
-		t.Error("two reports of the same bundle differ")
-	}
-	checkRendersCleanly(t, md)
-	var page, errb bytes.Buffer
-	if code := run([]string{"report", path, "--format", "html"}, &page, &errb); code != exitOK ||
-		!strings.HasPrefix(page.String(), "<!DOCTYPE html>") || !strings.Contains(page.String(), "<table>") || !strings.Contains(page.String(), "<h2>Verdict</h2>") {
-		t.Errorf("--format html: exit %d, %.200s", code, page.String())
-	}
-
-	if !checkFindings(t, r, []string{"dominant-io-process", "small-writes", "sync-writes", "write-amplification", "overlay-hot-path"}, nil) {
-		t.Logf("report:\n%s", md)
-	}
-	if c := r.Verdict.Culprit; c == nil || c.PID != w.Process.Pid {
-		t.Errorf("culprit %+v, want PID %d", c, w.Process.Pid)
-	}
-	for _, f := range r.Findings {
-		if (f.ID == "small-writes" || f.ID == "sync-writes" || f.ID == "overlay-hot-path") && f.Subjects.Path != logFile {
-			t.Errorf("%s names %q, want %s", f.ID, f.Subjects.Path, logFile)
-		}
-	}
-	for _, want := range []string{"## Verdict", "Evidence chain", "## Findings", "Mitigations", "Monitoring and alert rules", "## Appendix", upper, "O\\_SYNC"} {
-		if !strings.Contains(md, want) {
-			t.Errorf("report lacks %q", want)
-		}
-	}
-}
-
-// checkRendersCleanly renders the Markdown with goldmark (GitHub
-// flavoured) and checks that every table became a table and that no row
-// leaked out as text.
-func checkRendersCleanly(t *testing.T, md string) {
-	t.Helper()
-	var html bytes.Buffer
-	if err := goldmark.New(goldmark.WithExtensions(extension.GFM)).Convert([]byte(md), &html); err != nil {
-		t.Fatal(err)
-	}
-	tables := strings.Count(md, "\n|---") + strings.Count(md, "\n| ---")
-	if got := strings.Count(html.String(), "<table>"); got != tables || tables == 0 {
-		t.Errorf("%d Markdown tables rendered as %d HTML tables", tables, got)
-	}
-	for _, l := range strings.Split(html.String(), "\n") {
-		if strings.HasPrefix(l, "<p>|") {
-			t.Errorf("a table row rendered as a paragraph: %s", l)
-		}
-	}
-	if strings.Contains(html.String(), "<script") {
-		t.Error("raw HTML passed through")
-	}
-}
-
-// Scenario 2: one process writing 1 MiB buffered blocks at 32 MiB/s to a
-// device that stays idle (the pages wait in the page cache): the loudest
-// process, with no small or sync writes, and no IO problem yet — the
-// finding is info and says when writeback will come.
-func TestReportBufferedBulkWriter(t *testing.T) {
-	workload.Live(t)
-	workload.RequireTool(t, "strace")
-	mnt, _ := workload.LoopExt4(t, 512)
-	w := workload.StartWriter(t, "--file", filepath.Join(mnt, "backup.img"), "--size", "1048576", "--sync", "none", "--rate", "32", "--max-bytes", "256MiB")
-	r, md := runReport(t, livetest.Capture(t, livetest.Config(t, 6*time.Second), 0))
-	ok := checkFindings(t, r, []string{"dominant-io-process"}, []string{"small-writes", "sync-writes"})
-	for _, f := range r.Findings {
-		if f.ID == "dominant-io-process" && (len(f.Subjects.PIDs) == 0 || f.Subjects.PIDs[0] != w.Process.Pid || f.Severity != "info") {
-			t.Errorf("dominant-io-process %+v, want info about the writer %d", f, w.Process.Pid)
-			ok = false
-		}
-	}
-	if c := r.Verdict.Culprit; c != nil && c.PID == w.Process.Pid {
-		t.Errorf("a buffered writer on an idle device is the culprit: %s", r.Verdict.Summary)
-		ok = false
-	}
-	if !strings.Contains(md, "pages it dirtied") {
-		t.Error("the report does not say that write_bytes counts pages dirtied")
-		ok = false
-	}
-	if !ok {
-		t.Logf("report:\n%s", md)
-	}
-}
-
-// Scenario 3: a healthy node. A light buffered writer (4 KiB lines, ten
-// a second) on a device of its own is not a problem: no warning or
-// critical finding names it or its device. What else the machine does
-// meanwhile (go test building other packages) is not this test's; the
-// committed idle sample checks the "No IO problem found" verdict of a
-// quiet node to the byte.
-func TestReportHealthyNode(t *testing.T) {
-	workload.Live(t)
-	mnt, dev := workload.LoopExt4(t, 64)
-	w := workload.StartWriter(t, "--file", filepath.Join(mnt, "app.log"), "--size", "4096", "--sync", "none", "--rate", "10")
-	r, md := runReport(t, livetest.Capture(t, livetest.Config(t, 4*time.Second), 0))
-	name := filepath.Base(dev)
-	for _, f := range r.Findings {
-		if f.Severity == "info" {
-			continue
-		}
-		for _, pid := range f.Subjects.PIDs {
-			if pid == w.Process.Pid {
-				t.Errorf("a light writer is blamed: %s %s", f.Severity, f.ID)
-			}
-		}
-		if f.Subjects.Device == name {
-			t.Errorf("a light writer's device is blamed: %s %s", f.Severity, f.ID)
-		}
-	}
-	if c := r.Verdict.Culprit; c != nil && c.PID == w.Process.Pid {
-		t.Errorf("verdict blames the light writer: %+v", r.Verdict)
-	}
-	if !r.Verdict.Problem && (!strings.HasPrefix(r.Verdict.Summary, "No IO problem") || !strings.Contains(md, "None needed")) {
-		t.Errorf("healthy report:\n%s", md)
-	}
 }
 
 // writeTarZst builds an adversarial bundle by hand: the collector never
