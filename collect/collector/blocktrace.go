@@ -91,6 +91,9 @@ type deviceTimer struct {
 	// reason=sync (sync(2), syncfs(2)): a snapshot agent's sync(1) runs as
 	// a new process each time, and selection credits the agent.
 	syncCalls map[syncCaller]int64
+	// seen describes a process seen in any tick so far (the process
+	// table's entry), for the short-lived sync callers gone by the last.
+	seen func(pid int) (comm string, ppid int, ok bool)
 }
 
 // syncCaller is a task that queued sync work, as the trace names it.
@@ -128,17 +131,23 @@ func secondsDuration(s float64) time.Duration { return time.Duration(s * float64
 // trace so far; a caller that started during the window (first has no
 // sample of it) or is already gone is a short-lived child, sync(1) run
 // by an agent's loop, and its calls go to its parent, known from a
-// caller of that name still running. Tracing the agent with -f then sees
-// every call.
+// caller of that name still running or seen in any tick of the window
+// (d.seen: each lives a fraction of a second, and the last tick rarely
+// finds one). Tracing the agent with -f then sees every call.
 func (d *deviceTimer) syncCallsBy(first, last map[int]*procSnap) map[int]int64 {
 	parentOf := map[string]int{}
 	for c := range d.syncCalls {
-		s := last[c.pid]
-		if s == nil || s.stat.Comm != c.comm || first[c.pid] != nil {
+		comm, ppid, ok := "", 0, false
+		if s := last[c.pid]; s != nil {
+			comm, ppid, ok = s.stat.Comm, s.stat.PPID, true
+		} else if d.seen != nil {
+			comm, ppid, ok = d.seen(c.pid)
+		}
+		if !ok || comm != c.comm || first[c.pid] != nil {
 			continue
 		}
-		if p := last[s.stat.PPID]; p != nil && s.stat.PPID > 1 && p.stat.Comm != c.comm {
-			parentOf[c.comm] = s.stat.PPID
+		if p := last[ppid]; p != nil && ppid > 1 && p.stat.Comm != c.comm {
+			parentOf[c.comm] = ppid
 		}
 	}
 	out := map[int]int64{}

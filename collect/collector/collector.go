@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/iorca/iorca/collect/blocktrace"
 	"github.com/iorca/iorca/collect/bundle"
@@ -38,6 +39,11 @@ type Result struct {
 // collection is the state of one run.
 type collection struct {
 	cfg Config
+	// delayAcctOn is when the collector turned kernel.task_delayacct on
+	// (zero when it was on already): no task can have counted more
+	// block-IO delay since.
+	delayAcctOn time.Time
+	userHZ      int
 	// statfs is the statfs member's content so far, statfsIDs the mount
 	// IDs in it (unique on the node, whichever namespace sees them).
 	statfs    []bundle.Statfs
@@ -142,6 +148,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	m.DelayAcct = enableDelayAcct(c.node, cfg.SetDelayAcct)
 	defer restoreDelayAcct(c.node, m.DelayAcct)
+	if m.DelayAcct.Enabled && m.DelayAcct.Before != "1" {
+		c.delayAcctOn, c.userHZ = time.Now(), m.Host.UserHZ
+	}
 	mounts := c.captureHost()
 	c.sampler.cgroups = newCgroupSet(mounts)
 	base, follow := 0, true

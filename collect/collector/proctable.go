@@ -6,6 +6,7 @@ import (
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/collect/capture"
 	"github.com/iorca/iorca/collect/redact"
+	"github.com/iorca/iorca/internal/procfs"
 )
 
 // maxTableEntries bounds the process table; a node that spawns processes
@@ -36,6 +37,8 @@ type procTable struct {
 type tableEntry struct {
 	pid    int
 	start  uint64 // field 22 of stat, to notice a reused PID
+	comm   string
+	ppid   int
 	frames []byte
 	last   int
 }
@@ -90,12 +93,12 @@ func (t *procTable) forget(before int) {
 // add reads the process's description into the table, after the stat
 // line just read (which identifies the process by PID and start time). It
 // returns the /proc/PID/cgroup content so that its cgroups can be tracked.
-func (t *procTable) add(pid int, start uint64, stat []byte, rd *capture.Reader, lg *ledger, tick int) []byte {
+func (t *procTable) add(pid int, ps procfs.PIDStat, stat []byte, rd *capture.Reader, lg *ledger, tick int) []byte {
 	if len(t.entries) >= maxTableEntries {
 		t.full = true
 		return nil
 	}
-	e := &tableEntry{pid: pid, start: start, last: tick}
+	e := &tableEntry{pid: pid, start: ps.StartTime, comm: ps.Comm, ppid: ps.PPID, last: tick}
 	t.seen[pid] = e
 	t.entries = append(t.entries, e)
 	base := fmt.Sprintf("/proc/%d/", pid)
@@ -115,6 +118,16 @@ func (t *procTable) add(pid int, start uint64, stat []byte, rd *capture.Reader, 
 		return nil
 	}
 	return append([]byte(nil), data...)
+}
+
+// parent is the name and parent of the process last seen under pid, in
+// any tick so far.
+func (t *procTable) parent(pid int) (comm string, ppid int, ok bool) {
+	e := t.seen[pid]
+	if e == nil {
+		return "", 0, false
+	}
+	return e.comm, e.ppid, true
 }
 
 // maxRedactionLog bounds the manifest's list of masked values.

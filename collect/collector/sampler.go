@@ -141,7 +141,7 @@ func (s *sampler) processes(b []byte, n int) []byte {
 		ps, perr := procfs.ParsePIDStat(data)
 		if perr == nil && !s.table.known(pid, ps.StartTime, n) {
 			stat := append([]byte(nil), data...) // data is the reader's buffer
-			if cg := s.table.add(pid, ps.StartTime, stat, &s.rd, s.ledger, n); cg != nil {
+			if cg := s.table.add(pid, ps, stat, &s.rd, s.ledger, n); cg != nil {
 				if !s.cgroups.addProcess(cg) {
 					s.cgroupBound = true
 				}

@@ -70,7 +70,7 @@ type candidate struct {
 // started during it, or with no disk bytes and no write call before it
 // (a shell that execs a writer, a job woken by a timer); the ones already
 // doing IO were weighed before.
-func selectTargets(first, last map[int]*procSnap, dev *deviceTimer, top int, pids []int, exclude map[int]bool, onlyNew bool) []*target {
+func selectTargets(first, last map[int]*procSnap, dev *deviceTimer, top int, pids []int, exclude map[int]bool, onlyNew bool, maxWait int64) []*target {
 	var cands []candidate
 	var syncCalls map[int]int64
 	if dev != nil {
@@ -94,6 +94,9 @@ func selectTargets(first, last map[int]*procSnap, dev *deviceTimer, top int, pid
 			writeCalls: b.io.SyscW - a.io.SyscW,
 			ioWait:     int64(b.stat.DelayAcctBlkioTicks - a.stat.DelayAcctBlkioTicks),
 			majFlt:     int64(b.stat.MajFlt - a.stat.MajFlt)}
+		if maxWait > 0 && c.ioWait > maxWait {
+			c.ioWait = 0 // no wait since accounting began can be this long
+		}
 		if dev != nil {
 			c.deviceNS, c.syncWrites, c.syncCalls = dev.byPID[pid], dev.syncWrites[pid], syncCalls[pid]
 		}

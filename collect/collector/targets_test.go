@@ -38,11 +38,11 @@ func TestSelectTargetsNewProcesses(t *testing.T) {
 		}
 		return out
 	}
-	got := names(selectTargets(first, last, nil, 1, nil, map[int]bool{}, false))
+	got := names(selectTargets(first, last, nil, 1, nil, map[int]bool{}, false, 0))
 	if !got["new-writer"] || got["bystander"] {
 		t.Errorf("first window, top 1 by each ranking: %v", got)
 	}
-	got = names(selectTargets(first, last, nil, 3, nil, map[int]bool{40: true}, true))
+	got = names(selectTargets(first, last, nil, 3, nil, map[int]bool{40: true}, true, 0))
 	if !got["reused-pid"] || !got["exec-writer"] || got["old-writer"] || got["new-writer"] {
 		t.Errorf("later window, new processes only, 40 already a target: %v", got)
 	}
@@ -65,7 +65,7 @@ func TestSelectTargetsSynchronousWriter(t *testing.T) {
 	dev.byPID = map[int]int64{1: 2e9, 2: 3e7, 3: 2e8, 4: 1e8, 5: 1.5e8}
 	dev.syncWrites = map[int]int64{1: 300, 2: 33}
 	var got []string
-	for _, tg := range selectTargets(first, last, dev, 2, nil, map[int]bool{}, false) {
+	for _, tg := range selectTargets(first, last, dev, 2, nil, map[int]bool{}, false, 0) {
 		got = append(got, tg.comm)
 		if tg.comm == "heartbeat" && tg.info.Reasons[0] != "top synchronous write requests (#2, 33 in the first window)" {
 			t.Errorf("heartbeat chosen for %v", tg.info.Reasons)
@@ -97,19 +97,34 @@ func TestSelectTargetsSyncAgent(t *testing.T) {
 		t.Errorf("calls by process %v, want the agent 3 and backupd 2", by)
 	}
 	var got []string
-	for _, tg := range selectTargets(first, last, dev, 1, nil, map[int]bool{}, false) {
+	for _, tg := range selectTargets(first, last, dev, 1, nil, map[int]bool{}, false, 0) {
 		got = append(got, tg.comm)
 	}
 	if !slices.Contains(got, "agent") {
 		t.Errorf("targets %v, want the agent", got)
 	}
+	// No sync(1) is running at the last tick (each lives a fraction of a
+	// second): one seen in an earlier tick of the window names the agent.
+	delete(last, 40)
+	if by := dev.syncCallsBy(first, last); by[2] != 0 {
+		t.Errorf("with no caller seen, calls by process %v credit the agent", by)
+	}
+	dev.seen = func(pid int) (string, int, bool) {
+		if pid == 31 {
+			return "sync", 2, true
+		}
+		return "", 0, false
+	}
+	if by := dev.syncCallsBy(first, last); by[2] != 3 {
+		t.Errorf("calls by process %v, want the agent 3 from a caller seen in an earlier tick", by)
+	}
 }
 
-// The collector's own children are its tracers: a strace writing its
+// The collector's tracers are never targets: a strace writing its
 // output fast outranks the writers it traces, and was once chosen, so
 // that a strace traced the strace tracing the culprit (metadata-scan's
-// first capture). They are never targets; the collector's other
-// processes' children are.
+// first capture). Other children of the collector's process are (a
+// collector run inside a test is the parent of the test's workloads).
 func TestTracersAreNotTargets(t *testing.T) {
 	const self = 500
 	first := map[int]*procSnap{}
@@ -117,16 +132,37 @@ func TestTracersAreNotTargets(t *testing.T) {
 		600: snap(100, "strace", 90<<20, 9000), // the collector's tracer
 		700: snap(100, "writer", 1<<20, 100),
 		701: snap(100, "writer-child", 1<<20, 100),
+		702: snap(100, "workload", 1<<20, 100),
 	}
 	last[600].stat.PPID = self
 	last[701].stat.PPID = 700
-	exclude := notTargets(self, []*target{{pid: 700}}, last)
-	got := selectTargets(first, last, nil, 3, nil, exclude, false)
-	if len(got) != 1 || got[0].pid != 701 {
-		var pids []int
-		for _, t := range got {
-			pids = append(pids, t.pid)
+	last[702].stat.PPID = self
+	exclude := notTargets(self, []*target{{pid: 700}}, []int{600})
+	var pids []int
+	for _, t := range selectTargets(first, last, nil, 3, nil, exclude, false, 0) {
+		pids = append(pids, t.pid)
+	}
+	slices.Sort(pids)
+	if !slices.Equal(pids, []int{701, 702}) {
+		t.Errorf("targets %v, want 701 and 702 (600 is the collector's strace, 700 a target already)", pids)
+	}
+}
+
+// A task whose wait began while delay accounting was off reads about the
+// uptime in field 42 when the wait ends: with the collector having turned
+// accounting on, a wait longer than the time since is no wait, and does
+// not make a sync(1) the top waiter; a real wait still ranks.
+func TestSelectTargetsImpossibleWait(t *testing.T) {
+	first := map[int]*procSnap{}
+	last := map[int]*procSnap{1: snap(900, "sync", 0, 0), 2: snap(100, "reader", 0, 0)}
+	last[1].stat.DelayAcctBlkioTicks = 4944656
+	last[2].stat.DelayAcctBlkioTicks = 150
+	got := selectTargets(first, last, nil, 1, nil, map[int]bool{}, false, 300)
+	if len(got) != 1 || got[0].comm != "reader" {
+		var names []string
+		for _, tg := range got {
+			names = append(names, tg.comm)
 		}
-		t.Errorf("targets %v, want only 701 (600 is the collector's strace, 700 a target already)", pids)
+		t.Errorf("targets %v, want the reader only", names)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/iorca/iorca/collect/bundle"
@@ -21,18 +23,17 @@ type traceDone struct {
 }
 
 // notTargets are the processes a selection must pass over: the
-// collector, the targets it has, and its own children — its tracers:
-// strace writes its output fast and would rank as a writer, and a strace
-// would end up tracing the strace that traces the culprit.
-func notTargets(self int, have []*target, procs map[int]*procSnap) map[int]bool {
+// collector, the targets it has, and the tracers it started (strace
+// writes its output fast and would rank as a writer, and a strace would
+// end up tracing the strace that traces the culprit — metadata-scan's
+// first capture).
+func notTargets(self int, have []*target, tracers []int) map[int]bool {
 	exclude := map[int]bool{self: true}
 	for _, t := range have {
 		exclude[t.pid] = true
 	}
-	for pid, p := range procs {
-		if p.stat.PPID == self {
-			exclude[pid] = true
-		}
+	for _, pid := range tracers {
+		exclude[pid] = true
 	}
 	return exclude
 }
@@ -45,7 +46,7 @@ func notTargets(self int, have []*target, procs map[int]*procSnap) map[int]bool 
 func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 	later := c.selected
 	c.selected = true
-	exclude := notTargets(c.sampler.self, c.targets, last)
+	exclude := notTargets(c.sampler.self, c.targets, c.tracerPIDs())
 	pids := c.cfg.PIDs
 	if later {
 		pids = nil
@@ -53,13 +54,14 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 	if c.blockTrace != nil {
 		if c.devTime == nil {
 			c.devTime = newDeviceTimer()
+			c.devTime.seen = c.sampler.table.parent
 		}
 		if err := c.blockTrace.Follow(c.devTime.addEvent); err != nil {
 			c.ledger.problem(bundle.Problem{Source: "block-trace", Status: bundle.StatusPartial, Tick: tick,
 				What: "the block trace could not be read for target selection", Why: err.Error()})
 		}
 	}
-	targets := selectTargets(first, last, c.devTime, c.cfg.Top, pids, exclude, later)
+	targets := selectTargets(first, last, c.devTime, c.cfg.Top, pids, exclude, later, c.maxIOWait())
 	for _, t := range targets {
 		t.info.PID, t.info.Comm, t.info.StartTicks, t.info.SelectedTick = t.pid, t.comm, t.start, tick
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d", t.pid)); err != nil {
@@ -91,8 +93,10 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 		// at their own bounds or when the collection ends.
 		tctx, cancel := context.WithCancelCause(context.Background())
 		c.stopTrace = cancel
-		c.strace = &straceRun{ctx: tctx, cfg: stracerun.Config{Path: path, Duration: c.cfg.StraceDuration, MaxBytes: c.cfg.StraceMaxBytes, Redact: c.cfg.Redact,
-			SpillDirs: spillDirs(c.cfg.Output)}}
+		sr := &straceRun{ctx: tctx}
+		sr.cfg = stracerun.Config{Path: path, Duration: c.cfg.StraceDuration, MaxBytes: c.cfg.StraceMaxBytes, Redact: c.cfg.Redact,
+			SpillDirs: spillDirs(c.cfg.Output), Started: sr.addTracer}
+		c.strace = sr
 	}
 	for _, t := range targets {
 		if t.gone {
@@ -112,6 +116,10 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 type straceRun struct {
 	ctx context.Context
 	cfg stracerun.Config
+	// tracers are the PIDs of the straces started, told by each trace's
+	// goroutine.
+	mu      sync.Mutex
+	tracers []int
 }
 
 // runningTraces counts the traces still attached.
@@ -167,4 +175,35 @@ func (c *collection) finishTrace(d traceDone) {
 	}
 	c.ledger.time("strace", time.Duration(info.TracedSeconds*float64(time.Second)))
 	t.info.Strace = &info
+}
+
+// addTracer records a strace the collection started.
+func (s *straceRun) addTracer(pid int) {
+	s.mu.Lock()
+	s.tracers = append(s.tracers, pid)
+	s.mu.Unlock()
+}
+
+// tracerPIDs are the straces the collection started so far.
+func (c *collection) tracerPIDs() []int {
+	if c.strace == nil {
+		return nil
+	}
+	c.strace.mu.Lock()
+	defer c.strace.mu.Unlock()
+	return slices.Clone(c.strace.tracers)
+}
+
+// maxIOWait is the most block-IO delay (clock ticks) a task can have
+// counted since the collector turned delay accounting on, with a
+// second's slack; 0 when it was on before. A wait begun while it was off
+// ends counted from time zero — field 42 jumps by about the uptime — and
+// would rank a sync(1) first "by block-IO wait" (seen: 4,944,656 ticks
+// in a 2 s window).
+func (c *collection) maxIOWait() int64 {
+	if c.delayAcctOn.IsZero() {
+		return 0
+	}
+	hz := int64(max(c.userHZ, 1))
+	return int64(time.Since(c.delayAcctOn).Seconds()*float64(hz)) + hz
 }

@@ -63,6 +63,10 @@ type Config struct {
 	// directories: /dev/shm, else the output's): a trace is never whole
 	// in the heap. Without one it is kept in memory.
 	SpillDirs []string
+	// Started, when set, is told strace's PID as soon as it runs (from
+	// the trace's goroutine): the collector never picks its own tracers
+	// as targets.
+	Started func(tracerPID int)
 }
 
 // Result is a finished trace: its output (cut at a line boundary within
@@ -153,6 +157,9 @@ func Run(ctx context.Context, pid int, cfg Config) Result {
 	}
 	pw.Close()
 	res.Info.TracerPID = cmd.Process.Pid
+	if cfg.Started != nil {
+		cfg.Started(cmd.Process.Pid)
+	}
 
 	// Stream the trace to the spill file (/dev/shm first: the sick disk is
 	// not touched), keeping at most MaxBytes; past that, drain and count.
