@@ -188,6 +188,10 @@ func immediate(b *bytes.Buffer, c *content.Report) {
 // mitigations writes one table per horizon but the first (the
 // immediate actions), or every horizon when all is true.
 func mitigations(b *bytes.Buffer, c *content.Report, all bool) {
+	if !c.Verdict.Problem && c.Window.Ticks < 2 {
+		b.WriteString("## Mitigations\n\nNone: without two ticks no rate, and so no finding, could be judged.\n\n")
+		return
+	}
 	if !c.Verdict.Problem {
 		b.WriteString("## Mitigations\n\nNone needed: no warning or critical finding.\n\n")
 		return

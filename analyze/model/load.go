@@ -41,6 +41,9 @@ func loadFile(path string, lim bundle.Limits, salvage bool) (*Model, error) {
 	defer f.Close()
 	rd, err := bundle.NewReader(bufio.NewReaderSize(f, 1<<16), lim)
 	if err != nil {
+		if salvage && errors.Is(err, bundle.ErrTruncated) {
+			err = fmt.Errorf("%w (nothing to salvage: the manifest, which lists and verifies every member, was not read whole)", err)
+		}
 		return nil, &fileError{path, err}
 	}
 	defer rd.Close()
@@ -75,10 +78,14 @@ func LoadReader(rd *bundle.Reader) (*Model, error) { return load(rd, false) }
 
 // LoadSalvage is LoadFile for a damaged bundle (cut short in an upload,
 // say): where the archive is truncated or a member fails its checksum,
-// the model is built from the members read and verified before it, and
-// Model.Salvaged says what was lost. A bundle that is not one, is
-// hostile, or lost so much that fewer than two ticks remain is refused
-// as LoadFile refuses it.
+// the model is built from whatever members were read and verified before
+// it, and Model.Salvaged says what was lost. The members come in the
+// order bundle's members.go gives (statics, targets, traces, ticks), so
+// an early cut may leave the host and the traces but no tick: the model
+// then has no rates, and says so (Salvage.TicksRead). A bundle that is
+// not one, is hostile, or was cut before its manifest was read whole is
+// refused as LoadFile refuses it: without the manifest nothing can be
+// verified.
 func LoadSalvage(path string, lim bundle.Limits) (*Model, error) {
 	return loadFile(path, lim, true)
 }
@@ -97,7 +104,7 @@ func load(rd *bundle.Reader, salvage bool) (*Model, error) {
 		}
 		if err != nil {
 			if salvage && salvageable(err) {
-				return l.salvage(err, read)
+				return l.salvage(err, read), nil
 			}
 			return nil, err
 		}
@@ -114,20 +121,26 @@ func salvageable(err error) bool {
 	return errors.Is(err, bundle.ErrTruncated) || errors.Is(err, bundle.ErrCorrupt) || errors.Is(err, bundle.ErrChecksum)
 }
 
-// salvage finishes the model from the members read before damage.
-func (l *loader) salvage(damage error, read map[string]bool) (*Model, error) {
-	if len(l.m.Ticks) < 2 {
-		return nil, fmt.Errorf("%w (and fewer than two ticks were read before it: nothing to salvage)", damage)
-	}
+// salvage finishes the model from the members read before damage,
+// however few: the manifest alone still names the host, the targets and
+// what was lost.
+func (l *loader) salvage(damage error, read map[string]bool) *Model {
 	sv := &Salvage{Damage: oneLine(damage.Error())}
 	for _, mem := range l.m.Manifest.Members {
-		if !read[mem.Name] {
+		isTick := bundle.KindOf(mem.Name) == bundle.KindTick
+		if isTick {
+			sv.TicksListed++
+		}
+		switch {
+		case !read[mem.Name]:
 			sv.Missing = append(sv.Missing, mem.Name)
+		case isTick:
+			sv.TicksRead++
 		}
 	}
 	m := l.finish()
 	m.Salvaged = sv
-	return m, nil
+	return m
 }
 
 func newLoader(man *bundle.Manifest) *loader {

@@ -313,4 +313,7 @@ type Salvage struct {
 	Damage string
 	// Missing are the manifest's members that were not read.
 	Missing []string
+	// TicksListed and TicksRead count the manifest's tick members and
+	// those read: rates need two ticks read.
+	TicksListed, TicksRead int
 }

@@ -14,6 +14,9 @@ import (
 // figures that show it.
 func noProblem(c *window.Window, findings []content.Finding) content.Verdict {
 	v := content.Verdict{Summary: "No IO problem found.", Confidence: content.High}
+	if len(c.Model.Ticks) < 2 && c.Model.Salvaged != nil {
+		return ticksLost(c)
+	}
 	if len(c.Model.Ticks) < 2 {
 		v.Summary = "No IO problem found, but the bundle has fewer than two ticks: no rate could be computed."
 		v.Confidence = content.Low
@@ -53,6 +56,42 @@ func noProblem(c *window.Window, findings []content.Finding) content.Verdict {
 		v.Confidence = content.Medium
 	}
 	return v
+}
+
+// ticksLost is the verdict of a salvaged bundle whose damage left fewer
+// than two ticks: without rates no rule can judge, so it claims neither a
+// problem nor its absence, and says what of the targets' traces survived.
+func ticksLost(c *window.Window) content.Verdict {
+	sv := c.Model.Salvaged
+	v := content.Verdict{Confidence: content.Low, ConfidenceWhy: "the damage left fewer than two ticks"}
+	survived := "no tick survived the damage to the bundle"
+	if sv.TicksRead == 1 {
+		survived = "one tick survived the damage to the bundle, and rates need two"
+	}
+	v.Summary = fmt.Sprintf("No verdict: %s (%d of %d read), so rates are unknown: neither how busy the disks were nor who did the IO can be told.", survived, sv.TicksRead, sv.TicksListed)
+	if traces := survivingTraces(c); traces != "" {
+		v.Summary += " The targets' traces that were read: " + traces + "."
+	}
+	v.Summary += " Ask for the bundle again, whole."
+	return v
+}
+
+// survivingTraces names each target whose trace was read, with its most
+// frequent calls: what a salvage without ticks still shows of the IO.
+func survivingTraces(c *window.Window) string {
+	var parts []string
+	for _, tg := range c.Model.Targets {
+		s := tg.Summary()
+		if s == nil || len(s.Syscalls) == 0 {
+			continue
+		}
+		var calls []string
+		for _, st := range s.Syscalls[:min(3, len(s.Syscalls))] {
+			calls = append(calls, fmt.Sprintf("%d %s", st.Calls, st.Name))
+		}
+		parts = append(parts, fmt.Sprintf("PID %d (%s) made %s in %.0f s", tg.Info.PID, tg.Info.Comm, strings.Join(calls, ", "), s.Seconds))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // deniedNames names the processes whose /proc/PID/io was denied.

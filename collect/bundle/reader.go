@@ -225,11 +225,17 @@ func NewReader(r io.Reader, lim Limits) (*Reader, error) {
 	if err != nil {
 		return nil, &Error{Kind: ErrNotBundle, Err: err}
 	}
-	rd := &Reader{lim: lim, zr: zr, tr: tar.NewReader(zr), seen: map[string]bool{}}
+	decoded := &lastError{r: zr}
+	rd := &Reader{lim: lim, zr: zr, tr: tar.NewReader(decoded), seen: map[string]bool{}}
 	hdr, err := rd.tr.Next()
 	if err != nil {
 		zr.Close()
-		if errors.Is(err, io.EOF) {
+		switch {
+		case errors.Is(decoded.err, io.ErrUnexpectedEOF):
+			// The zstd stream itself is cut short (an upload stopped
+			// early): a bundle, truncated, not something else.
+			return nil, &Error{Kind: ErrTruncated, Member: ManifestName, Err: fmt.Errorf("the archive ends within it: %w", err)}
+		case errors.Is(err, io.EOF):
 			return nil, &Error{Kind: ErrNotBundle, Err: errors.New("empty archive")}
 		}
 		return nil, &Error{Kind: ErrNotBundle, Err: fmt.Errorf("no tar archive inside the zstd stream: %w", err)}
@@ -279,6 +285,22 @@ func NewReader(r io.Reader, lim Limits) (*Reader, error) {
 	rd.Manifest = &m
 	rd.total = hdr.Size
 	return rd, nil
+}
+
+// lastError remembers the last error its reader gave, so that a tar
+// header cut short can be told from a zstd stream cut short: the tar
+// reader reports both as io.ErrUnexpectedEOF.
+type lastError struct {
+	r   io.Reader
+	err error
+}
+
+func (l *lastError) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if err != nil {
+		l.err = err
+	}
+	return n, err
 }
 
 // sniff names what the input looks like when it is not a bundle.

@@ -107,7 +107,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	out.register(fs)
 	var tf thresholdFlags
 	tf.register(fs)
-	salvage := fs.Bool("salvage", false, "report on a damaged bundle (cut short in an upload, a member failing its checksum) from the members read before the damage, marked partial with what is missing")
+	salvage := fs.Bool("salvage", false, "report on a damaged bundle (cut short in an upload, a member failing its checksum) from the members read before the damage, marked partial with what is missing (exit 3)")
 	failOn := fs.String("fail-on", "", "exit 5, after writing the report, when a finding is at or above this severity (info, warning, critical)")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -152,6 +152,9 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 		if len(worst) > 0 {
 			return findingsf("report", "%s: %d finding(s) at or above %s: %s", fs.Arg(0), len(worst), failAt, strings.Join(worst, ", "))
 		}
+	}
+	if sv := res.Diagnosis.Window.Model.Salvaged; sv != nil {
+		return partialf("report", "%s: salvaged: %d member(s) not read, %d of %d ticks read; the report is partial", fs.Arg(0), len(sv.Missing), sv.TicksRead, sv.TicksListed)
 	}
 	return nil
 }

@@ -13,15 +13,24 @@ const (
 	exitOK       = 0
 	exitFailure  = 1 // a check failed (regress drift) or writing failed
 	exitBadInput = 2 // bad usage, or a bundle that cannot be read
+	// exitPartial: the report was written from a damaged bundle (report
+	// --salvage), as the collector's 3 is a bundle written but partial.
+	exitPartial = 3
 	// exitFindings: the report was written, and it holds a finding at or
 	// above report --fail-on's severity, or diff --fail-on-regress found
-	// a finding new or worse (3 and 4 are the collector's).
+	// a finding new or worse (4 is the collector's).
 	exitFindings = 5
 )
 
 // findingsf is a written report whose findings fail the run: exit 5.
 func findingsf(cmd, format string, args ...any) error {
 	return &exitError{code: exitFindings, cmd: cmd, err: fmt.Errorf(format, args...)}
+}
+
+// partialf is a report written from what survived of a damaged bundle:
+// exit 3.
+func partialf(cmd, format string, args ...any) error {
+	return &exitError{code: exitPartial, cmd: cmd, err: fmt.Errorf(format, args...)}
 }
 
 // exitError is an error with the exit status it ends iorca with. Its

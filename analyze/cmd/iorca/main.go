@@ -46,6 +46,7 @@ Exit status: 0 success; 1 a check failed or the output could not be written
 (a full or read-only disk, a refused -o, a closed stdout pipe);
 2 bad usage or a bundle that cannot be read (not a bundle, truncated,
 corrupt, or hostile) - one line on stderr names the problem.
+3 the report was written from a damaged bundle (report --salvage): partial.
 5 the document was written and its findings fail the run: report
 --fail-on SEVERITY found one at or above it, or diff --fail-on-regress
 found one new or more severe than before.
