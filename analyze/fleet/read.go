@@ -19,6 +19,17 @@ import (
 // of KiB; a larger file is not one.
 const maxReportBytes = 64 << 20
 
+// pathError names the path the user gave once, then what failed: an
+// *fs.PathError's own text repeats it after the operation ("stat /x").
+// Under a directory given, the entry that failed is named.
+func pathError(arg string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return fmt.Errorf("%s: %w", arg, err)
+}
+
 // Inputs expands the arguments into the files to read: a directory gives
 // every bundle (*.tar.zst) and JSON report (*.json) under it, sorted; a
 // file is taken as given. A path that does not exist is an error. Names
@@ -29,7 +40,7 @@ func Inputs(args []string) ([]string, error) {
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
-			return nil, err
+			return nil, pathError(a, err)
 		}
 		if !st.IsDir() {
 			out = append(out, a)
@@ -53,7 +64,7 @@ func Inputs(args []string) ([]string, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, pathError(a, err)
 		}
 		sort.Strings(found)
 		out = append(out, found...)

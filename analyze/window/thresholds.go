@@ -224,13 +224,13 @@ func (t *Thresholds) Values() map[string]float64 {
 
 // thresholdHelp is each threshold's meaning in one line, for --help.
 var thresholdHelp = map[string]string{
-	"util_pct":                        "a device is saturated above this %util (with await_ms)",
-	"await_ms":                        "... and its requests wait longer than this on average",
-	"queue_depth":                     "or this many requests queued on average (aqu-sz) with await over await_ms",
+	"util_pct":                        "a device busy above this %util whose requests wait over await_ms on average is saturated",
+	"await_ms":                        "a device whose requests wait longer than this on average (ms), while busy over util_pct or queued to queue_depth, is saturated",
+	"queue_depth":                     "a device with this many requests queued on average (aqu-sz) and await over await_ms is saturated, whatever its %util",
 	"dominant_share":                  "a process or container with this fraction of the node's disk bytes is dominant",
 	"dominant_min_bytes_per_sec":      "no process is dominant below this total disk throughput",
 	"small_write_max_avg":             "writes averaging fewer bytes than this are small",
-	"small_write_min_per_sec":         "... and this many a second to one file is many",
+	"small_write_min_per_sec":         "small writes (below small_write_max_avg bytes) to one file at this rate or more are reported",
 	"sync_min_per_sec":                "synchronous writes or syncs at this rate or more are reported",
 	"sync_all_min_per_sec":            "sync() or syncfs() calls at this rate or more are reported",
 	"amplification_ratio":             "write_bytes this many times wchar is amplification",
@@ -242,7 +242,7 @@ var thresholdHelp = map[string]string{
 	"dirty_limit_pct":                 "Dirty+Writeback above this share of the dirty limit means throttling",
 	"throttle_use_pct":                "a cgroup using this share of its IO limit is held at it",
 	"fs_full_pct":                     "space or inodes used above this is a full filesystem (warning)",
-	"fs_critical_pct":                 "... and above this, critical",
+	"fs_critical_pct":                 "space or inodes used above this is a full filesystem (critical)",
 	"swap_pages_per_sec":              "pswpin+pswpout above this is swap IO",
 	"write_match_high":                "write_bytes/wchar above this: the block bytes exceed the syscall bytes",
 	"write_match_low":                 "write_bytes/wchar below this: the page cache absorbed the writes",

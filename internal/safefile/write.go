@@ -174,6 +174,11 @@ func writeThrough(path string, put func(io.Writer) error, follow bool) error {
 	return e
 }
 
+// Describe is describe for an output written another way than Write
+// (Atomic, for a private file): its error names path, never the
+// temporary file beside it.
+func Describe(path string, err error) error { return describe(path, err) }
+
 // describe turns err, from writing path, into an *Error that says what
 // went wrong and where, with a hint for the failures another place would
 // not have.

@@ -74,8 +74,18 @@ func FormatBytes(n int64) string {
 // Bytes is a pflag/flag Value holding a byte count.
 type Bytes int64
 
-// String prints the value as FormatBytes does, without the space.
-func (b *Bytes) String() string { return strings.ReplaceAll(FormatBytes(int64(*b)), " ", "") }
+// String prints the value as a flag's default and as Set reads it back:
+// in the largest binary unit it is a whole number of ("16MiB", "1GiB",
+// "1536MiB"), else in bytes.
+func (b *Bytes) String() string {
+	n := int64(*b)
+	for _, un := range units {
+		if n != 0 && n%un.mult == 0 {
+			return strconv.FormatInt(n/un.mult, 10) + string(un.letter) + "iB"
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
 
 // Set parses a byte count.
 func (b *Bytes) Set(s string) error {

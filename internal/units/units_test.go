@@ -18,3 +18,18 @@ func TestParseBytes(t *testing.T) {
 		t.Errorf("FormatBytes = %q", s)
 	}
 }
+
+// A flag's default prints as the README writes it (16MiB, not 16.0MiB)
+// and reads back to the same count.
+func TestBytesStringRoundTrips(t *testing.T) {
+	for n, want := range map[int64]string{16 << 20: "16MiB", 1 << 30: "1GiB", 3 << 29: "1536MiB", 512 << 10: "512KiB", 1000: "1000", 0: "0", 1<<20 + 1: "1048577"} {
+		b := Bytes(n)
+		if got := b.String(); got != want {
+			t.Errorf("Bytes(%d).String() = %q, want %q", n, got, want)
+		}
+		var back Bytes
+		if err := back.Set(b.String()); err != nil || back != b {
+			t.Errorf("Set(%q) = %d, %v; want %d", b.String(), back, err, n)
+		}
+	}
+}

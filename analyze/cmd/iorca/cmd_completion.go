@@ -7,14 +7,33 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/replay"
+	"github.com/iorca/iorca/internal/cli"
+	"github.com/spf13/pflag"
 )
 
 // A completion script is small and fixed: written here rather than
 // taking cobra for it (cobra would replace the flag handling every
 // command shares, for one generated script).
 
-func cmdCompletion(args []string, stdout, _ io.Writer) error {
-	if len(args) != 1 || args[0] != "bash" {
+func completionUsage(w io.Writer, fs *pflag.FlagSet) {
+	fmt.Fprint(w, `Usage: iorca completion bash
+
+Writes a bash completion script for iorca: it completes commands, replay's
+views, the values of --format, --fail-on and --color, and bundles
+(*.tar.zst), JSON reports and directories.
+
+Example:
+  source <(iorca completion bash)      # in ~/.bashrc
+`)
+	fmt.Fprint(w, cli.FlagUsages(fs))
+}
+
+func cmdCompletion(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("completion", stdout, stderr, completionUsage)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "bash" {
 		return usagef("completion", "want the shell: iorca completion bash (source <(iorca completion bash))")
 	}
 	_, err := io.WriteString(stdout, bashCompletion())
@@ -44,7 +63,9 @@ _iorca() {
     COMPREPLY=($(compgen -W "%s" -- "$cur")); return
   fi
   case $prev in
-    --format) COMPREPLY=($(compgen -W "md json html" -- "$cur")); return ;;
+    --format)
+      if [ "$cmd" = replay ]; then COMPREPLY=($(compgen -W "%s" -- "$cur")); return; fi
+      COMPREPLY=($(compgen -W "%s" -- "$cur")); return ;;
     --fail-on) COMPREPLY=($(compgen -W "info warning critical" -- "$cur")); return ;;
     --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
     help) COMPREPLY=($(compgen -W "%s" -- "$cur")); return ;;
@@ -59,5 +80,14 @@ _iorca() {
 }
 shopt -s extglob
 complete -o filenames -F _iorca iorca
-`, strings.Join(cmds, " "), strings.Join(cmds, " "), strings.Join(views, " "))
+`, strings.Join(cmds, " "), strings.Join(replayFormats, " "), strings.Join(documentFormats(), " "), strings.Join(cmds, " "), strings.Join(views, " "))
+}
+
+// documentFormats are the --format values of report, fleet and diff.
+func documentFormats() []string {
+	names := make([]string, len(outputFormats))
+	for i, f := range outputFormats {
+		names[i] = f.name
+	}
+	return names
 }

@@ -65,11 +65,11 @@ func cmdRedact(args []string, stdout, stderr io.Writer) error {
 	}
 	b, err := bundle.ReadFile(in, bundle.DefaultLimits)
 	if err != nil {
-		return &pipeline.LoadError{Err: fmt.Errorf("%s: %w", in, err)}
+		return &pipeline.LoadError{Err: inputError(in, err)}
 	}
 	p, err := redact.Bundle(b, r, "iorca redact "+cli.Version(version), now())
 	if err != nil {
-		return &pipeline.LoadError{Err: fmt.Errorf("%s: %w", in, err)}
+		return &pipeline.LoadError{Err: inputError(in, err)}
 	}
 	write := func(w io.Writer) error { return bundle.Write(w, p.Manifest, p.Files) }
 	if out == "-" {
@@ -107,7 +107,7 @@ func checkRedactOutput(in, out string) error {
 // directory and a rename, so that a failure leaves nothing half-written;
 // the file is private (0600), as the collector writes bundles.
 func writeBundle(path string, write func(io.Writer) error) error {
-	return safefile.Atomic(path, 0o600, write)
+	return safefile.Describe(path, safefile.Atomic(path, 0o600, write))
 }
 
 // passSummary says what a pass masked: "5 value(s) masked in 2

@@ -47,7 +47,7 @@ func cmdRegress(args []string, stdout, stderr io.Writer) error {
 	force := fs.Bool("force", false, "with --update, replace an expected report that is a symbolic link with a file (refused without it, never written through)")
 	color := fs.String("color", "auto", "colour the diffs: auto (on a terminal), always, never")
 	exact := fs.Bool("exact", false, "compare the reports byte for byte (Markdown and JSON), not by meaning")
-	junit := fs.String("junit", "", "also write the results as JUnit XML to this file")
+	junit := fs.String("junit", "", "also write the results as JUnit XML to this file (- is stdout, which then holds the XML alone: the results as text go to stderr)")
 	var tf thresholdFlags
 	tf.register(fs)
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -60,12 +60,16 @@ func cmdRegress(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 1 {
 		dir = fs.Arg(0)
 	}
+	text := stdout
+	if *junit == "-" {
+		text = stderr
+	}
 	colour := false
 	switch *color {
 	case "always":
 		colour = true
 	case "auto":
-		colour = cli.IsTerminal(stdout)
+		colour = cli.IsTerminal(text)
 	case "never":
 	default:
 		return usagef("regress", "--color %q: want auto, always or never", *color)
@@ -84,7 +88,7 @@ func cmdRegress(args []string, stdout, stderr io.Writer) error {
 	for _, b := range bundles {
 		name := strings.TrimSuffix(filepath.Base(b), ".tar.zst")
 		var log bytes.Buffer
-		ok := regressOne(b, name, dir, o, regressMode{*update, *force, colour, *exact}, io.MultiWriter(stdout, &log))
+		ok := regressOne(b, name, dir, o, regressMode{*update, *force, colour, *exact}, io.MultiWriter(text, &log))
 		c := junitCase{Name: name, ClassName: "regress"}
 		if ok {
 			passed++
@@ -95,12 +99,13 @@ func cmdRegress(args []string, stdout, stderr io.Writer) error {
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
-	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, nFailed)
+	fmt.Fprintf(text, "%d passed, %d failed\n", passed, nFailed)
 	if *junit != "" {
 		suite.Tests, suite.Failures = len(suite.Cases), nFailed
 		data, _ := xml.MarshalIndent(suite, "", "  ")
-		if err := safefile.Write(*junit, append([]byte(xml.Header), append(data, '\n')...), *force); err != nil {
-			return failed("regress", err)
+		out := outputFlags{path: *junit, force: *force}
+		if err := out.emit("regress", append([]byte(xml.Header), append(data, '\n')...), stdout); err != nil {
+			return err
 		}
 	}
 	if nFailed > 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -15,6 +16,10 @@ import (
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/spf13/pflag"
 )
+
+// replayFormats are replay's --format values: a view is text as the
+// tool prints it, or JSON.
+var replayFormats = []string{"text", "json"}
 
 func replayUsage(w io.Writer, fs *pflag.FlagSet) {
 	fmt.Fprint(w, `Usage: iorca replay BUNDLE [VIEW [PID]] [flags]
@@ -33,12 +38,13 @@ bytes.
 
 Views:
 `)
+	width := viewNameWidth()
 	for _, v := range replay.Views {
 		like := ""
 		if v.Like != "" {
 			like = " (like " + v.Like + ")"
 		}
-		fmt.Fprintf(w, "  %-9s %s%s\n", v.Name, v.Help, like)
+		fmt.Fprintf(w, "  %-*s %s%s\n", width, v.Name, v.Help, like)
 	}
 	fmt.Fprint(w, "\nExamples:\n  iorca replay node1.tar.zst iotop --at 06:10:02\n  iorca replay node1.tar.zst iostat --summary\n  iorca replay node1.tar.zst findmnt --target /var/log/nginx/access.log --pid 4242\n  iorca replay node1.tar.zst timeline --threshold util_pct=60   # the onset by these thresholds\n\nFlags:\n")
 	fmt.Fprint(w, cli.FlagUsages(fs))
@@ -55,7 +61,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	all := fs.Bool("all", false, "include idle devices, partitions, idle processes, kernel threads, pseudo filesystems")
 	pid := fs.Int("pid", 0, "pidio, strace: this process; findmnt: this target's mount namespace")
 	target := fs.String("target", "", "findmnt: the mount holding this path, with its overlay layers")
-	format := fs.String("format", "text", "text or json")
+	format := fs.String("format", replayFormats[0], "text or json")
 	var out outputFlags
 	out.register(fs)
 	var tf thresholdFlags
@@ -66,7 +72,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() < 1 {
 		return usagef("replay", "want a bundle (see iorca replay --help)")
 	}
-	if *format != "text" && *format != "json" {
+	if !slices.Contains(replayFormats, *format) {
 		return usagef("replay", "--format %q: want text or json", *format)
 	}
 	o, err := tf.options("replay")
@@ -144,9 +150,20 @@ func listViews(w io.Writer, m *model.Model) {
 		fmt.Fprintf(w, " (partial: %s)", man.PartialReason)
 	}
 	fmt.Fprintf(w, "\n%d processes, %d targets\n\nviews:\n", len(m.Procs), len(m.Targets))
+	width := viewNameWidth()
 	for _, v := range replay.Views {
-		fmt.Fprintf(w, "  %-9s %s\n", v.Name, v.Help)
+		fmt.Fprintf(w, "  %-*s %s\n", width, v.Name, v.Help)
 	}
+}
+
+// viewNameWidth is the longest view name, so that the views' help lines
+// start in one column.
+func viewNameWidth() int {
+	width := 0
+	for _, v := range replay.Views {
+		width = max(width, len(v.Name))
+	}
+	return width
 }
 
 // timelineMarks labels the ticks at which the incident began (by the

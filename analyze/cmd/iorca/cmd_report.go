@@ -85,7 +85,7 @@ func (tf *thresholdFlags) options(cmd string) (pipeline.Options, error) {
 	if tf.rules != "" {
 		f, err := safefile.OpenRegular(tf.rules)
 		if err != nil {
-			return o, usagef(cmd, "%v", err)
+			return o, usagef(cmd, "--rules %v", inputError(tf.rules, err))
 		}
 		defer f.Close()
 		if err := t.Load(f, tf.rules); err != nil {

@@ -10,7 +10,8 @@ import (
 )
 
 // The bash completion script is valid bash and completes commands,
-// replay's views and --format's values; iorca help CMD is CMD's help.
+// replay's views and --format's values (replay's own: text or json);
+// iorca help CMD is CMD's help.
 func TestCompletionAndHelp(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"completion", "bash"}, &out, &errb); code != exitOK {
@@ -25,13 +26,15 @@ func TestCompletionAndHelp(t *testing.T) {
 complete_words() { COMP_WORDS=("${@:2}"); COMP_CWORD=$1; _iorca; echo "${COMPREPLY[*]}"; }
 complete_words 1 iorca re
 complete_words 3 iorca replay x.tar.zst bio
-complete_words 3 iorca report --format j`
+complete_words 3 iorca report --format j
+complete_words 3 iorca replay --format t
+complete_words 3 iorca diff --format ''`
 	got, err := exec.Command("bash", "-c", probe, "bash", script).CombinedOutput()
 	if err != nil {
 		t.Fatalf("bash: %v\n%s", err, got)
 	}
 	lines := strings.Split(strings.TrimSpace(string(got)), "\n")
-	want := []string{"redact regress replay report", "biotop biolatency", "json"}
+	want := []string{"redact regress replay report", "biotop biolatency", "json", "text", "md json html"}
 	if len(lines) != len(want) {
 		t.Fatalf("completions %q, want %q", lines, want)
 	}

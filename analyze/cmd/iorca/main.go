@@ -9,7 +9,6 @@ import (
 	"runtime/debug"
 	"syscall"
 
-	"github.com/iorca/iorca/internal/cli"
 	"github.com/spf13/pflag"
 )
 
@@ -93,15 +92,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
-		// iorca help CMD is iorca CMD --help.
-		if len(args) > 1 && args[0] == "help" && commands[args[1]] != nil {
-			return run([]string{args[1], "--help"}, stdout, stderr)
+		if len(args) > 1 && args[0] == "help" {
+			return helpCommand(args[1:], stdout, stderr)
 		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case "version", "--version":
-		fmt.Fprintln(stdout, "iorca", cli.Version(version))
-		return exitOK
+		return exitCode("version", cmdVersion(args[1:], stdout, stderr), stderr)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

@@ -55,6 +55,17 @@ func stdoutError(err error) error {
 	return fmt.Errorf("stdout: %w", err)
 }
 
+// inputError names the file the user gave once, then what failed
+// ("/x: no such file or directory"): an *os.PathError's own text would
+// repeat the path after the operation ("/x: open /x: ...").
+func inputError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
 // checkedStdout is stdout keeping the first write error, so that a
 // command that prints as it goes (replay, regress) ends with the error
 // too rather than exit 0 with its output cut.
