@@ -16,13 +16,7 @@ import (
 func TestCLIConsistency(t *testing.T) {
 	idle := filepath.Join(samplesDir, "idle.tar.zst")
 	corpus := t.TempDir()
-	for _, name := range []string{"idle.tar.zst", "idle.json", "idle.md"} {
-		data, err := os.ReadFile(filepath.Join(samplesDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(corpus, name), data, 0o644)
-	}
+	copyCorpusSample(t, corpus, "idle", "idle")
 	tests := []struct {
 		name   string
 		args   []string

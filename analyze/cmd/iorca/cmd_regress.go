@@ -28,8 +28,9 @@ compares the reports with the expected NAME.json (and NAME.md) beside it.
 By default it compares what the reports mean: whether there is a problem,
 the primary finding, the culprit (by command, container, limit or device,
 never by PID) and the findings by id and severity — wording, figures and
-changed thresholds are not drift, so a corpus of your own incidents keeps
-passing across releases that reword. --exact compares the Markdown and
+PIDs are not drift, so a corpus of your own incidents keeps passing across
+releases that reword. A changed --threshold is drift only where it adds or
+removes a finding or moves the primary or the culprit. --exact compares the Markdown and
 JSON byte for byte, each drift a unified diff (the project's own samples).
 The last line says how many passed and failed; --junit FILE also writes
 them as JUnit XML. Exit status 1 on any drift, missing expected report or

@@ -13,8 +13,9 @@ import (
 // expected one: whether there is a problem, the primary finding, the
 // culprit (by kind, command, container, limit or device: never by PID,
 // which a capture taken again changes), and the findings by id and
-// severity. Wording, figures, order and changed thresholds are not
-// meaning; --exact compares the bytes.
+// severity. Wording, figures, order and PIDs are not meaning, nor is a
+// changed threshold save through what it changes among these; --exact
+// compares the bytes.
 func meaningDrift(want, got *content.Report) []string {
 	var out []string
 	if want.Verdict.Problem != got.Verdict.Problem {

@@ -58,3 +58,59 @@ func TestRegressComparesMeaning(t *testing.T) {
 		t.Errorf("--exact: exit %d\n%s", code, out.String())
 	}
 }
+
+// A culprit named by another command or running in another container is
+// drift, though the findings stay the same: who did it is what a corpus
+// of incidents checks.
+func TestRegressCulpritChangeIsDrift(t *testing.T) {
+	dir := t.TempDir()
+	js, err := os.ReadFile(filepath.Join(samplesDir, "overlay-sync-logger.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, edit := range map[string][2]string{
+		"command":   {`"comm": "access-logger"`, `"comm": "other-logger"`},
+		"container": {`"container": "web-7"`, `"container": "web-8"`},
+	} {
+		copyCorpusSample(t, dir, "overlay-sync-logger", name)
+		changed := strings.Replace(string(js), edit[0], edit[1], 1)
+		if changed == string(js) {
+			t.Fatalf("%s: the expected report has no %s", name, edit[0])
+		}
+		os.WriteFile(filepath.Join(dir, name+".json"), []byte(changed), 0o644)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"regress", dir}, &out, &errb); code != exitFailure {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{
+		"FAIL command: the report means something else now:\n  culprit: process other-logger web-7 -> process access-logger web-7\n",
+		"FAIL container: the report means something else now:\n  culprit: process access-logger web-8 -> process access-logger web-7\n",
+		"0 passed, 2 failed",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
+		}
+	}
+}
+
+// A changed threshold that changes no finding, no culprit and no primary
+// is not drift by meaning (the report's figures and its list of changed
+// thresholds differ, its meaning does not); --exact sees the bytes
+// change.
+func TestRegressThresholdLeavingFindingsPasses(t *testing.T) {
+	dir := t.TempDir()
+	copyCorpusSample(t, dir, "overlay-sync-logger", "logger")
+	// No filesystem of the sample is near full: 98 % instead of 97 %
+	// decides nothing.
+	unrelated := []string{"--threshold", "fs_critical_pct=98"}
+	var out, errb bytes.Buffer
+	if code := run(append([]string{"regress", dir}, unrelated...), &out, &errb); code != exitOK || !strings.Contains(out.String(), "ok   logger\n") {
+		t.Errorf("by meaning: exit %d, want 0\n%s%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run(append([]string{"regress", dir, "--exact", "--color", "never"}, unrelated...), &out, &errb); code != exitFailure ||
+		!strings.Contains(out.String(), "FAIL logger: logger.md drifted") || !strings.Contains(out.String(), "fs_critical_pct") {
+		t.Errorf("--exact: exit %d, want 1 with the threshold in the diff\n%s", code, out.String())
+	}
+}

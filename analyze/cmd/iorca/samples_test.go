@@ -347,22 +347,27 @@ func TestSampleVerdicts(t *testing.T) {
 	}
 }
 
-// Acceptance 3 of issue 5: a deliberate change to a rule threshold makes
-// regress fail with a readable diff.
+// Acceptance 3 of issue 5: a deliberate change to a rule threshold that
+// removes a finding makes regress fail with a readable diff. One sample
+// (the one whose small-writes finding the threshold removes) keeps the
+// test cheap: each regress run re-analyses every bundle of its directory.
 func TestRegressFailsOnThresholdChange(t *testing.T) {
+	dir := t.TempDir()
+	copyCorpusSample(t, dir, "overlay-sync-logger", "overlay-sync-logger")
+	raise := []string{"--threshold", "small_write_min_per_sec=1000000"}
 	var out, errb bytes.Buffer
 	// By meaning: the finding that went is named.
-	if code := run([]string{"regress", samplesDir, "--threshold", "small_write_min_per_sec=1000000"}, &out, &errb); code != exitFailure ||
+	if code := run(append([]string{"regress", dir}, raise...), &out, &errb); code != exitFailure ||
 		!strings.Contains(out.String(), "FAIL overlay-sync-logger: the report means something else now") || !strings.Contains(out.String(), "finding warning small-writes: 1 -> 0") {
 		t.Errorf("by meaning: exit %d\n%s", code, out.String())
 	}
 	out.Reset()
-	code := run([]string{"regress", samplesDir, "--exact", "--color", "never", "--threshold", "small_write_min_per_sec=1000000"}, &out, &errb)
+	code := run(append([]string{"regress", dir, "--exact", "--color", "never"}, raise...), &out, &errb)
 	s := out.String()
 	if code != exitFailure {
 		t.Fatalf("exit %d, want 1\n%s", code, s)
 	}
-	for _, want := range []string{"FAIL overlay-sync-logger: overlay-sync-logger.md drifted", "--- overlay-sync-logger.md (expected)", "+++ overlay-sync-logger.md (now)", "@@ -", "\n-### ", "small-writes", "passed, "} {
+	for _, want := range []string{"FAIL overlay-sync-logger: overlay-sync-logger.md drifted", "--- overlay-sync-logger.md (expected)", "+++ overlay-sync-logger.md (now)", "@@ -", "\n-### ", "small-writes", "0 passed, 1 failed"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q", want)
 		}
@@ -372,26 +377,30 @@ func TestRegressFailsOnThresholdChange(t *testing.T) {
 	if !strings.Contains(s, "-### 1. [warning] `small-writes`") && !strings.Contains(s, "`small-writes` — PID") {
 		t.Errorf("the diff does not show the small-writes finding going:\n%.3000s", s)
 	}
-	// A copy of the samples with the expected reports updated under the
-	// changed threshold passes: --update rewrites exactly what drifted.
-	dir := t.TempDir()
-	for _, ext := range []string{"*.tar.zst", "*.md", "*.json"} {
-		fs, _ := filepath.Glob(filepath.Join(samplesDir, ext))
-		for _, f := range fs {
-			if filepath.Base(f) == "README.md" {
-				continue
-			}
-			b, _ := os.ReadFile(f)
-			os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644)
-		}
-	}
+	// With the expected reports updated under the changed threshold, it
+	// passes: --update rewrites exactly what drifted.
 	out.Reset()
-	if code := run([]string{"regress", dir, "--update", "--threshold", "small_write_min_per_sec=1000000"}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "updated overlay-sync-logger.md") {
+	if code := run(append([]string{"regress", dir, "--update"}, raise...), &out, &errb); code != exitOK || !strings.Contains(out.String(), "updated overlay-sync-logger.md") {
 		t.Errorf("--update: exit %d\n%s", code, out.String())
 	}
 	out.Reset()
-	if code := run([]string{"regress", dir, "--threshold", "small_write_min_per_sec=1000000"}, &out, &errb); code != exitOK {
+	if code := run(append([]string{"regress", dir, "--exact"}, raise...), &out, &errb); code != exitOK {
 		t.Errorf("after --update: exit %d\n%s", code, out.String())
+	}
+}
+
+// copyCorpusSample copies sample name's bundle and expected reports into dir
+// as as.tar.zst, as.md and as.json.
+func copyCorpusSample(t *testing.T, dir, name, as string) {
+	t.Helper()
+	for _, ext := range []string{".tar.zst", ".md", ".json"} {
+		data, err := os.ReadFile(filepath.Join(samplesDir, name+ext))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, as+ext), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
