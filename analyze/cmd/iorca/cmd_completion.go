@@ -80,14 +80,5 @@ _iorca() {
 }
 shopt -s extglob
 complete -o filenames -F _iorca iorca
-`, strings.Join(cmds, " "), strings.Join(replayFormats, " "), strings.Join(documentFormats(), " "), strings.Join(cmds, " "), strings.Join(views, " "))
-}
-
-// documentFormats are the --format values of report, fleet and diff.
-func documentFormats() []string {
-	names := make([]string, len(outputFormats))
-	for i, f := range outputFormats {
-		names[i] = f.name
-	}
-	return names
+`, strings.Join(cmds, " "), strings.Join(formatsOf("replay"), " "), strings.Join(formatsOf("report"), " "), strings.Join(cmds, " "), strings.Join(views, " "))
 }

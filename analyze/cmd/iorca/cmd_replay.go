@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/iorca/iorca/analyze/model"
@@ -16,10 +17,6 @@ import (
 	"github.com/iorca/iorca/internal/cli"
 	"github.com/spf13/pflag"
 )
-
-// replayFormats are replay's --format values: a view is text as the
-// tool prints it, or JSON.
-var replayFormats = []string{"text", "json"}
 
 func replayUsage(w io.Writer, fs *pflag.FlagSet) {
 	fmt.Fprint(w, `Usage: iorca replay BUNDLE [VIEW [PID]] [flags]
@@ -61,7 +58,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	all := fs.Bool("all", false, "include idle devices, partitions, idle processes, kernel threads, pseudo filesystems")
 	pid := fs.Int("pid", 0, "pidio, strace: this process; findmnt: this target's mount namespace")
 	target := fs.String("target", "", "findmnt: the mount holding this path, with its overlay layers")
-	format := fs.String("format", replayFormats[0], "text or json")
+	format := fs.String("format", viewFormats[0], strings.Join(viewFormats, " or "))
 	var out outputFlags
 	out.register(fs)
 	var tf thresholdFlags
@@ -72,7 +69,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() < 1 {
 		return usagef("replay", "want a bundle (see iorca replay --help)")
 	}
-	if !slices.Contains(replayFormats, *format) {
+	if !slices.Contains(viewFormats, *format) {
 		return usagef("replay", "--format %q: want text or json", *format)
 	}
 	o, err := tf.options("replay")

@@ -30,13 +30,27 @@ var outputFormats = []outputFormat{
 	{"html", "one self-contained HTML page", document.HTML},
 }
 
-// formatNames lists the formats as a flag's help and an error say them:
-// "md, json or html".
-func formatNames() string {
+// viewFormats are replay's --format values: a view is text, as the tool
+// it replays prints it, or JSON; it is no document.
+var viewFormats = []string{"text", "json"}
+
+// formatsOf are a command's --format values, its default first: the one
+// list its flag check, the usage and the completion script read.
+func formatsOf(cmd string) []string {
+	if cmd == "replay" {
+		return viewFormats
+	}
 	names := make([]string, len(outputFormats))
 	for i, f := range outputFormats {
 		names[i] = f.name
 	}
+	return names
+}
+
+// formatNames lists the formats as a flag's help and an error say them:
+// "md, json or html".
+func formatNames() string {
+	names := formatsOf("report")
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -14,14 +15,18 @@ import (
 
 var version = ""
 
-const usage = `iorca analyzes bundles written by iorca-collect, offline.
+// usage is iorca's help; FORMATS stands for the document formats
+// (formatsOf), so that the list is written once.
+var usage = strings.ReplaceAll(usageText, "FORMATS", strings.Join(formatsOf("report"), "|"))
+
+const usageText = `iorca analyzes bundles written by iorca-collect, offline.
 
 Usage:
-  iorca report BUNDLE [--format md|json|html] [-o FILE]   root cause, evidence, mitigations
+  iorca report BUNDLE [--format FORMATS] [-o FILE]   root cause, evidence, mitigations
   iorca replay BUNDLE [VIEW] [flags]                       what iotop, iostat, pidstat... showed
   iorca regress [DIR]                                      re-check sample bundles (default samples/)
-  iorca fleet PATH... [--by LABEL] [--format md|json|html] many nodes: recurring culprits, by zone, merged fixes
-  iorca diff BEFORE AFTER [--format md|json|html] [--text] what changed: findings, rates, latencies
+  iorca fleet PATH... [--by LABEL] [--format FORMATS] many nodes: recurring culprits, by zone, merged fixes
+  iorca diff BEFORE AFTER [--format FORMATS] [--text] what changed: findings, rates, latencies
   iorca redact IN OUT [--redact REGEX]...                  mask secrets again before a bundle leaves
   iorca completion bash                                    shell completion: source <(iorca completion bash)
   iorca help COMMAND                                       a command's flags (as iorca COMMAND --help)
@@ -88,7 +93,7 @@ func init() {
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return exitBadInput
+		return exitCode("", usagef("", "no command given: iorca COMMAND (the list is above)"), stderr)
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
@@ -102,8 +107,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "iorca: unknown command %q\n%s", args[0], usage)
-		return exitBadInput
+		return exitCode("", usagef("", "unknown command %q (iorca --help lists them)", args[0]), stderr)
 	}
 	out := &checkedStdout{w: stdout}
 	err := cmd(args[1:], out, stderr)
