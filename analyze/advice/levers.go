@@ -293,12 +293,17 @@ func BufferKey(p *model.Process) string {
 			return LogBufferKey(p.Container.Name)
 		}
 	}
+	if p.Container != nil && p.Container.Name != "" {
+		// A process in a container: its writes are the container's, one
+		// step with the container's log (the subject is the container).
+		return LogBufferKey(p.Container.Name)
+	}
 	return fmt.Sprintf("buffer-writes:%d", p.PID)
 }
 
-// LogBufferKey keys the step that makes a container log in fewer, larger
-// writes.
-func LogBufferKey(container string) string { return "buffer-log:" + container }
+// LogBufferKey keys the step that makes a container write (its log, or
+// any file of its processes) in fewer, larger writes.
+func LogBufferKey(container string) string { return "buffer-writes:container " + container }
 
 // SyncLessKey keys the step that makes a process sync less often.
 func SyncLessKey(p *model.Process) string { return fmt.Sprintf("sync-less:%d", p.PID) }
@@ -386,19 +391,52 @@ func FlushWhen(bytesPerSec, buf, flush float64) string {
 }
 
 // ProtectLatency is how latency-sensitive services are shielded from a
-// neighbour's IO on this node: cgroup v2's io.latency where the io
-// controller is on v2; on v1 no controller protects latency (blkio.weight
-// needs BFQ, and the throttle caps only the neighbour), so their own
-// filesystem and device. Where the waiters sleep for journal commits, no
-// IO controller helps: a filesystem's journal is one, committed for
-// everyone by its journal thread, so only a filesystem of their own does.
-func ProtectLatency(c *window.Window, journalWaits bool) string {
-	own := "their own filesystem on their own device (a filesystem's journal commits everyone's syncs together, whatever their cgroup)"
+// neighbour's IO on dev: cgroup v2's io.latency where the io controller
+// is on v2; on v1 no controller protects latency (blkio.weight needs BFQ,
+// and the throttle caps only the neighbour), so their own device. Where
+// the waiters sleep for journal commits, no IO controller helps: a
+// filesystem's journal is one, committed for everyone, so only a
+// filesystem of their own does — said in that filesystem's words (the
+// XFS log, the ext4 journal), and only then.
+func ProtectLatency(c *window.Window, dev string, journalWaits bool) string {
+	own := "their own filesystem on their own device"
 	switch {
 	case journalWaits:
-		return "Give them " + own
+		j := model.JournalOf(c.Model.FSTypeOn(dev))
+		return fmt.Sprintf("give them %s: %s is one per filesystem, and each %s carries everyone's syncs together, whatever their cgroup", own, j.Name, j.Commit)
 	case c.Model.CgroupV2Root != "" && c.Model.CgroupV1Root == "":
 		return "cgroup v2 io.latency for the critical services (io.weight needs the BFQ scheduler or io.cost), or give them " + own
 	}
-	return "The io controller is on cgroup v1 here, which has no latency protection: give them " + own
+	return "the io controller is on cgroup v1 here, which has no latency protection: give them " + own
 }
+
+// IsolateKey keys the step that keeps latency-sensitive data off a
+// device shared with a heavy load: the device's saturation, the stalls
+// and the victims it causes all call for it, one row of the report.
+const IsolateKey = "isolate-latency"
+
+// IsolateLatency is that step for dev, in the words of what loads it
+// (reads for a scan, writes otherwise) and of how its waiters can be
+// protected on this node (ProtectLatency).
+func IsolateLatency(c *window.Window, dev string, journalWaits bool, h content.Horizon) content.Mitigation {
+	load := "the load"
+	if x, ok := c.Devices[dev]; ok {
+		load = "the writes that load"
+		if x.RkBPS > x.WkBPS {
+			load = "the reads that load"
+		}
+	}
+	on := dev
+	if dev == "" {
+		on = "the busy device"
+	}
+	return content.Mitigation{Horizon: h, Key: IsolateKey, Subject: dev,
+		Action: "Keep latency-sensitive data off " + on,
+		How:    "A separate volume for the data the waiting processes use, or the heavy load on a device of its own; to protect them where they share it, " + ProtectLatency(c, dev, journalWaits),
+		Effect: "Their requests no longer queue behind " + load + " " + on}
+}
+
+// MoveHotDataKey keys the step that moves a writer's hot data off the
+// device it loads: a saturated device's generic step and an overlay
+// upper layer's volume are one row.
+const MoveHotDataKey = "move-hot-data"

@@ -136,19 +136,18 @@ func mitigations(findings []content.Finding) []content.MitigationGroup {
 				r = &row{MitigationRow: content.MitigationRow{Mitigation: mt}}
 				byKey[mt.MergeKey()] = r
 				rows = append(rows, r)
+				r.subjects = appendSubject(nil, mt.Subject)
 			}
 			h := min(mt.Horizon.Rank(), r.Horizon.Rank())
-			if r.Subject == "" && mt.Subject != "" {
-				// The wording that names what it applies to (the file)
-				// says more than a generic one.
+			if betterWording(r.Mitigation, mt) {
 				r.Mitigation = mt
+				r.subjects = appendSubject(nil, mt.Subject)
+			} else if sameWording(r.Mitigation, mt) {
+				r.subjects = appendSubject(r.subjects, mt.Subject)
 			}
 			r.Horizon = content.Horizons[h]
 			if !slices.Contains(r.Findings, f.ID) {
 				r.Findings = append(r.Findings, f.ID)
-			}
-			if mt.Subject != "" && !slices.Contains(r.subjects, mt.Subject) {
-				r.subjects = append(r.subjects, mt.Subject)
 			}
 		}
 	}
@@ -172,6 +171,30 @@ func mitigations(findings []content.Finding) []content.MitigationGroup {
 		}
 	}
 	return out
+}
+
+// betterWording reports whether mt says a row's step better than the
+// wording it has: a precise wording over a generic one, and one that
+// names what it applies to over one that does not.
+func betterWording(r, mt content.Mitigation) bool {
+	if r.Generic != mt.Generic {
+		return r.Generic
+	}
+	return r.Subject == "" && mt.Subject != ""
+}
+
+// sameWording reports whether mt is r's wording about another subject
+// (the same step for another device): the row then names both.
+func sameWording(r, mt content.Mitigation) bool {
+	return r.Subject != "" && mt.Subject != "" && r.Subject != mt.Subject &&
+		strings.ReplaceAll(mt.Action, mt.Subject, r.Subject) == r.Action
+}
+
+func appendSubject(subjects []string, s string) []string {
+	if s == "" || slices.Contains(subjects, s) {
+		return subjects
+	}
+	return append(subjects, s)
 }
 
 // thresholds lists the thresholds that differ from their defaults, by

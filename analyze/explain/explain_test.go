@@ -181,6 +181,10 @@ func TestMitigationsMerged(t *testing.T) {
 		{ID: "small-writes", Severity: content.Warning, Mitigations: []content.Mitigation{{Horizon: content.ShortTerm, Key: "buffer-writes:7", Subject: "/var/log/a.log", Action: "Buffer the writes to /var/log/a.log"}}},
 		{ID: "dirty-throttling", Severity: content.Warning, Mitigations: []content.Mitigation{{Horizon: content.Immediate, Key: "buffer-writes:7", Action: "Slow it"}}},
 		{ID: "dominant-io-process", Severity: content.Info, Mitigations: []content.Mitigation{{Horizon: content.Immediate, Action: "Cap it"}}},
+		// A generic wording (the cpu cost's) never displaces a precise one
+		// (the overlay's volume) of the same step, whichever comes first.
+		{ID: "cpu-cost", Severity: content.Warning, Mitigations: []content.Mitigation{{Horizon: content.ShortTerm, Key: "move-hot-data", Subject: "loop2", Generic: true, Action: "Move the hot data off loop2"}}},
+		{ID: "overlay-hot-path", Severity: content.Warning, Mitigations: []content.Mitigation{{Horizon: content.ShortTerm, Key: "move-hot-data", Subject: "loop2", Action: "Mount a volume at /var/log/nginx"}}},
 	}
 	got := mitigations(fs)
 	var rows []string
@@ -192,9 +196,35 @@ func TestMitigationsMerged(t *testing.T) {
 	want := []string{
 		"immediate|Buffer the writes to /var/log/a.log||write-amplification,small-writes,dirty-throttling",
 		"short term|Move the hot data off loop0 and loop1|The workloads on loop0 and loop1 get low latency back|device-saturated",
+		"short term|Mount a volume at /var/log/nginx||cpu-cost,overlay-hot-path",
 	}
 	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
 		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Every sample's report gives each step once: no two rows of its
+// mitigations (all horizons) share a step and subject (their Key and
+// Subject), nor an action, a how or an effect word for word — two rows
+// a reader cannot tell apart are one step written twice.
+func TestMitigationRowsDistinctOnSamples(t *testing.T) {
+	for _, name := range sampletest.Names(t) {
+		r, _ := build(t, name)
+		seen := map[string]string{}
+		for _, g := range r.Mitigations {
+			for _, row := range g.Rows {
+				for what, v := range map[string]string{"step": row.MergeKey() + "\x00" + row.Subject, "action": row.Action, "how": row.How, "effect": row.Effect} {
+					k := what + "\x00" + v
+					if v == "" {
+						continue
+					}
+					if prev, ok := seen[k]; ok {
+						t.Errorf("%s: two rows share their %s: %q (%s) and %q", name, what, prev, v, row.Action)
+					}
+					seen[k] = row.Action
+				}
+			}
+		}
 	}
 }
 

@@ -63,7 +63,7 @@ func checkCPUCost(c *window.Window) []content.Finding {
 					Figures: map[string]float64{FigCPUPct: h.cpu, "syscalls_per_s": h.syscalls}},
 			},
 			Mitigations: []content.Mitigation{
-				{Horizon: content.ShortTerm, Key: advice.BufferKey(p.Proc), Action: "Make fewer, larger IO calls", How: "Buffer before writing (64 KiB or more per write); for a container's stdout, log less or through a buffered logger inside the container", Effect: "The same bytes for a fraction of the CPU"},
+				{Horizon: content.ShortTerm, Key: advice.BufferKey(p.Proc), Subject: window.Name(p.Proc), Generic: true, Action: "Make fewer, larger IO calls in " + window.Name(p.Proc), How: "Buffer before writing (64 KiB or more per write); for a container's stdout, log less or through a buffered logger inside the container", Effect: "The same bytes for a fraction of the CPU"},
 			},
 		}
 		if p.Proc.Container != nil {

@@ -208,10 +208,8 @@ func sizeForLoad(x model.Iostat) content.Mitigation {
 // read.
 func moveOff(c *window.Window, d string, x model.Iostat) content.Mitigation {
 	if x.RkBPS+x.RPS > 0 && x.RkBPS > x.WkBPS {
-		return content.Mitigation{Horizon: content.ShortTerm, Key: "move-off-device", Subject: d, Action: "Keep latency-sensitive data off " + d,
-			How:    "A separate volume for the data the waiting processes read, or the tree that is read in bulk on its own device",
-			Effect: "The waiting processes' reads no longer queue behind the bulk reads on " + d}
+		return advice.IsolateLatency(c, d, journalWaiters(c), content.ShortTerm)
 	}
-	return content.Mitigation{Horizon: content.ShortTerm, Key: "move-off-device", Subject: d, Action: "Move the hot data off " + d,
+	return content.Mitigation{Horizon: content.ShortTerm, Key: advice.MoveHotDataKey, Subject: d, Generic: true, Action: "Move the hot data off " + d,
 		How: "A separate volume (or tmpfs for disposable data such as logs) for the writes this report names; " + advice.TmpfsCost(c, nil, 0), Effect: "The workloads on " + d + " get low latency back"}
 }

@@ -101,7 +101,7 @@ func checkIOStalls(c *window.Window) []content.Finding {
 	f.Summary = strings.Join(parts, "; ") + "."
 	f.Mitigations = []content.Mitigation{
 		{Horizon: content.Immediate, Action: "Relieve the device of the writer the other findings name", How: "The mitigations of the finding these stalls follow from", Effect: "Waiting tasks resume"},
-		{Horizon: content.LongTerm, Action: "Protect latency-sensitive workloads and alert on pressure", How: advice.ProtectLatency(c, journalWaiters(c)) + "; alert on node_pressure_io_stalled_seconds_total", Effect: "Stalls are contained and seen early"},
+		advice.IsolateLatency(c, stalledDevice(c), journalWaiters(c), content.LongTerm),
 	}
 	if k := kernelBusy(c); k != "" {
 		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(),
@@ -209,6 +209,15 @@ func onlyTheBufferedWriter(c *window.Window, pids []int) bool {
 	}
 	_, mode := advice.WriteMode(c, top)
 	return mode == "buffered"
+}
+
+// stalledDevice is the device the stalls wait for: the one that hurts
+// most, "" when none does.
+func stalledDevice(c *window.Window) string {
+	if h := c.Hurting(); len(h) > 0 {
+		return h[0]
+	}
+	return ""
 }
 
 // journalWaiters reports whether application threads were seen asleep

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/advice"
+
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -124,7 +126,7 @@ func checkIOVictims(c *window.Window) []content.Finding {
 	}
 	f.Mitigations = []content.Mitigation{
 		{Horizon: content.Immediate, Key: "relieve-device", Subject: dev, Action: "Relieve " + dev + " of its cause", How: "The device-saturated finding names who holds its time", Effect: "These processes' IO waits fall with the device's await"},
-		{Horizon: content.LongTerm, Action: "Keep latency-sensitive data off devices shared with bulk or log writers", How: "A separate volume for the victims' data", Effect: "Their latency no longer depends on a neighbour's writes"},
+		advice.IsolateLatency(c, dev, journalWaiters(c), content.LongTerm),
 	}
 	return []content.Finding{f}
 }

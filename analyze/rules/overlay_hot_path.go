@@ -69,7 +69,7 @@ func checkOverlayHotPath(c *window.Window) []content.Finding {
 					{Member: h.source, What: fmt.Sprintf("%.0f writes per second to %s", h.rate, h.path)},
 				},
 				Mitigations: []content.Mitigation{
-					{Horizon: content.ShortTerm, Action: "Mount a volume at " + dirOf(h.path), How: "Kubernetes: a hostPath/PVC on a separate disk, or an emptyDir, mounted at " + dirOf(h.path) + "; docker/ctr: -v/--mount; for disposable logs an emptyDir with medium: Memory (tmpfs); " + advice.TmpfsCost(c, p, h.bytes), Effect: "The writes bypass overlayfs; on a separate disk or tmpfs they also leave the disk shared with the container layers"},
+					{Horizon: content.ShortTerm, Key: advice.MoveHotDataKey, Subject: pl.Device, Action: "Mount a volume at " + dirOf(h.path), How: "Kubernetes: a hostPath/PVC on a separate disk, or an emptyDir, mounted at " + dirOf(h.path) + "; docker/ctr: -v/--mount; for disposable logs an emptyDir with medium: Memory (tmpfs); " + advice.TmpfsCost(c, p, h.bytes), Effect: "The writes bypass overlayfs; on a separate disk or tmpfs they also leave the disk shared with the container layers"},
 					{Horizon: content.LongTerm, Action: "Keep container root filesystems read-mostly", How: "readOnlyRootFilesystem: true with explicit volumes for the paths that are written", Effect: "No hot data ends up in an upper layer by accident"},
 				},
 			}

@@ -203,6 +203,10 @@ type Mitigation struct {
 	// action applies to (a device); rows of one Key with different
 	// subjects merge into one that names them all.
 	Subject string `json:"-"`
+	// Generic is true for a fallback wording: a row of the same Key from
+	// another finding, which says it more precisely (the volume to mount
+	// rather than "move the hot data"), keeps its own.
+	Generic bool `json:"-"`
 }
 
 // MergeKey is the key that rows of the same action share.
