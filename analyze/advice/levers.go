@@ -332,13 +332,40 @@ func LogKind(p string) string {
 	return ""
 }
 
+// Runs reports whether the bundle shows p running prog: its comm, or its
+// command line's program (nginx's "nginx: worker process" title
+// included). Advice names a program only where the bundle shows it, never
+// from a file's path.
+func Runs(p *model.Process, prog string) bool {
+	if p.Comm == prog {
+		return true
+	}
+	if len(p.Cmdline) == 0 {
+		return false
+	}
+	first, _, _ := strings.Cut(p.Cmdline[0], " ")
+	return path.Base(strings.TrimSuffix(first, ":")) == prog
+}
+
+// ContainerRuns reports whether a process of the named container runs
+// prog (Runs).
+func ContainerRuns(c *window.Window, container, prog string) bool {
+	for _, p := range c.Model.Procs {
+		if p.Container != nil && p.Container.Name == container && p.Serves() == nil && Runs(p, prog) {
+			return true
+		}
+	}
+	return false
+}
+
 // BufferHow is how to buffer writes to a file, in the terms of its kind:
-// nginx's directive only for an nginx log, group commit for a WAL.
+// nginx's directive only where the bundle shows nginx writing it, group
+// commit for a WAL.
 func BufferHow(p *model.Process, file string) string {
 	switch {
 	case LogKind(file) == "wal":
 		return "Gather the records of concurrent commits and write them together (group commit), 64 KiB or more per write, syncing once per group"
-	case p.Comm == "nginx" || strings.Contains(file, "/nginx/"):
+	case Runs(p, "nginx"):
 		return "Write through a user-space buffer of 64 KiB and flush on size or time: for nginx, access_log " + file + " main buffer=64k flush=5s"
 	}
 	return "Write through a user-space buffer of 64 KiB or more and flush on size or time (stdio setvbuf, a buffered log handler), e.g. every 5 s"

@@ -204,8 +204,13 @@ func containerProcs(c *window.Window, name string, exclude int) []*model.ProcIO 
 // writes it.
 func logMitigations(c *window.Window, cont *model.Container, runtime, logPath string, bytesPerSec float64) []content.Mitigation {
 	n := cont.Name
+	cut := "Lower its log level, or sample or disable its per-request (access) log, or have it write its log through a buffer (one write per 64 KiB or every few seconds)"
+	if advice.ContainerRuns(c, n, "nginx") {
+		// The bundle shows nginx in the container: its own directives.
+		cut += "; for nginx: access_log off, or access_log PATH main buffer=64k flush=5s"
+	}
 	ms := []content.Mitigation{
-		{Horizon: content.Immediate, Action: "Cut " + n + "'s log volume at the source", How: "Lower its log level, or sample or disable its per-request (access) log; for nginx: access_log off, or access_log ... buffer=64k flush=5s", Effect: "The log's write calls, page cache and filesystem use fall as soon as the container is reconfigured"},
+		{Horizon: content.Immediate, Action: "Cut " + n + "'s log volume at the source", How: cut, Effect: "The log's write calls, page cache and filesystem use fall as soon as the container is reconfigured"},
 		{Horizon: content.ShortTerm, Key: advice.LogBufferKey(n), Action: "Buffer and batch its log writes", How: "Log through a buffered writer (one write per several KiB, not per line), and never sync per line", Effect: "Tens of times fewer write syscalls for the same lines: the runtime's CPU, not the bytes"},
 	}
 	switch runtime {

@@ -122,7 +122,12 @@ func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO
 	}
 	fd.Mitigations = []content.Mitigation{
 		{Horizon: content.ShortTerm, Key: advice.BufferKey(p), Subject: f.Path, Action: "Buffer the writes to " + f.Path, How: advice.BufferHow(p, f.Path), Effect: advice.BufferEffect(f.Path, rate, f.AvgWrite())},
-		{Horizon: content.LongTerm, Action: "Send high-rate records to a collector instead of a file", How: "A local agent or socket (syslog, fluent-bit) that batches", Effect: "The application no longer pays a syscall and a page per record"},
+	}
+	if advice.LogKind(f.Path) == "log" {
+		// A record log may go to a collector, where a lost line is a
+		// line; a WAL, or a data file, must stay where it is made
+		// durable.
+		fd.Mitigations = append(fd.Mitigations, content.Mitigation{Horizon: content.LongTerm, Action: "Send high-rate records to a collector instead of a file", How: "A local agent or socket (syslog, fluent-bit) that batches", Effect: "The application no longer pays a syscall and a page per record"})
 	}
 	if p.RuntimeKind() != "" {
 		// A runtime copies a container's output as it comes: the

@@ -20,7 +20,10 @@ import (
 // a tmpfs only its mount namespace sees).
 var tmpfsFilling = &Rule{ID: "tmpfs-filling",
 	Role: content.State, Check: checkTmpfsFilling, FromState: true,
-	Watch: []Watch{WatchMemory},
+	// No dirty or writeback counters: tmpfs pages are Shmem, never
+	// written back; the monitoring watches Shmem and the tmpfs's free
+	// bytes (AlertFilesystemFilling).
+	Watch: []Watch{AlertFilesystemFilling},
 }
 
 // tmpfsFillWarn is how soon a filling memory filesystem is worth a

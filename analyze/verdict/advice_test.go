@@ -1,11 +1,13 @@
 package verdict
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/iorca/iorca/analyze/internal/sampletest"
 	"github.com/iorca/iorca/analyze/model"
+	"github.com/iorca/iorca/analyze/rules"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/internal/procfs"
 	"github.com/iorca/iorca/report/content"
@@ -112,6 +114,33 @@ func TestWALAdvice(t *testing.T) {
 	for _, want := range []string{"preallocated segments", "O_DIRECT|O_DSYNC", "group commit"} {
 		if !strings.Contains(ms, want) {
 			t.Errorf("fsync-storm mitigations lack %q:\n%s", want, ms)
+		}
+	}
+	// Advice by keyword that gives up the WAL's durability, or a web
+	// server's directives where no web server runs.
+	for _, wrong := range []string{"collector instead of a file", "syslog", "access_log", "nginx"} {
+		if strings.Contains(ms, wrong) {
+			t.Errorf("fsync-storm mitigations hold %q, advice for another mechanism:\n%s", wrong, ms)
+		}
+	}
+}
+
+// A program is named in advice only where the bundle shows it running:
+// the samples whose loggers stand in for nginx (access-logger writing
+// /var/log/nginx/..., a container's stdout) get general wording, and no
+// tmpfs writer is told to watch dirty or writeback memory (Shmem is never
+// written back).
+func TestAdviceNamesOnlyProgramsTheBundleShows(t *testing.T) {
+	for _, name := range []string{"overlay-slow-disk", "overlay-sync-logger", "nginx-logger-stdout", "xfs-sync-logger"} {
+		ms, _ := allMitigations(Diagnose(sampleModel(t, name), window.Defaults()))
+		if strings.Contains(ms, "access_log") || strings.Contains(ms, "for nginx") {
+			t.Errorf("%s: nginx directives, but no process runs nginx:\n%s", name, ms)
+		}
+	}
+	d := Diagnose(sampleModel(t, "overlay-sync-logger-tmpfs"), window.Defaults())
+	for _, f := range d.Findings {
+		if f.ID == "tmpfs-filling" && slices.Contains(rules.Of(&f).Watch, rules.WatchMemory) {
+			t.Error("tmpfs-filling watches dirty and writeback memory")
 		}
 	}
 }
