@@ -42,6 +42,18 @@ func yamlMap(b *bytes.Buffer, name string, m map[string]string) {
 	}
 }
 
+// ProofRuleFile is RuleFile of the rules as they were proven on the
+// bundle: at its resolution (ProofExpr, ProofFor), for promtool to check
+// the claimed firing times on the bundle's series.
+func ProofRuleFile(alerts []content.Alert, kind string) string {
+	proof := make([]content.Alert, len(alerts))
+	for i, a := range alerts {
+		a.Expr, a.For = a.ProofExpr, a.ProofFor
+		proof[i] = a
+	}
+	return RuleFile(proof, kind)
+}
+
 // MergeAlerts are the alerts of many reports, each rule once (same name,
 // expression, hold and labels), in the order first seen.
 func MergeAlerts(sets ...[]content.Alert) []content.Alert {
@@ -66,14 +78,14 @@ func alertsTable(b *bytes.Buffer, c *content.Report) {
 		return
 	}
 	b.WriteString("## Alerts that would have fired\n\n")
-	b.WriteString("Each rule was evaluated on this bundle's own counters, as Prometheus would (rules in the appendix):\n\n")
-	b.WriteString("| Alert | Would have fired | For | Finding |\n|---|---|---|---|\n")
+	b.WriteString("Each rule was evaluated at this bundle's resolution, its windows and hold scaled to the capture (For below), on what the last column says; the rules to paste, in the appendix, have production windows:\n\n")
+	b.WriteString("| Alert | Would have fired | For | Finding | Evaluated on |\n|---|---|---|---|---|\n")
 	for _, a := range as {
 		name := code(a.Name)
 		if a.Kind == "loki" {
 			name += " (log-based)"
 		}
-		fmt.Fprintf(b, "| %s | %s UTC (%+.0f s) | %s | %s |\n", name, a.FiresAt.UTC().Format("15:04:05"), a.FiresAfter, a.For, a.Finding)
+		fmt.Fprintf(b, "| %s | %s UTC (%+.0f s) | %s | %s | %s |\n", name, a.FiresAt.UTC().Format("15:04:05"), a.FiresAfter, a.ProofFor, a.Finding, esc(a.EvaluatedOn))
 	}
 	b.WriteString("\n")
 }

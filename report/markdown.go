@@ -236,9 +236,16 @@ func monitoring(b *bytes.Buffer, m content.Monitoring) {
 		b.WriteString("\n")
 	}
 	if rf := RuleFile(m.Alerts, "prometheus"); rf != "" {
-		b.WriteString("Prometheus alert rules (paste into a rule file; thresholds are this report's, and the windows and for: are a quarter of this capture, at most 5m, so that each is proven on it):\n\n```yaml\n")
+		b.WriteString("Prometheus alert rules (paste into a rule file; thresholds are this report's, rate windows and for: are production ones, set for the scrape interval by --threshold alert_scrape_s):\n\n```yaml\n")
 		b.WriteString(rf)
 		b.WriteString("```\n\n")
+		b.WriteString("As proven on this bundle, at its resolution:\n\n")
+		for _, a := range m.Alerts {
+			if a.Kind == "prometheus" && (a.ProofExpr != a.Expr || a.ProofFor != a.For) {
+				fmt.Fprintf(b, "- %s: %s, for: %s\n", code(a.Name), code(a.ProofExpr), a.ProofFor)
+			}
+		}
+		b.WriteString("\n")
 	}
 	if rf := RuleFile(m.Alerts, "loki"); rf != "" {
 		b.WriteString("Log-based rules (a Loki ruler's rule file):\n\n```yaml\n")

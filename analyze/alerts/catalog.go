@@ -116,16 +116,29 @@ func FilesystemAlmostFull(mountpoint string, pct float64, hold time.Duration) Ru
 	}
 }
 
-// fillHorizon is how far ahead FilesystemFillingUp looks.
-const fillHorizon = 24 * time.Hour
+// FillHorizon is how far ahead FilesystemFillingUp looks, and the
+// severity it carries, for a filesystem the bundle saw fill in fillSecs
+// at its rate: an hour and critical for one that fills within the hour
+// (the alert must leave time to act), a day and warning otherwise.
+func FillHorizon(fillSecs float64) (time.Duration, string) {
+	if fillSecs > 0 && fillSecs < 3600 {
+		return time.Hour, "critical"
+	}
+	return 24 * time.Hour, "warning"
+}
 
 // FilesystemFillingUp fires while the free bytes of the filesystem at
-// mountpoint, extrapolated linearly over window w, run out within a day.
-func FilesystemFillingUp(mountpoint string, w, hold time.Duration) Rule {
+// mountpoint, extrapolated linearly over window w, run out within
+// horizon.
+func FilesystemFillingUp(mountpoint string, w, hold, horizon time.Duration, severity string) Rule {
+	within := "24 hours"
+	if horizon <= time.Hour {
+		within = "an hour"
+	}
 	return Rule{Name: "FilesystemFillingUp", For: hold,
-		Expr:        Binary{"<", PredictLinear{Selector{"node_filesystem_avail_bytes", map[string]string{"mountpoint": mountpoint}}, w, fillHorizon}, Num(0)},
-		Labels:      map[string]string{"severity": "warning"},
-		Annotations: map[string]string{"summary": fmt.Sprintf("%s runs out of space within %s at the current rate", mountpoint, "24 hours")},
+		Expr:        Binary{"<", PredictLinear{Selector{"node_filesystem_avail_bytes", map[string]string{"mountpoint": mountpoint}}, w, horizon}, Num(0)},
+		Labels:      map[string]string{"severity": severity},
+		Annotations: map[string]string{"summary": fmt.Sprintf("%s runs out of space within %s at the current rate", mountpoint, within)},
 	}
 }
 

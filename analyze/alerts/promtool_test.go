@@ -38,7 +38,7 @@ func TestPromtoolAgrees(t *testing.T) {
 				t.Fatal(err)
 			}
 			as := res.Report.Monitoring.Alerts
-			rules := report.RuleFile(as, "prometheus")
+			rules := report.ProofRuleFile(as, "prometheus")
 			if rules == "" {
 				return
 			}

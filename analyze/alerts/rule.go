@@ -33,6 +33,32 @@ func Scale(s *Set) (window, hold time.Duration) {
 	return min(max(q, 2*s.Interval), 5*time.Minute), min(max(q, s.Interval), 5*time.Minute)
 }
 
+// Production gives the rate window and hold of a rule to paste, for a
+// Prometheus that scrapes every scrape: 5m each, as the usual disk rules
+// have, or four scrapes when that is longer (a rate needs two samples in
+// its window, and a missed scrape must not empty it).
+func Production(scrape time.Duration) (window, hold time.Duration) {
+	w := max(5*time.Minute, 4*scrape)
+	return w, w
+}
+
+// ProveScaled proves the rule mk builds at the bundle's resolution
+// (Scale: the windows a capture of seconds can hold) and publishes it at
+// the production window and hold pw, ph: the alert's Expr and For are the
+// rule to paste, its ProofExpr and ProofFor the one evaluated; ok is
+// false when that would not have fired.
+func ProveScaled(s *Set, mk func(w, hold time.Duration) Rule, pw, ph time.Duration) (content.Alert, bool) {
+	w, h := Scale(s)
+	a, ok := Prove(s, mk(w, h))
+	if !ok {
+		return a, false
+	}
+	prod := mk(pw, ph).Alert(s.Start, 0)
+	a.ProofExpr, a.ProofFor = a.Expr, a.For
+	a.Expr, a.For, a.Annotations = prod.Expr, prod.For, prod.Annotations
+	return a, true
+}
+
 // Prove evaluates r on s and returns it as the report's alert with the
 // time it would first have fired; ok is false when it would not have
 // fired within the capture (a report proposes no such rule).
@@ -48,12 +74,13 @@ func Prove(s *Set, r Rule) (content.Alert, bool) {
 
 // Alert is r as the report's alert, first firing at offset from start.
 func (r Rule) Alert(start time.Time, offset time.Duration) content.Alert {
-	a := content.Alert{Name: r.Name, Kind: "prometheus", For: Duration(r.For), Labels: r.Labels, Annotations: r.Annotations,
+	a := content.Alert{Name: r.Name, Kind: "prometheus", For: Duration(r.For), ProofFor: Duration(r.For), Labels: r.Labels, Annotations: r.Annotations,
 		FiresAt: start.Add(offset).UTC(), FiresAfter: offset.Seconds(), Finding: r.Finding, Note: r.Note}
 	if r.Expr != nil {
 		a.Expr = r.Expr.String()
 	} else {
 		a.Kind, a.Expr = "loki", r.LogQL
 	}
+	a.ProofExpr = a.Expr
 	return a
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/iorca/iorca/internal/procfs"
+
 	"github.com/iorca/iorca/analyze/alerts"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/rules"
@@ -20,17 +22,23 @@ func (e *explainer) alerts(cont string) []content.Alert {
 		return nil
 	}
 	e.series = set
-	w, hold := alerts.Scale(set)
 	th := e.c.Thresholds
+	pw, ph := alerts.Production(time.Duration(th.AlertScrapeS * float64(time.Second)))
 	var out []content.Alert
 	seen := map[string]bool{}
-	add := func(f *content.Finding, r alerts.Rule) {
-		r.Finding = f.ID
-		a, ok := alerts.Prove(set, r)
+	// add proves the rule mk builds at the bundle's resolution, and
+	// publishes it at production windows with what it was evaluated on.
+	add := func(f *content.Finding, on string, mk func(w, hold time.Duration) alerts.Rule) {
+		a, ok := alerts.ProveScaled(set, func(w, hold time.Duration) alerts.Rule {
+			r := mk(w, hold)
+			r.Finding = f.ID
+			return r
+		}, pw, ph)
 		if !ok || seen[a.Name+a.Expr] {
 			return
 		}
 		seen[a.Name+a.Expr] = true
+		a.EvaluatedOn = on
 		out = append(out, a)
 	}
 	for i := range e.d.Findings {
@@ -41,38 +49,51 @@ func (e *explainer) alerts(cont string) []content.Alert {
 		for _, wt := range rules.Of(f).Watch {
 			switch wt {
 			case rules.AlertDevice:
-				if f.Subjects.Device != "" {
-					add(f, alerts.DeviceSaturated(f.Subjects.Device, th.UtilPct, th.AwaitMS, w, hold))
+				if d := f.Subjects.Device; d != "" {
+					add(f, onCounters("/proc/diskstats"), func(w, hold time.Duration) alerts.Rule {
+						return alerts.DeviceSaturated(d, th.UtilPct, th.AwaitMS, w, hold)
+					})
 				}
 			case rules.AlertIOPressure:
-				add(f, alerts.IOPressure(th.PSIFullPct, w, hold))
+				add(f, onCounters("/proc/pressure/io"), func(w, hold time.Duration) alerts.Rule { return alerts.IOPressure(th.PSIFullPct, w, hold) })
 			case rules.AlertSyncStorm:
 				if dev := e.deviceOf(f); dev != "" {
-					add(f, alerts.SyncStorm(dev, w, hold))
+					add(f, onCounters("/proc/diskstats"), func(w, hold time.Duration) alerts.Rule { return alerts.SyncStorm(dev, w, hold) })
 				}
 			case rules.AlertContainerWrites:
 				// A tmpfs writer's block writes cannot fire an alert.
 				if _, mem := e.culpritInMemory(); cont != "" && !mem {
-					add(f, alerts.ContainerWriteFlood(cont, th.SmallWriteMinPerSec, w, hold))
+					add(f, onCounters("its cgroup's IO counters (io.stat, v1 blkio.throttle.io_serviced)"), func(w, hold time.Duration) alerts.Rule {
+						return alerts.ContainerWriteFlood(cont, th.SmallWriteMinPerSec, w, hold)
+					})
 				}
 			case rules.AlertFilesystemFull:
-				if f.Subjects.Mount != "" {
-					add(f, alerts.FilesystemAlmostFull(f.Subjects.Mount, th.FSFullPct, hold))
+				if mp := f.Subjects.Mount; mp != "" {
+					add(f, "derived: the capture's one statfs reading, the same at every tick", func(_, hold time.Duration) alerts.Rule {
+						return alerts.FilesystemAlmostFull(mp, th.FSFullPct, hold)
+					})
 				}
 			case rules.AlertFilesystemFilling:
-				if mp, ok := e.fillSeries(set, f); ok {
-					r := alerts.FilesystemFillingUp(mp, max(w, 2*w), hold)
-					r.Note = "node_filesystem_avail_bytes per tick is the bundle's statfs less the pages its writers dirtied since (write_bytes; ext4 and XFS reserve the space of delayed allocations at once)"
-					add(f, r)
+				if mp, fill, by, ok := e.fillSeries(set, f); ok {
+					horizon, sev := alerts.FillHorizon(fill)
+					add(f, "derived: the capture's one statfs reading less what its writers "+by+" since the first tick", func(w, hold time.Duration) alerts.Rule {
+						return alerts.FilesystemFillingUp(mp, max(w, 2*w), hold, horizon, sev)
+					})
 				}
 			case rules.AlertSwapIO:
-				add(f, alerts.SwapIO(th.SwapPagesPerSec, w, hold))
+				add(f, onCounters("/proc/vmstat"), func(w, hold time.Duration) alerts.Rule { return alerts.SwapIO(th.SwapPagesPerSec, w, hold) })
 			case rules.AlertReadOnly:
-				out = e.readOnly(set, f, out, seen)
+				out = e.readOnly(set, f, out, seen, pw, ph)
 			}
 		}
 	}
 	return out
+}
+
+// onCounters says that a rule was evaluated on the bundle's own counters
+// from source, one sample a tick.
+func onCounters(source string) string {
+	return "captured counters: " + source + ", one sample a tick"
 }
 
 // deviceOf is the device a finding's writes go to: its subject, else the
@@ -88,16 +109,25 @@ func (e *explainer) deviceOf(f *content.Finding) string {
 }
 
 // fillSeries replaces the free bytes of the filesystem that holds f's
-// file with the statfs reading less the pages f's processes dirtied
-// since the first tick, and returns its mount point.
-func (e *explainer) fillSeries(set *alerts.Set, f *content.Finding) (string, bool) {
-	mt, ok := model.MountFor(e.m.Mounts, f.Subjects.Path)
-	if !ok || f.Subjects.Path == "" {
-		return "", false
+// file with the statfs reading less what f's processes wrote since the
+// first tick — the pages they dirtied (write_bytes; ext4 and XFS reserve
+// the space of delayed allocations at once), or on a memory filesystem,
+// whose pages are never dirtied for writeback, the bytes they handed to
+// write() (wchar) — and returns its mount point, the seconds it has left
+// at the capture's rate and what was counted.
+func (e *explainer) fillSeries(set *alerts.Set, f *content.Finding) (string, float64, string, bool) {
+	mt, ok := e.mountOf(f)
+	if !ok {
+		return "", 0, "", false
 	}
 	avail := set.Find("node_filesystem_avail_bytes", map[string]string{"mountpoint": mt.MountPoint})
 	if avail == nil || len(avail.Values) == 0 {
-		return "", false
+		return "", 0, "", false
+	}
+	memory := mt.FSType == "tmpfs" || mt.FSType == "ramfs"
+	by := "dirtied (write_bytes)"
+	if memory {
+		by = "wrote (wchar: tmpfs pages are never dirtied for writeback)"
 	}
 	dirtied := make([]float64, len(avail.Values))
 	for _, p := range e.m.Procs {
@@ -110,16 +140,48 @@ func (e *explainer) fillSeries(set *alerts.Set, f *content.Finding) (string, boo
 			if !ok || !pt.HasIO {
 				continue
 			}
-			if first < 0 {
-				first = float64(pt.IO.WriteBytes)
+			v := float64(pt.IO.WriteBytes)
+			if memory {
+				v = float64(pt.IO.WChar)
 			}
-			dirtied[k] += float64(pt.IO.WriteBytes) - first
+			if first < 0 {
+				first = v
+			}
+			dirtied[k] += v - first
 		}
 	}
 	for k := range avail.Values {
 		avail.Values[k] = math.Max(0, avail.Values[0]-dirtied[k])
 	}
-	return mt.MountPoint, true
+	n := len(avail.Values) - 1
+	fill := 0.0
+	if span := float64(n) * set.Interval.Seconds(); span > 0 && dirtied[n] > 0 {
+		fill = avail.Values[n] / (dirtied[n] / span)
+	}
+	return mt.MountPoint, fill, by, true
+}
+
+// mountOf is the mount that holds f's file as its writer sees it (a
+// tmpfs only its container's namespace has, read through its root), named
+// as the statfs the series come from names it; else the host's mount.
+func (e *explainer) mountOf(f *content.Finding) (procfs.Mount, bool) {
+	if f.Subjects.Path == "" {
+		return procfs.Mount{}, false
+	}
+	for _, pid := range f.Subjects.PIDs {
+		pl, ok := e.c.Place(e.c.Target(pid), f.Subjects.Path)
+		if !ok || pl.Mount.ID == 0 {
+			continue
+		}
+		for _, st := range e.m.Statfs {
+			if st.MountID == pl.Mount.ID && st.Blocks > 0 {
+				mt := pl.Mount
+				mt.MountPoint = st.MountPoint
+				return mt, true
+			}
+		}
+	}
+	return model.MountFor(e.m.Mounts, f.Subjects.Path)
 }
 
 // readOnly adds, for a failing device, a rule on each of its filesystems
@@ -127,7 +189,7 @@ func (e *explainer) fillSeries(set *alerts.Set, f *content.Finding) (string, boo
 // remount line and 1 from it; 1 at the end by the mount table when the
 // log has no line), and a log-based rule on its kernel IO error lines,
 // firing at the first of them.
-func (e *explainer) readOnly(set *alerts.Set, f *content.Finding, out []content.Alert, seen map[string]bool) []content.Alert {
+func (e *explainer) readOnly(set *alerts.Set, f *content.Finding, out []content.Alert, seen map[string]bool, pw, ph time.Duration) []content.Alert {
 	dev := f.Subjects.Device
 	if dev == "" {
 		return out
@@ -154,9 +216,9 @@ func (e *explainer) readOnly(set *alerts.Set, f *content.Finding, out []content.
 		}
 		r := alerts.FilesystemReadOnly(mp)
 		r.Finding = f.ID
-		r.Note = "node_filesystem_readonly per tick: 0 until the kernel logged the remount, 1 from then (the bundle's mount table at the end confirms it)"
 		if a, ok := alerts.Prove(set, r); ok && !seen[a.Name+a.Expr] {
 			seen[a.Name+a.Expr] = true
+			a.EvaluatedOn = "derived: node_filesystem_readonly 0 until the kernel logged the remount, 1 from then (the bundle's mount table at the end confirms it)"
 			out = append(out, a)
 		}
 	}
@@ -170,10 +232,10 @@ func (e *explainer) readOnly(set *alerts.Set, f *content.Finding, out []content.
 		if ev.Device != dev || !ev.Error() || (attached && ev.Record.Usec < attach.Record.Usec) {
 			continue
 		}
-		w, _ := alerts.Scale(set)
-		r := alerts.KernelIOErrors(dev, max(w, time.Minute))
+		r := alerts.KernelIOErrors(dev, pw)
 		r.Finding = f.ID
 		a := r.Alert(set.Start, ev.Offset)
+		a.EvaluatedOn = "not evaluable by Prometheus or promtool (LogQL): timed by the first matching kernel log line"
 		if !seen[a.Name+a.Expr] {
 			seen[a.Name+a.Expr] = true
 			out = append(out, a)

@@ -118,6 +118,11 @@ type Thresholds struct {
 	// critical; older ones are context (10 minutes: the time from an
 	// alert to someone running the collector).
 	RecentErrorS float64
+	// AlertScrapeS: the scrape interval, in seconds, the published alert
+	// rules are written for: their rate windows and for: are 5m, or four
+	// scrapes when longer (15 s, the usual node_exporter scrape). Each
+	// rule is proven on the bundle at the bundle's own resolution.
+	AlertScrapeS float64
 }
 
 // Defaults returns the default thresholds.
@@ -143,6 +148,7 @@ func Defaults() Thresholds {
 		RivalShare:           0.75,
 		RecentErrorS:         600,
 		MetaReadsMinPerSec:   20,
+		AlertScrapeS:         15,
 	}
 }
 
@@ -160,7 +166,7 @@ func (t *Thresholds) fields() map[string]*float64 {
 		"write_match_high": &t.WriteMatchHigh, "write_match_low": &t.WriteMatchLow, "kernel_thread_min_bytes": &t.KernelThreadMinBytes,
 		"device_share_pct": &t.DeviceSharePct, "cpu_pct": &t.CPUPct,
 		"min_window_s": &t.MinWindowS, "min_trace_calls": &t.MinTraceCalls, "margin_pct": &t.MarginPct, "rival_share": &t.RivalShare, "recent_error_s": &t.RecentErrorS,
-		"meta_reads_min_per_sec": &t.MetaReadsMinPerSec,
+		"meta_reads_min_per_sec": &t.MetaReadsMinPerSec, "alert_scrape_s": &t.AlertScrapeS,
 	}
 }
 
@@ -255,6 +261,7 @@ var thresholdHelp = map[string]string{
 	"rival_share":                     "a second application with this fraction of the culprit's device share is a rival",
 	"recent_error_s":                  "kernel IO errors younger than this (seconds) are part of the incident",
 	"meta_reads_min_per_sec":          "a process reading this many metadata blocks a second (inode tables, directories) from a hurting device is a metadata scan",
+	"alert_scrape_s":                  "the scrape interval (seconds) the published alert rules are written for: rate windows and for: of 5m, or four scrapes when longer",
 }
 
 // Help writes each threshold's name, default and meaning, one a line,

@@ -11,8 +11,19 @@ type Alert struct {
 	// signal.
 	Kind string `json:"kind"`
 	Expr string `json:"expr"`
-	// For is the rule's hold duration, in Prometheus's form ("2s").
-	For         string            `json:"for"`
+	// For is the rule's hold duration, in Prometheus's form ("5m").
+	// Expr and For are the rule to paste: its windows are production
+	// ones, for a Prometheus scraping every few seconds.
+	For string `json:"for"`
+	// ProofExpr and ProofFor are the same rule at the bundle's
+	// resolution (windows and hold a fraction of the capture): what was
+	// evaluated to give FiresAt.
+	ProofExpr string `json:"proof_expr"`
+	ProofFor  string `json:"proof_for"`
+	// EvaluatedOn says what the proof ran on: the bundle's captured
+	// counters, series derived from them (and how), or nothing a rule
+	// engine can evaluate (a log-based rule, timed by its first line).
+	EvaluatedOn string            `json:"evaluated_on"`
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
 	// FiresAt is when it would first have fired; FiresAfter the same in
