@@ -104,6 +104,21 @@ func ContainerWriteFlood(container string, perSec float64, w, hold time.Duration
 	}
 }
 
+// CgroupThrottled fires while the cgroup (cAdvisor's id label: its path
+// in its hierarchy) moves more than usePct of its bytes-a-second limit on
+// a device (major:minor), in the operation the limit is on ("Write" or
+// "Read"): cAdvisor's container_blkio_device_usage_total is the cgroup's
+// io.stat (v2) or blkio.throttle.io_service_bytes (v1); no exporter
+// exports the limit itself, so the rule holds its value.
+func CgroupThrottled(id, major, minor, op string, limit, usePct float64, w, hold time.Duration) Rule {
+	sel := map[string]string{"id": id, "major": major, "minor": minor, "operation": op}
+	return Rule{Name: "CgroupIOThrottled", For: hold,
+		Expr:        Binary{">", rate("container_blkio_device_usage_total", sel, w), Num(round(limit*usePct/100, 0))},
+		Labels:      map[string]string{"severity": "warning"},
+		Annotations: map[string]string{"summary": fmt.Sprintf("cgroup %s runs at %.0f%% or more of its IO limit on %s:%s: its processes wait for the limit, not the device", id, usePct, major, minor)},
+	}
+}
+
 // FilesystemAlmostFull fires while the filesystem at mountpoint is more
 // than pct full (free bytes for unprivileged users, as df counts).
 func FilesystemAlmostFull(mountpoint string, pct float64, hold time.Duration) Rule {

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/iorca/iorca/analyze/model"
@@ -55,8 +56,64 @@ func FromModel(m *model.Model) *Set {
 	}
 	swapSeries(s, m)
 	containerWrites(s, m)
+	cgroupUsage(s, m)
 	filesystems(s, m)
 	return s
+}
+
+// cgroupUsage adds container_blkio_device_usage_total, as cAdvisor
+// exposes it (bytes by operation and major:minor, id the cgroup's path
+// in its hierarchy), for every cgroup that has an IO limit: the series a
+// throttle alert needs, from the cgroup's io.stat or v1
+// blkio.throttle.io_service_bytes per tick.
+func cgroupUsage(s *Set, m *model.Model) {
+	var paths []string
+	for p, cg := range m.Cgroups {
+		if len(cg.Samples) > 0 && (cg.IOMax != nil || cg.V1Limits != nil) {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		cg := m.Cgroups[p]
+		id := CgroupID(m, p)
+		var devs []procfs.Dev
+		for d := range cg.Samples[len(cg.Samples)-1].Bytes {
+			devs = append(devs, d)
+		}
+		sort.Slice(devs, func(i, j int) bool { return devs[i].String() < devs[j].String() })
+		for _, d := range devs {
+			major, minor, _ := strings.Cut(d.String(), ":")
+			base := map[string]string{"id": id, "major": major, "minor": minor, "device": "/dev/" + m.DeviceName(d)}
+			w, r := map[string]string{"operation": "Write"}, map[string]string{"operation": "Read"}
+			for k, v := range base {
+				w[k], r[k] = v, v
+			}
+			ws, rs := s.Add("container_blkio_device_usage_total", w, len(m.Ticks)), s.Add("container_blkio_device_usage_total", r, len(m.Ticks))
+			for _, smp := range cg.Samples {
+				if smp.Tick >= 0 && smp.Tick < len(ws.Values) {
+					ws.Values[smp.Tick], rs.Values[smp.Tick] = float64(smp.Bytes[d].WBytes), float64(smp.Bytes[d].RBytes)
+				}
+			}
+		}
+	}
+}
+
+// CgroupID is a cgroup's path in its hierarchy, as cAdvisor's id label
+// has it ("/iorca-throttled"): the bundle's path less its hierarchy's
+// mount point (the v1 blkio one, or the v2 one).
+func CgroupID(m *model.Model, path string) string {
+	for _, root := range []string{m.CgroupV1Root, m.CgroupV2Root} {
+		if root == "" || !strings.HasPrefix(path, root) {
+			continue
+		}
+		rel := strings.TrimPrefix(path, root)
+		if rel == "" {
+			rel = "/"
+		}
+		return rel
+	}
+	return path
 }
 
 // swapSeries adds node_vmstat_pswpin and pswpout from each tick's

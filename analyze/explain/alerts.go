@@ -3,6 +3,7 @@ package explain
 import (
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/iorca/iorca/internal/procfs"
@@ -82,12 +83,39 @@ func (e *explainer) alerts(cont string) []content.Alert {
 				}
 			case rules.AlertSwapIO:
 				add(f, onCounters("/proc/vmstat"), func(w, hold time.Duration) alerts.Rule { return alerts.SwapIO(th.SwapPagesPerSec, w, hold) })
+			case rules.AlertThrottle:
+				e.throttleAlert(f, add)
 			case rules.AlertReadOnly:
 				out = e.readOnly(set, f, out, seen, pw, ph)
 			}
 		}
 	}
 	return out
+}
+
+// throttleAlert adds, for a cgroup held at a bytes-a-second limit, the
+// rule on its usage against that limit, on cAdvisor's series of the
+// cgroup's own counters.
+func (e *explainer) throttleAlert(f *content.Finding, add func(*content.Finding, string, func(w, hold time.Duration) alerts.Rule)) {
+	limit, ok := f.Figure(rules.FigLimit)
+	inBytes, _ := f.Figure(rules.FigLimitInBytes)
+	if !ok || inBytes != 1 || f.Subjects.Device == "" {
+		return
+	}
+	_, rel, _ := strings.Cut(f.Subjects.Cgroup, ":")
+	b := e.m.Blocks[f.Subjects.Device]
+	if b == nil {
+		return
+	}
+	major, minor, _ := strings.Cut(b.Dev.String(), ":")
+	op := "Read"
+	if w, _ := f.Figure(rules.FigLimitWrites); w == 1 {
+		op = "Write"
+	}
+	pct := e.c.Thresholds.ThrottleUsePct
+	add(f, onCounters("the cgroup's IO counters (io.stat, v1 blkio.throttle.io_service_bytes), as cAdvisor's container_blkio_device_usage_total"), func(w, hold time.Duration) alerts.Rule {
+		return alerts.CgroupThrottled(rel, major, minor, op, limit, pct, w, hold)
+	})
 }
 
 // onCounters says that a rule was evaluated on the bundle's own counters

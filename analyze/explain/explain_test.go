@@ -333,3 +333,38 @@ func TestMonitoringOfATmpfsWriter(t *testing.T) {
 		t.Errorf("overlay writer's metrics:\n%s", m)
 	}
 }
+
+// Alerts are published as they would work in production and say how
+// they were proven: every Prometheus rule's rate windows and for: are at
+// least 5m (the proof's are the bundle's, shorter), and every alert says
+// what it was evaluated on. Incidents get the alert of their class: a
+// cgroup at its limit the throttle rule, a tmpfs filling and a log
+// filling its disk in seconds a predict_linear over an hour, critical.
+func TestAlertsPublishedForProduction(t *testing.T) {
+	want := map[string]string{"throttled-cgroup": "CgroupIOThrottled", "overlay-sync-logger-tmpfs": "FilesystemFillingUp", "nginx-logger-stdout": "FilesystemFillingUp"}
+	for _, name := range sampletest.Names(t) {
+		r, _ := build(t, name)
+		found := false
+		for _, a := range r.Monitoring.Alerts {
+			found = found || a.Name == want[name]
+			if a.EvaluatedOn == "" {
+				t.Errorf("%s: %s does not say what it was evaluated on", name, a.Name)
+			}
+			if a.Kind != "prometheus" {
+				continue
+			}
+			if a.ProofExpr == "" || (a.For != "0s" && a.For != "5m" && a.For != "10m") {
+				t.Errorf("%s: %s is published with for: %s (proof %q)", name, a.Name, a.For, a.ProofExpr)
+			}
+			if strings.Contains(a.Expr, "[") && !strings.Contains(a.Expr, "[5m]") && !strings.Contains(a.Expr, "[10m]") {
+				t.Errorf("%s: %s is published with a window shorter than 5m: %s", name, a.Name, a.Expr)
+			}
+			if a.Name == "FilesystemFillingUp" && name != "overlay-slow-disk" && (a.Labels["severity"] != "critical" || !strings.Contains(a.Expr, ", 3600)")) {
+				t.Errorf("%s: a filesystem the bundle saw fill within the hour gets %s %s", name, a.Labels["severity"], a.Expr)
+			}
+		}
+		if w := want[name]; w != "" && !found {
+			t.Errorf("%s: no %s alert", name, w)
+		}
+	}
+}

@@ -49,7 +49,11 @@ func (e *explainer) monitoring() content.Monitoring {
 			table.Text("container "+cont+" writes to "+fs+": the files are Shmem pages charged to its memory limit, and its block-IO counters do not see them"))
 		t.Add(table.Text("node memory"), table.Text("node_memory_Shmem_bytes"), table.Text(fs+" pages on the node, counted until the files are removed"))
 	} else if cont != "" {
-		t.Add(table.Text("container"), table.Text("container_fs_writes_bytes_total, container_fs_writes_total (cAdvisor)"), table.Text("what container "+cont+" writes, and in how many operations"))
+		t.Add(table.Text("container"), table.Text("container_fs_writes_bytes_total, container_fs_writes_total (cAdvisor)"), table.Text("what container "+cont+" writes, and in how many operations"+e.blockCountersMiss(cont)))
+	}
+	if found[rules.AlertThrottle] {
+		t.Add(table.Text("cgroup IO limit"), table.Text("container_blkio_device_usage_total (cAdvisor: the cgroup's io.stat, or v1 blkio.throttle.io_service_bytes) against the limit; container_pressure_io_stalled_seconds_total (cAdvisor, from io.pressure: cgroup v2 only)"),
+			table.Text("a cgroup held at its limit waits for the limit, not the device; no exporter exports the limit itself, so the alert rule holds its value"))
 	}
 	if found[rules.WatchContainerLog] {
 		t.Add(table.Text("container log"), table.Text("kubelet_container_log_filesystem_used_bytes"), table.Text("a container whose log grows fast floods the disk through its runtime"))
@@ -72,6 +76,39 @@ func (e *explainer) monitoring() content.Monitoring {
 		m.Metrics = t
 	}
 	return m
+}
+
+// blockCountersMiss says what cAdvisor's block counters do not see of a
+// container: on cgroup v1 they count only the requests its own tasks
+// submit (direct and synchronous writes), not the writeback of its
+// buffered writes, which kernel threads outside its cgroup do; and where
+// its cgroup counted no write at all in the capture, that they read zero
+// here.
+func (e *explainer) blockCountersMiss(cont string) string {
+	if e.m.CgroupV1Root == "" {
+		return ""
+	}
+	var writes uint64
+	counted := false
+	for _, p := range e.m.Procs {
+		if p.Container == nil || p.Container.Name != cont {
+			continue
+		}
+		for _, path := range p.IOCgroups() {
+			if cg := e.m.Cgroups[path]; cg != nil && len(cg.Samples) > 1 {
+				counted = true
+				a, b := cg.Samples[0], cg.Samples[len(cg.Samples)-1]
+				for d, io := range b.Bytes {
+					writes += io.WIOs - a.Bytes[d].WIOs
+				}
+			}
+		}
+	}
+	s := "; on cgroup v1 they count only the requests its own tasks submit, not the writeback of its buffered writes (kernel threads outside its cgroup do that)"
+	if counted && writes == 0 {
+		s += ", and they counted no write for it in this capture: watch its processes' write_bytes instead"
+	}
+	return s
 }
 
 // alertDevices are the devices of the findings that call for a device

@@ -21,7 +21,16 @@ import (
 var cgroupThrottle = &Rule{ID: "cgroup-throttle",
 	Role: content.Cause, Check: checkCgroupThrottle,
 	Deciding: [][]Condition{{{Figure: FigUsePct, Threshold: func(t window.Thresholds) float64 { return t.ThrottleUsePct }, Bounded: true, What: "% of the limit"}}},
+	Watch:    []Watch{AlertThrottle},
 }
+
+// Figures of a throttle finding's limit, for its alert: the limit's
+// value, and whether it is on writes and in bytes (1) or not (0).
+const (
+	FigLimit        = "limit"
+	FigLimitWrites  = "limit_on_writes"
+	FigLimitInBytes = "limit_in_bytes"
+)
 
 type limitUse struct {
 	dir         string // "write bytes", "read IOs"...
@@ -147,7 +156,8 @@ func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []
 		Evidence: []content.Evidence{
 			{Member: bundle.CgroupLimitsMember + " (" + file + ")", What: fmt.Sprintf("%s/%s limits %s: %s", cg.Path, file, devName, limitsText(c, cg, dev))},
 			{Member: c.TicksMembers() + " (cgroup IO counters)", Ticks: c.TickSpan(), What: fmt.Sprintf("over %.1f s the cgroup moved %s", secs, strings.Join(parts, "; ")),
-				Figures: map[string]float64{FigUsePct: prose.Pct(hits[0].used, hits[0].limit), "limit": hits[0].limit, "rate": hits[0].used}},
+				Figures: map[string]float64{FigUsePct: prose.Pct(hits[0].used, hits[0].limit), FigLimit: hits[0].limit, "rate": hits[0].used,
+					FigLimitWrites: boolFigure(strings.HasPrefix(hits[0].dir, "write")), FigLimitInBytes: boolFigure(hits[0].unit == "B/s")}},
 		},
 	}
 	// Its processes, and whether they wait.
@@ -253,6 +263,13 @@ func hasString(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func boolFigure(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // throttleTrack is what to watch for a throttled cgroup, in its cgroup

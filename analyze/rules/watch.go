@@ -37,4 +37,7 @@ const (
 	WatchSwap
 	// AlertSwapIO: pages swapped in and out a second.
 	AlertSwapIO
+	// AlertThrottle: a cgroup's IO rate on a device against the limit
+	// it has there (cAdvisor's container_blkio_device_usage_total).
+	AlertThrottle
 )
