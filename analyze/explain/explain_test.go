@@ -124,7 +124,7 @@ func TestMonitoringFollowsFindings(t *testing.T) {
 func TestEveryWatchIsWritten(t *testing.T) {
 	for _, r := range rules.Rules {
 		for _, w := range r.Watch {
-			if w < rules.WatchTasks || w > rules.AlertSwapIO {
+			if w < rules.WatchTasks || w > rules.AlertThrottle {
 				t.Errorf("rule %s calls for unknown watch %d", r.ID, w)
 			}
 		}
