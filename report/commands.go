@@ -7,8 +7,9 @@ import (
 )
 
 // commandWords are the programs a mitigation's "how" may start a
-// command with; the text from one up to a parenthesis or the next "; "
-// is a command a reader pastes into a shell.
+// command with, for the commands a rule did not declare (its Commands);
+// the text from one up to a parenthesis or the next "; " is a command a
+// reader pastes into a shell.
 var commandWords = map[string]bool{
 	"echo": true, "grep": true, "sysctl": true, "du": true, "lsof": true, "smartctl": true, "nvme": true,
 	"ctr": true, "nerdctl": true, "docker": true, "kubectl": true, "crictl": true, "ionice": true,
@@ -56,15 +57,45 @@ func isCommand(s string) bool {
 	return commandWords[w]
 }
 
+// withCommands splits a mitigation's "how" at the commands the rule
+// declared (Mitigation.Commands, each held word for word): those are
+// commands, the text between them is read by splitHow; a declared
+// command the text does not hold is added after it.
+func withCommands(how string, cmds []string) []howPart {
+	var out []howPart
+	rest := how
+	for {
+		at, which := -1, ""
+		for _, c := range cmds {
+			if i := strings.Index(rest, c); c != "" && i >= 0 && (at < 0 || i < at) {
+				at, which = i, c
+			}
+		}
+		if at < 0 {
+			break
+		}
+		out = append(out, splitHow(rest[:at])...)
+		out = append(out, howPart{text: which, isCmd: true})
+		rest = rest[at+len(which):]
+	}
+	out = append(out, splitHow(rest)...)
+	for _, c := range cmds {
+		if c != "" && !strings.Contains(how, c) {
+			out = append(out, howPart{text: "; "}, howPart{text: c, isCmd: true})
+		}
+	}
+	return out
+}
+
 // howCell writes a mitigation's "how" as a Markdown table cell: prose
 // escaped, each command a code span that pastes as it is. A command
 // holding a | cannot be a code span in a GFM table (the pipe must be
 // escaped there, even inside backticks, and the escape would be
 // pasted): it is numbered, and below adds it to the commands written
 // after the table.
-func howCell(how string, below *[]string) string {
+func howCell(how string, cmds []string, below *[]string) string {
 	var b strings.Builder
-	for _, p := range splitHow(how) {
+	for _, p := range withCommands(how, cmds) {
 		switch {
 		case !p.isCmd:
 			b.WriteString(esc(p.text))

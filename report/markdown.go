@@ -217,7 +217,7 @@ func mitigationTable(b *bytes.Buffer, g content.MitigationGroup) {
 	t := &table.Table{Columns: []table.Column{{Name: "Action", Left: true}, {Name: "How", Left: true}, {Name: "Expected effect", Left: true}, {Name: "For", Left: true}}}
 	var below []string
 	for _, m := range g.Rows {
-		t.Add(table.Text(m.Action), table.Markdown(howCell(m.How, &below)), table.Text(m.Effect), table.Text(strings.Join(m.Findings, ", ")))
+		t.Add(table.Text(m.Action), table.Markdown(howCell(m.How, m.Commands, &below)), table.Text(m.Effect), table.Text(strings.Join(m.Findings, ", ")))
 	}
 	t.Markdown(b)
 	b.WriteString("\n")

@@ -467,3 +467,25 @@ func IsolateLatency(c *window.Window, dev string, journalWaits bool, h content.H
 // device it loads: a saturated device's generic step and an overlay
 // upper layer's volume are one row.
 const MoveHotDataKey = "move-hot-data"
+
+// Shell is a command line that pastes into a shell as it is: each
+// argument quoted when it holds anything but letters, digits and
+// /._-+=:,@ (a path with a space, a $).
+func Shell(args ...string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "" || strings.IndexFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:,@", r))
+		}) >= 0 {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// Pasteable reports whether a path from the bundle can go into a command
+// as it is: not elided ("…") and not masked by the collector's redaction.
+func Pasteable(p string) bool {
+	return p != "" && !strings.Contains(p, "…") && !strings.Contains(p, "REDACTED")
+}

@@ -48,7 +48,7 @@ var journals = []Journal{
 		WaitSymbols: []string{"xlog_wait_on_iclog", "xfs_log_force_seq", "xlog_force_lsn", "xfs_log_force", "xlog_cil_force_seq", "xlog_wait"},
 		SyncWaits:   "each synchronous write that grows the file forces the XFS log and waits for the log write (a log force: its metadata in a log buffer written with a cache flush and FUA)",
 		Device: Remedy{Action: "If every record must be durable, give the XFS log its own fast device",
-			How:    "An external log on a low-latency device with power-loss protection (mkfs.xfs -l logdev=/dev/FAST,size=64m, mounted with -o logdev=/dev/FAST; the log's place is chosen at mkfs time), and logbsize=256k so that concurrent syncs share larger log writes; delaylog is already the default: the CIL gathers the changes between forces, so what costs is the number of forces",
+			How:    "An external log on a low-latency device with power-loss protection (mkfs.xfs's -l logdev=DEVICE,size=64m option and the logdev=DEVICE mount option: the log's place is chosen at mkfs time), and logbsize=256k so that concurrent syncs share larger log writes; delaylog is already the default: the CIL gathers the changes between forces, so what costs is the number of forces",
 			Effect: "Each log force's write goes to the fast device; the data disk still takes each record's data write and the cache flush XFS issues on it before the log write (cheap only with power-loss protection)"}},
 	{FSType: "btrfs", Name: "btrfs's log tree and transaction commits", Commit: "log-tree sync", Commits: "log-tree writes",
 		Threads:     "btrfs-transaction and the btrfs workers",

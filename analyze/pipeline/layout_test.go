@@ -60,6 +60,11 @@ func TestOnePageToActOn(t *testing.T) {
 
 var codeSpan = regexp.MustCompile("(`+) ?(.+?) ?(`+)")
 
+// proseCommand is a program followed by an option, in a table cell's
+// text outside its code spans: a command a reader would paste, written
+// so that it does not paste (Markdown escapes, or prose around it).
+var proseCommand = regexp.MustCompile(`(^|[\s(:;,])(sync|truncate|fsck|mkfs\.\w+|xfs_repair|e2fsck|ionice|nice|echo|cat|grep|kill|nginx|systemctl|ctr|nerdctl|docker|kubectl|crictl|lsof|du|find|mount|umount|fsfreeze|lvcreate|chattr|logrotate|smartctl|sysctl|tune2fs|xfs_io|iorca) -{1,2}[A-Za-z0-9]`)
+
 // Every command in a table cell is a code span that pastes from the raw
 // Markdown as a working command: no escapes inside it, no | (GFM would
 // end the cell there), and bash parses it. Commands written below a
@@ -98,6 +103,13 @@ func TestCommandCellsPaste(t *testing.T) {
 				continue
 			}
 			how := cells[1]
+			if isCommandCell(line) {
+				for _, cell := range cells {
+					if m := proseCommand.FindString(codeSpan.ReplaceAllString(cell, "")); m != "" {
+						t.Errorf("%s: a command outside a code span (%q): %s", name, strings.TrimSpace(m), cell)
+					}
+				}
+			}
 			for _, m := range codeSpan.FindAllStringSubmatch(how, -1) {
 				if m[1] != m[3] {
 					continue

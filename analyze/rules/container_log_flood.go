@@ -81,9 +81,11 @@ func checkContainerLogFlood(c *window.Window) []content.Finding {
 	logCost(c, &f, writer, logPath)
 	if mp, secs, _ := advice.FillSeconds(c, c.Target(p.PID), logPath, float64(writer.Delta.IO.WriteBytes)/writer.Seconds); mp != "" && secs < advice.UrgentFill {
 		// Minutes from full: every other step comes too late.
+		trunc := advice.Shell("truncate", "-s", "0", logPath)
 		f.Mitigations = append([]content.Mitigation{{Horizon: content.Immediate, Action: "Truncate or rotate " + logPath + " now",
-			How:    fmt.Sprintf("%s fills in about %.0f s at this rate: copy what must be kept, then truncate -s 0 %s (the writer appends with O_APPEND and goes on at the start; a file renamed or deleted while open keeps filling the disk until its writer reopens it)", mp, secs, logPath),
-			Effect: mp + " stops filling for now; the steps below keep it from filling again"}}, f.Mitigations...)
+			How:      fmt.Sprintf("%s fills in about %.0f s at this rate: copy what must be kept, then %s (the writer appends with O_APPEND and goes on at the start; a file renamed or deleted while open keeps filling the disk until its writer reopens it)", mp, secs, trunc),
+			Commands: pasteable(logPath, trunc),
+			Effect:   mp + " stops filling for now; the steps below keep it from filling again"}}, f.Mitigations...)
 	}
 	if apps := containerProcs(c, cont.Name, p.PID); len(apps) > 0 {
 		var names []string
@@ -260,4 +262,13 @@ func logCost(c *window.Window, f *content.Finding, writer *model.ProcIO, logPath
 	f.Summary += " " + strings.ToUpper(what[:1]) + what[1:] + "."
 	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat) and " + bundle.StatfsMember, Ticks: c.TickSpan(), What: what,
 		Figures: map[string]float64{"device_wkb_per_s": x.WkBPS, "dirty_rate": rate}})
+}
+
+// pasteable is cmd as a step's command when path, which it names, can be
+// pasted as it is (advice.Pasteable); none otherwise.
+func pasteable(path, cmd string) []string {
+	if !advice.Pasteable(path) {
+		return nil
+	}
+	return []string{cmd}
 }

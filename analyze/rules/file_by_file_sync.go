@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/advice"
+
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -210,10 +212,16 @@ func heldShare(c *window.Window, tv *window.TargetView, path string) (content.Ev
 // paid file by file: pay it once per batch, or where the tree can be
 // rebuilt, not at all.
 func fileByFileMitigations(root string) []content.Mitigation {
+	once := content.Mitigation{Horizon: content.ShortTerm, Action: "Make the batch durable once instead of each file",
+		How:    "Write (and rename) every file of the batch, then one syncfs(2) of the filesystem or one fsync per file and directory at the end; many tools have a switch for this (a deferred or batched fsync)",
+		Effect: "One journal commit and one cache flush for the batch instead of two per file: the writer runs at the device's bandwidth, not its flush latency"}
+	if advice.Pasteable(root) {
+		cmd := advice.Shell("sync", "-f", root)
+		once.How = "Write (and rename) every file of the batch, then one syncfs(2) of the filesystem (" + cmd + ") or one fsync per file and directory at the end; many tools have a switch for this (a deferred or batched fsync)"
+		once.Commands = []string{cmd}
+	}
 	return []content.Mitigation{
-		{Horizon: content.ShortTerm, Action: "Make the batch durable once instead of each file",
-			How:    "Write (and rename) every file of the batch, then one syncfs(2) of the filesystem (sync -f " + root + ") or one fsync per file and directory at the end; many tools have a switch for this (a deferred or batched fsync)",
-			Effect: "One journal commit and one cache flush for the batch instead of two per file: the writer runs at the device's bandwidth, not its flush latency"},
+		once,
 		{Horizon: content.ShortTerm, Action: "Unpack on a fast scratch area, then move into place",
 			How:    "Extract the tree where a sync is cheap (tmpfs, local NVMe, a filesystem whose device has no volatile cache), then move it with one rename or copy and one sync at the end",
 			Effect: "The slow device sees one sequential write and one flush instead of a flush per file"},

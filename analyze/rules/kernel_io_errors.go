@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iorca/iorca/analyze/advice"
+
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
@@ -196,7 +198,7 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 	f.Mitigations = []content.Mitigation{
 		{Horizon: content.Immediate, Action: "Stop writing to the filesystems on " + dev + " and save what matters", How: "Fail the workload over or stop it; copy what is still readable off " + orText(strings.Join(mps, ", "), dev), Effect: "No more lost writes; data that is still readable is kept"},
 		{Horizon: content.Immediate, Action: "Check the device's health", How: healthHow(c, dev), Effect: "Whether the device, its path or its host failed is known"},
-		{Horizon: content.ShortTerm, Action: "Replace or repair the device, then check the filesystem", How: "Replace the disk (or volume); unmount, fsck -f (xfs_repair for XFS), and mount again read-write", Effect: "The filesystem is consistent and writable again"},
+		checkFilesystem(c, dev),
 	}
 	return f
 }
@@ -416,4 +418,27 @@ func writtenFiles(tv *window.TargetView) []string {
 		}
 	}
 	return out
+}
+
+// checkFilesystem is the step after the device is replaced or repaired:
+// its filesystem's own checker, on the device, in a command that pastes
+// (fsck -f for the ext family, xfs_repair for XFS; btrfs check
+// read-only first, its repair being a last resort).
+func checkFilesystem(c *window.Window, dev string) content.Mitigation {
+	m := content.Mitigation{Horizon: content.ShortTerm, Action: "Replace or repair the device, then check the filesystem",
+		How: "Replace the disk (or volume); unmount, check the filesystem with its own checker, and mount it again read-write", Effect: "The filesystem is consistent and writable again"}
+	var cmd string
+	switch fs := c.Model.FSTypeOn(dev); fs {
+	case "ext2", "ext3", "ext4":
+		cmd = advice.Shell("fsck", "-f", "/dev/"+dev)
+	case "xfs":
+		cmd = advice.Shell("xfs_repair", "/dev/"+dev)
+	case "btrfs":
+		cmd = advice.Shell("btrfs", "check", "--readonly", "/dev/"+dev)
+	}
+	if cmd != "" {
+		m.How = "Replace the disk (or volume); unmount, check the filesystem (" + cmd + "), and mount it again read-write"
+		m.Commands = []string{cmd}
+	}
+	return m
 }

@@ -302,7 +302,7 @@ var compressLater = content.Mitigation{Horizon: content.ShortTerm, Action: "Comp
 func rotationMitigations(c *window.Window, tv *window.TargetView, path string) []content.Mitigation {
 	return []content.Mitigation{
 		{Horizon: content.ShortTerm, Action: "Rotate " + path + " by rename and reopen instead of copytruncate",
-			How:    "logrotate: drop copytruncate (its default create mode renames the log, which copies nothing) and make the writer reopen it in postrotate with a signal it handles (kill -HUP or -USR1 $(cat PIDFILE), nginx -s reopen, systemctl kill -s HUP UNIT), or use a logging library that reopens its file when it is renamed",
+			How:    "logrotate: drop copytruncate (its default create mode renames the log, which copies nothing) and make the writer reopen it in postrotate with a signal it handles (SIGHUP or SIGUSR1, whichever it reopens its log on, sent to its PID or with systemctl kill's --signal for its unit), or use a logging library that reopens its file when it is renamed",
 			Effect: "A rotation is a rename, one metadata update, instead of reading and writing the whole log; and no lines are lost between the copy and the truncate"},
 		rotationPriority(c, tv, path),
 		{Horizon: content.ShortTerm, Action: "Rotate smaller and more often",
@@ -319,8 +319,9 @@ func rotationMitigations(c *window.Window, tv *window.TargetView, path string) [
 func rotationPriority(c *window.Window, tv *window.TargetView, path string) content.Mitigation {
 	pid := tv.Target.Process.PID
 	m := content.Mitigation{Horizon: content.Immediate, Action: "Run the rotation job at idle IO and CPU priority",
-		How:    fmt.Sprintf("now: ionice -c3 -p %d (the running copy); for the next runs, ionice -c3 nice -n19 in front of the job's command, or IOSchedulingClass=idle and Nice=19 in its systemd unit", pid),
-		Effect: "Its reads of the log wait for the disk's idle time instead of competing with the services"}
+		How:      fmt.Sprintf("now: ionice -c3 -p %d (the running copy); for the next runs, %s in front of the job's command, or IOSchedulingClass=idle and Nice=19 in its systemd unit", pid, idlePrefix),
+		Commands: []string{fmt.Sprintf("ionice -c3 -p %d", pid), idlePrefix},
+		Effect:   "Its reads of the log wait for the disk's idle time instead of competing with the services"}
 	pl, ok := c.Place(tv, path)
 	if !ok {
 		return m
@@ -336,3 +337,7 @@ func rotationPriority(c *window.Window, tv *window.TargetView, path string) cont
 	}
 	return m
 }
+
+// idlePrefix runs the command written after it at idle IO priority and
+// the lowest CPU priority: a job's prefix, pasted in front of it.
+const idlePrefix = "ionice -c3 nice -n19"

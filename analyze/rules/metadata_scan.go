@@ -244,7 +244,7 @@ func scanMitigations(c *window.Window, p *model.Process, dev, root string) []con
 	if b := c.Model.Blocks[dev]; b != nil {
 		sched = b.Scheduler
 	}
-	how := fmt.Sprintf("ionice -c3 -p %d (now; in the job that starts it, ionice -c3 nice -n19, or IOSchedulingClass=idle in its systemd unit)", p.PID)
+	how := fmt.Sprintf("ionice -c3 -p %d (now; in the job that starts it, ionice -c3 nice -n19 in front of its command, or IOSchedulingClass=idle in its systemd unit)", p.PID)
 	switch sched {
 	case "bfq", "mq-deadline":
 		how += fmt.Sprintf("; %s's %s scheduler honours the idle class", dev, sched)
@@ -256,7 +256,7 @@ func scanMitigations(c *window.Window, p *model.Process, dev, root string) []con
 		tree = root + " where it is not needed"
 	}
 	return []content.Mitigation{
-		{Horizon: content.Immediate, Action: "Run the scan at idle IO priority", How: how, Effect: "Its metadata reads go to the device only when no one else is waiting: other readers' latency returns"},
+		{Horizon: content.Immediate, Action: "Run the scan at idle IO priority", How: how, Commands: []string{fmt.Sprintf("ionice -c3 -p %d", p.PID), idlePrefix}, Effect: "Its metadata reads go to the device only when no one else is waiting: other readers' latency returns"},
 		{Horizon: content.ShortTerm, Action: "Scan less", How: "Exclude " + tree + " (updatedb: PRUNEPATHS and PRUNEFS in /etc/updatedb.conf; find/du: -xdev and -prune), and schedule the scan off-peak or less often",
 			Effect: "Fewer inode table and directory blocks read from the disk"},
 		{Horizon: content.LongTerm, Action: "Keep the metadata in memory, or off the shared device", How: "Enough memory that the dentry and inode caches hold the tree between scans (vm.vfs_cache_pressure below 100 favours them), or the many-small-files tree on its own device",

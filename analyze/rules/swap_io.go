@@ -150,7 +150,7 @@ func checkSwapIO(c *window.Window) []content.Finding {
 		limitFile = "memory.limit_in_bytes"
 	}
 	f.Mitigations = []content.Mitigation{
-		{Horizon: content.Immediate, Action: fmt.Sprintf("Raise the memory limit of %s %s", cg.Path, raise), How: fmt.Sprintf("Write the new size to %s/%s (or resources.limits.memory, docker --memory, systemd MemoryMax=)", cg.Path, limitFile), Effect: "Its working set fits: the kernel stops reclaiming its pages to swap and the major faults stop"},
+		{Horizon: content.Immediate, Action: fmt.Sprintf("Raise the memory limit of %s %s", cg.Path, raise), How: fmt.Sprintf("Write the new size to %s/%s (or resources.limits.memory, docker run's --memory, systemd MemoryMax=)", cg.Path, limitFile), Effect: "Its working set fits: the kernel stops reclaiming its pages to swap and the major faults stop"},
 		{Horizon: content.ShortTerm, Action: "Or shrink its working set under the limit", How: fmt.Sprintf("Smaller caches or heap in %s (a JVM's -Xmx, a database's buffer pool) so that what it touches fits in %s", window.Name(top.p.Proc), prose.Bytes(float64(cg.MemLimit))), Effect: "The same limit without swapping"},
 	}
 	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/meminfo)",

@@ -325,7 +325,7 @@ func syncCallerMitigations(c *window.Window, a model.SyncAgent, call, dev string
 			Effect: "The other filesystems' devices stop paying for its calls"})
 	}
 	return append(ms, content.Mitigation{Horizon: content.LongTerm, Action: "Take consistent snapshots with a filesystem freeze instead of sync",
-		How:    "freeze: fsfreeze -f " + mp + "; take the snapshot; thaw: fsfreeze -u " + mp + "; or an LVM (lvcreate --snapshot) or filesystem snapshot, which freezes the filesystem itself: the freeze writes back and blocks writers only for the snapshot's instant",
+		How:    "freeze: fsfreeze -f " + mp + "; take the snapshot; thaw: fsfreeze -u " + mp + "; or an LVM snapshot (lvcreate's --snapshot) or a filesystem snapshot, which freezes the filesystem itself: the freeze writes back and blocks writers only for the snapshot's instant",
 		Effect: "One writeback per snapshot, with a consistent image, instead of a sync every interval"})
 }
 

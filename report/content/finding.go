@@ -195,6 +195,12 @@ type Mitigation struct {
 	Action  string  `json:"action"`
 	How     string  `json:"how"`
 	Effect  string  `json:"expected_effect"`
+	// Commands are the shell commands of the step, each as it pastes
+	// (the bundle's real paths and devices, no placeholder): How holds
+	// each word for word where the prose calls for it, and a renderer
+	// marks it as code there (or writes it after How when How does not
+	// hold it).
+	Commands []string `json:"commands,omitempty"`
 	// Key names the action apart from its wording, so that findings that
 	// call for the same step (buffering one process's writes, moving data
 	// off a device) share one row of the report; "" keys it by Action.
