@@ -24,9 +24,11 @@ import (
 // cannot work here.
 func IONice(c *window.Window, p *model.Process) (string, string) {
 	// Buffered writes first: an IO priority never reaches them, whoever
-	// the writer is.
+	// the writer is — unless most of its device time is requests it
+	// issues itself (its reads, direct or synchronous writes), which go
+	// through the IO scheduler with its priority.
 	dev, mode := WriteMode(c, p)
-	if mode == "buffered" {
+	if mode == "buffered" && !OwnRequestsDominate(c, p, dev) {
 		return "", fmt.Sprintf("%s's writes are buffered: writeback kworkers write its pages later and do not carry its IO priority", window.Name(p))
 	}
 	if k := p.RuntimeKind(); k != "" {
@@ -46,6 +48,24 @@ func IONice(c *window.Window, p *model.Process) (string, string) {
 		return "", fmt.Sprintf("the IO scheduler of %s is not in the bundle", dev)
 	}
 	return "", fmt.Sprintf("%s's IO scheduler is %s, which ignores IO priorities (only bfq and mq-deadline honour them)", dev, sched)
+}
+
+// OwnRequestsDominate reports whether, of the time p holds on dev (the
+// block trace's shares), more is its own requests — reads, direct and
+// synchronous writes, which it issues and which carry its IO priority —
+// than the writeback, journal commits and flushes done for it later by
+// kernel threads, which do not. False without a traced share.
+func OwnRequestsDominate(c *window.Window, p *model.Process, dev string) bool {
+	dt := c.DeviceTimes[dev]
+	if dt == nil || c.DeviceTimesEstimated {
+		return false
+	}
+	for _, s := range dt.Shares {
+		if s.Task.PID == p.PID || s.Process == p {
+			return s.DirectNS > s.WritebackNS+s.JournalNS+s.FlushNS
+		}
+	}
+	return false
 }
 
 // WriteMode is the device a target's hot file lands on and how it writes

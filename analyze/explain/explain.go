@@ -127,7 +127,7 @@ func mitigations(findings []content.Finding) []content.MitigationGroup {
 	var rows []*row
 	byKey := map[string]*row{}
 	for _, f := range findings {
-		if f.Severity < content.Warning {
+		if f.Severity < content.Warning || folded(f, findings) {
 			continue
 		}
 		for _, mt := range f.Mitigations {
@@ -171,6 +171,31 @@ func mitigations(findings []content.Finding) []content.MitigationGroup {
 		}
 	}
 	return out
+}
+
+// folded reports whether f only measures a volume (a dominant process)
+// whose processes a serious finding of a mechanism already covers (the
+// rotation, scan, syncs or dirty throttling that make that volume): the
+// mechanism's remedies are the ones that fit, and the volume's generic
+// ones (slow it, write it without the page cache) would contradict
+// them.
+func folded(f content.Finding, all []content.Finding) bool {
+	if f.Role != content.Volume || len(f.Subjects.PIDs) == 0 {
+		return false
+	}
+	for _, pid := range f.Subjects.PIDs {
+		covered := false
+		for _, g := range all {
+			if g.Severity >= content.Warning && (g.Role == content.Cause || g.Role == content.Pressure) && len(g.Mitigations) > 0 && slices.Contains(g.Subjects.PIDs, pid) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			return false
+		}
+	}
+	return true
 }
 
 // betterWording reports whether mt says a row's step better than the

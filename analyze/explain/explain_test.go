@@ -368,3 +368,47 @@ func TestAlertsPublishedForProduction(t *testing.T) {
 		}
 	}
 }
+
+// Remedies that cannot work there are not offered: a copy whose device
+// time is its own reads is not told to write O_DIRECT, nor that ionice
+// cannot reach it (its reads carry its priority), and a volume a
+// mechanism finding explains takes that finding's remedies (rotation,
+// dirty cap); a WAL with one committer is told how one committer
+// batches; a writer bounded by its disk's latency gets no tmpfs forecast
+// at the rate the disk allowed.
+func TestRemediesFitWhereTheyApply(t *testing.T) {
+	rows := func(name string) string {
+		r, _ := build(t, name)
+		var b strings.Builder
+		for _, g := range r.Mitigations {
+			for _, row := range g.Rows {
+				fmt.Fprintf(&b, "%s | %s | %s\n", row.Action, row.How, row.Effect)
+			}
+		}
+		for _, f := range r.Findings {
+			for _, e := range f.Evidence {
+				fmt.Fprintf(&b, "evidence: %s\n", e.What)
+			}
+		}
+		return b.String()
+	}
+	for name, wrong := range map[string][]string{
+		"copytruncate-rotation": {"Write it without flooding the page cache", "(logrotate)'s writes are buffered"},
+		"dirty-throttled":       {"Write it without flooding the page cache", "other writers' throttling"},
+		"fsync-storm":           {"nothing to group"},
+		"overlay-sync-logger":   {"an hour of it is"},
+	} {
+		got := rows(name)
+		for _, w := range wrong {
+			if strings.Contains(got, w) {
+				t.Errorf("%s: %q where it cannot work:\n%s", name, w, got)
+			}
+		}
+	}
+	if got := rows("overlay-sync-logger"); !strings.Contains(got, "cannot forecast") {
+		t.Errorf("overlay-sync-logger: the tmpfs row forecasts a sync-bound writer's rate:\n%s", got)
+	}
+	if got := rows("fsync-storm"); !strings.Contains(got, "a single committer does the same") {
+		t.Errorf("fsync-storm: nothing for one committer:\n%s", got)
+	}
+}

@@ -155,8 +155,12 @@ func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) 
 		// A scan: its volume is what it reads; metadata-scan advises.
 	case mode == "direct" && io.SyscW > 0 && io.WChar/io.SyscW >= 64<<10:
 		// Already large direct writes without syncs: nothing to batch.
+	case mode == "buffered" && advice.OwnRequestsDominate(c, p, dev):
+		// Its device time is its own reads (a copy's source): O_DIRECT
+		// on its writes would not relieve the device; its IO priority
+		// reaches its reads (IONice).
 	case mode == "buffered":
-		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Key: advice.BulkWriterKey, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Writeback keeps pace; dirty memory and the other writers' throttling stay low"})
+		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Key: advice.BulkWriterKey, Action: "Write it without flooding the page cache", How: bufferedSlowDown(c), Effect: "Its pages are written as it goes instead of piling up as dirty memory that writeback, and every writer paced by it, must work through later"})
 	default:
 		f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.ShortTerm, Key: advice.BufferKey(p), Action: "Reduce or batch what it writes", How: "Larger writes and fewer syncs; see the findings on its write pattern", Effect: "Fewer, larger writes: the same data at a fraction of the device time"})
 	}

@@ -32,10 +32,13 @@ func checkOverlayHotPath(c *window.Window) []content.Finding {
 			continue
 		}
 		// bytes is the bytes a second it hands to write() for the file.
+		// waiting is the share of the traced time its write and sync
+		// calls to the file took.
 		type hot struct {
 			path        string
 			rate, bytes float64
 			source      string
+			waiting     float64
 		}
 		var files []hot
 		if tv.Summary != nil && tv.Target.Info.Strace != nil && tv.Target.Info.Strace.TracedSeconds > 0 {
@@ -43,12 +46,13 @@ func checkOverlayHotPath(c *window.Window) []content.Finding {
 				r := c.WriteRate(tv, f)
 				_, costly := costly(c, tv, f.Path)
 				if f.Kind == "file" && (costly || r >= c.Thresholds.SmallWriteMinPerSec || float64(f.WriteBytes)/tv.Target.Info.Strace.TracedSeconds >= c.Thresholds.AmplificationMinBytesPerSec) {
-					files = append(files, hot{f.Path, r, r * float64(f.WriteBytes) / float64(max(f.Writes, 1)), tv.Target.Info.Strace.Member})
+					waiting := float64(f.WriteLat.TotalUS+f.SyncLat.TotalUS) / 1e6 / tv.Target.Info.Strace.TracedSeconds
+					files = append(files, hot{f.Path, r, r * float64(f.WriteBytes) / float64(max(f.Writes, 1)), tv.Target.Info.Strace.Member, waiting})
 				}
 			}
 		} else if tv.IO != nil && tv.IO.Seconds > 0 && float64(tv.IO.Delta.IO.WriteBytes)/tv.IO.Seconds >= c.Thresholds.AmplificationMinBytesPerSec {
 			if ws := writableFiles(tv.Target); len(ws) == 1 {
-				files = append(files, hot{ws[0], float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds, float64(tv.IO.Delta.IO.WChar) / tv.IO.Seconds, bundle.TargetMember(p.PID)})
+				files = append(files, hot{ws[0], float64(tv.IO.Delta.IO.SyscW) / tv.IO.Seconds, float64(tv.IO.Delta.IO.WChar) / tv.IO.Seconds, bundle.TargetMember(p.PID), 0})
 			}
 		}
 		for _, h := range files {
@@ -69,7 +73,7 @@ func checkOverlayHotPath(c *window.Window) []content.Finding {
 					{Member: h.source, What: fmt.Sprintf("%.0f writes per second to %s", h.rate, h.path)},
 				},
 				Mitigations: []content.Mitigation{
-					{Horizon: content.ShortTerm, Key: advice.MoveHotDataKey, Subject: pl.Device, Action: "Mount a volume at " + dirOf(h.path), How: "Kubernetes: a hostPath/PVC on a separate disk, or an emptyDir, mounted at " + dirOf(h.path) + "; docker/ctr: -v/--mount; for disposable logs an emptyDir with medium: Memory (tmpfs); " + advice.TmpfsCost(c, p, h.bytes), Effect: "The writes bypass overlayfs; on a separate disk or tmpfs they also leave the disk shared with the container layers"},
+					{Horizon: content.ShortTerm, Key: advice.MoveHotDataKey, Subject: pl.Device, Action: "Mount a volume at " + dirOf(h.path), How: "Kubernetes: a hostPath/PVC on a separate disk, or an emptyDir, mounted at " + dirOf(h.path) + "; docker/ctr: -v/--mount; for disposable logs an emptyDir with medium: Memory (tmpfs); " + advice.TmpfsCostWaiting(c, p, h.bytes, h.waiting), Effect: "The writes bypass overlayfs; on a separate disk or tmpfs they also leave the disk shared with the container layers"},
 					{Horizon: content.LongTerm, Action: "Keep container root filesystems read-mostly", How: "readOnlyRootFilesystem: true with explicit volumes for the paths that are written", Effect: "No hot data ends up in an upper layer by accident"},
 				},
 			}

@@ -138,15 +138,24 @@ func TestWriteAmplificationWithoutTraceIsDirtied(t *testing.T) {
 
 // A tmpfs remedy states its memory cost: Shmem charged to the memory
 // limit, the memory an hour at the writer's rate takes (no size chosen
-// for the reader), sizeLimit, and that a default emptyDir is on the
-// kubelet's disk.
+// for the reader) — or, for a writer whose rate is its disk's (it waits
+// for most of its writes), that the rate on tmpfs cannot be forecast —,
+// sizeLimit, and that a default emptyDir is on the kubelet's disk.
+func c0(t *testing.T) *window.Window {
+	return window.New(sampleModel(t, "overlay-sync-logger"), window.Defaults())
+}
+
 func TestTmpfsRemedyCost(t *testing.T) {
 	f := first(t, fires(t, overlayHotPath, window.Defaults()), "overlay-sync-logger")
 	how := f.Mitigations[0].How
-	for _, want := range []string{"medium: Memory", "Shmem, charged to the writer's memory cgroup (a pod's memory limit)", "comes out of the node's memory", "an hour of it is 294.6 MiB of memory: size the tmpfs for what is kept between rotations", "needs a sizeLimit", "default emptyDir is no tmpfs but a directory on the kubelet's filesystem"} {
+	for _, want := range []string{"medium: Memory", "Shmem, charged to the writer's memory cgroup (a pod's memory limit)", "comes out of the node's memory", "82 % of its time goes to these writes waiting for the disk", "a rate this capture cannot forecast", "needs a sizeLimit", "default emptyDir is no tmpfs but a directory on the kubelet's filesystem"} {
 		if !strings.Contains(how, want) {
 			t.Errorf("no %q in %q", want, how)
 		}
+	}
+	// A writer that does not wait: an hour at its rate.
+	if s := advice.TmpfsCostWaiting(c0(t), nil, 1<<20, 0.1); !strings.Contains(s, "at the 1.1 MiB/s it would write without waiting for the disk (it writes 1.0 MiB/s now, 10 % of its time in these writes), an hour of it is 3.9 GiB") {
+		t.Errorf("a writer waiting 10 %% of its time: %q", s)
 	}
 	// Without a writer's rate: the cost, no time to fill.
 	c := window.New(sampleModel(t, "overlay-sync-logger"), window.Defaults())

@@ -269,9 +269,9 @@ func programSyncMitigations(p *model.Process, path, how string) []content.Mitiga
 	if advice.LogKind(path) == "wal" {
 		// The same step as buffering its small writes: one row.
 		less = content.Mitigation{Horizon: content.ShortTerm, Key: advice.BufferKey(p), Subject: path,
-			Action: "Sync " + path + " once per group of commits, not once per record",
-			How:    "Group commit: records that arrive while one sync runs are written and synced together by the next (a WAL keeps its durability; with a single committer there is nothing to group)",
-			Effect: "Fewer syncs for the same commits when several arrive at once"}
+			Action: "Sync " + path + " once per batch of records, not once per record",
+			How:    "Group commit: the records that arrive while one sync runs are written and synced together by the next; a single committer does the same by gathering the records queued for a few milliseconds before each write and sync, and acknowledging each after its batch's sync (the WAL keeps its durability; a record waits at most that interval)",
+			Effect: "One sync per batch of records instead of one per record, whether the records come from many sessions or one"}
 	}
 	return []content.Mitigation{
 		less,
