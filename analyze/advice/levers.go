@@ -509,3 +509,20 @@ func Shell(args ...string) string {
 func Pasteable(p string) bool {
 	return p != "" && !strings.Contains(p, "…") && !strings.Contains(p, "REDACTED")
 }
+
+// InCommand is argv run where a target sees path: as it is when the
+// target's mount of path is one of the host's, else inside the target's
+// mount namespace (nsenter -t PID -m), so that a path only a container
+// sees pastes on the node.
+func InCommand(c *window.Window, tv *window.TargetView, path string, argv ...string) string {
+	if pl, ok := c.Place(tv, path); ok && pl.Mount.ID != 0 && tv.Target.Process != nil {
+		host := false
+		for _, mt := range c.Model.Mounts {
+			host = host || mt.ID == pl.Mount.ID
+		}
+		if !host {
+			return Shell(append([]string{"nsenter", "-t", fmt.Sprint(tv.Target.Process.PID), "-m", "--"}, argv...)...)
+		}
+	}
+	return Shell(argv...)
+}

@@ -408,6 +408,11 @@ func TestRemediesFitWhereTheyApply(t *testing.T) {
 	if got := rows("overlay-sync-logger"); !strings.Contains(got, "cannot forecast") {
 		t.Errorf("overlay-sync-logger: the tmpfs row forecasts a sync-bound writer's rate:\n%s", got)
 	}
+	// A path only the container sees is truncated inside its mount
+	// namespace: the command pastes on the node.
+	if got := rows("overlay-sync-logger-tmpfs"); !strings.Contains(got, "nsenter -t 27863 -m -- truncate -s 0 /var/log/nginx/access.log") {
+		t.Errorf("overlay-sync-logger-tmpfs: the truncate does not enter the container's mounts:\n%s", got)
+	}
 	if got := rows("fsync-storm"); !strings.Contains(got, "a single committer does the same") {
 		t.Errorf("fsync-storm: nothing for one committer:\n%s", got)
 	}

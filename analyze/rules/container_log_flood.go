@@ -81,7 +81,7 @@ func checkContainerLogFlood(c *window.Window) []content.Finding {
 	logCost(c, &f, writer, logPath)
 	if mp, secs, _ := advice.FillSeconds(c, c.Target(p.PID), logPath, float64(writer.Delta.IO.WriteBytes)/writer.Seconds); mp != "" && secs < advice.UrgentFill {
 		// Minutes from full: every other step comes too late.
-		trunc := advice.Shell("truncate", "-s", "0", logPath)
+		trunc := advice.InCommand(c, c.Target(p.PID), logPath, "truncate", "-s", "0", logPath)
 		f.Mitigations = append([]content.Mitigation{{Horizon: content.Immediate, Action: "Truncate or rotate " + logPath + " now",
 			How:      fmt.Sprintf("%s fills in about %.0f s at this rate: copy what must be kept, then %s (the writer appends with O_APPEND and goes on at the start; a file renamed or deleted while open keeps filling the disk until its writer reopens it)", mp, secs, trunc),
 			Commands: pasteable(logPath, trunc),

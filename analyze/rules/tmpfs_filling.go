@@ -78,8 +78,8 @@ func checkTmpfsFilling(c *window.Window) []content.Finding {
 				},
 				Mitigations: []content.Mitigation{
 					{Horizon: horizonFor(secs), Action: "Rotate or truncate " + f.Path + " before " + mp + " fills",
-						How:      fmt.Sprintf("Copy what must be kept, then %s (the writer appends with O_APPEND and goes on at the start); then rotate it by size", advice.Shell("truncate", "-s", "0", f.Path)),
-						Commands: pasteable(f.Path, advice.Shell("truncate", "-s", "0", f.Path)),
+						How:      fmt.Sprintf("Copy what must be kept, then %s (the writer appends with O_APPEND and goes on at the start); then rotate it by size", advice.InCommand(c, tv, f.Path, "truncate", "-s", "0", f.Path)),
+						Commands: pasteable(f.Path, advice.InCommand(c, tv, f.Path, "truncate", "-s", "0", f.Path)),
 						Effect:   "Its memory is freed and its writes keep succeeding"},
 					{Horizon: content.ShortTerm, Action: "Bound the tmpfs log by size, not by luck",
 						How:    fmt.Sprintf("At %s/s an hour of it is %s: rotate often enough that what is kept fits the tmpfs size (an emptyDir's sizeLimit) and the writer's memory limit, or log less", prose.Bytes(bytesPerSec), prose.Bytes(bytesPerSec*3600)),
