@@ -206,7 +206,7 @@ func containerProcs(c *window.Window, name string, exclude int) []*model.ProcIO 
 // writes it.
 func logMitigations(c *window.Window, cont *model.Container, runtime, logPath string, bytesPerSec float64) []content.Mitigation {
 	n := cont.Name
-	cut := "Lower its log level, or sample or disable its per-request (access) log, or have it write its log through a buffer (one write per 64 KiB or every few seconds)"
+	cut := "Lower its log level, or sample or disable its per-request (access) log"
 	if advice.ContainerRuns(c, n, "nginx") {
 		// The bundle shows nginx in the container: its own directives.
 		cut += "; for nginx: access_log off, or access_log PATH main buffer=64k flush=5s"
