@@ -150,12 +150,16 @@ func findingBody(b *bytes.Buffer, f content.Finding) {
 
 func subjectsText(s content.Subjects) string {
 	var parts []string
-	if len(s.PIDs) > 0 {
-		var p []string
-		for _, x := range s.PIDs {
-			p = append(p, fmt.Sprint(x))
+	var pids []string
+	for _, x := range s.PIDs {
+		if x < 0 {
+			parts = append(parts, fmt.Sprintf("the exited children of PID %d", -x))
+			continue
 		}
-		parts = append(parts, "PID "+strings.Join(p, ", "))
+		pids = append(pids, fmt.Sprint(x))
+	}
+	if len(pids) > 0 {
+		parts = append([]string{"PID " + strings.Join(pids, ", ")}, parts...)
 	}
 	add := func(label, v string) {
 		if v != "" {

@@ -149,3 +149,13 @@ func TestNoProblemNoMitigations(t *testing.T) {
 		t.Errorf("no 'None needed':\n%s", b.String())
 	}
 }
+
+// TestSubjectsNameReapedChildren: the process that stands for a parent's
+// reaped children has PID -N in the model; the report names them, never
+// "PID -N".
+func TestSubjectsNameReapedChildren(t *testing.T) {
+	got := subjectsText(content.Subjects{PIDs: []int{-30647, 12}, Container: "web-7"})
+	if want := "PID 12; the exited children of PID 30647; container `web-7`"; got != want {
+		t.Errorf("subjects %q, want %q", got, want)
+	}
+}

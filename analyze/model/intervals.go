@@ -184,8 +184,9 @@ type ProcIO struct {
 	// DStates counts the ticks in which the process was in D state.
 	DStates int
 	Samples int
-	// CPUTicks is the user+system CPU time it used (clock ticks).
-	CPUTicks uint64
+	// CPUTicks is the user+system CPU time it used (clock ticks), and
+	// SysTicks its system part.
+	CPUTicks, SysTicks uint64
 }
 
 // CPUPct is the share of one CPU the process used over the window.
@@ -253,11 +254,11 @@ func (m *Model) ProcessIO(from, to int) []ProcIO {
 		if base.Tick > from && m.Ticks[from].HasUptime && startCS > fromCS {
 			pio.Started = true
 			pio.Delta = end.Counters
-			pio.CPUTicks = end.CPUTicks
+			pio.CPUTicks, pio.SysTicks = end.CPUTicks, end.SysTicks
 			pio.Seconds = float64(end.Mono-m.Ticks[from].Mono) / 1e9
 		} else {
 			pio.Delta = Counters{IO: subIO(end.IO, base.IO), HasIO: end.HasIO && base.HasIO, BlkioTicks: end.BlkioTicks - base.BlkioTicks, MajFlt: end.MajFlt - base.MajFlt}
-			pio.CPUTicks = end.CPUTicks - base.CPUTicks
+			pio.CPUTicks, pio.SysTicks = end.CPUTicks-base.CPUTicks, end.SysTicks-base.SysTicks
 			pio.Seconds = float64(end.Mono-base.Mono) / 1e9
 		}
 		if pio.Delta.BlkioTicks > m.blkioBound(p.Start, hi) {

@@ -274,8 +274,8 @@ func (l *loader) pidStat(member string, t *Tick, f bundle.Frame, pid int, cur *t
 	p.Comm = st.Comm
 	p.Nice = st.Nice
 	p.Points = append(p.Points, Point{Tick: t.N, Mono: f.MonoNS, State: st.State,
-		Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks, MajFlt: st.MajFlt}, CPUTicks: st.UTime + st.STime, Threads: st.NumThreads,
-		ChildTicks: uint64(max(0, st.CUTime+st.CSTime))})
+		Counters: Counters{BlkioTicks: st.DelayAcctBlkioTicks, MajFlt: st.MajFlt}, CPUTicks: st.UTime + st.STime, SysTicks: st.STime, Threads: st.NumThreads,
+		ChildTicks: uint64(max(0, st.CUTime+st.CSTime)), ChildSysTicks: uint64(max(0, st.CSTime))})
 	lp.stat = append(lp.stat[:0], f.Data...)
 	lp.statTick, lp.statMono = t.N, f.MonoNS
 	*cur = tickProc{lp: lp, pid: pid}

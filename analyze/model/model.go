@@ -134,7 +134,7 @@ type Process struct {
 // sameSample reports whether two points hold the same sample but for
 // their tick and read time.
 func sameSample(a, b *Point) bool {
-	return a.State == b.State && a.Counters == b.Counters && a.CPUTicks == b.CPUTicks && a.Threads == b.Threads && a.ChildTicks == b.ChildTicks
+	return a.State == b.State && a.Counters == b.Counters && a.CPUTicks == b.CPUTicks && a.SysTicks == b.SysTicks && a.Threads == b.Threads && a.ChildTicks == b.ChildTicks && a.ChildSysTicks == b.ChildSysTicks
 }
 
 // PointAt is process p's sample at tick k, false outside First..Last.
@@ -177,10 +177,14 @@ type Point struct {
 	State byte
 	Counters
 	CPUTicks uint64
+	// SysTicks is the part of CPUTicks spent in the kernel (stime).
+	SysTicks uint64
 	Threads  int64
 	// ChildTicks is the CPU time of the children it reaped (cutime +
 	// cstime): it grows when it reaps one.
 	ChildTicks uint64
+	// ChildSysTicks is the kernel part of ChildTicks (cstime).
+	ChildSysTicks uint64
 }
 
 // Container names the container (and pod) a process belongs to.

@@ -48,7 +48,7 @@ func (m *Model) unreap() {
 func (m *Model) unreapOne(p *Process, kids []*Process) *Process {
 	var s *Process
 	var acc procfs.PIDIO
-	var accCPU uint64
+	var accCPU, accSys uint64
 	for i := 1; i < len(p.Points); i++ {
 		a, b := p.Points[i-1], p.Points[i]
 		if !a.HasIO || !b.HasIO {
@@ -92,7 +92,10 @@ func (m *Model) unreapOne(p *Process, kids []*Process) *Process {
 		if b.ChildTicks > a.ChildTicks {
 			accCPU += b.ChildTicks - a.ChildTicks
 		}
-		s.Points = append(s.Points, Point{Tick: b.Tick, Mono: b.Mono, State: 'S', Counters: Counters{IO: acc, HasIO: true}, CPUTicks: accCPU})
+		if b.ChildSysTicks > a.ChildSysTicks {
+			accSys += b.ChildSysTicks - a.ChildSysTicks
+		}
+		s.Points = append(s.Points, Point{Tick: b.Tick, Mono: b.Mono, State: 'S', Counters: Counters{IO: acc, HasIO: true}, CPUTicks: accCPU, SysTicks: accSys})
 	}
 	if s != nil {
 		s.Points = slices.CompactFunc(s.Points, func(x, y Point) bool { return x.Tick == y.Tick })

@@ -29,23 +29,52 @@ var cpuCost = &Rule{ID: "cpu-cost",
 // cost.
 const minIOSyscallsPerSec = 1000
 
-func checkCPUCost(c *window.Window) []content.Finding {
+// minSysShare is the share of a process's CPU that must be system time
+// for its CPU to be blamed on its IO calls: copying buffers in and out of
+// the kernel is system time, and a compiler that reads its sources and
+// writes its objects spends its CPU in user space, however many calls it
+// makes.
+const minSysShare = 0.5
+
+// maxBytesPerCall is the average bytes a read or write call may move for
+// the calls to be small: below a page, the fixed cost of each call (entry,
+// locking, a partial page copied) outweighs its bytes, and larger buffers
+// would save the CPU.
+const maxBytesPerCall = 4096
+
+// ioCPUHog is a process whose CPU its IO calls cost.
+type ioCPUHog struct {
+	pio                         int
+	cpu, syscalls, sys, perCall float64
+}
+
+// ioCPUHogs are the processes that use a CPU share over the threshold,
+// mostly in the kernel, making many small read and write calls.
+func ioCPUHogs(c *window.Window) []ioCPUHog {
 	hz := c.Model.Manifest.Host.UserHZ
-	type hog struct {
-		pio           int
-		cpu, syscalls float64
-	}
-	var hogs []hog
+	var hogs []ioCPUHog
 	for i := range c.Procs {
 		p := &c.Procs[i]
-		if p.Proc.Kernel || p.Seconds <= 0 {
+		if p.Proc.Kernel || p.Seconds <= 0 || p.CPUTicks == 0 {
 			continue
 		}
-		sys := float64(p.Delta.IO.SyscW+p.Delta.IO.SyscR) / p.Seconds
-		if cpu := p.CPUPct(hz); cpu >= c.Thresholds.CPUPct && sys >= minIOSyscallsPerSec {
-			hogs = append(hogs, hog{i, cpu, sys})
+		io := p.Delta.IO
+		calls := io.SyscW + io.SyscR
+		if calls <= 0 {
+			continue
+		}
+		h := ioCPUHog{pio: i, cpu: p.CPUPct(hz), syscalls: float64(calls) / p.Seconds,
+			sys:     float64(p.SysTicks) / float64(p.CPUTicks),
+			perCall: float64(io.RChar+io.WChar) / float64(calls)}
+		if h.cpu >= c.Thresholds.CPUPct && h.syscalls >= minIOSyscallsPerSec && h.sys >= minSysShare && h.perCall < maxBytesPerCall {
+			hogs = append(hogs, h)
 		}
 	}
+	return hogs
+}
+
+func checkCPUCost(c *window.Window) []content.Finding {
+	hogs := ioCPUHogs(c)
 	sort.Slice(hogs, func(i, j int) bool { return hogs[i].cpu > hogs[j].cpu })
 	var out []content.Finding
 	busy, kernel, nodeOK := advice.NodeCPU(c)
@@ -55,12 +84,12 @@ func checkCPUCost(c *window.Window) []content.Finding {
 		f := content.Finding{
 			ID: "cpu-cost", Severity: content.Warning, Confidence: content.High, Score: h.cpu,
 			Title:    fmt.Sprintf("%s spends %.0f %% of a CPU on %.0f IO syscalls a second", window.Name(p.Proc), h.cpu, h.syscalls),
-			Summary:  fmt.Sprintf("%s used %.0f %% of a CPU over %.0f s while making %.0f read and write syscalls a second (%s a second handed to write()): its IO costs CPU, most of it in the kernel copying small buffers, more than device time.", window.Name(p.Proc), h.cpu, p.Seconds, h.syscalls, units.FormatBytes(int64(float64(io.WChar)/p.Seconds))),
+			Summary:  fmt.Sprintf("%s used %.0f %% of a CPU over %.0f s, %.0f %% of it in the kernel, while making %.0f read and write syscalls a second of %.0f bytes each on average (%s a second handed to write()): its IO costs CPU, in the kernel copying small buffers, more than device time.", window.Name(p.Proc), h.cpu, p.Seconds, h.sys*100, h.syscalls, h.perCall, units.FormatBytes(int64(float64(io.WChar)/p.Seconds))),
 			Subjects: content.Subjects{PIDs: []int{p.Proc.PID}, Command: window.Cmdline(p.Proc)},
 			Evidence: []content.Evidence{
 				{Member: c.TicksMembers() + " (/proc/PID/stat, /proc/PID/io)", Ticks: c.TickSpan(),
-					What:    fmt.Sprintf("%sutime+stime +%d clock ticks in %.1f s (%.0f %% of a CPU); syscw +%d, syscr +%d", procFiles(p.Proc), p.CPUTicks, p.Seconds, h.cpu, io.SyscW, io.SyscR),
-					Figures: map[string]float64{FigCPUPct: h.cpu, "syscalls_per_s": h.syscalls}},
+					What:    fmt.Sprintf("%sutime+stime +%d clock ticks in %.1f s (%.0f %% of a CPU), stime +%d (%.0f %%); syscw +%d, syscr +%d moving rchar+wchar %s (%.0f bytes a call)", procFiles(p.Proc), p.CPUTicks, p.Seconds, h.cpu, p.SysTicks, h.sys*100, io.SyscW, io.SyscR, units.FormatBytes(io.RChar+io.WChar), h.perCall),
+					Figures: map[string]float64{FigCPUPct: h.cpu, "syscalls_per_s": h.syscalls, "system_share_pct": h.sys * 100, "bytes_per_call": h.perCall}},
 			},
 			Mitigations: []content.Mitigation{
 				{Horizon: content.ShortTerm, Key: advice.BufferKey(p.Proc), Subject: window.Name(p.Proc), Generic: true, Action: "Make fewer, larger IO calls in " + window.Name(p.Proc), How: "Buffer before writing (64 KiB or more per write); for a container's stdout, log less or through a buffered logger inside the container", Effect: "The same bytes for a fraction of the CPU"},
@@ -94,7 +123,7 @@ func cpuCostClause(f *content.Finding) string {
 // share of its reaper's cumulative fields they added.
 func procFiles(p *model.Process) string {
 	if p.ReapedBy != 0 {
-		return fmt.Sprintf("/proc/%d/stat cutime+cstime and /proc/%d/io, what its exited children added: ", p.ReapedBy, p.ReapedBy)
+		return fmt.Sprintf("/proc/%d/stat cutime+cstime (cstime for stime) and /proc/%d/io, what its exited children added: ", p.ReapedBy, p.ReapedBy)
 	}
 	return fmt.Sprintf("/proc/%d/stat and /proc/%d/io: ", p.PID, p.PID)
 }

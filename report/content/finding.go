@@ -141,6 +141,9 @@ func (f *Finding) Figure(key string) (float64, bool) {
 
 // Subjects are what a finding is about.
 type Subjects struct {
+	// PIDs are the processes; a negative one, -N, stands for the
+	// children PID N started and reaped between two samples, whose
+	// counters the kernel added to its own.
 	PIDs      []int  `json:"pids,omitempty"`
 	Command   string `json:"command,omitempty"`
 	Container string `json:"container,omitempty"`
