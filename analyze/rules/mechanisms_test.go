@@ -204,3 +204,24 @@ func mapKeys(m map[string][]content.Finding) []string {
 	}
 	return out
 }
+
+// TestSmallWritesSeverityFollowsDeviceCost: small appends that fill the
+// same dirty page and hold no device time cost syscalls, not IO (info);
+// small writes each synced or written back before the next cost a page
+// each (warning).
+func TestSmallWritesSeverityFollowsDeviceCost(t *testing.T) {
+	want := map[string]content.Severity{
+		"sync-caller": content.Info, "copytruncate-rotation": content.Info, "mmap-msync": content.Info,
+		"overlay-sync-logger": content.Warning, "fsync-storm": content.Warning, "xfs-sync-logger": content.Warning,
+	}
+	for s, sev := range want {
+		fs := checkOn(t, smallWrites, s, window.Defaults())
+		if len(fs) == 0 {
+			t.Errorf("%s: no small-writes", s)
+			continue
+		}
+		if fs[0].Severity != sev {
+			t.Errorf("%s: small-writes %s, want %s: %s", s, fs[0].Severity, sev, fs[0].Summary)
+		}
+	}
+}

@@ -55,6 +55,7 @@ func checkSmallWrites(c *window.Window) []content.Finding {
 				if costly {
 					fnd.Evidence = append(fnd.Evidence, cost)
 				}
+				gradeByDeviceCost(&fnd, tv, costly)
 				name := window.Name(p)
 				out = append(out, fileFinding{Finding: fnd, Mechanism: "small", Calls: f.Writes, Rate: rate,
 					Title: func(files string, rate float64) string {
@@ -87,6 +88,7 @@ func checkSmallWrites(c *window.Window) []content.Finding {
 		if costly {
 			fnd.Evidence = append(fnd.Evidence, cost)
 		}
+		gradeByDeviceCost(&fnd, tv, costly)
 		out = append(out, fileFinding{Finding: fnd})
 	}
 	return mergePerProcess(out)
@@ -183,17 +185,41 @@ func smallWritesClause(f *content.Finding) string {
 	return fmt.Sprintf(" It writes %s in %.0f-byte pieces, %.0f times a second.", f.Subjects.Path, avg, rate)
 }
 
+// pageRatio is write_bytes over wchar for a target: how many bytes of
+// pages its writes dirtied for each byte it handed to write() (false
+// without its counters).
+func pageRatio(tv *window.TargetView) (float64, bool) {
+	if tv.IO == nil || tv.IO.Delta.IO.WChar <= 0 {
+		return 0, false
+	}
+	return float64(tv.IO.Delta.IO.WriteBytes) / float64(tv.IO.Delta.IO.WChar), true
+}
+
+// pageAmplified is the page ratio from which each small write dirties a
+// whole page again instead of filling the one the last write dirtied.
+const pageAmplified = 2
+
+// gradeByDeviceCost makes a small-writes finding info when its writes
+// cost the device nothing beyond their bytes: buffered appends that fill
+// the same dirty page, holding no share of a device's time. Their cost
+// is syscalls (cpu-cost weighs those), not IO.
+func gradeByDeviceCost(f *content.Finding, tv *window.TargetView, costly bool) {
+	if ratio, ok := pageRatio(tv); ok && !costly && ratio < pageAmplified {
+		f.Severity = content.Info
+	}
+}
+
 // pageCost says what a small write costs in pages, from the process's
 // write_bytes against its wchar: where each write is synced or written
 // back before the next, each dirties its page again (write_bytes many
 // times wchar); buffered appends fill the same dirty page and cost no
 // more pages than bytes.
 func pageCost(tv *window.TargetView) string {
-	if tv.IO == nil || tv.IO.Delta.IO.WChar <= 0 {
+	ratio, ok := pageRatio(tv)
+	if !ok {
 		return ""
 	}
-	ratio := float64(tv.IO.Delta.IO.WriteBytes) / float64(tv.IO.Delta.IO.WChar)
-	if ratio >= 2 {
+	if ratio >= pageAmplified {
 		return fmt.Sprintf(", and each dirties a whole page again (write_bytes %.0f times wchar): it is written out before the next write lands in it", ratio)
 	}
 	return ", while the pages cost no more than the bytes: successive writes fill the same dirty page (write_bytes about wchar)"

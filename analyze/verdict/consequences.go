@@ -3,6 +3,7 @@ package verdict
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/iorca/iorca/internal/ftrace"
@@ -37,6 +38,32 @@ func (d *Diagnosis) linkConsequences(primary *content.Finding) {
 		}
 	}
 	d.Findings = append(append(head, rest...), after...)
+}
+
+// orderBySeverity lists the findings severity first: an info finding
+// never stands above a warning, whatever its part in the story; at equal
+// severity the primary finding, then the rest by role, then the cause's
+// consequences.
+func (d *Diagnosis) orderBySeverity(primary content.Finding) {
+	sort.SliceStable(d.Findings, func(i, j int) bool {
+		a, b := &d.Findings[i], &d.Findings[j]
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		return roleRank(a, primary) < roleRank(b, primary)
+	})
+}
+
+// roleRank places a finding among those of its severity: the cause's
+// own findings, the others by role, the cause's consequences last.
+func roleRank(f *content.Finding, primary content.Finding) int {
+	switch {
+	case f.ID == primary.ID && f.Title == primary.Title:
+		return -1
+	case f.ConsequenceOf != "":
+		return int(content.Neighbour) + 1
+	}
+	return int(f.Role)
 }
 
 // follows reports whether an effect finding is explained by the cause:

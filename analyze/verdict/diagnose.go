@@ -92,8 +92,13 @@ func diagnose(c *window.Window) *Diagnosis {
 				}
 			}
 		}
-		if about != nil {
+		if about != nil && !outranked(about, serious) {
 			primary = about
+		} else if about != nil {
+			// A more severe cause about another process (a tmpfs
+			// filling beside the syscalls that fill it) leads: the
+			// device's holder is not the verdict's culprit.
+			culpritPID, culpritDev, estimated = 0, "", false
 		}
 	}
 	d.Verdict = content.Verdict{Problem: true, Confidence: primary.Confidence, ConfidenceWhy: primary.ConfidenceWhy, Primary: primary.ID}
@@ -119,7 +124,9 @@ func diagnose(c *window.Window) *Diagnosis {
 		d.lowerVerdict(content.Medium, why)
 		d.Verdict.Summary += " But " + why + ", and relieving one alone may not relieve the device."
 	}
+	p := *primary
 	d.linkConsequences(primary)
+	d.orderBySeverity(p)
 	return d
 }
 
@@ -175,14 +182,31 @@ func (d *Diagnosis) nameCulprit(primary *content.Finding, pid int, dev string) {
 	}
 }
 
-// better reports whether f is a likelier cause than than: an earlier
-// role, then a finding of firm confidence over one of low confidence (a
+// outranked reports whether a candidate cause is less severe than
+// another finding that may be the cause.
+func outranked(f *content.Finding, serious []*content.Finding) bool {
+	return slices.ContainsFunc(serious, func(g *content.Finding) bool { return mayLead(g) && g.Severity > f.Severity })
+}
+
+// mayLead reports whether a finding's role lets it be the verdict's
+// cause: not an effect (a saturation, stalls, victims), not context or
+// a neighbour.
+func mayLead(f *content.Finding) bool {
+	return !f.Role.Effect() && f.Role != content.Background && f.Role != content.Neighbour
+}
+
+// better reports whether f is a likelier cause than than: among
+// findings that may lead, the more severe (a cause is never less severe
+// than another beside it); then an earlier role, then a finding of firm confidence over one of low confidence (a
 // burst in one interval, a neighbour's reaped children, is no verdict
 // beside a cause seen over the whole capture), then an earlier rule in
 // the catalogue, then the more severe.
 func better(f, than *content.Finding) bool {
 	if than == nil {
 		return true
+	}
+	if mayLead(f) && mayLead(than) && f.Severity != than.Severity {
+		return f.Severity > than.Severity
 	}
 	if f.Role != than.Role {
 		return f.Role < than.Role
