@@ -70,7 +70,7 @@ func checkDeviceSaturated(c *window.Window) []content.Finding {
 			c.Seconds, x.Util, x.Await, x.RAwait, x.WAwait, x.AquSz, x.RPS, x.WPS, x.RkBPS, x.WkBPS)
 		f := content.Finding{
 			ID: "device-saturated", Severity: content.Critical, Confidence: content.High,
-			Title:    fmt.Sprintf("%s is saturated: %.0f %% busy, %.1f ms per request", d, x.Util, x.Await),
+			Title:    fmt.Sprintf("Device %s is saturated: %.0f %% busy, %.1f ms per request", d, x.Util, x.Await),
 			Summary:  saturationText(c, d, x),
 			Subjects: content.Subjects{Device: d},
 			Score:    x.Util * x.Await,
@@ -156,9 +156,9 @@ func addContributors(c *window.Window, d string, f *content.Finding) {
 // saturationText says which test the device met.
 func saturationText(c *window.Window, d string, x model.Iostat) string {
 	if x.Util > c.Thresholds.UtilPct {
-		return fmt.Sprintf("%s was busy %.0f %% of the time and requests waited %.1f ms on average (thresholds %.0f %% and %.0f ms).", d, x.Util, x.Await, c.Thresholds.UtilPct, c.Thresholds.AwaitMS)
+		return fmt.Sprintf("Device %s was busy %.0f %% of the time and requests waited %.1f ms on average (thresholds %.0f %% and %.0f ms).", d, x.Util, x.Await, c.Thresholds.UtilPct, c.Thresholds.AwaitMS)
 	}
-	t := fmt.Sprintf("%s had %.1f requests queued on average and they waited %.1f ms each (thresholds %.0f requests and %.0f ms); its %%util reads only %.0f %% because requests that last longer than a clock tick are undercounted in io_ticks", d, x.AquSz, x.Await, c.Thresholds.QueueDepth, c.Thresholds.AwaitMS, x.Util)
+	t := fmt.Sprintf("Device %s had %.1f requests queued on average and they waited %.1f ms each (thresholds %.0f requests and %.0f ms); its %%util reads only %.0f %% because requests that last longer than a clock tick are undercounted in io_ticks", d, x.AquSz, x.Await, c.Thresholds.QueueDepth, c.Thresholds.AwaitMS, x.Util)
 	if busy := c.TraceBusyPct(d); busy >= 0 {
 		t += fmt.Sprintf(": the block trace shows a request in flight %.0f %% of the time", busy)
 	}

@@ -165,16 +165,16 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 		}
 		parts = append(parts, fmt.Sprintf("the kernel made %s read-only %s", where, when(e)))
 	}
-	f.Title = fmt.Sprintf("%s is failing: the kernel logged IO errors on it during the capture", dev)
+	f.Title = fmt.Sprintf("Device %s is failing: the kernel logged IO errors on it during the capture", dev)
 	if !anyDuring(now) {
-		f.Title = fmt.Sprintf("%s is failing: the kernel logged IO errors on it %s", dev, when(now[len(now)-1]))
+		f.Title = fmt.Sprintf("Device %s is failing: the kernel logged IO errors on it %s", dev, when(now[len(now)-1]))
 	}
-	f.Summary = fmt.Sprintf("%s failed IO: %s.", dev, prose.JoinAnd(parts))
+	f.Summary = fmt.Sprintf("Device %s failed IO: %s.", dev, prose.JoinAnd(parts))
 	// The mount table at the end says what the applications meet now.
 	ro := c.ReadOnlyAtEnd(dev)
 	switch {
 	case len(ro) > 0:
-		f.Title = fmt.Sprintf("%s is failing and %s is read-only", dev, strings.Join(ro, ", "))
+		f.Title = fmt.Sprintf("Device %s is failing and %s is read-only", dev, strings.Join(ro, ", "))
 		f.Summary += fmt.Sprintf(" At the end of the capture %s is mounted read-only: every write there fails with EROFS (\"Read-only file system\"), which explains the applications' write errors from then on.", strings.Join(ro, ", "))
 		f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.EndMember + " (/proc/self/mountinfo)", What: fmt.Sprintf("mounted read-only at the end of the capture: %s", strings.Join(ro, ", "))})
 	case c.Model.MountsEnd == nil && first[model.ReadOnly].Record.Usec != 0:
@@ -196,7 +196,7 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 		f.Summary += fmt.Sprintf(" %s is a loop device backed by %s: its errors are that file's, or its filesystem's device's.", dev, b.BackingFile)
 	}
 	f.Mitigations = []content.Mitigation{
-		{Horizon: content.Immediate, Action: "Stop writing to the filesystems on " + dev + " and save what matters", How: "Fail the workload over or stop it; copy what is still readable off " + orText(strings.Join(mps, ", "), dev), Effect: "No more lost writes; data that is still readable is kept"},
+		{Horizon: content.Immediate, Action: "Stop writing to the filesystems on " + dev + " and save what matters", How: failOverHow(c, dev) + "; copy what is still readable off " + orText(strings.Join(mps, ", "), dev), Effect: "No more lost writes; data that is still readable is kept"},
 		{Horizon: content.Immediate, Action: "Check the device's health", How: healthHow(c, dev), Effect: "Whether the device, its path or its host failed is known"},
 		checkFilesystem(c, dev),
 	}
@@ -396,6 +396,32 @@ func writtenAfter(c *window.Window, dev string, evs []model.KernelEvent) (string
 		return "", nil, false
 	}
 	return fmt.Sprintf("The first error, %s, is the edge of the data-loss window: nothing written to %s after it reached the disk, and %s kept writing after it.", when(*first), dev, prose.JoinAnd(who)), ev, true
+}
+
+// failOverHow says whom to fail over or stop: the traced processes that
+// write files on the device, by name, else "the workload".
+func failOverHow(c *window.Window, dev string) string {
+	var who []string
+	for _, tv := range c.Targets {
+		p := tv.Target.Process
+		if p == nil || p.Kernel {
+			continue
+		}
+		for _, path := range writtenFiles(tv) {
+			if pl, ok := c.Place(tv, path); ok && pl.Device == dev {
+				who = append(who, fmt.Sprintf("%s (PID %d)", p.Comm, p.PID))
+				break
+			}
+		}
+	}
+	if len(who) == 0 {
+		return "Fail the workload over or stop it"
+	}
+	them := "it"
+	if len(who) > 1 {
+		them = "them"
+	}
+	return "Fail " + prose.JoinAnd(who) + " over to a healthy replica or stop " + them
 }
 
 // writtenFiles are the regular files a target wrote or synced (strace),

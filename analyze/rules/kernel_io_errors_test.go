@@ -30,3 +30,18 @@ func TestLostWritesWordedApart(t *testing.T) {
 		t.Error("no lost writes, yet words")
 	}
 }
+
+// TestFailingDiskNamesWhatWasSeen: on failing-disk the remedy names the
+// service that writes to the failing device, and the sync-writes title
+// says what the trace saw (its calls from when it began), not that every
+// call the service made failed.
+func TestFailingDiskNamesWhatWasSeen(t *testing.T) {
+	f := first(t, firesOn(t, kernelIOErrors, []string{"failing-disk"}), "failing-disk")
+	if how := f.Mitigations[0].How; !strings.Contains(how, "order-service (PID ") {
+		t.Errorf("the fail-over names no service: %s", how)
+	}
+	sw := first(t, firesOn(t, syncWrites, []string{"failing-disk"}), "failing-disk")
+	if !strings.Contains(sw.Title, "all 40 traced writes from +") || strings.Contains(sw.Title, "every one") {
+		t.Errorf("sync-writes title %q", sw.Title)
+	}
+}

@@ -93,7 +93,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 				fnd.Evidence = append(fnd.Evidence, cost)
 			}
 			syncMechanism(c, tv, fnd.Subjects.Path, &fnd)
-			failedNote(f, &fnd)
+			failedNote(c, tv, f, &fnd)
 			fnd.Subjects.Container, _ = subjectContainer(c, p, fnd.Subjects.Path)
 			name, flag := window.Name(p), flag
 			calls := 0
@@ -136,7 +136,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 				fnd.Evidence = append(fnd.Evidence, cost)
 			}
 			syncMechanism(c, tv, fnd.Subjects.Path, &fnd)
-			failedNote(f, &fnd)
+			failedNote(c, tv, f, &fnd)
 			fnd.Subjects.Container, _ = subjectContainer(c, p, fnd.Subjects.Path)
 			name := window.Name(p)
 			out = append(out, fileFinding{Finding: fnd, Mechanism: "fsync", Calls: f.Syncs, Rate: rate,
@@ -180,7 +180,7 @@ func failedAll(f *model.FileIO) bool {
 
 // failedNote says when the synchronous writes a finding describes failed:
 // they no longer wait for the disk, they fail (kernel-io-errors says why).
-func failedNote(f *model.FileIO, fnd *content.Finding) {
+func failedNote(c *window.Window, tv *window.TargetView, f *model.FileIO, fnd *content.Finding) {
 	if f == nil || len(f.Failed) == 0 {
 		return
 	}
@@ -195,9 +195,36 @@ func failedNote(f *model.FileIO, fnd *content.Finding) {
 		// They wait for no device: they fail. The device is the cause,
 		// and syncing less is no remedy for it.
 		fnd.Severity = content.Info
+		// The title says what was seen: the calls traced, from when
+		// the trace began, not every call the process made.
 		head, _, _ := strings.Cut(fnd.Title, ":")
-		fnd.Title = head + ", and every one of them fails (" + strings.Join(errs, ", ") + ")"
+		fnd.Title = fmt.Sprintf("%s: all %d traced %s%s failed (%s)", head, n, tracedCalls(f), traceSince(c, tv), strings.Join(errs, ", "))
 	}
+}
+
+// tracedCalls names the calls of a file the trace counted.
+func tracedCalls(f *model.FileIO) string {
+	switch {
+	case f.Syncs == 0:
+		return "writes"
+	case f.Writes == 0:
+		return "syncs"
+	}
+	return "writes and syncs"
+}
+
+// traceSince says from when in the capture a target was traced (""
+// when the trace began with it).
+func traceSince(c *window.Window, tv *window.TargetView) string {
+	tr := tv.Target.Info.Strace
+	if tr == nil || tr.Start.MonoNS == 0 {
+		return ""
+	}
+	at := float64(tr.Start.MonoNS-c.Model.Manifest.Start.MonoNS) / 1e9
+	if at < 0.05 {
+		return ""
+	}
+	return fmt.Sprintf(" from +%.1f s on", at)
 }
 
 // programSync is the durability setting of programs known to sync every

@@ -50,3 +50,50 @@ func TestSeverityOrdersFindingsAndCause(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceNamesKeepTheirCase: device names are case-sensitive; no
+// title, summary or verdict on any sample writes one capitalised at a
+// sentence's start ("Loop0 is saturated").
+func TestDeviceNamesKeepTheirCase(t *testing.T) {
+	for _, s := range allSamples(t) {
+		m := sampleModel(t, s)
+		d := Diagnose(m, window.Defaults())
+		texts := []string{d.Verdict.Summary}
+		for _, f := range d.Findings {
+			texts = append(texts, f.Title, f.Summary)
+		}
+		for dev := range d.Window.Devices {
+			if dev == "" || dev[0] < 'a' || dev[0] > 'z' {
+				continue
+			}
+			capital := strings.ToUpper(dev[:1]) + dev[1:]
+			for _, x := range texts {
+				if containsWord(x, capital) {
+					t.Errorf("%s: %q capitalised: %.200s", s, dev, x)
+				}
+			}
+		}
+	}
+}
+
+// containsWord reports whether w occurs in s as a whole word.
+func containsWord(s, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		end := at + len(w)
+		before := at == 0 || !isWordByte(s[at-1])
+		after := end == len(s) || !isWordByte(s[end])
+		if before && after {
+			return true
+		}
+		i = at + 1
+	}
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || b == '-' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}

@@ -29,9 +29,17 @@ func JoinInts(v []int) string {
 	return strings.Join(s, ", ")
 }
 
-// Sentence starts a sentence with s: its first letter in upper case.
+// Sentence starts a sentence with s: its first letter in upper case,
+// unless its first word is a name (a device, a file, a command): names
+// are case-sensitive and "Loop0" names nothing. A word with a digit or
+// one of "/._-:" in it is taken for a name; a sentence that begins with a
+// plain lower-case name is rephrased by its writer ("Device sda ...").
 func Sentence(s string) string {
 	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	word, _, _ := strings.Cut(s, " ")
+	if strings.ContainsAny(word, "0123456789/._-:") {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]

@@ -38,3 +38,13 @@ func TestSentenceAndPct(t *testing.T) {
 		t.Errorf("Bytes(1536) = %q", got)
 	}
 }
+
+// TestSentenceKeepsNames: a device, file or command at a sentence's start
+// keeps its case.
+func TestSentenceKeepsNames(t *testing.T) {
+	for in, want := range map[string]string{"loop0 is saturated": "loop0 is saturated", "nvme0n1 failed": "nvme0n1 failed", "/var/log is full": "/var/log is full", "dm-0 is slow": "dm-0 is slow", "the group of": "The group of", "tasks stall": "Tasks stall"} {
+		if got := Sentence(in); got != want {
+			t.Errorf("Sentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
