@@ -145,13 +145,14 @@ func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []
 	if !cg.V2 {
 		file, label = "blkio.throttle.*_device", "blkio:"+rel
 	}
+	name := c.CgroupName(cg, "blkio")
 	var parts []string
 	for _, h := range hits {
 		parts = append(parts, fmt.Sprintf("%s at %s of a %s limit (%.0f %%)", h.dir, rateText(h.used, h.unit), rateText(h.limit, h.unit), prose.Pct(h.used, h.limit)))
 	}
 	f := content.Finding{
 		ID: "cgroup-throttle", Limit: content.IOLimit, Severity: content.Warning, Confidence: content.High, Score: prose.Pct(hits[0].used, hits[0].limit),
-		Title:    fmt.Sprintf("Cgroup %s is held at its IO limit on %s", rel, devName),
+		Title:    fmt.Sprintf("The %s is held at its IO limit on %s", name, devName),
 		Subjects: content.Subjects{Cgroup: label, Device: devName},
 		Evidence: []content.Evidence{
 			{Member: bundle.CgroupLimitsMember + " (" + file + ")", What: fmt.Sprintf("%s/%s limits %s: %s", cg.Path, file, devName, limitsText(c, cg, dev))},
@@ -182,7 +183,7 @@ func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []
 		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.TickSpan(),
 			What: fmt.Sprintf("%s itself: %s — the waits come from the throttle, not from the device", devName, util), Figures: map[string]float64{FigUtilPct: x.Util, FigAwaitMS: x.Await}})
 	}
-	f.Summary = fmt.Sprintf("The cgroup %s has an IO limit on %s and runs at it: %s. Its processes wait because of the limit; the device itself shows %s.", rel, devName, strings.Join(parts, "; "), util)
+	f.Summary = fmt.Sprintf("The %s has an IO limit on %s and runs at it: %s. Its processes wait because of the limit; the device itself shows %s.", name, devName, strings.Join(parts, "; "), util)
 	// How long work takes under the limit, and what it holds on v1.
 	for _, h := range hits {
 		if h.unit == "B/s" && h.limit > 0 {

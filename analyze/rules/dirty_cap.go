@@ -141,7 +141,7 @@ func memcgCap(c *window.Window, pid int) dirtyCap {
 	if cg == nil || cg.MemLimit == 0 {
 		return dirtyCap{}
 	}
-	cp := dirtyCap{Name: fmt.Sprintf("the memory cgroup %s of %s is limited to %s", cg.Path, window.Name(pio.Proc), prose.Bytes(float64(cg.MemLimit))),
+	cp := dirtyCap{Name: fmt.Sprintf("the %s of %s is limited to %s", c.CgroupName(cg, "memory"), window.Name(pio.Proc), prose.Bytes(float64(cg.MemLimit))),
 		Why: "the dirty ratios apply to the memory a cgroup may use, so its writers are throttled at a fraction of its limit while the node's dirty memory is far below the global one"}
 	what := fmt.Sprintf("%s: memory limit %s", cg.Path, prose.Bytes(float64(cg.MemLimit)))
 	if cg.HasDirty {

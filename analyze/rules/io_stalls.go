@@ -123,7 +123,7 @@ func selfInflictedStalls(c *window.Window, f *content.Finding, nodeSome float64)
 	if e, path, cgSome, ok := cgroupPressureEvidence(c, holder, nodeSome); ok {
 		f.Evidence = append(f.Evidence, e)
 		if nodeSome > 0 {
-			f.Summary += fmt.Sprintf(" In its own cgroup (%s), %s and its neighbours there waited %.1f %% of the time against the node's %.1f %%.", path, window.Name(holder), cgSome, nodeSome)
+			f.Summary += fmt.Sprintf(" In its own %s, %s and its neighbours there waited %.1f %% of the time against the node's %.1f %%.", prose.Cgroup("", path), window.Name(holder), cgSome, nodeSome)
 			if cgSome < nodeSome/2 && waitsForCommits(c, holder.PID) {
 				// PSI counts a task's io_schedule() sleeps; a wait for a
 				// journal commit is a plain wait_event() and is not one.

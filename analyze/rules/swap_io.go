@@ -126,7 +126,7 @@ func checkSwapIO(c *window.Window) []content.Finding {
 	// The cause is the limit; the process is who it holds.
 	f.Limit = content.MemoryLimit
 	f.Title = fmt.Sprintf("%s swaps because its memory cgroup is at its limit (%s), on a node with %s available", window.Name(top.p.Proc), prose.Bytes(float64(cg.MemLimit)), prose.Bytes(availKB*1024))
-	f.Summary += fmt.Sprintf(" Its memory cgroup %s is at its limit: %s charged of %s, the limit hit %d times in the window", cg.Path, prose.Bytes(float64(end.Usage)), prose.Bytes(float64(cg.MemLimit)), hits)
+	f.Summary += fmt.Sprintf(" Its %s is at its limit: %s charged of %s, the limit hit %d times in the window", c.CgroupName(cg, "memory"), prose.Bytes(float64(end.Usage)), prose.Bytes(float64(cg.MemLimit)), hits)
 	if swapKnown {
 		f.Summary += fmt.Sprintf(", %s of it in swap", prose.Bytes(float64(swapped)))
 	}
@@ -136,7 +136,7 @@ func checkSwapIO(c *window.Window) []content.Finding {
 		figs["swap_bytes"] = float64(swapped)
 	}
 	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " and " + bundle.CgroupLimitsMember, Ticks: c.TickSpan(),
-		What: fmt.Sprintf("memory cgroup %s: limit %s, usage %s at the end, limit hit %d times in the window%s", cg.Path, prose.Bytes(float64(cg.MemLimit)), prose.Bytes(float64(end.Usage)), hits,
+		What: fmt.Sprintf("%s (%s): limit %s, usage %s at the end, limit hit %d times in the window%s", c.CgroupName(cg, "memory"), cg.Path, prose.Bytes(float64(cg.MemLimit)), prose.Bytes(float64(end.Usage)), hits,
 			map[bool]string{true: fmt.Sprintf(", %s in swap", prose.Bytes(float64(swapped))), false: ""}[swapKnown]),
 		Figures: figs})
 	raise := "at least its usage plus what it has in swap"

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
@@ -115,6 +116,6 @@ func cgroupPressureEvidence(c *window.Window, p *model.Process, nodeSome float64
 		return content.Evidence{}, "", 0, false
 	}
 	return content.Evidence{Member: c.TicksMembers() + " (cgroup io.pressure)", Ticks: c.TickSpan(),
-		What:    fmt.Sprintf("cgroup %s, where %s runs: io.pressure some %.1f %%, full %.1f %% of the time (the node's some: %.1f %%)", path, window.Name(p), some, full, nodeSome),
+		What:    fmt.Sprintf("%s, where %s runs: io.pressure some %.1f %%, full %.1f %% of the time (the node's some: %.1f %%)", prose.Cgroup("", path), window.Name(p), some, full, nodeSome),
 		Figures: map[string]float64{"cgroup_some_pct": some}}, path, some, true
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/iorca/iorca/collect/bundle"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/internal/procfs"
 )
@@ -316,4 +317,30 @@ func (c *Window) SyncRate(tv *TargetView, f *model.FileIO) float64 {
 		return traced
 	}
 	return traced * c.WriteRate(tv, f) / (float64(f.Writes) / secs)
+}
+
+// CgroupName names a sampled cgroup in prose, by its path within its
+// hierarchy (prose.Cgroup); controller is the v1 hierarchy it was read
+// from ("blkio", "memory") when it is not v2.
+func (c *Window) CgroupName(cg *model.Cgroup, controller string) string {
+	m := c.Model
+	if cg.V2 {
+		return prose.Cgroup("", relCgroup(cg.Path, m.CgroupV2Root))
+	}
+	root := m.CgroupV1Root
+	if controller == "memory" && m.CgroupV1MemoryRoot != "" {
+		root = m.CgroupV1MemoryRoot
+	}
+	return prose.Cgroup(controller, relCgroup(cg.Path, root))
+}
+
+// relCgroup is a cgroup's path within its hierarchy mounted at root.
+func relCgroup(path, root string) string {
+	if root == "" || !strings.HasPrefix(path, root) {
+		return path
+	}
+	if rel := strings.TrimPrefix(path, root); rel != "" {
+		return rel
+	}
+	return "/"
 }

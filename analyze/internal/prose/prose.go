@@ -66,3 +66,15 @@ func Plural(n int, what string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
+
+// Cgroup names a cgroup in prose with its hierarchy, as /proc/PID/cgroup
+// does: "v1 blkio cgroup /x" in a v1 hierarchy (controllers: those
+// mounted on it), "v2 cgroup /x" in the unified one (controllers ""). A
+// bare path does not say which controller's cgroup it is, and on a node
+// with both a process is in one of each.
+func Cgroup(controllers, path string) string {
+	if controllers == "" {
+		return "v2 cgroup " + path
+	}
+	return "v1 " + controllers + " cgroup " + path
+}

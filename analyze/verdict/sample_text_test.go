@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -96,4 +97,33 @@ func containsWord(s, w string) bool {
 
 func isWordByte(b byte) bool {
 	return b == '_' || b == '-' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
+
+// bareCgroup finds a cgroup named by its path alone: "cgroup /x" or
+// "cgroup (/x)" with no hierarchy before it (group 1 empty) and no mount
+// point in it (group 2: a path under /sys/fs/cgroup/blkio names its
+// hierarchy).
+var bareCgroup = regexp.MustCompile(`(v1 [a-z,_]+ |v2 )?[Cc]group \(?/(sys/fs/cgroup/)?`)
+
+// TestCgroupsNameTheirHierarchy: a cgroup path in prose says which
+// hierarchy it is in (v1 blkio, v1 memory, v2), in every title, summary,
+// evidence line and verdict of every sample.
+func TestCgroupsNameTheirHierarchy(t *testing.T) {
+	for _, s := range allSamples(t) {
+		d := Diagnose(sampleModel(t, s), window.Defaults())
+		texts := []string{d.Verdict.Summary}
+		for _, f := range d.Findings {
+			texts = append(texts, f.Title, f.Summary)
+			for _, e := range f.Evidence {
+				texts = append(texts, e.What)
+			}
+		}
+		for _, x := range texts {
+			for _, m := range bareCgroup.FindAllStringSubmatch(x, -1) {
+				if m[1] == "" && m[2] == "" {
+					t.Errorf("%s: a cgroup without its hierarchy: %.200s", s, x)
+				}
+			}
+		}
+	}
 }
