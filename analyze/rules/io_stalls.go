@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -101,24 +102,27 @@ func checkIOStalls(c *window.Window) []content.Finding {
 	f.Summary = strings.Join(parts, "; ") + "."
 	f.Mitigations = []content.Mitigation{
 		{Horizon: content.Immediate, Action: "Relieve the device of the writer the other findings name", How: "The mitigations of the finding these stalls follow from", Effect: "Waiting tasks resume"},
-		advice.IsolateLatency(c, stalledDevice(c), journalWaiters(c), content.LongTerm),
 	}
 	if k := kernelBusy(c); k != "" {
 		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(),
 			What: "kernel threads in D state in most ticks, doing IO for others (they count in the node's pressure, they are not its victims): " + k})
 	}
-	selfInflictedStalls(c, &f, some)
+	if !selfInflictedStalls(c, &f, some) {
+		// Other tasks waited: they are the ones to protect.
+		f.Mitigations = append(f.Mitigations, advice.IsolateLatency(c, stalledDevice(c), journalWaiters(c), content.LongTerm))
+	}
 	return []content.Finding{f}
 }
 
 // selfInflictedStalls quotes the load's own cgroup pressure beside the
 // node's, and lowers the finding to info when no task but the load's own
 // waited: the kernel threads doing its IO and its own waits make the
-// node's pressure, and no one else pays for it.
-func selfInflictedStalls(c *window.Window, f *content.Finding, nodeSome float64) {
+// node's pressure, and no one else pays for it. It reports whether they
+// were self-inflicted.
+func selfInflictedStalls(c *window.Window, f *content.Finding, nodeSome float64) bool {
 	holder := loadHolder(c)
 	if holder == nil {
-		return
+		return false
 	}
 	if e, path, cgSome, ok := cgroupPressureEvidence(c, holder, nodeSome); ok {
 		f.Evidence = append(f.Evidence, e)
@@ -133,10 +137,16 @@ func selfInflictedStalls(c *window.Window, f *content.Finding, nodeSome float64)
 	}
 	others, cgroups := otherWaiters(c, holder)
 	if len(others) > 0 || len(cgroups) > 0 {
-		return
+		return false
 	}
 	f.Severity = content.Info
 	f.Summary += fmt.Sprintf(" Self-inflicted: no other task waited; the pressure is the waits of %s and of the kernel threads doing its IO.", window.Name(holder))
+	// The task that waited is the load itself: it is the subject, and
+	// there are no victims to protect from it.
+	if !slices.Contains(f.Subjects.PIDs, holder.PID) {
+		f.Subjects.PIDs = append([]int{holder.PID}, f.Subjects.PIDs...)
+	}
+	return true
 }
 
 func fullTotal(a, b *model.Tick) uint64 {

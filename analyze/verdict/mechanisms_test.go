@@ -161,3 +161,36 @@ func TestPrimaryIsTheHoldersMechanism(t *testing.T) {
 		}
 	}
 }
+
+// Stalls whose only waiter is the load itself follow the same rules on
+// every sample: info, self-inflicted, the load named as the task that
+// waited, no victims to protect; and a sync() caller whose forced
+// writeback no other writer waited for (sync-caller) is such a case.
+func TestSelfInflictedStallsEverywhere(t *testing.T) {
+	selfInflicted := map[string]bool{}
+	for _, name := range allSamples(t) {
+		d := Diagnose(sampleModel(t, name), window.Defaults())
+		for _, f := range d.Findings {
+			if f.ID != "io-stalls" || !strings.Contains(f.Summary, "Self-inflicted") {
+				continue
+			}
+			selfInflicted[name] = true
+			if f.Severity != content.Info || len(f.Subjects.PIDs) == 0 {
+				t.Errorf("%s: self-inflicted stalls %v, subjects %v; want info naming the load", name, f.Severity, f.Subjects.PIDs)
+			}
+			for _, m := range f.Mitigations {
+				if strings.Contains(m.Action, "Protect") {
+					t.Errorf("%s: self-inflicted stalls, yet %q", name, m.Action)
+				}
+			}
+			for _, g := range d.Findings {
+				if g.ID == "io-victims" {
+					t.Errorf("%s: self-inflicted stalls beside victims: %s", name, g.Title)
+				}
+			}
+		}
+	}
+	if !selfInflicted["sync-caller"] {
+		t.Error("sync-caller: no other writer waited for its sync passes, yet its stalls are not self-inflicted")
+	}
+}
