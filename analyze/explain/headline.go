@@ -2,61 +2,126 @@ package explain
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
 )
 
 // HeadlineWords is the most words a report's verdict may take.
 const HeadlineWords = 70
 
-// headline is the verdict in at most HeadlineWords words: the primary
-// finding's title (culprit and mechanism), then the impact — the worst
-// device's figures when it hurts, who stalled and who waited — and the
-// summary's first sentence while words remain. Without a primary
+// headline is the verdict in at most HeadlineWords words, composed of
+// typed parts: the cause (the primary finding's title); the impact — the
+// worst device's figures when it hurts, the calls that fail, who waited
+// and how long, the stalls, a critical finding beside the cause; then
+// the summary's sentences that add a fact. A sentence that names a path,
+// a cgroup or a process already named restates what the verdict said
+// and is left out, as is a second word on the device's load. A part that
+// does not fit is left out and the next one tried. Without a primary
 // finding it is the summary's sentences that fit.
 func (e *explainer) headline(r *content.Report) string {
 	v := r.Verdict
 	var parts []string
 	if p := findingByID(r.Findings, v.Primary); p != nil && v.Problem {
 		parts = append(parts, p.Title)
-		if wd := r.WorstDevice; wd != nil && len(e.c.Hurting()) > 0 {
-			parts = append(parts, fmt.Sprintf("%s is %.0f %% busy at %.1f ms per request", wd.Name, wd.Util, wd.AwaitMS))
-		}
-		// Who stalled, then who waited: the effects a reader acts on.
-		for _, role := range []content.Role{content.Stall, content.Victims} {
-			if f := firstOfRole(r.Findings, role); f != nil && f != p && f.Severity >= content.Warning {
-				parts = append(parts, f.Title)
-			}
-		}
-		// A critical finding beside the primary (a tmpfs filling in
-		// minutes, a failing device) is what the reader must not miss;
-		// a critical effect is the primary's, said above.
-		for i := range r.Findings {
-			if f := &r.Findings[i]; f.Severity == content.Critical && f.ID != v.Primary && !f.Role.Effect() {
-				parts = append(parts, f.Title)
-			}
+		parts = append(parts, howItWrites(r.Findings, p)...)
+		parts = append(parts, e.impact(r, p)...)
+	}
+	for _, s := range sentences(v.Summary) {
+		// The lists of other findings' ids are the list of findings
+		// below the verdict.
+		if !strings.HasPrefix(s, "Also found: ") && !strings.HasPrefix(s, "It leads to: ") {
+			parts = append(parts, s)
 		}
 	}
-	parts = append(parts, sentences(v.Summary)...)
-	out, n := "", 0
+	var h headlineText
 	for _, p := range parts {
-		p = strings.TrimSuffix(strings.TrimSpace(p), ".")
-		w := len(strings.Fields(p))
-		if p == "" || n+w > HeadlineWords {
-			if out == "" { // a first part too long for the budget: its first words
-				return strings.Join(strings.Fields(p)[:HeadlineWords-1], " ") + " …"
-			}
+		h.add(p)
+	}
+	if h.out == "" && len(parts) > 0 {
+		// A first part too long for the budget: its first words.
+		return strings.Join(strings.Fields(parts[0])[:HeadlineWords-1], " ") + " …"
+	}
+	return strings.TrimSpace(h.out)
+}
+
+// howItWrites says how the cause's process writes when another finding
+// about it measured its pieces (the primary says the mechanism, a
+// finding that shows small pieces their size and rate), without naming
+// the file again.
+func howItWrites(fs []content.Finding, primary *content.Finding) []string {
+	if len(primary.Subjects.PIDs) == 0 || rules.Of(primary).Shows.Has(rules.SmallPieces) {
+		return nil
+	}
+	for _, f := range fs {
+		if !rules.Of(&f).Shows.Has(rules.SmallPieces) || len(f.Subjects.PIDs) == 0 || f.Subjects.PIDs[0] != primary.Subjects.PIDs[0] {
+			continue
+		}
+		avg, ok1 := f.Figure(rules.FigAvgBytes)
+		rate, ok2 := f.Figure(rules.FigWritesPerS)
+		if ok1 && ok2 {
+			return []string{fmt.Sprintf("It writes in %.0f-byte pieces, %.0f times a second", avg, rate)}
+		}
+	}
+	return nil
+}
+
+// impact are the verdict's parts that say what the cause costs: the
+// device when it hurts, what fails, who waited and how long, stalls
+// that matter, and a critical finding the reader must not miss.
+func (e *explainer) impact(r *content.Report, primary *content.Finding) []string {
+	var out []string
+	if wd := r.WorstDevice; wd != nil && len(e.c.Hurting()) > 0 && !(primary.Role == content.Saturation && primary.Subjects.Device == wd.Name) {
+		out = append(out, fmt.Sprintf("Device %s is %.0f %% busy at %.1f ms per request", wd.Name, wd.Util, wd.AwaitMS))
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if n, ok := f.Figure(rules.FigFailedCalls); ok && n > 0 && f != primary {
+			out = append(out, f.Title)
+		}
+	}
+	// Who waited, then who stalled: the effects a reader acts on.
+	if f := firstOfRole(r.Findings, content.Victims); f != nil && f != primary && f.Severity >= content.Warning {
+		out = append(out, e.victimsPart(f)...)
+	}
+	if f := firstOfRole(r.Findings, content.Stall); f != nil && f != primary && f.Severity >= content.Warning {
+		out = append(out, f.Title)
+	}
+	for _, f := range r.Findings {
+		if f.Severity == content.Critical && f.ID != primary.ID && !f.Role.Effect() {
+			out = append(out, f.Title)
+		}
+	}
+	return out
+}
+
+// victimsPart says who waited for the device and how long their requests
+// took, one part per victim (the findings' PIDs and their evidence's
+// latency, in the same order), at most two.
+func (e *explainer) victimsPart(f *content.Finding) []string {
+	var out []string
+	for i, pid := range f.Subjects.PIDs {
+		if i == 2 || i >= len(f.Evidence) {
 			break
 		}
-		out += p + ". "
-		n += w
+		pio := e.c.ByPID[pid]
+		lat, ok := f.Evidence[i].Figures["latency_ms"]
+		if pio == nil || !ok || lat <= 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s waited for %s: its requests took %.1f ms each", window.Name(pio.Proc), f.Subjects.Device, lat))
 	}
-	return strings.TrimSpace(out)
+	if len(out) == 0 {
+		out = append(out, f.Title)
+	}
+	return out
 }
 
 // findingByID is the first finding with the id (the verdict names its
-// primary finding by id).
+// primary finding by id), nil when there is none.
 func findingByID(fs []content.Finding, id string) *content.Finding {
 	for i := range fs {
 		if fs[i].ID == id {
@@ -74,6 +139,66 @@ func firstOfRole(fs []content.Finding, role content.Role) *content.Finding {
 		}
 	}
 	return nil
+}
+
+// headlineText is a verdict being written: its text, its words, and the
+// names it has said.
+type headlineText struct {
+	out   string
+	words int
+	named map[string]bool
+	// load is true once a device's load (busy, saturated) was said.
+	load bool
+}
+
+// Names a sentence may repeat: absolute paths (files, mounts, cgroups)
+// and processes.
+var (
+	pathName = regexp.MustCompile(`(?:^|[\s(])(/[^\s,;()]*[^\s,;().:])`)
+	pidName  = regexp.MustCompile(`PID \d+`)
+	loadWord = regexp.MustCompile(`\b(busy|saturated|%util)\b`)
+)
+
+// names are the paths and processes a sentence names.
+func names(s string) []string {
+	var out []string
+	for _, m := range pathName.FindAllStringSubmatch(s, -1) {
+		out = append(out, m[1])
+	}
+	return append(out, pidName.FindAllString(s, -1)...)
+}
+
+// add appends a sentence when it fits and says something new.
+func (h *headlineText) add(p string) {
+	p = strings.TrimSuffix(strings.TrimSpace(p), ".")
+	w := len(strings.Fields(p))
+	if p == "" || h.words+w > HeadlineWords || h.restates(p) {
+		return
+	}
+	if h.named == nil {
+		h.named = map[string]bool{}
+	}
+	for _, n := range names(p) {
+		h.named[n] = true
+	}
+	h.load = h.load || loadWord.MatchString(p)
+	h.out += p + ". "
+	h.words += w
+}
+
+// restates reports whether a sentence names a path or a process the
+// verdict named already (it is about the same subject, told again), or
+// speaks of a device's load after the verdict did.
+func (h *headlineText) restates(p string) bool {
+	if h.load && loadWord.MatchString(p) {
+		return true
+	}
+	for _, n := range names(p) {
+		if h.named[n] {
+			return true
+		}
+	}
+	return false
 }
 
 // sentences splits prose at ". " (not inside a number or a path).

@@ -4,7 +4,10 @@ package rules
 // confidence grading (a rule's deciding figure), the verdict and the
 // report. JSON consumers see the same keys.
 const (
-	FigWrites              = "writes"
+	FigWrites = "writes"
+	// FigFailedCalls counts a process's traced calls that failed (EIO,
+	// EROFS): what fails is part of an incident's impact.
+	FigFailedCalls         = "failed_calls"
 	FigAvgBytes            = "avg_bytes"
 	FigWritesPerS          = "writes_per_s"
 	FigSyncsPerS           = "syncs_per_s"

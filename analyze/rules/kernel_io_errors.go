@@ -193,7 +193,7 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 		f.Evidence = append(f.Evidence, ev...)
 	}
 	if b := c.Model.Blocks[dev]; b != nil && b.BackingFile != "" {
-		f.Summary += fmt.Sprintf(" %s is a loop device backed by %s: its errors are that file's, or its filesystem's device's.", dev, b.BackingFile)
+		f.Summary += fmt.Sprintf(" Device %s is a loop device backed by %s: its errors are that file's, or its filesystem's device's.", dev, b.BackingFile)
 	}
 	f.Mitigations = []content.Mitigation{
 		{Horizon: content.Immediate, Action: "Stop writing to the filesystems on " + dev + " and save what matters", How: failOverHow(c, dev) + "; copy what is still readable off " + orText(strings.Join(mps, ", "), dev), Effect: "No more lost writes; data that is still readable is kept"},

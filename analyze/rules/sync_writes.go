@@ -191,6 +191,9 @@ func failedNote(c *window.Window, tv *window.TargetView, f *model.FileIO, fnd *c
 		errs = append(errs, e)
 	}
 	fnd.Summary += fmt.Sprintf(" But %d of its traced writes and syncs to it failed (%s): see kernel-io-errors.", n, strings.Join(errs, ", "))
+	fnd.Evidence = append(fnd.Evidence, content.Evidence{Member: tv.Target.Info.Strace.Member,
+		What:    fmt.Sprintf("%d of the traced writes and syncs to %s failed (%s)", n, f.Path, strings.Join(errs, ", ")),
+		Figures: map[string]float64{FigFailedCalls: float64(n)}})
 	if failedAll(f) {
 		// They wait for no device: they fail. The device is the cause,
 		// and syncing less is no remedy for it.
