@@ -44,7 +44,13 @@ func verdict(b *bytes.Buffer, c *content.Report) {
 		if kind == "" {
 			kind = "limit"
 		}
-		fmt.Fprintf(b, "**Culprit:** the %s — %s; it holds PID %d %s", kind, esc(cp.Limit), cp.PID, code(cp.Comm))
+		// The limit is a finding's title, a sentence of its own: "The
+		// v1 blkio cgroup ..." reads "the v1 blkio cgroup ..." here.
+		limit := cp.Limit
+		if rest, ok := strings.CutPrefix(limit, "The "); ok {
+			limit = "the " + rest
+		}
+		fmt.Fprintf(b, "**Culprit:** the %s — %s; it holds PID %d %s", kind, esc(limit), cp.PID, code(cp.Comm))
 		fmt.Fprintf(b, " — %s  \n", code(cp.Cmdline))
 	} else if cp != nil {
 		fmt.Fprintf(b, "**Culprit:** PID %d %s", cp.PID, code(cp.Comm))

@@ -152,7 +152,7 @@ func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []
 	}
 	f := content.Finding{
 		ID: "cgroup-throttle", Limit: content.IOLimit, Severity: content.Warning, Confidence: content.High, Score: prose.Pct(hits[0].used, hits[0].limit),
-		Title:    fmt.Sprintf("The %s is held at its IO limit on %s", name, devName),
+		Title:    fmt.Sprintf("The %s is held at its IO limit on %s: %s", name, devName, parts[0]),
 		Subjects: content.Subjects{Cgroup: label, Device: devName},
 		Evidence: []content.Evidence{
 			{Member: bundle.CgroupLimitsMember + " (" + file + ")", What: fmt.Sprintf("%s/%s limits %s: %s", cg.Path, file, devName, limitsText(c, cg, dev))},
