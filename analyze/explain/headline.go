@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/rules"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
@@ -48,25 +49,53 @@ func (e *explainer) headline(r *content.Report) string {
 	return strings.TrimSpace(h.out)
 }
 
-// howItWrites says how the cause's process writes when another finding
-// about it measured its pieces (the primary says the mechanism, a
-// finding that shows small pieces their size and rate), without naming
-// the file again.
+// howItWrites says how the cause's process writes when other findings
+// about it measured it (the primary says the mechanism): the size and
+// rate of its pieces, and what each costs in pages or on the device,
+// without naming the file again.
 func howItWrites(fs []content.Finding, primary *content.Finding) []string {
-	if len(primary.Subjects.PIDs) == 0 || rules.Of(primary).Shows.Has(rules.SmallPieces) {
+	if len(primary.Subjects.PIDs) == 0 {
 		return nil
 	}
-	for _, f := range fs {
-		if !rules.Of(&f).Shows.Has(rules.SmallPieces) || len(f.Subjects.PIDs) == 0 || f.Subjects.PIDs[0] != primary.Subjects.PIDs[0] {
+	var pieces, cost []string
+	for i := range fs {
+		f := &fs[i]
+		if len(f.Subjects.PIDs) == 0 || f.Subjects.PIDs[0] != primary.Subjects.PIDs[0] {
 			continue
 		}
-		avg, ok1 := f.Figure(rules.FigAvgBytes)
-		rate, ok2 := f.Figure(rules.FigWritesPerS)
-		if ok1 && ok2 {
-			return []string{fmt.Sprintf("It writes in %.0f-byte pieces, %.0f times a second", avg, rate)}
+		shows := rules.Of(f).Shows
+		if s := piecesPart(f); s != "" && shows.Has(rules.SmallPieces) && !rules.Of(primary).Shows.Has(rules.SmallPieces) {
+			pieces = append(pieces, s)
+		}
+		if s := costPart(f); s != "" && shows.Has(rules.Amplified) && !rules.Of(primary).Shows.Has(rules.Amplified) {
+			cost = append(cost, s)
 		}
 	}
-	return nil
+	// The pieces, then what each costs.
+	return append(pieces, cost...)
+}
+
+// piecesPart is the size and rate of a writer's pieces.
+func piecesPart(f *content.Finding) string {
+	avg, ok1 := f.Figure(rules.FigAvgBytes)
+	rate, ok2 := f.Figure(rules.FigWritesPerS)
+	if !ok1 || !ok2 {
+		return ""
+	}
+	return fmt.Sprintf("It writes in %.0f-byte pieces, %.0f times a second", avg, rate)
+}
+
+// costPart is what one write costs: on the device, where the block trace
+// measured it, else in the pages it dirties.
+func costPart(f *content.Finding) string {
+	if reqs, ok := f.Figure(rules.FigRequestsPerWrite); ok {
+		bytes, _ := f.Figure(rules.FigDeviceBytesPerWrite)
+		return fmt.Sprintf("Each write costs the device %.1f requests and %s", reqs, prose.Bytes(bytes))
+	}
+	if ratio, ok := f.Figure(rules.FigRatio); ok {
+		return fmt.Sprintf("Each write dirties %.0f times its bytes in whole pages", ratio)
+	}
+	return ""
 }
 
 // impact are the verdict's parts that say what the cause costs: the
