@@ -117,11 +117,9 @@ func TestTriggerWaitExpires(t *testing.T) {
 	}
 }
 
-// The systemd unit in deploy/systemd runs the recorder with flags this
-// collector accepts, and systemd itself finds nothing wrong in it
-// (systemd-analyze verify, with the unit's binary path pointed at a
-// build of this collector).
-func TestSystemdUnit(t *testing.T) {
+// unitArgs is the systemd unit's ExecStart, split into words.
+func unitArgs(t *testing.T) ([]byte, []string) {
+	t.Helper()
 	unit, err := os.ReadFile("../../../deploy/systemd/iorca-recorder.service")
 	if err != nil {
 		t.Fatal(err)
@@ -136,12 +134,25 @@ func TestSystemdUnit(t *testing.T) {
 	if len(args) < 2 || args[0] != "/usr/local/bin/iorca-collect" {
 		t.Fatalf("ExecStart %q", start)
 	}
+	return unit, args
+}
+
+// The systemd unit in deploy/systemd runs the recorder with flags this
+// collector accepts, not quiet (the journal must say when the trigger
+// fired and which bundle was written), and systemd itself finds nothing
+// wrong in it (systemd-analyze verify, with the unit's binary path
+// pointed at a build of this collector).
+func TestSystemdUnit(t *testing.T) {
+	unit, args := unitArgs(t)
 	f, err := parseFlags(args[1:], &bytes.Buffer{}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatalf("the unit's flags: %v", err)
 	}
-	if f.cfg.Record == 0 || f.cfg.Trigger == nil || f.cfg.OutputDir == "" || f.cfg.Keep == 0 || f.cfg.KeepBytes == 0 {
-		t.Errorf("the unit does not run a recorder with a trigger into a pruned directory: %+v", f.cfg)
+	if f.cfg.Record == 0 || f.cfg.Trigger == nil || f.cfg.OutputDir == "" || f.cfg.Keep == 0 || f.cfg.KeepBytes == 0 || f.rearm == 0 {
+		t.Errorf("the unit does not run a re-armed recorder with a trigger into a pruned directory: %+v", f.cfg)
+	}
+	if f.quiet {
+		t.Errorf("the unit runs the collector --quiet: the journal would not say when the trigger fired nor which bundle was written")
 	}
 	if testing.Short() {
 		return
@@ -157,6 +168,34 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	if out, err := exec.Command(verify, "verify", path).CombinedOutput(); err != nil {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// Issue 26: the unit's collector, its stderr a pipe as the journal's
+// is, logs its lifecycle: armed, the trigger fired, the bundle written,
+// re-arming (the progress line alone is for terminals). The unit's flags,
+// with a window, trigger and capture short enough for a test after them.
+func TestSystemdUnitLogsWithoutATerminal(t *testing.T) {
+	workload.Live(t)
+	_, args := unitArgs(t)
+	bin := buildCollector(t)
+	dir := t.TempDir()
+	run := append(args[1:], "--record", "3s", "-i", "500ms", "--trigger", "w/s>=0", "--trigger-for", "2", "-d", "1s",
+		"-o", dir+"/", "--no-strace", "--no-block-trace")
+	cmd := exec.Command(bin, run...)
+	log := followStderr(t, cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	log.waitFor(t, "armed at", 5*time.Second)
+	log.waitFor(t, `trigger "w/s>=0" fired at`, 10*time.Second)
+	log.waitFor(t, "wrote "+dir, 15*time.Second)
+	log.waitFor(t, "re-arming in 5m0s", 5*time.Second)
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitExit(t, cmd, 20*time.Second, "the recorder did not exit after SIGTERM")
+	if out := log.rest(); strings.Contains(out, "\r") {
+		t.Errorf("a progress line reached a pipe:\n%q", out)
 	}
 }
 
