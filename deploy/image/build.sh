@@ -8,21 +8,27 @@
 # needs `dpkg --add-architecture ARCH && apt-get update` once). Where
 # they cannot be downloaded (offline) and ARCH is this machine's, this
 # machine's strace, libraries and busybox are copied instead, which says
-# so. The image holds files only (no RUN step), so an arm64 image builds
-# on an amd64 machine without emulation.
+# so; never for a release (REQUIRE_DEBIAN=1, which scripts/release.sh
+# sets: it fails instead). The image holds files only (no RUN step), so an
+# arm64 image builds on an amd64 machine without emulation. It is built
+# and tagged in the local daemon, not pushed (deploy/README.md, "Pushing
+# the image").
 #
-# Usage: deploy/image/build.sh [TAG=iorca-collect:dev] [DOCKER=docker]
+# Usage: deploy/image/build.sh [TAG=iorca-collect:VERSION] [DOCKER=docker]
+#   (VERSION: the repository's ./VERSION, the tag the manifests name)
 # Environment:
 #   ARCH=amd64|arm64  the image's architecture (default: this machine's)
 #   COLLECTOR=FILE    a collector already built for ARCH (scripts/release.sh
 #                     passes its own); default: built from this checkout
 #   ROOTFS=DIR        assemble the image's files into DIR and stop (no docker)
 #   SAVE=FILE         also write the image to FILE (docker save)
+#   REQUIRE_DEBIAN=1  fail rather than copy this machine's strace and
+#                     busybox when Debian's packages cannot be downloaded
 # Needs: go, apt-get and dpkg-deb (or strace and busybox installed),
 # readelf, and a docker CLI talking to a daemon (DOCKER_HOST is honoured).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-tag=${1:-iorca-collect:dev}
+tag=${1:-iorca-collect:$(cat VERSION)}
 docker=${2:-docker}
 native=$(dpkg --print-architecture)
 arch=${ARCH:-$native}
@@ -92,13 +98,13 @@ if (cd "$debs" && apt-get download -q=2 "strace:$arch" "libunwind8:$arch" "liblz
   echo "build.sh: strace $(dpkg-deb -f "$debs"/strace_*.deb Version) and busybox from Debian's $arch packages" >&2
   copy_elf "$stage" /usr/bin/strace
   install -D -m 0755 "$stage/bin/busybox" "$root/bin/busybox"
-elif [ "$arch" = "$native" ]; then
+elif [ "$arch" = "$native" ] && [ "${REQUIRE_DEBIAN:-}" != 1 ]; then
   echo "build.sh: Debian's packages could not be downloaded ($(tail -n 1 "$work/apt.log")); using this machine's strace and busybox" >&2
   copy_with_ldd "$(command -v strace)"
   install -D -m 0755 "$(command -v busybox)" "$root/bin/busybox"
   if ldd "$(command -v busybox)" >/dev/null 2>&1; then copy_with_ldd "$(command -v busybox)"; fi
 else
-  echo "build.sh: Debian's $arch packages could not be downloaded; run dpkg --add-architecture $arch && apt-get update first" >&2
+  echo "build.sh: Debian's $arch packages could not be downloaded (an image for a release holds Debian's strace for its architecture; for another architecture, dpkg --add-architecture $arch && apt-get update first)" >&2
   cat "$work/apt.log" >&2
   exit 1
 fi

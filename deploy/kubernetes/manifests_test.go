@@ -254,8 +254,11 @@ func checkPod(t *testing.T, what string, spec corev1.PodSpec) corev1.Container {
 	if spec.PriorityClassName != "system-node-critical" {
 		t.Errorf("%s: priority class %q: the kubelet would evict it under disk pressure, the incident it is there for", what, spec.PriorityClassName)
 	}
-	if !linuxOnly(spec.Affinity) {
+	if !requiredOnEveryTerm(spec.Affinity, "kubernetes.io/os", "linux") {
 		t.Errorf("%s: no required node affinity to kubernetes.io/os=linux", what)
+	}
+	if !requiredOnEveryTerm(spec.Affinity, "kubernetes.io/arch", imageArches...) {
+		t.Errorf("%s: no required node affinity to kubernetes.io/arch in %v, the image's architectures", what, imageArches)
 	}
 	if g := spec.TerminationGracePeriodSeconds; g == nil || *g < 30 {
 		t.Errorf("%s: termination grace %v: too short to write a bundle", what, g)
@@ -304,9 +307,13 @@ func checkPod(t *testing.T, what string, spec corev1.PodSpec) corev1.Container {
 	return c
 }
 
-// linuxOnly says whether a required node affinity keeps the pod on
-// Linux nodes.
-func linuxOnly(a *corev1.Affinity) bool {
+// imageArches are the architectures scripts/release.sh builds the image
+// for, and its index holds.
+var imageArches = []string{"amd64", "arm64"}
+
+// requiredOnEveryTerm says whether a required node affinity keeps the
+// pod on nodes whose label key is one of values.
+func requiredOnEveryTerm(a *corev1.Affinity, key string, values ...string) bool {
 	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
 		return false
 	}
@@ -314,7 +321,7 @@ func linuxOnly(a *corev1.Affinity) bool {
 	for _, term := range terms {
 		found := false
 		for _, e := range term.MatchExpressions {
-			found = found || (e.Key == "kubernetes.io/os" && e.Operator == corev1.NodeSelectorOpIn && slices.Equal(e.Values, []string{"linux"}))
+			found = found || (e.Key == key && e.Operator == corev1.NodeSelectorOpIn && slices.Equal(e.Values, values))
 		}
 		if !found {
 			return false // terms are ORed: each must hold it
