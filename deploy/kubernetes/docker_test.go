@@ -107,7 +107,7 @@ func waitLog(t *testing.T, d *workload.Dockerd, name, text string, within time.D
 	}
 }
 
-// probe runs the container's readiness probe in it, as the kubelet does.
+// probe runs one of the container's probes in it, as the kubelet does.
 func probe(d *workload.Dockerd, name string, p *corev1.Probe) error {
 	out, err := exec.Command("docker", append([]string{"-H", d.Host, "exec", name}, p.Exec.Command...)...).CombinedOutput()
 	if err != nil {
@@ -186,14 +186,17 @@ func TestDaemonSetUnderDocker(t *testing.T) {
 	if err := probe(d, name, c.ReadinessProbe); err != nil {
 		t.Fatalf("the readiness probe fails on a ticking recorder: %v", err)
 	}
+	if err := probe(d, name, c.LivenessProbe); err != nil {
+		t.Fatalf("the liveness probe fails on a ticking recorder: %v", err)
+	}
 	// A stalled recorder: stopped, its file older than the probe allows.
 	pid, _ := strconv.Atoi(d.Docker(t, "inspect", "-f", "{{.State.Pid}}", name))
 	syscall.Kill(pid, syscall.SIGSTOP)
 	d.Docker(t, "exec", name, "/bin/busybox", "touch", "-d", "2000-01-01 00:00:00", "/dev/shm/iorca-ready")
-	stalled := probe(d, name, c.ReadinessProbe)
+	stalled, dead := probe(d, name, c.ReadinessProbe), probe(d, name, c.LivenessProbe)
 	syscall.Kill(pid, syscall.SIGCONT)
-	if stalled == nil {
-		t.Errorf("the readiness probe passes on a stalled recorder")
+	if stalled == nil || dead == nil {
+		t.Errorf("on a stalled recorder, the readiness probe says %v and the liveness probe %v; want both to fail", stalled, dead)
 	}
 	time.Sleep(2 * time.Second)
 	if err := probe(d, name, c.ReadinessProbe); err != nil {

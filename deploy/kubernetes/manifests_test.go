@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -21,6 +22,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
@@ -423,6 +425,7 @@ func TestDaemonSet(t *testing.T) {
 	} else if !strings.HasPrefix(ready, "/dev/shm/") {
 		t.Errorf("the ready file %s is not on the pod's writable memory volume", ready)
 	}
+	checkLiveness(t, c, ready)
 	if testing.Short() {
 		return
 	}
@@ -443,10 +446,80 @@ func TestDaemonSet(t *testing.T) {
 	}
 }
 
+// probeAge is the age in seconds of the ready file beyond which a probe
+// fails ("-lt N" in its command), 0 if it checks no age.
+func probeAge(p *corev1.Probe, ready string) int {
+	if p == nil || p.Exec == nil || !strings.Contains(strings.Join(p.Exec.Command, " "), ready) {
+		return 0
+	}
+	m := regexp.MustCompile(`-lt (\d+)`).FindStringSubmatch(strings.Join(p.Exec.Command, " "))
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// A recorder stalled for minutes is restarted (it would otherwise stay
+// NotReady forever), and only then: the liveness probe checks the same
+// ready file with a longer age than readiness, over several probes, after
+// a start-up delay, so that a slow tick or a bundle being written (ticks
+// pause a few seconds) never restarts it and loses its window.
+func checkLiveness(t *testing.T, c corev1.Container, ready string) {
+	t.Helper()
+	l := c.LivenessProbe
+	live, readyAge := probeAge(l, ready), probeAge(c.ReadinessProbe, ready)
+	if l == nil || live == 0 {
+		t.Fatalf("liveness probe %+v does not check the ready file's age", l)
+	}
+	if live < 4*readyAge || live < 120 {
+		t.Errorf("liveness fails at a ready file %d s old, readiness at %d s: want at least 2 minutes and 4 times readiness's", live, readyAge)
+	}
+	if stalled := live + int(l.PeriodSeconds*(l.FailureThreshold-1)); l.FailureThreshold < 2 || stalled < 180 {
+		t.Errorf("liveness restarts after %d s stalled (%d failures of %d s): want several failures, minutes", stalled, l.FailureThreshold, l.PeriodSeconds)
+	}
+	if l.InitialDelaySeconds < 30 || l.TimeoutSeconds < 5 {
+		t.Errorf("liveness initial delay %d s, timeout %d s: a starting or loaded collector would be restarted", l.InitialDelaySeconds, l.TimeoutSeconds)
+	}
+}
+
+// captureCost is a one-shot capture's cost with every default on,
+// measured by `collect/scripts/cost.sh N 120 defaults` (README, "Cost of
+// the collector"): CPU in millicores, peak RSS and the bundle's members
+// spilled to /dev/shm in MiB, at 2,000 and 5,000 processes.
+var captureCost = map[int]struct{ milliCPU, peakMiB, spillMiB int64 }{
+	2000: {65, 32, 19},
+	5000: {134, 46, 46},
+}
+
+// The Job's requests are a capture's, not the recorder's: strace and the
+// block trace cost more, and the members it spills to /dev/shm are
+// memory charged to the pod; its limit holds the 5,000-process peak and
+// the spill volume.
+func checkCaptureRequests(t *testing.T, r corev1.ResourceRequirements, recorder corev1.ResourceRequirements) {
+	t.Helper()
+	cpu, mem := r.Requests[corev1.ResourceCPU], r.Requests[corev1.ResourceMemory]
+	at2k := captureCost[2000]
+	if c := cpu.MilliValue(); c < at2k.milliCPU || c > 2*at2k.milliCPU {
+		t.Errorf("Job: CPU request %s, a capture takes %dm at 2,000 processes", cpu.String(), at2k.milliCPU)
+	}
+	if m := mem.Value() >> 20; m < at2k.peakMiB+at2k.spillMiB || m > 2*(at2k.peakMiB+at2k.spillMiB) {
+		t.Errorf("Job: memory request %s, a capture peaks at %d MiB and spills %d MiB at 2,000 processes", mem.String(), at2k.peakMiB, at2k.spillMiB)
+	}
+	if cpu.Cmp(recorder.Requests[corev1.ResourceCPU]) <= 0 || mem.Cmp(recorder.Requests[corev1.ResourceMemory]) <= 0 {
+		t.Errorf("Job: requests %v no more than the recorder's %v", r.Requests, recorder.Requests)
+	}
+	limit, spill := r.Limits[corev1.ResourceMemory], resource.MustParse("128Mi")
+	if limit.Value()>>20 < captureCost[5000].peakMiB+spill.Value()>>20 {
+		t.Errorf("Job: memory limit %s below the 5,000-process peak %d MiB and the spill volume", limit.String(), captureCost[5000].peakMiB)
+	}
+}
+
 func TestJob(t *testing.T) {
 	job := only[batchv1.Job](t, "job.yaml")
 	spec := job.Spec.Template.Spec
 	c := checkPod(t, "Job", spec)
+	checkCaptureRequests(t, c.Resources, only[appsv1.DaemonSet](t, "daemonset.yaml").Spec.Template.Spec.Containers[0].Resources)
 	if spec.NodeName == "" || spec.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("the Job runs on node %q with restart policy %q; want one named node, never restarted", spec.NodeName, spec.RestartPolicy)
 	}
@@ -489,6 +562,69 @@ func TestDockerNodesPatch(t *testing.T) {
 	if len(m) != 1 || len(v) != 1 || m[0].MountPath != "/var/lib/docker/containers" || !m[0].ReadOnly || v[0].HostPath == nil ||
 		v[0].HostPath.Path != m[0].MountPath || v[0].HostPath.Type == nil || *v[0].HostPath.Type != corev1.HostPathDirectory {
 		t.Errorf("the patch mounts %+v from %+v; want dockerd's containers/ read-only, an existing directory", m, v)
+	}
+}
+
+// The patch applied as kustomize applies a patch to a built-in kind
+// (a strategic merge, on the API types' patchMergeKey tags): the
+// DaemonSet keeps every mount, volume and flag it had and gains dockerd's
+// metadata, read-only, on the recorder container; a name in the patch
+// that matched nothing would add a second container or volume instead.
+func TestDockerNodesPatchApplies(t *testing.T) {
+	base, err := os.ReadFile("daemonset.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch, err := os.ReadFile("docker-nodes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseJSON, err := yaml.YAMLToJSON(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patchJSON, err := yaml.YAMLToJSON(patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := strategicpatch.StrategicMergePatch(baseJSON, patchJSON, appsv1.DaemonSet{})
+	if err != nil {
+		t.Fatalf("applying docker-nodes.yaml: %v", err)
+	}
+	var ds, orig appsv1.DaemonSet
+	if err := strict(merged, &ds); err != nil {
+		t.Fatalf("the patched DaemonSet: %v", err)
+	}
+	if err := strict(base, &orig); err != nil {
+		t.Fatal(err)
+	}
+	spec, was := ds.Spec.Template.Spec, orig.Spec.Template.Spec
+	if len(spec.Containers) != 1 || len(spec.Volumes) != len(was.Volumes)+1 {
+		t.Fatalf("patched: %d containers, %d volumes (were 1 and %d): the patch's names match nothing in the base", len(spec.Containers), len(spec.Volumes), len(was.Volumes))
+	}
+	c := spec.Containers[0]
+	if len(c.VolumeMounts) != len(was.Containers[0].VolumeMounts)+1 || !slices.Equal(c.Args, was.Containers[0].Args) || c.Image != was.Containers[0].Image {
+		t.Errorf("patched container: %d mounts (were %d), args %q, image %s", len(c.VolumeMounts), len(was.Containers[0].VolumeMounts), c.Args, c.Image)
+	}
+	var mount *corev1.VolumeMount
+	for i := range c.VolumeMounts {
+		if c.VolumeMounts[i].MountPath == "/var/lib/docker/containers" {
+			mount = &c.VolumeMounts[i]
+		}
+	}
+	var vol *corev1.Volume
+	for i := range spec.Volumes {
+		if mount != nil && spec.Volumes[i].Name == mount.Name {
+			vol = &spec.Volumes[i]
+		}
+	}
+	if mount == nil || !mount.ReadOnly || vol == nil || vol.HostPath == nil || vol.HostPath.Path != "/var/lib/docker/containers" {
+		t.Errorf("patched: mount %+v of volume %+v; want dockerd's containers/ read-only", mount, vol)
+	}
+	// The kustomization names the patch by the file's path.
+	k, _ := os.ReadFile("kustomization.yaml")
+	if !strings.Contains(string(k), "- path: docker-nodes.yaml") {
+		t.Errorf("kustomization.yaml does not show how to apply docker-nodes.yaml")
 	}
 }
 
