@@ -184,6 +184,8 @@ func (l *loader) member(name string, data []byte) error {
 		err = l.procTable(name, data)
 	case name == bundle.ContainersMember:
 		l.containers(name, data)
+	case name == bundle.UsersMember:
+		l.users(name, data)
 	case name == bundle.CgroupLimitsMember:
 		err = l.cgroupLimits(name, data)
 	case bundle.KindOf(name) == bundle.KindTick: // in manifest order, which is time order (bundle.TickMember)

@@ -221,3 +221,17 @@ func (l *loader) containers(member string, data []byte) {
 		l.m.ContainerMeta[c.ID] = c
 	}
 }
+
+// users reads bundle.UsersMember: the node's names of the processes'
+// UIDs.
+func (l *loader) users(member string, data []byte) {
+	var users []bundle.UserName
+	if err := json.Unmarshal(data, &users); err != nil {
+		l.note(member, "", "not valid JSON: "+err.Error())
+		return
+	}
+	l.m.UserNames = map[int]string{}
+	for _, u := range users {
+		l.m.UserNames[u.UID] = u.Name
+	}
+}

@@ -61,6 +61,10 @@ type Model struct {
 	// ContainerMeta is the runtime's metadata of containers, by id
 	// (bundle.ContainersMember); nil when the bundle has none.
 	ContainerMeta map[string]bundle.ContainerMeta
+	// UserNames are the node's names of the processes' UIDs
+	// (bundle.UsersMember); nil when the bundle has none (older
+	// collectors, /etc/passwd unreadable).
+	UserNames map[int]string
 }
 
 // Note is one thing the analyzer could not use.

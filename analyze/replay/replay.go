@@ -79,7 +79,7 @@ type View struct {
 
 // Views lists every view, in the order help shows them.
 var Views = []View{
-	{Name: "iotop", Like: "iotop -aoP", Help: "per-process disk read/write accumulated from the capture's start as iotop -a (--rate: the interval's rates), in iotop-c's units; IO% from delay accounting; USER is the uid, PRIO be/(nice+20)/5 (the bundle has no names, no ioprio)", Interval: true, run: iotop},
+	{Name: "iotop", Like: "iotop -aoP", Help: "per-process disk read/write accumulated from the capture's start as iotop -a (--rate: the interval's rates), in iotop-c's units; IO% from delay accounting; USER the name from the node's /etc/passwd (the uid in bundles without it), PRIO be/(nice+20)/5 (the bundle has no ioprio)", Interval: true, run: iotop},
 	{Name: "iostat", Like: "iostat -dxk", Help: "per-device r/s, w/s, kB/s, merges, await, request size, aqu-sz, %util", Interval: true, Sysstat: true, run: iostat},
 	{Name: "pidstat", Like: "pidstat -d", Help: "per-process kB_rd/s, kB_wr/s, kB_ccwr/s, iodelay", Interval: true, Sysstat: true, run: pidstat},
 	{Name: "ps", Like: "ps -eo pid,ppid,uid,stat,pcpu,nlwp,args", Help: "the process table at a tick, with containers", run: ps},

@@ -179,7 +179,7 @@ func iotop(m *model.Model, o Options) ([]Block, error) {
 			}
 			totR += rd
 			totW += wr
-			t.Add(table.Int(int64(r.p.PID)), table.Text(ioprioFromNice(r.p.Nice)), table.Int(int64(r.p.UID)),
+			t.Add(table.Int(int64(r.p.PID)), table.Text(ioprioFromNice(r.p.Nice)), userCell(m, r.p.UID),
 				table.Shown(rd, iotopSize(rd, o.Rate)), table.Shown(wr, iotopSize(wr, o.Rate)), table.Text("?"),
 				table.Shown(r.ioPct, fmt.Sprintf("%.2f %%", r.ioPct)), table.Text(command(r.p)))
 		}
@@ -187,7 +187,7 @@ func iotop(m *model.Model, o Options) ([]Block, error) {
 		if in, out, ok := pgpg(m, from, to); ok {
 			header = append(header, fmt.Sprintf("Current DISK READ: %s | Current DISK WRITE: %s", iotopSize(in*1024/secs, true), iotopSize(out*1024/secs, true)))
 		}
-		header = append(header, iotopScope(m, o, from, to), iotopColumnsNote)
+		header = append(header, iotopScope(m, o, from, to), iotopColumnsNote(m))
 		if m.Sysctl["kernel/task_delayacct"] == "0" {
 			header = append(header, "(kernel.task_delayacct was 0: IO is 0 unless a task started with it on)")
 		}
@@ -208,11 +208,26 @@ func iotopTable(rate bool) *table.Table {
 		{Name: "SWAPIN", Key: "swapin", Left: true}, {Name: "IO", Key: "io_pct", Prec: 2}, {Name: "COMMAND", Left: true}}}
 }
 
+// userCell is iotop's USER: the name the node's /etc/passwd gives the
+// uid where the bundle holds it, the uid otherwise; JSON keeps the uid.
+func userCell(m *model.Model, uid int) table.Cell {
+	if name, ok := m.UserNames[uid]; ok {
+		return table.Shown(float64(uid), name)
+	}
+	return table.Int(int64(uid))
+}
+
 // iotopColumnsNote says which of iotop's columns the bundle cannot fill
 // as iotop would.
-const iotopColumnsNote = "USER is the uid: the bundle holds no user names. PRIO is derived from the nice value as iotop does for a task " +
-	"with no I/O priority set, be/(nice+20)/5: the bundle holds neither ioprio_get's value nor the scheduling policy, so a task " +
-	"given a class by ionice, or running SCHED_FIFO, SCHED_RR or SCHED_IDLE, shows be too. SWAPIN is ? (taskstats only)."
+func iotopColumnsNote(m *model.Model) string {
+	user := "USER is the uid: the bundle holds no user names (a collector before static/users.json, or /etc/passwd unreadable)."
+	if m.UserNames != nil {
+		user = "USER is the name the node's /etc/passwd gives the uid, the uid where it gives none (a directory service's users); JSON keeps the uid."
+	}
+	return user + " PRIO is derived from the nice value as iotop does for a task " +
+		"with no I/O priority set, be/(nice+20)/5: the bundle holds neither ioprio_get's value nor the scheduling policy, so a task " +
+		"given a class by ionice, or running SCHED_FIFO, SCHED_RR or SCHED_IDLE, shows be too. SWAPIN is ? (taskstats only)."
+}
 
 // iotopScope says what the DISK READ and DISK WRITE figures cover.
 func iotopScope(m *model.Model, o Options, from, to int) string {

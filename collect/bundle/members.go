@@ -15,7 +15,8 @@ import (
 //
 //  1. manifest.json (ManifestName);
 //  2. static/ members (HostMember, StatfsMember, KmsgMember,
-//     ProcTableMember, CgroupLimitsMember), by name;
+//     ProcTableMember, CgroupLimitsMember, ContainersMember,
+//     UsersMember), by name;
 //  3. procs/PID.frames (TargetMember), by name;
 //  4. strace/PID.txt and strace/PID.meta.json (TraceMember,
 //     TraceMetaMember), by name;
@@ -60,6 +61,15 @@ const (
 	// Config.Image, Config.Labels — never Config.Env, which holds
 	// secrets).
 	ContainersMember = "static/containers.json"
+	// UsersMember names the users the processes ran as: a JSON array of
+	// UserName, by UID, for the real and effective UIDs of the processes
+	// the proctable describes that the node's /etc/passwd names (PID 1's,
+	// /proc/1/root/etc/passwd, when the collector runs in a mount
+	// namespace of its own), first entry for a UID as getpwuid takes it;
+	// read by the collector itself (static: no NSS, so LDAP or sssd users
+	// stay numbers). Absent when /etc/passwd could not be read, and in
+	// bundles of collectors before it: readers then show numeric UIDs.
+	UsersMember = "static/users.json"
 	// BlockTraceMember is the text of the block-layer capture's
 	// trace_pipe, one event a line ("COMM-PID [CPU] FLAGS SECONDS: EVENT:
 	// FIELDS", seconds of the instance's trace_clock); the manifest's
@@ -277,4 +287,10 @@ type ContainerMeta struct {
 	Labels  map[string]string `json:"labels,omitempty"`
 	// Source is the file it was read from.
 	Source string `json:"source"`
+}
+
+// UserName is one UID and the name /etc/passwd gives it.
+type UserName struct {
+	UID  int    `json:"uid"`
+	Name string `json:"name"`
 }

@@ -208,6 +208,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	c.captureEnd()
 	c.captureContainers()
+	c.captureUsers(m.Collector.OwnMountNS)
 	kmsg, st, err := readKmsg()
 	c.ledger.read("kmsg", "/dev/kmsg", 0, 0, st, err)
 	c.store.put(bundle.KmsgMember, kmsg)
