@@ -323,3 +323,34 @@ func readTarBytes(t *testing.T, data []byte) map[string][]byte {
 	}
 	return files
 }
+
+// Offline, build.sh may copy this machine's strace for a developer's
+// image, saying so; never for a release (REQUIRE_DEBIAN=1, which
+// release.sh sets): it fails instead. apt-get here is a stand-in that
+// cannot download; ROOTFS stops before docker.
+func TestReleaseRefusesThisMachinesStrace(t *testing.T) {
+	workload.RequireTool(t, "strace")
+	workload.RequireTool(t, "busybox")
+	workload.RequireTool(t, "dpkg")
+	workload.RequireTool(t, "readelf")
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "apt-get"), []byte("#!/bin/sh\necho 'E: offline' >&2\nexit 100\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	collector, _ := exec.LookPath("busybox") // any program of this machine's architecture: the collector is not what is checked
+	build := func(extra ...string) (string, error) {
+		cmd := exec.Command("deploy/image/build.sh")
+		cmd.Dir = "../.."
+		cmd.Env = append(os.Environ(), append([]string{"PATH=" + bin + ":" + os.Getenv("PATH"), "ROOTFS=" + t.TempDir(), "COLLECTOR=" + collector}, extra...)...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := build()
+	if err != nil || !strings.Contains(out, "using this machine's strace and busybox") {
+		t.Errorf("a developer's offline build: %v, want this machine's strace, said so:\n%s", err, out)
+	}
+	out, err = build("REQUIRE_DEBIAN=1")
+	if err == nil || !strings.Contains(out, "could not be downloaded") || strings.Contains(out, "using this machine's") {
+		t.Errorf("a release's offline build: %v, want a failure:\n%s", err, out)
+	}
+}
