@@ -64,8 +64,9 @@ const (
 	// UsersMember names the users the processes ran as: a JSON array of
 	// UserName, by UID, for the real and effective UIDs of the processes
 	// the proctable describes that the node's /etc/passwd names (PID 1's,
-	// /proc/1/root/etc/passwd, when the collector runs in a mount
-	// namespace of its own), first entry for a UID as getpwuid takes it;
+	// /proc/1/root/etc/passwd, or kthreadd's where PID 1's is denied, when
+	// the collector runs in a mount namespace of its own), first entry for
+	// a UID as getpwuid takes it;
 	// read by the collector itself (static: no NSS, so LDAP or sssd users
 	// stay numbers). Absent when /etc/passwd could not be read, and in
 	// bundles of collectors before it: readers then show numeric UIDs.

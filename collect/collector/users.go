@@ -31,12 +31,21 @@ func (c *collection) captureUsers(ownMountNS bool) {
 	if len(uids) == 0 {
 		return
 	}
-	path := "/etc/passwd"
+	paths := []string{"/etc/passwd"}
 	if ownMountNS {
-		// In a container: the node's, through PID 1's root.
-		path = "/proc/1/root/etc/passwd"
+		// In a container: the node's, through PID 1's root, or
+		// kthreadd's (PID 2, always in the initial namespaces) where PID
+		// 1 is not ours to inspect (as ownMountNS).
+		paths = []string{"/proc/1/root/etc/passwd", "/proc/2/root/etc/passwd"}
 	}
-	data, err := safefile.ReadFile(path, maxPasswdBytes)
+	var data []byte
+	var err error
+	path := ""
+	for _, path = range paths {
+		if data, err = safefile.ReadFile(path, maxPasswdBytes); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		c.ledger.read("passwd", path, 0, 0, capture.Classify(err), err)
 		return

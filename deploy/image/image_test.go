@@ -83,6 +83,11 @@ func TestImageSeesTheHost(t *testing.T) {
 			t.Errorf("the containerised collector could not read %s: %s %s", p.Path, p.Status, p.Why)
 		}
 	}
+	// The node's user names, through PID 1's (or kthreadd's) root: not
+	// the image's, which has no /etc/passwd.
+	if users, ok := b.Member(bundle.UsersMember); !ok || !strings.Contains(string(users), `"name": "root"`) {
+		t.Errorf("the containerised collector did not name the node's users: %s", users)
+	}
 	if m.BlockTrace == nil || m.BlockTrace.Status != bundle.StatusOK {
 		t.Errorf("block trace %+v, want it captured from the container", m.BlockTrace)
 	}
