@@ -384,8 +384,8 @@ func flagValue(args []string, name string) string {
 // deploy/README.md: CPU in millicores (CPU seconds over wall seconds),
 // peak RSS in MiB, at 1,000 and 5,000 processes.
 var recorderCost = map[int]struct{ milliCPU, peakMiB int64 }{
-	1000: {36, 28},
-	5000: {125, 57},
+	1000: {27, 28},
+	5000: {100, 68},
 }
 
 // The requests are the recorder's measured cost at 1,000 processes (a
