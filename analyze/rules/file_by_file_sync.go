@@ -85,7 +85,7 @@ func fileByFileFinding(c *window.Window, tv *window.TargetView, d *model.Durable
 	}
 	perFile := float64(d.Writes) / float64(d.Files)
 	syncsPerFile := float64(d.FileSyncLat.Calls+d.FileSyncLat.Open+d.DirSyncLat.Calls+d.DirSyncLat.Open) / float64(d.Files)
-	steps, costs := durableSteps(d)
+	steps, costs := durableSteps(d, syncJournal(c, tv, root))
 	f := content.Finding{
 		ID: "file-by-file-sync", Severity: content.Warning, Confidence: content.High, Score: rate,
 		Title: fmt.Sprintf("%s makes files durable one by one under %s, %.0f files a second: each file is %s", window.Name(p), root, rate, steps),
@@ -100,7 +100,7 @@ func fileByFileFinding(c *window.Window, tv *window.TargetView, d *model.Durable
 			Figures: map[string]float64{FigDurableFiles: float64(d.Files), FigFilesPerS: rate, "syncs_per_file": syncsPerFile},
 			Lines:   traceLines(tv.Target, d.Lines)},
 			{Member: tr.Member, What: "the directories, with the files made durable in each: " + dirListing(d)}},
-		Mitigations: fileByFileMitigations(root),
+		Mitigations: fileByFileMitigations(root, syncJournal(c, tv, root)),
 	}
 	if e, ok := flushesPerFile(c, tv, root, rate); ok {
 		f.Evidence = append(f.Evidence, e)
@@ -117,15 +117,17 @@ func fileByFileFinding(c *window.Window, tv *window.TargetView, d *model.Durable
 	return f
 }
 
-// durableSteps says what each file goes through and what that costs.
-func durableSteps(d *model.Durable) (steps, cost string) {
+// durableSteps says what each file goes through and what that costs, in
+// the words of the filesystem's journal j.
+func durableSteps(d *model.Durable, j model.Journal) (steps, cost string) {
+	each := "Each file costs its data write, a " + j.Commit + " and a cache flush"
 	switch {
 	case d.DirSyncs == 0:
-		return "written, fsynced and renamed over its final name", "Each file costs its data write, a journal commit and a cache flush (the rename itself is made durable by the next commit)"
+		return "written, fsynced and renamed over its final name", each + " (the rename itself is made durable by the next " + j.Commit + ")"
 	case d.Renames == 0:
-		return "written, fsynced, and its directory fsynced", "Each file costs its data write, a journal commit and a cache flush, and its directory's sync another commit and flush"
+		return "written, fsynced, and its directory fsynced", each + ", and its directory's sync another " + j.Commit + " and flush"
 	}
-	return "written, fsynced, renamed and its directory fsynced", "Each file costs its data write, a journal commit and a cache flush, and its directory's sync another commit and flush"
+	return "written, fsynced, renamed and its directory fsynced", each + ", and its directory's sync another " + j.Commit + " and flush"
 }
 
 // dirSyncNote is the directory syncs' latency, "" without any.
@@ -185,10 +187,17 @@ func flushesPerFile(c *window.Window, tv *window.TargetView, path string, rate f
 		return content.Evidence{}, false
 	}
 	files := rate * bt.Seconds()
-	return content.Evidence{Member: "block trace (" + pl.Device + ")",
-		What: fmt.Sprintf("%s saw %d requests carrying a cache flush or FUA and %d journal commits in %.1f s, about %.1f flushes and %.1f commits per file at %.0f files a second (whoever asked for them; the flushes count the block layer's flush steps around each commit block)",
-			pl.Device, flushes, commits, bt.Seconds(), float64(flushes)/files, float64(commits)/files, rate),
-		Figures: map[string]float64{"flushes_per_file": float64(flushes) / files, "commits_per_file": float64(commits) / files}}, true
+	e := content.Evidence{Member: "block trace (" + pl.Device + ")",
+		What: fmt.Sprintf("%s saw %d requests carrying a cache flush or FUA in %.1f s, about %.1f flushes per file at %.0f files a second (whoever asked for them; the flushes count the block layer's flush steps around each commit block)",
+			pl.Device, flushes, bt.Seconds(), float64(flushes)/files, rate),
+		Figures: map[string]float64{"flushes_per_file": float64(flushes) / files}}
+	if commits > 0 {
+		// Counted from jbd2_end_commit: only a jbd2 journal has them.
+		e.What = fmt.Sprintf("%s saw %d requests carrying a cache flush or FUA and %d jbd2 journal commits in %.1f s, about %.1f flushes and %.1f commits per file at %.0f files a second (whoever asked for them; the flushes count the block layer's flush steps around each commit block)",
+			pl.Device, flushes, commits, bt.Seconds(), float64(flushes)/files, float64(commits)/files, rate)
+		e.Figures["commits_per_file"] = float64(commits) / files
+	}
+	return e, true
 }
 
 // heldShare is the share of its device's time the process holds when the
@@ -204,17 +213,17 @@ func heldShare(c *window.Window, tv *window.TargetView, path string) (content.Ev
 	}
 	x := c.Devices[pl.Device]
 	return content.Evidence{Member: c.DeviceTimeSource(), Ticks: c.TickSpan(),
-		What:    fmt.Sprintf("%s holds %.0f %% of the time of %s (%%util %.0f, await %.1f ms): its files' data, the journal commits their syncs force and the cache flushes", window.Name(tv.Target.Process), share, pl.Device, x.Util, x.Await),
+		What:    fmt.Sprintf("%s holds %.0f %% of the time of %s (%%util %.0f, await %.1f ms): its files' data, the %s their syncs force and the cache flushes", window.Name(tv.Target.Process), share, pl.Device, x.Util, x.Await, syncJournal(c, tv, path).Commits),
 		Figures: map[string]float64{FigDeviceSharePct: share}}, true
 }
 
 // fileByFileMitigations are what a storage engineer does about durability
 // paid file by file: pay it once per batch, or where the tree can be
 // rebuilt, not at all.
-func fileByFileMitigations(root string) []content.Mitigation {
+func fileByFileMitigations(root string, j model.Journal) []content.Mitigation {
 	once := content.Mitigation{Horizon: content.ShortTerm, Action: "Make the batch durable once instead of each file",
 		How:    "Write (and rename) every file of the batch, then one syncfs(2) of the filesystem or one fsync per file and directory at the end; many tools have a switch for this (a deferred or batched fsync)",
-		Effect: "One journal commit and one cache flush for the batch instead of two per file: the writer runs at the device's bandwidth, not its flush latency"}
+		Effect: "One " + j.Commit + " and one cache flush for the batch instead of two per file: the writer runs at the device's bandwidth, not its flush latency"}
 	if advice.Pasteable(root) {
 		cmd := advice.Shell("sync", "-f", root)
 		once.How = "Write (and rename) every file of the batch, then one syncfs(2) of the filesystem (" + cmd + ") or one fsync per file and directory at the end; many tools have a switch for this (a deferred or batched fsync)"

@@ -137,7 +137,7 @@ func metadataScanFinding(c *window.Window, dev string, r *metaReads, pio *model.
 	scanPct := prose.Pct(float64(r.meta+r.ahead), float64(r.reads))
 	ahead := ""
 	if r.ahead > 0 {
-		ahead = fmt.Sprintf("; and %d read ahead of them, %s each (a filesystem reads inode tables and directories ahead of what it needs: ext4's inode_readahead_blks, directory readahead)", r.ahead, prose.Bytes(float64(r.aheadBytes)/float64(r.ahead)))
+		ahead = fmt.Sprintf("; and %d read ahead of them, %s each (%s)", r.ahead, prose.Bytes(float64(r.aheadBytes)/float64(r.ahead)), metaReadahead(c.Model.FSTypeOn(dev)))
 	}
 	f := content.Finding{
 		ID: "metadata-scan", Severity: content.Warning, Confidence: content.High, Score: rate,
@@ -233,7 +233,7 @@ func atimeAdvice(c *window.Window, tv *window.TargetView, root string, f *conten
 	// A small gain against the scan's own reads: long term.
 	f.Mitigations = append(f.Mitigations, content.Mitigation{Horizon: content.LongTerm, Action: "Mount " + pl.Mount.MountPoint + " noatime",
 		How:    fmt.Sprintf("It is mounted %s (mountinfo): each directory the scan lists gets its access time updated (relatime: when older than a day or than its last change), an inode dirtied and journalled; noatime (or nodiratime) in its fstab entry stops that", mode),
-		Effect: "The scan only reads; no inode writes or journal commits follow it"})
+		Effect: "The scan only reads; no inode writes or " + model.JournalOf(pl.HostMount.FSType).Commits + " follow it"})
 }
 
 // scanMitigations are how to keep a scan off the device's latency: a
@@ -262,4 +262,15 @@ func scanMitigations(c *window.Window, p *model.Process, dev, root string) []con
 		{Horizon: content.LongTerm, Action: "Keep the metadata in memory, or off the shared device", How: "Enough memory that the dentry and inode caches hold the tree between scans (vm.vfs_cache_pressure below 100 favours them), or the many-small-files tree on its own device",
 			Effect: "A rescan is served from memory"},
 	}
+}
+
+// metaReadahead says why a scan's reads come with read-ahead ones, naming
+// the filesystem's own knob only where it has one (ext4's is a mount
+// option; XFS and btrfs have none to name).
+func metaReadahead(fstype string) string {
+	const why = "a filesystem reads metadata ahead of what it needs"
+	if ra := model.JournalOf(fstype).MetaReadahead; ra != "" {
+		return why + ": " + ra + ", directory readahead"
+	}
+	return why + ": directory and inode readahead"
 }

@@ -96,7 +96,7 @@ func msyncFinding(c *window.Window, tv *window.TargetView, files []model.MappedF
 			What:    fmt.Sprintf("strace: %d msync calls in %.1f s, %d with MS_SYNC (%.0f a second), %s; they asked for %s in all, %s per call", ms.Calls, st.TracedSeconds, ms.Sync, rate, lat, prose.Bytes(float64(ms.RangeBytes)), prose.Bytes(ms.AvgRange())),
 			Figures: map[string]float64{FigMsyncsPerS: rate, "msyncs": float64(ms.Sync), "msync_avg_us": ms.Lat.AvgUS(), "msync_avg_bytes": ms.AvgRange()},
 			Lines:   exampleLines(tv.Target, ms.FirstLine, 1)}},
-		Mitigations: msyncMitigations(p),
+		Mitigations: msyncMitigations(p, syncJournal(c, tv, what)),
 	}
 	if p.Container != nil {
 		f.Subjects.Container = p.Container.Name
@@ -201,9 +201,9 @@ func writebackWaits(c *window.Window, pid int) string {
 
 // msyncMitigations are the ways to make a mapped journal's durability
 // cheaper, mildest first.
-func msyncMitigations(p *model.Process) []content.Mitigation {
+func msyncMitigations(p *model.Process, j model.Journal) []content.Mitigation {
 	return []content.Mitigation{
-		{Horizon: content.ShortTerm, Key: advice.SyncLessKey(p), Action: "msync larger ranges less often", How: "One msync(MS_SYNC) per batch of records or on a timer (group commit) instead of one per record: each call costs the device a write of every dirty page in the range, a journal commit and a cache flush, however few bytes changed", Effect: "The same records for a fraction of the device round-trips; each waits for the batch's flush instead of its own"},
+		{Horizon: content.ShortTerm, Key: advice.SyncLessKey(p), Action: "msync larger ranges less often", How: "One msync(MS_SYNC) per batch of records or on a timer (group commit) instead of one per record: each call costs the device a write of every dirty page in the range, a " + j.Commit + " and a cache flush, however few bytes changed", Effect: "The same records for a fraction of the device round-trips; each waits for the batch's flush instead of its own"},
 		{Horizon: content.ShortTerm, Action: "Use MS_ASYNC, or no msync, where the data may lose its last seconds in a crash", How: "On Linux MS_ASYNC starts nothing and waits for nothing: the kernel already tracks the mapping's dirty pages and writes them back within vm.dirty_expire_centisecs (30 s by default) in large batches", Effect: "The writer stops waiting on the device; writeback writes each page once per interval instead of once per msync"},
 		{Horizon: content.LongTerm, Action: "If each record must be durable, write it as a log append rather than through the mapping", How: "A write-ahead log of records appended with write() to a preallocated file opened O_DSYNC (or O_DIRECT|O_DSYNC with block-aligned records), concurrent records grouped into one write; the mapping then serves reads", Effect: "One data write and a cache flush per commit, no page faults and no whole-page writeback per record"},
 	}
@@ -220,7 +220,7 @@ func perMsyncCost(c *window.Window, tv *window.TargetView, path string, ms *mode
 	dt := c.DeviceTimes[dev]
 	out := fmt.Sprintf("On %s its own requests were %.0f a second of %s on average (whole pages, for ranges of %s)", dev, float64(s.Requests)/dt.Seconds, prose.Bytes(float64(s.Bytes)/max(float64(s.Requests), 1)), prose.Bytes(ms.AvgRange()))
 	if extra := (s.JournalNS + s.FlushNS) / dt.BusyNS * 100; extra >= 1 {
-		out += fmt.Sprintf(", and the journal commits and cache flushes its msyncs forced took %.0f %% of the device's time", extra)
+		out += fmt.Sprintf(", and the %s and cache flushes its msyncs forced took %.0f %% of the device's time", syncJournal(c, tv, path).Commits, extra)
 	}
 	return out + "."
 }

@@ -18,7 +18,8 @@ const FigSyncCallsPerS = "sync_calls_per_s"
 
 // syncCaller reports a process that calls sync() or syncfs() often: each
 // call makes the flushers write back every dirty page of the filesystem
-// (sync: of every filesystem) now, commits the journal, and waits for it
+// (sync: of every filesystem) now, has the filesystem commit its
+// metadata (->sync_fs: a journal commit, a log force), and waits for it
 // all, so the device's time goes to everyone's dirty pages on the
 // caller's schedule and the writers stall behind the commits. Evidence:
 // the writeback work it queued (writeback_queue, reason=sync), the
@@ -85,9 +86,10 @@ func syncCallerFinding(c *window.Window, a model.SyncAgent, dev string, rate flo
 	dt := c.DeviceTimes[dev]
 	name := agentName(c, a)
 	call := syncKind(c, a)
+	j := model.JournalOf(c.Model.FSTypeOn(dev))
 	f := content.Finding{
 		ID: "sync-caller", Severity: content.Warning, Confidence: content.High, Score: rate,
-		Title:    fmt.Sprintf("%s calls %s %.1f times a second: each forces every dirty page on %s out, and a journal commit, on its schedule", name, call, rate, dev),
+		Title:    fmt.Sprintf("%s calls %s %.1f times a second: each forces every dirty page on %s out, and %s, on its schedule", name, call, rate, dev, j.SyncFSNoun),
 		Subjects: content.Subjects{PIDs: []int{a.Task.PID}, Device: dev},
 	}
 	if p := c.ByPID[a.Task.PID]; p != nil {
@@ -100,8 +102,8 @@ func syncCallerFinding(c *window.Window, a model.SyncAgent, dev string, rate flo
 	if len(a.Callers) > 1 || (len(a.Callers) == 1 && a.Callers[0] != a.Task) {
 		who = fmt.Sprintf("the %d short-lived %s processes it ran", len(a.Callers), a.Callers[0].Comm)
 	}
-	f.Summary = fmt.Sprintf("%s called %s %d times in %.1f s, asking each time for writeback of whole filesystems (%s did: writeback work queued with reason=sync, as sync() and syncfs() queue it). Each call makes the flushers write every dirty page of the filesystem at once, whoever dirtied it, then commits the journal and waits for all of it: the device writes everyone's data in bursts on the caller's schedule instead of in the background.",
-		prose.Sentence(name), call, a.Calls, dt.Seconds, who)
+	f.Summary = fmt.Sprintf("%s called %s %d times in %.1f s, asking each time for writeback of whole filesystems (%s did: writeback work queued with reason=sync, as sync() and syncfs() queue it). Each call makes the flushers write every dirty page of the filesystem at once, whoever dirtied it, then %s and waits for all of it: the device writes everyone's data in bursts on the caller's schedule instead of in the background.",
+		prose.Sentence(name), call, a.Calls, dt.Seconds, who, j.SyncFS)
 	waits := writersWaits(c, s)
 	if waits != "" {
 		f.Summary += " The writers whose pages it forces out wait for it: " + waits + "."
@@ -316,8 +318,9 @@ func syncCallerMitigations(c *window.Window, a model.SyncAgent, call, dev string
 		effect = "The writers' data reaches " + dev + " in the background; they stop waiting for a commit every call"
 	}
 	mp := mountOn(c, dev)
+	j := model.JournalOf(c.Model.FSTypeOn(dev))
 	ms := []content.Mitigation{{Horizon: content.Immediate, Key: fmt.Sprintf("sync-less:%d", a.Task.PID), Action: "Call it far less often: once before each snapshot or backup, not in a loop",
-		How:    "Raise the agent's interval to its snapshot schedule; between calls the kernel writes dirty pages back in the background (vm.dirty_writeback_centisecs) in larger batches, with one journal commit per commit interval",
+		How:    "Raise the agent's interval to its snapshot schedule; between calls the kernel writes dirty pages back in the background (vm.dirty_writeback_centisecs) in larger batches, with " + j.Background,
 		Effect: effect}}
 	if call != "syncfs()" {
 		ms = append(ms, content.Mitigation{Horizon: content.ShortTerm, Action: "Sync only the filesystem it needs",
