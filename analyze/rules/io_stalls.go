@@ -128,10 +128,8 @@ func selfInflictedStalls(c *window.Window, f *content.Finding, nodeSome float64)
 		f.Evidence = append(f.Evidence, e)
 		if nodeSome > 0 {
 			f.Summary += fmt.Sprintf(" In its own %s, %s and its neighbours there waited %.1f %% of the time against the node's %.1f %%.", prose.Cgroup("", path), window.Name(holder), cgSome, nodeSome)
-			if cgSome < nodeSome/2 && waitsForCommits(c, holder.PID) {
-				// PSI counts a task's io_schedule() sleeps; a wait for a
-				// journal commit is a plain wait_event() and is not one.
-				f.Summary += fmt.Sprintf(" Its own waits are for journal commits or log forces, plain waits that PSI does not count as IO waits: the node's figure is mostly the journal's writer's, waiting for the commits' writes; the stall of %s is the latency of its synchronous calls.", window.Name(holder))
+			if cgSome < nodeSome/2 {
+				f.Summary += psiUncountedWaits(c, holder)
 			}
 		}
 	}
@@ -260,4 +258,71 @@ func waitsForCommits(c *window.Window, pid int) bool {
 // XFS's commit.
 func commitWait(s string) bool {
 	return s != "" && (model.JournalOf("ext4").WaitsOnCommit(s) || model.JournalOf("xfs").WaitsOnCommit(s))
+}
+
+// psiUncountedWaits explains a cgroup's pressure below the node's by
+// the holder's own sampled sleeps, as PSI counts each
+// (model.PSIWaitOf): waits for a journal commit or log force are plain
+// sleeps PSI does not count; others, such as waiting for a metadata
+// buffer the commit is writing, are io_schedule() sleeps it does. ""
+// when none of its sleeps was an uncounted one.
+func psiUncountedWaits(c *window.Window, holder *model.Process) string {
+	var inD int
+	seen := map[model.PSIWait]map[string]int{}
+	whats := map[model.PSIWait]map[string]bool{}
+	for k := c.From; k <= c.To; k++ {
+		for _, th := range c.Model.Ticks[k].Threads[holder.PID] {
+			if th.Stat.State != 'D' {
+				continue
+			}
+			inD++
+			w, fn, what := model.PSIWaitOf(th.Wchan, th.Stack)
+			if seen[w] == nil {
+				seen[w], whats[w] = map[string]int{}, map[string]bool{}
+			}
+			seen[w][fn]++
+			whats[w][what] = true
+		}
+	}
+	uncounted, counted := seen[model.PSIUncounted], seen[model.PSICounted]
+	if len(uncounted) == 0 {
+		return ""
+	}
+	name := window.Name(holder)
+	commits := prose.JoinAnd(plurals(whats[model.PSIUncounted]))
+	if len(counted) == 0 {
+		return fmt.Sprintf(" In the %s that caught it in D state, it waited for %s (%s): plain sleeps that PSI does not count as IO waits. The node's figure is mostly the journal's writer's, waiting for the commits' writes; the stall of %s is the latency of its synchronous calls.",
+			prose.Plural(inD, "sample"), commits, countList(uncounted), name)
+	}
+	return fmt.Sprintf(" Of the %s that caught it in D state, %d were waits for %s (%s), plain sleeps that PSI does not count as IO waits, and %d were IO sleeps it counts (%s: waiting for %s); its cgroup's figure shows only that part of its waiting.",
+		prose.Plural(inD, "sample"), total(uncounted), commits, countList(uncounted), total(counted), countList(counted), prose.JoinAnd(sortedKeys(whats[model.PSICounted])))
+}
+
+// plurals are the nouns of a set, each made plural ("journal commit" ->
+// "journal commits"), sorted.
+func plurals(set map[string]bool) []string {
+	var out []string
+	for _, k := range sortedKeys(set) {
+		out = append(out, k+"s")
+	}
+	return out
+}
+
+// countList is "fn (n), ..." by count, most first.
+func countList(m map[string]int) string {
+	keys := sortedKeys(m)
+	sort.SliceStable(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] })
+	var out []string
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf("%s (%d)", k, m[k]))
+	}
+	return strings.Join(out, ", ")
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
