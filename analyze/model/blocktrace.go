@@ -64,11 +64,16 @@ type Request struct {
 	// HeldNS is the part of its device's busy time it held (hold.go):
 	// its residence less the time it waited behind other requests.
 	HeldNS int64
+	// UnloadedNS is what a request of its class took on its device
+	// with nothing else in flight (hold.go unloadedService): the part of
+	// its residence that was service, however the device overlapped it
+	// with others.
+	UnloadedNS int64
 }
 
 // WaitNS is how long the request waited: in the scheduler's queue
-// (insert to issue) and in flight behind other requests.
-func (r *Request) WaitNS() int64 { return r.QueueNS() + r.ServiceNS() - r.HeldNS }
+// (insert to issue) and in flight behind other requests (inFlightWaitNS).
+func (r *Request) WaitNS() int64 { return r.QueueNS() + r.inFlightWaitNS() }
 
 // Task is who put the request in the queue: the application for
 // synchronous and direct IO, a kworker for writeback, jbd2 for the

@@ -2,6 +2,7 @@ package model
 
 import (
 	"container/heap"
+	"slices"
 	"sort"
 
 	"github.com/iorca/iorca/internal/procfs"
@@ -16,6 +17,17 @@ import (
 // the previous completion); on one that serves several, the next to
 // finish — and every other request in flight waits behind it. The held
 // times of a device's requests add up to its busy time, never more.
+//
+// Held time is a share of busy time, not a measure of waiting. On a
+// device that serves several requests at once (a disk with a deep
+// queue, a network block device, a delay that every request pays in
+// parallel) a request in flight beside others is served meanwhile, not
+// queued: it took what it would have taken alone. So what a request
+// waited in flight is only its residence beyond its unloaded service —
+// what a request of its class took with nothing else in flight
+// (unloadedService) — and never more than the time it did not hold. On
+// a device that serves one at a time the two agree: a request held its
+// own service, and the rest of its residence it waited.
 
 // holdSweep walks the requests idx of one device in time order and calls
 // fn for every stretch [from, to) with requests in flight: inFlight[0]
@@ -90,13 +102,77 @@ func (bt *BlockTrace) byDevice() map[procfs.Dev][]int {
 	return out
 }
 
-// hold sets every request's HeldNS: the busy time of its device it held.
+// hold sets every request's HeldNS, the busy time of its device it
+// held, and UnloadedNS, its class's service with nothing else in flight.
 func (bt *BlockTrace) hold() {
 	for _, idx := range bt.byDevice() {
 		holdSweep(bt.Requests, idx, func(inFlight []int, from, to int64) {
 			bt.Requests[inFlight[0]].HeldNS += to - from
 		})
+		unloadedService(bt.Requests, idx)
 	}
+}
+
+// minIdleSamples is how many requests of a class issued to an idle
+// device make their median its unloaded service.
+const minIdleSamples = 3
+
+// requestClass groups requests the device serves alike: reads, writes,
+// data-less flushes, discards.
+func requestClass(r *Request) byte {
+	switch {
+	case r.Discard():
+		return 'D'
+	case r.Read():
+		return 'R'
+	case r.Write() && r.Bytes > 0:
+		return 'W'
+	case r.Flush():
+		return 'F'
+	}
+	return '?'
+}
+
+// unloadedService sets UnloadedNS on the requests idx of one device, per
+// class: the median residence of those issued while nothing else was in
+// flight (served at once, whatever the device's parallelism), or, with
+// fewer than minIdleSamples of them, the class's shortest residence —
+// an upper bound on its service, so that the wait claimed is never more
+// than the evidence shows.
+func unloadedService(reqs []Request, idx []int) {
+	idle := map[byte][]int64{}
+	shortest := map[byte]int64{}
+	order := append([]int(nil), idx...)
+	sort.Slice(order, func(a, b int) bool { return reqs[order[a]].IssueNS < reqs[order[b]].IssueNS })
+	var busyUntil int64 // the latest completion of the requests issued so far
+	for n, i := range order {
+		r := &reqs[i]
+		cl := requestClass(r)
+		if s, ok := shortest[cl]; !ok || r.ServiceNS() < s {
+			shortest[cl] = r.ServiceNS()
+		}
+		if n == 0 || r.IssueNS >= busyUntil {
+			idle[cl] = append(idle[cl], r.ServiceNS())
+		}
+		busyUntil = max(busyUntil, r.CompleteNS)
+	}
+	unloaded := map[byte]int64{}
+	for cl, s := range shortest {
+		unloaded[cl] = s
+		if l := idle[cl]; len(l) >= minIdleSamples {
+			slices.Sort(l)
+			unloaded[cl] = l[len(l)/2]
+		}
+	}
+	for _, i := range idx {
+		reqs[i].UnloadedNS = unloaded[requestClass(&reqs[i])]
+	}
+}
+
+// inFlightWaitNS is how long the request waited in flight: its
+// residence beyond both what it held and its class's unloaded service.
+func (r *Request) inFlightWaitNS() int64 {
+	return max(0, r.ServiceNS()-max(r.HeldNS, r.UnloadedNS))
 }
 
 // WaitedBehind is, for the requests of one device that completed in
@@ -116,6 +192,10 @@ func (m *Model) WaitedBehind(dev string, fromNS, toNS int64) map[Task]map[Task]f
 		if m.DeviceName(d) != dev {
 			continue
 		}
+		// Each request's time in flight behind others, by holder; then
+		// scaled to what it waited (inFlightWaitNS): on a device that
+		// served it meanwhile, the overlap was not waiting.
+		behind := map[int]map[Task]float64{}
 		holdSweep(bt.Requests, idx, func(inFlight []int, from, to int64) {
 			holder := &bt.Requests[inFlight[0]]
 			kind, weights := ch.of(holder)
@@ -124,21 +204,38 @@ func (m *Model) WaitedBehind(dev string, fromNS, toNS int64) map[Task]map[Task]f
 				if r.CompleteNS <= fromNS || r.CompleteNS > toNS || ch.kernel(r.Task()) {
 					continue
 				}
-				waiter := r.Task()
-				if out[waiter] == nil {
-					out[waiter] = map[Task]float64{}
+				if behind[w] == nil {
+					behind[w] = map[Task]float64{}
 				}
 				ns := float64(to - from)
 				switch kind {
 				case ownRequest:
-					out[waiter][holder.Task()] += ns
+					behind[w][holder.Task()] += ns
 				case journalRequest, writebackRequest, flushRequest:
-					spread(weights, func(t Task, frac float64) { out[waiter][t] += ns * frac })
+					spread(weights, func(t Task, frac float64) { behind[w][t] += ns * frac })
 				default:
-					out[waiter][Task{Comm: kernelName(holder.Comm)}] += ns
+					behind[w][Task{Comm: kernelName(holder.Comm)}] += ns
 				}
 			}
 		})
+		for w, holders := range behind {
+			r := &bt.Requests[w]
+			overlap := float64(r.ServiceNS() - r.HeldNS)
+			if overlap <= 0 {
+				continue
+			}
+			part := float64(r.inFlightWaitNS()) / overlap
+			if part <= 0 {
+				continue
+			}
+			waiter := r.Task()
+			if out[waiter] == nil {
+				out[waiter] = map[Task]float64{}
+			}
+			for h, ns := range holders {
+				out[waiter][h] += ns * part
+			}
+		}
 	}
 	return out
 }

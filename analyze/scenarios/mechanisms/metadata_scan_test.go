@@ -1,6 +1,7 @@
 package mechanisms
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func TestMetadataScan(t *testing.T) {
 		t.Errorf("primary finding %q, want metadata-scan", r.Verdict.Primary)
 		ok = false
 	}
-	var victim bool
+	var victim, behind bool
 	for _, f := range r.Findings {
 		if f.ID != "io-victims" {
 			continue
@@ -49,9 +50,12 @@ func TestMetadataScan(t *testing.T) {
 		for _, p := range f.Subjects.PIDs {
 			victim = victim || p == reader.Process.Pid
 		}
+		// On a disk that serves one request at a time the reader's reads
+		// queue behind the scan's: that wait is real and named.
+		behind = behind || strings.Contains(f.Summary, fmt.Sprintf("waiting behind the requests of PID %d", pid))
 	}
-	if !victim {
-		t.Errorf("the reader %d is not named a victim", reader.Process.Pid)
+	if !victim || !behind {
+		t.Errorf("the reader %d is not named a victim (%v) waiting behind du (%v)", reader.Process.Pid, victim, behind)
 		ok = false
 	}
 	if !strings.Contains(md, "ionice -c3") {
