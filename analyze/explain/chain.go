@@ -6,6 +6,7 @@ import (
 	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/internal/procfs"
 	"github.com/iorca/iorca/report/content"
 )
 
@@ -147,6 +148,13 @@ func (e *explainer) chain() []content.Step {
 		add(linef("strace slows the traced process: its rates under trace are lower than the /proc figures above"))
 	}
 	hot := c.HotFile(tv)
+	findingDev := e.d.FindingDevice()
+	if pl, ok := c.Place(tv, hot); ok && findingDev != "" && pl.Device != findingDev {
+		// The file it writes most lands elsewhere (a sync caller's own
+		// log on the root disk): the chain follows the device the
+		// finding is about, not that file.
+		hot = ""
+	}
 	if hot != "" {
 		for _, fd := range tv.Target.FDs {
 			if fd.Path == hot && fd.Info != nil {
@@ -168,8 +176,31 @@ func (e *explainer) chain() []content.Step {
 			dev = pl.Device
 		}
 	}
+	if dev == "" && findingDev != "" {
+		dev = findingDev
+		e.filesystemsOn(next, add, dev)
+	}
 	e.deviceStep(next, add, dev)
 	return steps
+}
+
+// filesystemsOn is the step for a finding about a device no file of the
+// culprit's names (a sync() caller, an msync writer known by its
+// mappings): the filesystems mounted on that device.
+func (e *explainer) filesystemsOn(next func(string, content.Line), add func(content.Line), dev string) {
+	var mounts []procfs.Mount
+	for _, mt := range e.m.Mounts {
+		if mt.Major != 0 && e.m.DiskName(procfs.Dev{Major: mt.Major, Minor: mt.Minor}) == dev {
+			mounts = append(mounts, mt)
+		}
+	}
+	if len(mounts) == 0 {
+		return
+	}
+	next("The filesystem on "+dev, linef("mountinfo, %s", code(bundle.HostMember)))
+	for _, mt := range mounts {
+		add(linef("%s is mounted on %s, type %s", code(mt.Source), code(mt.MountPoint), text(mt.FSType)))
+	}
 }
 
 // deviceStep is iostat -x for the device the culprit's file lands on (and,

@@ -417,3 +417,35 @@ func TestRemediesFitWhereTheyApply(t *testing.T) {
 		t.Errorf("fsync-storm: nothing for one committer:\n%s", got)
 	}
 }
+
+// The evidence chain describes the device the verdict's finding is
+// about, on every sample: its device step starts with that device. On
+// sync-caller the agent's own stdout file is on the root disk while the
+// finding is about loop0, whose time it holds through its sync() calls:
+// the chain names loop0's filesystem, not the file.
+func TestChainFollowsTheFindingsDevice(t *testing.T) {
+	for _, name := range sampletest.Names(t) {
+		r, d := build(t, name)
+		dev := d.FindingDevice()
+		if dev == "" || d.CulpritProc == nil {
+			continue
+		}
+		var first string
+		for _, s := range r.Chain {
+			if s.Title == "The device" && len(s.Facts) > 0 {
+				first = s.Facts[0].Text.Plain()
+			}
+		}
+		if !strings.HasPrefix(first, dev+":") {
+			t.Errorf("%s: the finding is about %s, the chain's device step starts %q", name, dev, first)
+		}
+	}
+	r, _ := build(t, "sync-caller")
+	for _, s := range r.Chain {
+		for _, f := range s.Facts {
+			if strings.Contains(f.Text.Plain(), "samples2.log") {
+				t.Errorf("step %q describes the agent's stdout file: %s", s.Title, f.Text.Plain())
+			}
+		}
+	}
+}

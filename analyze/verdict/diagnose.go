@@ -258,6 +258,15 @@ func deviceCulprit(c *window.Window) (string, int, bool) {
 
 // culpritDevice is the device whose time the culprit holds, else the
 // whole device its hot file lands on, else the busiest device.
+// FindingDevice is the device the verdict's finding is about: the one
+// it names, else the one whose time the culprit holds ("" when neither).
+func (d *Diagnosis) FindingDevice() string {
+	if dev := d.primary.Subjects.Device; dev != "" {
+		return dev
+	}
+	return d.culpritDev
+}
+
 func (d *Diagnosis) culpritDevice() (string, model.Iostat, bool) {
 	c := d.Window
 	// The device whose time it holds: a sync() caller or an msync writer

@@ -196,3 +196,14 @@ func TestSelfInflictedStallsEverywhere(t *testing.T) {
 		t.Error("sync-caller: no other writer waited for its sync passes, yet its stalls are not self-inflicted")
 	}
 }
+
+// A device half busy with slow requests is not "mostly idle" when the
+// block trace shows its busy time in bursts with requests queued in them:
+// sync-caller's loop0 was 52 % busy at 136 ms a request against a 10 ms
+// disk, every sync's writeback queued at once. The verdict says so.
+func TestSlowInBurstsIsNotIdle(t *testing.T) {
+	s := Diagnose(sampleModel(t, "sync-caller"), window.Defaults()).Verdict.Summary
+	if strings.Contains(s, "mostly idle") || !strings.Contains(s, "came in bursts") {
+		t.Errorf("verdict: %s", s)
+	}
+}

@@ -121,8 +121,7 @@ func (d *Diagnosis) deviceClause(b *strings.Builder, primary, devFinding *conten
 		case x.Util >= 0.9*c.Thresholds.UtilPct:
 			b.WriteString(", close to saturation")
 		case x.Await >= 0.9*c.Thresholds.AwaitMS:
-			// Slow requests on a mostly idle device are latency, not load.
-			b.WriteString(", its requests slow although it was mostly idle")
+			b.WriteString(slowNotSaturated(c, name))
 		}
 		if shows.Has(rules.Syncs) || shows.Has(rules.SmallPieces|rules.Amplified) {
 			b.WriteString(": the cost is in operations and latency for everything that shares it, not in bandwidth")
@@ -238,4 +237,29 @@ func (d *Diagnosis) dirtyGrowth() string {
 	page := c.PageSize()
 	return fmt.Sprintf(" (dirty page cache went from %s to %s, %.0f %% of the dirty limit)",
 		prose.Bytes(float64(a["nr_dirty"])*page), prose.Bytes(float64(b["nr_dirty"])*page), prose.Pct(float64(b["nr_dirty"]+b["nr_writeback"]), float64(b["nr_dirty_threshold"])))
+}
+
+// burstDepth is the requests in flight, on average over a device's busy
+// time, from which its slow requests queued behind each other.
+const burstDepth = 2
+
+// slowNotSaturated says why a device's requests were slow although it
+// was not saturated, from the block trace: its busy time came in bursts
+// with requests queued in them (each waited for those ahead of it: a
+// sync's writeback, a batch), or requests were slow one at a time on a
+// mostly idle device (latency, not load).
+func slowNotSaturated(c *window.Window, dev string) string {
+	b, ok := c.Model.BurstsOn(dev)
+	switch {
+	case !ok:
+		return ", its requests slow although it was mostly idle"
+	case b.Depth < burstDepth:
+		return ", its requests slow one at a time on a mostly idle device: latency, not load"
+	}
+	alone := ""
+	if b.UnloadedMS > 0 {
+		alone = fmt.Sprintf(" (one alone took %.1f ms)", b.UnloadedMS)
+	}
+	return fmt.Sprintf(": its busy time came in bursts, with %.1f requests in flight on average while it was busy, so each request waited for those ahead of it%s",
+		b.Depth, alone)
 }
