@@ -1,10 +1,13 @@
 package verdict
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/iorca/iorca/analyze/internal/sampletest"
+	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
 )
@@ -206,4 +209,99 @@ func TestSlowInBurstsIsNotIdle(t *testing.T) {
 	if strings.Contains(s, "mostly idle") || !strings.Contains(s, "came in bursts") {
 		t.Errorf("verdict: %s", s)
 	}
+}
+
+// The compressor half of a rotation, made by hand from copytruncate-rotation:
+// the rotation job's process now reads the rotated copy app.log.1 and writes
+// app.log.1.gz (its trace and descriptors renamed; nothing else changes, so
+// it holds the saturated disk as the copy did) under a name that says
+// nothing (nightly-job). It is the culprit, by device time, and the
+// verdict's finding is the compression of a rotated log, recognised from
+// what it reads and writes; a process that reads the rotated copy into
+// an archive of another name is not its compressor.
+func TestRotationCompressorIsTheCulprit(t *testing.T) {
+	for _, tc := range []struct {
+		name, out string
+		compress  bool
+	}{
+		{"compressor", ".1.gz", true},
+		{"archiver, adversarial", ".1-archive.tar.gz", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := sampletest.Load(t, sampletest.Path(t, "copytruncate-rotation"))
+			pid := renameCopier(t, m, tc.out)
+			d := Diagnose(m, window.Defaults())
+			var found *content.Finding
+			for i, f := range d.Findings {
+				if f.ID == "log-rotation" && strings.Contains(f.Title, "compresses the rotated log") {
+					found = &d.Findings[i]
+				}
+			}
+			if !tc.compress {
+				if found != nil {
+					t.Errorf("an archive of another name taken for the compressed copy: %s", found.Title)
+				}
+				return
+			}
+			if found == nil || found.Severity != content.Warning || found.Subjects.Device != "loop0" {
+				t.Fatalf("no compression finding about loop0 at warning: %+v", found)
+			}
+			if c := d.Verdict.Culprit; c == nil || c.PID != pid || d.Verdict.Primary != "log-rotation" {
+				t.Errorf("culprit %+v, primary %q; want PID %d and log-rotation", d.Verdict.Culprit, d.Verdict.Primary, pid)
+			}
+			if !strings.Contains(d.Verdict.Summary, "reads the rotated log") || !strings.Contains(d.Verdict.Summary, "writes it compressed") {
+				t.Errorf("verdict: %s", d.Verdict.Summary)
+			}
+			var later, idle bool
+			for _, mt := range found.Mitigations {
+				later = later || strings.Contains(mt.How, "delaycompress")
+				idle = idle || strings.Contains(mt.How, fmt.Sprintf("ionice -c3 -p %d", pid))
+			}
+			if !later || !idle {
+				t.Errorf("mitigations: delaycompress %v, ionice %v", later, idle)
+			}
+		})
+	}
+}
+
+// renameCopier turns the target that copies app.log into app.log.1 into
+// one that reads app.log.1 and writes app.log+out, and renames its
+// program; it returns its PID.
+func renameCopier(t *testing.T, m *model.Model, out string) int {
+	t.Helper()
+	for _, tg := range m.Targets {
+		s := tg.Summary()
+		if tg.Process == nil || s == nil {
+			continue
+		}
+		var live string
+		for _, f := range s.Files {
+			if strings.HasSuffix(f.Path, "/app.log") && f.Reads > 0 {
+				live = f.Path
+			}
+		}
+		if live == "" {
+			continue
+		}
+		rename := func(p string) string {
+			switch p {
+			case live:
+				return live + ".1"
+			case live + ".1":
+				return live + out
+			}
+			return p
+		}
+		for i := range s.Files {
+			s.Files[i].Path = rename(s.Files[i].Path)
+		}
+		s.Truncated = nil
+		for i := range tg.FDs {
+			tg.FDs[i].Path = rename(tg.FDs[i].Path)
+		}
+		tg.Process.Comm = "nightly-job"
+		return tg.Process.PID
+	}
+	t.Fatal("no target copies app.log")
+	return 0
 }
