@@ -267,7 +267,11 @@ func behindWhom(c *window.Window, waited map[model.Task]map[model.Task]float64, 
 	}
 	holders := make([]model.Task, 0, len(by))
 	for h := range by {
-		holders = append(holders, h)
+		// A holder of under 1 % of the wait rounds to 0 %: not whom it
+		// waited behind.
+		if by[h] >= total/100 {
+			holders = append(holders, h)
+		}
 	}
 	sort.Slice(holders, func(i, j int) bool {
 		if by[holders[i]] != by[holders[j]] {

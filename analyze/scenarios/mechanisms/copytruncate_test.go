@@ -24,28 +24,14 @@ import (
 // O_APPEND. The rotation's copy is the culprit by device time and the
 // report says it is a rotation, with rename-and-reopen as the remedy.
 func TestCopytruncateRotation(t *testing.T) {
-	lr := workload.RequireTool(t, "logrotate")
-	slow := workload.SlowDisk(t, 1024, "delay", "rdelay=20ms")
-	mnt := workload.Ext4On(t, slow)
-	dir := filepath.Join(mnt, "app")
-	os.Mkdir(dir, 0o755)
+	slow, dir := slowLogDir(t)
 	log := filepath.Join(dir, "service.log")
 	// A log written long ago: on the disk, not in the page cache.
 	workload.MustRun(t, "dd", "if=/dev/zero", "of="+log, "bs=1M", "count=512", "oflag=direct", "status=none")
 	workload.DropBackingCache(t, slow)
 	workload.StartProgram(t, "app-server", "--file", log, "--size", "200", "--sync", "none", "--rate", "200")
-	conf := filepath.Join(t.TempDir(), "rotate.conf")
-	if err := os.WriteFile(conf, []byte(log+" {\n    copytruncate\n    compress\n    rotate 2\n}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bin, err := os.ReadFile(lr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rotator := filepath.Join(t.TempDir(), "nightly-job")
-	if err := os.WriteFile(rotator, bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	conf := writeFile(t, "rotate.conf", log+" {\n    copytruncate\n    compress\n    rotate 2\n}\n", 0o644)
+	rotator := renamedTool(t, "logrotate", "nightly-job")
 	job := workload.Start(t, rotator, "-f", "-s", filepath.Join(t.TempDir(), "state"), conf)
 	cfg := livetest.Config(t, 5*time.Second)
 	cfg.SelectAfter = 2 * time.Second
@@ -73,7 +59,7 @@ func TestCopytruncateRotation(t *testing.T) {
 			t.Errorf("culprit %+v, want the rotation job %d", c, job.Process.Pid)
 			ok = false
 		}
-		if r.Verdict.Primary != "log-rotation" || !strings.Contains(r.Verdict.Summary, "(copy and truncate)") {
+		if r.Verdict.Primary != "log-rotation" || !strings.Contains(r.Verdict.Summary, "a log rotation by copy and truncate") {
 			t.Errorf("primary finding %q, verdict %q: want log-rotation, by copy and truncate", r.Verdict.Primary, r.Verdict.Summary)
 			ok = false
 		}
@@ -98,4 +84,35 @@ func otherDeviceFailing(r reporttest.Report, dev string) bool {
 		}
 	}
 	return false
+}
+
+// slowLogDir is a log directory on ext4 over a slow disk whose every read
+// waits 20 ms (writes are fast, so that a large log is laid down in
+// seconds), and the disk.
+func slowLogDir(t *testing.T) (slow, dir string) {
+	slow = workload.SlowDisk(t, 1024, "delay", "rdelay=20ms")
+	dir = filepath.Join(workload.Ext4On(t, slow), "app")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return slow, dir
+}
+
+// renamedTool is a copy of a system tool under a name that says nothing
+// of what it does: only its behaviour can give it away.
+func renamedTool(t *testing.T, tool, name string) string {
+	bin, err := os.ReadFile(workload.RequireTool(t, tool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, name, string(bin), 0o755)
+}
+
+// writeFile writes a file of the test's own and returns its path.
+func writeFile(t *testing.T, name, text string, mode os.FileMode) string {
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -1,7 +1,6 @@
 package mechanisms
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -25,30 +24,15 @@ import (
 // log, recognised from what it reads and writes.
 func TestRotationCompressor(t *testing.T) {
 	lr := workload.RequireTool(t, "logrotate")
-	gz := workload.RequireTool(t, "gzip")
-	slow := workload.SlowDisk(t, 1024, "delay", "rdelay=20ms")
-	mnt := workload.Ext4On(t, slow)
-	dir := filepath.Join(mnt, "app")
-	os.Mkdir(dir, 0o755)
+	slow, dir := slowLogDir(t)
 	log := filepath.Join(dir, "app.log")
 	// Yesterday's copy, written long ago: on the disk, not in the page
 	// cache; lines of text, as a log holds.
 	workload.MustRun(t, "sh", "-c", "(yes '10.0.0.7 - - [03/Dec/2026:06:25:01 +0000] \"GET /api/v1/orders?id=4711 HTTP/1.1\" 200 512' || true) | head -c 201326592 | dd of="+log+".1 bs=8M iflag=fullblock oflag=direct status=none")
 	workload.DropBackingCache(t, slow)
 	workload.StartProgram(t, "app-server", "--file", log, "--size", "200", "--sync", "none", "--rate", "200")
-	pack := filepath.Join(t.TempDir(), "nightly-pack")
-	bin, err := os.ReadFile(gz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pack, bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(t.TempDir(), "rotate.conf")
-	rules := log + " {\n    copytruncate\n    compress\n    delaycompress\n    compresscmd " + pack + "\n    compressext .gz\n    rotate 4\n}\n"
-	if err := os.WriteFile(conf, []byte(rules), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pack := renamedTool(t, "gzip", "nightly-pack")
+	conf := writeFile(t, "rotate.conf", log+" {\n    copytruncate\n    compress\n    delaycompress\n    compresscmd "+pack+"\n    compressext .gz\n    rotate 4\n}\n", 0o644)
 	time.Sleep(time.Second) // the service's first lines
 	workload.Start(t, lr, "-f", "-s", filepath.Join(t.TempDir(), "state"), conf)
 	cfg := livetest.Config(t, 5*time.Second)
