@@ -137,7 +137,7 @@ func (e *explainer) victimsPart(f *content.Finding) []string {
 			break
 		}
 		pio := e.c.ByPID[pid]
-		lat, ok := f.Evidence[i].Figures["latency_ms"]
+		lat, ok := f.Evidence[i].Figures[rules.FigLatencyMS]
 		if pio == nil || !ok || lat <= 0 {
 			continue
 		}

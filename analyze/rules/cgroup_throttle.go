@@ -157,7 +157,7 @@ func throttleFinding(c *window.Window, cg *model.Cgroup, dev procfs.Dev, hits []
 		Evidence: []content.Evidence{
 			{Member: bundle.CgroupLimitsMember + " (" + file + ")", What: fmt.Sprintf("%s/%s limits %s: %s", cg.Path, file, devName, limitsText(c, cg, dev))},
 			{Member: c.TicksMembers() + " (cgroup IO counters)", Ticks: c.TickSpan(), What: fmt.Sprintf("over %.1f s the cgroup moved %s", secs, strings.Join(parts, "; ")),
-				Figures: map[string]float64{FigUsePct: prose.Pct(hits[0].used, hits[0].limit), FigLimit: hits[0].limit, "rate": hits[0].used,
+				Figures: map[string]float64{FigUsePct: prose.Pct(hits[0].used, hits[0].limit), FigLimit: hits[0].limit, FigRate: hits[0].used,
 					FigLimitWrites: boolFigure(strings.HasPrefix(hits[0].dir, "write")), FigLimitInBytes: boolFigure(hits[0].unit == "B/s")}},
 		},
 	}

@@ -72,7 +72,7 @@ func checkContainerLogFlood(c *window.Window) []content.Finding {
 		Evidence: []content.Evidence{
 			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 				What:    fmt.Sprintf("/proc/%d/io: write_bytes +%d, wchar +%d in %d write syscalls, rchar +%d in %d reads", p.PID, writer.Delta.IO.WriteBytes, writer.Delta.IO.WChar, writer.Delta.IO.SyscW, writer.Delta.IO.RChar, writer.Delta.IO.SyscR),
-				Figures: map[string]float64{FigSharePct: share, "write_bytes": float64(writer.Delta.IO.WriteBytes), "syscw": float64(writer.Delta.IO.SyscW)}},
+				Figures: map[string]float64{FigSharePct: share, FigWriteBytes: float64(writer.Delta.IO.WriteBytes), FigSyscw: float64(writer.Delta.IO.SyscW)}},
 			{Member: bundle.ProcTableMember, What: fmt.Sprintf("PID %d: %s", p.PID, window.Cmdline(p))},
 			{Member: how.member, What: how.what},
 		},
@@ -261,7 +261,7 @@ func logCost(c *window.Window, f *content.Finding, writer *model.ProcIO, logPath
 	}
 	f.Summary += " " + strings.ToUpper(what[:1]) + what[1:] + "."
 	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat) and " + bundle.StatfsMember, Ticks: c.TickSpan(), What: what,
-		Figures: map[string]float64{"device_wkb_per_s": x.WkBPS, "dirty_rate": rate}})
+		Figures: map[string]float64{FigDeviceWkbPerS: x.WkBPS, FigDirtyRate: rate}})
 }
 
 // pasteable is cmd as a step's command when path, which it names, can be

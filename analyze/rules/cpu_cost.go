@@ -89,7 +89,7 @@ func checkCPUCost(c *window.Window) []content.Finding {
 			Evidence: []content.Evidence{
 				{Member: c.TicksMembers() + " (/proc/PID/stat, /proc/PID/io)", Ticks: c.TickSpan(),
 					What:    fmt.Sprintf("%sutime+stime +%d clock ticks in %.1f s (%.0f %% of a CPU), stime +%d (%.0f %%); syscw +%d, syscr +%d moving rchar+wchar %s (%.0f bytes a call)", procFiles(p.Proc), p.CPUTicks, p.Seconds, h.cpu, p.SysTicks, h.sys*100, io.SyscW, io.SyscR, units.FormatBytes(io.RChar+io.WChar), h.perCall),
-					Figures: map[string]float64{FigCPUPct: h.cpu, "syscalls_per_s": h.syscalls, "system_share_pct": h.sys * 100, "bytes_per_call": h.perCall}},
+					Figures: map[string]float64{FigCPUPct: h.cpu, FigSyscallsPerS: h.syscalls, FigSystemSharePct: h.sys * 100, FigBytesPerCall: h.perCall}},
 			},
 			Mitigations: []content.Mitigation{
 				{Horizon: content.ShortTerm, Key: advice.BufferKey(p.Proc), Subject: window.Name(p.Proc), Generic: true, Action: "Make fewer, larger IO calls in " + window.Name(p.Proc), How: "Buffer before writing (64 KiB or more per write); for a container's stdout, log less or through a buffered logger inside the container", Effect: "The same bytes for a fraction of the CPU"},
@@ -101,7 +101,7 @@ func checkCPUCost(c *window.Window) []content.Finding {
 		if nodeOK {
 			f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/stat)", Ticks: c.TickSpan(),
 				What:    fmt.Sprintf("the node was %.0f %% busy over its %d CPUs, %.0f %% in the kernel (system, irq, softirq)", busy, c.Model.Manifest.Host.CPUs, kernel),
-				Figures: map[string]float64{"node_busy_pct": busy, "node_kernel_pct": kernel}})
+				Figures: map[string]float64{FigNodeBusyPct: busy, FigNodeKernelPct: kernel}})
 			f.Summary += fmt.Sprintf(" The node was %.0f %% busy, %.0f %% in the kernel.", busy, kernel)
 		}
 		out = append(out, f)

@@ -76,7 +76,7 @@ func checkDeviceSaturated(c *window.Window) []content.Finding {
 			Score:    x.Util * x.Await,
 			Evidence: []content.Evidence{
 				{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.TickSpan(), What: what,
-					Figures: map[string]float64{FigUtilPct: x.Util, FigAwaitMS: x.Await, "w_per_s": x.WPS, "wkb_per_s": x.WkBPS, FigAquSz: x.AquSz}},
+					Figures: map[string]float64{FigUtilPct: x.Util, FigAwaitMS: x.Await, FigWPerS: x.WPS, FigWkbPerS: x.WkBPS, FigAquSz: x.AquSz}},
 				{Member: "ticks (/proc/diskstats)", Ticks: c.TickSpan(),
 					What: fmt.Sprintf("%d of %d one-second intervals above both thresholds; worst %%util %.1f at tick %s", busy, c.To-c.From, worst, c.Model.FormatTick(worstK))},
 			},

@@ -123,7 +123,7 @@ func checkDirtyThrottling(c *window.Window) []content.Finding {
 			}
 			f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.BlockTraceMember + " (balance_dirty_pages)",
 				What:    fmt.Sprintf("%s was paused %d times for %.1f s in all over %.1f s of trace", name, th.Pauses, float64(th.PauseMS)/1000, traceSecs),
-				Figures: map[string]float64{"pauses": float64(th.Pauses), FigPausedS: float64(th.PauseMS) / 1000}})
+				Figures: map[string]float64{FigPauses: float64(th.Pauses), FigPausedS: float64(th.PauseMS) / 1000}})
 		}
 	}
 	s := c.Model.Sysctl

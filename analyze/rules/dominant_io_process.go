@@ -83,7 +83,7 @@ func checkDominantIOProcess(c *window.Window) []content.Finding {
 			Subjects: content.Subjects{PIDs: pids, Container: n},
 			Evidence: []content.Evidence{{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 				What:    fmt.Sprintf("%d processes of %s: %s of %s disk bytes (read_bytes+write_bytes)", len(pids), n, prose.Bytes(float64(sum)), prose.Bytes(total)),
-				Figures: map[string]float64{FigSharePct: share, "bytes": float64(sum)}}},
+				Figures: map[string]float64{FigSharePct: share, FigBytes: float64(sum)}}},
 			Mitigations: containerMitigations(c, n, byCont[n]),
 		}
 		noDeviceHurts(c, &f)
@@ -127,7 +127,7 @@ func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) 
 			{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 				What: fmt.Sprintf("/proc/%d/io over %.1f s: write_bytes +%d, read_bytes +%d, wchar +%d, rchar +%d, syscw +%d, syscr +%d, cancelled_write_bytes +%d",
 					p.PID, top.Seconds, io.WriteBytes, io.ReadBytes, io.WChar, io.RChar, io.SyscW, io.SyscR, io.CancelledWriteBytes),
-				Figures: map[string]float64{FigSharePct: share, "write_bytes": float64(io.WriteBytes), "read_bytes": float64(io.ReadBytes), "wchar": float64(io.WChar), "syscw": float64(io.SyscW)}},
+				Figures: map[string]float64{FigSharePct: share, FigWriteBytes: float64(io.WriteBytes), FigReadBytes: float64(io.ReadBytes), FigWchar: float64(io.WChar), FigSyscw: float64(io.SyscW)}},
 			{Member: bundle.ProcTableMember, What: fmt.Sprintf("PID %d: %s (parent %d, uid %d)", p.PID, window.Cmdline(p), p.PPID, p.UID)},
 		},
 	}
@@ -234,7 +234,7 @@ func noImpact(c *window.Window, f *content.Finding, top *model.ProcIO, dev, mode
 	}
 	f.Summary += " " + strings.ToUpper(what[:1]) + what[1:] + "."
 	f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/diskstats, /proc/vmstat)", Ticks: c.TickSpan(), What: what,
-		Figures: map[string]float64{"device_util_pct": x.Util, "dirty_rate": rate}})
+		Figures: map[string]float64{FigDeviceUtilPct: x.Util, FigDirtyRate: rate}})
 }
 
 // swapIns lowers a dominant finding to info when the process's disk

@@ -97,7 +97,7 @@ func fileByFileFinding(c *window.Window, tv *window.TargetView, d *model.Durable
 		Evidence: []content.Evidence{{Member: tr.Member,
 			What: fmt.Sprintf("strace: %s written (%.1f writes, %s each on average), each fsynced after its writes; %d of them renamed after their sync; %s of their directories after them; file syncs %s%s",
 				prose.Plural(d.Files, "file"), perFile, prose.Bytes(float64(d.WriteBytes)/float64(d.Files)), d.Renames, prose.Plural(d.DirSyncs, "sync"), d.FileSyncLat.Mean(), dirSyncMean(d)),
-			Figures: map[string]float64{FigDurableFiles: float64(d.Files), FigFilesPerS: rate, "syncs_per_file": syncsPerFile},
+			Figures: map[string]float64{FigDurableFiles: float64(d.Files), FigFilesPerS: rate, FigSyncsPerFile: syncsPerFile},
 			Lines:   traceLines(tv.Target, d.Lines)},
 			{Member: tr.Member, What: "the directories, with the files made durable in each: " + dirListing(d)}},
 		Mitigations: fileByFileMitigations(root, syncJournal(c, tv, root)),
@@ -190,12 +190,12 @@ func flushesPerFile(c *window.Window, tv *window.TargetView, path string, rate f
 	e := content.Evidence{Member: "block trace (" + pl.Device + ")",
 		What: fmt.Sprintf("%s saw %d requests carrying a cache flush or FUA in %.1f s, about %.1f flushes per file at %.0f files a second (whoever asked for them; the flushes count the block layer's flush steps around each commit block)",
 			pl.Device, flushes, bt.Seconds(), float64(flushes)/files, rate),
-		Figures: map[string]float64{"flushes_per_file": float64(flushes) / files}}
+		Figures: map[string]float64{FigFlushesPerFile: float64(flushes) / files}}
 	if commits > 0 {
 		// Counted from jbd2_end_commit: only a jbd2 journal has them.
 		e.What = fmt.Sprintf("%s saw %d requests carrying a cache flush or FUA and %d jbd2 journal commits in %.1f s, about %.1f flushes and %.1f commits per file at %.0f files a second (whoever asked for them; the flushes count the block layer's flush steps around each commit block)",
 			pl.Device, flushes, commits, bt.Seconds(), float64(flushes)/files, float64(commits)/files, rate)
-		e.Figures["commits_per_file"] = float64(commits) / files
+		e.Figures[FigCommitsPerFile] = float64(commits) / files
 	}
 	return e, true
 }

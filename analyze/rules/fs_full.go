@@ -64,7 +64,7 @@ func checkFSFull(c *window.Window) []content.Finding {
 			Subjects: content.Subjects{Mount: s.MountPoint, Device: s.Source},
 			Evidence: []content.Evidence{{Member: bundle.StatfsMember,
 				What:    fmt.Sprintf("statfs(%s): %d blocks of %d B, %d free, %d available; %d inodes, %d free", s.MountPoint, s.Blocks, s.BlockSize, s.BlocksFree, s.BlocksAvail, s.Files, s.FilesFree),
-				Figures: map[string]float64{"space_used_pct": space, "inodes_used_pct": inodes, "avail_bytes": avail}}},
+				Figures: map[string]float64{FigSpaceUsedPct: space, FigInodesUsedPct: inodes, FigAvailBytes: avail}}},
 			Mitigations: []content.Mitigation{
 				{Horizon: content.Immediate, Action: "Free space on " + s.MountPoint, How: "du -xh --max-depth=2 " + s.MountPoint + " | sort -h; find deleted files still held open: lsof +L1; rotate or truncate runaway logs", Effect: "Writes stop failing with ENOSPC" + reservedNote(s.FSType)},
 				{Horizon: content.ShortTerm, Action: "Cap what grows there", How: "Log rotation with size limits; image garbage collection (crictl rmi --prune)", Effect: "It does not fill again"},

@@ -79,7 +79,7 @@ func checkIOStalls(c *window.Window) []content.Finding {
 		parts = append(parts, fmt.Sprintf("IO pressure: some task waited %.1f %% and all non-idle tasks %.1f %% of the %.0f s", some, full, c.Seconds))
 		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/pressure/io)", Ticks: c.TickSpan(),
 			What:    fmt.Sprintf("PSI io totals: some +%d µs, full +%d µs over %.1f s (%.1f %% and %.1f %%); avg10 at the end %.2f / %.2f", last.PSI.Some.TotalUS-first.PSI.Some.TotalUS, fullTotal(first, last), c.Seconds, some, full, last.PSI.Some.Avg10, fullAvg10(last)),
-			Figures: map[string]float64{FigSomePct: some, "full_pct": full}})
+			Figures: map[string]float64{FigSomePct: some, FigFullPct: full}})
 	}
 	for i, s := range procs {
 		if i == 5 {

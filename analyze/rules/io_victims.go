@@ -110,12 +110,12 @@ func checkIOVictims(c *window.Window) []content.Finding {
 		f.Subjects.PIDs = append(f.Subjects.PIDs, v.p.Proc.PID)
 		names = append(names, window.Name(v.p.Proc)+": "+victimText(c, v))
 		ev := content.Evidence{Member: c.TicksMembers() + " (/proc/PID/stat)", Ticks: c.TickSpan(), What: window.Name(v.p.Proc) + ": " + victimText(c, v),
-			Figures: map[string]float64{"wait_s": v.waitS, FigDStatePct: v.dshare}}
+			Figures: map[string]float64{FigWaitS: v.waitS, FigDStatePct: v.dshare}}
 		if v.requests > 0 {
 			ev.Member += " and " + c.DeviceTimeSource()
-			ev.Figures["latency_ms"] = v.latencyMS
+			ev.Figures[FigLatencyMS] = v.latencyMS
 			if !c.DeviceTimesEstimated {
-				ev.Figures["request_wait_ms"] = v.reqWaitMS
+				ev.Figures[FigRequestWaitMS] = v.reqWaitMS
 			}
 		}
 		f.Evidence = append(f.Evidence, ev)

@@ -105,7 +105,7 @@ func deviceErrors(c *window.Window, all []model.KernelEvent, dev string, evs []m
 		lines = append(lines, fmt.Sprintf("[%12.6f] (%s) %s", float64(e.Record.Usec)/1e6, when(e), strings.ReplaceAll(e.Record.Text, "\n", " | ")))
 	}
 	ev := content.Evidence{Member: bundle.KmsgMember, What: fmt.Sprintf("%d kernel log record(s) about %s, %d of them during the capture or in the %s before it and about today's %s; the last ones (seconds since boot, and on the capture's clock):", len(evs), dev, len(now), ago(time.Duration(c.Thresholds.RecentErrorS)*time.Second), dev), Lines: lines,
-		Figures: map[string]float64{"records": float64(len(evs)), "recent": float64(len(now))}}
+		Figures: map[string]float64{FigRecords: float64(len(evs)), FigRecent: float64(len(now))}}
 	f := content.Finding{ID: "kernel-io-errors", Confidence: content.High, Score: float64(len(now)), Subjects: content.Subjects{Device: dev}, Evidence: []content.Evidence{ev}}
 	if len(now) == 0 {
 		last := old[len(old)-1]
@@ -273,7 +273,7 @@ func hungTasks(c *window.Window, hung []model.KernelEvent) (content.Finding, boo
 		Title:   fmt.Sprintf("The kernel reported tasks blocked on IO (hung task), the last %s", when(last)),
 		Summary: fmt.Sprintf("%d hung-task report(s) about %s: each task waited in D state longer than kernel.hung_task_timeout_secs.", len(hung), strings.Join(tasks, ", ")),
 		Evidence: []content.Evidence{{Member: bundle.KmsgMember, What: fmt.Sprintf("%d records; the last ones:", len(hung)), Lines: lines,
-			Figures: map[string]float64{"records": float64(len(hung)), "recent": float64(recent)}}},
+			Figures: map[string]float64{FigRecords: float64(len(hung)), FigRecent: float64(recent)}}},
 		Mitigations: []content.Mitigation{{Horizon: content.Immediate, Action: "See what the blocked tasks wait on", How: "The stacks in the kernel log after each report; cat /proc/PID/stack of tasks still in D state", Effect: "The device or lock they wait on is known"}},
 	}
 	if recent > 0 {

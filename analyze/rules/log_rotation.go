@@ -230,7 +230,7 @@ func rotationCopy(c *window.Window, tv *window.TargetView, src, dst fileUse) con
 		secs := tv.Target.Info.Strace.TracedSeconds
 		f.Evidence = append(f.Evidence, content.Evidence{Member: tv.Target.Info.Strace.Member,
 			What:    fmt.Sprintf("strace over %.1f s: %s read from %s, %s written to %s", secs, prose.Bytes(float64(src.readBytes)), src.path, prose.Bytes(float64(dst.writeBytes)), dst.path),
-			Figures: map[string]float64{"copy_read_bytes": float64(src.readBytes), "copy_write_bytes": float64(dst.writeBytes)}})
+			Figures: map[string]float64{FigCopyReadBytes: float64(src.readBytes), FigCopyWriteBytes: float64(dst.writeBytes)}})
 	}
 	if truncs > 0 {
 		f.Summary += fmt.Sprintf(" It truncated %s %d time(s) (strace): lines the writer appended between the end of the copy and the truncate are lost.", src.path, truncs)

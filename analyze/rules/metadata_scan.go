@@ -148,7 +148,7 @@ func metadataScanFinding(c *window.Window, dev string, r *metaReads, pio *model.
 		Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Device: dev},
 		Evidence: []content.Evidence{{Member: bundle.BlockTraceMember, What: fmt.Sprintf("%s: %d read requests by PID %d in %.1f s of block trace: %d flagged M (REQ_META, read on demand), %s each%s",
 			dev, r.reads, p.PID, secs, r.meta, prose.Bytes(avg), ahead),
-			Figures: map[string]float64{"meta_reads_per_s": rate, FigMetaReadsPct: scanPct}}},
+			Figures: map[string]float64{FigMetaReadsPerS: rate, FigMetaReadsPct: scanPct}}},
 	}
 	if share > 0 {
 		f.Summary += fmt.Sprintf(" It holds %.0f %% of %s's time.", share, dev)

@@ -94,7 +94,7 @@ func msyncFinding(c *window.Window, tv *window.TargetView, files []model.MappedF
 		Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: strings.TrimPrefix(what, "a file")},
 		Evidence: []content.Evidence{{Member: st.Member,
 			What:    fmt.Sprintf("strace: %d msync calls in %.1f s, %d with MS_SYNC (%.0f a second), %s; they asked for %s in all, %s per call", ms.Calls, st.TracedSeconds, ms.Sync, rate, lat, prose.Bytes(float64(ms.RangeBytes)), prose.Bytes(ms.AvgRange())),
-			Figures: map[string]float64{FigMsyncsPerS: rate, "msyncs": float64(ms.Sync), "msync_avg_us": ms.Lat.AvgUS(), "msync_avg_bytes": ms.AvgRange()},
+			Figures: map[string]float64{FigMsyncsPerS: rate, FigMsyncs: float64(ms.Sync), FigMsyncAvgUS: ms.Lat.AvgUS(), FigMsyncAvgBytes: ms.AvgRange()},
 			Lines:   exampleLines(tv.Target, ms.FirstLine, 1)}},
 		Mitigations: msyncMitigations(p, syncJournal(c, tv, what)),
 	}
@@ -116,7 +116,7 @@ func msyncFinding(c *window.Window, tv *window.TargetView, files []model.MappedF
 		d := io.Delta.IO
 		f.Evidence = append(f.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 			What:    fmt.Sprintf("/proc/%d/io over %.1f s: write_bytes +%d (pages it dirtied through the mapping) against wchar +%d in %d write calls: the data never passes through write()", p.PID, io.Seconds, d.WriteBytes, d.WChar, d.SyscW),
-			Figures: map[string]float64{"write_bytes": float64(d.WriteBytes), "wchar": float64(d.WChar)}})
+			Figures: map[string]float64{FigWriteBytes: float64(d.WriteBytes), FigWchar: float64(d.WChar)}})
 	}
 	if e, ok := deviceTimeOf(c, tv, what); ok {
 		f.Evidence = append(f.Evidence, e)

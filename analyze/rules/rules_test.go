@@ -1,6 +1,9 @@
 package rules
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -339,6 +342,28 @@ func TestFindingsHaveRoles(t *testing.T) {
 			}
 			if r := Of(&f); f.Role != r.Role && f.Role != content.Failure && f.Role != content.Neighbour {
 				t.Errorf("%s: finding %s has role %s, its rule %s", s, f.ID, f.Role, r.Role)
+			}
+		}
+	}
+}
+
+// Every evidence figure's key is a named constant (figures.go): a key
+// spelled out where it is written or read is one a reader of another
+// file can misspell without a compiler noticing.
+func TestFigureKeysAreConstants(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	literal := regexp.MustCompile(`Figures\["|map\[string\]float64\{[^}]*"[a-z][a-z0-9_]*":`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if literal.MatchString(line) {
+				t.Errorf("%s:%d: a figure key spelled out: %s", f, i+1, strings.TrimSpace(line))
 			}
 		}
 	}

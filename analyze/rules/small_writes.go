@@ -120,7 +120,7 @@ func smallWritesFinding(c *window.Window, tv *window.TargetView, f *model.FileIO
 	if io := tv.IO; io != nil && io.Delta.IO.SyscW > 0 {
 		fd.Evidence = append(fd.Evidence, content.Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 			What:    fmt.Sprintf("/proc/%d/io over %.1f s (untraced too): %d write syscalls (%.0f/s) carrying wchar %d bytes, %.0f bytes per call", p.PID, io.Seconds, io.Delta.IO.SyscW, float64(io.Delta.IO.SyscW)/io.Seconds, io.Delta.IO.WChar, float64(io.Delta.IO.WChar)/float64(io.Delta.IO.SyscW)),
-			Figures: map[string]float64{"syscw": float64(io.Delta.IO.SyscW), "wchar": float64(io.Delta.IO.WChar)}})
+			Figures: map[string]float64{FigSyscw: float64(io.Delta.IO.SyscW), FigWchar: float64(io.Delta.IO.WChar)}})
 	}
 	fd.Mitigations = []content.Mitigation{
 		{Horizon: content.ShortTerm, Key: advice.BufferKey(p), Subject: f.Path, Action: "Buffer the writes to " + f.Path, How: advice.BufferHow(p, f.Path), Effect: advice.BufferEffect(f.Path, rate, f.AvgWrite())},

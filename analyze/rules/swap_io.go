@@ -52,7 +52,7 @@ func checkSwapIO(c *window.Window) []content.Finding {
 		Summary: fmt.Sprintf("The kernel pages to and from swap: %s/s in and %s/s out, on top of the workload's own IO.", prose.Bytes(in*page), prose.Bytes(out*page)),
 		Evidence: []content.Evidence{{Member: c.TicksMembers() + " (/proc/vmstat, /proc/meminfo)", Ticks: c.TickSpan(),
 			What:    fmt.Sprintf("pswpin +%d, pswpout +%d pages over %.1f s; MemAvailable %d of %d kB, SwapFree %d of %d kB", pin, pout, c.Seconds, mem["MemAvailable"], mem["MemTotal"], mem["SwapFree"], mem["SwapTotal"]),
-			Figures: map[string]float64{"pswpin_per_s": in, "pswpout_per_s": out, "mem_available_kb": float64(mem["MemAvailable"])}}},
+			Figures: map[string]float64{FigPswpinPerS: in, FigPswpoutPerS: out, FigMemAvailableKB: float64(mem["MemAvailable"])}}},
 	}
 	f.Evidence = append(f.Evidence, swapAreas(c)...)
 
@@ -131,7 +131,7 @@ func checkSwapIO(c *window.Window) []content.Finding {
 		f.Summary += fmt.Sprintf(", %s of it in swap", prose.Bytes(float64(swapped)))
 	}
 	f.Summary += fmt.Sprintf(". The node has %s available: it is the limit, not the node, that makes the kernel reclaim the cgroup's pages to swap and read them back.", prose.Bytes(availKB*1024))
-	figs := map[string]float64{FigLimitBytes: float64(cg.MemLimit), "usage_bytes": float64(end.Usage), "limit_hits": float64(hits)}
+	figs := map[string]float64{FigLimitBytes: float64(cg.MemLimit), FigUsageBytes: float64(end.Usage), FigLimitHits: float64(hits)}
 	if swapKnown {
 		figs["swap_bytes"] = float64(swapped)
 	}

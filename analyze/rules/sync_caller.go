@@ -114,7 +114,7 @@ func syncCallerFinding(c *window.Window, a model.SyncAgent, dev string, rate flo
 	}
 	f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.BlockTraceMember,
 		What:    fmt.Sprintf("writeback_queue reason=sync (the writeback sync() and syncfs() queue for each filesystem) from %s: %d calls in %.1f s, %.1f a second", callerList(a.Callers), a.Calls, dt.Seconds, rate),
-		Figures: map[string]float64{FigSyncCallsPerS: rate, "sync_calls": float64(a.Calls)}})
+		Figures: map[string]float64{FigSyncCallsPerS: rate, FigSyncCalls: float64(a.Calls)}})
 	if s != nil && dt.BusyNS > 0 {
 		forced := s.ForcedNS / dt.BusyNS * 100
 		what := fmt.Sprintf("it holds %.0f %% of %s's time%s", dt.Fraction(s)*100, dev, window.ShareHow(dt, s))
@@ -122,7 +122,7 @@ func syncCallerFinding(c *window.Window, a model.SyncAgent, dev string, rate flo
 			what += "; the pages it forced out were " + whose
 		}
 		f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.BlockTraceMember, What: what,
-			Figures: map[string]float64{FigDeviceSharePct: dt.Fraction(s) * 100, "forced_pct": forced}})
+			Figures: map[string]float64{FigDeviceSharePct: dt.Fraction(s) * 100, FigForcedPct: forced}})
 		if forced >= 1 {
 			f.Summary += fmt.Sprintf(" In the block trace %.0f %% of %s's time was writeback done inside its sync passes", forced, dev)
 			if whose := forcedOf(c, s, dt); whose != "" {
@@ -136,7 +136,7 @@ func syncCallerFinding(c *window.Window, a model.SyncAgent, dev string, rate flo
 	}
 	if e, ok := tracedSyncs(c, a); ok {
 		f.Evidence = append(f.Evidence, e)
-		if us, _ := e.Figures["sync_avg_us"]; us > 0 {
+		if us, _ := e.Figures[FigSyncAvgUS]; us > 0 {
 			f.Summary += fmt.Sprintf(" Its traced calls each waited %s for that.", model.FormatUS(us))
 		}
 	}
@@ -265,7 +265,7 @@ func tracedSyncs(c *window.Window, a model.SyncAgent) (content.Evidence, bool) {
 			what += "; syncfs on " + strings.Join(sortedKeys(x.Filesystems), ", ")
 		}
 		return content.Evidence{Member: st.Member, What: what, Lines: traceLines(tv.Target, x.Lines),
-			Figures: map[string]float64{"traced_sync_calls": float64(x.Calls()), "sync_avg_us": x.Lat.AvgUS()}}, true
+			Figures: map[string]float64{FigTracedSyncCalls: float64(x.Calls()), FigSyncAvgUS: x.Lat.AvgUS()}}, true
 	}
 	return content.Evidence{}, false
 }

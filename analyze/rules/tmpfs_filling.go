@@ -72,9 +72,9 @@ func checkTmpfsFilling(c *window.Window) []content.Finding {
 				Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p), Path: f.Path, Mount: mp},
 				Evidence: []content.Evidence{
 					{Member: tv.Target.Info.Strace.Member, What: fmt.Sprintf("%d writes of %.0f bytes on average to %s, open with O_APPEND: %s/s at the untraced write rate", f.Writes, f.AvgWrite(), f.Path, prose.Bytes(bytesPerSec)),
-						Figures: map[string]float64{"bytes_per_s": bytesPerSec}},
+						Figures: map[string]float64{FigBytesPerS: bytesPerSec}},
 					{Member: bundle.StatfsMember, What: fmt.Sprintf("%s (%s): %s available", mp, fstype, prose.Bytes(avail)),
-						Figures: map[string]float64{"avail_bytes": avail, "fill_s": secs}},
+						Figures: map[string]float64{FigAvailBytes: avail, FigFillS: secs}},
 				},
 				Mitigations: []content.Mitigation{
 					{Horizon: horizonFor(secs), Action: "Rotate or truncate " + f.Path + " before " + mp + " fills",

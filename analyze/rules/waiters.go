@@ -117,5 +117,5 @@ func cgroupPressureEvidence(c *window.Window, p *model.Process, nodeSome float64
 	}
 	return content.Evidence{Member: c.TicksMembers() + " (cgroup io.pressure)", Ticks: c.TickSpan(),
 		What:    fmt.Sprintf("%s, where %s runs: io.pressure some %.1f %%, full %.1f %% of the time (the node's some: %.1f %%)", prose.Cgroup("", path), window.Name(p), some, full, nodeSome),
-		Figures: map[string]float64{"cgroup_some_pct": some}}, path, some, true
+		Figures: map[string]float64{FigCgroupSomePct: some}}, path, some, true
 }

@@ -63,7 +63,7 @@ func checkWriteAmplification(c *window.Window) []content.Finding {
 		counters := content.Evidence{Member: c.TicksMembers() + " (/proc/PID/io)", Ticks: c.TickSpan(),
 			What: fmt.Sprintf("/proc/%d/io over %.1f s: write_bytes +%d vs wchar +%d in %d syscalls (%.0f bytes each); write_bytes/wchar %.1f: it dirtied more page cache than it handed to write() (page-cache absorption would make it below 1)",
 				p.PID, pio.Seconds, io.WriteBytes, io.WChar, io.SyscW, avg, dirtied),
-			Figures: map[string]float64{"dirtied_ratio": dirtied, "write_bytes": float64(io.WriteBytes), "wchar": float64(io.WChar), "syscw": float64(io.SyscW), FigAvgBytes: avg}}
+			Figures: map[string]float64{FigDirtiedRatio: dirtied, FigWriteBytes: float64(io.WriteBytes), FigWchar: float64(io.WChar), FigSyscw: float64(io.SyscW), FigAvgBytes: avg}}
 		f := content.Finding{
 			ID: "write-amplification", Severity: content.Warning, Confidence: content.High, Score: ratio,
 			Subjects: content.Subjects{PIDs: []int{p.PID}, Command: window.Cmdline(p)},
@@ -218,7 +218,7 @@ func deviceWrites(c *window.Window, pio *model.ProcIO) (content.Evidence, bool) 
 	calls := float64(pio.Delta.IO.WChar) / pio.Seconds / 1024
 	return content.Evidence{Member: c.TicksMembers() + " (/proc/diskstats)", Ticks: c.TickSpan(),
 		What:    fmt.Sprintf("%s wrote %s kB/s (iostat, all writers) against the %s kB/s PID %d handed to write()", dev, thousands(x.WkBPS), thousands(calls), pio.Proc.PID),
-		Figures: map[string]float64{FigDeviceWkBPS: x.WkBPS, "wchar_kbps": calls}}, true
+		Figures: map[string]float64{FigDeviceWkBPS: x.WkBPS, FigWcharKBPS: calls}}, true
 }
 
 // thousands writes a whole number with thousands separators, as iostat's
