@@ -42,9 +42,13 @@ func (e *explainer) headline(r *content.Report) string {
 	for _, p := range parts {
 		h.add(p)
 	}
-	if h.out == "" && len(parts) > 0 {
-		// A first part too long for the budget: its first words.
-		return strings.Join(strings.Fields(parts[0])[:HeadlineWords-1], " ") + " …"
+	if h.out == "" {
+		// Every part too long for the budget: the first one's first words.
+		for _, p := range parts {
+			if w := strings.Fields(strings.TrimSuffix(strings.TrimSpace(p), ".")); len(w) > 0 {
+				return strings.Join(w[:min(len(w), HeadlineWords-1)], " ") + " …"
+			}
+		}
 	}
 	return strings.TrimSpace(h.out)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/iorca/iorca/analyze/internal/sampletest"
 	"github.com/iorca/iorca/analyze/rules"
+	"github.com/iorca/iorca/report/content"
 )
 
 // TestHeadlineSaysEachFactOnceWithItsImpact: on every sample the verdict
@@ -68,5 +69,17 @@ func TestHeadlineDropsRestatements(t *testing.T) {
 	want := "PID 7 (logger) writes /var/log/a.log with O_SYNC: every write waits for the disk. Device sda is 90 % busy at 9.0 ms per request. PID 9 (db) waited for sda: its requests took 30.0 ms each."
 	if got := strings.TrimSpace(h.out); got != want {
 		t.Errorf("headline\n%s\nwant\n%s", got, want)
+	}
+}
+
+// When no part fits the budget the verdict is the first words of the
+// first part that has any (an empty first sentence once made it slice
+// nothing to 69 words).
+func TestHeadlineOfPartsTooLong(t *testing.T) {
+	long := strings.Repeat("word ", 90)
+	r := &content.Report{Verdict: content.Verdict{Summary: ". " + long}}
+	got := (&explainer{}).headline(r)
+	if n := len(strings.Fields(got)); n != HeadlineWords || !strings.HasSuffix(got, " …") {
+		t.Errorf("headline of %d words: %q", n, got)
 	}
 }
