@@ -182,6 +182,23 @@ type headlineText struct {
 	named map[string]bool
 	// load is true once a device's load (busy, saturated) was said.
 	load bool
+	// openings are the first words of the sentences said: a figure
+	// told again in other units opens the same way ("Each write costs
+	// the device 5.0 requests and 4.2 KiB" / "... and 4348 bytes").
+	openings map[string]bool
+}
+
+// openingWords is how many first words make a sentence's opening.
+const openingWords = 4
+
+// opening is a sentence's first openingWords words, lower case ("" for a
+// shorter sentence).
+func opening(p string) string {
+	w := strings.Fields(strings.ToLower(p))
+	if len(w) < openingWords {
+		return ""
+	}
+	return strings.Join(w[:openingWords], " ")
 }
 
 // Names a sentence may repeat: absolute paths (files, mounts, cgroups)
@@ -215,15 +232,25 @@ func (h *headlineText) add(p string) {
 		h.named[n] = true
 	}
 	h.load = h.load || loadWord.MatchString(p)
+	if o := opening(p); o != "" {
+		if h.openings == nil {
+			h.openings = map[string]bool{}
+		}
+		h.openings[o] = true
+	}
 	h.out += p + ". "
 	h.words += w
 }
 
 // restates reports whether a sentence names a path or a process the
-// verdict named already (it is about the same subject, told again), or
-// speaks of a device's load after the verdict did.
+// verdict named already (it is about the same subject, told again),
+// speaks of a device's load after the verdict did, or opens as a
+// sentence said already.
 func (h *headlineText) restates(p string) bool {
 	if h.load && loadWord.MatchString(p) {
+		return true
+	}
+	if o := opening(p); o != "" && h.openings[o] {
 		return true
 	}
 	for _, n := range names(p) {

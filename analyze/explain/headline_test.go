@@ -63,10 +63,12 @@ func TestHeadlineDropsRestatements(t *testing.T) {
 		"It writes /var/log/a.log in 58-byte pieces.",
 		"The device sda was busy 90 % of the time.",
 		"PID 9 (db) waited for sda: its requests took 30.0 ms each.",
+		"Each write costs the device 5.0 requests and 4.2 KiB.",
+		"Each write costs the device 5.0 requests and 4348 bytes (its data, journal commits and cache flushes).",
 	} {
 		h.add(s)
 	}
-	want := "PID 7 (logger) writes /var/log/a.log with O_SYNC: every write waits for the disk. Device sda is 90 % busy at 9.0 ms per request. PID 9 (db) waited for sda: its requests took 30.0 ms each."
+	want := "PID 7 (logger) writes /var/log/a.log with O_SYNC: every write waits for the disk. Device sda is 90 % busy at 9.0 ms per request. PID 9 (db) waited for sda: its requests took 30.0 ms each. Each write costs the device 5.0 requests and 4.2 KiB."
 	if got := strings.TrimSpace(h.out); got != want {
 		t.Errorf("headline\n%s\nwant\n%s", got, want)
 	}

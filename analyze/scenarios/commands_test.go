@@ -61,7 +61,10 @@ func TestReportOverlaySyncAppender(t *testing.T) {
 		t.Errorf("--format html: exit %d, %.200s", code, page.String())
 	}
 
-	if !reporttest.CheckFindings(t, r, []string{"dominant-io-process", "small-writes", "sync-writes", "write-amplification", "overlay-hot-path"}, nil) {
+	// Whether the writer also moves most of the node's disk bytes
+	// (dominant-io-process) depends on what else the machine does — a
+	// browser test of another package, a build — not on the scenario.
+	if !reporttest.CheckFindings(t, r, []string{"small-writes", "sync-writes", "write-amplification", "overlay-hot-path"}, nil) {
 		t.Logf("report:\n%s", md)
 	}
 	if c := r.Verdict.Culprit; c == nil || c.PID != w.Process.Pid {
