@@ -63,7 +63,7 @@ func TestShortSkipsLiveTests(t *testing.T) {
 	if err != nil {
 		t.Skip("go is not on PATH")
 	}
-	cmd := exec.Command(goBin, "test", "-short", "-count=1", "-v", "-run", "TestReportOverlaySyncAppender|TestLiveOverlaySyncWriter", "../../analyze/cmd/iorca", "../../collect/collector")
+	cmd := exec.Command(goBin, "test", "-short", "-count=1", "-v", "-run", "TestReportOverlaySyncAppender|TestLiveOverlaySyncWriter", "../../analyze/scenarios", "../../collect/collector")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go test -short: %v\n%s", err, out)
