@@ -83,30 +83,6 @@ func TestThrottleAdvice(t *testing.T) {
 	}
 }
 
-// Advice follows the mechanism (hand-made figures): a WAL is no record
-// log, and buffering gains what the rate and the flush interval allow —
-// 16 lines/s of 58 bytes flushed every 5 s is 80 times fewer calls, not
-// the 64 KiB/58 B a buffer size alone would suggest.
-func TestLogKindAndBufferGain(t *testing.T) {
-	for path, want := range map[string]string{
-		"/srv/data/wal-000001.log": "wal", "/var/lib/postgresql/pg_wal/0001": "wal", "/data/appendonly.aof": "wal",
-		"/var/log/nginx/access.log": "log", "/srv/app/logs/app.txt": "log", "/srv/data/table.db": "",
-	} {
-		if got := advice.LogKind(path); got != want {
-			t.Errorf("logKind(%q) = %q, want %q", path, got, want)
-		}
-	}
-	if got := advice.BufferGain(16, 58); !strings.HasPrefix(got, "About 80 times fewer") || !strings.Contains(got, "once per 5 s") {
-		t.Errorf("16/s of 58 B: %q", got)
-	}
-	if got := advice.BufferGain(1190, 120); !strings.HasPrefix(got, "About 546 times fewer") {
-		t.Errorf("1190/s of 120 B: %q", got)
-	}
-	if got := advice.BufferGain(2, 1<<20); !strings.HasPrefix(got, "Its writes are already as large") {
-		t.Errorf("2/s of 1 MiB: %q", got)
-	}
-}
-
 // A log whose filesystem fills in tens of seconds is truncated or
 // rotated first: nginx-logger-stdout's log directory fills in about 41 s.
 func TestFillForecastFirst(t *testing.T) {

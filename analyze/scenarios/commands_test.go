@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,9 +71,15 @@ func TestReportOverlaySyncAppender(t *testing.T) {
 	if c := r.Verdict.Culprit; c == nil || c.PID != w.Process.Pid {
 		t.Errorf("culprit %+v, want PID %d", c, w.Process.Pid)
 	}
-	for _, f := range r.Findings {
-		if (f.ID == "small-writes" || f.ID == "sync-writes" || f.ID == "overlay-hot-path") && f.Subjects.Path != logFile {
-			t.Errorf("%s names %q, want %s", f.ID, f.Subjects.Path, logFile)
+	// Each of the three names the writer's file; other processes' (a
+	// browser test of another package fsyncs its profile) are theirs.
+	for _, id := range []string{"small-writes", "sync-writes", "overlay-hot-path"} {
+		named := false
+		for _, f := range findingsAbout(r, id, w.Process.Pid) {
+			named = named || f.Subjects.Path == logFile
+		}
+		if !named {
+			t.Errorf("no %s finding about PID %d names %s", id, w.Process.Pid, logFile)
 		}
 	}
 	for _, want := range []string{"## Verdict", "Evidence chain", "## Findings", "Mitigations", "Monitoring and alert rules", "## Appendix", upper, "O\\_SYNC"} {
@@ -80,6 +87,18 @@ func TestReportOverlaySyncAppender(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
+}
+
+// findingsAbout are the report's findings of rule id whose subjects
+// include pid.
+func findingsAbout(r reporttest.Report, id string, pid int) []reporttest.Finding {
+	var out []reporttest.Finding
+	for _, f := range r.Findings {
+		if f.ID == id && slices.Contains(f.Subjects.PIDs, pid) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // checkRendersCleanly renders the Markdown with goldmark (GitHub
@@ -115,12 +134,18 @@ func TestReportBufferedBulkWriter(t *testing.T) {
 	mnt, _ := workload.LoopExt4(t, 512)
 	w := workload.StartWriter(t, "--file", filepath.Join(mnt, "backup.img"), "--size", "1048576", "--sync", "none", "--rate", "32", "--max-bytes", "256MiB")
 	r, md := reporttest.Analyze(t, livetest.Capture(t, livetest.Config(t, 6*time.Second), 0))
-	ok := reporttest.CheckFindings(t, r, []string{"dominant-io-process"}, []string{"small-writes", "sync-writes"})
-	for _, f := range r.Findings {
-		if f.ID == "dominant-io-process" && (len(f.Subjects.PIDs) == 0 || f.Subjects.PIDs[0] != w.Process.Pid || f.Severity != "info") {
-			t.Errorf("dominant-io-process %+v, want info about the writer %d", f, w.Process.Pid)
+	// The writer's findings only: other processes of the machine (a
+	// browser test of another package fsyncs its profile) may have theirs.
+	ok := true
+	for _, id := range []string{"small-writes", "sync-writes"} {
+		if fs := findingsAbout(r, id, w.Process.Pid); len(fs) > 0 {
+			t.Errorf("%s about the buffered writer %d: %s", id, w.Process.Pid, fs[0].Title)
 			ok = false
 		}
+	}
+	if fs := findingsAbout(r, "dominant-io-process", w.Process.Pid); len(fs) == 0 || fs[0].Severity != "info" {
+		t.Errorf("dominant-io-process about the writer %d: %+v, want one at info", w.Process.Pid, fs)
+		ok = false
 	}
 	if c := r.Verdict.Culprit; c != nil && c.PID == w.Process.Pid {
 		t.Errorf("a buffered writer on an idle device is the culprit: %s", r.Verdict.Summary)

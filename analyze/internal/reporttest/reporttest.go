@@ -41,16 +41,20 @@ type Report struct {
 			Time       time.Time `json:"time"`
 		} `json:"trigger"`
 	} `json:"verdict"`
-	Findings []struct {
-		ID       string `json:"id"`
-		Severity string `json:"severity"`
-		Summary  string `json:"summary"`
-		Subjects struct {
-			PIDs   []int  `json:"pids"`
-			Path   string `json:"path"`
-			Device string `json:"device"`
-		} `json:"subjects"`
-	} `json:"findings"`
+	Findings []Finding `json:"findings"`
+}
+
+// Finding is the part of a finding the tests read.
+type Finding struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Title    string `json:"title"`
+	Summary  string `json:"summary"`
+	Subjects struct {
+		PIDs   []int  `json:"pids"`
+		Path   string `json:"path"`
+		Device string `json:"device"`
+	} `json:"subjects"`
 }
 
 // Decode reads a JSON report, failing the test when it is not one.
