@@ -256,8 +256,6 @@ func deviceCulprit(c *window.Window) (string, int, bool) {
 	return dev, s.Task.PID, true
 }
 
-// culpritDevice is the device whose time the culprit holds, else the
-// whole device its hot file lands on, else the busiest device.
 // FindingDevice is the device the verdict's finding is about: the one
 // it names, else the one whose time the culprit holds ("" when neither).
 func (d *Diagnosis) FindingDevice() string {
@@ -267,6 +265,8 @@ func (d *Diagnosis) FindingDevice() string {
 	return d.culpritDev
 }
 
+// culpritDevice is the device whose time the culprit holds, else the
+// whole device its hot file lands on, else the busiest device.
 func (d *Diagnosis) culpritDevice() (string, model.Iostat, bool) {
 	c := d.Window
 	// The device whose time it holds: a sync() caller or an msync writer
