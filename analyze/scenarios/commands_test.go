@@ -30,15 +30,7 @@ import (
 // fleetJSON runs iorca fleet with args and decodes its JSON.
 func fleetJSON(t *testing.T, args ...string) *content.Fleet {
 	t.Helper()
-	var out, errb bytes.Buffer
-	if code := reporttest.Iorca(append([]string{"fleet", "--format", "json", "-q"}, args...), &out, &errb); code != 0 {
-		t.Fatalf("iorca fleet %v: exit %d: %s", args, code, errb.String())
-	}
-	var s content.Fleet
-	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
-		t.Fatalf("fleet JSON: %v", err)
-	}
-	return &s
+	return reporttest.Fleet(t, reporttest.Iorca, args...)
 }
 
 // Acceptance 1 of issue 4, scenario 1: tiny O_SYNC appends to a file in an

@@ -8,21 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iorca/iorca/analyze/internal/reporttest"
 	"github.com/iorca/iorca/report/content"
 )
 
 // fleetJSON runs iorca fleet with args and decodes its JSON.
 func fleetJSON(t *testing.T, args ...string) *content.Fleet {
 	t.Helper()
-	var out, errb bytes.Buffer
-	if code := run(append([]string{"fleet", "--format", "json", "-q"}, args...), &out, &errb); code != exitOK {
-		t.Fatalf("iorca fleet %v: exit %d: %s", args, code, errb.String())
-	}
-	var s content.Fleet
-	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
-		t.Fatalf("fleet JSON: %v", err)
-	}
-	return &s
+	return reporttest.Fleet(t, run, args...)
 }
 
 // The shipped samples as a fleet, with a corrupt bundle among them: every

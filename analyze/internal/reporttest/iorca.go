@@ -2,6 +2,7 @@ package reporttest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/iorca/iorca/report/content"
 	"github.com/iorca/iorca/samples/workload"
 )
 
@@ -90,4 +92,19 @@ func Main(m *testing.M) {
 func Analyze(t testing.TB, path string, extra ...string) (Report, string) {
 	t.Helper()
 	return RunReport(t, Iorca, path, extra...)
+}
+
+// Fleet is `iorca fleet --format json -q ARGS...` through run (the
+// command's own run, or Iorca), decoded; a non-zero exit fails the test.
+func Fleet(t testing.TB, run func([]string, io.Writer, io.Writer) int, args ...string) *content.Fleet {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(append([]string{"fleet", "--format", "json", "-q"}, args...), &out, &errb); code != 0 {
+		t.Fatalf("iorca fleet %v: exit %d: %s", args, code, errb.String())
+	}
+	var s content.Fleet
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		t.Fatalf("fleet JSON: %v", err)
+	}
+	return &s
 }
