@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/rules"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
@@ -68,38 +67,15 @@ func howItWrites(fs []content.Finding, primary *content.Finding) []string {
 			continue
 		}
 		shows := rules.Of(f).Shows
-		if s := piecesPart(f); s != "" && shows.Has(rules.SmallPieces) && !rules.Of(primary).Shows.Has(rules.SmallPieces) {
-			pieces = append(pieces, s)
+		if s, ok := rules.Pieces(f); ok && shows.Has(rules.SmallPieces) && !rules.Of(primary).Shows.Has(rules.SmallPieces) {
+			pieces = append(pieces, "It writes "+s)
 		}
-		if s := costPart(f); s != "" && shows.Has(rules.Amplified) && !rules.Of(primary).Shows.Has(rules.Amplified) {
+		if s, ok := rules.WriteCost(f); ok && shows.Has(rules.Amplified) && !rules.Of(primary).Shows.Has(rules.Amplified) {
 			cost = append(cost, s)
 		}
 	}
 	// The pieces, then what each costs.
 	return append(pieces, cost...)
-}
-
-// piecesPart is the size and rate of a writer's pieces.
-func piecesPart(f *content.Finding) string {
-	avg, ok1 := f.Figure(rules.FigAvgBytes)
-	rate, ok2 := f.Figure(rules.FigWritesPerS)
-	if !ok1 || !ok2 {
-		return ""
-	}
-	return fmt.Sprintf("It writes in %.0f-byte pieces, %.0f times a second", avg, rate)
-}
-
-// costPart is what one write costs: on the device, where the block trace
-// measured it, else in the pages it dirties.
-func costPart(f *content.Finding) string {
-	if reqs, ok := f.Figure(rules.FigRequestsPerWrite); ok {
-		bytes, _ := f.Figure(rules.FigDeviceBytesPerWrite)
-		return fmt.Sprintf("Each write costs the device %.1f requests and %s", reqs, prose.Bytes(bytes))
-	}
-	if ratio, ok := f.Figure(rules.FigRatio); ok {
-		return fmt.Sprintf("Each write dirties %.0f times its bytes in whole pages", ratio)
-	}
-	return ""
 }
 
 // impact are the verdict's parts that say what the cause costs: the

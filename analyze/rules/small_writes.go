@@ -174,15 +174,26 @@ func exampleLines(t *model.Target, first, n int) []string {
 	return out
 }
 
-// smallWritesClause says, in a verdict about the writer, how it writes:
-// its file, the size of its pieces and their rate.
-func smallWritesClause(f *content.Finding) string {
+// Pieces says how a small writer writes, from its finding's figures
+// ("in 58-byte pieces, 1479 times a second"; false without them): the
+// verdict's clause and the report's headline say it in these words.
+func Pieces(f *content.Finding) (string, bool) {
 	avg, ok1 := f.Figure(FigAvgBytes)
 	rate, ok2 := f.Figure(FigWritesPerS)
 	if !ok1 || !ok2 {
+		return "", false
+	}
+	return fmt.Sprintf("in %.0f-byte pieces, %.0f times a second", avg, rate), true
+}
+
+// smallWritesClause says, in a verdict about the writer, how it writes:
+// its file, the size of its pieces and their rate.
+func smallWritesClause(f *content.Finding) string {
+	p, ok := Pieces(f)
+	if !ok {
 		return " " + f.Title + "."
 	}
-	return fmt.Sprintf(" It writes %s in %.0f-byte pieces, %.0f times a second.", f.Subjects.Path, avg, rate)
+	return fmt.Sprintf(" It writes %s %s.", f.Subjects.Path, p)
 }
 
 // pageRatio is write_bytes over wchar for a target: how many bytes of

@@ -179,24 +179,38 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// writeAmplificationClause says, in a verdict about the writer, what
-// each write costs the device: measured per write in the block trace, or
-// as the ratio of write_bytes to wchar.
-func writeAmplificationClause(f *content.Finding) string {
+// WriteCost says what one write costs, from a write-amplification
+// finding's figures: on the device, where the block trace measured it,
+// else in the pages it dirties (false without either). The verdict's
+// clause and the report's headline say it in these words.
+func WriteCost(f *content.Finding) (string, bool) {
 	if reqs, ok := f.Figure(FigRequestsPerWrite); ok {
 		bytes, _ := f.Figure(FigDeviceBytesPerWrite)
-		return fmt.Sprintf(" Each write costs the device %.1f requests and %.0f bytes (%s, from the block trace).", reqs, bytes, costPartsIn(f.Summary))
+		return fmt.Sprintf("Each write costs the device %.1f requests and %s", reqs, prose.Bytes(bytes)), true
 	}
 	if ratio, ok := f.Figure(FigRatio); ok {
-		s := fmt.Sprintf(" Each small write dirties a whole page: it dirtied %.0f times the bytes it handed to write() (write_bytes/wchar: pages dirtied, not what the device wrote)", ratio)
-		for _, e := range f.Evidence {
-			if _, ok := e.Figures[FigDeviceWkBPS]; ok {
-				s += "; " + e.What
-			}
-		}
-		return s + "."
+		return fmt.Sprintf("Each write dirties %.0f times its bytes in whole pages", ratio), true
 	}
-	return ""
+	return "", false
+}
+
+// writeAmplificationClause says, in a verdict about the writer, what
+// each write costs the device (WriteCost) and how it is known.
+func writeAmplificationClause(f *content.Finding) string {
+	cost, ok := WriteCost(f)
+	if !ok {
+		return ""
+	}
+	if _, traced := f.Figure(FigRequestsPerWrite); traced {
+		return fmt.Sprintf(" %s (%s, from the block trace).", cost, costPartsIn(f.Summary))
+	}
+	s := " " + cost + " (write_bytes/wchar: pages dirtied, not what the device wrote)"
+	for _, e := range f.Evidence {
+		if _, ok := e.Figures[FigDeviceWkBPS]; ok {
+			s += "; " + e.What
+		}
+	}
+	return s + "."
 }
 
 // deviceWrites is the device's own write rate (iostat over the window)
