@@ -33,6 +33,10 @@ var wanted = [][]string{
 	// so that the requests it issues in between are known to be forced.
 	{"writeback/writeback_queue"}, {"writeback/writeback_start"}, {"writeback/writeback_written"},
 	{"jbd2/jbd2_commit_flushing"}, {"jbd2/jbd2_end_commit"},
+	// Who started each process: a sync(1) an agent's loop runs lives a
+	// fraction of a second, often between two ticks, and target
+	// selection credits its calls to the agent only through its parent.
+	{"sched/sched_process_fork"},
 }
 
 // Config bounds one capture.
@@ -328,8 +332,9 @@ func (t *Tracer) drain() {
 }
 
 // Follow calls fn with each block-request event (insert, issue, complete,
-// requeue) and each writeback_queue (who asks for writeback: a sync()
-// caller) read since its last call, as ParseLine would give its line
+// requeue), each writeback_queue (who asks for writeback: a sync()
+// caller) and each sched_process_fork (who started that caller) read
+// since its last call, as ParseLine would give its line
 // (Fields valid during the call only): target selection feeds a matcher
 // as the capture runs, decoding only what is new — and of raw pages, only
 // the newest 2 MiB of each CPU's, a sample with bounded work. It is for one

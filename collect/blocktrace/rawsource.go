@@ -21,8 +21,8 @@ import (
 // which the kernel hands over without formatting a line (the text of
 // trace_pipe costs the traced workload several times more). The pages go
 // to a spill file as they are; they are decoded into trace_pipe's lines
-// after the capture, and, for the block requests only, as target
-// selection asks (Follow).
+// after the capture, and, for the events target selection weighs only,
+// as it asks (Follow).
 type rawSource struct {
 	cpus     []int
 	fds      []int
@@ -189,7 +189,7 @@ func (r *rawSource) add(i int, page []byte) (int, error) {
 const followMax = 2 << 20
 
 // follow decodes the pages read since its last call (at most followMax
-// bytes of each CPU's newest), block requests only.
+// bytes of each CPU's newest), the events Follow gives only.
 // Each call merges its own pages by time; an event near the end of one
 // call's pages may be ordered after the next call's first events of
 // another CPU, which costs target selection a request or two, no more.
@@ -212,7 +212,8 @@ func (r *rawSource) follow(fn func(ftrace.Event)) error {
 	return mergePages(r.pages, d.hdr, todo, func(i int, ts uint64, rec []byte) error {
 		switch d.eventName(rec) {
 		case "block_rq_insert", "block_rq_issue", "block_rq_complete", "block_rq_requeue",
-			"writeback_queue": // who calls sync(): a target too
+			"writeback_queue",    // who calls sync(): a target too
+			"sched_process_fork": // and who started it
 		default:
 			return nil
 		}

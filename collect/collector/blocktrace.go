@@ -91,6 +91,10 @@ type deviceTimer struct {
 	// reason=sync (sync(2), syncfs(2)): a snapshot agent's sync(1) runs as
 	// a new process each time, and selection credits the agent.
 	syncCalls map[syncCaller]int64
+	// forkedBy is the process that started each task the trace saw
+	// start (sched_process_fork): the exact parent of a sync(1) gone
+	// before any tick, and of the shell between it and the agent.
+	forkedBy map[int]int
 	// seen describes a process seen in any tick so far (the process
 	// table's entry), for the short-lived sync callers gone by the last.
 	seen func(pid int) (comm string, ppid int, ok bool)
@@ -103,14 +107,25 @@ type syncCaller struct {
 }
 
 func newDeviceTimer() *deviceTimer {
-	return &deviceTimer{match: ftrace.NewMatcher(), byPID: map[int]int64{}, syncWrites: map[int]int64{}, syncCalls: map[syncCaller]int64{}}
+	return &deviceTimer{match: ftrace.NewMatcher(), byPID: map[int]int64{}, syncWrites: map[int]int64{}, syncCalls: map[syncCaller]int64{}, forkedBy: map[int]int{}}
 }
+
+// maxForks bounds forkedBy: a node forking thousands of processes a
+// second fills it in minutes, and selection then falls back on the
+// process table for the rest.
+const maxForks = 1 << 16
 
 // addEvent takes one event.
 func (d *deviceTimer) addEvent(e ftrace.Event) {
 	if e.Name == "writeback_queue" && !ftrace.KernelTask(e.Comm) {
 		if w, err := ftrace.ParseWork(e.Fields); err == nil && w.Reason == "sync" {
 			d.syncCalls[syncCaller{e.Process(), e.Comm}]++
+		}
+		return
+	}
+	if e.Name == "sched_process_fork" {
+		if f, err := ftrace.ParseFork(e.Fields); err == nil && len(d.forkedBy) < maxForks {
+			d.forkedBy[f.Child] = e.Process()
 		}
 		return
 	}
@@ -130,13 +145,40 @@ func secondsDuration(s float64) time.Duration { return time.Duration(s * float64
 // syncCallsBy credits each process with the sync work it queued in the
 // trace so far; a caller that started during the window (first has no
 // sample of it) or is already gone is a short-lived child, sync(1) run
-// by an agent's loop, and its calls go to its parent, known from a
-// caller of that name still running or seen in any tick of the window
-// (d.seen: each lives a fraction of a second, and the last tick rarely
-// finds one). Tracing the agent with -f then sees every call.
+// by an agent's loop, and its calls go to the nearest ancestor still
+// running: known exactly from the trace's fork events (through a shell
+// between them, cron's sh -c, that is gone too), or else from a caller
+// of that name still running or seen in any tick of the window (d.seen:
+// each lives a fraction of a second, and the last tick rarely finds
+// one). Tracing the agent with -f then sees every call.
 func (d *deviceTimer) syncCallsBy(first, last map[int]*procSnap) map[int]int64 {
+	out := map[int]int64{}
+	// A caller's running ancestor by the fork events; 0 when a fork on
+	// the way up is not in the trace.
+	ancestor := func(pid int) int {
+		for range 64 { // a chain of forks, never a loop, but a bound all the same
+			p, ok := d.forkedBy[pid]
+			if !ok || p <= 1 {
+				return 0
+			}
+			if last[p] != nil {
+				return p
+			}
+			pid = p
+		}
+		return 0
+	}
+	rest := map[syncCaller]int64{}
+	for c, n := range d.syncCalls {
+		short := last[c.pid] == nil || first[c.pid] == nil
+		if p := ancestor(c.pid); short && p != 0 {
+			out[p] += n
+		} else {
+			rest[c] = n
+		}
+	}
 	parentOf := map[string]int{}
-	for c := range d.syncCalls {
+	for c := range rest {
 		comm, ppid, ok := "", 0, false
 		if s := last[c.pid]; s != nil {
 			comm, ppid, ok = s.stat.Comm, s.stat.PPID, true
@@ -150,8 +192,7 @@ func (d *deviceTimer) syncCallsBy(first, last map[int]*procSnap) map[int]int64 {
 			parentOf[c.comm] = ppid
 		}
 	}
-	out := map[int]int64{}
-	for c, n := range d.syncCalls {
+	for c, n := range rest {
 		short := last[c.pid] == nil || first[c.pid] == nil
 		if p, ok := parentOf[c.comm]; ok && short {
 			out[p] += n

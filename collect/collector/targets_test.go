@@ -1,9 +1,11 @@
 package collector
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
+	"github.com/iorca/iorca/internal/ftrace"
 	"github.com/iorca/iorca/internal/procfs"
 )
 
@@ -118,6 +120,28 @@ func TestSelectTargetsSyncAgent(t *testing.T) {
 	if by := dev.syncCallsBy(first, last); by[2] != 3 {
 		t.Errorf("calls by process %v, want the agent 3 from a caller seen in an earlier tick", by)
 	}
+	// No caller seen in any tick, but the trace saw the forks: the
+	// agent ran 31 directly and 35 through a shell (60) gone too.
+	dev.seen = nil
+	dev.addEvent(forkEvent(2, 31))
+	dev.addEvent(forkEvent(2, 60))
+	dev.addEvent(forkEvent(60, 35))
+	if by := dev.syncCallsBy(first, last); by[2] != 2 || by[31] != 0 || by[35] != 0 || by[60] != 0 || by[3] != 2 {
+		t.Errorf("calls by process %v, want the agent 2 by the fork events (40's fork not traced) and backupd 2", by)
+	}
+	// A fork's record of a long-running caller changes nothing: its calls
+	// are its own.
+	dev.addEvent(forkEvent(1, 3))
+	if by := dev.syncCallsBy(first, last); by[3] != 2 || by[1] != 0 {
+		t.Errorf("calls by process %v, want backupd's 2 its own", by)
+	}
+}
+
+// forkEvent is sched_process_fork as the trace gives it: in the parent's
+// context, naming the child.
+func forkEvent(parent, child int) ftrace.Event {
+	return ftrace.Event{Comm: "bash", PID: parent, TGID: parent, Name: "sched_process_fork",
+		Fields: []byte(fmt.Sprintf("comm=bash pid=%d child_comm=bash child_pid=%d", parent, child))}
 }
 
 // The collector's tracers are never targets: a strace writing its

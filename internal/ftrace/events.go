@@ -268,3 +268,33 @@ func ParseWork(fields []byte) (Work, error) {
 	}
 	return w, nil
 }
+
+// Fork is sched_process_fork: the task Parent (its thread id) made the
+// task Child ("comm=bash pid=812 child_comm=bash child_pid=4711"). It
+// names who started a process too short-lived for any tick to see, such
+// as a sync(1) run by an agent's loop.
+type Fork struct {
+	Parent, Child int
+	ChildComm     string
+}
+
+// ParseFork parses sched_process_fork's fields. A comm may hold spaces,
+// so the fields are cut from the right.
+func ParseFork(fields []byte) (Fork, error) {
+	var f Fork
+	s := string(fields)
+	i := strings.LastIndex(s, " child_pid=")
+	j := strings.LastIndex(s[:max(i, 0)], " child_comm=")
+	k := strings.LastIndex(s[:max(j, 0)], " pid=")
+	if i < 0 || j < 0 || k < 0 || !strings.HasPrefix(s, "comm=") {
+		return f, fmt.Errorf("sched_process_fork %q: want comm= pid= child_comm= child_pid=", fields)
+	}
+	var err1, err2 error
+	f.Child, err1 = strconv.Atoi(s[i+len(" child_pid="):])
+	f.Parent, err2 = strconv.Atoi(s[k+len(" pid=") : j])
+	if err1 != nil || err2 != nil || f.Child <= 0 || f.Parent < 0 {
+		return f, fmt.Errorf("sched_process_fork %q: pids are not numbers", fields)
+	}
+	f.ChildComm = s[j+len(" child_comm=") : i]
+	return f, nil
+}

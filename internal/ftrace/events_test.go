@@ -16,6 +16,24 @@ func TestParseSingleInode(t *testing.T) {
 	}
 }
 
+// sched_process_fork as this machine (6.18) printed a bash forking, and a
+// comm with spaces, which is cut from the right.
+func TestParseFork(t *testing.T) {
+	f, err := ParseFork([]byte("comm=bash pid=24564 child_comm=bash child_pid=24573"))
+	if err != nil || f != (Fork{Parent: 24564, Child: 24573, ChildComm: "bash"}) {
+		t.Fatalf("got %+v, %v", f, err)
+	}
+	f, err = ParseFork([]byte("comm=Web Content pid=900 child_comm=Web Content pid=1 child_pid=901"))
+	if err != nil || f.Parent != 900 || f.Child != 901 || f.ChildComm != "Web Content pid=1" {
+		t.Fatalf("got %+v, %v", f, err)
+	}
+	for _, bad := range []string{"", "comm=bash pid=1", "comm=bash pid=x child_comm=bash child_pid=2", "pid=1 child_comm=a child_pid=2"} {
+		if _, err := ParseFork([]byte(bad)); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+}
+
 // writeback_queue as a sync(1) call printed it on this machine (6.18),
 // and writeback_written from the flusher that did the work.
 func TestParseWork(t *testing.T) {
