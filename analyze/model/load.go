@@ -91,10 +91,11 @@ func LoadSalvage(path string, lim bundle.Limits) (*Model, error) {
 }
 
 func load(rd *bundle.Reader, salvage bool) (*Model, error) {
-	// Nothing keeps a member's bytes, so the reader may reuse its
-	// buffers.
+	// Nothing keeps a member's bytes but aside, which takes them from
+	// the reader (Keep), so the reader may reuse its buffers.
 	rd.Prefetch()
 	l := newLoader(rd.Manifest)
+	l.aside.keep = rd.Keep
 	defer l.aside.wait()
 	read := map[string]bool{}
 	for {
@@ -257,21 +258,29 @@ type loader struct {
 
 // aside runs the parse of a member that nothing else in the load reads
 // before finish — a strace trace, the block trace — in a goroutine of its
-// own, on a copy of its bytes (the reader reuses them), while the ticks
-// are parsed: on two CPUs a busy writer's trace (13 MiB of text, a third
-// of a 2-minute bundle's load) no longer waits for the ticks, nor they
-// for it. At most GOMAXPROCS run at once, which bounds the copies held.
+// own, while the ticks are parsed: on two CPUs a busy writer's trace (13
+// MiB of text, a third of a 2-minute bundle's load) no longer waits for
+// the ticks, nor they for it. It keeps the member's bytes (keep: the
+// reader takes a new buffer in their place), or parses a copy when the
+// reader cannot give them up. At most GOMAXPROCS run at once, which
+// bounds the members held.
 type aside struct {
-	wg  sync.WaitGroup
-	sem chan struct{}
+	wg   sync.WaitGroup
+	sem  chan struct{}
+	keep func()
 }
 
 func (a *aside) run(data []byte, parse func(data []byte)) {
 	if a.sem == nil {
 		a.sem = make(chan struct{}, runtime.GOMAXPROCS(0))
 	}
-	a.sem <- struct{}{} // before the copy: at most GOMAXPROCS copies held
-	buf := bytes.Clone(data)
+	a.sem <- struct{}{} // before the copy: at most GOMAXPROCS members held
+	buf := data
+	if a.keep != nil {
+		a.keep()
+	} else {
+		buf = bytes.Clone(data)
+	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

@@ -314,6 +314,46 @@ func TestReaderPrefetch(t *testing.T) {
 	}
 }
 
+// A member kept (Keep) holds its content after every later Next: the
+// reader reads on into new buffers, not into the kept one; members of
+// growing sizes, each a little larger than the buffer before, come out
+// whole.
+func TestReaderKeep(t *testing.T) {
+	var files []File
+	for i := range 12 {
+		files = append(files, BytesFile(fmt.Sprintf("ticks/%06d.frames", i+1), bytes.Repeat([]byte{byte('a' + i)}, 1<<20+4096*i)))
+	}
+	raw := writeBundle(t, files...)
+	rd, err := NewReader(bytes.NewReader(raw), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	rd.Prefetch()
+	var kept [][]byte
+	for i := 0; ; i++ {
+		_, data, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := bytes.Repeat([]byte{byte('a' + i)}, 1<<20+4096*i); !bytes.Equal(data, want) {
+			t.Fatalf("member %d: not the content written", i+1)
+		}
+		if i%3 == 0 {
+			rd.Keep()
+			kept = append(kept, data)
+		}
+	}
+	for k, data := range kept {
+		if want := bytes.Repeat([]byte{byte('a' + 3*k)}, 1<<20+4096*3*k); !bytes.Equal(data, want) {
+			t.Errorf("kept member %d was overwritten by a later one", 3*k+1)
+		}
+	}
+}
+
 func TestCheckName(t *testing.T) {
 	for _, ok := range []string{"manifest.json", "ticks/000001.frames", "strace/123.txt"} {
 		if err := CheckName(ok); err != nil {

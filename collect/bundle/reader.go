@@ -367,6 +367,16 @@ func (r *Reader) Prefetch() {
 	}()
 }
 
+// Keep makes the content Next last returned the caller's, valid after
+// the following Next too: with Prefetch the reader puts a new buffer in
+// its place instead of reusing it. A caller that parses a large member
+// (a trace) in a goroutine of its own keeps it rather than copying it.
+func (r *Reader) Keep() {
+	if r.held != nil {
+		r.held = new([]byte)
+	}
+}
+
 // Next returns the next member and its verified content. It returns io.EOF
 // after the last member, once every member the manifest lists was seen.
 func (r *Reader) Next() (string, []byte, error) {
