@@ -129,11 +129,12 @@ func TestSelectTargetsSyncAgent(t *testing.T) {
 	if by := dev.syncCallsBy(first, last); by[2] != 2 || by[31] != 0 || by[35] != 0 || by[60] != 0 || by[3] != 2 {
 		t.Errorf("calls by process %v, want the agent 2 by the fork events (40's fork not traced) and backupd 2", by)
 	}
-	// A fork's record of a long-running caller changes nothing: its calls
-	// are its own.
-	dev.addEvent(forkEvent(1, 3))
-	if by := dev.syncCallsBy(first, last); by[3] != 2 || by[1] != 0 {
-		t.Errorf("calls by process %v, want backupd's 2 its own", by)
+	// A fork's record of a caller running through the whole window
+	// changes nothing, even with its parent running too: its calls are
+	// its own.
+	dev.addEvent(forkEvent(2, 3))
+	if by := dev.syncCallsBy(first, last); by[3] != 2 || by[2] != 2 {
+		t.Errorf("calls by process %v, want backupd's 2 its own and the agent's 2", by)
 	}
 }
 
