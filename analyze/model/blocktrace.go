@@ -36,6 +36,10 @@ type BlockTrace struct {
 	// why it ran (syncforce.go). Bundles before issue 24 have neither.
 	SyncCalls []SyncCall
 	Passes    []FlusherPass
+	// ForkedBy is the process that started each task the trace saw
+	// start (sched_process_fork), by the child's PID: who ran a sync(1)
+	// too short-lived for any tick to see. Bundles before it have none.
+	ForkedBy map[int]Task
 	// FirstNS and LastNS are the first and last event's CLOCK_MONOTONIC.
 	FirstNS, LastNS int64
 	// Lines is every line; Malformed those in no event form; Unmatched
@@ -154,6 +158,16 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 			if err := work.add(e.Name, e, task); err != nil {
 				bt.Malformed++
 			}
+		case "sched_process_fork":
+			f, err := ftrace.ParseFork(e.Fields)
+			if err != nil {
+				bt.Malformed++
+				continue
+			}
+			if bt.ForkedBy == nil {
+				bt.ForkedBy = map[int]Task{}
+			}
+			bt.ForkedBy[f.Child] = task
 		case "jbd2_end_commit":
 			c, err := ftrace.ParseCommit(e.Fields)
 			if err != nil {

@@ -222,10 +222,13 @@ type SyncCaller struct {
 // syncAliases charges the short-lived processes that called sync() or
 // syncfs() to the process that ran them: a snapshot or backup agent's
 // shell loop runs sync(1) as a new process each time, and the agent is
-// the one to name and to change. A caller is short-lived when the process
-// table saw it in at most one tick, or never; one never seen goes to the
-// parent of a seen caller of the same name. A caller that lives on (a
-// daemon calling syncfs itself) is its own.
+// the one to name and to change. A caller that lives on (a daemon calling
+// syncfs itself, seen in every tick) is its own. Another goes to its
+// nearest ancestor the process table saw in more than one tick, by the
+// trace's fork events (through a shell between them that is gone too);
+// without them (or in bundles before them), to its parent in the
+// process table, and one never seen to the parent of a seen caller of
+// the same name.
 func (m *Model) syncAliases() map[Task]Task {
 	bt := m.BlockTrace
 	if bt == nil || len(bt.SyncCalls) == 0 {
@@ -238,19 +241,41 @@ func (m *Model) syncAliases() map[Task]Task {
 	out := map[Task]Task{}
 	parentOf := map[string]Task{} // by the callers' comm
 	var unseen []Task
+	whole := func(p *Process) bool { return p.First == 0 && p.Last == len(m.Ticks)-1 }
+	// forkedBy is the caller's nearest ancestor by the fork events that
+	// lives beyond a tick; ok is false when the chain breaks first.
+	forkedBy := func(pid int) (Task, bool) {
+		for range 64 { // a chain of forks never loops; a bound all the same
+			f, ok := bt.ForkedBy[pid]
+			if !ok || f.PID <= 1 {
+				return Task{}, false
+			}
+			if p := byPID[f.PID]; p != nil && !p.Kernel && p.Last > p.First {
+				return Task{PID: p.PID, Comm: p.Comm}, true
+			}
+			pid = f.PID
+		}
+		return Task{}, false
+	}
 	for _, c := range bt.SyncCalls {
 		t := c.Task
 		if _, done := out[t]; done {
 			continue
 		}
 		p := byPID[t.PID]
+		if p == nil || !whole(p) {
+			if a, ok := forkedBy(t.PID); ok {
+				out[t] = a
+				parentOf[t.Comm] = a
+				continue
+			}
+		}
 		if p == nil || p.Comm != t.Comm {
 			unseen = append(unseen, t)
 			continue
 		}
 		parent := byPID[p.PPID]
-		whole := p.First == 0 && p.Last == len(m.Ticks)-1
-		if whole || parent == nil || parent.Kernel || parent.PID <= 1 {
+		if whole(p) || parent == nil || parent.Kernel || parent.PID <= 1 {
 			continue
 		}
 		a := Task{PID: parent.PID, Comm: parent.Comm}
@@ -265,7 +290,7 @@ func (m *Model) syncAliases() map[Task]Task {
 	// The agent's other helpers of that name (one already running when
 	// the trace began has no call in it) are its too.
 	for _, p := range m.Procs {
-		if a, ok := parentOf[p.Comm]; ok && p.PPID == a.PID && !(p.First == 0 && p.Last == len(m.Ticks)-1) {
+		if a, ok := parentOf[p.Comm]; ok && p.PPID == a.PID && !whole(p) {
 			out[Task{PID: p.PID, Comm: p.Comm}] = a
 		}
 	}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -89,5 +90,38 @@ func TestSyncCallsCounted(t *testing.T) {
 	bt = ParseBlockTrace(bundle.BlockTraceInfo{}, []byte(strings.ReplaceAll(line("100.0", "1"), "backup-500 ", "kworker/0:1-500 ")))
 	if len(bt.SyncCalls) != 0 {
 		t.Errorf("a kworker's sync work counted: %+v", bt.SyncCalls)
+	}
+}
+
+// A sync(1) that no tick saw is charged to the agent that ran it by the
+// trace's fork events, through a shell between them gone as well; with
+// the forks left out, nothing names the agent and the caller stands
+// alone.
+func TestSyncAgentByForks(t *testing.T) {
+	fork := func(ts, comm string, parent, child int) string {
+		return fmt.Sprintf("    %s-%d   (  %d) [000] ..... %s: sched_process_fork: comm=%s pid=%d child_comm=%s child_pid=%d\n", comm, parent, parent, ts, comm, parent, comm, child)
+	}
+	call := func(ts string, pid int) string {
+		return fmt.Sprintf("    sync-%d   (  %d) [000] ..... %s: writeback_queue: bdi 7:0: sb_dev 7:0 nr_pages=1 sync_mode=1 kupdate=0 range_cyclic=0 background=0 reason=sync cgroup_ino=1\n", pid, pid, ts)
+	}
+	forks := fork("100.000000", "snapshot-agent", 700, 701) + fork("100.000100", "sh", 701, 702) + fork("100.400000", "snapshot-agent", 700, 703)
+	calls := call("100.001000", 702) + call("100.401000", 703)
+	agent := &Process{PID: 700, Comm: "snapshot-agent", PPID: 1, First: 0, Last: 2}
+	for _, tc := range []struct {
+		text string
+		want Task
+	}{
+		{forks + calls, Task{PID: 700, Comm: "snapshot-agent"}},
+		{calls, Task{PID: 702, Comm: "sync"}},
+	} {
+		bt := ParseBlockTrace(bundle.BlockTraceInfo{}, []byte(tc.text))
+		if bt.Malformed != 0 {
+			t.Fatalf("%d malformed lines", bt.Malformed)
+		}
+		m := &Model{BlockTrace: bt, Procs: []*Process{agent}, Ticks: make([]*Tick, 3)}
+		as := m.SyncAgents()
+		if len(as) == 0 || as[0].Task != tc.want {
+			t.Errorf("agents %+v, want %v first", as, tc.want)
+		}
 	}
 }
