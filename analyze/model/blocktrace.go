@@ -39,7 +39,7 @@ type BlockTrace struct {
 	// ForkedBy is the process that started each task the trace saw
 	// start (sched_process_fork), by the child's PID: who ran a sync(1)
 	// too short-lived for any tick to see. Bundles before it have none.
-	ForkedBy map[int]Task
+	ForkedBy ftrace.Forks
 	// FirstNS and LastNS are the first and last event's CLOCK_MONOTONIC.
 	FirstNS, LastNS int64
 	// Lines is every line; Malformed those in no event form; Unmatched
@@ -159,15 +159,12 @@ func ParseBlockTrace(info bundle.BlockTraceInfo, text []byte) *BlockTrace {
 				bt.Malformed++
 			}
 		case "sched_process_fork":
-			f, err := ftrace.ParseFork(e.Fields)
-			if err != nil {
-				bt.Malformed++
-				continue
-			}
 			if bt.ForkedBy == nil {
-				bt.ForkedBy = map[int]Task{}
+				bt.ForkedBy = ftrace.Forks{}
 			}
-			bt.ForkedBy[f.Child] = task
+			if !bt.ForkedBy.Add(e) {
+				bt.Malformed++
+			}
 		case "jbd2_end_commit":
 			c, err := ftrace.ParseCommit(e.Fields)
 			if err != nil {

@@ -242,20 +242,11 @@ func (m *Model) syncAliases() map[Task]Task {
 	parentOf := map[string]Task{} // by the callers' comm
 	var unseen []Task
 	whole := func(p *Process) bool { return p.First == 0 && p.Last == len(m.Ticks)-1 }
-	// forkedBy is the caller's nearest ancestor by the fork events that
-	// lives beyond a tick; ok is false when the chain breaks first.
-	forkedBy := func(pid int) (Task, bool) {
-		for range 64 { // a chain of forks never loops; a bound all the same
-			f, ok := bt.ForkedBy[pid]
-			if !ok || f.PID <= 1 {
-				return Task{}, false
-			}
-			if p := byPID[f.PID]; p != nil && !p.Kernel && p.Last > p.First {
-				return Task{PID: p.PID, Comm: p.Comm}, true
-			}
-			pid = f.PID
-		}
-		return Task{}, false
+	// livesOn is a process the table saw beyond one tick: an agent, not
+	// a helper of its loop.
+	livesOn := func(pid int) bool {
+		p := byPID[pid]
+		return p != nil && !p.Kernel && p.Last > p.First
 	}
 	for _, c := range bt.SyncCalls {
 		t := c.Task
@@ -264,7 +255,8 @@ func (m *Model) syncAliases() map[Task]Task {
 		}
 		p := byPID[t.PID]
 		if p == nil || !whole(p) {
-			if a, ok := forkedBy(t.PID); ok {
+			if pid, ok := bt.ForkedBy.Ancestor(t.PID, livesOn); ok {
+				a := Task{PID: pid, Comm: byPID[pid].Comm}
 				out[t] = a
 				parentOf[t.Comm] = a
 				continue

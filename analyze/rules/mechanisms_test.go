@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/report/content"
 )
@@ -169,6 +170,26 @@ func TestSyncCaller(t *testing.T) {
 	}
 	if len(f.Mitigations) != 3 || !strings.Contains(f.Mitigations[0].Action, "less often") || !strings.Contains(f.Mitigations[1].How, "syncfs") || !strings.Contains(f.Mitigations[2].How, "fsfreeze") {
 		t.Errorf("mitigations %+v", f.Mitigations)
+	}
+	// A writer whose pages it forced out waits for it by the measure
+	// io-stalls uses too (appWaited), not on one tick's sighting:
+	// metrics-writer was seen once in D state in this capture.
+	s := c.DeviceTimes["loop0"].Find(f.Subjects.PIDs[0])
+	var mw *model.ProcIO
+	for i := range c.Procs {
+		if c.Procs[i].Proc.Comm == "metrics-writer" {
+			mw = &c.Procs[i]
+		}
+	}
+	if s == nil || mw == nil {
+		t.Fatalf("no share of loop0 for the agent (%v) or no metrics-writer (%v)", s, mw)
+	}
+	if w := writersWaits(c, s); strings.Contains(w, "metrics-writer") != appWaited(c, mw) {
+		t.Errorf("writers' waits %q, with metrics-writer waiting by appWaited: %v", w, appWaited(c, mw))
+	}
+	mw.DStates = max(mw.DStates, 2)
+	if w := writersWaits(c, s); !appWaited(c, mw) || !strings.Contains(w, "(metrics-writer) in ") {
+		t.Errorf("metrics-writer in D state in %d ticks: writers' waits %q", mw.DStates, w)
 	}
 }
 

@@ -271,8 +271,10 @@ func tracedSyncs(c *window.Window, a model.SyncAgent) (content.Evidence, bool) {
 }
 
 // writersWaits says how the producers of the forced pages waited: where
-// their threads slept in D state, and how long balance_dirty_pages
-// paused them.
+// their threads slept in D state, when they waited by the measure every
+// rule shares (appWaited: io-stalls calls the stalls self-inflicted by
+// it, and a single tick's sighting is no wait to name), and how long
+// balance_dirty_pages paused them.
 func writersWaits(c *window.Window, s *model.Share) string {
 	if s == nil {
 		return ""
@@ -287,8 +289,10 @@ func writersWaits(c *window.Window, s *model.Share) string {
 	var parts []string
 	for _, t := range tasks {
 		var what []string
-		if w := waitSites(c, t.PID); w != "" {
-			what = append(what, "in "+w)
+		if pio := c.ByPID[t.PID]; pio != nil && appWaited(c, pio) {
+			if w := waitSites(c, t.PID); w != "" {
+				what = append(what, "in "+w)
+			}
 		}
 		var pause int64
 		for task, th := range c.Model.BlockTrace.Throttled {

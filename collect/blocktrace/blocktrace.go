@@ -331,6 +331,13 @@ func (t *Tracer) drain() {
 	}
 }
 
+// followed names the events Follow gives: the block requests, who calls
+// sync() (writeback_queue: a target too) and who started it
+// (sched_process_fork).
+func followed(name string) bool {
+	return ftrace.IsBlockRequest(name) || name == "writeback_queue" || name == "sched_process_fork"
+}
+
 // Follow calls fn with each block-request event (insert, issue, complete,
 // requeue), each writeback_queue (who asks for writeback: a sync()
 // caller) and each sched_process_fork (who started that caller) read

@@ -210,11 +210,7 @@ func (r *rawSource) follow(fn func(ftrace.Event)) error {
 	d.comms = readComms(r.root, true)
 	var fields []byte
 	return mergePages(r.pages, d.hdr, todo, func(i int, ts uint64, rec []byte) error {
-		switch d.eventName(rec) {
-		case "block_rq_insert", "block_rq_issue", "block_rq_complete", "block_rq_requeue",
-			"writeback_queue",    // who calls sync(): a target too
-			"sched_process_fork": // and who started it
-		default:
+		if !followed(d.eventName(rec)) {
 			return nil
 		}
 		var e ftrace.Event

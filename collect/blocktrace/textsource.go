@@ -80,7 +80,7 @@ func (s *textSource) follow(fn func(ftrace.Event)) error {
 		}
 		s.followed += int64(last + 1)
 		for _, l := range bytes.Split(chunk[:last], []byte{'\n'}) {
-			if e, ok := ftrace.ParseLine(l); ok && (ftrace.IsBlockRequest(e.Name) || e.Name == "writeback_queue" || e.Name == "sched_process_fork") {
+			if e, ok := ftrace.ParseLine(l); ok && followed(e.Name) {
 				fn(e)
 			}
 		}

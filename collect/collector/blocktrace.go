@@ -94,7 +94,11 @@ type deviceTimer struct {
 	// forkedBy is the process that started each task the trace saw
 	// start (sched_process_fork): the exact parent of a sync(1) gone
 	// before any tick, and of the shell between it and the agent.
-	forkedBy map[int]int
+	// forksDropped counts the forks past maxForks; forksNoted says the
+	// manifest has the bound.
+	forkedBy     ftrace.Forks
+	forksDropped int
+	forksNoted   bool
 	// seen describes a process seen in any tick so far (the process
 	// table's entry), for the short-lived sync callers gone by the last.
 	seen func(pid int) (comm string, ppid int, ok bool)
@@ -107,12 +111,12 @@ type syncCaller struct {
 }
 
 func newDeviceTimer() *deviceTimer {
-	return &deviceTimer{match: ftrace.NewMatcher(), byPID: map[int]int64{}, syncWrites: map[int]int64{}, syncCalls: map[syncCaller]int64{}, forkedBy: map[int]int{}}
+	return &deviceTimer{match: ftrace.NewMatcher(), byPID: map[int]int64{}, syncWrites: map[int]int64{}, syncCalls: map[syncCaller]int64{}, forkedBy: ftrace.Forks{}}
 }
 
 // maxForks bounds forkedBy: a node forking thousands of processes a
 // second fills it in minutes, and selection then falls back on the
-// process table for the rest.
+// process table for the rest (the manifest's bounds say so).
 const maxForks = 1 << 16
 
 // addEvent takes one event.
@@ -124,8 +128,10 @@ func (d *deviceTimer) addEvent(e ftrace.Event) {
 		return
 	}
 	if e.Name == "sched_process_fork" {
-		if f, err := ftrace.ParseFork(e.Fields); err == nil && len(d.forkedBy) < maxForks {
-			d.forkedBy[f.Child] = e.Process()
+		if len(d.forkedBy) < maxForks {
+			d.forkedBy.Add(e)
+		} else {
+			d.forksDropped++
 		}
 		return
 	}
@@ -153,25 +159,11 @@ func secondsDuration(s float64) time.Duration { return time.Duration(s * float64
 // one). Tracing the agent with -f then sees every call.
 func (d *deviceTimer) syncCallsBy(first, last map[int]*procSnap) map[int]int64 {
 	out := map[int]int64{}
-	// A caller's running ancestor by the fork events; 0 when a fork on
-	// the way up is not in the trace.
-	ancestor := func(pid int) int {
-		for range 64 { // a chain of forks, never a loop, but a bound all the same
-			p, ok := d.forkedBy[pid]
-			if !ok || p <= 1 {
-				return 0
-			}
-			if last[p] != nil {
-				return p
-			}
-			pid = p
-		}
-		return 0
-	}
+	running := func(pid int) bool { return last[pid] != nil }
 	rest := map[syncCaller]int64{}
 	for c, n := range d.syncCalls {
 		short := last[c.pid] == nil || first[c.pid] == nil
-		if p := ancestor(c.pid); short && p != 0 {
+		if p, ok := d.forkedBy.Ancestor(c.pid, running); short && ok {
 			out[p] += n
 		} else {
 			rest[c] = n

@@ -138,6 +138,18 @@ func TestSelectTargetsSyncAgent(t *testing.T) {
 	}
 }
 
+// Past maxForks the forks are counted, not kept: the collection puts the
+// bound in the manifest.
+func TestDeviceTimerForksBounded(t *testing.T) {
+	dev := newDeviceTimer()
+	for child := range maxForks + 3 {
+		dev.addEvent(forkEvent(2, 1000+child))
+	}
+	if len(dev.forkedBy) != maxForks || dev.forksDropped != 3 {
+		t.Errorf("%d forks kept, %d dropped; want %d and 3", len(dev.forkedBy), dev.forksDropped, maxForks)
+	}
+}
+
 // forkEvent is sched_process_fork as the trace gives it: in the parent's
 // context, naming the child.
 func forkEvent(parent, child int) ftrace.Event {

@@ -60,6 +60,11 @@ func (c *collection) selectAndTrace(first, last map[int]*procSnap, tick int) {
 			c.ledger.problem(bundle.Problem{Source: "block-trace", Status: bundle.StatusPartial, Tick: tick,
 				What: "the block trace could not be read for target selection", Why: err.Error()})
 		}
+		if d := c.devTime; d.forksDropped > 0 && !d.forksNoted {
+			d.forksNoted = true
+			c.bound(bundle.Bound{Name: "selection-forks", Limit: maxForks,
+				What: fmt.Sprintf("target selection kept the first %d fork events of the block trace; a short-lived sync caller started later is credited to its agent by the process table only", maxForks)})
+		}
 	}
 	targets := selectTargets(first, last, c.devTime, c.cfg.Top, pids, exclude, later, c.maxIOWait())
 	for _, t := range targets {

@@ -53,7 +53,7 @@ func TestParsersOnCapturedTraces(t *testing.T) {
 	}
 	// Each parser met real data at least once.
 	for _, ev := range []string{"block_rq_insert", "block_rq_issue", "block_rq_complete", "writeback_dirty_folio",
-		"writeback_single_inode", "balance_dirty_pages", "writeback_queue", "writeback_start", "writeback_written", "jbd2_end_commit"} {
+		"writeback_single_inode", "balance_dirty_pages", "writeback_queue", "writeback_start", "writeback_written", "jbd2_end_commit", "sched_process_fork"} {
 		if used[ev] == 0 {
 			t.Errorf("no captured %s in the samples", ev)
 		}
@@ -84,6 +84,12 @@ func parseFields(e Event) error {
 		return err
 	case "writeback_single_inode":
 		_, err := ParseSingleInode(e.Fields)
+		return err
+	case "sched_process_fork":
+		f, err := ParseFork(e.Fields)
+		if err == nil && f.Parent != e.PID {
+			err = errorString("the forking task is not the event's task")
+		}
 		return err
 	case "balance_dirty_pages":
 		th, err := ParseThrottle(e.Fields)

@@ -278,6 +278,38 @@ type Fork struct {
 	ChildComm     string
 }
 
+// Forks is who started each task a trace saw start: the child's PID to
+// the process (TGID) that forked it, from sched_process_fork.
+type Forks map[int]int
+
+// Add records a sched_process_fork event; false when its fields do not
+// parse.
+func (f Forks) Add(e Event) bool {
+	fk, err := ParseFork(e.Fields)
+	if err != nil {
+		return false
+	}
+	f[fk.Child] = e.Process()
+	return true
+}
+
+// Ancestor is pid's nearest ancestor for which keep is true, walking up
+// the recorded forks; false when the chain breaks first (a fork before
+// the trace began) or reaches init.
+func (f Forks) Ancestor(pid int, keep func(pid int) bool) (int, bool) {
+	for range 64 { // a chain of forks never loops; a bound all the same
+		p, ok := f[pid]
+		if !ok || p <= 1 {
+			return 0, false
+		}
+		if keep(p) {
+			return p, true
+		}
+		pid = p
+	}
+	return 0, false
+}
+
 // ParseFork parses sched_process_fork's fields. A comm may hold spaces,
 // so the fields are cut from the right.
 func ParseFork(fields []byte) (Fork, error) {

@@ -1,6 +1,9 @@
 package ftrace
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // A line of this kernel's writeback_single_inode, from the dirty-throttled
 // sample's block trace (samples/dirty-throttled.tar.zst, trace/block.txt).
@@ -47,5 +50,30 @@ func TestParseWork(t *testing.T) {
 	}
 	if _, err := ParseWork([]byte("bdi 7:0: sb_dev 7:0 nr_pages=1")); err == nil {
 		t.Error("no reason: want an error")
+	}
+}
+
+// Ancestor walks the recorded forks up to the first process kept,
+// through those not kept; a chain that leaves the trace or reaches init
+// names none.
+func TestForksAncestor(t *testing.T) {
+	f := Forks{}
+	for _, fk := range [][2]int{{700, 701}, {701, 702}, {1, 700}, {5, 900}} {
+		if !f.Add(Event{PID: fk[0], TGID: fk[0], Name: "sched_process_fork", Fields: fmt.Appendf(nil, "comm=sh pid=%d child_comm=sh child_pid=%d", fk[0], fk[1])}) {
+			t.Fatalf("fork %v not recorded", fk)
+		}
+	}
+	if f.Add(Event{Name: "sched_process_fork", Fields: []byte("comm=sh")}) {
+		t.Error("a malformed fork was recorded")
+	}
+	agent := func(pid int) bool { return pid == 700 }
+	if p, ok := f.Ancestor(702, agent); !ok || p != 700 {
+		t.Errorf("702's agent: %d %v, want 700 through 701", p, ok)
+	}
+	if _, ok := f.Ancestor(700, agent); ok {
+		t.Error("700, forked by init: want none")
+	}
+	if _, ok := f.Ancestor(900, agent); ok {
+		t.Error("900, whose parent's fork is not in the trace: want none")
 	}
 }
