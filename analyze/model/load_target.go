@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/iorca/iorca/analyze/strace"
 	"github.com/iorca/iorca/collect/bundle"
@@ -104,9 +105,12 @@ type parsedTrace struct {
 
 // parseTrace parses and summarises a trace, then lets its calls and its
 // text go (a trace of a busy writer holds hundreds of thousands of
-// lines): only the lines the summary cites are kept.
+// lines): only the lines the summary cites are kept. text must be the
+// caller's to give (bundle.Reader.Keep) and never written again: the
+// calls are parsed on it in place, as a string that shares its bytes,
+// and the summary keeps copies of what it takes from them.
 func parseTrace(text []byte, info *bundle.StraceInfo) *parsedTrace {
-	tr := strace.Parse(text)
+	tr := strace.ParseText(unsafe.String(unsafe.SliceData(text), len(text)))
 	sum := SummarizeUntil(tr, info.TracedSeconds, info.Start.Wall.Add(time.Duration(info.TracedSeconds*float64(time.Second))))
 	tr.Calls = nil
 	return &parsedTrace{trace: tr, summary: sum, quotes: quoteLines(text, sum.cited())}

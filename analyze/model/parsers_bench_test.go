@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/strace"
 	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/internal/ftrace"
@@ -133,6 +134,12 @@ func BenchmarkParseFrames(b *testing.B) {
 // BenchmarkParseStrace is the strace parser on the largest captured
 // trace (nginx-logger-stdout: 768 KiB, a shim's reads and writes).
 func BenchmarkParseStrace(b *testing.B) {
+	benchFiles(b, [][]byte{largestTrace(b)}, func(d []byte) { strace.Parse(d) })
+}
+
+// largestTrace is the largest captured trace of the samples.
+func largestTrace(b *testing.B) []byte {
+	b.Helper()
 	bd, err := bundle.ReadFile("../../samples/nginx-logger-stdout.tar.zst", bundle.DefaultLimits)
 	if err != nil {
 		b.Fatal(err)
@@ -145,7 +152,7 @@ func BenchmarkParseStrace(b *testing.B) {
 			}
 		}
 	}
-	benchFiles(b, [][]byte{biggest}, func(d []byte) { strace.Parse(d) })
+	return biggest
 }
 
 // BenchmarkParseBlockTrace is the trace_pipe line parser on the block
@@ -159,4 +166,10 @@ func BenchmarkParseBlockTrace(b *testing.B) {
 			ftrace.ParseLine(sc.Bytes())
 		}
 	})
+}
+
+// BenchmarkSummarizeStrace is what the loader does with a trace (parse,
+// then summarise) on the largest captured trace.
+func BenchmarkSummarizeStrace(b *testing.B) {
+	benchFiles(b, [][]byte{largestTrace(b)}, func(d []byte) { model.Summarize(strace.Parse(d), 10) })
 }

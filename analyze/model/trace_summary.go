@@ -3,26 +3,39 @@ package model
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/iorca/iorca/analyze/strace"
 )
 
-// Syscall families as iorca groups them.
-var (
-	writeCalls = map[string]bool{"write": true, "pwrite64": true, "writev": true, "pwritev": true, "pwritev2": true}
-	readCalls  = map[string]bool{"read": true, "pread64": true, "readv": true, "preadv": true, "preadv2": true}
-	syncCalls  = map[string]bool{"fsync": true, "fdatasync": true, "sync_file_range": true, "syncfs": true, "msync": true}
-)
-
-// IsWrite, IsRead and IsSync classify a syscall name.
-func IsWrite(name string) bool { return writeCalls[name] }
+// IsWrite, IsRead and IsSync classify a syscall name: switches, not maps,
+// as the summary asks three times for each of a trace's calls.
+func IsWrite(name string) bool {
+	switch name {
+	case "write", "pwrite64", "writev", "pwritev", "pwritev2":
+		return true
+	}
+	return false
+}
 
 // IsRead reports a read-family syscall.
-func IsRead(name string) bool { return readCalls[name] }
+func IsRead(name string) bool {
+	switch name {
+	case "read", "pread64", "readv", "preadv", "preadv2":
+		return true
+	}
+	return false
+}
 
 // IsSync reports a sync-family syscall.
-func IsSync(name string) bool { return syncCalls[name] }
+func IsSync(name string) bool {
+	switch name {
+	case "fsync", "fdatasync", "sync_file_range", "syncfs", "msync":
+		return true
+	}
+	return false
+}
 
 // SizeBuckets are the upper bounds (exclusive) of the write size
 // histogram; the last bucket is everything above.
@@ -435,7 +448,44 @@ func SummarizeUntil(t *strace.Trace, seconds float64, detach time.Time) *TraceSu
 		}
 		return a.Path < b.Path
 	})
+	s.detach()
 	return s
+}
+
+// detach gives the summary its own copies of the strings it took from the
+// calls: those are substrings of the trace's text (strace.ParseText), and
+// one kept would keep the whole text alive for the rest of the report.
+func (s *TraceSummary) detach() {
+	for i := range s.Syscalls {
+		s.Syscalls[i].Name = strings.Clone(s.Syscalls[i].Name)
+	}
+	for _, f := range s.Files {
+		f.Path, f.Kind = strings.Clone(f.Path), strings.Clone(f.Kind)
+		f.Failed = cloneKeys(f.Failed)
+	}
+	s.Truncated = cloneKeys(s.Truncated)
+	s.Listed = cloneKeys(s.Listed)
+	if d := s.Durable; d != nil {
+		d.Dirs, d.Paths, d.Cut = cloneKeys(d.Dirs), cloneKeys(d.Paths), cloneKeys(d.Cut)
+	}
+	if m := s.Msyncs; m != nil {
+		m.Failed = cloneKeys(m.Failed)
+	}
+	if a := s.SyncAll; a != nil {
+		a.Filesystems = cloneKeys(a.Filesystems)
+	}
+}
+
+// cloneKeys is m with its keys copied (nil for nil).
+func cloneKeys(m map[string]int) map[string]int {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[strings.Clone(k)] = v
+	}
+	return out
 }
 
 // Summary returns the target's trace summary, or nil without a trace.

@@ -75,7 +75,11 @@ var ErrNotStrace = errors.New("not a strace line")
 // ParseLine parses one line of strace output.
 func ParseLine(s string) (Line, error) {
 	var l Line
-	s = strings.TrimRight(s, "\r\n")
+	// By hand: TrimRight with a cutset of two bytes builds a set per
+	// call, a tenth of the parser's time.
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
 	s, l.PID = cutPID(s)
 	s, l.Time = cutTime(s)
 	switch {

@@ -226,3 +226,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The calls' arguments share blocks (argArena): an append to one call's
+// arguments must copy, never write over the next call's.
+func TestArgsOfOneCallDoNotSpillIntoTheNext(t *testing.T) {
+	tr := ParseText("1 10:00:00.000001 write(3</a>, \"x\", 1) = 1 <0.000010>\n1 10:00:00.000002 write(4</b>, \"y\", 1) = 1 <0.000010>\n")
+	if len(tr.Calls) != 2 {
+		t.Fatalf("%d calls, want 2", len(tr.Calls))
+	}
+	_ = append(tr.Calls[0].Args, "spilled")
+	if got := tr.Calls[1].Args[0]; got != "4</b>" {
+		t.Errorf("second call's first argument %q after an append to the first's, want 4</b>", got)
+	}
+}

@@ -1,7 +1,6 @@
 package strace
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -75,34 +74,43 @@ const maxLineLen = 1 << 20
 // Parse parses a whole trace. It never fails: lines in no strace form are
 // counted as malformed and skipped, so that a trace cut by a byte bound or
 // mixed with other output still yields what it holds.
-func Parse(b []byte) *Trace {
+func Parse(b []byte) *Trace { return ParseText(string(b)) }
+
+// ParseText is Parse on a trace held in a string. The calls' names,
+// arguments and errnos are substrings of text, not copies (a trace of a
+// busy writer holds hundreds of thousands of lines, and a string per
+// line cost as many allocations): whatever outlives the calls should be
+// cloned from them, or it keeps all of text alive. An event's signal name
+// is cloned here, as the trace keeps its events.
+func ParseText(text string) *Trace {
 	// Nearly every line is a call: one allocation for them all instead
 	// of a slice that doubles (and copies) its way up.
-	t := &Trace{Calls: make([]Syscall, 0, bytes.Count(b, []byte{'\n'})+1)}
+	t := &Trace{Calls: make([]Syscall, 0, strings.Count(text, "\n")+1)}
 	pending := map[int]int{} // pid -> index in t.Calls of an unfinished call
+	var args argArena
 	n := 0
-	for len(b) > 0 {
+	for len(text) > 0 {
 		n++
-		var raw []byte
-		raw, b, _ = bytes.Cut(b, []byte{'\n'})
+		var raw string
+		raw, text, _ = strings.Cut(text, "\n")
 		t.Lines++
-		if len(bytes.TrimSpace(raw)) == 0 {
+		if len(strings.TrimSpace(raw)) == 0 {
 			continue
 		}
 		if len(raw) > maxLineLen {
 			t.Malformed = append(t.Malformed, n)
 			continue
 		}
-		l, err := ParseLine(string(raw))
+		l, err := ParseLine(raw)
 		if err != nil {
 			t.Malformed = append(t.Malformed, n)
 			continue
 		}
 		switch l.Kind {
 		case Call:
-			t.Calls = append(t.Calls, newSyscall(l, n))
+			t.Calls = append(t.Calls, args.syscall(l, n))
 		case Unfinished, Detached:
-			sc := newSyscall(l, n)
+			sc := args.syscall(l, n)
 			sc.Incomplete = true
 			t.Calls = append(t.Calls, sc)
 			if l.Kind == Unfinished {
@@ -142,11 +150,11 @@ func Parse(b []byte) *Trace {
 				continue
 			}
 			t.Orphans++
-			sc := newSyscall(l, n)
+			sc := args.syscall(l, n)
 			sc.Incomplete = true
 			t.Calls = append(t.Calls, sc)
 		default:
-			t.Events = append(t.Events, Event{PID: l.PID, Time: l.Time, Kind: l.Kind, Signal: l.Signal, Exit: l.Exit, Line: n})
+			t.Events = append(t.Events, Event{PID: l.PID, Time: l.Time, Kind: l.Kind, Signal: strings.Clone(l.Signal), Exit: l.Exit, Line: n})
 		}
 	}
 	return t
@@ -164,12 +172,38 @@ func onlyPending(t *Trace, pending map[int]int, name string) (int, bool) {
 	return found, n == 1
 }
 
-func newSyscall(l Line, n int) Syscall {
-	sc := Syscall{PID: l.PID, Name: l.Name, Start: l.Time, End: l.Time, Args: SplitArgs(l.Args), Errno: l.Errno, Dur: l.Dur, Line: n}
+// argArena holds the split arguments of many calls in shared blocks: one
+// allocation per few thousand calls instead of one per call.
+type argArena []string
+
+// argBlock is how many arguments one block of the arena holds.
+const argBlock = 4096
+
+// syscall makes the call of line l, numbered n, its arguments split into
+// the arena.
+func (a *argArena) syscall(l Line, n int) Syscall {
+	sc := Syscall{PID: l.PID, Name: l.Name, Start: l.Time, End: l.Time, Args: a.split(l.Args), Errno: l.Errno, Dur: l.Dur, Line: n}
 	if l.Kind == Call || l.Kind == Resumed {
 		sc.Ret, sc.RetKnown = parseRet(l.Ret)
 	}
 	return sc
+}
+
+// split is SplitArgs into the arena. The slice it returns has no room
+// past its length, so an append to it copies rather than overwriting the
+// next call's arguments.
+func (a *argArena) split(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	most := strings.Count(s, ",") + 1
+	if cap(*a)-len(*a) < most {
+		*a = make([]string, 0, max(argBlock, most))
+	}
+	start := len(*a)
+	*a = splitArgs(*a, s)
+	return (*a)[start:len(*a):len(*a)]
 }
 
 // argText rebuilds the raw text of split arguments.
@@ -221,7 +255,12 @@ func SplitArgs(s string) []string {
 		return nil
 	}
 	// One allocation: at most one argument more than commas.
-	out := make([]string, 0, strings.Count(s, ",")+1)
+	return splitArgs(make([]string, 0, strings.Count(s, ",")+1), s)
+}
+
+// splitArgs appends the top-level arguments of the trimmed, non-empty
+// list s to out.
+func splitArgs(out []string, s string) []string {
 	depth := 0
 	start := 0
 	for i := 0; i < len(s); i++ {
