@@ -49,8 +49,16 @@ func (m *Model) unreapOne(p *Process, kids []*Process) *Process {
 	var s *Process
 	var acc procfs.PIDIO
 	var accCPU, accSys uint64
+	// off is the jumps taken off so far: every point from the first jump
+	// on is lower by them, applied as the loop reaches it (once a point,
+	// not once a jump a point). a and b are the points as sampled: a
+	// jump is the same difference either way.
+	var off procfs.PIDIO
+	b := p.Points[0]
 	for i := 1; i < len(p.Points); i++ {
-		a, b := p.Points[i-1], p.Points[i]
+		a := b
+		b = p.Points[i]
+		p.Points[i].IO = subIO(p.Points[i].IO, off)
 		if !a.HasIO || !b.HasIO {
 			continue
 		}
@@ -71,9 +79,8 @@ func (m *Model) unreapOne(p *Process, kids []*Process) *Process {
 		}
 		// None of the jump is the parent's: from here on its counters
 		// are lower by it.
-		for j := i; j < len(p.Points); j++ {
-			p.Points[j].IO = subIO(p.Points[j].IO, jump)
-		}
+		off = addIO(off, jump)
+		p.Points[i].IO = subIO(p.Points[i].IO, jump)
 		unseen := jump
 		for _, c := range ended {
 			if last := c.Points[len(c.Points)-1]; last.HasIO {

@@ -96,22 +96,32 @@ func checkDominantIOProcess(c *window.Window) []content.Finding {
 // busy enough to hurt (window.Hurting): the loudest process on a node
 // whose disks cope is volume, not an incident, and nothing needs capping.
 func noDeviceHurts(c *window.Window, f *content.Finding) {
-	if f.Severity < content.Warning || len(c.Hurting()) > 0 {
+	if f.Severity < content.Warning {
 		return
+	}
+	if why, calm := devicesCope(c); calm {
+		f.Severity = content.Info
+		f.Summary += " " + why + ", so this volume needs no cap."
+		f.Mitigations = nil
+	}
+}
+
+// devicesCope reports whether no device was busy or slow enough to hurt
+// (window.Hurting, or requests waiting over AwaitMS), and says so with
+// the busiest device's figures.
+func devicesCope(c *window.Window) (string, bool) {
+	if len(c.Hurting()) > 0 {
+		return "", false
 	}
 	for _, x := range c.Devices {
 		if x.Await > c.Thresholds.AwaitMS && x.WPS+x.RPS > 0 {
-			return // slow, if not busy: it may hurt
+			return "", false // slow, if not busy: it may hurt
 		}
 	}
-	name, x, ok := c.BusiestDevice()
-	f.Severity = content.Info
-	if ok {
-		f.Summary += fmt.Sprintf(" No device was hurting: the busiest, %s, was %.0f %% busy with %.1f ms await, so this volume needs no cap.", name, x.Util, x.Await)
-	} else {
-		f.Summary += " No device was busy, so this volume needs no cap."
+	if name, x, ok := c.BusiestDevice(); ok {
+		return fmt.Sprintf("No device was hurting: the busiest, %s, was %.0f %% busy with %.1f ms await", name, x.Util, x.Await), true
 	}
-	f.Mitigations = nil
+	return "No device was busy", true
 }
 
 func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) content.Finding {

@@ -105,6 +105,14 @@ func checkWriteAmplification(c *window.Window) []content.Finding {
 				{Horizon: content.ShortTerm, Key: advice.SyncLessKey(p), Action: "Sync less often", How: "Each write already fills pages: what multiplies it is the " + journal.Commit + " and cache flush of each sync; batch several writes per sync (group commit)", Effect: fmt.Sprintf("Towards one data write per record instead of %.1f requests", perRecord.Figures[FigRequestsPerWrite])},
 			}
 		}
+		if why, calm := devicesCope(c); calm && !holds {
+			// Pages dirtied on a node whose disks cope are inefficiency,
+			// not an incident: a shell's few hundred KiB of small
+			// appends on an idle root disk made a quiet node read as
+			// one with a problem.
+			f.Severity = content.Info
+			f.Summary += " " + why + ": its writes cost more than they need, not yet anything the node waits for."
+		}
 		if p.Container != nil {
 			f.Subjects.Container = p.Container.Name
 		}

@@ -124,6 +124,10 @@ type source interface {
 // reader crash).
 var testHookRead func()
 
+// testHookDrain, when set by a test, runs before every read of the drain
+// (to make reading what the buffers held slow).
+var testHookDrain func()
+
 // errBudget stops reading at the byte bound.
 var errBudget = errors.New("max-bytes")
 
@@ -278,8 +282,11 @@ func (t *Tracer) read() {
 			t.res.Info.Error = fmt.Sprintf("trace reader crashed: %v", p)
 		}
 		t.res.Info.StopReason = reason
-		// The trace covers up to here, not up to Stop.
-		t.res.Info.End = capture.Now()
+		if t.res.Info.End.MonoNS == 0 {
+			// Stopped by a failure: the trace covers up to here, not
+			// up to Stop.
+			t.res.Info.End = capture.Now()
+		}
 	}()
 	deadline := time.Now().Add(t.cfg.Duration)
 	for {
@@ -302,7 +309,7 @@ func (t *Tracer) read() {
 		case errors.Is(err, errBudget):
 			// Stop the events at once: what the buffers would still
 			// take is cost with nothing kept.
-			t.inst.write("tracing_on", "0")
+			t.stopEvents()
 			t.res.Info.Truncated = true
 			reason = errBudget.Error()
 			return
@@ -319,8 +326,11 @@ func (t *Tracer) read() {
 
 // drain reads what the buffers still hold after tracing stopped.
 func (t *Tracer) drain() {
-	t.inst.write("tracing_on", "0")
+	t.stopEvents()
 	for {
+		if testHookDrain != nil {
+			testHookDrain()
+		}
 		got, err := t.src.read()
 		if errors.Is(err, errBudget) {
 			t.res.Info.Truncated = true
@@ -329,6 +339,18 @@ func (t *Tracer) drain() {
 			return
 		}
 	}
+}
+
+// stopEvents stops the events and ends the trace's window where they
+// stop: its end is taken just before, so that everything within
+// [Start, End] is in the trace (the start is taken just after the events
+// begin). Taken after the drain, as it was, the end passed the events by
+// as long as reading what the buffers held took: a peer counting the
+// requests that completed by then (bpftrace, over the manifest's window)
+// counted ten the trace could not hold, on a busy machine.
+func (t *Tracer) stopEvents() {
+	t.res.Info.End = capture.Now()
+	t.inst.write("tracing_on", "0")
 }
 
 // followed names the events Follow gives: the block requests, who calls

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/iorca/iorca/collect/bundle"
+	"github.com/iorca/iorca/collect/capture"
 	"github.com/iorca/iorca/samples/workload"
 )
 
@@ -130,6 +131,31 @@ func TestCaptureBounds(t *testing.T) {
 	}
 	if res := tr.Stop("collection-end"); res.Info.StopReason != "duration" || res.Info.Seconds > 1.4 {
 		t.Errorf("time bound: %+v", res.Info)
+	}
+}
+
+// The trace's window ends where its events stop, not where reading what
+// the buffers still held ends: a peer counting the requests completed by
+// the manifest's end (bpftrace) counted ten that the trace could not hold
+// when the drain took long on a busy machine.
+func TestWindowEndsWhereEventsStop(t *testing.T) {
+	workload.Live(t)
+	var drainAt int64
+	testHookDrain = func() {
+		if drainAt == 0 {
+			drainAt = capture.Now().MonoNS
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	t.Cleanup(func() { testHookDrain = nil })
+	tr := Start(Config{Duration: 5 * time.Second, MaxBytes: 8 << 20, BufferKB: 1024, Mountinfo: mountinfo(t)})
+	time.Sleep(300 * time.Millisecond)
+	res := tr.Stop("collection-end")
+	if drainAt == 0 {
+		t.Fatalf("the trace was never drained: %+v", res.Info)
+	}
+	if end := res.Info.End.MonoNS; end > drainAt || end < res.Info.Start.MonoNS {
+		t.Errorf("window [%d, %d] ns, the drain began at %d: the end is where reading ended, not where the events stopped", res.Info.Start.MonoNS, end, drainAt)
 	}
 }
 

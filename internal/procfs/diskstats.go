@@ -29,8 +29,9 @@ type DiskStat struct {
 // field that is not a number; the lines before it are returned.
 func ParseDiskstats(b []byte) ([]DiskStat, error) {
 	var out []DiskStat
+	var f [][]byte // one slice for every line's fields
 	err := eachLine(b, func(l []byte, n int) error {
-		f := bytes.Fields(l)
+		f = fieldsInto(f[:0], l)
 		if len(f) < 3 {
 			return lineError("diskstats", n, "want at least 14 fields, got %d", len(f))
 		}
@@ -67,7 +68,8 @@ func diskStat(name string, fields [][]byte) (DiskStat, error) {
 	default:
 		return DiskStat{}, fmt.Errorf("device %s: want 4, 11, 15 or 17 statistics, got %d", name, n)
 	}
-	v, err := parseU64s(fields)
+	var room [20]uint64 // every statistic of today's kernels, on the stack
+	v, err := parseU64s(room[:0], fields)
 	if err != nil {
 		return DiskStat{}, fmt.Errorf("device %s: %w", name, err)
 	}

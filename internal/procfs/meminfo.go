@@ -11,9 +11,10 @@ type Meminfo map[string]uint64
 
 // ParseMeminfo parses /proc/meminfo.
 func ParseMeminfo(b []byte) (Meminfo, error) {
-	m := Meminfo{}
+	m := make(Meminfo, bytes.Count(b, []byte{'\n'})+1)
+	var f [][]byte
 	err := eachKeyValue("meminfo", b, func(key, val []byte, line int) error {
-		f := bytes.Fields(val)
+		f = fieldsInto(f[:0], val)
 		if len(f) == 0 {
 			return lineError("meminfo", line, "%s has no value", key)
 		}
@@ -33,9 +34,11 @@ type Vmstat map[string]uint64
 
 // ParseVmstat parses /proc/vmstat ("name value" lines).
 func ParseVmstat(b []byte) (Vmstat, error) {
-	m := Vmstat{}
+	// Sized for its lines up front: the map grew five times a file.
+	m := make(Vmstat, bytes.Count(b, []byte{'\n'})+1)
+	var f [][]byte // one slice for every line's fields
 	err := eachLine(b, func(l []byte, n int) error {
-		f := bytes.Fields(l)
+		f = fieldsInto(f[:0], l)
 		if len(f) != 2 {
 			return lineError("vmstat", n, "want \"name value\", got %q", truncate(l))
 		}

@@ -32,7 +32,7 @@ func ParseProcStat(b []byte) (ProcStat, error) {
 		key := string(f[0])
 		switch {
 		case key == "cpu":
-			v, err := parseU64s(f[1:])
+			v, err := parseU64s(nil, f[1:])
 			if err != nil {
 				return lineError("stat", n, "cpu: %v", err)
 			}
