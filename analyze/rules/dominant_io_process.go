@@ -107,21 +107,26 @@ func noDeviceHurts(c *window.Window, f *content.Finding) {
 }
 
 // devicesCope reports whether no device was busy or slow enough to hurt
-// (window.Hurting, or requests waiting over AwaitMS), and says so with
-// the busiest device's figures.
+// (window.Hurting, or requests or cache flushes waiting over AwaitMS),
+// and says so with the busiest device's figures. Without any device's
+// figures nothing is known to cope.
 func devicesCope(c *window.Window) (string, bool) {
 	if len(c.Hurting()) > 0 {
 		return "", false
 	}
 	for _, x := range c.Devices {
-		if x.Await > c.Thresholds.AwaitMS && x.WPS+x.RPS > 0 {
-			return "", false // slow, if not busy: it may hurt
+		// Slow, if not busy: it may hurt. Flushes count apart: the
+		// kernel keeps their time out of await, and a writer that
+		// syncs each write waits for one every time.
+		if x.Await > c.Thresholds.AwaitMS && x.WPS+x.RPS > 0 || x.FAwait > c.Thresholds.AwaitMS && x.FPS > 0 {
+			return "", false
 		}
 	}
-	if name, x, ok := c.BusiestDevice(); ok {
-		return fmt.Sprintf("No device was hurting: the busiest, %s, was %.0f %% busy with %.1f ms await", name, x.Util, x.Await), true
+	name, x, ok := c.BusiestDevice()
+	if !ok {
+		return "", false
 	}
-	return "No device was busy", true
+	return fmt.Sprintf("No device was hurting: the busiest, %s, was %.0f %% busy with %.1f ms await", name, x.Util, x.Await), true
 }
 
 func dominantProcessFinding(c *window.Window, top *model.ProcIO, total float64) content.Finding {

@@ -129,6 +129,12 @@ func TestWriteAmplificationWhereNoDeviceHurts(t *testing.T) {
 	if f.Severity != content.Info || !strings.Contains(f.Summary, "No device was hurting: the busiest, loop0") || len(f.Mitigations) == 0 {
 		t.Errorf("no device hurting: %v, %s, %d mitigations", f.Severity, f.Summary, len(f.Mitigations))
 	}
+	// No device's figures at all is not a device that copes.
+	c := window.New(sampleModel(t, "fsync-storm"), th)
+	c.Devices = nil
+	if why, calm := devicesCope(c); calm {
+		t.Errorf("without device figures: %q, calm", why)
+	}
 }
 
 // Without a block trace write_bytes/wchar is pages dirtied: the finding

@@ -23,6 +23,11 @@ func TestFieldsIntoIsFields(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%q: fieldsInto %q, Fields %q", l, got, want)
 		}
+		for i, f := range got {
+			if cap(f) != len(f) {
+				t.Errorf("%q: field %d %q has room past its end, which an append would write over the line", l, i, f)
+			}
+		}
 	}
 	// Fields already taken stay, and a non-ASCII line replaces only its own.
 	got := fieldsInto(fieldsInto(nil, []byte("a b")), []byte("c\u00a0d e"))
