@@ -332,8 +332,13 @@ func (t *Tracer) drain() {
 			testHookDrain()
 		}
 		got, err := t.src.read()
-		if errors.Is(err, errBudget) {
+		switch {
+		case errors.Is(err, errBudget):
 			t.res.Info.Truncated = true
+		case err != nil:
+			// What was read stays; the tail the buffers still held is
+			// lost, and the manifest says so.
+			t.addError(fmt.Errorf("reading what the buffers held once the events stopped: %w", err), bundle.StatusPartial)
 		}
 		if !got || err != nil {
 			return

@@ -1,6 +1,7 @@
 package blocktrace
 
 import (
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -173,5 +174,32 @@ func TestReaderCrashCleansUp(t *testing.T) {
 	}
 	if after := tracefsMounts(t); strings.Join(after, ",") != strings.Join(before, ",") {
 		t.Errorf("tracefs mounts %v after, %v before", after, before)
+	}
+}
+
+// drainSource gives events once, then fails: a read error while the
+// buffers are drained.
+type drainSource struct {
+	source
+	reads int
+}
+
+func (d *drainSource) read() (bool, error) {
+	d.reads++
+	if d.reads == 1 {
+		return true, nil
+	}
+	return false, errors.New("read cpu1/trace_pipe_raw: input/output error")
+}
+
+// A read error while draining what the buffers held keeps what was read
+// and says the trace is partial, naming the error (it was dropped).
+func TestDrainErrorMakesTheTracePartial(t *testing.T) {
+	src := &drainSource{}
+	tr := &Tracer{inst: &instance{dir: t.TempDir()}, src: src}
+	tr.res.Info.Status = bundle.StatusOK
+	tr.drain()
+	if src.reads != 2 || tr.res.Info.Status != bundle.StatusPartial || !strings.Contains(tr.res.Info.Error, "input/output error") || tr.res.Info.End.MonoNS == 0 {
+		t.Errorf("after %d reads: %+v", src.reads, tr.res.Info)
 	}
 }
