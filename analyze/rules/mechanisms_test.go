@@ -4,8 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iorca/iorca/analyze/internal/sampletest"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
+	"github.com/iorca/iorca/collect/bundle"
 	"github.com/iorca/iorca/report/content"
 )
 
@@ -244,5 +246,40 @@ func TestSmallWritesSeverityFollowsDeviceCost(t *testing.T) {
 		if fs[0].Severity != sev {
 			t.Errorf("%s: small-writes %s, want %s: %s", s, fs[0].Severity, sev, fs[0].Summary)
 		}
+	}
+}
+
+// The XFS logger's wait for a log force is told from the block trace when
+// no wait-channel sample caught a thread in it (a few ticks on a busy
+// machine can miss it): the trace charges the logger the log writes its
+// syncs forced. With the samples as captured, the caught wait says it.
+func TestSyncMechanismFromTheTraceWhenNoSampleCaughtIt(t *testing.T) {
+	mechanism := func(m *model.Model) (sampled, traced string) {
+		for _, f := range syncWrites.Check(window.New(m, window.Defaults())) {
+			for _, e := range f.Evidence {
+				switch {
+				case strings.Contains(e.What, "caught waiting in"):
+					sampled = e.What
+				case e.Member == bundle.BlockTraceMember && strings.Contains(e.What, "its syncs forced"):
+					traced = e.What
+				}
+			}
+		}
+		return sampled, traced
+	}
+	if sampled, traced := mechanism(sampletest.Model(t, "xfs-sync-logger")); !strings.Contains(sampled, "forces the XFS log") || traced != "" {
+		t.Errorf("as captured: sampled %q, traced %q; want the sample's words alone", sampled, traced)
+	}
+	m := sampletest.Load(t, sampletest.Path(t, "xfs-sync-logger"))
+	for _, tk := range m.Ticks {
+		for pid, ths := range tk.Threads {
+			for i := range ths {
+				ths[i].Stack, ths[i].Wchan = "", ""
+			}
+			tk.Threads[pid] = ths
+		}
+	}
+	if sampled, traced := mechanism(m); sampled != "" || !strings.Contains(traced, "log writes its syncs forced on loop0") || !strings.Contains(traced, "forces the XFS log") {
+		t.Errorf("no sample caught the wait: sampled %q, traced %q; want the trace's words", sampled, traced)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/iorca/iorca/analyze/advice"
+	"github.com/iorca/iorca/analyze/internal/prose"
 	"github.com/iorca/iorca/analyze/model"
 	"github.com/iorca/iorca/analyze/window"
 	"github.com/iorca/iorca/collect/bundle"
@@ -205,6 +206,20 @@ func failedNote(c *window.Window, tv *window.TargetView, f *model.FileIO, fnd *c
 	}
 }
 
+// failedOn reports whether the target's trace saw a write or sync to path
+// fail.
+func failedOn(tv *window.TargetView, path string) bool {
+	if tv.Summary == nil {
+		return false
+	}
+	for _, f := range tv.Summary.Files {
+		if f.Path == path && len(f.Failed) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // tracedCalls names the calls of a file the trace counted.
 func tracedCalls(f *model.FileIO) string {
 	switch {
@@ -340,7 +355,19 @@ func syncMechanism(c *window.Window, tv *window.TargetView, path string, f *cont
 	if inCommit > 0 {
 		parts = append(parts, fmt.Sprintf("its threads were caught waiting in %s in %d of %d samples in D state: %s", symbol, inCommit, inD, journal.SyncWaits))
 	}
-	if pl, ok := c.Place(tv, path); ok {
+	pl, placed := c.Place(tv, path)
+	if inCommit == 0 && placed && !failedOn(tv, path) {
+		// No sample caught a thread in the wait (a few ticks on a busy
+		// machine can miss it): the block trace says the same when it
+		// charges the process commits its syncs forced on the file's
+		// device. Not for a file whose writes failed: the commits then
+		// may be from before they did.
+		if dt, sh := c.DeviceTimes[pl.Device], c.ShareOf(pid, pl.Device); dt != nil && sh != nil && sh.JournalNS > 0 && dt.BusyNS > 0 {
+			f.Evidence = append(f.Evidence, content.Evidence{Member: bundle.BlockTraceMember, Ticks: c.TickSpan(),
+				What: fmt.Sprintf("the block trace charges it the %s its syncs forced on %s (%.0f %% of the device's time): %s", journal.Commits, pl.Device, prose.Pct(sh.JournalNS, dt.BusyNS), journal.SyncWaits)})
+		}
+	}
+	if placed {
 		if b := c.Model.Blocks[pl.Device]; b != nil {
 			switch wc := b.Settings["queue/write_cache"]; wc {
 			case "write back":
