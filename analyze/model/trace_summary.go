@@ -459,8 +459,8 @@ func (s *TraceSummary) detach() {
 	for i := range s.Syscalls {
 		s.Syscalls[i].Name = strings.Clone(s.Syscalls[i].Name)
 	}
-	for _, f := range s.Files {
-		f.Path, f.Kind = strings.Clone(f.Path), strings.Clone(f.Kind)
+	for _, f := range s.Files { // Kind is one of FD.Kind's literals
+		f.Path = strings.Clone(f.Path)
 		f.Failed = cloneKeys(f.Failed)
 	}
 	s.Truncated = cloneKeys(s.Truncated)

@@ -110,7 +110,7 @@ func fileByFileFinding(c *window.Window, tv *window.TargetView, d *model.Durable
 	} else if e, ok := heldShare(c, tv, root); ok {
 		f.Evidence = append(f.Evidence, e)
 	}
-	syncMechanism(c, tv, root, &f)
+	syncMechanism(c, tv, root, false, &f) // the pattern counts only syncs that succeeded
 	if p.Container != nil {
 		f.Subjects.Container = p.Container.Name
 	}

@@ -93,7 +93,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 			if costly {
 				fnd.Evidence = append(fnd.Evidence, cost)
 			}
-			syncMechanism(c, tv, fnd.Subjects.Path, &fnd)
+			syncMechanism(c, tv, fnd.Subjects.Path, f != nil && len(f.Failed) > 0, &fnd)
 			failedNote(c, tv, f, &fnd)
 			fnd.Subjects.Container, _ = subjectContainer(c, p, fnd.Subjects.Path)
 			name, flag := window.Name(p), flag
@@ -136,7 +136,7 @@ func checkSyncWrites(c *window.Window) []content.Finding {
 			if costly {
 				fnd.Evidence = append(fnd.Evidence, cost)
 			}
-			syncMechanism(c, tv, fnd.Subjects.Path, &fnd)
+			syncMechanism(c, tv, fnd.Subjects.Path, f != nil && len(f.Failed) > 0, &fnd)
 			failedNote(c, tv, f, &fnd)
 			fnd.Subjects.Container, _ = subjectContainer(c, p, fnd.Subjects.Path)
 			name := window.Name(p)
@@ -204,20 +204,6 @@ func failedNote(c *window.Window, tv *window.TargetView, f *model.FileIO, fnd *c
 		head, _, _ := strings.Cut(fnd.Title, ":")
 		fnd.Title = fmt.Sprintf("%s: all %d traced %s%s failed (%s)", head, n, tracedCalls(f), traceSince(c, tv), strings.Join(errs, ", "))
 	}
-}
-
-// failedOn reports whether the target's trace saw a write or sync to path
-// fail.
-func failedOn(tv *window.TargetView, path string) bool {
-	if tv.Summary == nil {
-		return false
-	}
-	for _, f := range tv.Summary.Files {
-		if f.Path == path && len(f.Failed) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // tracedCalls names the calls of a file the trace counted.
@@ -329,10 +315,12 @@ func programSyncMitigations(p *model.Process, path, how string) []content.Mitiga
 // holds, in the words of the filesystem the file is on (model.Journal):
 // the kernel stacks of the process's threads sampled in D state (an ext4
 // fsync or O_SYNC write waits in jbd2_log_wait_commit for the journal
-// commit, an XFS one in xlog_wait_on_iclog for a log force), and the
-// device's write cache mode (with a volatile "write back" cache every
-// commit also flushes it).
-func syncMechanism(c *window.Window, tv *window.TargetView, path string, f *content.Finding) {
+// commit, an XFS one in xlog_wait_on_iclog for a log force) or, when no
+// sample caught the wait, the block trace's charge of the commits its
+// syncs forced (not when failed: some traced write or sync to the file
+// failed), and the device's write cache mode (with a volatile "write
+// back" cache every commit also flushes it).
+func syncMechanism(c *window.Window, tv *window.TargetView, path string, failed bool, f *content.Finding) {
 	pid := tv.Target.Info.PID
 	journal := syncJournal(c, tv, path)
 	inD, inCommit := 0, 0
@@ -356,7 +344,7 @@ func syncMechanism(c *window.Window, tv *window.TargetView, path string, f *cont
 		parts = append(parts, fmt.Sprintf("its threads were caught waiting in %s in %d of %d samples in D state: %s", symbol, inCommit, inD, journal.SyncWaits))
 	}
 	pl, placed := c.Place(tv, path)
-	if inCommit == 0 && placed && !failedOn(tv, path) {
+	if inCommit == 0 && placed && !failed {
 		// No sample caught a thread in the wait (a few ticks on a busy
 		// machine can miss it): the block trace says the same when it
 		// charges the process commits its syncs forced on the file's

@@ -105,7 +105,7 @@ func checkWriteAmplification(c *window.Window) []content.Finding {
 				{Horizon: content.ShortTerm, Key: advice.SyncLessKey(p), Action: "Sync less often", How: "Each write already fills pages: what multiplies it is the " + journal.Commit + " and cache flush of each sync; batch several writes per sync (group commit)", Effect: fmt.Sprintf("Towards one data write per record instead of %.1f requests", perRecord.Figures[FigRequestsPerWrite])},
 			}
 		}
-		if why, calm := devicesCope(c); calm && !holds {
+		if why, calm := devicesCope(c); calm { // never where it holds a saturated device: that hurts
 			// Pages dirtied on a node whose disks cope are inefficiency,
 			// not an incident: a shell's few hundred KiB of small
 			// appends on an idle root disk made a quiet node read as

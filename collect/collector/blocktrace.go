@@ -160,14 +160,16 @@ func secondsDuration(s float64) time.Duration { return time.Duration(s * float64
 func (d *deviceTimer) syncCallsBy(first, last map[int]*procSnap) map[int]int64 {
 	out := map[int]int64{}
 	running := func(pid int) bool { return last[pid] != nil }
+	short := func(c syncCaller) bool { return last[c.pid] == nil || first[c.pid] == nil }
 	rest := map[syncCaller]int64{}
 	for c, n := range d.syncCalls {
-		short := last[c.pid] == nil || first[c.pid] == nil
-		if p, ok := d.forkedBy.Ancestor(c.pid, running); short && ok {
-			out[p] += n
-		} else {
-			rest[c] = n
+		if short(c) {
+			if p, ok := d.forkedBy.Ancestor(c.pid, running); ok {
+				out[p] += n
+				continue
+			}
 		}
+		rest[c] = n
 	}
 	parentOf := map[string]int{}
 	for c := range rest {
@@ -185,8 +187,7 @@ func (d *deviceTimer) syncCallsBy(first, last map[int]*procSnap) map[int]int64 {
 		}
 	}
 	for c, n := range rest {
-		short := last[c.pid] == nil || first[c.pid] == nil
-		if p, ok := parentOf[c.comm]; ok && short {
+		if p, ok := parentOf[c.comm]; ok && short(c) {
 			out[p] += n
 		} else {
 			out[c.pid] += n
